@@ -1,0 +1,867 @@
+//! The user's answers: raw (from flags or the wizard), then validated into typed
+//! [`Answers`] before any network call. Every failure names the field and the fix.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::arn::{self, Want};
+use crate::regions;
+use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
+
+/// Single key, Multi-Region primary + replica, or two independent keys.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Regionality {
+    Single,
+    MultiRegion,
+    TwoKeys,
+}
+
+impl Regionality {
+    pub const ALL: [Regionality; 3] = [Self::Single, Self::MultiRegion, Self::TwoKeys];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Single => "single",
+            Self::MultiRegion => "multi-region",
+            Self::TwoKeys => "two-keys",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Single => "Single Region: one key",
+            Self::MultiRegion => "Multi-Region primary key + replica",
+            Self::TwoKeys => "Two independent single-Region keys",
+        }
+    }
+
+    pub fn is_dual(self) -> bool {
+        self != Self::Single
+    }
+}
+
+impl fmt::Display for Regionality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Regionality {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not one of single, multi-region, two-keys"))
+    }
+}
+
+/// Each answer the user gives, named as the flag that sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Field {
+    Vendor,
+    Region,
+    Principal,
+    Regionality,
+    ReplicaRegion,
+    Alias,
+    Description,
+    Tags,
+    Admins,
+    RotationDays,
+    Account,
+}
+
+impl Field {
+    pub fn flag(self) -> &'static str {
+        match self {
+            Field::Vendor => "--vendor",
+            Field::Region => "--region",
+            Field::Principal => "--principal",
+            Field::Regionality => "--regionality",
+            Field::ReplicaRegion => "--replica-region",
+            Field::Alias => "--alias",
+            Field::Description => "--description",
+            Field::Tags => "--tag",
+            Field::Admins => "--admin",
+            Field::RotationDays => "--rotation-days",
+            Field::Account => "--account",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Vendor => "Vendor",
+            Field::Region => "Region",
+            Field::Principal => "Vendor principal",
+            Field::Regionality => "Regionality",
+            Field::ReplicaRegion => "Second Region",
+            Field::Alias => "Alias",
+            Field::Description => "Description",
+            Field::Tags => "Tags",
+            Field::Admins => "Administrators",
+            Field::RotationDays => "Rotation",
+            Field::Account => "Account",
+        }
+    }
+}
+
+/// One invalid answer: which field, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: Field,
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.field.label(),
+            self.field.flag(),
+            self.message
+        )
+    }
+}
+
+/// Answers as typed: every field optional, nothing checked yet.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RawAnswers {
+    pub vendor: Option<String>,
+    pub region: Option<String>,
+    pub principal: Option<String>,
+    pub regionality: Option<String>,
+    pub replica_region: Option<String>,
+    pub alias: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub admins: Vec<String>,
+    #[serde(default)]
+    pub admins_can_delete: bool,
+    pub rotation_days: Option<String>,
+    #[serde(default)]
+    pub no_rotation: bool,
+}
+
+/// Validated answers: everything the policy and the plan need, except the caller's account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answers {
+    pub vendor: VendorProfile,
+    pub region: String,
+    pub regionality: Regionality,
+    /// The replica's or second key's Region.
+    pub second_region: Option<String>,
+    /// `alias/...` in the primary Region.
+    pub alias: String,
+    /// The alias in the second Region: the same name for a replica, a distinct one for two keys.
+    pub second_alias: Option<String>,
+    pub description: String,
+    /// The user's own tags; byok adds its `byok:*` tags when it plans.
+    pub tags: Vec<(String, String)>,
+    pub admins: Vec<String>,
+    pub admins_can_delete: bool,
+    /// `None` when the user turned rotation off.
+    pub rotation_days: Option<u32>,
+    /// The vendor principal ARN the vendor statements name.
+    pub principal: String,
+}
+
+impl Answers {
+    pub fn partition(&self) -> &'static str {
+        regions::partition_of(&self.region)
+    }
+
+    pub fn multi_region(&self) -> bool {
+        self.regionality == Regionality::MultiRegion
+    }
+}
+
+pub const DEFAULT_ROTATION_DAYS: u32 = 365;
+pub const ROTATION_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
+/// KMS allows 50 tags a key; byok uses [`crate::plan::BYOK_TAG_COUNT`] of them.
+pub const MAX_TAGS: usize = 50;
+
+/// `camunda` -> `alias/camunda`, then the KMS alias rules.
+pub fn normalize_alias(input: &str) -> Result<String, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("is empty: give a name such as camunda-saas-byok".into());
+    }
+    let full = if s.starts_with("alias/") {
+        s.to_string()
+    } else {
+        format!("alias/{s}")
+    };
+    let name = &full["alias/".len()..];
+    if name.is_empty() {
+        return Err("needs a name after alias/".into());
+    }
+    if full.to_ascii_lowercase().starts_with("alias/aws/") {
+        return Err("alias/aws/ is reserved for AWS managed keys: choose a name that does not start with aws/".into());
+    }
+    if full.len() > 256 {
+        return Err(format!(
+            "is {} characters long with its alias/ prefix: KMS allows 256 at most",
+            full.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')))
+    {
+        return Err(format!(
+            "contains {c:?}: use only letters, digits, '/', '_' and '-'"
+        ));
+    }
+    Ok(full)
+}
+
+pub fn check_rotation(input: &str) -> Result<u32, String> {
+    let days: u32 = input.trim().parse().map_err(|_| {
+        format!("{input:?} is not a number of days: use 90 to 2560 (365 is the default)")
+    })?;
+    if !ROTATION_RANGE.contains(&days) {
+        return Err(format!(
+            "{days} days is outside what KMS allows: use 90 to 2560 (365 is the default)"
+        ));
+    }
+    Ok(days)
+}
+
+pub fn check_description(input: &str) -> Result<String, String> {
+    if input.chars().count() > 8192 {
+        return Err("is longer than the 8192 characters KMS allows: shorten it".into());
+    }
+    if input.chars().any(|c| c.is_control()) {
+        return Err(
+            "contains a control character (a tab or line break?): use one plain line".into(),
+        );
+    }
+    Ok(input.trim().to_string())
+}
+
+/// `KEY=VALUE` under the KMS tag rules; `byok:` keys are byok's own.
+pub fn check_tag(input: &str) -> Result<(String, String), String> {
+    let Some((k, v)) = input.split_once('=') else {
+        return Err(format!(
+            "{input:?} is not KEY=VALUE (for example team=payments)"
+        ));
+    };
+    let (k, v) = (k.trim(), v.trim());
+    if k.is_empty() || k.chars().count() > 128 {
+        return Err(format!("key {k:?} must be 1 to 128 characters"));
+    }
+    if v.chars().count() > 256 {
+        return Err(format!("the value of {k:?} is longer than 256 characters"));
+    }
+    if k.to_ascii_lowercase().starts_with("aws:") {
+        return Err(format!("key {k:?}: the aws: prefix is reserved for AWS"));
+    }
+    if k.to_ascii_lowercase().starts_with("byok:") {
+        return Err(format!(
+            "key {k:?}: the byok: prefix is reserved for byok's own tags"
+        ));
+    }
+    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+    if let Some(c) = k.chars().chain(v.chars()).find(|c| !allowed(*c)) {
+        return Err(format!(
+            "{c:?} is not allowed in tags: use letters, digits, spaces and _ . : / = + - @"
+        ));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+/// A Region the vendor allows as primary.
+pub fn check_region(vendor: &VendorProfile, input: &str) -> Result<String, String> {
+    let r = input.trim();
+    if vendor.allows_region(r) {
+        return Ok(r.to_string());
+    }
+    let allowed = if vendor.regions.is_empty() {
+        "an AWS Region code such as eu-west-1".to_string()
+    } else {
+        format!(
+            "{} supports {}",
+            vendor.name,
+            vendor.primary_regions().join(", ")
+        )
+    };
+    Err(format!("{r:?} is not allowed: {allowed}"))
+}
+
+/// The vendor principal, from what the user typed (or the Region, for Gearset-style vendors).
+pub fn check_principal(
+    vendor: &VendorProfile,
+    region: &str,
+    input: Option<&str>,
+) -> Result<String, String> {
+    let partition = regions::partition_of(region);
+    let input = input.map(str::trim).filter(|s| !s.is_empty());
+    let arn = match vendor.principal.kind {
+        PrincipalKind::AccountRootByRegion => {
+            let account = vendor
+                .vendor_account(region)
+                .ok_or_else(|| format!("{} has no account for {region}", vendor.name))?;
+            let derived = format!("arn:{partition}:iam::{account}:root");
+            match input {
+                Some(p) if p != derived && p != account => {
+                    return Err(format!(
+                        "{}'s account follows from the Region ({account} for {region}): leave it out",
+                        vendor.name
+                    ));
+                }
+                _ => return Ok(derived),
+            }
+        }
+        PrincipalKind::IamRoleArn => {
+            let p = input.ok_or_else(|| format!("is required: {}", vendor.principal.help))?;
+            arn::check_iam_principal(p, Want::Role)
+                .map_err(|e| format!("{p:?} {e}. {}", vendor.principal.help))?
+        }
+        PrincipalKind::AccountOrArn => {
+            let p = input.ok_or_else(|| format!("is required: {}", vendor.principal.help))?;
+            if arn::is_account_id(p) {
+                return Ok(format!("arn:{partition}:iam::{p}:root"));
+            }
+            if p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "{p:?} has {} digits: an AWS account ID has exactly 12",
+                    p.len()
+                ));
+            }
+            arn::check_iam_principal(p, Want::AnyPrincipal).map_err(|e| format!("{p:?} {e}"))?
+        }
+    };
+    if arn.partition != partition {
+        return Err(format!(
+            "is in partition {} but {region} is in {partition}",
+            arn.partition
+        ));
+    }
+    Ok(arn.to_string())
+}
+
+/// An administrator: an IAM user or role ARN.
+pub fn check_admin(region: &str, input: &str) -> Result<String, String> {
+    let a = arn::check_iam_principal(input.trim(), Want::RoleOrUser)
+        .map_err(|e| format!("{:?} {e}", input.trim()))?;
+    let partition = regions::partition_of(region);
+    if a.partition != partition {
+        return Err(format!(
+            "{input:?} is in partition {} but {region} is in {partition}",
+            a.partition
+        ));
+    }
+    Ok(a.to_string())
+}
+
+/// The second Region for a dual-Region setup.
+pub fn check_second_region(
+    vendor: &VendorProfile,
+    primary: &str,
+    input: &str,
+) -> Result<String, String> {
+    let r = input.trim();
+    if r == primary {
+        return Err(format!("{r} is the primary Region: choose another one"));
+    }
+    match vendor.secondary_regions(primary) {
+        Some(allowed) if !allowed.iter().any(|a| a == r) => Err(format!(
+            "{r:?} is not allowed: {} pairs {primary} with {}",
+            vendor.name,
+            if allowed.is_empty() {
+                "no second Region".to_string()
+            } else {
+                allowed.join(", ")
+            }
+        )),
+        _ if !arn::is_region_code(r) => {
+            Err(format!("{r:?} is not an AWS Region code such as eu-west-2"))
+        }
+        _ if regions::partition_of(r) != regions::partition_of(primary) => Err(format!(
+            "{r} is in another partition than {primary}: a key cannot be replicated across partitions"
+        )),
+        _ => Ok(r.to_string()),
+    }
+}
+
+/// No answer but the description is ever longer than this (an IAM ARN has at most 2048).
+pub const MAX_ANSWER_CHARS: usize = 2048;
+
+impl RawAnswers {
+    fn oversize(&self) -> Vec<FieldError> {
+        let single = [
+            (Field::Vendor, &self.vendor),
+            (Field::Region, &self.region),
+            (Field::Principal, &self.principal),
+            (Field::Regionality, &self.regionality),
+            (Field::ReplicaRegion, &self.replica_region),
+            (Field::Alias, &self.alias),
+            (Field::RotationDays, &self.rotation_days),
+        ];
+        let many = [(Field::Tags, &self.tags), (Field::Admins, &self.admins)];
+        single
+            .into_iter()
+            .filter_map(|(f, v)| v.as_deref().map(|v| (f, v)))
+            .chain(
+                many.into_iter()
+                    .flat_map(|(f, vs)| vs.iter().map(move |v| (f, v.as_str()))),
+            )
+            .filter_map(|(field, v)| {
+                let n = v.chars().count();
+                (n > MAX_ANSWER_CHARS).then(|| FieldError {
+                    field,
+                    message: format!(
+                        "is {n} characters long: no valid value is longer than {MAX_ANSWER_CHARS} (was something else pasted?)"
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    /// Validate against the catalog. All problems are reported, not just the first.
+    pub fn validate(&self, catalog: &Catalog) -> Result<Answers, Vec<FieldError>> {
+        // A value no field could accept is refused first, without echoing it back.
+        let oversize = self.oversize();
+        if !oversize.is_empty() {
+            return Err(oversize);
+        }
+        let mut errs = Vec::new();
+        let mut bad = |field: Field, message: String| errs.push(FieldError { field, message });
+
+        let vendor_id = self.vendor.as_deref().map(str::trim).unwrap_or("");
+        let Some(vendor) = catalog.get(vendor_id) else {
+            let msg = if vendor_id.is_empty() {
+                format!("is required: choose one of {}", catalog.ids().join(", "))
+            } else {
+                format!(
+                    "{vendor_id:?} is not a known vendor: choose one of {} or load a profile with --vendor-file",
+                    catalog.ids().join(", ")
+                )
+            };
+            return Err(vec![FieldError {
+                field: Field::Vendor,
+                message: msg,
+            }]);
+        };
+
+        let region = match self.region.as_deref() {
+            Some(r) => check_region(vendor, r)
+                .map_err(|m| bad(Field::Region, m))
+                .ok(),
+            None if vendor.regions.len() == 1 => Some(vendor.regions[0].code.clone()),
+            None => {
+                bad(
+                    Field::Region,
+                    format!(
+                        "is required: {}",
+                        if vendor.regions.is_empty() {
+                            "give the AWS Region code, such as eu-west-1".to_string()
+                        } else {
+                            format!(
+                                "{} supports {}",
+                                vendor.name,
+                                vendor.primary_regions().join(", ")
+                            )
+                        }
+                    ),
+                );
+                None
+            }
+        };
+
+        let regionality = match self.regionality.as_deref() {
+            None => Regionality::Single,
+            Some(s) => match s.parse::<Regionality>() {
+                Ok(r) if vendor.regionalities().contains(&r) => r,
+                Ok(r) => {
+                    bad(
+                        Field::Regionality,
+                        format!(
+                            "{} does not offer {r}: choose {}",
+                            vendor.name,
+                            vendor
+                                .regionalities()
+                                .iter()
+                                .map(|r| r.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                    );
+                    Regionality::Single
+                }
+                Err(m) => {
+                    bad(Field::Regionality, m);
+                    Regionality::Single
+                }
+            },
+        };
+
+        let mut second_region = None;
+        if let Some(primary) = &region {
+            match (regionality.is_dual(), self.replica_region.as_deref()) {
+                (false, Some(_)) => bad(
+                    Field::ReplicaRegion,
+                    "only applies with --regionality multi-region or two-keys: add one of them or leave it out".into(),
+                ),
+                (false, None) => {}
+                (true, Some(r)) => {
+                    second_region = check_second_region(vendor, primary, r)
+                        .map_err(|m| bad(Field::ReplicaRegion, m))
+                        .ok()
+                }
+                (true, None) => match vendor.default_secondary(primary) {
+                    Some(r) => second_region = Some(r),
+                    None => bad(
+                        Field::ReplicaRegion,
+                        "is required for a second key: give the second Region, such as eu-west-2".into(),
+                    ),
+                },
+            }
+        }
+
+        let alias = normalize_alias(self.alias.as_deref().unwrap_or(&vendor.key.alias))
+            .map_err(|m| bad(Field::Alias, m))
+            .ok();
+        let second_alias = match (&alias, regionality) {
+            (Some(a), Regionality::MultiRegion) => Some(a.clone()),
+            (Some(a), Regionality::TwoKeys) => {
+                normalize_alias(&format!("{a}{}", vendor.key.secondary_alias_suffix))
+                    .map_err(|m| bad(Field::Alias, format!("the second key's alias {m}")))
+                    .ok()
+            }
+            _ => None,
+        };
+
+        let description = check_description(
+            self.description
+                .as_deref()
+                .unwrap_or(&vendor.key.description),
+        )
+        .map_err(|m| bad(Field::Description, m))
+        .unwrap_or_default();
+
+        let mut tags: Vec<(String, String)> = Vec::new();
+        for t in &self.tags {
+            match check_tag(t) {
+                Ok((k, v)) if tags.iter().any(|(k2, _)| *k2 == k) => bad(
+                    Field::Tags,
+                    format!("key {k:?} is given twice (with {v:?}): keep one"),
+                ),
+                Ok(kv) => tags.push(kv),
+                Err(m) => bad(Field::Tags, m),
+            }
+        }
+        if tags.len() + crate::plan::BYOK_TAG_COUNT > MAX_TAGS {
+            bad(
+                Field::Tags,
+                format!(
+                    "{} tags given: KMS allows {MAX_TAGS} a key and byok uses {}, so give at most {}",
+                    tags.len(),
+                    crate::plan::BYOK_TAG_COUNT,
+                    MAX_TAGS - crate::plan::BYOK_TAG_COUNT
+                ),
+            );
+        }
+
+        let mut admins: Vec<String> = Vec::new();
+        if let Some(region) = &region {
+            for a in &self.admins {
+                match check_admin(region, a) {
+                    Ok(a) if !admins.contains(&a) => admins.push(a),
+                    Ok(_) => {}
+                    Err(m) => bad(Field::Admins, m),
+                }
+            }
+            if let Some(first) = admins.first() {
+                let acct = &arn::Arn::parse(first).expect("checked").account;
+                if let Some(other) = admins
+                    .iter()
+                    .find(|a| arn::Arn::parse(a).expect("checked").account != *acct)
+                {
+                    bad(
+                        Field::Admins,
+                        format!(
+                            "{other} is in another account than {first}: administrators must be in your own account"
+                        ),
+                    );
+                }
+            }
+        }
+        if self.admins_can_delete && self.admins.is_empty() {
+            bad(
+                Field::Admins,
+                "--admins-can-delete needs at least one --admin to apply to".into(),
+            );
+        }
+
+        let rotation_days = match (self.no_rotation, self.rotation_days.as_deref()) {
+            (true, Some(_)) => {
+                bad(
+                    Field::RotationDays,
+                    "--rotation-days and --no-rotation contradict each other: keep one".into(),
+                );
+                None
+            }
+            (true, None) => None,
+            (false, None) => Some(DEFAULT_ROTATION_DAYS),
+            (false, Some(d)) => check_rotation(d)
+                .map_err(|m| bad(Field::RotationDays, m))
+                .ok(),
+        };
+
+        let principal = region.as_ref().and_then(|r| {
+            check_principal(vendor, r, self.principal.as_deref())
+                .map_err(|m| bad(Field::Principal, m))
+                .ok()
+        });
+
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let answers = Answers {
+            vendor: vendor.clone(),
+            region: region.expect("no errors"),
+            regionality,
+            second_region,
+            alias: alias.expect("no errors"),
+            second_alias,
+            description,
+            tags,
+            admins,
+            admins_can_delete: self.admins_can_delete,
+            rotation_days,
+            principal: principal.expect("no errors"),
+        };
+        // The policy's size depends on the account only through its fixed 12 digits, so the
+        // KMS limit can be checked now, before any call, rather than after signing in.
+        let size =
+            crate::policy::to_document(&crate::policy::build(&answers, "000000000000")).len();
+        if size > crate::policy::MAX_POLICY_BYTES {
+            let field = if answers.admins.is_empty() {
+                Field::Vendor
+            } else {
+                Field::Admins
+            };
+            return Err(vec![FieldError {
+                field,
+                message: format!(
+                    "the key policy would be {size} bytes: KMS allows {} at most, so name fewer administrators (one role that several people assume counts once)",
+                    crate::policy::MAX_POLICY_BYTES
+                ),
+            }]);
+        }
+        Ok(answers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(vendor: &str) -> RawAnswers {
+        RawAnswers {
+            vendor: Some(vendor.into()),
+            ..Default::default()
+        }
+    }
+
+    fn fields(r: Result<Answers, Vec<FieldError>>) -> Vec<Field> {
+        r.unwrap_err().into_iter().map(|e| e.field).collect()
+    }
+
+    const ROLE: &str = "arn:aws:iam::210987654321:role/camunda-tenant";
+
+    #[test]
+    fn camunda_defaults() {
+        let c = Catalog::built_in();
+        let mut r = raw("camunda");
+        r.principal = Some(ROLE.into());
+        let a = r.validate(&c).unwrap();
+        assert_eq!(a.region, "eu-west-1");
+        assert_eq!(a.alias, "alias/camunda-saas-byok");
+        assert_eq!(a.description, "KMS key for Camunda SaaS BYOK integration");
+        assert_eq!(a.rotation_days, Some(365));
+        assert_eq!(a.regionality, Regionality::Single);
+        r.regionality = Some("multi-region".into());
+        let a = r.validate(&c).unwrap();
+        assert_eq!(a.second_region.as_deref(), Some("eu-west-2"));
+        assert_eq!(a.second_alias.as_deref(), Some("alias/camunda-saas-byok"));
+        r.regionality = Some("two-keys".into());
+        let a = r.validate(&c).unwrap();
+        assert_eq!(
+            a.second_alias.as_deref(),
+            Some("alias/camunda-saas-byok-replica")
+        );
+    }
+
+    #[test]
+    fn gearset_principal_follows_region() {
+        let c = Catalog::built_in();
+        let mut r = raw("gearset");
+        assert_eq!(fields(r.validate(&c)), vec![Field::Region]);
+        r.region = Some("us-west-2".into());
+        let a = r.validate(&c).unwrap();
+        assert_eq!(a.principal, "arn:aws:iam::157764733222:root");
+        r.principal = Some("arn:aws:iam::111111111111:root".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Principal]);
+        r.principal = None;
+        r.regionality = Some("multi-region".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Regionality]);
+        r.regionality = None;
+        r.region = Some("eu-west-2".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Region]);
+    }
+
+    #[test]
+    fn other_vendor_principal_forms() {
+        let c = Catalog::built_in();
+        let mut r = raw("other");
+        r.region = Some("eu-central-1".into());
+        r.principal = Some("123456789012".into());
+        assert_eq!(
+            r.validate(&c).unwrap().principal,
+            "arn:aws:iam::123456789012:root"
+        );
+        r.principal = Some("12345678901".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Principal]);
+        r.principal = Some("1234567890123".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Principal]);
+        r.principal = Some("arn:aws-cn:iam::123456789012:root".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Principal]);
+        r.principal = Some("arn:aws:iam::123456789012:role/vendor".into());
+        assert!(r.validate(&c).is_ok());
+        r.regionality = Some("multi-region".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::ReplicaRegion]);
+        r.replica_region = Some("eu-central-1".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::ReplicaRegion]);
+        r.replica_region = Some("cn-north-1".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::ReplicaRegion]);
+        r.replica_region = Some("eu-west-3".into());
+        assert!(r.validate(&c).is_ok());
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let c = Catalog::built_in();
+        let r = RawAnswers {
+            vendor: Some("camunda".into()),
+            region: Some("us-east-1".into()),
+            alias: Some("alias/aws/x".into()),
+            description: Some("a\nb".into()),
+            tags: vec![
+                "novalue".into(),
+                "byok:vendor=x".into(),
+                "a=1".into(),
+                "a=2".into(),
+            ],
+            admins: vec!["arn:aws:iam::123:user/x".into()],
+            rotation_days: Some("89".into()),
+            replica_region: Some("eu-west-2".into()),
+            ..Default::default()
+        };
+        let f = fields(r.validate(&c));
+        for want in [
+            Field::Region,
+            Field::Alias,
+            Field::Description,
+            Field::Tags,
+            Field::RotationDays,
+        ] {
+            assert!(f.contains(&want), "{want:?} missing from {f:?}");
+        }
+        assert_eq!(f.iter().filter(|x| **x == Field::Tags).count(), 3);
+    }
+
+    #[test]
+    fn alias_rules() {
+        assert_eq!(normalize_alias("x").unwrap(), "alias/x");
+        assert_eq!(normalize_alias(" alias/a/b_c-1 ").unwrap(), "alias/a/b_c-1");
+        for bad in [
+            "",
+            "alias/",
+            "alias/aws/x",
+            "aws/x",
+            "alias/AWS/x",
+            "a b",
+            "a.b",
+            "ünï",
+            "aｂ",
+        ] {
+            assert!(normalize_alias(bad).is_err(), "{bad}");
+        }
+        assert!(normalize_alias(&"a".repeat(250)).is_ok());
+        assert!(normalize_alias(&"a".repeat(251)).is_err());
+    }
+
+    #[test]
+    fn rotation_rules() {
+        assert_eq!(check_rotation("90"), Ok(90));
+        assert_eq!(check_rotation("2560"), Ok(2560));
+        assert!(check_rotation("89").is_err());
+        assert!(check_rotation("2561").is_err());
+        assert!(check_rotation("-1").is_err());
+        assert!(check_rotation("year").is_err());
+        let c = Catalog::built_in();
+        let mut r = raw("camunda");
+        r.principal = Some(ROLE.into());
+        r.no_rotation = true;
+        assert_eq!(r.validate(&c).unwrap().rotation_days, None);
+        r.rotation_days = Some("100".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::RotationDays]);
+    }
+
+    #[test]
+    fn admins() {
+        let c = Catalog::built_in();
+        let mut r = raw("camunda");
+        r.principal = Some(ROLE.into());
+        r.admins = vec![
+            "arn:aws:iam::123456789012:role/Admin".into(),
+            "arn:aws:iam::123456789012:role/Admin".into(),
+            "arn:aws:iam::123456789012:user/alice".into(),
+        ];
+        assert_eq!(r.validate(&c).unwrap().admins.len(), 2);
+        r.admins.push("arn:aws:iam::999999999999:user/eve".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Admins]);
+        r.admins = vec!["arn:aws-us-gov:iam::123456789012:role/Admin".into()];
+        assert_eq!(fields(r.validate(&c)), vec![Field::Admins]);
+        r.admins = vec![];
+        r.admins_can_delete = true;
+        assert_eq!(fields(r.validate(&c)), vec![Field::Admins]);
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(
+            check_tag("team=pay ments").unwrap(),
+            ("team".into(), "pay ments".into())
+        );
+        assert_eq!(check_tag("empty=").unwrap(), ("empty".into(), "".into()));
+        assert!(check_tag("aws:x=1").is_err());
+        assert!(check_tag(&format!("{}=1", "k".repeat(129))).is_err());
+        assert!(check_tag(&format!("k={}", "v".repeat(257))).is_err());
+        assert!(check_tag("k=v;").is_err());
+        let c = Catalog::built_in();
+        let mut r = raw("camunda");
+        r.principal = Some(ROLE.into());
+        r.tags = (0..48).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(fields(r.validate(&c)), vec![Field::Tags]);
+    }
+
+    #[test]
+    fn unknown_vendor() {
+        let c = Catalog::built_in();
+        assert_eq!(fields(raw("acme").validate(&c)), vec![Field::Vendor]);
+        assert_eq!(
+            fields(RawAnswers::default().validate(&c)),
+            vec![Field::Vendor]
+        );
+    }
+}

@@ -1,0 +1,491 @@
+//! The non-interactive commands: `create`, `plan`, `policy`.
+
+use std::io::{IsTerminal, Write};
+
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+
+use byok::answers::{Answers, RawAnswers, Regionality};
+use byok::exec::{self, ExecOptions, Outcome, Progress, RunReport, exit};
+use byok::journal::{self, Journal};
+use byok::kms::aws::{AwsKms, AwsOptions};
+use byok::kms::sim::{self, SimKms, SimOptions};
+use byok::kms::{Backend, KeyService};
+use byok::plan::Plan;
+use byok::policy;
+use byok::vendor::{Catalog, PrincipalKind};
+
+use crate::cli::{Cli, Command, CreateArgs, GlobalArgs, Output, PolicyArgs};
+
+pub async fn dispatch(cli: Cli) -> i32 {
+    let g = cli.global.clone();
+    match cli.command {
+        None => wizard(&g, &cli.answers).await,
+        Some(Command::Create(a)) => create(&g, a).await,
+        Some(Command::Plan(a)) => crate::ecosystem::plan(&g, a).await,
+        Some(Command::Completions { shell }) => crate::ecosystem::completions(shell),
+        Some(Command::Man { out_dir }) => crate::ecosystem::man(&g, out_dir.as_deref()),
+        Some(Command::Policy(a)) => policy_cmd(&g, a).await,
+        Some(Command::Status(a)) => crate::status_cmd::run(&g, a).await,
+    }
+}
+
+/// Load the vendor catalog and validate the answers; on failure print every problem.
+pub fn validated(g: &GlobalArgs, raw: &RawAnswers) -> Result<(Catalog, Answers), i32> {
+    let catalog = match Catalog::with_files(&g.vendor_files) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(exit::INVALID_INPUT);
+        }
+    };
+    match raw.validate(&catalog) {
+        Ok(a) => Ok((catalog, a)),
+        Err(errs) => {
+            eprintln!(
+                "byok cannot start: {} answer(s) need fixing. Nothing was sent to AWS.",
+                errs.len()
+            );
+            for e in errs {
+                eprintln!("  - {e}");
+            }
+            Err(exit::INVALID_INPUT)
+        }
+    }
+}
+
+pub async fn backend(g: &GlobalArgs) -> Backend {
+    if g.demo {
+        Backend::Sim(SimKms::new(SimOptions::demo()))
+    } else {
+        Backend::Aws(Box::new(
+            AwsKms::load(&AwsOptions {
+                profile: g.profile.clone(),
+                endpoint_url: g.endpoint_url.clone(),
+            })
+            .await,
+        ))
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@,+-".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The exact command that finishes (or repeats) this setup.
+pub fn finish_command(g: &GlobalArgs, a: &Answers) -> String {
+    let mut parts: Vec<String> = vec!["byok".into()];
+    let mut flag = |name: &str, value: Option<&str>| {
+        parts.push(name.to_string());
+        if let Some(v) = value {
+            parts.push(shell_quote(v));
+        }
+    };
+    if g.demo {
+        flag("--demo", None);
+    }
+    if let Some(p) = &g.profile {
+        flag("--profile", Some(p));
+    }
+    if let Some(e) = &g.endpoint_url {
+        flag("--endpoint-url", Some(e));
+    }
+    for f in &g.vendor_files {
+        flag("--vendor-file", Some(&f.display().to_string()));
+    }
+    flag("create", None);
+    flag("--vendor", Some(&a.vendor.id));
+    flag("--region", Some(&a.region));
+    if a.vendor.principal.kind != PrincipalKind::AccountRootByRegion {
+        flag("--principal", Some(&a.principal));
+    }
+    flag("--regionality", Some(a.regionality.as_str()));
+    if let Some(r) = &a.second_region {
+        flag("--replica-region", Some(r));
+    }
+    flag("--alias", Some(&a.alias));
+    if a.description != a.vendor.key.description {
+        flag("--description", Some(&a.description));
+    }
+    for (k, v) in &a.tags {
+        flag("--tag", Some(&format!("{k}={v}")));
+    }
+    for adm in &a.admins {
+        flag("--admin", Some(adm));
+    }
+    if a.admins_can_delete {
+        flag("--admins-can-delete", None);
+    }
+    match a.rotation_days {
+        Some(d) => flag("--rotation-days", Some(&d.to_string())),
+        None => flag("--no-rotation", None),
+    }
+    flag("--yes", None);
+    parts.join(" ")
+}
+
+async fn policy_cmd(g: &GlobalArgs, args: PolicyArgs) -> i32 {
+    let raw = crate::ecosystem::raw_answers(g, &args.answers).await;
+    let (_, answers) = match validated(g, &raw) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let account = match (&args.account, g.demo) {
+        (Some(a), _) if byok::arn::is_account_id(a) => a.clone(),
+        (Some(a), _) => {
+            eprintln!("error: Account (--account): {a:?} is not a 12-digit AWS account ID");
+            return exit::INVALID_INPUT;
+        }
+        (None, true) => sim::DEMO_ACCOUNT.to_string(),
+        (None, false) => match backend(g).await.identity().await {
+            Ok(id) => id.account,
+            Err(e) => {
+                eprintln!(
+                    "error: {}",
+                    e.explain(g.profile.as_deref(), &answers.vendor.principal.help)
+                );
+                eprintln!("(or give your account ID with --account)");
+                return exit::AWS_REFUSED;
+            }
+        },
+    };
+    let p = policy::build(&answers, &account);
+    let problems = policy::lint(&p, &account, &answers.principal);
+    if !problems.is_empty() {
+        for pr in problems {
+            eprintln!("error: {pr}");
+        }
+        return exit::INVALID_INPUT;
+    }
+    match args.output {
+        Output::Text => println!("{}", policy::to_document(&p)),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "vendor": answers.vendor.id,
+                "account": account,
+                "principal": answers.principal,
+                "bytes": policy::to_document(&p).len(),
+                "policy": p,
+            }))
+            .expect("json")
+        ),
+    }
+    exit::OK
+}
+
+/// Print a progress event as one line on stderr.
+fn print_progress(plan: &Plan, p: &Progress) {
+    let n = plan.steps.len();
+    let title = |i: usize| plan.steps[i].title();
+    match p {
+        Progress::Started { .. } => {}
+        Progress::Retrying {
+            step,
+            attempt,
+            reason,
+            delay,
+        } => eprintln!(
+            "  [{:>2}/{n}] … retry {attempt} in {:.1} s: {reason}",
+            step + 1,
+            delay.as_secs_f64()
+        ),
+        Progress::Waiting { step, detail } => eprintln!("  [{:>2}/{n}] … {detail}", step + 1),
+        Progress::Done {
+            step,
+            elapsed,
+            note,
+        } => eprintln!(
+            "✓ [{:>2}/{n}] {} ({:.2} s){}",
+            step + 1,
+            title(*step),
+            elapsed.as_secs_f64(),
+            note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+        ),
+        Progress::Failed {
+            step,
+            elapsed,
+            error,
+        } => {
+            eprintln!(
+                "✗ [{:>2}/{n}] {} ({:.2} s): {error}",
+                step + 1,
+                title(*step),
+                elapsed.as_secs_f64()
+            )
+        }
+        Progress::Key { key } if key.created_now => {
+            eprintln!(
+                "  created {} key {} ({})",
+                key.role.as_str(),
+                key.arn,
+                key.region
+            )
+        }
+        Progress::Key { key } => eprintln!(
+            "  found {} key {} ({})",
+            key.role.as_str(),
+            key.arn,
+            key.region
+        ),
+    }
+}
+
+/// Ask on the terminal; anything but y/yes is no.
+fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
+    let raw = crate::ecosystem::raw_answers(g, &args.answers).await;
+    let (_, answers) = match validated(g, &raw) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let plan = Plan::build(&answers);
+    // Refused before anything is touched, the journal file included.
+    if !args.yes && !std::io::stdin().is_terminal() {
+        eprintln!(
+            "error: byok create asks before changing anything; add --yes to run without a terminal. Nothing was sent to AWS."
+        );
+        return exit::INVALID_INPUT;
+    }
+    if let Some(problem) = (!g.demo)
+        .then(|| byok::kms::aws::missing_profile(g.profile.as_deref()))
+        .flatten()
+    {
+        eprintln!("error: {problem} Nothing was sent to AWS.");
+        return exit::INVALID_INPUT;
+    }
+    let svc = backend(g).await;
+    let journal = if g.demo {
+        Journal::disabled()
+    } else {
+        match Journal::open(&journal::state_dir()) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the journal in {} ({e}): set BYOK_STATE_DIR to a writable directory. Nothing was sent to AWS.",
+                    journal::state_dir().display()
+                );
+                return exit::INVALID_INPUT;
+            }
+        }
+    };
+    if !args.yes {
+        eprint!("{}", plan.render_text());
+        match svc.identity().await {
+            Ok(id) => {
+                eprintln!("\nThe key policy (account {}):", id.account);
+                eprintln!(
+                    "{}",
+                    policy::to_document(&policy::build(&answers, &id.account))
+                );
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: {}",
+                    e.explain(g.profile.as_deref(), &answers.vendor.principal.help)
+                );
+                return exit::AWS_REFUSED;
+            }
+        }
+        if !confirm("\nCreate it?") {
+            eprintln!("Nothing was changed.");
+            return exit::OK;
+        }
+    }
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nStopping after the call in flight (Ctrl-C again to quit at once)…");
+            let _ = cancel_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(exit::INTERRUPTED);
+            }
+        }
+    });
+    let printer_plan = plan.clone();
+    let quiet = args.output == Output::Json || g.quiet;
+    let printer = tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            if !quiet {
+                print_progress(&printer_plan, &p);
+            }
+        }
+    });
+    let report = exec::run(
+        &svc,
+        &plan,
+        &journal,
+        &tx,
+        &cancel_rx,
+        &ExecOptions::default(),
+    )
+    .await;
+    drop(tx);
+    let _ = printer.await;
+    report_result(g, &answers, &plan, &report, args.output, journal.path());
+    report.exit_code()
+}
+
+fn report_result(
+    g: &GlobalArgs,
+    a: &Answers,
+    plan: &Plan,
+    report: &RunReport,
+    output: Output,
+    journal: Option<&std::path::Path>,
+) {
+    let finish = finish_command(g, a);
+    let explain = |e: &exec::ExecError| e.explain(g.profile.as_deref(), &a.vendor.principal.help);
+    if output == Output::Json {
+        let mut doc = json!({
+            "status": match &report.outcome { Outcome::Completed => "completed", Outcome::Failed { .. } => "failed", Outcome::Interrupted { .. } => "interrupted" },
+            "account": report.account,
+            "keys": report.keys.iter().map(|k| json!({
+                "role": k.role, "region": k.region, "arn": k.arn, "key_id": k.key_id, "alias": k.alias, "created": k.created_now,
+            })).collect::<Vec<_>>(),
+            "policy": report.policy,
+        });
+        if let Outcome::Failed { step, error } = &report.outcome {
+            doc["error"] = json!({ "step": plan.steps[*step].title(), "message": error.to_string(), "explanation": explain(error), "detail": error });
+        }
+        if report.outcome != Outcome::Completed {
+            doc["not_done"] = json!(remaining(plan, report));
+            doc["finish_command"] = json!(finish);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+        return;
+    }
+    match &report.outcome {
+        Outcome::Completed if g.quiet => {}
+        Outcome::Completed => {
+            let what = match a.regionality {
+                Regionality::Single => "key",
+                Regionality::MultiRegion => "Multi-Region key, primary and replica,",
+                Regionality::TwoKeys => "two independent single-Region keys",
+            };
+            eprintln!("\nDone. Your {what} for {}:", a.vendor.name);
+            for k in &report.keys {
+                eprintln!(
+                    "  {:<9} {:<15} {}  {}",
+                    k.role.as_str(),
+                    k.region,
+                    k.arn,
+                    k.alias.as_deref().unwrap_or("")
+                );
+            }
+            if g.demo {
+                eprintln!(
+                    "\nThis was a demo: the keys are simulated and nothing was created in AWS."
+                );
+            } else {
+                eprintln!("\nNext: {}", a.vendor.next_step);
+            }
+        }
+        Outcome::Failed { error, .. } => {
+            eprintln!("\nbyok stopped: {}", explain(error));
+        }
+        Outcome::Interrupted { .. } => eprintln!("\nbyok stopped because you asked it to."),
+    }
+    if report.outcome != Outcome::Completed {
+        if report.keys.is_empty() {
+            if !report.may_have_created() {
+                eprintln!("Nothing was created.");
+            }
+        } else {
+            eprintln!("What exists now:");
+            for k in &report.keys {
+                eprintln!(
+                    "  {:<9} {:<15} {}{}",
+                    k.role.as_str(),
+                    k.region,
+                    k.arn,
+                    k.alias
+                        .as_ref()
+                        .map(|a| format!("  {a}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        let rest = remaining(plan, report);
+        if !rest.is_empty() {
+            eprintln!("Not done yet:");
+            for r in rest {
+                eprintln!("  - {r}");
+            }
+        }
+        if let Some(j) = journal {
+            eprintln!("Every ARN is recorded in {}.", j.display());
+        }
+        eprintln!("To finish, run the same command again; byok reuses what exists:\n  {finish}");
+    }
+    // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works.
+    for k in &report.keys {
+        println!("{}", k.arn);
+    }
+}
+
+fn remaining(plan: &Plan, report: &RunReport) -> Vec<String> {
+    (0..plan.steps.len())
+        .filter(|i| !report.done_steps.contains(i))
+        .map(|i| plan.steps[i].title())
+        .collect()
+}
+
+/// `byok` with no subcommand: the wizard, pre-filled from the answer flags.
+async fn wizard(g: &GlobalArgs, answers: &crate::cli::AnswerArgs) -> i32 {
+    let catalog = match Catalog::with_files(&g.vendor_files) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        eprintln!(
+            "error: the wizard needs a terminal. Without one, use `byok create` with flags (see `byok create --help`). Nothing was sent to AWS."
+        );
+        return exit::INVALID_INPUT;
+    }
+    let journal = if g.demo {
+        Journal::disabled()
+    } else {
+        match Journal::open(&journal::state_dir()) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the journal in {} ({e}): set BYOK_STATE_DIR to a writable directory. Nothing was sent to AWS.",
+                    journal::state_dir().display()
+                );
+                return exit::INVALID_INPUT;
+            }
+        }
+    };
+    let ctx = byok::tui::Ctx {
+        catalog,
+        raw: crate::ecosystem::raw_answers(g, answers).await,
+        demo: g.demo,
+        mono: g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        profile: g.profile.clone(),
+        journal: journal.path().map(std::path::Path::to_path_buf),
+    };
+    let g = g.clone();
+    byok::tui::run_with(async move { backend(&g).await }, ctx, journal).await
+}

@@ -1,0 +1,853 @@
+//! The executor against the simulator, with faults injected by [`FlakyKms`]: idempotency
+//! of every step, lost answers, retries, refusals, cancellation and verification.
+
+use super::*;
+use crate::answers::RawAnswers;
+use crate::kms::KeyService;
+use crate::kms::flaky::FlakyKms;
+use crate::kms::sim::{DEMO_ACCOUNT, SimKms, SimOptions};
+use crate::vendor::Catalog;
+use std::path::PathBuf;
+
+const ROLE: &str = "arn:aws:iam::210987654321:role/camunda-tenant";
+const ALIAS: &str = "alias/camunda-saas-byok";
+const ALIAS2: &str = "alias/camunda-saas-byok-replica";
+const R1: &str = "eu-west-1";
+const R2: &str = "eu-west-2";
+
+/// Operations that change the account.
+const MUTATING: &[&str] = &[
+    "CreateKey",
+    "ReplicateKey",
+    "CreateAlias",
+    "TagResource",
+    "PutKeyPolicy",
+    "EnableKeyRotation",
+];
+
+fn plan_with(regionality: &str, f: impl FnOnce(&mut RawAnswers)) -> Plan {
+    let mut raw = RawAnswers {
+        vendor: Some("camunda".into()),
+        principal: Some(ROLE.into()),
+        regionality: Some(regionality.into()),
+        ..Default::default()
+    };
+    f(&mut raw);
+    Plan::build(&raw.validate(&Catalog::built_in()).unwrap())
+}
+
+fn plan_for(regionality: &str) -> Plan {
+    plan_with(regionality, |_| {})
+}
+
+/// Backoffs and polls in milliseconds: every test is instant.
+fn fast() -> ExecOptions {
+    ExecOptions {
+        max_attempts: 4,
+        backoff_base: Duration::from_millis(1),
+        backoff_max: Duration::from_millis(2),
+        poll_first: Duration::from_millis(1),
+        poll_max: Duration::from_millis(5),
+        poll_timeout: Duration::from_secs(2),
+    }
+}
+
+fn sim() -> SimKms {
+    SimKms::new(SimOptions::instant())
+}
+
+/// A journal in a fresh directory, removed on drop.
+struct TempJournal {
+    dir: PathBuf,
+    journal: Journal,
+}
+
+impl TempJournal {
+    fn new() -> TempJournal {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("byok-exec-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let journal = Journal::open(&dir).unwrap();
+        TempJournal { dir, journal }
+    }
+}
+
+impl Drop for TempJournal {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn go_with<S: KeyService>(
+    svc: &S,
+    plan: &Plan,
+    journal: &Journal,
+    cancel: &watch::Receiver<bool>,
+    opts: &ExecOptions,
+) -> (RunReport, Vec<Progress>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let report = run(svc, plan, journal, &tx, cancel, opts).await;
+    drop(tx);
+    let mut events = Vec::new();
+    while let Ok(p) = rx.try_recv() {
+        events.push(p);
+    }
+    (report, events)
+}
+
+async fn go<S: KeyService>(svc: &S, plan: &Plan, journal: &Journal) -> (RunReport, Vec<Progress>) {
+    let (_tx, cancel) = watch::channel(false);
+    go_with(svc, plan, journal, &cancel, &fast()).await
+}
+
+fn step_of(plan: &Plan, pred: impl Fn(&Step) -> bool) -> usize {
+    plan.steps.iter().position(pred).expect("step in plan")
+}
+
+fn notes(events: &[Progress]) -> BTreeMap<usize, String> {
+    events
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Done { step, note, .. } => Some((*step, note.clone().unwrap_or_default())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn retries(events: &[Progress]) -> Vec<(usize, u32)> {
+    events
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Retrying { step, attempt, .. } => Some((*step, *attempt)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn failed_kms(report: &RunReport) -> Option<&KmsError> {
+    match &report.outcome {
+        Outcome::Failed {
+            error: ExecError::Kms { error, .. },
+            ..
+        } => Some(error),
+        _ => None,
+    }
+}
+
+async fn keys_in(sim: &SimKms, region: &str) -> usize {
+    sim.list_keys(region).await.unwrap().len()
+}
+
+fn throttled() -> KmsError {
+    KmsError::Throttled {
+        message: "Rate exceeded".into(),
+    }
+}
+
+fn denied(op: &str) -> KmsError {
+    KmsError::AccessDenied {
+        operation: op.into(),
+        message: "not authorized".into(),
+    }
+}
+
+#[tokio::test]
+async fn every_regionality_completes_and_a_rerun_changes_nothing() {
+    for (regionality, keys, second) in [
+        ("single", 1, None),
+        ("multi-region", 2, Some(KeyRole::Replica)),
+        ("two-keys", 2, Some(KeyRole::Secondary)),
+    ] {
+        let plan = plan_for(regionality);
+        let sim = sim();
+        let j = TempJournal::new();
+        let (first, _) = go(&sim, &plan, &j.journal).await;
+        assert_eq!(first.outcome, Outcome::Completed, "{regionality}");
+        assert_eq!(first.exit_code(), exit::OK);
+        assert_eq!(first.keys.len(), keys, "{regionality}");
+        assert!(first.keys.iter().all(|k| k.created_now));
+        assert_eq!(first.done_steps.len(), plan.steps.len());
+        assert_eq!(first.account.as_deref(), Some(DEMO_ACCOUNT));
+
+        // What the service holds, key by key.
+        let expected_policy = first.policy.clone().unwrap();
+        for pk in &plan.keys {
+            let rec = first.key(pk.role).unwrap();
+            assert_eq!(rec.alias.as_deref(), Some(pk.alias.as_str()));
+            let by_alias = sim.describe_key(&pk.region, &pk.alias).await.unwrap();
+            assert_eq!(by_alias.arn, rec.arn, "{regionality} {pk:?}");
+            let p: Value =
+                serde_json::from_str(&sim.get_policy(&pk.region, &rec.key_id).await.unwrap())
+                    .unwrap();
+            assert_eq!(p, expected_policy);
+            let tags = sim.list_tags(&pk.region, &rec.key_id).await.unwrap();
+            for t in plan.tags_for(pk.role) {
+                assert!(
+                    tags.contains(&t),
+                    "{regionality}: {t:?} missing from {tags:?}"
+                );
+            }
+            if pk.role != KeyRole::Replica {
+                let rot = sim.rotation(&pk.region, &rec.key_id).await.unwrap();
+                assert!(rot.enabled);
+                assert_eq!(rot.period_days, Some(365));
+            }
+        }
+        if let Some(role) = second {
+            assert_eq!(keys_in(&sim, R2).await, 1);
+            let k = first.key(role).unwrap();
+            assert_eq!(k.region, R2);
+            let same_id = k.key_id == first.key(KeyRole::Primary).unwrap().key_id;
+            assert_eq!(
+                same_id,
+                role == KeyRole::Replica,
+                "a replica shares its key ID"
+            );
+        }
+        assert_eq!(keys_in(&sim, R1).await, 1);
+
+        // The same answers again: everything is found, nothing is changed.
+        let again = FlakyKms::new(sim.clone());
+        let (second_run, events) = go(&again, &plan, &j.journal).await;
+        assert_eq!(second_run.outcome, Outcome::Completed, "{regionality}");
+        for op in MUTATING {
+            assert_eq!(again.calls(op), 0, "{regionality}: re-run called {op}");
+        }
+        let arns = |r: &RunReport| r.keys.iter().map(|k| k.arn.clone()).collect::<Vec<_>>();
+        assert_eq!(arns(&second_run), arns(&first));
+        assert!(second_run.keys.iter().all(|k| !k.created_now));
+        let notes = notes(&events);
+        for (i, s) in plan.steps.iter().enumerate() {
+            if s.mutates() {
+                assert!(
+                    notes[&i].starts_with("already done"),
+                    "{regionality}: step {i} {s:?}: {:?}",
+                    notes[&i]
+                );
+            }
+        }
+    }
+}
+
+/// Stop a run at each change it makes, then run again: the second run does exactly what
+/// the first left undone, and no key is ever made twice.
+#[tokio::test]
+async fn a_run_stopped_at_any_change_is_finished_by_the_next() {
+    for regionality in ["multi-region", "two-keys", "single"] {
+        let plan = plan_for(regionality);
+        let clean = FlakyKms::new(sim());
+        let (r, _) = go(&clean, &plan, &TempJournal::new().journal).await;
+        assert_eq!(r.outcome, Outcome::Completed);
+        let faults: Vec<(&str, u32)> = MUTATING
+            .iter()
+            .flat_map(|op| (1..=clean.calls(op)).map(move |n| (*op, n)))
+            .collect();
+        assert!(faults.len() >= 3, "{regionality}: {faults:?}");
+        for (op, nth) in faults {
+            let ctx = format!("{regionality}, {op} call {nth} refused");
+            let sim = sim();
+            let j = TempJournal::new();
+            let first = FlakyKms::new(sim.clone());
+            first.fail(op, nth, denied(op));
+            let (r1, ev1) = go(&first, &plan, &j.journal).await;
+            assert_eq!(failed_kms(&r1), Some(&denied(op)), "{ctx}");
+            assert!(
+                retries(&ev1).is_empty(),
+                "{ctx}: access denied is not retried"
+            );
+            let expected_code = if r1.keys.is_empty() {
+                exit::AWS_REFUSED
+            } else {
+                exit::PARTLY_DONE
+            };
+            assert_eq!(r1.exit_code(), expected_code, "{ctx}");
+            assert_eq!(r1.keys.is_empty(), (op, nth) == ("CreateKey", 1), "{ctx}");
+
+            let second = FlakyKms::new(sim.clone());
+            let (r2, _) = go(&second, &plan, &j.journal).await;
+            assert_eq!(r2.outcome, Outcome::Completed, "{ctx}");
+            assert_eq!(keys_in(&sim, R1).await, 1, "{ctx}");
+            if regionality != "single" {
+                assert_eq!(keys_in(&sim, R2).await, 1, "{ctx}");
+            }
+            for o in MUTATING {
+                let refused = u32::from(*o == op);
+                assert_eq!(
+                    first.calls(o) - refused + second.calls(o),
+                    clean.calls(o),
+                    "{ctx}: {o} calls across both runs"
+                );
+            }
+            // Keys from the first run keep their ARNs.
+            for k in &r1.keys {
+                assert_eq!(r2.key(k.role).map(|x| &x.arn), Some(&k.arn), "{ctx}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_lost_create_key_answer_adopts_the_key_instead_of_making_another() {
+    let plan = plan_for("two-keys");
+    let sim = sim();
+    let j = TempJournal::new();
+    let kms = FlakyKms::new(sim.clone());
+    let reset = KmsError::Network {
+        message: "connection reset by peer".into(),
+    };
+    kms.lose_answer("CreateKey", 1, reset.clone())
+        .lose_answer("CreateKey", 2, reset);
+    let (r, events) = go(&kms, &plan, &j.journal).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    assert_eq!(kms.calls("CreateKey"), 2, "never a second CreateKey");
+    assert_eq!(keys_in(&sim, R1).await, 1);
+    assert_eq!(keys_in(&sim, R2).await, 1);
+    assert!(r.keys.iter().all(|k| k.created_now));
+    let create = step_of(&plan, |s| matches!(s, Step::CreateKey { .. }));
+    assert!(retries(&events).contains(&(create, 1)), "{events:?}");
+    // The journal says what happened: an intent, then the key.
+    let entries = j.journal.entries();
+    let primary: Vec<Event> = entries
+        .iter()
+        .filter(|e| e.role == Some(KeyRole::Primary))
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(primary, [Event::Intent, Event::Created]);
+    assert_eq!(
+        entries.last().map(|e| e.event),
+        Some(Event::Completed),
+        "{entries:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_replicate_key_answer_adopts_the_replica() {
+    let plan = plan_for("multi-region");
+    let sim = sim();
+    let kms = FlakyKms::new(sim.clone());
+    kms.lose_answer(
+        "ReplicateKey",
+        1,
+        KmsError::Service {
+            code: "HTTP 503".into(),
+            message: "Service Unavailable".into(),
+        },
+    );
+    let (r, events) = go(&kms, &plan, &Journal::disabled()).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    assert_eq!(kms.calls("ReplicateKey"), 1);
+    assert_eq!(keys_in(&sim, R2).await, 1);
+    let rep = r.key(KeyRole::Replica).unwrap();
+    assert!(rep.created_now);
+    assert_eq!(rep.key_id, r.key(KeyRole::Primary).unwrap().key_id);
+    let step = step_of(&plan, |s| matches!(s, Step::ReplicateKey { .. }));
+    assert!(retries(&events).contains(&(step, 1)));
+}
+
+#[tokio::test]
+async fn a_throttled_create_key_that_did_nothing_is_sent_again_once() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let kms = FlakyKms::new(sim.clone());
+    kms.fail("CreateKey", 1, throttled());
+    let (r, _) = go(&kms, &plan, &Journal::disabled()).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    assert_eq!(kms.calls("CreateKey"), 2);
+    assert!(
+        kms.calls("ListKeys") >= 1,
+        "looked for the key before sending again"
+    );
+    assert_eq!(keys_in(&sim, R1).await, 1);
+}
+
+/// Killed right after CreateKey reached KMS: the journal holds only the intent. The next
+/// run finds the key by its byok tags; a byok key of another alias is left alone.
+#[tokio::test]
+async fn a_run_killed_after_create_key_is_resumed_from_the_journal_intent() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let j = TempJournal::new();
+    let setup = journal::setup_id("camunda", DEMO_ACCOUNT, R1, ALIAS);
+    j.journal
+        .record(&Entry {
+            time: journal::now_rfc3339(),
+            setup: setup.clone(),
+            event: Event::Intent,
+            role: Some(KeyRole::Primary),
+            region: Some(R1.into()),
+            arn: None,
+            alias: Some(ALIAS.into()),
+        })
+        .unwrap();
+    let document = policy::to_document(&policy::build(&plan.answers, DEMO_ACCOUNT));
+    // Another setup's key, tagged by byok for a different alias.
+    let other_tags: Vec<(String, String)> = plan
+        .tags_for(KeyRole::Primary)
+        .into_iter()
+        .map(|(k, v)| {
+            if k == plan::TAG_ALIAS {
+                (k, "alias/something-else".to_string())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let other = sim
+        .create_key(
+            R1,
+            &NewKey {
+                policy: document.clone(),
+                description: plan.answers.description.clone(),
+                tags: other_tags,
+                multi_region: false,
+            },
+        )
+        .await
+        .unwrap();
+    let orphan = sim
+        .create_key(
+            R1,
+            &NewKey {
+                policy: document,
+                description: plan.answers.description.clone(),
+                tags: plan.tags_for(KeyRole::Primary),
+                multi_region: false,
+            },
+        )
+        .await
+        .unwrap();
+    let kms = FlakyKms::new(sim.clone());
+    let (r, events) = go(&kms, &plan, &j.journal).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    assert_eq!(kms.calls("CreateKey"), 0);
+    let k = r.key(KeyRole::Primary).unwrap();
+    assert_eq!(k.arn, orphan.arn);
+    assert_ne!(k.arn, other.arn);
+    assert!(!k.created_now);
+    assert_eq!(
+        sim.describe_key(R1, ALIAS).await.unwrap().key_id,
+        orphan.key_id
+    );
+    assert_eq!(keys_in(&sim, R1).await, 2);
+    let find = step_of(&plan, |s| *s == Step::FindExisting);
+    assert!(notes(&events)[&find].contains(&orphan.arn), "{events:?}");
+    assert!(
+        j.journal
+            .entries_for(&setup)
+            .iter()
+            .any(|e| e.event == Event::Adopted && e.arn.as_deref() == Some(&orphan.arn))
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_with_progress_then_succeeds() {
+    let plan = plan_for("single");
+    let kms = FlakyKms::new(sim());
+    kms.fail_times("CreateAlias", 1, 2, throttled())
+        .fail("GetCallerIdentity", 1, throttled());
+    let (r, events) = go(&kms, &plan, &Journal::disabled()).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    assert_eq!(kms.calls("CreateAlias"), 3);
+    let alias = step_of(&plan, |s| matches!(s, Step::CreateAlias { .. }));
+    assert_eq!(retries(&events), [(0, 1), (alias, 1), (alias, 2)]);
+    let delays: Vec<Duration> = events
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Retrying {
+                step,
+                delay,
+                reason,
+                ..
+            } if *step == alias => {
+                assert!(reason.contains("throttling"), "{reason}");
+                Some(*delay)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(delays[0] <= delays[1], "backoff grows: {delays:?}");
+}
+
+#[tokio::test]
+async fn retries_run_out_and_the_report_says_what_exists() {
+    let plan = plan_for("single");
+    let kms = FlakyKms::new(sim());
+    kms.fail_from("EnableKeyRotation", 1, throttled());
+    let (r, events) = go(&kms, &plan, &Journal::disabled()).await;
+    let rot = step_of(&plan, |s| matches!(s, Step::EnableRotation { .. }));
+    assert_eq!(
+        r.outcome,
+        Outcome::Failed {
+            step: rot,
+            error: ExecError::Kms {
+                operation: "EnableKeyRotation".into(),
+                error: throttled()
+            }
+        }
+    );
+    assert_eq!(kms.calls("EnableKeyRotation"), fast().max_attempts);
+    assert_eq!(retries(&events).len() as u32, fast().max_attempts - 1);
+    assert_eq!(r.exit_code(), exit::PARTLY_DONE);
+    let k = r.key(KeyRole::Primary).unwrap();
+    assert_eq!(k.alias.as_deref(), Some(ALIAS), "the alias step finished");
+    assert!(r.done_steps.iter().all(|s| *s < rot));
+}
+
+#[tokio::test]
+async fn access_denied_fails_at_once_with_exit_3_when_nothing_exists() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let kms = FlakyKms::new(sim.clone());
+    kms.fail_from("CreateKey", 1, denied("CreateKey"));
+    let (r, events) = go(&kms, &plan, &Journal::disabled()).await;
+    assert_eq!(failed_kms(&r), Some(&denied("CreateKey")));
+    assert_eq!(kms.calls("CreateKey"), 1);
+    assert!(retries(&events).is_empty());
+    assert!(r.keys.is_empty());
+    assert_eq!(r.exit_code(), exit::AWS_REFUSED);
+    assert_eq!(keys_in(&sim, R1).await, 0);
+    let Outcome::Failed { error, .. } = &r.outcome else {
+        unreachable!()
+    };
+    assert!(error.explain(None, "").contains("kms:CreateKey"));
+}
+
+#[tokio::test]
+async fn access_denied_after_a_key_exists_is_exit_4() {
+    let plan = plan_for("single");
+    let kms = FlakyKms::new(sim());
+    kms.fail_from("CreateAlias", 1, denied("CreateAlias"));
+    let (r, events) = go(&kms, &plan, &Journal::disabled()).await;
+    assert_eq!(failed_kms(&r), Some(&denied("CreateAlias")));
+    assert_eq!(kms.calls("CreateAlias"), 1);
+    assert!(retries(&events).is_empty());
+    assert_eq!(r.exit_code(), exit::PARTLY_DONE);
+    let k = r.key(KeyRole::Primary).unwrap();
+    assert!(k.created_now);
+    assert_eq!(k.alias, None, "the alias was not made");
+}
+
+#[tokio::test]
+async fn cancel_between_steps_stops_before_the_next_change() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let j = TempJournal::new();
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let kms = FlakyKms::new(sim.clone());
+    kms.after("CreateKey", 1, move || {
+        let _ = cancel_tx.send(true);
+    });
+    let (r, _) = go_with(&kms, &plan, &j.journal, &cancel_rx, &fast()).await;
+    let alias = step_of(&plan, |s| matches!(s, Step::CreateAlias { .. }));
+    assert_eq!(r.outcome, Outcome::Interrupted { step: alias });
+    assert_eq!(r.exit_code(), exit::INTERRUPTED);
+    assert_eq!(kms.calls("CreateAlias"), 0);
+    assert!(r.key(KeyRole::Primary).unwrap().created_now);
+
+    // The next run takes the key the interrupted one made.
+    let (r2, _) = go(&sim, &plan, &j.journal).await;
+    assert_eq!(r2.outcome, Outcome::Completed);
+    assert_eq!(r2.keys[0].arn, r.keys[0].arn);
+    assert_eq!(keys_in(&sim, R1).await, 1);
+}
+
+#[tokio::test]
+async fn cancel_before_the_first_step_calls_nothing() {
+    let plan = plan_for("single");
+    let kms = FlakyKms::new(sim());
+    let (_tx, cancel) = watch::channel(true);
+    let (r, _) = go_with(&kms, &plan, &Journal::disabled(), &cancel, &fast()).await;
+    assert_eq!(r.outcome, Outcome::Interrupted { step: 0 });
+    assert_eq!(r.exit_code(), exit::INTERRUPTED);
+    assert_eq!(kms.calls("GetCallerIdentity"), 0);
+}
+
+#[tokio::test]
+async fn cancel_while_waiting_for_the_replica_is_an_interruption() {
+    let plan = plan_for("multi-region");
+    let sim = SimKms::new(SimOptions {
+        latency: Duration::ZERO,
+        replica_creating: Duration::from_secs(60),
+    });
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let opts = ExecOptions {
+        poll_timeout: Duration::from_secs(120),
+        ..fast()
+    };
+    let t0 = Instant::now();
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = cancel_tx.send(true);
+    });
+    let (r, events) = go_with(&sim, &plan, &Journal::disabled(), &cancel_rx, &opts).await;
+    stopper.await.unwrap();
+    let wait = step_of(&plan, |s| matches!(s, Step::WaitEnabled { .. }));
+    assert_eq!(r.outcome, Outcome::Interrupted { step: wait });
+    assert_eq!(r.exit_code(), exit::INTERRUPTED);
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert!(events.contains(&Progress::Waiting {
+        step: wait,
+        detail: "replica is Creating".into()
+    }));
+    assert_eq!(r.keys.len(), 2, "both keys reported");
+}
+
+#[tokio::test]
+async fn the_replica_is_polled_until_enabled() {
+    let plan = plan_for("multi-region");
+    let sim = SimKms::new(SimOptions {
+        latency: Duration::ZERO,
+        replica_creating: Duration::from_millis(40),
+    });
+    let (r, events) = go(&sim, &plan, &Journal::disabled()).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    let wait = step_of(&plan, |s| matches!(s, Step::WaitEnabled { .. }));
+    assert!(events.contains(&Progress::Waiting {
+        step: wait,
+        detail: "replica is Creating".into()
+    }));
+    assert!(notes(&events)[&wait].starts_with("Enabled after"));
+    // Rotation is set on the primary only, before replicating: the replica shares it.
+    let calls = sim.calls();
+    assert!(!calls.contains(&format!("EnableKeyRotation {R2}")));
+}
+
+#[tokio::test]
+async fn the_replica_that_never_becomes_enabled_times_out() {
+    let plan = plan_for("multi-region");
+    let sim = SimKms::new(SimOptions {
+        latency: Duration::ZERO,
+        replica_creating: Duration::from_secs(60),
+    });
+    let opts = ExecOptions {
+        poll_timeout: Duration::from_millis(30),
+        ..fast()
+    };
+    // A caller that cannot cancel (its sender is gone) still gets a paced poll.
+    let (tx, cancel) = watch::channel(false);
+    drop(tx);
+    let kms = FlakyKms::new(sim.clone());
+    let (r, _) = go_with(&kms, &plan, &Journal::disabled(), &cancel, &opts).await;
+    assert!(
+        kms.calls("DescribeKey") < 60,
+        "{}",
+        kms.calls("DescribeKey")
+    );
+    assert!(
+        matches!(&r.outcome, Outcome::Failed { error: ExecError::ReplicaTimeout { region, state, .. }, .. } if region == R2 && state == "Creating"),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.exit_code(), exit::PARTLY_DONE);
+}
+
+#[tokio::test]
+async fn an_alias_naming_a_key_byok_did_not_make_stops_before_any_change() {
+    for (regionality, region, alias) in [("single", R1, ALIAS), ("two-keys", R2, ALIAS2)] {
+        let plan = plan_for(regionality);
+        let sim = sim();
+        let foreign = sim.insert_foreign_key(region, alias);
+        let kms = FlakyKms::new(sim.clone());
+        let (r, _) = go(&kms, &plan, &Journal::disabled()).await;
+        match &r.outcome {
+            Outcome::Failed {
+                error:
+                    ExecError::AliasTaken {
+                        alias: a,
+                        region: rg,
+                        key_arn,
+                    },
+                ..
+            } => {
+                assert_eq!((a.as_str(), rg.as_str()), (alias, region));
+                assert!(key_arn.ends_with(&foreign));
+            }
+            o => panic!("{regionality}: {o:?}"),
+        }
+        assert_eq!(r.exit_code(), exit::INVALID_INPUT);
+        for op in MUTATING {
+            assert_eq!(kms.calls(op), 0, "{regionality}: {op}");
+        }
+        assert!(r.keys.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_key_pending_deletion_behind_the_alias_is_not_reused() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let (r, _) = go(&sim, &plan, &Journal::disabled()).await;
+    let key = r.keys[0].clone();
+    sim.schedule_deletion(R1, &key.key_id, 7).await.unwrap();
+    let kms = FlakyKms::new(sim.clone());
+    let (r2, _) = go(&kms, &plan, &Journal::disabled()).await;
+    match &r2.outcome {
+        Outcome::Failed {
+            error: e @ ExecError::PendingDeletion { arn, date, .. },
+            ..
+        } => {
+            assert_eq!(arn, &key.arn);
+            assert!(date.is_some());
+            assert!(e.explain(None, "").contains("Cancel the deletion"));
+        }
+        o => panic!("{o:?}"),
+    }
+    assert_ne!(r2.exit_code(), exit::OK);
+    for op in MUTATING {
+        assert_eq!(kms.calls(op), 0, "{op}");
+    }
+}
+
+#[tokio::test]
+async fn verify_detects_a_changed_policy_and_does_not_overwrite_it() {
+    let plan = plan_for("multi-region");
+    let sim = sim();
+    let (r, _) = go(&sim, &plan, &Journal::disabled()).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    let replica = r.key(KeyRole::Replica).unwrap();
+    let mut changed = r.policy.clone().unwrap();
+    changed["Statement"].as_array_mut().unwrap().truncate(2);
+    sim.put_policy(R2, &replica.key_id, &changed.to_string())
+        .await
+        .unwrap();
+    let kms = FlakyKms::new(sim.clone());
+    let (r2, _) = go(&kms, &plan, &Journal::disabled()).await;
+    match &r2.outcome {
+        Outcome::Failed {
+            error: ExecError::Verify { problems },
+            step,
+        } => {
+            assert_eq!(*step, plan.steps.len() - 1);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("different key policy"), "{problems:?}");
+            assert!(problems[0].contains(&replica.arn), "{problems:?}");
+        }
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(r2.exit_code(), exit::PARTLY_DONE);
+    assert_eq!(kms.calls("PutKeyPolicy"), 0);
+}
+
+#[tokio::test]
+async fn verify_detects_a_disabled_key_and_rotation_turned_off() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let (r, _) = go(&sim, &plan, &Journal::disabled()).await;
+    let id = r.keys[0].key_id.clone();
+    sim.disable_rotation(R1, &id).await.unwrap();
+    sim.disable_key(R1, &id).await.unwrap();
+    let (r2, _) = go(&sim, &plan, &Journal::disabled()).await;
+    // Rotation cannot be turned back on while the key is disabled: that step fails first.
+    let Outcome::Failed { error, .. } = &r2.outcome else {
+        panic!("{:?}", r2.outcome)
+    };
+    assert!(
+        matches!(
+            error,
+            ExecError::Kms {
+                error: KmsError::InvalidState { .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    sim.enable_key(R1, &id).await.unwrap();
+    let (r3, _) = go(&sim, &plan, &Journal::disabled()).await;
+    assert_eq!(
+        r3.outcome,
+        Outcome::Completed,
+        "rotation repaired on re-run"
+    );
+    assert!(sim.rotation(R1, &id).await.unwrap().enabled);
+}
+
+#[tokio::test]
+async fn a_changed_rotation_period_is_applied_on_rerun() {
+    let sim = sim();
+    let (r, _) = go(&sim, &plan_for("single"), &Journal::disabled()).await;
+    let id = r.keys[0].key_id.clone();
+    let plan = plan_with("single", |a| a.rotation_days = Some("180".into()));
+    let kms = FlakyKms::new(sim.clone());
+    let (r2, _) = go(&kms, &plan, &Journal::disabled()).await;
+    assert_eq!(r2.outcome, Outcome::Completed);
+    assert_eq!(kms.calls("EnableKeyRotation"), 1);
+    assert_eq!(kms.calls("CreateKey"), 0);
+    assert_eq!(sim.rotation(R1, &id).await.unwrap().period_days, Some(180));
+}
+
+#[tokio::test]
+async fn an_administrator_from_another_account_is_refused_before_any_change() {
+    let plan = plan_with("single", |a| {
+        a.admins = vec!["arn:aws:iam::999999999999:role/KeyAdmin".into()]
+    });
+    let kms = FlakyKms::new(sim());
+    let (r, _) = go(&kms, &plan, &Journal::disabled()).await;
+    assert!(matches!(
+        &r.outcome,
+        Outcome::Failed {
+            step: 0,
+            error: ExecError::AdminAccount { .. }
+        }
+    ));
+    assert_eq!(r.exit_code(), exit::INVALID_INPUT);
+    assert_eq!(kms.calls("CreateKey"), 0);
+}
+
+#[tokio::test]
+async fn progress_reports_every_step_in_order() {
+    let plan = plan_for("multi-region");
+    let (r, events) = go(&sim(), &plan, &Journal::disabled()).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    let started: Vec<usize> = events
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Started { step } => Some(*step),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, (0..plan.steps.len()).collect::<Vec<_>>());
+    let keys: Vec<KeyRole> = events
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Key { key } => Some(key.role),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keys, [KeyRole::Primary, KeyRole::Replica]);
+}
+
+/// Multi-Region is fixed when a key is made: a single-Region key behind the alias cannot
+/// become the primary of a Multi-Region setup (nor the other way round).
+#[tokio::test]
+async fn a_key_of_the_other_kind_behind_the_alias_stops_before_any_change() {
+    for (before, after, found) in [
+        ("single", "multi-region", "a single-Region key"),
+        ("multi-region", "two-keys", "a Multi-Region key"),
+    ] {
+        let sim = sim();
+        let j = TempJournal::new();
+        let (r, _) = go(&sim, &plan_for(before), &j.journal).await;
+        assert_eq!(r.outcome, Outcome::Completed);
+        let kms = FlakyKms::new(sim.clone());
+        let (r2, _) = go(&kms, &plan_for(after), &j.journal).await;
+        match &r2.outcome {
+            Outcome::Failed {
+                error:
+                    e @ ExecError::WrongKeyKind {
+                        key_arn, found: f, ..
+                    },
+                ..
+            } => {
+                assert_eq!(key_arn, &r.keys[0].arn);
+                assert_eq!(f, found);
+                assert!(e.explain(None, "").contains("--regionality"));
+            }
+            o => panic!("{before} -> {after}: {o:?}"),
+        }
+        assert_eq!(r2.exit_code(), exit::INVALID_INPUT);
+        for op in MUTATING {
+            assert_eq!(kms.calls(op), 0, "{before} -> {after}: {op}");
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! Answers become a Plan: ordered steps a person can read, each with the API calls behind it.
+
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+use crate::answers::{Answers, Regionality};
+
+/// Which key of a setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyRole {
+    Primary,
+    Replica,
+    Secondary,
+}
+
+impl KeyRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyRole::Primary => "primary",
+            KeyRole::Replica => "replica",
+            KeyRole::Secondary => "secondary",
+        }
+    }
+}
+
+pub const TAG_MANAGED_BY: &str = "byok:managed-by";
+pub const TAG_VENDOR: &str = "byok:vendor";
+pub const TAG_ALIAS: &str = "byok:alias";
+pub const TAG_ROLE: &str = "byok:role";
+/// How many tags byok adds to every key.
+pub const BYOK_TAG_COUNT: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    ResolveIdentity,
+    FindExisting,
+    CreateKey {
+        role: KeyRole,
+        region: String,
+        multi_region: bool,
+    },
+    CreateAlias {
+        role: KeyRole,
+        region: String,
+        alias: String,
+    },
+    EnableRotation {
+        role: KeyRole,
+        region: String,
+        days: u32,
+    },
+    ReplicateKey {
+        from: String,
+        region: String,
+    },
+    WaitEnabled {
+        role: KeyRole,
+        region: String,
+    },
+    EnsureTags {
+        role: KeyRole,
+        region: String,
+    },
+    Verify,
+}
+
+impl Step {
+    /// What the step does, in words a non-expert follows.
+    pub fn title(&self) -> String {
+        match self {
+            Step::ResolveIdentity => "Check who you are signed in as".into(),
+            Step::FindExisting => "Look for keys an earlier run made".into(),
+            Step::CreateKey {
+                role: KeyRole::Primary,
+                region,
+                multi_region: true,
+            } => {
+                format!("Create the Multi-Region primary key in {region}")
+            }
+            Step::CreateKey {
+                role: KeyRole::Secondary,
+                region,
+                ..
+            } => {
+                format!("Create the second key in {region}")
+            }
+            Step::CreateKey { region, .. } => format!("Create the key in {region}"),
+            Step::CreateAlias { alias, region, .. } => format!("Name it {alias} in {region}"),
+            Step::EnableRotation { days, role, .. } => format!(
+                "Turn on automatic rotation every {days} days{}",
+                if *role == KeyRole::Secondary {
+                    " (second key)"
+                } else {
+                    ""
+                }
+            ),
+            Step::ReplicateKey { region, .. } => {
+                format!("Replicate it to {region} with the same policy, tags and description")
+            }
+            Step::WaitEnabled { region, .. } => {
+                format!("Wait until the replica in {region} is Enabled")
+            }
+            Step::EnsureTags { region, .. } => format!("Check the replica's tags in {region}"),
+            Step::Verify => "Verify every key, alias and policy".into(),
+        }
+    }
+
+    /// The API calls behind the step.
+    pub fn api_calls(&self) -> &'static [&'static str] {
+        match self {
+            Step::ResolveIdentity => &["sts:GetCallerIdentity"],
+            Step::FindExisting => &["kms:DescribeKey", "kms:ListResourceTags"],
+            Step::CreateKey { .. } => &["kms:CreateKey"],
+            Step::CreateAlias { .. } => &["kms:CreateAlias"],
+            Step::EnableRotation { .. } => &["kms:GetKeyRotationStatus", "kms:EnableKeyRotation"],
+            Step::ReplicateKey { .. } => &["kms:ReplicateKey"],
+            Step::WaitEnabled { .. } => &["kms:DescribeKey"],
+            Step::EnsureTags { .. } => &["kms:ListResourceTags", "kms:TagResource"],
+            Step::Verify => &[
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+                "kms:GetKeyRotationStatus",
+            ],
+        }
+    }
+
+    /// Whether the step changes anything in the account.
+    pub fn mutates(&self) -> bool {
+        !matches!(
+            self,
+            Step::ResolveIdentity | Step::FindExisting | Step::WaitEnabled { .. } | Step::Verify
+        )
+    }
+}
+
+/// The keys a setup has: role, Region and alias.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedKey {
+    pub role: KeyRole,
+    pub region: String,
+    pub alias: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    pub keys: Vec<PlannedKey>,
+    #[serde(skip)]
+    pub answers: Answers,
+}
+
+impl Plan {
+    pub fn build(answers: &Answers) -> Plan {
+        let a = answers;
+        let primary = KeyRole::Primary;
+        let mut steps = vec![
+            Step::ResolveIdentity,
+            Step::FindExisting,
+            Step::CreateKey {
+                role: primary,
+                region: a.region.clone(),
+                multi_region: a.multi_region(),
+            },
+            Step::CreateAlias {
+                role: primary,
+                region: a.region.clone(),
+                alias: a.alias.clone(),
+            },
+        ];
+        if let Some(days) = a.rotation_days {
+            steps.push(Step::EnableRotation {
+                role: primary,
+                region: a.region.clone(),
+                days,
+            });
+        }
+        let mut keys = vec![PlannedKey {
+            role: primary,
+            region: a.region.clone(),
+            alias: a.alias.clone(),
+        }];
+        if let (Some(r2), Some(alias2)) = (&a.second_region, &a.second_alias) {
+            match a.regionality {
+                Regionality::MultiRegion => {
+                    let role = KeyRole::Replica;
+                    steps.push(Step::ReplicateKey {
+                        from: a.region.clone(),
+                        region: r2.clone(),
+                    });
+                    steps.push(Step::WaitEnabled {
+                        role,
+                        region: r2.clone(),
+                    });
+                    steps.push(Step::EnsureTags {
+                        role,
+                        region: r2.clone(),
+                    });
+                    steps.push(Step::CreateAlias {
+                        role,
+                        region: r2.clone(),
+                        alias: alias2.clone(),
+                    });
+                    keys.push(PlannedKey {
+                        role,
+                        region: r2.clone(),
+                        alias: alias2.clone(),
+                    });
+                }
+                Regionality::TwoKeys => {
+                    let role = KeyRole::Secondary;
+                    steps.push(Step::CreateKey {
+                        role,
+                        region: r2.clone(),
+                        multi_region: false,
+                    });
+                    steps.push(Step::CreateAlias {
+                        role,
+                        region: r2.clone(),
+                        alias: alias2.clone(),
+                    });
+                    if let Some(days) = a.rotation_days {
+                        steps.push(Step::EnableRotation {
+                            role,
+                            region: r2.clone(),
+                            days,
+                        });
+                    }
+                    keys.push(PlannedKey {
+                        role,
+                        region: r2.clone(),
+                        alias: alias2.clone(),
+                    });
+                }
+                Regionality::Single => {}
+            }
+        }
+        steps.push(Step::Verify);
+        Plan {
+            steps,
+            keys,
+            answers: a.clone(),
+        }
+    }
+
+    /// Every tag a key of this role gets: the user's, then byok's own.
+    pub fn tags_for(&self, role: KeyRole) -> Vec<(String, String)> {
+        let a = &self.answers;
+        let alias = self
+            .keys
+            .iter()
+            .find(|k| k.role == role)
+            .map(|k| k.alias.clone())
+            .unwrap_or_default();
+        let mut tags = a.tags.clone();
+        tags.push((TAG_MANAGED_BY.into(), "byok".into()));
+        tags.push((TAG_VENDOR.into(), a.vendor.id.clone()));
+        tags.push((TAG_ALIAS.into(), alias));
+        tags.push((TAG_ROLE.into(), role.as_str().into()));
+        tags
+    }
+
+    pub fn key(&self, role: KeyRole) -> Option<&PlannedKey> {
+        self.keys.iter().find(|k| k.role == role)
+    }
+
+    /// The plan as numbered lines with the API calls behind each step.
+    pub fn render_text(&self) -> String {
+        let a = &self.answers;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "byok will set up a {} key for {}:",
+            a.regionality.label().to_lowercase(),
+            a.vendor.name
+        );
+        for (i, s) in self.steps.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{:>3}. {:<66} {}",
+                i + 1,
+                s.title(),
+                s.api_calls().join(", ")
+            );
+        }
+        let tags = self.tags_for(KeyRole::Primary);
+        let _ = writeln!(out, "\nEvery key gets the description {:?}", a.description);
+        let _ = writeln!(
+            out,
+            "and the tags {}",
+            tags.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::RawAnswers;
+    use crate::vendor::Catalog;
+
+    fn plan(regionality: &str, rotation: bool) -> Plan {
+        let r = RawAnswers {
+            vendor: Some("camunda".into()),
+            principal: Some("arn:aws:iam::210987654321:role/t".into()),
+            regionality: Some(regionality.into()),
+            no_rotation: !rotation,
+            ..Default::default()
+        };
+        Plan::build(&r.validate(&Catalog::built_in()).unwrap())
+    }
+
+    fn names(p: &Plan) -> Vec<String> {
+        p.steps
+            .iter()
+            .map(|s| {
+                serde_json::to_value(s).unwrap()["step"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn single() {
+        let p = plan("single", true);
+        assert_eq!(
+            names(&p),
+            [
+                "resolve-identity",
+                "find-existing",
+                "create-key",
+                "create-alias",
+                "enable-rotation",
+                "verify"
+            ]
+        );
+        assert_eq!(p.keys.len(), 1);
+        let p = plan("single", false);
+        assert!(!names(&p).contains(&"enable-rotation".to_string()));
+    }
+
+    #[test]
+    fn multi_region_replicates_and_aliases_the_replica() {
+        let p = plan("multi-region", true);
+        assert_eq!(
+            names(&p),
+            [
+                "resolve-identity",
+                "find-existing",
+                "create-key",
+                "create-alias",
+                "enable-rotation",
+                "replicate-key",
+                "wait-enabled",
+                "ensure-tags",
+                "create-alias",
+                "verify"
+            ]
+        );
+        assert_eq!(
+            p.steps[2],
+            Step::CreateKey {
+                role: KeyRole::Primary,
+                region: "eu-west-1".into(),
+                multi_region: true
+            }
+        );
+        assert_eq!(
+            p.steps[8],
+            Step::CreateAlias {
+                role: KeyRole::Replica,
+                region: "eu-west-2".into(),
+                alias: "alias/camunda-saas-byok".into()
+            }
+        );
+        // Rotation is set once, on the primary: replicas share it.
+        assert_eq!(
+            names(&p).iter().filter(|n| *n == "enable-rotation").count(),
+            1
+        );
+        let text = p.render_text();
+        assert!(text.contains("kms:ReplicateKey"), "{text}");
+        assert!(
+            text.contains("Wait until the replica in eu-west-2 is Enabled"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn two_keys_have_distinct_aliases() {
+        let p = plan("two-keys", true);
+        assert_eq!(p.keys[1].alias, "alias/camunda-saas-byok-replica");
+        assert_eq!(p.keys[1].region, "eu-west-2");
+        assert_eq!(names(&p).iter().filter(|n| *n == "create-key").count(), 2);
+        assert_eq!(
+            names(&p).iter().filter(|n| *n == "enable-rotation").count(),
+            2
+        );
+    }
+
+    #[test]
+    fn byok_tags() {
+        let p = plan("multi-region", true);
+        let t = p.tags_for(KeyRole::Replica);
+        assert_eq!(t.len(), BYOK_TAG_COUNT);
+        assert!(t.contains(&(TAG_ROLE.into(), "replica".into())));
+        assert!(t.contains(&(TAG_VENDOR.into(), "camunda".into())));
+    }
+}

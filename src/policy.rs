@@ -1,0 +1,400 @@
+//! The key policy: built deterministically from the answers, then linted.
+//!
+//! Statement order: account root (what prevents lockout), administrators (when chosen),
+//! then the vendor's statements from its profile. Key order inside a statement is fixed
+//! (Sid, Effect, Principal, Action, Resource, Condition), so the same answers always give
+//! the same bytes.
+
+use serde_json::{Map, Value, json};
+
+use crate::answers::Answers;
+
+pub const ADMIN_SID: &str = "Allow access for Key Administrators";
+/// KMS refuses key policies over this many bytes.
+pub const MAX_POLICY_BYTES: usize = 32768;
+
+/// The console's key-administrator actions, in the console's order.
+pub const ADMIN_ACTIONS: &[&str] = &[
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:RotateKeyOnDemand",
+];
+pub const ADMIN_DELETE_ACTIONS: &[&str] = &["kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"];
+pub const ADMIN_MULTI_REGION_ACTIONS: &[&str] = &["kms:ReplicateKey", "kms:UpdatePrimaryRegion"];
+
+/// Actions that manage the key rather than use it: a vendor must never get one.
+const MANAGEMENT_ACTIONS: &[&str] = &[
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKeyRotation",
+    "kms:RotateKeyOnDemand",
+    "kms:UpdateKeyDescription",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+    "kms:ReplicateKey",
+    "kms:UpdatePrimaryRegion",
+    "kms:ImportKeyMaterial",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:CreateKey",
+];
+
+/// IAM-style wildcard match (`*` and `?`), case-insensitive as IAM action names are.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    fn go(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => go(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), action.as_bytes())
+}
+
+/// Why a vendor may not be granted this action, if it may not.
+pub fn vendor_action_problem(action: &str) -> Option<String> {
+    if action == "*" || action.ends_with(":*") {
+        return Some(format!(
+            "{action:?} grants every action: list the kms: actions the vendor needs"
+        ));
+    }
+    if !action.to_ascii_lowercase().starts_with("kms:") || action.len() <= 4 {
+        return Some(format!("{action:?} is not a kms: action"));
+    }
+    MANAGEMENT_ACTIONS
+        .iter()
+        .find(|m| action_matches(action, m))
+        .map(|m| {
+            format!("{action:?} would let the vendor manage the key ({m}): a vendor only uses it")
+        })
+}
+
+/// Build the key policy for these answers in `account`.
+pub fn build(answers: &Answers, account: &str) -> Value {
+    let partition = answers.partition();
+    let mut statements = vec![statement(
+        &answers.vendor.root_statement_sid,
+        json!({ "AWS": format!("arn:{partition}:iam::{account}:root") }),
+        json!("kms:*"),
+        None,
+    )];
+    if !answers.admins.is_empty() {
+        let mut actions: Vec<&str> = ADMIN_ACTIONS.to_vec();
+        if answers.admins_can_delete {
+            actions.extend(ADMIN_DELETE_ACTIONS);
+        }
+        if answers.multi_region() {
+            actions.extend(ADMIN_MULTI_REGION_ACTIONS);
+        }
+        statements.push(statement(
+            ADMIN_SID,
+            json!({ "AWS": answers.admins }),
+            json!(actions),
+            None,
+        ));
+    }
+    for s in &answers.vendor.statements {
+        statements.push(statement(
+            &s.sid,
+            json!({ "AWS": answers.principal }),
+            json!(s.actions),
+            s.condition.clone(),
+        ));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+fn statement(sid: &str, principal: Value, action: Value, condition: Option<Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("Sid".into(), json!(sid));
+    m.insert("Effect".into(), json!("Allow"));
+    m.insert("Principal".into(), principal);
+    m.insert("Action".into(), action);
+    m.insert("Resource".into(), json!("*"));
+    if let Some(c) = condition {
+        m.insert("Condition".into(), c);
+    }
+    Value::Object(m)
+}
+
+/// The policy as KMS receives it (pretty, so the console shows it readably).
+pub fn to_document(policy: &Value) -> String {
+    serde_json::to_string_pretty(policy).expect("a JSON value serializes")
+}
+
+/// What the lint refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyProblem {
+    #[error(
+        "the policy is {0} bytes: KMS allows {MAX_POLICY_BYTES} at most (fewer administrators or tags?)"
+    )]
+    TooLarge(usize),
+    #[error("statement {0:?} grants access to everyone (a wildcard principal): name the principal")]
+    WildcardPrincipal(String),
+    #[error("statement {sid:?} grants the vendor {problem}")]
+    VendorTooBroad { sid: String, problem: String },
+    #[error(
+        "no statement lets the account root {0} manage the key: KMS would refuse it, and you could be locked out"
+    )]
+    MissingRoot(String),
+    #[error("the policy is not a JSON object with a Statement list")]
+    Malformed,
+}
+
+fn as_list(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    }
+}
+
+/// The principals a statement names (`Principal.AWS` as a string or list, or `"*"`).
+pub fn principals(statement: &Value) -> Vec<&str> {
+    match statement.get("Principal") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Object(o)) => o.values().flat_map(as_list).collect(),
+        _ => vec![],
+    }
+}
+
+pub fn actions(statement: &Value) -> Vec<&str> {
+    statement.get("Action").map(as_list).unwrap_or_default()
+}
+
+/// Refuse what KMS would refuse or what would hurt the user.
+pub fn lint(policy: &Value, account: &str, vendor_principal: &str) -> Vec<PolicyProblem> {
+    let mut problems = Vec::new();
+    let size = to_document(policy).len();
+    if size > MAX_POLICY_BYTES {
+        problems.push(PolicyProblem::TooLarge(size));
+    }
+    let Some(statements) = policy.get("Statement").and_then(Value::as_array) else {
+        return vec![PolicyProblem::Malformed];
+    };
+    let mut root_ok = false;
+    for s in statements {
+        let sid = s
+            .get("Sid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
+        let ps = principals(s);
+        if allow && ps.contains(&"*") {
+            problems.push(PolicyProblem::WildcardPrincipal(sid.clone()));
+        }
+        if allow
+            && s.get("Condition").is_none()
+            && ps.iter().any(|p| is_root_of(p, account))
+            && actions(s).contains(&"kms:*")
+        {
+            root_ok = true;
+        }
+        if allow && ps.contains(&vendor_principal) {
+            for a in actions(s) {
+                if let Some(problem) = vendor_action_problem(a) {
+                    problems.push(PolicyProblem::VendorTooBroad {
+                        sid: sid.clone(),
+                        problem,
+                    });
+                }
+            }
+        }
+    }
+    if !root_ok {
+        problems.push(PolicyProblem::MissingRoot(format!("of account {account}")));
+    }
+    problems
+}
+
+fn is_root_of(principal: &str, account: &str) -> bool {
+    principal == account
+        || (principal.starts_with("arn:") && principal.ends_with(&format!(":iam::{account}:root")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::RawAnswers;
+    use crate::vendor::Catalog;
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn answers(vendor: &str, f: impl FnOnce(&mut RawAnswers)) -> Answers {
+        let mut r = RawAnswers {
+            vendor: Some(vendor.into()),
+            ..Default::default()
+        };
+        f(&mut r);
+        r.validate(&Catalog::built_in()).unwrap()
+    }
+
+    #[test]
+    fn wildcard_matching() {
+        assert!(action_matches("kms:*", "kms:PutKeyPolicy"));
+        assert!(action_matches("kms:Put*", "kms:PutKeyPolicy"));
+        assert!(action_matches("kms:put*", "kms:PutKeyPolicy"));
+        assert!(action_matches("kms:?utKeyPolicy", "kms:PutKeyPolicy"));
+        assert!(!action_matches("kms:ReEncrypt*", "kms:PutKeyPolicy"));
+        assert!(!action_matches("kms:GenerateDataKey*", "kms:CreateKey"));
+        assert!(action_matches("kms:Create*", "kms:CreateAlias"));
+    }
+
+    #[test]
+    fn vendor_actions() {
+        for bad in [
+            "*",
+            "kms:*",
+            "kms:Put*",
+            "kms:Schedule*",
+            "kms:*Key",
+            "s3:GetObject",
+            "kms:",
+            "kms:Create*",
+            "KMS:*",
+        ] {
+            assert!(vendor_action_problem(bad).is_some(), "{bad}");
+        }
+        for ok in [
+            "kms:Encrypt",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:CreateGrant",
+            "kms:DescribeKey",
+        ] {
+            assert_eq!(vendor_action_problem(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn camunda_policy_is_the_published_one() {
+        let role = "arn:aws:iam::210987654321:role/camunda-tenant";
+        let a = answers("camunda", |r| r.principal = Some(role.into()));
+        let p = build(&a, ACCOUNT);
+        let expected = json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Enable IAM user permissions",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": "arn:aws:iam::123456789012:root" },
+                    "Action": "kms:*",
+                    "Resource": "*"
+                },
+                {
+                    "Sid": "Allow Camunda tenant IAM Role basic key access",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": role },
+                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:DescribeKey", "kms:GenerateDataKey*"],
+                    "Resource": "*"
+                },
+                {
+                    "Sid": "Allow Camunda tenant IAM Role to create grants for provisioning encrypted EBS volumes",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": role },
+                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                    "Resource": "*"
+                }
+            ]
+        });
+        assert_eq!(p, expected);
+        // Byte-for-byte stable, key order included.
+        assert_eq!(to_document(&p), to_document(&build(&a, ACCOUNT)));
+        assert_eq!(
+            to_document(&p),
+            include_str!("../tests/golden/camunda-single.json").trim_end()
+        );
+        assert!(lint(&p, ACCOUNT, role).is_empty());
+    }
+
+    #[test]
+    fn gearset_policy_with_admins() {
+        let a = answers("gearset", |r| {
+            r.region = Some("ap-southeast-2".into());
+            r.admins = vec!["arn:aws:iam::123456789012:role/KeyAdmin".into()];
+            r.admins_can_delete = true;
+        });
+        let p = build(&a, ACCOUNT);
+        assert_eq!(
+            to_document(&p),
+            include_str!("../tests/golden/gearset-admins.json").trim_end()
+        );
+        let s = &p["Statement"];
+        assert_eq!(s[0]["Sid"], "Enable IAM User Permissions");
+        assert_eq!(s[1]["Sid"], ADMIN_SID);
+        assert!(actions(&s[1]).contains(&"kms:ScheduleKeyDeletion"));
+        assert!(!actions(&s[1]).contains(&"kms:ReplicateKey"));
+        assert_eq!(s[2]["Principal"]["AWS"], "arn:aws:iam::178658833999:root");
+        assert_eq!(
+            s[3]["Condition"]["Bool"]["kms:GrantIsForAWSResource"],
+            "true"
+        );
+        assert!(lint(&p, ACCOUNT, "arn:aws:iam::178658833999:root").is_empty());
+    }
+
+    #[test]
+    fn admin_actions_follow_answers() {
+        let a = answers("camunda", |r| {
+            r.principal = Some("arn:aws:iam::210987654321:role/t".into());
+            r.regionality = Some("multi-region".into());
+            r.admins = vec!["arn:aws:iam::123456789012:user/alice".into()];
+        });
+        let p = build(&a, ACCOUNT);
+        let acts = actions(&p["Statement"][1]);
+        assert!(acts.contains(&"kms:ReplicateKey") && acts.contains(&"kms:UpdatePrimaryRegion"));
+        assert!(!acts.contains(&"kms:ScheduleKeyDeletion"));
+    }
+
+    #[test]
+    fn lint_catches_what_hurts() {
+        let a = answers("gearset", |r| r.region = Some("eu-west-1".into()));
+        let vendor = "arn:aws:iam::347752291521:root";
+        let mut p = build(&a, ACCOUNT);
+        p["Statement"][1]["Action"] = json!("kms:*");
+        assert!(matches!(
+            lint(&p, ACCOUNT, vendor)[0],
+            PolicyProblem::VendorTooBroad { .. }
+        ));
+        let mut p = build(&a, ACCOUNT);
+        p["Statement"].as_array_mut().unwrap().remove(0);
+        assert!(matches!(
+            lint(&p, ACCOUNT, vendor)[0],
+            PolicyProblem::MissingRoot(_)
+        ));
+        let mut p = build(&a, ACCOUNT);
+        p["Statement"][2]["Principal"] = json!("*");
+        assert!(matches!(
+            lint(&p, ACCOUNT, vendor)[0],
+            PolicyProblem::WildcardPrincipal(_)
+        ));
+        let mut p = build(&a, ACCOUNT);
+        p["Statement"][0]["Sid"] = json!("x".repeat(40000));
+        assert!(matches!(
+            lint(&p, ACCOUNT, vendor)[0],
+            PolicyProblem::TooLarge(_)
+        ));
+        assert_eq!(
+            lint(&json!({}), ACCOUNT, vendor),
+            vec![PolicyProblem::Malformed]
+        );
+    }
+}

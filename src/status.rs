@@ -1,0 +1,2526 @@
+//! `byok status`: find every key byok made (and any key the user names), read its state,
+//! rotation and policy, and judge it against the vendor's profile: what the state means
+//! for the vendor's service and the one action that recovers it. Then the lifecycle
+//! actions, each planned as a list of changes (with the policy diff) before anything is sent.
+//!
+//! Cost: per Region a constant number of list calls (`ListKeys`, `ListAliases`), then per
+//! key `ListResourceTags` and, for byok's keys, `DescribeKey` + `GetKeyPolicy` +
+//! `GetKeyRotationStatus` together; at most [`KEYS_IN_FLIGHT`] keys per Region at once.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::kms::{AliasEntry, KeyInfo, KeyService, KmsError, KmsResult, Rotation};
+use crate::plan::{TAG_MANAGED_BY, TAG_ROLE, TAG_VENDOR};
+use crate::policy;
+use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
+
+/// Keys whose details are read at the same time, per Region.
+pub const KEYS_IN_FLIGHT: usize = 8;
+/// The tag byok writes with the vendor principal when it revokes (or restores) access, so
+/// that access can be restored later without asking for the principal again.
+pub const TAG_VENDOR_PRINCIPAL: &str = "byok:vendor-principal";
+
+// ---------------------------------------------------------------------------------------
+// What is shown
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    Ok,
+    NeedsAttention,
+    Broken,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Ok => "OK",
+            Health::NeedsAttention => "needs attention",
+            Health::Broken => "broken",
+        }
+    }
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Health::Ok => "✓",
+            Health::NeedsAttention => "!",
+            Health::Broken => "✗",
+        }
+    }
+}
+
+/// One thing found about a key: what it is, what it means for the vendor, and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Health,
+    pub what: String,
+    pub meaning: String,
+    pub fix: String,
+}
+
+/// A replica of a Multi-Region primary, as seen from its own Region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplicaStatus {
+    pub region: String,
+    pub arn: String,
+    /// None when it could not be read.
+    pub state: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MultiRegionStatus {
+    /// PRIMARY or REPLICA.
+    pub role: String,
+    pub primary_region: String,
+    pub primary_arn: String,
+    pub replicas: Vec<ReplicaStatus>,
+}
+
+/// The key policy judged against the vendor profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct PolicyCheck {
+    /// The vendor principal the check is about; None when byok cannot tell.
+    pub vendor_principal: Option<String>,
+    /// Where the principal came from: flag, profile, policy or tag.
+    pub principal_source: Option<String>,
+    pub required: Vec<String>,
+    /// Required actions the vendor principal lacks (or is denied).
+    pub missing: Vec<String>,
+    /// Actions the vendor principal has beyond what the profile requires.
+    pub extra: Vec<String>,
+    /// An account-root statement with `kms:*` exists (what prevents a lockout).
+    pub root_statement: bool,
+    /// Profile statements whose condition differs from the profile's.
+    pub condition_differs: Vec<String>,
+    /// Lint problems (wildcard principals, a vendor allowed to manage the key, size).
+    pub lint: Vec<String>,
+}
+
+/// Everything `byok status` knows about one regional key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyStatus {
+    pub arn: String,
+    pub key_id: String,
+    pub region: String,
+    pub account: String,
+    /// The vendor profile id, from the `byok:vendor` tag or `--vendor`.
+    pub vendor: Option<String>,
+    pub vendor_name: Option<String>,
+    /// How it was found: "tags" (byok made it) or "named" (`--key`).
+    pub found_by: String,
+    /// byok's role tag: primary, replica or secondary.
+    pub byok_role: Option<String>,
+    pub aliases: Vec<String>,
+    /// KMS key state; "Deleted" when a named key no longer exists.
+    pub state: String,
+    pub enabled: bool,
+    pub description: String,
+    pub created: Option<String>,
+    pub deletion_date: Option<String>,
+    pub multi_region: Option<MultiRegionStatus>,
+    pub rotation: Option<crate::kms::Rotation>,
+    pub administrators: Vec<String>,
+    pub policy: Option<PolicyCheck>,
+    /// What the state means for the vendor's service, from its profile.
+    pub meaning: String,
+    /// The one action that recovers it (empty when nothing is needed).
+    pub recovery: String,
+    pub health: Health,
+    pub findings: Vec<Finding>,
+    /// The policy document as read (not in JSON output: it can be long).
+    #[serde(skip)]
+    pub policy_document: Option<String>,
+}
+
+impl KeyStatus {
+    /// The alias to show: the first one, else the key ID.
+    pub fn name(&self) -> &str {
+        self.aliases
+            .first()
+            .map(String::as_str)
+            .unwrap_or(&self.key_id)
+    }
+    pub fn is_replica(&self) -> bool {
+        self.multi_region
+            .as_ref()
+            .is_some_and(|m| m.role == "REPLICA")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionError {
+    pub kind: String,
+    pub message: String,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionReport {
+    pub region: String,
+    /// Keys listed in the Region (customer keys; AWS-managed ones are skipped).
+    pub keys_listed: usize,
+    pub byok_keys: usize,
+    pub error: Option<RegionError>,
+    /// Keys whose tags could not be read (`key ID: reason`): byok cannot tell whether they
+    /// are its own, so they are listed rather than silently skipped.
+    pub unreadable: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Summary {
+    pub ok: usize,
+    pub needs_attention: usize,
+    pub broken: usize,
+    pub overall: Option<Health>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    pub regions: Vec<RegionReport>,
+    pub keys: Vec<KeyStatus>,
+    /// Problems with `--key` names (not found anywhere, unreadable).
+    pub named_errors: Vec<String>,
+    pub summary: Summary,
+}
+
+impl StatusReport {
+    pub fn overall(&self) -> Health {
+        overall(&self.keys, &self.regions)
+    }
+}
+
+/// The overall health: the worst key; a Region that could not be read needs attention
+/// (one that is not enabled for the account is only reported: it cannot hold keys).
+pub fn overall(keys: &[KeyStatus], regions: &[RegionReport]) -> Health {
+    let worst = keys.iter().map(|k| k.health).max().unwrap_or(Health::Ok);
+    if regions.iter().any(|r| {
+        r.error
+            .as_ref()
+            .is_some_and(|e| e.kind != "region-not-enabled")
+    }) {
+        worst.max(Health::NeedsAttention)
+    } else {
+        worst
+    }
+}
+
+pub fn summarize(keys: &[KeyStatus], regions: &[RegionReport]) -> Summary {
+    let count = |h| keys.iter().filter(|k| k.health == h).count();
+    Summary {
+        ok: count(Health::Ok),
+        needs_attention: count(Health::NeedsAttention),
+        broken: count(Health::Broken),
+        overall: Some(overall(keys, regions)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Where to look
+
+/// What the user asked to see.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// `--region`: only these Regions (empty: the discovery Regions).
+    pub regions: Vec<String>,
+    /// `--key ARN|alias`, repeatable.
+    pub keys: Vec<String>,
+    /// `--vendor`: the profile for named keys without byok tags.
+    pub vendor: Option<String>,
+    /// `--principal`: the vendor principal for named keys whose policy no longer names it.
+    pub principal: Option<String>,
+    /// Extra Regions to scan (from the journal, the profile's default Region).
+    pub extra_regions: Vec<String>,
+    /// Scan every commercial Region.
+    pub all_regions: bool,
+    /// Do not scan for tagged keys: only the named ones (used by actions).
+    pub named_only: bool,
+    /// Keys byok's journal says it made: one that is no longer listed in its (scanned)
+    /// Region is shown as Deleted, so a lost key is reported, not silently forgotten.
+    pub known_keys: Vec<KnownKey>,
+}
+
+/// A key from the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownKey {
+    pub arn: String,
+    pub vendor: Option<String>,
+    pub alias: Option<String>,
+    pub role: Option<String>,
+}
+
+/// The keys a journal records as created or adopted, once each, newest facts last.
+pub fn known_keys(entries: &[crate::journal::Entry]) -> Vec<KnownKey> {
+    let mut out: Vec<KnownKey> = Vec::new();
+    for e in entries {
+        let Some(arn) = &e.arn else { continue };
+        if !arn.contains(":key/") {
+            continue;
+        }
+        let k = KnownKey {
+            arn: arn.clone(),
+            vendor: e.setup.split('/').next().map(str::to_string),
+            alias: e.alias.clone(),
+            role: e.role.map(|r| r.as_str().to_string()),
+        };
+        match out.iter_mut().find(|x| x.arn == *arn) {
+            Some(x) => {
+                if k.alias.is_some() {
+                    x.alias = k.alias;
+                }
+            }
+            None => out.push(k),
+        }
+    }
+    out
+}
+
+/// A key the journal knows that KMS no longer lists: deleted, and what that means.
+pub fn gone_key(catalog: &Catalog, k: &KnownKey) -> KeyStatus {
+    let a = crate::arn::Arn::parse(&k.arn).ok();
+    let profile = k.vendor.as_deref().and_then(|v| catalog.get(v));
+    let (meaning, recovery) = meaning_of(profile, "Deleted");
+    KeyStatus {
+        arn: k.arn.clone(),
+        key_id: k.arn.rsplit('/').next().unwrap_or_default().to_string(),
+        region: a.as_ref().map(|a| a.region.clone()).unwrap_or_default(),
+        account: a.as_ref().map(|a| a.account.clone()).unwrap_or_default(),
+        vendor: k.vendor.clone(),
+        vendor_name: profile.map(|p| p.name.clone()),
+        found_by: "journal".into(),
+        byok_role: k.role.clone(),
+        aliases: k.alias.iter().cloned().collect(),
+        state: "Deleted".into(),
+        enabled: false,
+        description: String::new(),
+        created: None,
+        deletion_date: None,
+        multi_region: None,
+        rotation: None,
+        administrators: vec![],
+        policy: None,
+        meaning: meaning.clone(),
+        recovery: recovery.clone(),
+        health: Health::Broken,
+        findings: vec![Finding {
+            severity: Health::Broken,
+            what: "byok made this key, and KMS no longer lists it: it was deleted".into(),
+            meaning,
+            fix: recovery,
+        }],
+        policy_document: None,
+    }
+}
+
+/// The Regions to scan: every Region of every vendor profile (including dual-region
+/// pairs), plus the extra ones, limited by `--region`.
+pub fn discovery_regions(catalog: &Catalog, scope: &Scope) -> Vec<String> {
+    if !scope.regions.is_empty() {
+        let mut out = Vec::new();
+        for r in &scope.regions {
+            if !out.contains(r) {
+                out.push(r.clone());
+            }
+        }
+        return out;
+    }
+    let mut set = BTreeSet::new();
+    if scope.all_regions {
+        set.extend(crate::regions::REGIONS.iter().map(|(c, _)| c.to_string()));
+    }
+    for p in &catalog.profiles {
+        set.extend(p.regions.iter().map(|r| r.code.clone()));
+        if let Some(d) = &p.dual_region {
+            for pair in &d.pairs {
+                set.insert(pair.primary.clone());
+                set.insert(pair.secondary.clone());
+            }
+        }
+    }
+    set.extend(scope.extra_regions.iter().cloned());
+    set.into_iter().collect()
+}
+
+/// Check `--region`, `--key` and the like before any call: each message names the flag and the fix.
+pub fn check_scope(catalog: &Catalog, scope: &Scope) -> Vec<String> {
+    let mut errs = Vec::new();
+    for r in &scope.regions {
+        if !crate::arn::is_region_code(r) {
+            errs.push(format!(
+                "Region (--region): {r:?} is not an AWS Region code such as eu-west-1"
+            ));
+        }
+    }
+    for k in &scope.keys {
+        if let Err(e) = check_key_ref(k) {
+            errs.push(format!("Key (--key): {e}"));
+        }
+    }
+    if let Some(v) = &scope.vendor
+        && catalog.get(v).is_none()
+    {
+        errs.push(format!(
+            "Vendor (--vendor): {v:?} is not a known profile; choose one of {}",
+            catalog.ids().join(", ")
+        ));
+    }
+    if let Some(p) = &scope.principal
+        && let Err(e) = crate::arn::check_iam_principal(p, crate::arn::Want::AnyPrincipal)
+        && !crate::arn::is_account_id(p)
+    {
+        errs.push(format!("Vendor principal (--principal): {e}"));
+    }
+    errs
+}
+
+/// A `--key` value: a key ARN, an alias ARN, `alias/NAME` or a key ID.
+pub fn check_key_ref(k: &str) -> Result<(), String> {
+    if k.starts_with("arn:") {
+        let a = crate::arn::Arn::parse(k)?;
+        if a.service != "kms"
+            || !(a.resource.starts_with("key/") || a.resource.starts_with("alias/"))
+        {
+            return Err(format!(
+                "{k:?} is not a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
+            ));
+        }
+        return Ok(());
+    }
+    if k.starts_with("alias/") {
+        return crate::answers::normalize_alias(k).map(|_| ());
+    }
+    let id = k.strip_prefix("mrk-").unwrap_or(k);
+    let uuid_like = id.len() >= 32 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if uuid_like {
+        Ok(())
+    } else {
+        Err(format!(
+            "{k:?} is neither a key ARN, an alias (alias/NAME) nor a key ID"
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Discovery
+
+/// What discovery reports as it goes, so a screen can show keys before all are loaded.
+#[derive(Debug, Clone)]
+pub enum StatusEvent {
+    /// The Regions about to be scanned.
+    Scanning {
+        regions: Vec<String>,
+    },
+    /// A Region was listed: how many keys byok will look at.
+    RegionListed {
+        region: String,
+        candidates: usize,
+    },
+    RegionFailed {
+        region: String,
+        error: RegionError,
+    },
+    Key(Box<KeyStatus>),
+    /// A `--key` that could not be found or read.
+    NamedError(String),
+    /// A key whose tags could not be read.
+    Unreadable {
+        region: String,
+        key_id: String,
+        reason: String,
+    },
+    Done,
+}
+
+fn region_error(e: &KmsError) -> RegionError {
+    let kind = serde_json::to_value(e)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default();
+    RegionError {
+        kind,
+        message: e.to_string(),
+        explanation: e.explain(None, ""),
+    }
+}
+
+struct RegionListing {
+    keys: Vec<String>,
+    /// key id -> alias names
+    aliases: HashMap<String, Vec<String>>,
+    /// Keys behind `alias/aws/...`: AWS-managed, never byok's.
+    aws_managed: HashSet<String>,
+}
+
+fn index_aliases(list: Vec<AliasEntry>) -> RegionListing {
+    let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
+    let mut aws_managed = HashSet::new();
+    for a in list {
+        if let Some(t) = a.target_key_id {
+            if a.name.starts_with("alias/aws/") {
+                aws_managed.insert(t.clone());
+            }
+            aliases.entry(t).or_default().push(a.name);
+        }
+    }
+    for v in aliases.values_mut() {
+        v.sort();
+    }
+    RegionListing {
+        keys: vec![],
+        aliases,
+        aws_managed,
+    }
+}
+
+async fn list_region<S: KeyService>(svc: &S, region: &str) -> Result<RegionListing, KmsError> {
+    let (keys, aliases) = tokio::join!(svc.list_keys(region), svc.list_aliases(region));
+    let mut listing = index_aliases(aliases?);
+    listing.keys = keys?;
+    Ok(listing)
+}
+
+/// Run discovery, sending events as keys load; returns when every Region is done.
+pub async fn discover<S: KeyService>(
+    svc: &S,
+    catalog: &Catalog,
+    scope: &Scope,
+    tx: &mpsc::UnboundedSender<StatusEvent>,
+) {
+    let regions = if scope.named_only {
+        vec![]
+    } else {
+        discovery_regions(catalog, scope)
+    };
+    let _ = tx.send(StatusEvent::Scanning {
+        regions: regions.clone(),
+    });
+
+    // 1. The list calls of every Region, all at once. (Futures are built first and then
+    // awaited, so no closure lives across an await: the task stays provably Send.)
+    let list_futs: Vec<_> = regions
+        .iter()
+        .map(|r| async move { (r.clone(), list_region(svc, r).await) })
+        .collect();
+    let listings: Vec<(String, Result<RegionListing, KmsError>)> =
+        futures_util::future::join_all(list_futs).await;
+    let mut alias_maps: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
+    let mut ok_regions = Vec::new();
+    for (region, l) in listings {
+        match l {
+            Ok(l) => {
+                alias_maps.insert(region.clone(), l.aliases.clone());
+                ok_regions.push((region, l));
+            }
+            Err(e) => {
+                let _ = tx.send(StatusEvent::RegionFailed {
+                    region,
+                    error: region_error(&e),
+                });
+            }
+        }
+    }
+    let ctx = Ctx {
+        svc,
+        catalog,
+        scope,
+        alias_maps: &alias_maps,
+    };
+
+    // 2. Keys the journal knows that are gone from a Region that answered, in this account.
+    if !scope.known_keys.is_empty()
+        && !scope.named_only
+        && let Ok(me) = svc.identity().await
+    {
+        for k in &scope.known_keys {
+            let Ok(a) = crate::arn::Arn::parse(&k.arn) else {
+                continue;
+            };
+            let key_id = k.arn.rsplit('/').next().unwrap_or_default();
+            if a.account != me.account {
+                continue;
+            }
+            if let Some((_, l)) = ok_regions.iter().find(|(r, _)| *r == a.region)
+                && !l.keys.iter().any(|x| x == key_id)
+            {
+                let _ = tx.send(StatusEvent::Key(Box::new(gone_key(catalog, k))));
+            }
+        }
+    }
+
+    // 3. The keys named with --key.
+    let mut seen: HashSet<String> = HashSet::new();
+    let named_futs: Vec<_> = scope
+        .keys
+        .iter()
+        .map(|k| ctx.resolve_named(k, &ok_regions))
+        .collect();
+    let mut named = futures_util::stream::iter(named_futs).buffer_unordered(KEYS_IN_FLIGHT);
+    while let Some(r) = named.next().await {
+        match r {
+            Ok(Some(ks)) => {
+                if seen.insert(ks.arn.clone()) {
+                    let _ = tx.send(StatusEvent::Key(Box::new(ks)));
+                }
+            }
+            Ok(None) => {}
+            Err(msg) => {
+                let _ = tx.send(StatusEvent::NamedError(msg));
+            }
+        }
+    }
+    drop(named);
+
+    // 4. Every Region's keys: tags first, details for byok's; bounded per Region.
+    let mut per_region = Vec::new();
+    for (region, l) in &ok_regions {
+        let futs: Vec<_> = l
+            .keys
+            .iter()
+            .filter(|k| !l.aws_managed.contains(*k))
+            .map(|key_id| ctx.load_if_byok(region, key_id))
+            .collect();
+        let _ = tx.send(StatusEvent::RegionListed {
+            region: region.clone(),
+            candidates: futs.len(),
+        });
+        per_region.push(drain(futs, tx, &seen));
+    }
+    futures_util::future::join_all(per_region).await;
+    let _ = tx.send(StatusEvent::Done);
+}
+
+/// Await a Region's key futures, at most [`KEYS_IN_FLIGHT`] at once, sending each byok key.
+async fn drain<F: std::future::Future<Output = Found>>(
+    futs: Vec<F>,
+    tx: &mpsc::UnboundedSender<StatusEvent>,
+    seen: &HashSet<String>,
+) {
+    let mut s = futures_util::stream::iter(futs).buffer_unordered(KEYS_IN_FLIGHT);
+    while let Some(r) = s.next().await {
+        match r {
+            Found::Byok(ks) if !seen.contains(&ks.arn) => {
+                let _ = tx.send(StatusEvent::Key(ks));
+            }
+            Found::Unreadable {
+                region,
+                key_id,
+                reason,
+            } => {
+                let _ = tx.send(StatusEvent::Unreadable {
+                    region,
+                    key_id,
+                    reason,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the tags of a listed key say.
+enum Found {
+    Byok(Box<KeyStatus>),
+    NotByok,
+    Unreadable {
+        region: String,
+        key_id: String,
+        reason: String,
+    },
+}
+
+/// Discovery as one report (for JSON, text and tests).
+pub async fn collect<S: KeyService>(svc: &S, catalog: &Catalog, scope: &Scope) -> StatusReport {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let run = discover(svc, catalog, scope, &tx);
+    let mut report = StatusReport {
+        regions: vec![],
+        keys: vec![],
+        named_errors: vec![],
+        summary: Summary::default(),
+    };
+    let gather = async {
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            let done = matches!(e, StatusEvent::Done);
+            events.push(e);
+            if done {
+                break;
+            }
+        }
+        events
+    };
+    let ((), events) = tokio::join!(run, gather);
+    for e in events {
+        report.apply(e);
+    }
+    report.finish();
+    report
+}
+
+impl StatusReport {
+    pub fn empty() -> Self {
+        StatusReport {
+            regions: vec![],
+            keys: vec![],
+            named_errors: vec![],
+            summary: Summary::default(),
+        }
+    }
+
+    /// Fold one discovery event in.
+    pub fn apply(&mut self, e: StatusEvent) {
+        match e {
+            StatusEvent::Scanning { regions } => {
+                for r in regions {
+                    self.regions.push(RegionReport {
+                        region: r,
+                        keys_listed: 0,
+                        byok_keys: 0,
+                        error: None,
+                        unreadable: vec![],
+                    });
+                }
+            }
+            StatusEvent::RegionListed { region, candidates } => {
+                if let Some(r) = self.regions.iter_mut().find(|r| r.region == region) {
+                    r.keys_listed = candidates;
+                }
+            }
+            StatusEvent::RegionFailed { region, error } => {
+                if let Some(r) = self.regions.iter_mut().find(|r| r.region == region) {
+                    r.error = Some(error);
+                }
+            }
+            StatusEvent::Key(k) => {
+                if k.found_by == "tags"
+                    && let Some(r) = self.regions.iter_mut().find(|r| r.region == k.region)
+                {
+                    r.byok_keys += 1;
+                }
+                match self.keys.iter_mut().find(|x| x.arn == k.arn) {
+                    Some(x) => *x = *k,
+                    None => self.keys.push(*k),
+                }
+            }
+            StatusEvent::NamedError(m) => self.named_errors.push(m),
+            StatusEvent::Unreadable {
+                region,
+                key_id,
+                reason,
+            } => {
+                if let Some(r) = self.regions.iter_mut().find(|r| r.region == region) {
+                    r.unreadable.push(format!("{key_id}: {reason}"));
+                    r.unreadable.sort();
+                }
+            }
+            StatusEvent::Done => {}
+        }
+    }
+
+    /// Sort (vendor, alias, Region) and compute the summary.
+    pub fn finish(&mut self) {
+        self.keys.sort_by(|a, b| {
+            (a.vendor.as_deref(), a.name(), &a.region).cmp(&(
+                b.vendor.as_deref(),
+                b.name(),
+                &b.region,
+            ))
+        });
+        self.summary = summarize(&self.keys, &self.regions);
+    }
+}
+
+struct Ctx<'a, S> {
+    svc: &'a S,
+    catalog: &'a Catalog,
+    scope: &'a Scope,
+    alias_maps: &'a HashMap<String, HashMap<String, Vec<String>>>,
+}
+
+impl<S: KeyService> Ctx<'_, S> {
+    async fn load_if_byok(&self, region: &str, key_id: &str) -> Found {
+        let tags = match self.svc.list_tags(region, key_id).await {
+            Ok(t) => t,
+            // Deleted between the list and now: nothing to show.
+            Err(KmsError::NotFound { .. }) => return Found::NotByok,
+            Err(e) => {
+                return Found::Unreadable {
+                    region: region.to_string(),
+                    key_id: key_id.to_string(),
+                    reason: e.to_string(),
+                };
+            }
+        };
+        let is_byok = tags.iter().any(|(k, v)| k == TAG_MANAGED_BY && v == "byok");
+        if !is_byok {
+            return Found::NotByok;
+        }
+        Found::Byok(Box::new(
+            self.load(region, key_id, Some(tags), "tags").await,
+        ))
+    }
+
+    /// Find a `--key` in its Region (ARN) or in every scanned Region (alias, key ID).
+    async fn resolve_named(
+        &self,
+        reference: &str,
+        ok_regions: &[(String, RegionListing)],
+    ) -> Result<Option<KeyStatus>, String> {
+        let regions: Vec<String> = match crate::arn::Arn::parse(reference) {
+            Ok(a) => vec![a.region],
+            Err(_) => {
+                let mut rs: Vec<String> = ok_regions.iter().map(|(r, _)| r.clone()).collect();
+                if rs.is_empty() {
+                    // Nothing was scanned (an action): look in the discovery Regions.
+                    rs = discovery_regions(self.catalog, self.scope);
+                }
+                rs
+            }
+        };
+        let mut last_err = None;
+        for region in &regions {
+            match self.svc.describe_key(region, reference).await {
+                Ok(info) => {
+                    // A Region that was not scanned: its aliases are read for this key.
+                    let aliases = if self.alias_maps.contains_key(region) {
+                        None
+                    } else {
+                        self.svc.list_aliases(region).await.ok().map(|list| {
+                            index_aliases(list)
+                                .aliases
+                                .remove(&info.key_id)
+                                .unwrap_or_default()
+                        })
+                    };
+                    let ks = self.load_from(region, info, None, aliases, "named").await;
+                    return Ok(Some(ks));
+                }
+                Err(KmsError::NotFound { .. }) => {}
+                Err(e) => last_err = Some(format!("{reference} in {region}: {e}")),
+            }
+        }
+        Err(last_err.unwrap_or_else(|| {
+            format!(
+                "{reference}: not found in {} (add --region, or give the key ARN)",
+                if regions.is_empty() {
+                    "any Region".to_string()
+                } else {
+                    regions.join(", ")
+                }
+            )
+        }))
+    }
+
+    async fn load(
+        &self,
+        region: &str,
+        key_id: &str,
+        tags: Option<Vec<(String, String)>>,
+        found_by: &str,
+    ) -> KeyStatus {
+        match self.svc.describe_key(region, key_id).await {
+            Ok(info) => self.load_from(region, info, tags, None, found_by).await,
+            Err(e) => deleted_key(region, key_id, &e),
+        }
+    }
+
+    async fn load_from(
+        &self,
+        region: &str,
+        info: KeyInfo,
+        tags: Option<Vec<(String, String)>>,
+        aliases: Option<Vec<String>>,
+        found_by: &str,
+    ) -> KeyStatus {
+        let key_id: &str = &info.key_id;
+        let svc = self.svc;
+        let tags_f = async {
+            match tags {
+                Some(t) => Ok(t),
+                None => svc.list_tags(region, key_id).await,
+            }
+        };
+        let replicas_f = async {
+            let Some(mr) = info
+                .multi_region
+                .as_ref()
+                .filter(|m| m.primary.arn.is_empty() || m.primary.arn == info.arn)
+            else {
+                return vec![];
+            };
+            futures_util::future::join_all(mr.replicas.iter().map(|r| async move {
+                let state = svc
+                    .describe_key(&r.region, key_id)
+                    .await
+                    .ok()
+                    .map(|k| k.state);
+                ReplicaStatus {
+                    region: r.region.clone(),
+                    arn: r.arn.clone(),
+                    state,
+                    aliases: self
+                        .alias_maps
+                        .get(&r.region)
+                        .and_then(|m| m.get(key_id))
+                        .cloned()
+                        .unwrap_or_default(),
+                }
+            }))
+            .await
+        };
+        let (tags, policy_doc, rotation, replicas) = tokio::join!(
+            tags_f,
+            svc.get_policy(region, key_id),
+            svc.rotation(region, key_id),
+            replicas_f
+        );
+        let aliases = aliases.unwrap_or_else(|| {
+            self.alias_maps
+                .get(region)
+                .and_then(|m| m.get(key_id))
+                .cloned()
+                .unwrap_or_default()
+        });
+        assess(
+            self.catalog,
+            Inputs {
+                info,
+                aliases,
+                tags,
+                policy: policy_doc,
+                rotation,
+                replicas,
+                found_by: found_by.to_string(),
+                vendor_hint: if found_by == "named" {
+                    self.scope.vendor.clone()
+                } else {
+                    None
+                },
+                principal_hint: if found_by == "named" {
+                    self.scope.principal.clone()
+                } else {
+                    None
+                },
+            },
+        )
+    }
+}
+
+fn deleted_key(region: &str, key_id: &str, e: &KmsError) -> KeyStatus {
+    let gone = matches!(e, KmsError::NotFound { .. });
+    KeyStatus {
+        arn: key_id.to_string(),
+        key_id: key_id.to_string(),
+        region: region.to_string(),
+        account: String::new(),
+        vendor: None,
+        vendor_name: None,
+        found_by: "tags".into(),
+        byok_role: None,
+        aliases: vec![],
+        state: if gone { "Deleted" } else { "Unknown" }.into(),
+        enabled: false,
+        description: String::new(),
+        created: None,
+        deletion_date: None,
+        multi_region: None,
+        rotation: None,
+        administrators: vec![],
+        policy: None,
+        meaning: String::new(),
+        recovery: String::new(),
+        health: if gone {
+            Health::Broken
+        } else {
+            Health::NeedsAttention
+        },
+        findings: vec![Finding {
+            severity: if gone {
+                Health::Broken
+            } else {
+                Health::NeedsAttention
+            },
+            what: format!("cannot describe the key: {e}"),
+            meaning: String::new(),
+            fix: e.explain(None, ""),
+        }],
+        policy_document: None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Judging a key
+
+/// What was read about one key.
+pub struct Inputs {
+    pub info: KeyInfo,
+    pub aliases: Vec<String>,
+    pub tags: Result<Vec<(String, String)>, KmsError>,
+    pub policy: Result<String, KmsError>,
+    pub rotation: Result<Rotation, KmsError>,
+    pub replicas: Vec<ReplicaStatus>,
+    pub found_by: String,
+    pub vendor_hint: Option<String>,
+    pub principal_hint: Option<String>,
+}
+
+fn account_of(arn: &str) -> String {
+    crate::arn::Arn::parse(arn)
+        .map(|a| a.account)
+        .unwrap_or_default()
+}
+
+fn partition_of_arn(arn: &str) -> String {
+    crate::arn::Arn::parse(arn)
+        .map(|a| a.partition)
+        .unwrap_or_else(|_| "aws".into())
+}
+
+/// The profile a key belongs to: its tag, else `--vendor`, else the profile whose
+/// statement Sids appear in the policy.
+fn vendor_of<'c>(
+    catalog: &'c Catalog,
+    tags: &[(String, String)],
+    hint: Option<&str>,
+    policy: Option<&Value>,
+) -> (Option<&'c VendorProfile>, Option<String>) {
+    if let Some((_, v)) = tags.iter().find(|(k, _)| k == TAG_VENDOR) {
+        return (catalog.get(v), Some(v.clone()));
+    }
+    if let Some(h) = hint {
+        return (catalog.get(h), Some(h.to_string()));
+    }
+    let sids: HashSet<&str> = policy
+        .and_then(|p| p.get("Statement"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.get("Sid").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    let found = catalog
+        .profiles
+        .iter()
+        .find(|p| p.statements.iter().all(|s| sids.contains(s.sid.as_str())))
+        .or_else(|| {
+            catalog
+                .profiles
+                .iter()
+                .find(|p| p.statements.iter().any(|s| sids.contains(s.sid.as_str())))
+        });
+    (found, found.map(|p| p.id.clone()))
+}
+
+/// The vendor principal for a key, and where it came from.
+pub fn vendor_principal(
+    profile: &VendorProfile,
+    region: &str,
+    partition: &str,
+    policy: Option<&Value>,
+    tags: &[(String, String)],
+    hint: Option<&str>,
+) -> Option<(String, &'static str)> {
+    if let Some(h) = hint {
+        let p = if crate::arn::is_account_id(h) {
+            format!("arn:{partition}:iam::{h}:root")
+        } else {
+            h.to_string()
+        };
+        return Some((p, "flag"));
+    }
+    if profile.principal.kind == PrincipalKind::AccountRootByRegion {
+        return profile
+            .vendor_account(region)
+            .map(|a| (format!("arn:{partition}:iam::{a}:root"), "profile"));
+    }
+    if let Some(statements) = policy
+        .and_then(|p| p.get("Statement"))
+        .and_then(Value::as_array)
+    {
+        for ps in &profile.statements {
+            if let Some(s) = statements
+                .iter()
+                .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
+                && let Some(p) = policy::principals(s).first()
+            {
+                return Some((p.to_string(), "policy"));
+            }
+        }
+    }
+    tags.iter()
+        .find(|(k, _)| k == TAG_VENDOR_PRINCIPAL)
+        .map(|(_, v)| (v.clone(), "tag"))
+}
+
+fn same_principal(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> String {
+        if crate::arn::is_account_id(s) {
+            format!(":iam::{s}:root")
+        } else if let Some(i) = s.find(":iam::") {
+            s[i..].to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    a == b || norm(a) == norm(b)
+}
+
+fn statements(policy: &Value) -> &[Value] {
+    policy
+        .get("Statement")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// Judge a policy for one vendor principal against the profile.
+pub fn check_policy(
+    profile: &VendorProfile,
+    policy: &Value,
+    account: &str,
+    principal: Option<(String, &'static str)>,
+) -> PolicyCheck {
+    let mut required: Vec<String> = Vec::new();
+    for s in &profile.statements {
+        for a in &s.actions {
+            if !required.contains(a) {
+                required.push(a.clone());
+            }
+        }
+    }
+    let root_statement = statements(policy).iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && s.get("Condition").is_none()
+            && policy::principals(s)
+                .iter()
+                .any(|p| same_principal(p, &format!("arn:aws:iam::{account}:root")))
+            && policy::actions(s).contains(&"kms:*")
+    });
+    let mut check = PolicyCheck {
+        vendor_principal: principal.as_ref().map(|p| p.0.clone()),
+        principal_source: principal.as_ref().map(|p| p.1.to_string()),
+        missing: required.clone(),
+        required,
+        root_statement,
+        ..Default::default()
+    };
+    let Some((vp, _)) = principal else {
+        return check;
+    };
+    let mut granted: Vec<String> = Vec::new();
+    let mut denied: Vec<String> = Vec::new();
+    for s in statements(policy) {
+        let names = policy::principals(s)
+            .iter()
+            .any(|p| *p == "*" || same_principal(p, &vp));
+        if !names {
+            continue;
+        }
+        let acts = policy::actions(s);
+        match s.get("Effect").and_then(Value::as_str) {
+            Some("Allow") if !policy::principals(s).contains(&"*") => {
+                granted.extend(acts.iter().map(|a| a.to_string()))
+            }
+            Some("Deny") if s.get("Condition").is_none() => {
+                denied.extend(acts.iter().map(|a| a.to_string()))
+            }
+            _ => {}
+        }
+    }
+    check.missing = check
+        .required
+        .iter()
+        .filter(|r| {
+            !granted.iter().any(|g| policy::action_matches(g, r))
+                || denied.iter().any(|d| policy::action_matches(d, r))
+        })
+        .cloned()
+        .collect();
+    let mut extra: Vec<String> = granted
+        .iter()
+        .filter(|g| !check.required.iter().any(|r| r.eq_ignore_ascii_case(g)))
+        .cloned()
+        .collect();
+    extra.sort();
+    extra.dedup();
+    check.extra = extra;
+    for ps in &profile.statements {
+        if let Some(s) = statements(policy)
+            .iter()
+            .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
+            && s.get("Condition") != ps.condition.as_ref()
+        {
+            check.condition_differs.push(ps.sid.clone());
+        }
+    }
+    check.lint = policy::lint(policy, account, &vp)
+        .into_iter()
+        .filter(|p| !matches!(p, policy::PolicyProblem::MissingRoot(_)))
+        .map(|p| p.to_string())
+        .collect();
+    check
+}
+
+fn meaning_of(profile: Option<&VendorProfile>, state: &str) -> (String, String) {
+    profile
+        .and_then(|p| p.states.get(state))
+        .map(|m| (m.meaning.clone(), m.action.clone()))
+        .unwrap_or_default()
+}
+
+/// Judge one key: state, rotation, policy and replicas, against its vendor profile.
+pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
+    let info = i.info;
+    let region = info.region.clone();
+    let account = account_of(&info.arn);
+    let partition = partition_of_arn(&info.arn);
+    let tags = i.tags.as_ref().cloned().unwrap_or_default();
+    let policy_value: Option<Value> = i
+        .policy
+        .as_ref()
+        .ok()
+        .and_then(|p| serde_json::from_str(p).ok());
+    let (profile, vendor_id) = vendor_of(
+        catalog,
+        &tags,
+        i.vendor_hint.as_deref(),
+        policy_value.as_ref(),
+    );
+    let mut findings = Vec::new();
+    let (state_meaning, state_action) = meaning_of(profile, &info.state);
+    let enabled = info.state == "Enabled";
+
+    // State.
+    match info.state.as_str() {
+        "Enabled" => {}
+        "Creating" | "Updating" => findings.push(Finding {
+            severity: Health::NeedsAttention,
+            what: format!("the key is {}", info.state),
+            meaning: state_meaning.clone(),
+            fix: if state_action.is_empty() {
+                "Wait a minute and look again.".into()
+            } else {
+                state_action.clone()
+            },
+        }),
+        other => findings.push(Finding {
+            severity: Health::Broken,
+            what: match (&info.deletion_date, other) {
+                (Some(d), _) => format!("the key is {other}: deletion on {d}"),
+                _ => format!("the key is {other}"),
+            },
+            meaning: state_meaning.clone(),
+            fix: state_action.clone(),
+        }),
+    }
+
+    // Vendor.
+    if profile.is_none() {
+        findings.push(Finding {
+            severity: Health::NeedsAttention,
+            what: match &vendor_id {
+                Some(v) => format!("vendor profile {v:?} is not loaded"),
+                None => "byok cannot tell which vendor this key is for".into(),
+            },
+            meaning: "The policy cannot be checked against the vendor's requirements.".into(),
+            fix: match &vendor_id {
+                Some(_) => "Pass its profile with --vendor-file.".into(),
+                None => "Name the vendor with --vendor.".into(),
+            },
+        });
+    }
+
+    // Policy.
+    let mut check = None;
+    let mut administrators = Vec::new();
+    match (&i.policy, &policy_value) {
+        (Err(e), _) => findings.push(Finding {
+            severity: Health::NeedsAttention,
+            what: format!("cannot read the key policy: {e}"),
+            meaning: "byok cannot tell whether the vendor may use the key.".into(),
+            fix: e.explain(None, ""),
+        }),
+        (Ok(_), None) => findings.push(Finding {
+            severity: Health::NeedsAttention,
+            what: "the key policy is not valid JSON".into(),
+            meaning: String::new(),
+            fix: "Repair the key policy.".into(),
+        }),
+        (Ok(_), Some(p)) => {
+            administrators = statements(p)
+                .iter()
+                .filter(|s| s.get("Sid").and_then(Value::as_str) == Some(policy::ADMIN_SID))
+                .flat_map(|s| policy::principals(s).into_iter().map(str::to_string))
+                .collect();
+            if let Some(prof) = profile {
+                let principal = vendor_principal(
+                    prof,
+                    &region,
+                    &partition,
+                    Some(p),
+                    &tags,
+                    i.principal_hint.as_deref(),
+                );
+                let c = check_policy(prof, p, &account, principal);
+                let (pm, pa) = meaning_of(profile, "PolicyMissingActions");
+                if c.vendor_principal.is_none() {
+                    findings.push(Finding {
+                        severity: Health::Broken,
+                        what: format!("no statement grants the {}", prof.principal.label),
+                        meaning: pm.clone(),
+                        fix: format!("{pa} (byok needs the principal: --principal)"),
+                    });
+                } else if !c.missing.is_empty() {
+                    let revoked = c.missing.len() == c.required.len()
+                        && tags.iter().any(|(k, _)| k == TAG_VENDOR_PRINCIPAL);
+                    findings.push(Finding {
+                        severity: Health::Broken,
+                        what: if revoked {
+                            "the vendor's access is revoked".into()
+                        } else {
+                            format!("the vendor principal lacks {}", c.missing.join(", "))
+                        },
+                        meaning: pm.clone(),
+                        fix: if revoked {
+                            "Restore the vendor's access when it should use the key again.".into()
+                        } else {
+                            pa.clone()
+                        },
+                    });
+                }
+                if !c.extra.is_empty() {
+                    findings.push(Finding {
+                        severity: Health::NeedsAttention,
+                        what: format!(
+                            "the vendor principal has more than it needs: {}",
+                            c.extra.join(", ")
+                        ),
+                        meaning: "More access than the vendor asks for.".into(),
+                        fix: "Remove the extra actions from the key policy.".into(),
+                    });
+                }
+                for sid in &c.condition_differs {
+                    findings.push(Finding {
+                        severity: Health::NeedsAttention,
+                        what: format!("statement {sid:?} has another condition than the profile's"),
+                        meaning: "The vendor may get more (or less) than it asks for.".into(),
+                        fix: "Repair the key policy.".into(),
+                    });
+                }
+                for l in &c.lint {
+                    findings.push(Finding {
+                        severity: Health::NeedsAttention,
+                        what: l.clone(),
+                        meaning: String::new(),
+                        fix: "Edit the key policy.".into(),
+                    });
+                }
+                if !c.root_statement {
+                    findings.push(Finding {
+                        severity: Health::NeedsAttention,
+                        what: "no account-root statement".into(),
+                        meaning: "IAM policies cannot grant access to the key; if the remaining statements are lost, nobody can manage it.".into(),
+                        fix: "Repair the key policy (byok adds the account-root statement).".into(),
+                    });
+                }
+                check = Some(c);
+            }
+        }
+    }
+
+    // Rotation.
+    let rotation = i.rotation.as_ref().ok().cloned();
+    // The role follows from the ARNs: moto reports a primary as REPLICA once its replica
+    // has been described (the two share one configuration there).
+    let role_of = |m: &crate::kms::MultiRegionInfo| {
+        if m.primary.arn.is_empty() {
+            m.role.clone()
+        } else if m.primary.arn == info.arn {
+            "PRIMARY".to_string()
+        } else {
+            "REPLICA".to_string()
+        }
+    };
+    let is_replica = info
+        .multi_region
+        .as_ref()
+        .is_some_and(|m| role_of(m) == "REPLICA");
+    match (&rotation, &i.rotation) {
+        (Some(r), _) if !r.enabled && !is_replica && enabled => findings.push(Finding {
+            severity: Health::NeedsAttention,
+            what: "automatic rotation is off".into(),
+            meaning: profile
+                .map(|p| p.key.rotation_note.clone())
+                .unwrap_or_default(),
+            fix: "Turn on automatic rotation.".into(),
+        }),
+        (None, Err(e)) if enabled => findings.push(Finding {
+            severity: Health::NeedsAttention,
+            what: format!("cannot read the rotation status: {e}"),
+            meaning: String::new(),
+            fix: e.explain(None, ""),
+        }),
+        _ => {}
+    }
+
+    // Replicas.
+    let multi_region = info.multi_region.as_ref().map(|m| MultiRegionStatus {
+        role: role_of(m),
+        primary_region: m.primary.region.clone(),
+        primary_arn: m.primary.arn.clone(),
+        replicas: i.replicas.clone(),
+    });
+    for r in &i.replicas {
+        if r.state.as_deref() != Some("Enabled") {
+            findings.push(Finding {
+                severity: Health::NeedsAttention,
+                what: format!(
+                    "the replica in {} is {}",
+                    r.region,
+                    r.state.as_deref().unwrap_or("unreadable")
+                ),
+                meaning: "The vendor's second Region cannot use it.".into(),
+                fix: "See the replica's own entry.".into(),
+            });
+        }
+    }
+    if i.aliases.is_empty() && info.state != "PendingDeletion" {
+        findings.push(Finding {
+            severity: Health::NeedsAttention,
+            what: "the key has no alias in its Region".into(),
+            meaning: String::new(),
+            fix: "Name it with an alias (aws kms create-alias).".into(),
+        });
+    }
+
+    let health = findings
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(Health::Ok);
+    // The meaning and recovery shown first: the worst finding's.
+    let worst = findings.iter().max_by_key(|f| f.severity);
+    let (meaning, recovery) = match worst {
+        Some(f) if !f.meaning.is_empty() => (f.meaning.clone(), f.fix.clone()),
+        Some(f) => (state_meaning.clone(), f.fix.clone()),
+        None => (state_meaning, state_action),
+    };
+    KeyStatus {
+        arn: info.arn.clone(),
+        key_id: info.key_id.clone(),
+        region,
+        account,
+        vendor_name: profile.map(|p| p.name.clone()),
+        vendor: vendor_id,
+        found_by: i.found_by,
+        byok_role: tags
+            .iter()
+            .find(|(k, _)| k == TAG_ROLE)
+            .map(|(_, v)| v.clone()),
+        aliases: i.aliases,
+        state: info.state.clone(),
+        enabled,
+        description: info.description,
+        created: info.created,
+        deletion_date: info.deletion_date,
+        multi_region,
+        rotation,
+        administrators,
+        policy: check,
+        meaning,
+        recovery,
+        health,
+        findings,
+        policy_document: i.policy.ok(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Actions
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Enable,
+    Disable,
+    /// Turn on (or change the period of) automatic rotation.
+    EnableRotation {
+        days: u32,
+    },
+    DisableRotation,
+    RotateNow,
+    ScheduleDeletion {
+        days: u32,
+    },
+    CancelDeletion,
+    RepairPolicy,
+    RevokeAccess,
+    RestoreAccess,
+}
+
+impl Action {
+    pub fn title(&self) -> String {
+        match self {
+            Action::Enable => "Enable the key".into(),
+            Action::Disable => "Disable the key".into(),
+            Action::EnableRotation { days } => format!("Rotate automatically every {days} days"),
+            Action::DisableRotation => "Turn off automatic rotation".into(),
+            Action::RotateNow => "Rotate the key material now".into(),
+            Action::ScheduleDeletion { days } => format!("Schedule deletion in {days} days"),
+            Action::CancelDeletion => "Cancel the deletion and re-enable".into(),
+            Action::RepairPolicy => "Repair the key policy".into(),
+            Action::RevokeAccess => "Revoke the vendor's access".into(),
+            Action::RestoreAccess => "Restore the vendor's access".into(),
+        }
+    }
+
+    /// Check the numbers before anything is sent.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Action::EnableRotation { days } if !(90..=2560).contains(days) => Err(format!(
+                "Rotation period (--rotation-days): {days} is outside 90 to 2560 days"
+            )),
+            Action::ScheduleDeletion { days } if !(7..=30).contains(days) => Err(format!(
+                "Waiting period (--schedule-deletion): {days} is outside 7 to 30 days"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn changes_policy(&self) -> bool {
+        matches!(
+            self,
+            Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess
+        )
+    }
+}
+
+/// One API call of an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub region: String,
+    pub key_id: String,
+    pub arn: String,
+    /// The KMS operation, e.g. DisableKey.
+    pub call: String,
+    /// Rotation period or deletion window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<(String, String)>>,
+    /// The policy diff (`-`/`+`/` ` lines), for PutKeyPolicy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<String>,
+}
+
+/// What an action will do, shown before asking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionPlan {
+    pub title: String,
+    /// The key the user chose.
+    pub target: String,
+    pub changes: Vec<Change>,
+    /// What it means for the vendor's service.
+    pub consequence: String,
+    /// Notes such as "also applied to the replica in eu-west-2".
+    pub notes: Vec<String>,
+}
+
+impl ActionPlan {
+    pub fn render_text(&self) -> String {
+        let mut out = format!("{} ({}):\n", self.title, self.target);
+        for c in &self.changes {
+            let extra = match (c.days, &c.tags) {
+                (Some(d), _) => format!(" ({d} days)"),
+                (_, Some(t)) => format!(
+                    " ({})",
+                    t.iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "  - {} {} in {}{extra}\n",
+                c.call, c.key_id, c.region
+            ));
+            for d in &c.diff {
+                out.push_str(&format!("      {d}\n"));
+            }
+        }
+        for n in &self.notes {
+            out.push_str(&format!("  Note: {n}\n"));
+        }
+        if !self.consequence.is_empty() {
+            out.push_str(&format!("  For the vendor: {}\n", self.consequence));
+        }
+        out
+    }
+}
+
+/// A line diff of two texts (longest common subsequence), `- `, `+ ` and `  ` prefixed.
+pub fn line_diff(old: &str, new: &str) -> Vec<String> {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            out.push(format!("  {}", a[i]));
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(format!("- {}", a[i]));
+            i += 1;
+        } else {
+            out.push(format!("+ {}", b[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Only the changed lines and up to two lines of context around them.
+pub fn compact_diff(diff: &[String]) -> Vec<String> {
+    let changed: Vec<usize> = diff
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with("  "))
+        .map(|(i, _)| i)
+        .collect();
+    let keep = |i: usize| changed.iter().any(|c| c.abs_diff(i) <= 2);
+    let mut out = Vec::new();
+    let mut gap = false;
+    for (i, l) in diff.iter().enumerate() {
+        if keep(i) {
+            if gap && !out.is_empty() {
+                out.push("  …".to_string());
+            }
+            gap = false;
+            out.push(l.clone());
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
+fn statement_json(
+    sid: &str,
+    principal: &str,
+    actions: &[String],
+    condition: Option<&Value>,
+) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("Sid".into(), json!(sid));
+    m.insert("Effect".into(), json!("Allow"));
+    m.insert("Principal".into(), json!({ "AWS": principal }));
+    m.insert("Action".into(), json!(actions));
+    m.insert("Resource".into(), json!("*"));
+    if let Some(c) = condition {
+        m.insert("Condition".into(), c.clone());
+    }
+    Value::Object(m)
+}
+
+/// The policy with the vendor statements the profile requires restored (same Sids,
+/// principal, actions, condition), the account-root statement added if missing, and
+/// nothing else removed.
+pub fn repaired_policy(
+    profile: &VendorProfile,
+    policy: &Value,
+    account: &str,
+    partition: &str,
+    principal: &str,
+) -> Value {
+    let mut out = policy.clone();
+    if !out.is_object() {
+        out = json!({ "Version": "2012-10-17", "Statement": [] });
+    }
+    if out.get("Statement").and_then(Value::as_array).is_none() {
+        out["Statement"] = json!([]);
+    }
+    let root = format!("arn:{partition}:iam::{account}:root");
+    let has_root = statements(&out).iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && s.get("Condition").is_none()
+            && policy::principals(s)
+                .iter()
+                .any(|p| same_principal(p, &root))
+            && policy::actions(s).contains(&"kms:*")
+    });
+    let list = out["Statement"].as_array_mut().expect("a list");
+    if !has_root {
+        list.insert(
+            0,
+            statement_json(
+                &profile.root_statement_sid,
+                &root,
+                &["kms:*".to_string()],
+                None,
+            )
+            .as_object()
+            .map(|o| {
+                let mut o = o.clone();
+                o["Action"] = json!("kms:*");
+                Value::Object(o)
+            })
+            .expect("object"),
+        );
+    }
+    for ps in &profile.statements {
+        let wanted = statement_json(&ps.sid, principal, &ps.actions, ps.condition.as_ref());
+        match list
+            .iter_mut()
+            .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
+        {
+            Some(s) => *s = wanted,
+            None => list.push(wanted),
+        }
+    }
+    out
+}
+
+/// The policy with every grant to the vendor principal removed: statements naming only
+/// it are dropped, others lose it from their principal list.
+pub fn revoked_policy(policy: &Value, principal: &str) -> Value {
+    let mut out = policy.clone();
+    let Some(list) = out.get_mut("Statement").and_then(Value::as_array_mut) else {
+        return out;
+    };
+    list.retain_mut(|s| {
+        if s.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            return true;
+        }
+        let ps = policy::principals(s);
+        if !ps.iter().any(|p| same_principal(p, principal)) {
+            return true;
+        }
+        let rest: Vec<String> = ps
+            .iter()
+            .filter(|p| !same_principal(p, principal))
+            .map(|p| p.to_string())
+            .collect();
+        if rest.is_empty() {
+            return false;
+        }
+        s["Principal"] =
+            json!({ "AWS": if rest.len() == 1 { json!(rest[0]) } else { json!(rest) } });
+        true
+    });
+    out
+}
+
+/// The keys an action applies to: for a Multi-Region key, the primary and every replica.
+pub fn key_set(target: &KeyStatus) -> Vec<(String, String)> {
+    match &target.multi_region {
+        Some(m) => {
+            let primary_region = m.primary_region.clone();
+            let mut out = vec![(primary_region, target.key_id.clone())];
+            let replicas: Vec<String> = if m.role == "PRIMARY" {
+                m.replicas.iter().map(|r| r.region.clone()).collect()
+            } else {
+                vec![]
+            };
+            out.extend(replicas.into_iter().map(|r| (r, target.key_id.clone())));
+            if m.role == "REPLICA" && !out.iter().any(|(r, _)| *r == target.region) {
+                out.push((target.region.clone(), target.key_id.clone()));
+            }
+            out
+        }
+        None => vec![(target.region.clone(), target.key_id.clone())],
+    }
+}
+
+/// Plan an action on a key (and, where it must, on the rest of its Multi-Region set).
+/// Reads fresh state for each key of the set; sends nothing that changes anything.
+pub async fn plan_action<S: KeyService>(
+    svc: &S,
+    catalog: &Catalog,
+    target: &KeyStatus,
+    action: &Action,
+    principal_hint: Option<&str>,
+) -> Result<ActionPlan, String> {
+    action.check()?;
+    let profile = target.vendor.as_deref().and_then(|v| catalog.get(v));
+    let consequence_of = |s: &str| meaning_of(profile, s);
+    let mut set = key_set(target);
+    // A replica's own entry knows only its primary: ask the primary for the replicas.
+    if target.is_replica()
+        && let Some((pr, id)) = set.first().cloned()
+        && let Ok(p) = svc.describe_key(&pr, &id).await
+        && let Some(mr) = p.multi_region
+    {
+        for r in mr.replicas {
+            if !set.iter().any(|(x, _)| *x == r.region) {
+                set.push((r.region, id.clone()));
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    let mut changes = Vec::new();
+    let arn_of = |region: &str, key_id: &str| {
+        format!(
+            "arn:{}:kms:{region}:{}:key/{key_id}",
+            partition_of_arn(&target.arn),
+            target.account
+        )
+    };
+    let change = |region: &str, key_id: &str, call: &str| Change {
+        region: region.to_string(),
+        key_id: key_id.to_string(),
+        arn: arn_of(region, key_id),
+        call: call.to_string(),
+        days: None,
+        policy: None,
+        tags: None,
+        diff: vec![],
+    };
+    let multi = set.len() > 1;
+    let names = set
+        .iter()
+        .map(|(r, _)| r.as_str())
+        .collect::<Vec<_>>()
+        .join(" and ");
+    // The state of each key of the set, read now: an action goes only where it applies
+    // (KMS refuses to cancel a deletion that is not scheduled, to enable a key pending deletion).
+    let mut states: HashMap<String, String> = HashMap::new();
+    if matches!(
+        action,
+        Action::Enable | Action::Disable | Action::ScheduleDeletion { .. } | Action::CancelDeletion
+    ) {
+        for (r, k) in &set {
+            let st = match svc.describe_key(r, k).await {
+                Ok(info) => info.state,
+                Err(e) => {
+                    return Err(format!(
+                        "cannot read the key in {r}: {}",
+                        e.explain(None, "")
+                    ));
+                }
+            };
+            states.insert(r.clone(), st);
+        }
+    }
+    let state_in = |r: &str| states.get(r).map(String::as_str).unwrap_or("");
+    let pending = |r: &str| state_in(r).starts_with("Pending");
+    let consequence;
+    match action {
+        Action::Enable => {
+            for (r, k) in &set {
+                match state_in(r) {
+                    "Enabled" => notes.push(format!("The key in {r} is already enabled.")),
+                    st if st.starts_with("Pending") => notes.push(format!(
+                        "The key in {r} is {st}: cancel the deletion instead (it enables the key too)."
+                    )),
+                    _ => changes.push(change(r, k, "EnableKey")),
+                }
+            }
+            consequence = meaning_of(profile, "Enabled").0;
+        }
+        Action::Disable => {
+            for (r, k) in &set {
+                match state_in(r) {
+                    "Enabled" => changes.push(change(r, k, "DisableKey")),
+                    st => notes.push(format!("The key in {r} is {st}: nothing to disable.")),
+                }
+            }
+            consequence = consequence_of("Disabled").0;
+        }
+        Action::EnableRotation { .. } | Action::DisableRotation | Action::RotateNow => {
+            if target.state != "Enabled" {
+                return Err(format!(
+                    "The key is {}: KMS changes rotation only on an enabled key. Enable it first.",
+                    target.state
+                ));
+            }
+            let (pr, id) = set[0].clone();
+            let mut c = change(
+                &pr,
+                &id,
+                match action {
+                    Action::EnableRotation { .. } => "EnableKeyRotation",
+                    Action::DisableRotation => "DisableKeyRotation",
+                    _ => "RotateKeyOnDemand",
+                },
+            );
+            if let Action::EnableRotation { days } = action {
+                c.days = Some(*days);
+            }
+            changes.push(c);
+            if multi {
+                notes.push(format!(
+                    "Rotation belongs to the Multi-Region primary in {pr}: the replicas share it."
+                ));
+            }
+            consequence = profile
+                .map(|p| p.key.rotation_note.clone())
+                .unwrap_or_default();
+        }
+        Action::ScheduleDeletion { days } => {
+            // Replicas first: a primary with replicas would wait in PendingReplicaDeletion.
+            for (r, k) in set.iter().skip(1).chain(set.iter().take(1)) {
+                if pending(r) {
+                    notes.push(format!("The key in {r} is already {}.", state_in(r)));
+                    continue;
+                }
+                let mut c = change(r, k, "ScheduleKeyDeletion");
+                c.days = Some(*days);
+                changes.push(c);
+            }
+            let (m1, _) = consequence_of("PendingDeletion");
+            let (m2, _) = consequence_of("Deleted");
+            consequence = format!("{m1} After {days} days: {m2}").trim().to_string();
+        }
+        Action::CancelDeletion => {
+            for (r, k) in &set {
+                if pending(r) {
+                    changes.push(change(r, k, "CancelKeyDeletion"));
+                    changes.push(change(r, k, "EnableKey"));
+                } else {
+                    notes.push(format!("No deletion is scheduled for the key in {r}."));
+                }
+            }
+            notes.push(
+                "KMS leaves a key Disabled after a cancelled deletion: byok enables it again."
+                    .into(),
+            );
+            consequence = meaning_of(profile, "Enabled").0;
+        }
+        Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess => {
+            let Some(profile) = profile else {
+                return Err("byok does not know this key's vendor: name it with --vendor.".into());
+            };
+            for (r, k) in &set {
+                let doc = svc.get_policy(r, k).await.map_err(|e| {
+                    format!("cannot read the key policy in {r}: {}", e.explain(None, ""))
+                })?;
+                let old: Value = serde_json::from_str(&doc)
+                    .map_err(|e| format!("the key policy in {r} is not JSON: {e}"))?;
+                let tags = svc.list_tags(r, k).await.unwrap_or_default();
+                let partition = partition_of_arn(&target.arn);
+                let principal = vendor_principal(profile, r, &partition, Some(&old), &tags, principal_hint)
+                    .map(|p| p.0)
+                    .ok_or_else(|| format!(
+                        "byok cannot tell the vendor principal of the key in {r}: give it with --principal ({})",
+                        profile.principal.help
+                    ))?;
+                let new = match action {
+                    Action::RevokeAccess => revoked_policy(&old, &principal),
+                    _ => repaired_policy(profile, &old, &target.account, &partition, &principal),
+                };
+                let problems: Vec<String> = policy::lint(&new, &target.account, &principal)
+                    .into_iter()
+                    .map(|p| p.to_string())
+                    .collect();
+                if !problems.is_empty() {
+                    return Err(format!(
+                        "byok will not send the new policy for {r}: {}. Edit the policy by hand.",
+                        problems.join("; ")
+                    ));
+                }
+                let old_doc = policy::to_document(&old);
+                let new_doc = policy::to_document(&new);
+                let has_tag = tags
+                    .iter()
+                    .any(|(tk, tv)| tk == TAG_VENDOR_PRINCIPAL && *tv == principal);
+                if old_doc == new_doc && (has_tag || *action == Action::RepairPolicy) {
+                    notes.push(format!("The policy in {r} already is what it should be."));
+                    continue;
+                }
+                if !has_tag {
+                    let mut t = change(r, k, "TagResource");
+                    t.tags = Some(vec![(TAG_VENDOR_PRINCIPAL.to_string(), principal.clone())]);
+                    changes.push(t);
+                }
+                if old_doc != new_doc {
+                    let mut c = change(r, k, "PutKeyPolicy");
+                    c.diff = compact_diff(&line_diff(&old_doc, &new_doc));
+                    c.policy = Some(new_doc);
+                    changes.push(c);
+                }
+            }
+            if multi {
+                notes.push(format!(
+                    "Each key of a Multi-Region set has its own policy: applied in {names}."
+                ));
+            }
+            consequence = match action {
+                Action::RevokeAccess => consequence_of("PolicyMissingActions").0,
+                _ => meaning_of(Some(profile), "Enabled").0,
+            };
+        }
+    }
+    if multi
+        && !matches!(
+            action,
+            Action::RepairPolicy
+                | Action::RevokeAccess
+                | Action::RestoreAccess
+                | Action::EnableRotation { .. }
+                | Action::DisableRotation
+                | Action::RotateNow
+        )
+    {
+        notes.push(format!(
+            "The vendor uses every key of the Multi-Region set: applied in {names}."
+        ));
+    }
+    Ok(ActionPlan {
+        title: action.title(),
+        target: format!("{} in {}", target.name(), target.region),
+        changes,
+        consequence,
+        notes,
+    })
+}
+
+/// The outcome of one change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeResult {
+    pub change: String,
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+/// Send the planned changes in order; stop at the first refusal.
+pub async fn apply<S: KeyService>(svc: &S, plan: &ActionPlan) -> Vec<ChangeResult> {
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        let r = match c.call.as_str() {
+            "EnableKey" => svc.enable_key(&c.region, &c.key_id).await,
+            "DisableKey" => svc.disable_key(&c.region, &c.key_id).await,
+            "EnableKeyRotation" => {
+                svc.enable_rotation(&c.region, &c.key_id, c.days.unwrap_or(365))
+                    .await
+            }
+            "DisableKeyRotation" => svc.disable_rotation(&c.region, &c.key_id).await,
+            "RotateKeyOnDemand" => svc.rotate_now(&c.region, &c.key_id).await,
+            "ScheduleKeyDeletion" => svc
+                .schedule_deletion(&c.region, &c.key_id, c.days.unwrap_or(30))
+                .await
+                .map(|_| ()),
+            "CancelKeyDeletion" => svc.cancel_deletion(&c.region, &c.key_id).await,
+            "PutKeyPolicy" => {
+                svc.put_policy(
+                    &c.region,
+                    &c.key_id,
+                    c.policy.as_deref().unwrap_or_default(),
+                )
+                .await
+            }
+            "TagResource" => {
+                svc.tag_key(&c.region, &c.key_id, c.tags.as_deref().unwrap_or_default())
+                    .await
+            }
+            other => Err(KmsError::Service {
+                code: "Unsupported".into(),
+                message: format!("byok does not send {other}"),
+            }),
+        };
+        let label = format!("{} {} in {}", c.call, c.key_id, c.region);
+        match r {
+            Ok(()) => out.push(ChangeResult {
+                change: label,
+                ok: true,
+                error: None,
+            }),
+            Err(e) => {
+                out.push(ChangeResult {
+                    change: label,
+                    ok: false,
+                    error: Some(e.explain(None, "")),
+                });
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A state name for a count in a summary line ("2 OK, 1 broken").
+pub fn summary_line(s: &Summary) -> String {
+    let total = s.ok + s.needs_attention + s.broken;
+    format!(
+        "{total} key{}: {} OK, {} need{} attention, {} broken — overall {}",
+        if total == 1 { "" } else { "s" },
+        s.ok,
+        s.needs_attention,
+        if s.needs_attention == 1 { "s" } else { "" },
+        s.broken,
+        s.overall.unwrap_or(Health::Ok).label()
+    )
+}
+
+/// Keys grouped by Region, for the text report.
+pub fn by_region(keys: &[KeyStatus]) -> BTreeMap<&str, Vec<&KeyStatus>> {
+    let mut m: BTreeMap<&str, Vec<&KeyStatus>> = BTreeMap::new();
+    for k in keys {
+        m.entry(k.region.as_str()).or_default().push(k);
+    }
+    m
+}
+
+/// The action that recovers a key, if byok can take it.
+pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
+    match k.state.as_str() {
+        "Disabled" => return Some(Action::Enable),
+        "PendingDeletion" | "PendingReplicaDeletion" => return Some(Action::CancelDeletion),
+        _ => {}
+    }
+    if let Some(p) = &k.policy {
+        if !p.missing.is_empty() && p.vendor_principal.as_deref().is_some() {
+            let revoked = k
+                .findings
+                .iter()
+                .any(|f| f.what == "the vendor's access is revoked");
+            return Some(if revoked {
+                Action::RestoreAccess
+            } else {
+                Action::RepairPolicy
+            });
+        }
+        if !p.root_statement || !p.condition_differs.is_empty() {
+            return Some(Action::RepairPolicy);
+        }
+    }
+    if k.state == "Enabled" && !k.is_replica() && k.rotation.as_ref().is_some_and(|r| !r.enabled) {
+        return Some(Action::EnableRotation { days: 365 });
+    }
+    None
+}
+
+/// The `byok status` flag for an action.
+pub fn action_flag(a: &Action) -> String {
+    match a {
+        Action::Enable => "--enable".into(),
+        Action::Disable => "--disable".into(),
+        Action::EnableRotation { days } => format!("--rotation-days {days}"),
+        Action::DisableRotation => "--disable-rotation".into(),
+        Action::RotateNow => "--rotate-now".into(),
+        Action::ScheduleDeletion { days } => format!("--schedule-deletion {days}"),
+        Action::CancelDeletion => "--cancel-deletion".into(),
+        Action::RepairPolicy => "--repair-policy".into(),
+        Action::RevokeAccess => "--revoke-access".into(),
+        Action::RestoreAccess => "--restore-access".into(),
+    }
+}
+
+/// Fill a simulated KMS with keys in every state, for `byok --demo status` and UI tests.
+pub async fn seed_demo<S: KeyService>(svc: &S, catalog: &Catalog) -> KmsResult<()> {
+    let account = svc.identity().await?.account;
+    let camunda = catalog.get("camunda").expect("built-in profile");
+    let gearset = catalog.get("gearset").expect("built-in profile");
+    let role = "arn:aws:iam::210987654321:role/camunda-tenant-7f3a";
+    let make = |p: &VendorProfile, alias: &str, principal: &str, role_tag: &str| {
+        let partition = "aws";
+        let pol = repaired_policy(
+            p,
+            &json!({"Version": "2012-10-17", "Statement": []}),
+            &account,
+            partition,
+            principal,
+        );
+        crate::kms::NewKey {
+            policy: policy::to_document(&pol),
+            description: p.key.description.clone(),
+            tags: vec![
+                (TAG_MANAGED_BY.into(), "byok".into()),
+                (TAG_VENDOR.into(), p.id.clone()),
+                (crate::plan::TAG_ALIAS.into(), alias.into()),
+                (TAG_ROLE.into(), role_tag.into()),
+            ],
+            multi_region: false,
+        }
+    };
+    // Camunda, Multi-Region, healthy.
+    let mut nk = make(camunda, "alias/camunda-saas-byok", role, "primary");
+    nk.multi_region = true;
+    let k = svc.create_key("eu-west-1", &nk).await?;
+    svc.create_alias("eu-west-1", "alias/camunda-saas-byok", &k.key_id)
+        .await?;
+    svc.enable_rotation("eu-west-1", &k.key_id, 365).await?;
+    let mut rk = nk.clone();
+    rk.tags[3].1 = "replica".into();
+    svc.replicate_key("eu-west-1", &k.key_id, "eu-west-2", &rk)
+        .await?;
+    svc.create_alias("eu-west-2", "alias/camunda-saas-byok", &k.key_id)
+        .await?;
+    // Camunda, a second cluster: the grant statement lost an action.
+    let nk = make(
+        camunda,
+        "alias/camunda-staging-byok",
+        "arn:aws:iam::210987654321:role/camunda-tenant-19bc",
+        "primary",
+    );
+    let mut pol: Value = serde_json::from_str(&nk.policy).expect("json");
+    pol["Statement"][2]["Action"] = json!(["kms:CreateGrant", "kms:ListGrants"]);
+    let nk = crate::kms::NewKey {
+        policy: policy::to_document(&pol),
+        ..nk
+    };
+    let k = svc.create_key("eu-west-1", &nk).await?;
+    svc.create_alias("eu-west-1", "alias/camunda-staging-byok", &k.key_id)
+        .await?;
+    svc.enable_rotation("eu-west-1", &k.key_id, 365).await?;
+    // Gearset in Oregon: disabled.
+    let principal = format!(
+        "arn:aws:iam::{}:root",
+        gearset.vendor_account("us-west-2").unwrap_or_default()
+    );
+    let nk = make(gearset, "alias/gearset-backup-byok", &principal, "primary");
+    let k = svc.create_key("us-west-2", &nk).await?;
+    svc.create_alias("us-west-2", "alias/gearset-backup-byok", &k.key_id)
+        .await?;
+    svc.enable_rotation("us-west-2", &k.key_id, 180).await?;
+    svc.disable_key("us-west-2", &k.key_id).await?;
+    // Gearset in Sydney: no rotation.
+    let principal = format!(
+        "arn:aws:iam::{}:root",
+        gearset.vendor_account("ap-southeast-2").unwrap_or_default()
+    );
+    let nk = make(gearset, "alias/gearset-apac-byok", &principal, "primary");
+    let k = svc.create_key("ap-southeast-2", &nk).await?;
+    svc.create_alias("ap-southeast-2", "alias/gearset-apac-byok", &k.key_id)
+        .await?;
+    // Gearset in Canada: pending deletion.
+    let principal = format!(
+        "arn:aws:iam::{}:root",
+        gearset.vendor_account("ca-central-1").unwrap_or_default()
+    );
+    let nk = make(gearset, "alias/gearset-old-byok", &principal, "primary");
+    let k = svc.create_key("ca-central-1", &nk).await?;
+    svc.create_alias("ca-central-1", "alias/gearset-old-byok", &k.key_id)
+        .await?;
+    svc.schedule_deletion("ca-central-1", &k.key_id, 30).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACCOUNT: &str = "123456789012";
+    const ROLE: &str = "arn:aws:iam::210987654321:role/camunda-tenant";
+
+    fn camunda_policy() -> Value {
+        let cat = Catalog::built_in();
+        let p = cat.get("camunda").unwrap();
+        repaired_policy(
+            p,
+            &json!({"Version": "2012-10-17", "Statement": []}),
+            ACCOUNT,
+            "aws",
+            ROLE,
+        )
+    }
+
+    #[test]
+    fn a_complete_policy_checks_clean() {
+        let cat = Catalog::built_in();
+        let p = cat.get("camunda").unwrap();
+        let pol = camunda_policy();
+        // Built from nothing, it equals what `byok create` writes.
+        let golden: Value =
+            serde_json::from_str(include_str!("../tests/golden/camunda-single.json")).unwrap();
+        assert_eq!(pol, golden);
+        let c = check_policy(p, &pol, ACCOUNT, Some((ROLE.into(), "policy")));
+        assert!(c.missing.is_empty() && c.extra.is_empty(), "{c:?}");
+        assert!(c.root_statement);
+        assert_eq!(c.required.len(), 8);
+    }
+
+    #[test]
+    fn missing_extra_denied_and_root() {
+        let cat = Catalog::built_in();
+        let p = cat.get("camunda").unwrap();
+        let mut pol = camunda_policy();
+        pol["Statement"][1]["Action"] = json!([
+            "kms:Encrypt",
+            "kms:DescribeKey",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+            "kms:Sign"
+        ]);
+        let c = check_policy(p, &pol, ACCOUNT, Some((ROLE.into(), "policy")));
+        assert_eq!(c.missing, vec!["kms:Decrypt"]);
+        assert_eq!(c.extra, vec!["kms:Sign"]);
+        let mut pol = camunda_policy();
+        pol["Statement"].as_array_mut().unwrap().push(json!({
+            "Effect": "Deny", "Principal": {"AWS": ROLE}, "Action": "kms:Decrypt", "Resource": "*"
+        }));
+        pol["Statement"].as_array_mut().unwrap().remove(0);
+        let c = check_policy(p, &pol, ACCOUNT, Some((ROLE.into(), "policy")));
+        assert_eq!(c.missing, vec!["kms:Decrypt"]);
+        assert!(!c.root_statement);
+        // A wildcard grant covers every action but is extra access.
+        let mut pol = camunda_policy();
+        pol["Statement"][1]["Action"] = json!("kms:*");
+        let c = check_policy(p, &pol, ACCOUNT, Some((ROLE.into(), "policy")));
+        assert!(c.missing.is_empty());
+        assert_eq!(c.extra, vec!["kms:*"]);
+        assert!(!c.lint.is_empty());
+    }
+
+    #[test]
+    fn principal_sources() {
+        let cat = Catalog::built_in();
+        let g = cat.get("gearset").unwrap();
+        assert_eq!(
+            vendor_principal(g, "ca-central-1", "aws", None, &[], None),
+            Some(("arn:aws:iam::877694686213:root".into(), "profile"))
+        );
+        let c = cat.get("camunda").unwrap();
+        let pol = camunda_policy();
+        assert_eq!(
+            vendor_principal(c, "eu-west-1", "aws", Some(&pol), &[], None).map(|p| p.1),
+            Some("policy")
+        );
+        let empty = json!({"Statement": []});
+        let tags = vec![(TAG_VENDOR_PRINCIPAL.to_string(), ROLE.to_string())];
+        assert_eq!(
+            vendor_principal(c, "eu-west-1", "aws", Some(&empty), &tags, None),
+            Some((ROLE.into(), "tag"))
+        );
+        assert_eq!(
+            vendor_principal(c, "eu-west-1", "aws", Some(&empty), &[], None),
+            None
+        );
+        assert_eq!(
+            vendor_principal(
+                c,
+                "eu-west-1",
+                "aws",
+                Some(&empty),
+                &[],
+                Some("210987654321")
+            ),
+            Some(("arn:aws:iam::210987654321:root".into(), "flag"))
+        );
+    }
+
+    #[test]
+    fn repair_keeps_other_statements_and_restores_root() {
+        let cat = Catalog::built_in();
+        let p = cat.get("camunda").unwrap();
+        let mut pol = camunda_policy();
+        let list = pol["Statement"].as_array_mut().unwrap();
+        list.remove(0); // root gone
+        list[1]["Action"] = json!(["kms:CreateGrant"]);
+        list.push(json!({"Sid": "Audit", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/audit"}, "Action": "kms:DescribeKey", "Resource": "*"}));
+        let fixed = repaired_policy(p, &pol, ACCOUNT, "aws", ROLE);
+        let c = check_policy(p, &fixed, ACCOUNT, Some((ROLE.into(), "policy")));
+        assert!(c.missing.is_empty() && c.root_statement, "{c:?}");
+        assert!(fixed.to_string().contains("Audit"));
+        assert!(policy::lint(&fixed, ACCOUNT, ROLE).is_empty());
+        // Revoking removes only the vendor's grants.
+        let revoked = revoked_policy(&fixed, ROLE);
+        let c = check_policy(p, &revoked, ACCOUNT, Some((ROLE.into(), "tag")));
+        assert_eq!(c.missing.len(), c.required.len());
+        assert!(c.root_statement && revoked.to_string().contains("Audit"));
+        // And restoring gives the same policy back (statement order aside).
+        let restored = repaired_policy(p, &revoked, ACCOUNT, "aws", ROLE);
+        assert!(
+            check_policy(p, &restored, ACCOUNT, Some((ROLE.into(), "tag")))
+                .missing
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn diff_shows_changed_lines_only() {
+        let d = line_diff("a\nb\nc\nd\ne\nf\ng\nh", "a\nb\nc\nX\ne\nf\ng\nh");
+        assert_eq!(d.iter().filter(|l| l.starts_with("- ")).count(), 1);
+        assert_eq!(d.iter().filter(|l| l.starts_with("+ ")).count(), 1);
+        let c = compact_diff(&d);
+        assert_eq!(c, vec!["  b", "  c", "- d", "+ X", "  e", "  f"]);
+    }
+
+    #[test]
+    fn action_numbers_are_checked() {
+        assert!(Action::ScheduleDeletion { days: 6 }.check().is_err());
+        assert!(Action::ScheduleDeletion { days: 7 }.check().is_ok());
+        assert!(
+            Action::EnableRotation { days: 89 }
+                .check()
+                .unwrap_err()
+                .contains("--rotation-days")
+        );
+        assert!(Action::EnableRotation { days: 2560 }.check().is_ok());
+        assert!(check_key_ref("alias/x").is_ok());
+        assert!(
+            check_key_ref(
+                "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+            )
+            .is_ok()
+        );
+        assert!(check_key_ref("hello").is_err());
+        assert!(check_key_ref("arn:aws:s3:::bucket").is_err());
+    }
+
+    #[tokio::test]
+    async fn demo_keys_cover_every_health() {
+        use crate::kms::sim::{SimKms, SimOptions};
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        seed_demo(&sim, &cat).await.unwrap();
+        let r = collect(&sim, &cat, &Scope::default()).await;
+        assert_eq!(r.keys.len(), 6);
+        assert_eq!(
+            r.summary.ok,
+            2,
+            "{:#?}",
+            r.keys
+                .iter()
+                .map(|k| (&k.aliases, k.health, &k.findings))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(r.summary.broken, 3);
+        assert_eq!(r.overall(), Health::Broken);
+        let calls = sim.calls();
+        // A constant number of list calls per Region.
+        for region in ["eu-west-1", "us-west-2"] {
+            assert_eq!(
+                calls
+                    .iter()
+                    .filter(|c| *c == &format!("ListKeys {region}"))
+                    .count(),
+                1
+            );
+            assert_eq!(
+                calls
+                    .iter()
+                    .filter(|c| *c == &format!("ListAliases {region}"))
+                    .count(),
+                1
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod action_tests {
+    use super::*;
+    use crate::kms::sim::{SimKms, SimOptions};
+
+    #[tokio::test]
+    async fn repair_on_the_simulator_makes_the_key_ok() {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        seed_demo(&sim, &cat).await.unwrap();
+        let r = collect(&sim, &cat, &Scope::default()).await;
+        let k = r
+            .keys
+            .iter()
+            .find(|k| k.aliases == ["alias/camunda-staging-byok"])
+            .unwrap();
+        assert_eq!(k.health, Health::Broken);
+        assert_eq!(suggested_action(k), Some(Action::RepairPolicy));
+        let plan = plan_action(&sim, &cat, k, &Action::RepairPolicy, None)
+            .await
+            .unwrap();
+        assert!(apply(&sim, &plan).await.iter().all(|r| r.ok));
+        let again = collect(
+            &sim,
+            &cat,
+            &Scope {
+                keys: vec![k.arn.clone()],
+                named_only: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(again.keys.len(), 1);
+        assert_eq!(
+            again.keys[0].health,
+            Health::Ok,
+            "{:#?}",
+            again.keys[0].findings
+        );
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+
+    #[test]
+    fn a_region_not_enabled_is_only_reported() {
+        let err = |kind: &str| RegionReport {
+            region: "me-south-1".into(),
+            keys_listed: 0,
+            byok_keys: 0,
+            error: Some(RegionError {
+                kind: kind.into(),
+                message: String::new(),
+                explanation: String::new(),
+            }),
+            unreadable: vec![],
+        };
+        assert_eq!(overall(&[], &[err("region-not-enabled")]), Health::Ok);
+        assert_eq!(
+            overall(&[], &[err("access-denied")]),
+            Health::NeedsAttention
+        );
+    }
+    use crate::kms::flaky::FlakyKms;
+    use crate::kms::sim::{SimKms, SimOptions};
+
+    #[tokio::test]
+    async fn unreadable_keys_and_failed_regions_are_reported() {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        seed_demo(&sim, &cat).await.unwrap();
+        let kms = FlakyKms::new(sim);
+        let denied = KmsError::AccessDenied {
+            operation: "ListResourceTags".into(),
+            message: "not allowed".into(),
+        };
+        kms.fail("ListResourceTags", 1, denied);
+        kms.fail(
+            "ListKeys",
+            1,
+            KmsError::RegionNotEnabled {
+                region: "?".into(),
+                message: "off".into(),
+            },
+        );
+        let r = collect(&kms, &cat, &Scope::default()).await;
+        let failed: Vec<&RegionReport> = r.regions.iter().filter(|x| x.error.is_some()).collect();
+        assert_eq!(failed.len(), 1);
+        let unreadable: usize = r.regions.iter().map(|x| x.unreadable.len()).sum();
+        assert_eq!(unreadable, 1);
+        assert!(
+            r.regions
+                .iter()
+                .flat_map(|x| &x.unreadable)
+                .all(|u| u.contains("not allowed"))
+        );
+        // Six demo keys, minus the failed Region's, minus the unreadable one, all still shown.
+        let in_failed = match failed[0].region.as_str() {
+            "eu-west-1" => 2,
+            "eu-west-2" | "us-west-2" | "ap-southeast-2" | "ca-central-1" => 1,
+            _ => 0,
+        };
+        assert_eq!(r.keys.len(), 6 - in_failed - 1, "{:?}", failed[0].region);
+        assert!(r.overall() >= Health::NeedsAttention);
+    }
+}

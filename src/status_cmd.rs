@@ -1,0 +1,431 @@
+//! `byok status`: the report (JSON, text or the status screen) and the lifecycle actions
+//! given as flags.
+
+use std::io::{IsTerminal, Write};
+
+use byok::exec::exit;
+use byok::journal;
+use byok::kms::Backend;
+use byok::status::{self, Action, Health, KeyStatus, Scope, StatusReport};
+use byok::vendor::Catalog;
+
+use crate::cli::{GlobalArgs, StatusArgs, StatusOutput};
+
+/// Exit status when a key needs attention (a broken key gives [`BROKEN`]).
+pub const NEEDS_ATTENTION: i32 = 1;
+pub const BROKEN: i32 = 5;
+
+pub fn exit_code(h: Health) -> i32 {
+    match h {
+        Health::Ok => exit::OK,
+        Health::NeedsAttention => NEEDS_ATTENTION,
+        Health::Broken => BROKEN,
+    }
+}
+
+fn action_of(a: &StatusArgs) -> Option<Action> {
+    if a.enable {
+        Some(Action::Enable)
+    } else if a.disable {
+        Some(Action::Disable)
+    } else if let Some(days) = a.rotation_days {
+        Some(Action::EnableRotation { days })
+    } else if a.disable_rotation {
+        Some(Action::DisableRotation)
+    } else if a.rotate_now {
+        Some(Action::RotateNow)
+    } else if let Some(days) = a.schedule_deletion {
+        Some(Action::ScheduleDeletion { days })
+    } else if a.cancel_deletion {
+        Some(Action::CancelDeletion)
+    } else if a.repair_policy {
+        Some(Action::RepairPolicy)
+    } else if a.revoke_access {
+        Some(Action::RevokeAccess)
+    } else if a.restore_access {
+        Some(Action::RestoreAccess)
+    } else {
+        None
+    }
+}
+
+fn journal_entries() -> Vec<journal::Entry> {
+    let path = journal::state_dir().join("journal.jsonl");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return vec![];
+    };
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<journal::Entry>(l).ok())
+        .collect()
+}
+
+/// The keys byok made, from the journal: reported as Deleted when KMS no longer lists them.
+fn journal_keys() -> Vec<status::KnownKey> {
+    status::known_keys(&journal_entries())
+}
+
+/// Regions byok created keys in, from the journal: where "other" vendor keys live.
+fn journal_regions() -> Vec<String> {
+    let mut out: Vec<String> = journal_entries()
+        .into_iter()
+        .filter_map(|e| e.region)
+        .filter(|r| byok::arn::is_region_code(r))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
+    let catalog = match Catalog::with_files(&g.vendor_files) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let action = action_of(&args);
+    let mut scope = Scope {
+        regions: args.regions.clone(),
+        keys: args.keys.clone(),
+        vendor: args.vendor.clone(),
+        principal: args.principal.clone(),
+        extra_regions: if g.demo { vec![] } else { journal_regions() },
+        all_regions: args.all_regions,
+        named_only: action.is_some(),
+        known_keys: if g.demo { vec![] } else { journal_keys() },
+    };
+    // Every input is checked before the first call.
+    let mut errs = status::check_scope(&catalog, &scope);
+    if let Some(a) = &action {
+        if let Err(e) = a.check() {
+            errs.push(e);
+        }
+        if args.keys.is_empty() {
+            errs.push(format!(
+                "Key (--key): {} acts on the keys you name; add --key ARN|alias",
+                status::action_flag(a)
+            ));
+        }
+        if matches!(a, Action::ScheduleDeletion { .. }) && args.confirm_alias.is_none() {
+            errs.push("Confirmation (--confirm-alias): type the key's alias again to schedule its deletion".into());
+        }
+        if args.output == Some(StatusOutput::Tui) {
+            errs.push("Output (--output): actions given as flags print their result; use --output text or json".into());
+        }
+        if !args.yes && !std::io::stdin().is_terminal() {
+            errs.push("Confirmation (--yes): byok asks before changing a key; add --yes to act without a terminal".into());
+        }
+    }
+    if !errs.is_empty() {
+        eprintln!(
+            "byok status cannot start: {} problem(s). Nothing was sent to AWS.",
+            errs.len()
+        );
+        for e in errs {
+            eprintln!("  - {e}");
+        }
+        return exit::INVALID_INPUT;
+    }
+
+    let svc = if g.demo {
+        // The demo account is filled at once; reads then feel like a real account.
+        Backend::Sim(byok::kms::sim::SimKms::new(byok::kms::sim::SimOptions {
+            latency: std::time::Duration::from_millis(25),
+            replica_creating: std::time::Duration::ZERO,
+        }))
+    } else {
+        crate::commands::backend(g).await
+    };
+    if let Backend::Sim(sim) = &svc
+        && let Err(e) = status::seed_demo(sim, &catalog).await
+    {
+        eprintln!("error: the demo keys could not be made: {e}");
+        return exit::AWS_REFUSED;
+    }
+    if let Backend::Aws(aws) = &svc
+        && let Some(r) = aws.default_region()
+        && !scope.extra_regions.contains(&r)
+    {
+        scope.extra_regions.push(r);
+    }
+
+    if let Some(action) = action {
+        return act(&svc, &catalog, &scope, &args, action).await;
+    }
+
+    let interactive = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    let output = args.output.unwrap_or(if interactive {
+        StatusOutput::Tui
+    } else {
+        StatusOutput::Json
+    });
+    match output {
+        StatusOutput::Tui => {
+            crate::status_cmd::tui(
+                svc,
+                catalog,
+                scope,
+                g.no_color || std::env::var_os("NO_COLOR").is_some(),
+            )
+            .await
+        }
+        StatusOutput::Json => {
+            let report = status::collect(&svc, &catalog, &scope).await;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("a report serializes")
+            );
+            exit_code(report.overall())
+        }
+        StatusOutput::Text => {
+            let report = status::collect(&svc, &catalog, &scope).await;
+            print!("{}", render_text(&report));
+            exit_code(report.overall())
+        }
+    }
+}
+
+async fn tui(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i32 {
+    byok::tui::status::run(svc, catalog, scope, mono).await
+}
+
+fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+fn alias_matches(k: &KeyStatus, typed: &str) -> bool {
+    let t = typed.trim();
+    let t = if t.starts_with("alias/") {
+        t.to_string()
+    } else {
+        format!("alias/{t}")
+    };
+    k.aliases.contains(&t)
+}
+
+async fn act(
+    svc: &Backend,
+    catalog: &Catalog,
+    scope: &Scope,
+    args: &StatusArgs,
+    action: Action,
+) -> i32 {
+    let report = status::collect(svc, catalog, scope).await;
+    if !report.named_errors.is_empty() {
+        for e in &report.named_errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!("Nothing was changed.");
+        return exit::INVALID_INPUT;
+    }
+    let mut plans = Vec::new();
+    for k in &report.keys {
+        if let (Action::ScheduleDeletion { .. }, Some(typed)) = (&action, &args.confirm_alias)
+            && !alias_matches(k, typed)
+        {
+            eprintln!(
+                "error: Confirmation (--confirm-alias): {typed:?} is not an alias of {} (its aliases: {}). Nothing was changed.",
+                k.arn,
+                if k.aliases.is_empty() {
+                    "none".to_string()
+                } else {
+                    k.aliases.join(", ")
+                }
+            );
+            return exit::INVALID_INPUT;
+        }
+        match status::plan_action(svc, catalog, k, &action, scope.principal.as_deref()).await {
+            Ok(p) => plans.push(p),
+            Err(e) => {
+                eprintln!("error: {}: {e}\nNothing was changed.", k.name());
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
+    let json = args.output == Some(StatusOutput::Json);
+    for p in &plans {
+        eprint!("{}", p.render_text());
+    }
+    if plans.iter().all(|p| p.changes.is_empty()) {
+        eprintln!("Nothing to change.");
+        if json {
+            println!("{}", serde_json::json!({ "plans": plans, "results": [] }));
+        }
+        return exit::OK;
+    }
+    if !args.yes && !confirm("Go ahead?") {
+        eprintln!("Nothing was changed.");
+        return exit::OK;
+    }
+    let mut all_ok = true;
+    let mut results = Vec::new();
+    for p in &plans {
+        let rs = status::apply(svc, p).await;
+        for r in &rs {
+            match &r.error {
+                None => eprintln!("✓ {}", r.change),
+                Some(e) => {
+                    all_ok = false;
+                    eprintln!("✗ {}: {e}", r.change);
+                }
+            }
+        }
+        let not_sent = p.changes.len() - rs.len();
+        if not_sent > 0 {
+            eprintln!("  {not_sent} change(s) not sent after the refusal.");
+        }
+        results.extend(rs);
+        if !all_ok {
+            break;
+        }
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "plans": plans, "results": results })
+            )
+            .expect("json")
+        );
+    }
+    if all_ok { exit::OK } else { exit::AWS_REFUSED }
+}
+
+fn dash(s: Option<&str>) -> &str {
+    s.filter(|s| !s.is_empty()).unwrap_or("—")
+}
+
+/// The plain report: one block per key, then the Regions and the summary line.
+pub fn render_text(r: &StatusReport) -> String {
+    let mut o = String::new();
+    let add = |o: &mut String, label: &str, v: &str| {
+        o.push_str(&format!("  {label:<16}{v}\n"));
+    };
+    for k in &r.keys {
+        o.push_str(&format!(
+            "{} {} ({}) in {}: {}\n",
+            k.health.symbol(),
+            k.name(),
+            k.vendor_name
+                .as_deref()
+                .or(k.vendor.as_deref())
+                .unwrap_or("unknown vendor"),
+            k.region,
+            k.health.label()
+        ));
+        add(&mut o, "ARN", &k.arn);
+        if k.aliases.len() > 1 {
+            add(&mut o, "Aliases", &k.aliases.join(", "));
+        }
+        let state = match &k.deletion_date {
+            Some(d) => format!("{} (deletion on {d})", k.state),
+            None => k.state.clone(),
+        };
+        add(&mut o, "State", &state);
+        add(&mut o, "Created", dash(k.created.as_deref()));
+        if let Some(m) = &k.multi_region {
+            let mut s = format!("Multi-Region {}", m.role.to_lowercase());
+            if m.role == "REPLICA" {
+                s.push_str(&format!(" of {}", m.primary_region));
+            }
+            for rep in &m.replicas {
+                s.push_str(&format!(
+                    "; replica in {} {}",
+                    rep.region,
+                    rep.state.as_deref().unwrap_or("unreadable")
+                ));
+            }
+            add(&mut o, "Regions", &s);
+        }
+        let rot = match &k.rotation {
+            Some(r) if r.enabled => format!(
+                "on{}{}",
+                r.period_days
+                    .map(|d| format!(", every {d} days"))
+                    .unwrap_or_default(),
+                r.next_rotation
+                    .as_ref()
+                    .map(|d| format!(", next {d}"))
+                    .unwrap_or_default()
+            ),
+            Some(_) => "off".into(),
+            None => "unknown".into(),
+        };
+        add(&mut o, "Rotation", &rot);
+        if !k.administrators.is_empty() {
+            add(&mut o, "Administrators", &k.administrators.join(", "));
+        }
+        if let Some(p) = &k.policy {
+            add(&mut o, "Vendor", dash(p.vendor_principal.as_deref()));
+            let pol = if p.missing.is_empty() {
+                "the vendor has every action it needs".to_string()
+            } else {
+                format!("missing {}", p.missing.join(", "))
+            };
+            add(&mut o, "Policy", &pol);
+            if !p.extra.is_empty() {
+                add(&mut o, "Extra access", &p.extra.join(", "));
+            }
+            add(
+                &mut o,
+                "Root statement",
+                if p.root_statement {
+                    "present"
+                } else {
+                    "MISSING"
+                },
+            );
+        }
+        if !k.meaning.is_empty() {
+            add(&mut o, "For the vendor", &k.meaning);
+        }
+        for f in &k.findings {
+            add(
+                &mut o,
+                "Finding",
+                &format!("{} {}", f.severity.symbol(), f.what),
+            );
+        }
+        if !k.recovery.is_empty() {
+            let cmd = status::suggested_action(k)
+                .map(|a| format!(" (byok status --key {} {})", k.arn, status::action_flag(&a)))
+                .unwrap_or_default();
+            add(&mut o, "Fix", &format!("{}{cmd}", k.recovery));
+        }
+        o.push('\n');
+    }
+    for e in &r.named_errors {
+        o.push_str(&format!("✗ {e}\n"));
+    }
+    let scanned: Vec<String> = r
+        .regions
+        .iter()
+        .map(|x| match &x.error {
+            Some(e) => format!("{} (failed: {})", x.region, e.message),
+            None if !x.unreadable.is_empty() => format!(
+                "{} ({} listed, {} byok, {} whose tags byok may not read)",
+                x.region,
+                x.keys_listed,
+                x.byok_keys,
+                x.unreadable.len()
+            ),
+            None => format!(
+                "{} ({} listed, {} byok)",
+                x.region, x.keys_listed, x.byok_keys
+            ),
+        })
+        .collect();
+    if !scanned.is_empty() {
+        o.push_str(&format!("Regions: {}\n", scanned.join(", ")));
+    }
+    o.push_str(&status::summary_line(&r.summary));
+    o.push('\n');
+    o
+}

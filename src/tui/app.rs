@@ -1,0 +1,1910 @@
+//! The wizard's state machine: plain data, `handle(event) -> effects`, no terminal and no I/O.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use serde_json::Value;
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+
+use crate::answers::{
+    self, Answers, DEFAULT_ROTATION_DAYS, Field, FieldError, RawAnswers, Regionality,
+};
+use crate::error::KmsError;
+use crate::exec::{ExecError, KeyRecord, Outcome, Progress, RunReport};
+use crate::export::{self, ExportFile, Format};
+use crate::kms::IamPrincipal;
+use crate::plan::Plan;
+use crate::policy;
+use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
+
+/// What a wizard starts from.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub catalog: Catalog,
+    /// Answers given as flags: they pre-fill the steps.
+    pub raw: RawAnswers,
+    /// The simulated KMS: shows the DEMO badge.
+    pub demo: bool,
+    /// Monochrome theme (NO_COLOR, --no-color).
+    pub mono: bool,
+    /// The AWS profile, for login advice.
+    pub profile: Option<String>,
+    /// Where the journal records every ARN (none in demo mode).
+    pub journal: Option<PathBuf>,
+}
+
+impl Ctx {
+    /// The built-in vendors, no flags, colour, not demo.
+    pub fn new(catalog: Catalog) -> Self {
+        Ctx {
+            catalog,
+            raw: RawAnswers::default(),
+            demo: false,
+            mono: false,
+            profile: None,
+            journal: None,
+        }
+    }
+}
+
+/// The screens, in the order the wizard walks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Screen {
+    Vendor,
+    Region,
+    KeyType,
+    Names,
+    Admins,
+    Principal,
+    Regionality,
+    Rotation,
+    Review,
+    Execute,
+    Done,
+}
+
+impl Screen {
+    /// The form's screens (the steps of the sidebar).
+    pub const FORM: [Screen; 9] = [
+        Screen::Vendor,
+        Screen::Region,
+        Screen::KeyType,
+        Screen::Names,
+        Screen::Admins,
+        Screen::Principal,
+        Screen::Regionality,
+        Screen::Rotation,
+        Screen::Review,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Vendor => "Vendor",
+            Screen::Region => "Region",
+            Screen::KeyType => "Key type",
+            Screen::Names => "Names",
+            Screen::Admins => "Admins",
+            Screen::Principal => "Access",
+            Screen::Regionality => "Regions",
+            Screen::Rotation => "Rotation",
+            Screen::Review => "Review",
+            Screen::Execute => "Create",
+            Screen::Done => "Done",
+        }
+    }
+
+    /// The answers a screen sets.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Screen::Vendor => &[Field::Vendor],
+            Screen::Region => &[Field::Region],
+            Screen::Names => &[Field::Alias, Field::Description, Field::Tags],
+            Screen::Admins => &[Field::Admins],
+            Screen::Principal => &[Field::Principal],
+            Screen::Regionality => &[Field::Regionality, Field::ReplicaRegion],
+            Screen::Rotation => &[Field::RotationDays],
+            _ => &[],
+        }
+    }
+
+    /// The screen where a field is answered.
+    pub fn of_field(f: Field) -> Screen {
+        match f {
+            Field::Vendor => Screen::Vendor,
+            Field::Region | Field::Account => Screen::Region,
+            Field::Alias | Field::Description | Field::Tags => Screen::Names,
+            Field::Admins => Screen::Admins,
+            Field::Principal => Screen::Principal,
+            Field::Regionality | Field::ReplicaRegion => Screen::Regionality,
+            Field::RotationDays => Screen::Rotation,
+        }
+    }
+
+    pub fn is_form(self) -> bool {
+        Screen::FORM.contains(&self)
+    }
+}
+
+/// Who the caller is, resolved for the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityInfo {
+    pub account: String,
+    /// As STS says (an assumed-role session for SSO users).
+    pub caller_arn: String,
+    /// The IAM user or role ARN a key policy can name.
+    pub policy_arn: String,
+}
+
+/// Something loading in the background.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    Loading,
+    Ready(T),
+    Failed(KmsError),
+}
+
+/// Everything the app reacts to: keys, and the results of its effects.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// A spinner frame.
+    Tick,
+    Identity(Result<IdentityInfo, KmsError>),
+    Principals(Result<Vec<IamPrincipal>, KmsError>),
+    Progress(Progress),
+    RunFinished(Box<RunReport>),
+    /// Ok(how it was copied) or Err(why not).
+    Copied(Result<String, String>),
+    Saved(Result<PathBuf, String>),
+    /// The export's files as written, or why not.
+    Exported(Result<Vec<PathBuf>, String>),
+    /// SIGINT or SIGTERM from outside.
+    Interrupt,
+}
+
+/// What the app asks the outside world to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadIdentity,
+    LoadPrincipals,
+    Run(Box<Plan>),
+    /// Stop the run after the call in flight.
+    Cancel,
+    Copy(String),
+    Save {
+        path: PathBuf,
+        contents: String,
+    },
+    /// Write an export with [`export::write_files`]; answer with `Event::Exported`.
+    Export {
+        files: Vec<ExportFile>,
+        path: PathBuf,
+    },
+    /// Show the status screen (every BYOK key); the wizard resumes when it is left.
+    OpenStatus,
+    Quit,
+}
+
+/// The formats the review screen exports to, in the chooser's order.
+pub const EXPORT_FORMATS: [Format; 3] = [Format::Terraform, Format::CloudFormation, Format::AwsCli];
+
+/// The review's export dialog: a format, then where to write it.
+#[derive(Debug, Clone)]
+pub enum ExportDialog {
+    Choose { index: usize },
+    Name { format: Format, input: Input },
+}
+
+/// What a key press does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Next,
+    Back,
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Toggle,
+    TogglePolicy,
+    Help,
+    CloseHelp,
+    Quit,
+    Run,
+    SavePolicy,
+    SaveArns,
+    Copy(usize),
+    AskCancel,
+    ConfirmCancel,
+    KeepGoing,
+    Rerun,
+    Fix,
+    ToReview,
+    Cycle,
+    Export,
+    ExportNext,
+    ExportCancel,
+    Status,
+}
+
+/// A key binding: what the footer shows and what `handle` obeys, from one table.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    keys: Vec<(KeyCode, KeyModifiers)>,
+    /// How the footer names the key ("Enter", "^C").
+    pub hint: &'static str,
+    /// What it does; empty to leave it out of the footer.
+    pub label: String,
+    pub action: Action,
+}
+
+impl Binding {
+    fn new(hint: &'static str, label: impl Into<String>, action: Action) -> Self {
+        Binding {
+            keys: Vec::new(),
+            hint,
+            label: label.into(),
+            action,
+        }
+    }
+    fn key(mut self, code: KeyCode) -> Self {
+        self.keys.push((code, KeyModifiers::NONE));
+        self
+    }
+    fn ctrl(mut self, c: char) -> Self {
+        self.keys.push((KeyCode::Char(c), KeyModifiers::CONTROL));
+        self
+    }
+    fn matches(&self, k: &KeyEvent) -> bool {
+        let mods = k.modifiers - KeyModifiers::SHIFT;
+        self.keys.iter().any(|(code, m)| {
+            *code == k.code
+                && (*m == mods || (*m == KeyModifiers::NONE && k.modifiers == KeyModifiers::SHIFT))
+        })
+    }
+}
+
+/// Where a plan step stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Done {
+        elapsed: Duration,
+        note: Option<String>,
+    },
+    Failed {
+        elapsed: Duration,
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepState {
+    pub title: String,
+    pub status: StepStatus,
+    pub retries: u32,
+    pub last_retry: Option<String>,
+    pub waiting: Option<String>,
+}
+
+/// A run of the plan, live.
+#[derive(Debug, Clone)]
+pub struct RunState {
+    pub plan: Plan,
+    pub answers: Answers,
+    pub steps: Vec<StepState>,
+    pub keys: Vec<KeyRecord>,
+    pub report: Option<RunReport>,
+    /// Ctrl-C was pressed: asking whether to stop.
+    pub confirm_cancel: bool,
+    /// Stopping after the call in flight.
+    pub cancelling: bool,
+}
+
+impl RunState {
+    fn new(plan: Plan, answers: Answers) -> Self {
+        let steps = plan
+            .steps
+            .iter()
+            .map(|s| StepState {
+                title: s.title(),
+                status: StepStatus::Pending,
+                retries: 0,
+                last_retry: None,
+                waiting: None,
+            })
+            .collect();
+        RunState {
+            plan,
+            answers,
+            steps,
+            keys: Vec::new(),
+            report: None,
+            confirm_cancel: false,
+            cancelling: false,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.report.is_none()
+    }
+
+    pub fn failed_error(&self) -> Option<&ExecError> {
+        match &self.report.as_ref()?.outcome {
+            Outcome::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// A row of the administrators list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRow {
+    pub arn: String,
+    /// "role", "user", or "ARN" for one typed by hand.
+    pub kind: String,
+    pub name: String,
+    pub is_caller: bool,
+}
+
+/// The whole wizard.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub ctx: Ctx,
+    pub screen: Screen,
+    /// Terminal size as last reported.
+    pub size: (u16, u16),
+    pub vendor_idx: usize,
+    pub region: Option<String>,
+    pub region_filter: Input,
+    pub region_cursor: usize,
+    pub names_focus: usize,
+    pub alias: Input,
+    pub description: Input,
+    pub tags: Input,
+    pub admin_filter: Input,
+    /// 0 is the "may delete" toggle; 1.. the filtered rows.
+    pub admin_cursor: usize,
+    pub admins: Vec<String>,
+    pub manual_admins: Vec<String>,
+    pub admins_can_delete: bool,
+    pub principal: Input,
+    pub regionality_idx: usize,
+    pub second_idx: usize,
+    pub second_region: Input,
+    /// 0: the choice list, 1: the free second Region input.
+    pub regionality_focus: usize,
+    pub rotation_on: bool,
+    pub rotation_days: Input,
+    pub review_cursor: usize,
+    pub policy_scroll: u16,
+    /// On a narrow terminal: the policy instead of the form.
+    pub show_policy: bool,
+    pub help: bool,
+    /// The export dialog, open over the review.
+    pub export: Option<ExportDialog>,
+    /// The validation message of the last Enter/Tab; cleared by the next key.
+    pub error: Option<String>,
+    /// A passing note (copied, saved).
+    pub status: Option<String>,
+    pub identity: Load<IdentityInfo>,
+    pub principals: Load<Vec<IamPrincipal>>,
+    pub run: Option<RunState>,
+    /// Editing one answer from the review: Enter goes back there.
+    pub from_review: bool,
+    pub tick: usize,
+    /// Problems with the answers given as flags, shown on their screen.
+    pub flag_notes: Vec<FieldError>,
+    pub quit: bool,
+    /// Stopped by a signal (SIGINT, SIGTERM) rather than by a key.
+    pub interrupted: bool,
+}
+
+const PLACEHOLDER_ROLE: &str = "arn:aws:iam::000000000000:role/placeholder";
+
+impl App {
+    pub fn new(ctx: Ctx) -> App {
+        let raw = ctx.raw.clone();
+        let vendor_idx = raw
+            .vendor
+            .as_deref()
+            .and_then(|v| ctx.catalog.profiles.iter().position(|p| p.id == v.trim()))
+            .unwrap_or(0);
+        let vendor = ctx.catalog.profiles[vendor_idx].clone();
+        let region = match raw.region.as_deref().map(str::trim) {
+            Some(r) if vendor.allows_region(r) => Some(r.to_string()),
+            _ => vendor.primary_regions().first().cloned(),
+        };
+        let regionality_idx = raw
+            .regionality
+            .as_deref()
+            .and_then(|r| r.parse::<Regionality>().ok())
+            .and_then(|r| vendor.regionalities().iter().position(|x| *x == r))
+            .unwrap_or(0);
+        let mut manual_admins = Vec::new();
+        for a in &raw.admins {
+            if !manual_admins.contains(a) {
+                manual_admins.push(a.clone());
+            }
+        }
+        let flag_notes = match raw.validate(&ctx.catalog) {
+            Ok(_) => Vec::new(),
+            Err(errs) => errs.into_iter().filter(|e| given(&raw, e.field)).collect(),
+        };
+        let mut app = App {
+            screen: Screen::Vendor,
+            size: (80, 24),
+            vendor_idx,
+            region,
+            region_filter: Input::default(),
+            region_cursor: 0,
+            names_focus: 0,
+            alias: Input::new(raw.alias.clone().unwrap_or(vendor.key.alias.clone())),
+            description: Input::new(
+                raw.description
+                    .clone()
+                    .unwrap_or(vendor.key.description.clone()),
+            ),
+            tags: Input::new(raw.tags.join(", ")),
+            admin_filter: Input::default(),
+            admin_cursor: 1,
+            admins: manual_admins.clone(),
+            manual_admins,
+            admins_can_delete: raw.admins_can_delete,
+            principal: Input::new(raw.principal.clone().unwrap_or_default()),
+            regionality_idx,
+            second_idx: 0,
+            second_region: Input::default(),
+            regionality_focus: 0,
+            rotation_on: !raw.no_rotation,
+            rotation_days: Input::new(
+                raw.rotation_days
+                    .clone()
+                    .unwrap_or(DEFAULT_ROTATION_DAYS.to_string()),
+            ),
+            review_cursor: 0,
+            policy_scroll: 0,
+            show_policy: false,
+            help: false,
+            export: None,
+            error: None,
+            status: None,
+            identity: Load::Loading,
+            principals: Load::Loading,
+            run: None,
+            from_review: false,
+            tick: 0,
+            flag_notes,
+            quit: false,
+            interrupted: false,
+            ctx,
+        };
+        if let Some(r2) = raw.replica_region.as_deref().map(str::trim) {
+            match app.allowed_second_regions() {
+                Some(list) => {
+                    if let Some(i) = list.iter().position(|x| x == r2) {
+                        app.second_idx = i;
+                    }
+                }
+                None => app.second_region = Input::new(r2.to_string()),
+            }
+        }
+        app.sync_region_cursor();
+        app.show_flag_note();
+        app
+    }
+
+    /// The effects to start with: identity and IAM lists load in the background.
+    pub fn start(&self) -> Vec<Effect> {
+        vec![Effect::LoadIdentity, Effect::LoadPrincipals]
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.screen
+    }
+
+    pub fn vendor(&self) -> &VendorProfile {
+        &self.ctx.catalog.profiles[self.vendor_idx]
+    }
+
+    pub fn wide(&self) -> bool {
+        self.size.0 >= 100
+    }
+
+    // ---- derived answers -------------------------------------------------------------
+
+    /// The Regions the Region list offers, after the filter.
+    pub fn region_choices(&self) -> Vec<String> {
+        let f = self.region_filter.value().trim().to_ascii_lowercase();
+        let v = self.vendor();
+        v.primary_regions()
+            .into_iter()
+            .filter(|c| f.is_empty() || v.region_label(c).to_ascii_lowercase().contains(&f))
+            .collect()
+    }
+
+    /// Whether the Region list is long enough to need a filter.
+    pub fn region_filterable(&self) -> bool {
+        self.vendor().primary_regions().len() > 8
+    }
+
+    pub fn regionalities(&self) -> Vec<Regionality> {
+        self.vendor().regionalities()
+    }
+
+    pub fn regionality(&self) -> Regionality {
+        self.regionalities()
+            .get(self.regionality_idx)
+            .copied()
+            .unwrap_or(Regionality::Single)
+    }
+
+    /// The second Regions allowed with the chosen primary; `None` when any Region is.
+    pub fn allowed_second_regions(&self) -> Option<Vec<String>> {
+        let primary = self.region.clone().unwrap_or_default();
+        self.vendor().secondary_regions(&primary)
+    }
+
+    pub fn second_region_value(&self) -> Option<String> {
+        if !self.regionality().is_dual() {
+            return None;
+        }
+        match self.allowed_second_regions() {
+            Some(list) => list.get(self.second_idx).cloned(),
+            None => Some(self.second_region.value().trim().to_string()).filter(|s| !s.is_empty()),
+        }
+    }
+
+    pub fn tag_list(&self) -> Vec<String> {
+        self.tags
+            .value()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The answers as the screens hold them now.
+    pub fn raw(&self) -> RawAnswers {
+        let v = self.vendor();
+        let principal = if v.principal.kind == PrincipalKind::AccountRootByRegion {
+            None
+        } else {
+            Some(self.principal.value().trim().to_string()).filter(|s| !s.is_empty())
+        };
+        RawAnswers {
+            vendor: Some(v.id.clone()),
+            region: self.region.clone(),
+            principal,
+            regionality: Some(self.regionality().as_str().to_string()),
+            replica_region: self.second_region_value(),
+            alias: Some(self.alias.value().to_string()),
+            description: Some(self.description.value().to_string()),
+            tags: self.tag_list(),
+            admins: self.admins.clone(),
+            admins_can_delete: self.admins_can_delete,
+            rotation_days: self
+                .rotation_on
+                .then(|| self.rotation_days.value().trim().to_string()),
+            no_rotation: !self.rotation_on,
+        }
+    }
+
+    pub fn validate(&self) -> Result<Answers, Vec<FieldError>> {
+        self.raw().validate(&self.ctx.catalog)
+    }
+
+    fn field_errors(&self, fields: &[Field]) -> Vec<FieldError> {
+        match self.validate() {
+            Ok(_) => Vec::new(),
+            Err(errs) => errs
+                .into_iter()
+                .filter(|e| fields.contains(&e.field))
+                .collect(),
+        }
+    }
+
+    /// Answers good enough to preview the policy: an answer not valid yet is left at its
+    /// default, and a missing vendor principal shows as a placeholder.
+    pub fn preview_answers(&self) -> Option<Answers> {
+        let v = self.vendor();
+        let mut raw = self.raw();
+        let mut principal_placeholder = false;
+        for _ in 0..4 {
+            match raw.validate(&self.ctx.catalog) {
+                Ok(mut a) => {
+                    if principal_placeholder {
+                        a.principal = format!("<{}>", v.principal.label);
+                    }
+                    return Some(a);
+                }
+                Err(errs) => {
+                    for e in errs {
+                        match e.field {
+                            Field::Vendor => return None,
+                            Field::Region | Field::Account => {
+                                raw.region = Some(
+                                    v.primary_regions()
+                                        .first()
+                                        .cloned()
+                                        .unwrap_or("us-east-1".into()),
+                                )
+                            }
+                            Field::Principal => {
+                                principal_placeholder = true;
+                                raw.principal = Some(match v.principal.kind {
+                                    PrincipalKind::AccountOrArn => "000000000000".into(),
+                                    PrincipalKind::IamRoleArn => PLACEHOLDER_ROLE.into(),
+                                    PrincipalKind::AccountRootByRegion => return None,
+                                });
+                            }
+                            Field::Regionality | Field::ReplicaRegion => {
+                                raw.regionality = None;
+                                raw.replica_region = None;
+                            }
+                            Field::Alias => raw.alias = None,
+                            Field::Description => raw.description = None,
+                            Field::Tags => raw.tags.clear(),
+                            Field::Admins => {
+                                raw.admins.clear();
+                                raw.admins_can_delete = false;
+                            }
+                            Field::RotationDays => raw.rotation_days = None,
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The account the policy names: known once the identity has loaded.
+    pub fn account(&self) -> Option<&str> {
+        match &self.identity {
+            Load::Ready(i) => Some(&i.account),
+            _ => None,
+        }
+    }
+
+    /// The live key policy.
+    pub fn preview_policy(&self) -> Option<Value> {
+        let a = self.preview_answers()?;
+        Some(policy::build(
+            &a,
+            self.account().unwrap_or("<your-account-id>"),
+        ))
+    }
+
+    /// The field the user is looking at, for highlighting its statements.
+    pub fn focused_field(&self) -> Option<Field> {
+        match self.screen {
+            Screen::Review => self.review_rows().get(self.review_cursor).and_then(|r| r.1),
+            Screen::Names => {
+                Some([Field::Alias, Field::Description, Field::Tags][self.names_focus])
+            }
+            s => s.fields().first().copied(),
+        }
+    }
+
+    /// The Sids of the statements that come from the focused answer.
+    pub fn highlighted_sids(&self) -> Vec<String> {
+        let v = self.vendor();
+        let vendor_sids = || v.statements.iter().map(|s| s.sid.clone()).collect();
+        match self.focused_field() {
+            Some(Field::Vendor) | Some(Field::Principal) => vendor_sids(),
+            Some(Field::Region) if v.principal.kind == PrincipalKind::AccountRootByRegion => {
+                vendor_sids()
+            }
+            Some(Field::Admins) => vec![policy::ADMIN_SID.to_string()],
+            Some(Field::Regionality) | Some(Field::ReplicaRegion)
+                if self.regionality() == Regionality::MultiRegion && !self.admins.is_empty() =>
+            {
+                vec![policy::ADMIN_SID.to_string()]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The review's rows: the screen to go back to, its field, label and value.
+    pub fn review_rows(&self) -> Vec<(Screen, Option<Field>, String, String)> {
+        let v = self.vendor();
+        let region = self.region.clone().unwrap_or_default();
+        let mut region_label = v.region_label(&region);
+        if let Some(acct) = v.vendor_account(&region) {
+            region_label.push_str(&format!(" · {} account {acct}", v.name));
+        }
+        let tags = self.tag_list();
+        let admins = if self.admins.is_empty() {
+            "none (IAM policies in your account manage it)".to_string()
+        } else {
+            let names: Vec<String> = self
+                .admins
+                .iter()
+                .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+                .collect();
+            format!(
+                "{}{}",
+                names.join(", "),
+                if self.admins_can_delete {
+                    " · may delete"
+                } else {
+                    " · may not delete"
+                }
+            )
+        };
+        let principal = match self.preview_answers() {
+            Some(a) => a.principal,
+            None => String::new(),
+        };
+        let mut rows = vec![
+            (
+                Screen::Vendor,
+                Some(Field::Vendor),
+                "Vendor",
+                v.name.clone(),
+            ),
+            (Screen::Region, Some(Field::Region), "Region", region_label),
+            (
+                Screen::KeyType,
+                None,
+                "Key type",
+                "Symmetric · encrypt and decrypt".to_string(),
+            ),
+            (
+                Screen::Names,
+                Some(Field::Alias),
+                "Alias",
+                answers::normalize_alias(self.alias.value())
+                    .unwrap_or_else(|_| self.alias.value().to_string()),
+            ),
+            (
+                Screen::Names,
+                Some(Field::Description),
+                "Description",
+                self.description.value().to_string(),
+            ),
+            (
+                Screen::Names,
+                Some(Field::Tags),
+                "Tags",
+                if tags.is_empty() {
+                    "none".into()
+                } else {
+                    tags.join(", ")
+                },
+            ),
+            (
+                Screen::Admins,
+                Some(Field::Admins),
+                "Administrators",
+                admins,
+            ),
+            (
+                Screen::Principal,
+                Some(Field::Principal),
+                "Vendor principal",
+                principal,
+            ),
+        ];
+        if self.regionalities().len() > 1 {
+            let mut r = self.regionality().label().to_string();
+            if let Some(r2) = self.second_region_value() {
+                r.push_str(&format!(" · {}", crate::regions::describe(&r2)));
+            }
+            rows.push((Screen::Regionality, Some(Field::Regionality), "Regions", r));
+        }
+        rows.push((
+            Screen::Rotation,
+            Some(Field::RotationDays),
+            "Rotation",
+            if self.rotation_on {
+                format!(
+                    "automatic, every {} days",
+                    self.rotation_days.value().trim()
+                )
+            } else {
+                "off".into()
+            },
+        ));
+        rows.into_iter()
+            .map(|(s, f, l, v)| (s, f, l.to_string(), v))
+            .collect()
+    }
+
+    /// The administrators list: the caller first, then IAM, then ARNs typed by hand.
+    pub fn admin_rows(&self) -> Vec<AdminRow> {
+        let mut rows: Vec<AdminRow> = Vec::new();
+        if let Load::Ready(id) = &self.identity {
+            rows.push(AdminRow {
+                arn: id.policy_arn.clone(),
+                kind: kind_of(&id.policy_arn),
+                name: id
+                    .policy_arn
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&id.policy_arn)
+                    .to_string(),
+                is_caller: true,
+            });
+        }
+        if let Load::Ready(list) = &self.principals {
+            for p in list {
+                if !rows.iter().any(|r| r.arn == p.arn) {
+                    rows.push(AdminRow {
+                        arn: p.arn.clone(),
+                        kind: p.kind.clone(),
+                        name: p.name.clone(),
+                        is_caller: false,
+                    });
+                }
+            }
+        }
+        for a in &self.manual_admins {
+            if !rows.iter().any(|r| r.arn == *a) {
+                rows.push(AdminRow {
+                    arn: a.clone(),
+                    kind: "ARN".into(),
+                    name: a.rsplit('/').next().unwrap_or(a).to_string(),
+                    is_caller: false,
+                });
+            }
+        }
+        let f = self.admin_filter.value().trim().to_ascii_lowercase();
+        if f.is_empty() || f.starts_with("arn:") {
+            return rows;
+        }
+        rows.into_iter()
+            .filter(|r| r.arn.to_ascii_lowercase().contains(&f))
+            .collect()
+    }
+
+    /// Whether something on screen spins (the loop ticks only then).
+    pub fn is_spinning(&self) -> bool {
+        match self.screen {
+            Screen::Admins => self.identity == Load::Loading || self.principals == Load::Loading,
+            Screen::Execute => self.run.as_ref().is_some_and(|r| r.running()),
+            _ => false,
+        }
+    }
+
+    // ---- bindings ----------------------------------------------------------------------
+
+    /// Whether the focused control takes typed text.
+    pub fn typing(&self) -> bool {
+        self.focused_input_ref().is_some()
+    }
+
+    fn focused_input_ref(&self) -> Option<&Input> {
+        if let Some(ExportDialog::Name { input, .. }) = &self.export {
+            return Some(input);
+        }
+        match self.screen {
+            Screen::Region if self.region_filterable() => Some(&self.region_filter),
+            Screen::Names => Some([&self.alias, &self.description, &self.tags][self.names_focus]),
+            Screen::Admins => Some(&self.admin_filter),
+            Screen::Principal
+                if self.vendor().principal.kind != PrincipalKind::AccountRootByRegion =>
+            {
+                Some(&self.principal)
+            }
+            Screen::Regionality if self.regionality_focus == 1 => Some(&self.second_region),
+            Screen::Rotation if self.rotation_on => Some(&self.rotation_days),
+            _ => None,
+        }
+    }
+
+    fn focused_input(&mut self) -> Option<&mut Input> {
+        let filterable = self.region_filterable();
+        let typed_principal = self.vendor().principal.kind != PrincipalKind::AccountRootByRegion;
+        if let Some(ExportDialog::Name { input, .. }) = &mut self.export {
+            return Some(input);
+        }
+        match self.screen {
+            Screen::Region if filterable => Some(&mut self.region_filter),
+            Screen::Names => Some(match self.names_focus {
+                0 => &mut self.alias,
+                1 => &mut self.description,
+                _ => &mut self.tags,
+            }),
+            Screen::Admins => Some(&mut self.admin_filter),
+            Screen::Principal if typed_principal => Some(&mut self.principal),
+            Screen::Regionality if self.regionality_focus == 1 => Some(&mut self.second_region),
+            Screen::Rotation if self.rotation_on => Some(&mut self.rotation_days),
+            _ => None,
+        }
+    }
+
+    /// The keys that work right now, in footer order.
+    pub fn bindings(&self) -> Vec<Binding> {
+        use Action::*;
+        use KeyCode as K;
+        if self.help {
+            return vec![
+                Binding::new("Esc", "close help", CloseHelp)
+                    .key(K::Esc)
+                    .key(K::Char('?'))
+                    .key(K::F(1))
+                    .key(K::Enter)
+                    .key(K::Char('q')),
+                Binding::new("^C", "quit", Quit).ctrl('c'),
+            ];
+        }
+        let mut b = Vec::new();
+        let help = |typing: bool| {
+            let h = Binding::new(if typing { "F1" } else { "?" }, "help", Help).key(K::F(1));
+            if typing { h } else { h.key(K::Char('?')) }
+        };
+        let typing = self.typing();
+        if let Some(d) = &self.export {
+            let choosing = matches!(d, ExportDialog::Choose { .. });
+            b.push(
+                Binding::new(
+                    "Enter",
+                    if choosing { "choose" } else { "write" },
+                    ExportNext,
+                )
+                .key(K::Enter),
+            );
+            b.push(Binding::new("Esc", "cancel", ExportCancel).key(K::Esc));
+            if choosing {
+                b.push(
+                    Binding::new("↑↓", "format", Up)
+                        .key(K::Up)
+                        .key(K::Char('k'))
+                        .key(K::BackTab),
+                );
+                b.push(
+                    Binding::new("", "", Down)
+                        .key(K::Down)
+                        .key(K::Char('j'))
+                        .key(K::Tab),
+                );
+            }
+            b.push(help(typing));
+            b.push(Binding::new("^C", "quit", Quit).ctrl('c'));
+            return b;
+        }
+        match self.screen {
+            Screen::Execute => {
+                let run = self.run.as_ref();
+                let running = run.is_some_and(|r| r.running());
+                if running && run.is_some_and(|r| r.confirm_cancel) {
+                    b.push(
+                        Binding::new("y", "stop after this call", ConfirmCancel).key(K::Char('y')),
+                    );
+                    b.push(
+                        Binding::new("n", "keep going", KeepGoing)
+                            .key(K::Char('n'))
+                            .key(K::Esc),
+                    );
+                } else if running && run.is_some_and(|r| r.cancelling) {
+                    b.push(Binding::new("^C", "quit now", Quit).ctrl('c'));
+                } else if running {
+                    b.push(Binding::new("^C", "stop", AskCancel).ctrl('c'));
+                } else {
+                    if run.and_then(|r| r.failed_error()).is_some() {
+                        b.push(Binding::new("Enter", "fix the answer", Fix).key(K::Enter));
+                    }
+                    b.push(Binding::new("r", "run again", Rerun).key(K::Char('r')));
+                    b.push(
+                        Binding::new("Esc", "back to review", ToReview)
+                            .key(K::Esc)
+                            .key(K::BackTab),
+                    );
+                    b.push(Binding::new("q", "quit", Quit).key(K::Char('q')).ctrl('c'));
+                }
+                return b;
+            }
+            Screen::Done => {
+                let n = self.run.as_ref().map_or(0, |r| r.keys.len());
+                if n == 1 {
+                    b.push(
+                        Binding::new("c", "copy ARN", Copy(0))
+                            .key(K::Char('c'))
+                            .key(K::Char('1')),
+                    );
+                } else {
+                    for i in 0..n.min(9) {
+                        let hint: &'static str = ["1", "2", "3", "4", "5", "6", "7", "8", "9"][i];
+                        let label = format!(
+                            "copy {}",
+                            self.run.as_ref().map_or("", |r| r.keys[i].role.as_str())
+                        );
+                        b.push(
+                            Binding::new(hint, label, Copy(i))
+                                .key(K::Char(char::from(b'1' + i as u8))),
+                        );
+                    }
+                }
+                b.push(Binding::new("s", "save ARNs", SaveArns).key(K::Char('s')));
+                b.push(
+                    Binding::new("q", "quit", Quit)
+                        .key(K::Char('q'))
+                        .key(K::Enter)
+                        .key(K::Esc)
+                        .ctrl('c'),
+                );
+                return b;
+            }
+            Screen::Review => {
+                let on_create = self.review_cursor >= self.review_rows().len();
+                b.push(
+                    Binding::new("Enter", if on_create { "create" } else { "change" }, Next)
+                        .key(K::Enter),
+                );
+                b.push(Binding::new("r", "create", Run).key(K::Char('r')));
+                b.push(
+                    Binding::new("Esc", "back", Back)
+                        .key(K::Esc)
+                        .key(K::BackTab),
+                );
+                b.push(
+                    Binding::new("↑↓", "choose", Up)
+                        .key(K::Up)
+                        .key(K::Char('k')),
+                );
+                b.push(Binding::new("", "", Down).key(K::Down).key(K::Char('j')));
+                b.push(Binding::new("s", "save policy", SavePolicy).key(K::Char('s')));
+                b.push(Binding::new("e", "export", Export).key(K::Char('e')));
+                b.push(
+                    Binding::new("PgDn", "scroll policy", PageDown)
+                        .key(K::PageDown)
+                        .key(K::Char(' ')),
+                );
+                b.push(Binding::new("", "", PageUp).key(K::PageUp));
+            }
+            s => {
+                let fields_in_screen = match s {
+                    Screen::Names => 3,
+                    Screen::Regionality
+                        if self.regionality().is_dual()
+                            && self.allowed_second_regions().is_none() =>
+                    {
+                        2
+                    }
+                    _ => 1,
+                };
+                let list = matches!(
+                    s,
+                    Screen::Vendor | Screen::Region | Screen::Admins | Screen::Regionality
+                ) && !(s == Screen::Regionality && self.regionality_focus == 1);
+                b.push(
+                    Binding::new(
+                        "Enter",
+                        if self.from_review {
+                            "back to review"
+                        } else {
+                            "next"
+                        },
+                        Next,
+                    )
+                    .key(K::Enter),
+                );
+                if fields_in_screen > 1 {
+                    b.push(Binding::new("Tab", "next field", FocusNext).key(K::Tab));
+                } else {
+                    b.push(Binding::new("", "", Next).key(K::Tab));
+                }
+                if s != Screen::Vendor {
+                    b.push(Binding::new("Esc", "back", Back).key(K::Esc));
+                } else {
+                    b.push(
+                        Binding::new("S", "status of keys", Status)
+                            .key(K::Char('S'))
+                            .key(K::F(2)),
+                    );
+                }
+                if fields_in_screen > 1 {
+                    b.push(Binding::new("", "", FocusPrev).key(K::BackTab));
+                } else if s != Screen::Vendor {
+                    b.push(Binding::new("", "", Back).key(K::BackTab));
+                }
+                if list {
+                    b.push(Binding::new("↑↓", "choose", Up).key(K::Up));
+                    b.push(Binding::new("", "", Down).key(K::Down));
+                    if !typing {
+                        b.push(Binding::new("", "", Up).key(K::Char('k')));
+                        b.push(Binding::new("", "", Down).key(K::Char('j')));
+                    }
+                }
+                match s {
+                    Screen::Admins => {
+                        b.push(Binding::new("Space", "select", Toggle).key(K::Char(' ')));
+                    }
+                    Screen::Rotation => {
+                        b.push(
+                            Binding::new("Space", "on/off", Toggle)
+                                .key(K::Char(' '))
+                                .ctrl('t'),
+                        );
+                    }
+                    Screen::Regionality
+                        if self.allowed_second_regions().is_some_and(|l| l.len() > 1)
+                            && self.regionality().is_dual() =>
+                    {
+                        b.push(
+                            Binding::new("←→", "second Region", Cycle)
+                                .key(K::Right)
+                                .key(K::Left),
+                        );
+                    }
+                    _ => {}
+                }
+                b.push(Binding::new("PgUp/PgDn", "", PageDown).key(K::PageDown));
+                b.push(Binding::new("", "", PageUp).key(K::PageUp));
+            }
+        }
+        if !self.wide() {
+            b.push(
+                Binding::new(
+                    "^P",
+                    if self.show_policy { "form" } else { "policy" },
+                    TogglePolicy,
+                )
+                .ctrl('p'),
+            );
+        } else {
+            b.push(Binding::new("", "", TogglePolicy).ctrl('p'));
+        }
+        b.push(help(typing));
+        b.push(Binding::new("^C", "quit", Quit).ctrl('c'));
+        b
+    }
+
+    // ---- transitions -------------------------------------------------------------------
+
+    /// React to an event; return what the outside world should do.
+    pub fn handle(&mut self, ev: Event) -> Vec<Effect> {
+        match ev {
+            Event::Key(k) if k.kind == KeyEventKind::Release => Vec::new(),
+            Event::Key(k) => self.on_key(k),
+            Event::Paste(text) => {
+                self.error = None;
+                let clean: String = text
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect::<String>()
+                    .trim()
+                    .to_string();
+                if let Some(input) = self.focused_input() {
+                    for c in clean.chars() {
+                        input.handle(tui_input::InputRequest::InsertChar(c));
+                    }
+                    self.after_edit();
+                }
+                Vec::new()
+            }
+            Event::Resize(w, h) => {
+                self.size = (w, h);
+                if self.wide() {
+                    self.show_policy = false;
+                }
+                Vec::new()
+            }
+            Event::Tick => {
+                self.tick = self.tick.wrapping_add(1);
+                Vec::new()
+            }
+            Event::Identity(r) => {
+                self.identity = match r {
+                    Ok(i) => Load::Ready(i),
+                    Err(e) => Load::Failed(e),
+                };
+                Vec::new()
+            }
+            Event::Principals(r) => {
+                self.principals = match r {
+                    Ok(mut list) => {
+                        list.sort_by(|a, b| {
+                            (a.kind != "role", a.name.to_ascii_lowercase())
+                                .cmp(&(b.kind != "role", b.name.to_ascii_lowercase()))
+                        });
+                        Load::Ready(list)
+                    }
+                    Err(e) => Load::Failed(e),
+                };
+                Vec::new()
+            }
+            Event::Progress(p) => {
+                self.on_progress(p);
+                Vec::new()
+            }
+            Event::RunFinished(report) => {
+                if let Some(run) = &mut self.run {
+                    run.confirm_cancel = false;
+                    run.cancelling = false;
+                    for k in &report.keys {
+                        match run.keys.iter_mut().find(|x| x.role == k.role) {
+                            Some(x) => *x = k.clone(),
+                            None => run.keys.push(k.clone()),
+                        }
+                    }
+                    run.keys
+                        .retain(|x| report.keys.iter().any(|k| k.role == x.role));
+                    let completed = report.outcome == Outcome::Completed;
+                    run.report = Some(*report);
+                    if completed {
+                        self.screen = Screen::Done;
+                    }
+                }
+                Vec::new()
+            }
+            Event::Copied(r) => {
+                self.status = Some(match r {
+                    Ok(how) => format!("✓ Copied {how}"),
+                    Err(why) => format!("! Could not copy: {why}"),
+                });
+                Vec::new()
+            }
+            Event::Exported(r) => {
+                self.status = Some(match r {
+                    Ok(paths) => format!(
+                        "✓ Exported to {}",
+                        paths
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Err(why) => format!("! Could not export: {why}"),
+                });
+                Vec::new()
+            }
+            Event::Saved(r) => {
+                self.status = Some(match r {
+                    Ok(p) => format!("✓ Saved to {}", p.display()),
+                    Err(why) => format!("! Could not save: {why}"),
+                });
+                Vec::new()
+            }
+            Event::Interrupt => {
+                self.interrupted = true;
+                self.act(Action::Quit)
+            }
+        }
+    }
+
+    fn on_progress(&mut self, p: Progress) {
+        let Some(run) = &mut self.run else { return };
+        match p {
+            Progress::Started { step } => {
+                if let Some(s) = run.steps.get_mut(step) {
+                    s.status = StepStatus::Running;
+                }
+            }
+            Progress::Retrying {
+                step,
+                attempt,
+                reason,
+                delay,
+            } => {
+                if let Some(s) = run.steps.get_mut(step) {
+                    s.retries = attempt;
+                    s.last_retry = Some(format!(
+                        "retry {attempt} in {:.1} s: {reason}",
+                        delay.as_secs_f64()
+                    ));
+                }
+            }
+            Progress::Waiting { step, detail } => {
+                if let Some(s) = run.steps.get_mut(step) {
+                    s.waiting = Some(detail);
+                }
+            }
+            Progress::Done {
+                step,
+                elapsed,
+                note,
+            } => {
+                if let Some(s) = run.steps.get_mut(step) {
+                    s.status = StepStatus::Done { elapsed, note };
+                }
+            }
+            Progress::Failed {
+                step,
+                elapsed,
+                error,
+            } => {
+                if let Some(s) = run.steps.get_mut(step) {
+                    s.status = StepStatus::Failed { elapsed, error };
+                }
+            }
+            Progress::Key { key } => match run.keys.iter_mut().find(|k| k.role == key.role) {
+                Some(k) => *k = key,
+                None => run.keys.push(key),
+            },
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        // A message lasts until the next key.
+        self.error = None;
+        if self.screen != Screen::Done {
+            self.status = None;
+        }
+        if let Some(b) = self.bindings().into_iter().find(|b| b.matches(&k)) {
+            return self.act(b.action);
+        }
+        if let Some(input) = self.focused_input()
+            && let Some(req) = to_input_request(&CtEvent::Key(k))
+        {
+            input.handle(req);
+            self.after_edit();
+        }
+        Vec::new()
+    }
+
+    /// Keep list cursors valid after typing in a filter.
+    fn after_edit(&mut self) {
+        match self.screen {
+            Screen::Region => {
+                let choices = self.region_choices();
+                self.region_cursor = 0;
+                if let Some(r) = choices.first() {
+                    self.region = Some(r.clone());
+                }
+            }
+            Screen::Admins => self.admin_cursor = 1.min(self.admin_rows().len()),
+            _ => {}
+        }
+    }
+
+    fn sync_region_cursor(&mut self) {
+        let choices = self.region_choices();
+        self.region_cursor = self
+            .region
+            .as_ref()
+            .and_then(|r| choices.iter().position(|c| c == r))
+            .unwrap_or(0);
+    }
+
+    /// The next form screen, skipping what does not apply.
+    fn next_screen(&self, s: Screen) -> Screen {
+        let i = Screen::FORM.iter().position(|x| *x == s).unwrap_or(0);
+        let mut n = Screen::FORM[(i + 1).min(Screen::FORM.len() - 1)];
+        if n == Screen::Regionality && self.regionalities().len() < 2 {
+            n = Screen::Rotation;
+        }
+        n
+    }
+
+    fn prev_screen(&self, s: Screen) -> Screen {
+        let i = Screen::FORM.iter().position(|x| *x == s).unwrap_or(0);
+        let mut p = Screen::FORM[i.saturating_sub(1)];
+        if p == Screen::Regionality && self.regionalities().len() < 2 {
+            p = Screen::Principal;
+        }
+        p
+    }
+
+    fn go(&mut self, s: Screen) {
+        self.screen = s;
+        self.policy_scroll = 0;
+        if s == Screen::Names {
+            self.names_focus = 0;
+        }
+        if s == Screen::Regionality {
+            self.regionality_focus = 0;
+        }
+        if s == Screen::Region {
+            self.sync_region_cursor();
+        }
+        self.show_flag_note();
+    }
+
+    /// A problem with a flag's answer shows once, on the screen that asks for it.
+    fn show_flag_note(&mut self) {
+        let fields = self.screen.fields();
+        if let Some(i) = self
+            .flag_notes
+            .iter()
+            .position(|n| fields.contains(&n.field))
+        {
+            let n = self.flag_notes.remove(i);
+            self.error = Some(format!(
+                "{} {}: {}",
+                n.field.label(),
+                n.field.flag(),
+                n.message
+            ));
+        }
+    }
+
+    fn block(&mut self, errs: Vec<FieldError>) -> bool {
+        match errs.into_iter().next() {
+            Some(e) => {
+                self.error = Some(format!("{}: {}", e.field.label(), e.message));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Enter on a form screen: validate what it asks, then move on.
+    fn next(&mut self) -> Vec<Effect> {
+        match self.screen {
+            // The vendor list always holds a valid choice.
+            Screen::Vendor => {}
+            Screen::Names => {
+                let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
+                if self.block(self.field_errors(&[f])) {
+                    return Vec::new();
+                }
+                if self.names_focus < 2 {
+                    self.names_focus += 1;
+                    return Vec::new();
+                }
+            }
+            Screen::Admins => {
+                let typed = self.admin_filter.value().trim().to_string();
+                if typed.starts_with("arn:") {
+                    let region = self.region.clone().unwrap_or_default();
+                    match answers::check_admin(&region, &typed) {
+                        Ok(arn) => {
+                            if !self.manual_admins.contains(&arn)
+                                && !self.admin_rows().iter().any(|r| r.arn == arn)
+                            {
+                                self.manual_admins.push(arn.clone());
+                            }
+                            if !self.admins.contains(&arn) {
+                                self.admins.push(arn.clone());
+                            }
+                            self.admin_filter.reset();
+                            self.status = Some(format!("✓ Added {arn}"));
+                        }
+                        Err(m) => self.error = Some(format!("Administrators: {m}")),
+                    }
+                    return Vec::new();
+                }
+                if self.block(self.field_errors(Screen::Admins.fields())) {
+                    return Vec::new();
+                }
+            }
+            Screen::Review => {
+                if self.review_cursor >= self.review_rows().len() {
+                    return self.act(Action::Run);
+                }
+                let (s, f, _, _) = self.review_rows()[self.review_cursor].clone();
+                self.from_review = true;
+                self.go(s);
+                if s == Screen::Names {
+                    self.names_focus = match f {
+                        Some(Field::Description) => 1,
+                        Some(Field::Tags) => 2,
+                        _ => 0,
+                    };
+                }
+                return Vec::new();
+            }
+            s => {
+                if self.block(self.field_errors(s.fields())) {
+                    return Vec::new();
+                }
+            }
+        }
+        if self.from_review {
+            // Later screens may depend on this answer: stop at the first that no longer holds.
+            if let Err(errs) = self.validate()
+                && let Some(e) = errs.first()
+            {
+                let s = Screen::of_field(e.field);
+                if s != self.screen {
+                    self.go(s);
+                    self.error = Some(format!("{}: {}", e.field.label(), e.message));
+                    return Vec::new();
+                }
+            }
+            self.from_review = false;
+            self.go(Screen::Review);
+            return Vec::new();
+        }
+        let n = self.next_screen(self.screen);
+        self.go(n);
+        Vec::new()
+    }
+
+    fn back(&mut self) {
+        if self.from_review && self.screen != Screen::Review {
+            // Editing one answer from the review: Esc returns there, the answer kept as typed
+            // (the review shows it, and creating validates everything again).
+            self.from_review = false;
+            self.go(Screen::Review);
+            return;
+        }
+        if self.screen == Screen::Vendor {
+            return;
+        }
+        self.from_review = false;
+        let p = self.prev_screen(self.screen);
+        self.go(p);
+    }
+
+    fn select_vendor(&mut self, idx: usize) {
+        if idx == self.vendor_idx || idx >= self.ctx.catalog.profiles.len() {
+            return;
+        }
+        let old = self.vendor().clone();
+        self.vendor_idx = idx;
+        let new = self.vendor().clone();
+        if self.alias.value() == old.key.alias {
+            self.alias = Input::new(new.key.alias.clone());
+        }
+        if self.description.value() == old.key.description {
+            self.description = Input::new(new.key.description.clone());
+        }
+        if !self.region.as_ref().is_some_and(|r| new.allows_region(r)) {
+            self.region = new.primary_regions().first().cloned();
+        }
+        self.region_filter.reset();
+        self.sync_region_cursor();
+        let old_r = old
+            .regionalities()
+            .get(self.regionality_idx)
+            .copied()
+            .unwrap_or(Regionality::Single);
+        self.regionality_idx = new
+            .regionalities()
+            .iter()
+            .position(|r| *r == old_r)
+            .unwrap_or(0);
+        self.second_idx = 0;
+    }
+
+    fn move_cursor(&mut self, delta: i64) {
+        let step = |cur: usize, len: usize| -> usize {
+            if len == 0 {
+                return 0;
+            }
+            (cur as i64 + delta).clamp(0, len as i64 - 1) as usize
+        };
+        if let Some(ExportDialog::Choose { index }) = &mut self.export {
+            *index = step(*index, EXPORT_FORMATS.len());
+            return;
+        }
+        match self.screen {
+            Screen::Vendor => {
+                let i = step(self.vendor_idx, self.ctx.catalog.profiles.len());
+                self.select_vendor(i);
+            }
+            Screen::Region => {
+                let choices = self.region_choices();
+                self.region_cursor = step(self.region_cursor, choices.len());
+                if let Some(r) = choices.get(self.region_cursor) {
+                    self.region = Some(r.clone());
+                }
+            }
+            Screen::Admins => {
+                self.admin_cursor = step(self.admin_cursor, self.admin_rows().len() + 1);
+            }
+            Screen::Regionality => {
+                self.regionality_idx = step(self.regionality_idx, self.regionalities().len());
+            }
+            Screen::Review => {
+                self.review_cursor = step(self.review_cursor, self.review_rows().len() + 1);
+            }
+            _ => {}
+        }
+    }
+
+    /// Carry out an action from the bindings table.
+    pub fn act(&mut self, a: Action) -> Vec<Effect> {
+        use Action::*;
+        match a {
+            Next => return self.next(),
+            Back => self.back(),
+            FocusNext => match self.screen {
+                Screen::Names => {
+                    let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
+                    if !self.block(self.field_errors(&[f])) {
+                        if self.names_focus < 2 {
+                            self.names_focus += 1;
+                        } else {
+                            return self.next();
+                        }
+                    }
+                }
+                Screen::Regionality if self.regionality_focus == 0 => {
+                    if !self.block(self.field_errors(&[Field::Regionality])) {
+                        self.regionality_focus = 1;
+                    }
+                }
+                _ => return self.next(),
+            },
+            FocusPrev => match self.screen {
+                Screen::Names if self.names_focus > 0 => self.names_focus -= 1,
+                Screen::Regionality if self.regionality_focus > 0 => self.regionality_focus = 0,
+                _ => self.back(),
+            },
+            Up => self.move_cursor(-1),
+            Down => self.move_cursor(1),
+            PageUp => self.policy_scroll = self.policy_scroll.saturating_sub(10),
+            PageDown => self.policy_scroll = self.policy_scroll.saturating_add(10),
+            Toggle => match self.screen {
+                Screen::Admins => {
+                    if self.admin_cursor == 0 {
+                        self.admins_can_delete = !self.admins_can_delete;
+                    } else if let Some(row) = self.admin_rows().get(self.admin_cursor - 1) {
+                        match self.admins.iter().position(|a| *a == row.arn) {
+                            Some(i) => {
+                                self.admins.remove(i);
+                            }
+                            None => self.admins.push(row.arn.clone()),
+                        }
+                    }
+                }
+                Screen::Rotation => self.rotation_on = !self.rotation_on,
+                _ => {}
+            },
+            Cycle => {
+                if let Some(list) = self.allowed_second_regions()
+                    && !list.is_empty()
+                {
+                    self.second_idx = (self.second_idx + 1) % list.len();
+                }
+            }
+            TogglePolicy => {
+                if !self.wide() {
+                    self.show_policy = !self.show_policy;
+                }
+            }
+            Help => self.help = true,
+            CloseHelp => self.help = false,
+            Quit => {
+                if let Some(run) = &mut self.run
+                    && run.running()
+                    && !run.cancelling
+                {
+                    // Never leave a half-made key unannounced: stop after the call in flight.
+                    // Asked again while stopping, quit at once: the journal has every ARN.
+                    run.cancelling = true;
+                    run.confirm_cancel = false;
+                    self.quit = true;
+                    return vec![Effect::Cancel];
+                }
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            Run => {
+                let answers = match self.validate() {
+                    Ok(a) => a,
+                    Err(errs) => {
+                        let e = &errs[0];
+                        self.from_review = true;
+                        self.go(Screen::of_field(e.field));
+                        self.error = Some(format!("{}: {}", e.field.label(), e.message));
+                        return Vec::new();
+                    }
+                };
+                let plan = Plan::build(&answers);
+                self.run = Some(RunState::new(plan.clone(), answers));
+                self.screen = Screen::Execute;
+                self.status = None;
+                return vec![Effect::Run(Box::new(plan))];
+            }
+            Rerun => return self.act(Run),
+            ToReview => self.go(Screen::Review),
+            Fix => {
+                let target = self
+                    .run
+                    .as_ref()
+                    .and_then(|r| r.failed_error())
+                    .map(fix_screen)
+                    .unwrap_or(Screen::Review);
+                if target != Screen::Review {
+                    self.from_review = true;
+                }
+                self.go(target);
+            }
+            SavePolicy => {
+                if let Some(p) = self.preview_policy() {
+                    let name = alias_slug(self.alias.value());
+                    return vec![Effect::Save {
+                        path: PathBuf::from(format!("{name}-policy.json")),
+                        contents: format!("{}\n", policy::to_document(&p)),
+                    }];
+                }
+            }
+            SaveArns => {
+                if let Some(run) = &self.run {
+                    let name = alias_slug(&run.answers.alias);
+                    let mut contents = String::new();
+                    for k in &run.keys {
+                        contents.push_str(&format!(
+                            "{}\t{}\t{}\t{}\n",
+                            k.role.as_str(),
+                            k.region,
+                            k.arn,
+                            k.alias.as_deref().unwrap_or("")
+                        ));
+                    }
+                    return vec![Effect::Save {
+                        path: PathBuf::from(format!("{name}-arns.txt")),
+                        contents,
+                    }];
+                }
+            }
+            Copy(i) => {
+                if let Some(k) = self.run.as_ref().and_then(|r| r.keys.get(i)) {
+                    return vec![Effect::Copy(k.arn.clone())];
+                }
+            }
+            AskCancel => {
+                if let Some(run) = &mut self.run {
+                    run.confirm_cancel = true;
+                }
+            }
+            ConfirmCancel => {
+                if let Some(run) = &mut self.run {
+                    run.confirm_cancel = false;
+                    run.cancelling = true;
+                    return vec![Effect::Cancel];
+                }
+            }
+            KeepGoing => {
+                if let Some(run) = &mut self.run {
+                    run.confirm_cancel = false;
+                }
+            }
+            Export => {
+                // Only a setup that could be created can be exported.
+                match self.validate() {
+                    Ok(_) => self.export = Some(ExportDialog::Choose { index: 0 }),
+                    Err(errs) => {
+                        let e = &errs[0];
+                        self.error = Some(format!(
+                            "Cannot export yet: {}: {}",
+                            e.field.label(),
+                            e.message
+                        ));
+                    }
+                }
+            }
+            ExportNext => return self.export_next(),
+            ExportCancel => self.export = None,
+            Status => return vec![Effect::OpenStatus],
+        }
+        Vec::new()
+    }
+
+    /// The files an export in `format` writes, from the answers as they stand.
+    pub fn export_files(&self, format: Format) -> Result<Vec<ExportFile>, String> {
+        let answers = self.validate().map_err(|errs| {
+            let e = &errs[0];
+            format!("{}: {}", e.field.label(), e.message)
+        })?;
+        Ok(export::render(
+            &Plan::build(&answers),
+            format,
+            self.account(),
+        ))
+    }
+
+    /// Enter in the export dialog: a format chosen, then the file written.
+    fn export_next(&mut self) -> Vec<Effect> {
+        match self.export.take() {
+            Some(ExportDialog::Choose { index }) => {
+                let format = EXPORT_FORMATS[index.min(EXPORT_FORMATS.len() - 1)];
+                match self.export_files(format) {
+                    Ok(files) => {
+                        // One file: its suggested name. Two (a CloudFormation template per
+                        // Region): the current directory, where each gets its own name.
+                        let name = if files.len() == 1 {
+                            files[0].name.clone()
+                        } else {
+                            "./".to_string()
+                        };
+                        self.export = Some(ExportDialog::Name {
+                            format,
+                            input: Input::new(name),
+                        });
+                    }
+                    Err(e) => self.error = Some(format!("Cannot export yet: {e}")),
+                }
+                Vec::new()
+            }
+            Some(ExportDialog::Name { format, input }) => {
+                let path = input.value().trim().to_string();
+                if path.is_empty() {
+                    self.error = Some("File name: type where to write the export".into());
+                    self.export = Some(ExportDialog::Name { format, input });
+                    return Vec::new();
+                }
+                match self.export_files(format) {
+                    Ok(files) => vec![Effect::Export {
+                        files,
+                        path: PathBuf::from(path),
+                    }],
+                    Err(e) => {
+                        self.error = Some(format!("Cannot export yet: {e}"));
+                        Vec::new()
+                    }
+                }
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// What to print on stdout once the terminal is back: the ARNs of a completed run.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        match &self.run {
+            Some(r)
+                if r.report
+                    .as_ref()
+                    .is_some_and(|x| x.outcome == Outcome::Completed) =>
+            {
+                r.keys.iter().map(|k| k.arn.clone()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The process exit code: the run's, or 0 when nothing ran.
+    pub fn exit_code(&self) -> i32 {
+        match self.run.as_ref().and_then(|r| r.report.as_ref()) {
+            Some(r) => r.exit_code(),
+            None if self.run.is_some() => crate::exec::exit::INTERRUPTED,
+            None if self.interrupted => crate::exec::exit::INTERRUPTED,
+            None => crate::exec::exit::OK,
+        }
+    }
+}
+
+/// Whether a flag gave this field (so a problem with it is the user's to see).
+fn given(raw: &RawAnswers, f: Field) -> bool {
+    match f {
+        Field::Vendor => raw.vendor.is_some(),
+        Field::Region => raw.region.is_some(),
+        Field::Principal => raw.principal.is_some(),
+        Field::Regionality => raw.regionality.is_some(),
+        Field::ReplicaRegion => raw.replica_region.is_some(),
+        Field::Alias => raw.alias.is_some(),
+        Field::Description => raw.description.is_some(),
+        Field::Tags => !raw.tags.is_empty(),
+        Field::Admins => !raw.admins.is_empty() || raw.admins_can_delete,
+        Field::RotationDays => raw.rotation_days.is_some(),
+        Field::Account => false,
+    }
+}
+
+fn kind_of(arn: &str) -> String {
+    crate::arn::Arn::parse(arn)
+        .ok()
+        .and_then(|a| a.iam_kind().map(str::to_string))
+        .unwrap_or_else(|| "ARN".into())
+}
+
+fn alias_slug(alias: &str) -> String {
+    let s: String = alias
+        .trim()
+        .trim_start_matches("alias/")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.is_empty() { "byok".into() } else { s }
+}
+
+/// The screen whose answer fixes a failed run.
+pub fn fix_screen(e: &ExecError) -> Screen {
+    match e {
+        ExecError::AliasTaken { .. } | ExecError::PendingDeletion { .. } => Screen::Names,
+        ExecError::AdminAccount { .. } => Screen::Admins,
+        ExecError::Kms {
+            error: KmsError::InvalidPrincipal { .. },
+            ..
+        } => Screen::Principal,
+        _ => Screen::Review,
+    }
+}

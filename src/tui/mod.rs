@@ -1,0 +1,410 @@
+//! The wizard: `byok` with no subcommand.
+//!
+//! The shape (other code, the screenshot renderer and the tmux tests, rely on these names):
+//!
+//! - [`Ctx`]: what a wizard starts from: the vendor [`crate::vendor::Catalog`], the answers
+//!   given as flags ([`crate::answers::RawAnswers`], they pre-fill every step), `demo`
+//!   (shows the DEMO badge), `mono` (NO_COLOR / `--no-color` theme), `profile` (for the
+//!   `aws sso login --profile` advice).
+//! - [`App`]: the whole state, plain data. `App::new(ctx)`, then
+//!   `app.handle(event) -> Vec<Effect>`: every transition, no terminal, no I/O, no clock.
+//!   Effects (load identity, load IAM principals, run the plan, cancel it, copy, save a
+//!   file, quit) are carried out by [`run`] (or by a test, which feeds the results back as
+//!   events).
+//! - [`Event`]: `Key(crossterm KeyEvent)`, `Paste(String)`, `Resize(w, h)`, `Tick` (spinner
+//!   frame), and the results of effects: `Identity(..)`, `Principals(..)`,
+//!   `Progress(exec::Progress)`, `RunFinished(exec::RunReport)`, `Copied(..)`, `Saved(..)`.
+//! - Rendering: `impl Widget for &App` (so `frame.render_widget(&app, area)` or
+//!   `(&app).render(area, buf)` on a `Buffer` of any size) and [`draw`] `(&App, &mut Frame)`
+//!   which also places the text cursor.
+//! - [`App::screen`] tells which [`Screen`] is showing (Vendor, Region, KeyType, Names,
+//!   Admins, Principal, Regionality, Rotation, Review, Execute, Done).
+//! - [`run`]`(svc: Backend, ctx: Ctx, journal: Journal) -> i32`: sets up the terminal on
+//!   stderr, runs the event loop (crossterm EventStream, the effect channel, a spinner tick
+//!   only while something spins, SIGTERM), restores the terminal on every path, prints the
+//!   ARNs of a completed run on stdout, and returns the exit code.
+
+mod app;
+mod clipboard;
+pub mod status;
+mod terminal;
+mod theme;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+pub use app::{
+    Action, AdminRow, App, Binding, Ctx, EXPORT_FORMATS, Effect, Event, ExportDialog, IdentityInfo,
+    Load, RunState, Screen, StepState, StepStatus, fix_screen,
+};
+pub use theme::Theme;
+pub use view::{draw, help_text, render};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event as CtEvent, EventStream};
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, watch};
+
+use crate::exec::{self, ExecOptions};
+use crate::journal::Journal;
+use crate::kms::{Backend, KeyService};
+use crate::status::Scope;
+use crate::vendor::Catalog;
+
+/// Resolve who the caller is and the ARN a key policy can name for them.
+pub async fn load_identity<S: KeyService>(svc: &S) -> Result<IdentityInfo, crate::error::KmsError> {
+    let id = svc.identity().await?;
+    // Without iam:GetRole the caller cannot be offered with its role path; the wizard then
+    // shows the session ARN, which validation explains, and the user types the role ARN.
+    let policy_arn = svc
+        .principal_for_policy(&id.arn)
+        .await
+        .unwrap_or_else(|_| id.arn.clone());
+    Ok(IdentityInfo {
+        account: id.account,
+        caller_arn: id.arn,
+        policy_arn,
+    })
+}
+
+/// Carry out an effect; results come back on `tx`.
+fn spawn_effect(
+    effect: Effect,
+    svc: &watch::Receiver<Option<Backend>>,
+    journal: &Arc<Journal>,
+    tx: &mpsc::UnboundedSender<Event>,
+    cancel: &watch::Sender<bool>,
+) {
+    match effect {
+        Effect::LoadIdentity => {
+            let (mut svc, tx) = (svc.clone(), tx.clone());
+            tokio::spawn(async move {
+                let Some(svc) = ready(&mut svc).await else {
+                    return;
+                };
+                let _ = tx.send(Event::Identity(load_identity(&svc).await));
+            });
+        }
+        Effect::LoadPrincipals => {
+            let (mut svc, tx) = (svc.clone(), tx.clone());
+            tokio::spawn(async move {
+                let Some(svc) = ready(&mut svc).await else {
+                    return;
+                };
+                let _ = tx.send(Event::Principals(svc.list_iam_principals().await));
+            });
+        }
+        Effect::Run(plan) => {
+            let (mut svc, tx, journal) = (svc.clone(), tx.clone(), journal.clone());
+            cancel.send_replace(false);
+            let cancel_rx = cancel.subscribe();
+            tokio::spawn(async move {
+                let Some(svc) = ready(&mut svc).await else {
+                    return;
+                };
+                let (ptx, mut prx) = mpsc::unbounded_channel();
+                let fwd_tx = tx.clone();
+                let forward = tokio::spawn(async move {
+                    while let Some(p) = prx.recv().await {
+                        let _ = fwd_tx.send(Event::Progress(p));
+                    }
+                });
+                let report = exec::run(
+                    &svc,
+                    &plan,
+                    &journal,
+                    &ptx,
+                    &cancel_rx,
+                    &ExecOptions::default(),
+                )
+                .await;
+                drop(ptx);
+                let _ = forward.await;
+                let _ = tx.send(Event::RunFinished(Box::new(report)));
+            });
+        }
+        Effect::Cancel => {
+            cancel.send_replace(true);
+        }
+        Effect::Copy(text) => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Event::Copied(clipboard::copy(&text)));
+            });
+        }
+        Effect::Save { path, contents } => {
+            let path = std::env::current_dir()
+                .map(|d| d.join(&path))
+                .unwrap_or(path);
+            let r = std::fs::write(&path, contents)
+                .map(|_| path.clone())
+                .map_err(|e| format!("{}: {e}", path.display()));
+            let _ = tx.send(Event::Saved(r));
+        }
+        Effect::Export { files, path } => {
+            let r = crate::export::write_files(&files, &path)
+                .map_err(|e| format!("{}: {e}", path.display()));
+            let _ = tx.send(Event::Exported(r));
+        }
+        // The event loop opens the status screen itself.
+        Effect::OpenStatus | Effect::Quit => {}
+    }
+}
+
+/// The status screen shown over the wizard (from its first screen), with its own channel:
+/// a screen opened again never receives the previous one's late results.
+struct Embedded {
+    screen: status::StatusScreen,
+    tx: mpsc::UnboundedSender<status::Msg>,
+    rx: mpsc::UnboundedReceiver<status::Msg>,
+}
+
+/// What `byok status` scans, with the journal's keys and Regions (none in demo mode).
+fn status_scope(journal: &Journal, demo: bool) -> Scope {
+    if demo {
+        return Scope::default();
+    }
+    let entries = journal.entries();
+    let mut extra_regions: Vec<String> = entries
+        .iter()
+        .filter_map(|e| e.region.clone())
+        .filter(|r| crate::arn::is_region_code(r))
+        .collect();
+    extra_regions.sort();
+    extra_regions.dedup();
+    Scope {
+        extra_regions,
+        known_keys: crate::status::known_keys(&entries),
+        ..Scope::default()
+    }
+}
+
+/// Carry out a status screen effect once the backend has loaded.
+fn spawn_status_effect(
+    effect: status::StatusEffect,
+    svc: &watch::Receiver<Option<Backend>>,
+    catalog: &Catalog,
+    scope: &Scope,
+    tx: &mpsc::UnboundedSender<status::Msg>,
+) {
+    if effect == status::StatusEffect::Quit {
+        return;
+    }
+    let loaded = svc.borrow().clone();
+    if let Some(b) = loaded {
+        status::spawn_effect(effect, &b, catalog, scope, tx);
+        return;
+    }
+    let (mut svc, catalog, scope, tx) = (svc.clone(), catalog.clone(), scope.clone(), tx.clone());
+    tokio::spawn(async move {
+        if let Some(b) = ready(&mut svc).await {
+            status::spawn_effect(effect, &b, &catalog, &scope, &tx);
+        }
+    });
+}
+
+/// The backend once it has loaded.
+async fn ready(rx: &mut watch::Receiver<Option<Backend>>) -> Option<Backend> {
+    rx.wait_for(Option::is_some).await.ok()?.clone()
+}
+
+/// Run the wizard on the terminal (drawn on stderr). Returns the exit code; the ARNs of a
+/// completed run are printed on stdout after the terminal is restored.
+pub async fn run(svc: Backend, ctx: Ctx, journal: Journal) -> i32 {
+    run_with(async move { svc }, ctx, journal).await
+}
+
+/// As [`run`], with the backend still loading (the AWS configuration may look for a
+/// Region on the network): the first frame does not wait for it.
+pub async fn run_with<F>(backend: F, ctx: Ctx, journal: Journal) -> i32
+where
+    F: std::future::Future<Output = Backend> + Send + 'static,
+{
+    let mut app = App::new(ctx);
+    let (svc_tx, svc) = watch::channel(None);
+    tokio::spawn(async move {
+        let _ = svc_tx.send(Some(backend.await));
+    });
+    let mut term = match terminal::Term::enter() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "error: cannot start the wizard on this terminal ({e}). Use `byok create` with flags instead."
+            );
+            return exec::exit::INVALID_INPUT;
+        }
+    };
+    if let Ok(size) = term.size() {
+        app.handle(Event::Resize(size.width, size.height));
+    }
+    let scope = status_scope(&journal, app.ctx.demo);
+    let journal = Arc::new(journal);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    let (cancel, _) = watch::channel(false);
+    for e in app.start() {
+        spawn_effect(e, &svc, &journal, &tx, &cancel);
+    }
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sigterm =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    let mut stopping = false;
+    let mut embedded: Option<Embedded> = None;
+    let _ = term.draw(&app);
+    loop {
+        let spinning = match &embedded {
+            Some(e) => e.screen.is_spinning(),
+            None => app.is_spinning(),
+        };
+        let ev = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(CtEvent::Key(k))) => Event::Key(k),
+                Some(Ok(CtEvent::Paste(s))) => Event::Paste(s),
+                Some(Ok(CtEvent::Resize(w, h))) => Event::Resize(w, h),
+                Some(Ok(_)) => continue,
+                // The terminal is gone: stop as if asked to.
+                Some(Err(_)) | None => Event::Interrupt,
+            },
+            Some(ev) = rx.recv() => ev,
+            Some(m) = async { match embedded.as_mut() { Some(e) => e.rx.recv().await, None => std::future::pending().await } } => {
+                if let Some(e) = embedded.as_mut() {
+                    let mut batch = vec![m];
+                    while batch.len() < 512
+                        && let Ok(m) = e.rx.try_recv()
+                    {
+                        batch.push(m);
+                    }
+                    for m in batch {
+                        for fx in e.screen.handle(m) {
+                            spawn_status_effect(fx, &svc, &app.ctx.catalog, &scope, &e.tx);
+                        }
+                    }
+                    let _ = term.draw_with(|f| f.render_widget(&e.screen, f.area()));
+                }
+                continue;
+            },
+            _ = tick.tick(), if spinning => Event::Tick,
+            Some(_) = async { match sigterm.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => Event::Interrupt,
+            Some(_) = async { match sigint.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => Event::Interrupt,
+        };
+        // The status screen, while it shows, takes the keys; leaving it returns here.
+        if let Some(e) = embedded.as_mut() {
+            let msg = match &ev {
+                Event::Key(k) => Some(status::Msg::Key(*k)),
+                Event::Paste(s) => Some(status::Msg::Paste(s.clone())),
+                Event::Resize(w, h) => Some(status::Msg::Resize(*w, *h)),
+                Event::Tick => Some(status::Msg::Tick),
+                _ => None,
+            };
+            if let Some(msg) = msg {
+                if let Event::Resize(w, h) = ev {
+                    app.handle(Event::Resize(w, h));
+                }
+                for fx in e.screen.handle(msg) {
+                    spawn_status_effect(fx, &svc, &app.ctx.catalog, &scope, &e.tx);
+                }
+                if e.screen.quit {
+                    embedded = None;
+                    let _ = term.draw(&app);
+                } else {
+                    let _ = term.draw_with(|f| f.render_widget(&e.screen, f.area()));
+                }
+                continue;
+            }
+            if matches!(ev, Event::Interrupt) {
+                embedded = None;
+            }
+        }
+        // Handle the results already waiting too, then draw once (progress bursts). Keys are
+        // not drained this way: polling crossterm's stream outside the select loses its wake-up.
+        let mut batch = vec![ev];
+        while batch.len() < 256
+            && let Ok(ev) = rx.try_recv()
+        {
+            batch.push(ev);
+        }
+        let mut finished = false;
+        let mut force = false;
+        for ev in batch {
+            finished |= matches!(ev, Event::RunFinished(_));
+            for e in app.handle(ev) {
+                if e == Effect::Quit || (e == Effect::Cancel && app.quit) {
+                    stopping = true;
+                }
+                force |= e == Effect::Quit;
+                if let Effect::Copy(text) = &e {
+                    // OSC 52 goes to the terminal itself; the tools run beside it.
+                    term.osc52(text);
+                }
+                if e == Effect::OpenStatus && embedded.is_none() {
+                    let (stx, srx) = mpsc::unbounded_channel();
+                    let mut screen = status::StatusScreen::new(app.ctx.mono, app.ctx.demo);
+                    screen.handle(status::Msg::Resize(app.size.0, app.size.1));
+                    for fx in screen.start() {
+                        spawn_status_effect(fx, &svc, &app.ctx.catalog, &scope, &stx);
+                    }
+                    embedded = Some(Embedded {
+                        screen,
+                        tx: stx,
+                        rx: srx,
+                    });
+                }
+                spawn_effect(e, &svc, &journal, &tx, &cancel);
+            }
+        }
+        // Quitting during a run waits for the run to stop after the call in flight.
+        let run_active = app.run.as_ref().is_some_and(|r| r.running());
+        if stopping && (force || !run_active || finished) {
+            break;
+        }
+        match &embedded {
+            Some(e) => {
+                let _ = term.draw_with(|f| f.render_widget(&e.screen, f.area()));
+            }
+            None => {
+                let _ = term.draw(&app);
+            }
+        }
+    }
+    drop(term);
+    let code = app.exit_code();
+    let lines = app.stdout_lines();
+    if let Some(run) = &app.run {
+        // What exists: the report's account, or what the run had announced when quit at once.
+        let (stopped, keys) = match &run.report {
+            Some(r) => (r.outcome != exec::Outcome::Completed, &r.keys),
+            None => (true, &run.keys),
+        };
+        let unconfirmed = run.report.as_ref().is_some_and(|r| r.may_have_created());
+        if stopped {
+            if keys.is_empty() && unconfirmed {
+                eprintln!(
+                    "byok stopped. A key may have been created (its answer was lost): run byok again with the same answers, it finds that key instead of making a second one."
+                );
+            } else if keys.is_empty() {
+                eprintln!("byok stopped. Nothing was created.");
+            } else {
+                eprintln!("byok stopped. What exists now:");
+                for k in keys {
+                    eprintln!("  {:<9} {:<15} {}", k.role.as_str(), k.region, k.arn);
+                }
+                if app.ctx.demo {
+                    eprintln!("This was the demo: the keys were simulated, nothing exists in AWS.");
+                } else {
+                    eprintln!(
+                        "Run byok again with the same answers to finish: it reuses what exists."
+                    );
+                }
+            }
+        }
+    }
+    for l in lines {
+        println!("{l}");
+    }
+    code
+}

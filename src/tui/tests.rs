@@ -1,0 +1,1023 @@
+//! The wizard's transitions, without a terminal: keys in, state and effects out.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::PathBuf;
+use tokio::sync::{mpsc, watch};
+
+use super::*;
+use crate::answers::RawAnswers;
+use crate::exec::{ExecError, KeyRecord, Outcome, Progress, RunReport};
+use crate::kms::IamPrincipal;
+use crate::kms::sim::{SimKms, SimOptions};
+use crate::plan::KeyRole;
+use crate::vendor::Catalog;
+
+const ROLE: &str = "arn:aws:iam::210987654321:role/camunda-tenant";
+
+fn key(c: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+fn ch(c: char) -> Event {
+    key(KeyCode::Char(c))
+}
+fn ctrl(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+fn enter() -> Event {
+    key(KeyCode::Enter)
+}
+
+fn app_with(raw: RawAnswers) -> App {
+    let mut ctx = Ctx::new(Catalog::built_in());
+    ctx.raw = raw;
+    ctx.demo = true;
+    let mut app = App::new(ctx);
+    app.handle(Event::Resize(120, 40));
+    app
+}
+
+fn app() -> App {
+    app_with(RawAnswers::default())
+}
+
+fn identity() -> IdentityInfo {
+    IdentityInfo {
+        account: "111122223333".into(),
+        caller_arn: "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/demo"
+            .into(),
+        policy_arn:
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123"
+                .into(),
+    }
+}
+
+fn principals() -> Vec<IamPrincipal> {
+    ["KeyAdministrators", "PlatformTeam"]
+        .iter()
+        .map(|n| IamPrincipal {
+            arn: format!("arn:aws:iam::111122223333:role/{n}"),
+            kind: "role".into(),
+            name: n.to_string(),
+        })
+        .chain([IamPrincipal {
+            arn: "arn:aws:iam::111122223333:user/alice".into(),
+            kind: "user".into(),
+            name: "alice".into(),
+        }])
+        .collect()
+}
+
+fn loaded(mut a: App) -> App {
+    a.handle(Event::Identity(Ok(identity())));
+    a.handle(Event::Principals(Ok(principals())));
+    a
+}
+
+fn type_str(a: &mut App, s: &str) {
+    for c in s.chars() {
+        a.handle(ch(c));
+    }
+}
+
+/// Enter until the screen is reached (at most 12 times); panics when stuck.
+fn enter_until(a: &mut App, s: Screen) {
+    for _ in 0..12 {
+        if a.screen == s {
+            return;
+        }
+        a.handle(enter());
+        assert!(
+            a.error.is_none(),
+            "blocked on {:?}: {:?}",
+            a.screen,
+            a.error
+        );
+    }
+    assert_eq!(a.screen, s);
+}
+
+fn camunda_ready() -> App {
+    let mut a = loaded(app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        ..Default::default()
+    }));
+    enter_until(&mut a, Screen::Review);
+    a
+}
+
+#[test]
+fn starts_on_the_vendor_and_loads_in_the_background() {
+    let a = app();
+    assert_eq!(a.screen(), Screen::Vendor);
+    assert_eq!(
+        a.start(),
+        vec![Effect::LoadIdentity, Effect::LoadPrincipals]
+    );
+    assert_eq!(a.identity, Load::Loading);
+    assert_eq!(a.vendor().id, "camunda");
+}
+
+#[test]
+fn camunda_walks_every_step_in_order() {
+    let mut a = loaded(app());
+    let mut seen = vec![a.screen];
+    for _ in 0..8 {
+        if a.screen == Screen::Principal {
+            type_str(&mut a, ROLE);
+        }
+        a.handle(enter());
+        assert!(a.error.is_none(), "{:?}: {:?}", a.screen, a.error);
+        seen.push(a.screen);
+    }
+    // Names has three fields: Enter moves through them before leaving.
+    seen.dedup();
+    assert_eq!(
+        seen,
+        vec![
+            Screen::Vendor,
+            Screen::Region,
+            Screen::KeyType,
+            Screen::Names,
+            Screen::Admins,
+            Screen::Principal,
+            Screen::Regionality,
+        ]
+    );
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Rotation);
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Review);
+    let answers = a.validate().unwrap();
+    assert_eq!(answers.region, "eu-west-1");
+    assert_eq!(answers.alias, "alias/camunda-saas-byok");
+    assert_eq!(answers.principal, ROLE);
+    assert_eq!(answers.rotation_days, Some(365));
+}
+
+#[test]
+fn gearset_skips_the_regionality_step_and_shows_the_account() {
+    let mut a = loaded(app());
+    a.handle(key(KeyCode::Down));
+    assert_eq!(a.vendor().id, "gearset");
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Region);
+    a.handle(key(KeyCode::Down));
+    assert_eq!(a.region.as_deref(), Some("us-west-2"));
+    let mut visited = Vec::new();
+    for _ in 0..10 {
+        a.handle(enter());
+        visited.push(a.screen);
+        if a.screen == Screen::Review {
+            break;
+        }
+    }
+    assert!(!visited.contains(&Screen::Regionality), "{visited:?}");
+    assert_eq!(
+        a.validate().unwrap().principal,
+        "arn:aws:iam::157764733222:root"
+    );
+    // Back from Rotation skips Regionality as well.
+    a.handle(key(KeyCode::Esc));
+    assert_eq!(a.screen, Screen::Rotation);
+    a.handle(key(KeyCode::Esc));
+    assert_eq!(a.screen, Screen::Principal);
+}
+
+#[test]
+fn back_never_loses_an_answer() {
+    let mut a = app();
+    enter_until(&mut a, Screen::Names);
+    a.handle(ctrl('u'));
+    type_str(&mut a, "payments-key");
+    a.handle(key(KeyCode::Tab));
+    a.handle(key(KeyCode::Tab));
+    type_str(&mut a, "team=payments");
+    a.handle(key(KeyCode::BackTab));
+    assert_eq!(a.names_focus, 1);
+    a.handle(key(KeyCode::Esc));
+    assert_eq!(a.screen, Screen::KeyType);
+    a.handle(key(KeyCode::Esc));
+    a.handle(key(KeyCode::Esc));
+    assert_eq!(a.screen, Screen::Vendor);
+    a.handle(key(KeyCode::Esc));
+    assert_eq!(a.screen, Screen::Vendor, "Esc on the first step stays");
+    enter_until(&mut a, Screen::Names);
+    assert_eq!(a.alias.value(), "payments-key");
+    assert_eq!(a.tag_list(), vec!["team=payments"]);
+}
+
+#[test]
+fn validation_blocks_names_the_fix_and_clears_on_the_next_key() {
+    let mut a = app();
+    enter_until(&mut a, Screen::Principal);
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Principal);
+    let msg = a.error.clone().expect("blocked");
+    assert!(msg.starts_with("Vendor principal"), "{msg}");
+    assert!(msg.contains("Encryption at rest"), "{msg}");
+    a.handle(ch('a'));
+    assert!(a.error.is_none());
+    type_str(&mut a, "rn:aws:iam::123:role/x");
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Principal);
+    assert!(
+        a.error.as_deref().unwrap().contains("account"),
+        "{:?}",
+        a.error
+    );
+    a.handle(ctrl('u'));
+    a.handle(Event::Paste(format!("  {ROLE}\n")));
+    assert_eq!(a.principal.value(), ROLE);
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Regionality);
+}
+
+#[test]
+fn alias_and_tags_use_the_answer_rules() {
+    let mut a = app();
+    enter_until(&mut a, Screen::Names);
+    a.handle(ctrl('u'));
+    type_str(&mut a, "aws/mine");
+    a.handle(key(KeyCode::Tab));
+    assert_eq!(a.names_focus, 0, "Tab is blocked by a bad alias");
+    assert!(a.error.as_deref().unwrap().starts_with("Alias"));
+    a.handle(ctrl('u'));
+    type_str(&mut a, "mine");
+    a.handle(key(KeyCode::Tab));
+    a.handle(key(KeyCode::Tab));
+    assert_eq!(a.names_focus, 2);
+    type_str(&mut a, "byok:x=1");
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Names);
+    assert!(
+        a.error.as_deref().unwrap().contains("byok:"),
+        "{:?}",
+        a.error
+    );
+    a.handle(ctrl('u'));
+    type_str(&mut a, "team=pay, env=prod");
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Admins);
+    assert_eq!(a.raw().tags, vec!["team=pay", "env=prod"]);
+}
+
+#[test]
+fn rotation_days_are_checked_and_can_be_turned_off() {
+    let mut a = app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        ..Default::default()
+    });
+    enter_until(&mut a, Screen::Rotation);
+    a.handle(key(KeyCode::Backspace));
+    a.handle(key(KeyCode::Backspace));
+    a.handle(key(KeyCode::Backspace));
+    type_str(&mut a, "50");
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Rotation);
+    assert!(a.error.as_deref().unwrap().contains("90 to 2560"));
+    a.handle(ch(' '));
+    assert!(!a.rotation_on);
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Review);
+    assert_eq!(a.validate().unwrap().rotation_days, None);
+}
+
+#[test]
+fn a_new_vendor_brings_its_defaults_unless_edited() {
+    let mut a = app();
+    a.handle(key(KeyCode::Down));
+    assert_eq!(a.alias.value(), "gearset-backup-byok");
+    assert_eq!(
+        a.description.value(),
+        "KMS key for Gearset Data backup BYOK"
+    );
+    a.handle(key(KeyCode::Up));
+    enter_until(&mut a, Screen::Names);
+    a.handle(ctrl('u'));
+    type_str(&mut a, "ours");
+    a.handle(key(KeyCode::Esc));
+    a.handle(key(KeyCode::Esc));
+    a.handle(key(KeyCode::Esc));
+    a.handle(key(KeyCode::Down));
+    assert_eq!(a.alias.value(), "ours");
+    assert_eq!(
+        a.description.value(),
+        "KMS key for Gearset Data backup BYOK"
+    );
+}
+
+#[test]
+fn flags_prefill_and_a_bad_flag_is_shown_on_its_step() {
+    let a = app_with(RawAnswers {
+        vendor: Some("gearset".into()),
+        region: Some("ca-central-1".into()),
+        alias: Some("gs".into()),
+        tags: vec!["a=1".into(), "b=2".into()],
+        admins: vec!["arn:aws:iam::111122223333:role/Ops".into()],
+        admins_can_delete: true,
+        rotation_days: Some("730".into()),
+        ..Default::default()
+    });
+    assert_eq!(a.vendor().id, "gearset");
+    assert_eq!(a.region.as_deref(), Some("ca-central-1"));
+    assert_eq!(a.alias.value(), "gs");
+    assert_eq!(a.tag_list(), vec!["a=1", "b=2"]);
+    assert_eq!(a.admins, vec!["arn:aws:iam::111122223333:role/Ops"]);
+    assert!(a.admins_can_delete);
+    assert_eq!(a.rotation_days.value(), "730");
+    let v = a.validate().unwrap();
+    assert_eq!(v.principal, "arn:aws:iam::877694686213:root");
+
+    let mut b = app_with(RawAnswers {
+        vendor: Some("camunda".into()),
+        region: Some("us-east-1".into()),
+        ..Default::default()
+    });
+    assert!(
+        b.error.is_none(),
+        "nothing about the Region on the vendor step"
+    );
+    b.handle(enter());
+    assert_eq!(b.screen, Screen::Region);
+    let msg = b.error.clone().expect("the flag's problem");
+    assert!(
+        msg.contains("--region") && msg.contains("us-east-1"),
+        "{msg}"
+    );
+    assert_eq!(b.region.as_deref(), Some("eu-west-1"));
+}
+
+#[test]
+fn administrators_search_select_paste_and_may_delete() {
+    let mut a = loaded(app());
+    enter_until(&mut a, Screen::Admins);
+    let rows = a.admin_rows();
+    assert!(rows[0].is_caller, "the caller comes first");
+    assert_eq!(rows[0].arn, identity().policy_arn);
+    assert_eq!(a.admin_cursor, 1);
+    a.handle(ch(' '));
+    assert_eq!(a.admins, vec![identity().policy_arn]);
+    type_str(&mut a, "plat");
+    assert_eq!(a.admin_rows().len(), 1);
+    a.handle(ch(' '));
+    assert_eq!(a.admins.len(), 2);
+    assert!(a.admins[1].ends_with("role/PlatformTeam"));
+    a.handle(ctrl('u'));
+    // A typed ARN from another partition is refused with the reason.
+    a.handle(Event::Paste("arn:aws-cn:iam::111122223333:role/x".into()));
+    a.handle(enter());
+    assert!(a.error.as_deref().unwrap().starts_with("Administrators"));
+    a.handle(ctrl('u'));
+    a.handle(Event::Paste(
+        "arn:aws:iam::111122223333:role/BreakGlass".into(),
+    ));
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Admins, "adding an ARN stays on the step");
+    assert!(a.admins.iter().any(|x| x.ends_with("role/BreakGlass")));
+    assert!(a.admin_rows().iter().any(|r| r.kind == "ARN"));
+    a.handle(key(KeyCode::Up));
+    a.handle(key(KeyCode::Up));
+    a.handle(key(KeyCode::Up));
+    assert_eq!(a.admin_cursor, 0);
+    a.handle(ch(' '));
+    assert!(a.admins_can_delete);
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Principal);
+    let v = a.clone();
+    assert_eq!(v.raw().admins.len(), 3);
+    assert_eq!(
+        v.highlighted_sids(),
+        v.vendor()
+            .statements
+            .iter()
+            .map(|s| s.sid.clone())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn may_delete_without_administrators_is_refused() {
+    let mut a = loaded(app());
+    enter_until(&mut a, Screen::Admins);
+    a.handle(key(KeyCode::Up));
+    a.handle(ch(' '));
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Admins);
+    assert!(
+        a.error.as_deref().unwrap().contains("--admin"),
+        "{:?}",
+        a.error
+    );
+}
+
+#[test]
+fn the_policy_preview_follows_the_answers_and_highlights_the_focused_one() {
+    let mut a = loaded(app());
+    let p = a.preview_policy().unwrap();
+    let doc = crate::policy::to_document(&p);
+    assert!(doc.contains("<Camunda tenant IAM role ARN>"), "{doc}");
+    assert!(doc.contains("arn:aws:iam::111122223333:root"));
+    enter_until(&mut a, Screen::Admins);
+    a.handle(ch(' '));
+    assert_eq!(
+        a.highlighted_sids(),
+        vec![crate::policy::ADMIN_SID.to_string()]
+    );
+    let doc = crate::policy::to_document(&a.preview_policy().unwrap());
+    assert!(doc.contains("AWSReservedSSO_Admin_0123"), "{doc}");
+    a.handle(enter());
+    type_str(&mut a, ROLE);
+    let doc = crate::policy::to_document(&a.preview_policy().unwrap());
+    assert!(doc.contains(ROLE));
+    assert!(!doc.contains("<Camunda"));
+}
+
+#[test]
+fn regionality_choice_and_second_region() {
+    let mut a = app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        ..Default::default()
+    });
+    enter_until(&mut a, Screen::Regionality);
+    a.handle(key(KeyCode::Down));
+    a.handle(enter());
+    let v = a.validate().unwrap();
+    assert_eq!(v.regionality, crate::answers::Regionality::MultiRegion);
+    assert_eq!(v.second_region.as_deref(), Some("eu-west-2"));
+
+    // Another vendor: any second Region, typed and checked.
+    let mut o = app_with(RawAnswers {
+        vendor: Some("other".into()),
+        region: Some("eu-central-1".into()),
+        principal: Some("123456789012".into()),
+        ..Default::default()
+    });
+    enter_until(&mut o, Screen::Regionality);
+    o.handle(key(KeyCode::Down));
+    o.handle(enter());
+    assert_eq!(o.screen, Screen::Regionality);
+    assert!(
+        o.error.as_deref().unwrap().starts_with("Second Region"),
+        "{:?}",
+        o.error
+    );
+    o.handle(key(KeyCode::Tab));
+    assert_eq!(o.regionality_focus, 1);
+    type_str(&mut o, "eu-central-1");
+    o.handle(enter());
+    assert!(
+        o.error.as_deref().unwrap().contains("primary"),
+        "{:?}",
+        o.error
+    );
+    o.handle(ctrl('u'));
+    type_str(&mut o, "eu-west-3");
+    o.handle(enter());
+    assert_eq!(o.screen, Screen::Rotation);
+    o.handle(key(KeyCode::BackTab));
+    assert_eq!(o.screen, Screen::Regionality);
+    assert_eq!(o.second_region.value(), "eu-west-3");
+}
+
+#[test]
+fn region_list_filters_for_any_region_vendors() {
+    let mut a = app_with(RawAnswers {
+        vendor: Some("other".into()),
+        ..Default::default()
+    });
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Region);
+    assert!(a.region_filterable());
+    type_str(&mut a, "frank");
+    assert_eq!(a.region_choices(), vec!["eu-central-1"]);
+    assert_eq!(a.region.as_deref(), Some("eu-central-1"));
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::KeyType);
+}
+
+#[test]
+fn review_goes_back_to_one_answer_and_returns() {
+    let mut a = camunda_ready();
+    let rows = a.review_rows();
+    let alias_row = rows.iter().position(|r| r.2 == "Alias").unwrap();
+    for _ in 0..alias_row {
+        a.handle(key(KeyCode::Down));
+    }
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Names);
+    assert_eq!(a.names_focus, 0);
+    a.handle(ctrl('u'));
+    type_str(&mut a, "renamed");
+    a.handle(enter());
+    a.handle(enter());
+    a.handle(enter());
+    assert_eq!(
+        a.screen,
+        Screen::Review,
+        "back to the review, not the next step"
+    );
+    assert_eq!(a.validate().unwrap().alias, "alias/renamed");
+}
+
+#[test]
+fn save_policy_from_the_review() {
+    let mut a = camunda_ready();
+    let fx = a.handle(ch('s'));
+    match &fx[..] {
+        [Effect::Save { path, contents }] => {
+            assert_eq!(path.to_str(), Some("camunda-saas-byok-policy.json"));
+            let v: serde_json::Value = serde_json::from_str(contents).unwrap();
+            assert_eq!(v["Statement"].as_array().unwrap().len(), 3);
+        }
+        other => panic!("{other:?}"),
+    }
+    a.handle(Event::Saved(Ok("/tmp/x.json".into())));
+    assert_eq!(a.status.as_deref(), Some("✓ Saved to /tmp/x.json"));
+}
+
+fn record(role: KeyRole, region: &str) -> KeyRecord {
+    KeyRecord {
+        role,
+        region: region.into(),
+        arn: format!("arn:aws:kms:{region}:111122223333:key/mrk-1"),
+        key_id: "mrk-1".into(),
+        alias: Some("alias/camunda-saas-byok".into()),
+        created_now: true,
+    }
+}
+
+#[test]
+fn run_progress_done_copy_and_save() {
+    let mut a = camunda_ready();
+    let fx = a.handle(ch('r'));
+    let plan = match &fx[..] {
+        [Effect::Run(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(a.screen, Screen::Execute);
+    assert!(a.is_spinning());
+    assert_eq!(plan.answers, a.validate().unwrap());
+    a.handle(Event::Progress(Progress::Started { step: 0 }));
+    assert_eq!(a.run.as_ref().unwrap().steps[0].status, StepStatus::Running);
+    a.handle(Event::Progress(Progress::Retrying {
+        step: 0,
+        attempt: 1,
+        reason: "throttled".into(),
+        delay: std::time::Duration::from_millis(200),
+    }));
+    a.handle(Event::Progress(Progress::Done {
+        step: 0,
+        elapsed: std::time::Duration::from_millis(300),
+        note: None,
+    }));
+    let s0 = &a.run.as_ref().unwrap().steps[0];
+    assert_eq!(s0.retries, 1);
+    assert!(matches!(s0.status, StepStatus::Done { .. }));
+    let k = record(KeyRole::Primary, "eu-west-1");
+    a.handle(Event::Progress(Progress::Key { key: k.clone() }));
+    a.handle(Event::RunFinished(Box::new(RunReport {
+        account: Some("111122223333".into()),
+        caller: None,
+        keys: vec![k.clone()],
+        policy: None,
+        outcome: Outcome::Completed,
+        done_steps: vec![0],
+    })));
+    assert_eq!(a.screen, Screen::Done);
+    assert!(!a.is_spinning());
+    assert_eq!(a.stdout_lines(), vec![k.arn.clone()]);
+    assert_eq!(a.exit_code(), 0);
+    assert_eq!(a.handle(ch('c')), vec![Effect::Copy(k.arn.clone())]);
+    a.handle(Event::Copied(Ok("to the tmux buffer".into())));
+    assert_eq!(a.status.as_deref(), Some("✓ Copied to the tmux buffer"));
+    match &a.handle(ch('s'))[..] {
+        [Effect::Save { path, contents }] => {
+            assert_eq!(path.to_str(), Some("camunda-saas-byok-arns.txt"));
+            assert!(contents.contains(&k.arn));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.handle(ch('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn ctrl_c_during_a_run_asks_then_stops_after_the_call_in_flight() {
+    let mut a = camunda_ready();
+    a.handle(ch('r'));
+    assert!(a.handle(ctrl('c')).is_empty());
+    assert!(a.run.as_ref().unwrap().confirm_cancel);
+    a.handle(ch('n'));
+    assert!(!a.run.as_ref().unwrap().confirm_cancel);
+    a.handle(ctrl('c'));
+    assert_eq!(a.handle(ch('y')), vec![Effect::Cancel]);
+    assert!(a.run.as_ref().unwrap().cancelling);
+    // While stopping, Ctrl-C offers to quit at once.
+    assert!(a.bindings().iter().any(|b| b.label == "quit now"));
+    a.handle(Event::RunFinished(Box::new(RunReport {
+        account: None,
+        caller: None,
+        keys: vec![record(KeyRole::Primary, "eu-west-1")],
+        policy: None,
+        outcome: Outcome::Interrupted { step: 3 },
+        done_steps: vec![0, 1, 2],
+    })));
+    assert_eq!(a.screen, Screen::Execute);
+    assert_eq!(a.exit_code(), crate::exec::exit::INTERRUPTED);
+    assert!(a.stdout_lines().is_empty());
+    a.ctx.journal = Some("/state/journal.jsonl".into());
+    let words = screen_text(&a, 120, 40)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(words.contains("What exists now:"), "{words}");
+    assert!(
+        words.contains("arn:aws:kms:eu-west-1:111122223333:key/mrk-1"),
+        "{words}"
+    );
+    assert!(
+        words.contains("Every ARN is recorded in /state/journal.jsonl."),
+        "{words}"
+    );
+}
+
+#[test]
+fn a_signal_during_a_run_cancels_instead_of_abandoning_it() {
+    let mut a = camunda_ready();
+    a.handle(ch('r'));
+    assert_eq!(a.handle(Event::Interrupt), vec![Effect::Cancel]);
+    assert!(a.quit);
+    // A second signal does not wait for the call in flight.
+    assert_eq!(a.handle(Event::Interrupt), vec![Effect::Quit]);
+    assert_eq!(a.exit_code(), crate::exec::exit::INTERRUPTED);
+}
+
+#[test]
+fn a_failed_run_goes_back_to_the_answer_that_fixes_it() {
+    let mut a = camunda_ready();
+    a.handle(ch('r'));
+    a.handle(Event::RunFinished(Box::new(RunReport {
+        account: Some("111122223333".into()),
+        caller: None,
+        keys: vec![],
+        policy: None,
+        outcome: Outcome::Failed {
+            step: 3,
+            error: ExecError::AliasTaken {
+                alias: "alias/camunda-saas-byok".into(),
+                region: "eu-west-1".into(),
+                key_arn: "arn:aws:kms:eu-west-1:111122223333:key/x".into(),
+            },
+        },
+        done_steps: vec![0, 1],
+    })));
+    assert_eq!(a.screen, Screen::Execute);
+    assert_eq!(a.exit_code(), crate::exec::exit::INVALID_INPUT);
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Names);
+    a.handle(ctrl('u'));
+    type_str(&mut a, "camunda-byok-2");
+    a.handle(enter());
+    a.handle(enter());
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Review);
+    let fx = a.handle(ch('r'));
+    match &fx[..] {
+        [Effect::Run(p)] => assert_eq!(p.answers.alias, "alias/camunda-byok-2"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn ctrl_c_in_the_form_quits_at_once() {
+    let mut a = app();
+    a.handle(enter());
+    assert_eq!(a.handle(ctrl('c')), vec![Effect::Quit]);
+    assert_eq!(a.exit_code(), 0);
+    let mut b = app();
+    assert_eq!(b.handle(Event::Interrupt), vec![Effect::Quit]);
+    assert_eq!(b.exit_code(), crate::exec::exit::INTERRUPTED);
+}
+
+#[test]
+fn help_opens_and_closes_and_typing_keeps_question_marks() {
+    let mut a = app();
+    a.handle(ch('?'));
+    assert!(a.help);
+    assert!(help_text(&a).contains("Keys on this screen"));
+    a.handle(key(KeyCode::Esc));
+    assert!(!a.help);
+    enter_until(&mut a, Screen::Names);
+    a.handle(key(KeyCode::Tab));
+    a.handle(ch('?'));
+    assert!(!a.help, "? types into a text field");
+    assert!(a.description.value().ends_with('?'));
+    a.handle(key(KeyCode::F(1)));
+    assert!(a.help);
+}
+
+#[test]
+fn the_policy_toggle_is_for_narrow_terminals() {
+    let mut a = app();
+    a.handle(ctrl('p'));
+    assert!(!a.show_policy, "wide: the policy is always beside the form");
+    a.handle(Event::Resize(80, 24));
+    a.handle(ctrl('p'));
+    assert!(a.show_policy);
+    a.handle(Event::Resize(130, 40));
+    assert!(!a.show_policy);
+}
+
+#[test]
+fn the_footer_shows_only_keys_that_work() {
+    // Every labelled binding does something on the screen it is shown on.
+    let mut a = loaded(app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        ..Default::default()
+    }));
+    for _ in 0..10 {
+        for b in a.bindings() {
+            assert!(!b.hint.is_empty() || b.label.is_empty());
+        }
+        let labels: Vec<String> = a.bindings().iter().map(|b| b.label.clone()).collect();
+        assert!(
+            labels.contains(&"quit".to_string()),
+            "{:?}: {labels:?}",
+            a.screen
+        );
+        if a.screen == Screen::Review {
+            break;
+        }
+        a.handle(enter());
+    }
+    assert!(a.bindings().iter().any(|b| b.label == "save policy"));
+}
+
+#[test]
+fn spinner_ticks_only_while_something_spins() {
+    let mut a = app();
+    assert!(!a.is_spinning(), "nothing spins on the vendor step");
+    enter_until(&mut a, Screen::Admins);
+    assert!(a.is_spinning());
+    let mut a = loaded(a);
+    assert!(!a.is_spinning());
+    a.handle(Event::Tick);
+    assert_eq!(a.tick, 1);
+}
+
+#[test]
+fn missing_credentials_are_explained_where_they_matter() {
+    let mut a = app();
+    a.handle(Event::Identity(Err(
+        crate::error::KmsError::NoCredentials {
+            detail: "none".into(),
+        },
+    )));
+    a.handle(Event::Principals(Err(
+        crate::error::KmsError::NoCredentials {
+            detail: "none".into(),
+        },
+    )));
+    enter_until(&mut a, Screen::Admins);
+    // Narrow, so the form is alone on screen; words joined across line breaks.
+    let text = screen_text(&a, 80, 24);
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("aws sso login"), "{text}");
+    assert!(text.contains("! not signed in"), "{text}");
+    assert!(words.contains("byok --demo"), "{text}");
+}
+
+fn screen_text(a: &App, w: u16, h: u16) -> String {
+    let mut a = a.clone();
+    a.handle(Event::Resize(w, h));
+    let area = ratatui::layout::Rect::new(0, 0, w, h);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    render(&a, area, &mut buf);
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The real executor over the simulator, its events fed to the app: the Done screen shows
+/// the ARNs the simulator holds.
+#[tokio::test]
+async fn a_demo_run_end_to_end_without_a_terminal() {
+    let sim = SimKms::new(SimOptions::instant());
+    let mut a = app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        regionality: Some("multi-region".into()),
+        ..Default::default()
+    });
+    a.handle(Event::Identity(load_identity(&sim).await));
+    a.handle(Event::Principals(sim.list_iam_principals().await));
+    enter_until(&mut a, Screen::Review);
+    let plan = match &a.handle(ch('r'))[..] {
+        [Effect::Run(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (_c, cancel) = watch::channel(false);
+    let report = crate::exec::run(
+        &sim,
+        &plan,
+        &crate::journal::Journal::disabled(),
+        &tx,
+        &cancel,
+        &crate::exec::ExecOptions::default(),
+    )
+    .await;
+    drop(tx);
+    while let Some(p) = rx.recv().await {
+        a.handle(Event::Progress(p));
+    }
+    a.handle(Event::RunFinished(Box::new(report)));
+    assert_eq!(a.screen, Screen::Done);
+    let lines = a.stdout_lines();
+    assert_eq!(lines.len(), 2);
+    for arn in &lines {
+        let region = arn.split(':').nth(3).unwrap();
+        let key_id = arn.rsplit('/').next().unwrap();
+        let info = sim.describe_key(region, key_id).await.unwrap();
+        assert_eq!(&info.arn, arn);
+    }
+    let text = screen_text(&a, 80, 24);
+    for arn in &lines {
+        assert!(
+            text.contains(arn.as_str()),
+            "{arn} whole on the 80x24 Done screen:\n{text}"
+        );
+    }
+    assert!(
+        a.run
+            .as_ref()
+            .unwrap()
+            .steps
+            .iter()
+            .all(|s| matches!(s.status, StepStatus::Done { .. }))
+    );
+}
+
+#[test]
+fn review_exports_through_a_format_chooser_and_a_file_name() {
+    let mut a = camunda_ready();
+    assert!(
+        a.bindings()
+            .iter()
+            .any(|b| b.hint == "e" && b.label == "export")
+    );
+    assert!(a.handle(ch('e')).is_empty());
+    assert!(matches!(a.export, Some(ExportDialog::Choose { index: 0 })));
+    // The chooser moves over the three formats and stops at the ends.
+    a.handle(key(KeyCode::Down));
+    a.handle(key(KeyCode::Down));
+    a.handle(key(KeyCode::Down));
+    assert!(matches!(a.export, Some(ExportDialog::Choose { index: 2 })));
+    a.handle(key(KeyCode::Up));
+    assert!(matches!(a.export, Some(ExportDialog::Choose { index: 1 })));
+    a.handle(key(KeyCode::Up));
+    assert!(a.handle(enter()).is_empty());
+    let name = match &a.export {
+        Some(ExportDialog::Name { format, input }) => {
+            assert_eq!(*format, crate::export::Format::Terraform);
+            input.value().to_string()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(name, "camunda-saas-byok.tf");
+    assert!(a.typing(), "the file name takes typing, letters included");
+    // Typed letters edit the name rather than acting as keys.
+    a.handle(key(KeyCode::Home));
+    type_str(&mut a, "infra/");
+    match a.handle(enter()).as_slice() {
+        [Effect::Export { files, path }] => {
+            assert_eq!(path, &PathBuf::from("infra/camunda-saas-byok.tf"));
+            assert_eq!(files.len(), 1);
+            // The loaded identity's account is written in.
+            assert!(files[0].contents.contains("111122223333"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(a.export.is_none());
+    assert_eq!(a.screen, Screen::Review);
+    a.handle(Event::Exported(Ok(vec![PathBuf::from(
+        "infra/camunda-saas-byok.tf",
+    )])));
+    assert_eq!(
+        a.status.as_deref(),
+        Some("✓ Exported to infra/camunda-saas-byok.tf")
+    );
+    a.handle(Event::Exported(Err(
+        "infra/x.tf: No such file or directory".into(),
+    )));
+    assert!(
+        a.status
+            .as_deref()
+            .unwrap()
+            .starts_with("! Could not export: ")
+    );
+}
+
+#[test]
+fn export_esc_cancels_and_an_empty_name_is_refused() {
+    let mut a = camunda_ready();
+    a.handle(ch('e'));
+    a.handle(key(KeyCode::Esc));
+    assert!(a.export.is_none());
+    assert_eq!(
+        a.screen,
+        Screen::Review,
+        "Esc closes the dialog, not the review"
+    );
+    a.handle(ch('e'));
+    a.handle(enter());
+    a.handle(key(KeyCode::Esc));
+    assert!(a.export.is_none());
+    // An empty name stays in the dialog with a message.
+    a.handle(ch('e'));
+    a.handle(enter());
+    a.handle(ctrl('u'));
+    assert!(a.handle(enter()).is_empty());
+    assert!(matches!(a.export, Some(ExportDialog::Name { .. })));
+    assert!(a.error.as_deref().unwrap().starts_with("File name"));
+}
+
+#[test]
+fn export_without_identity_leaves_the_account_to_apply_time() {
+    let mut a = app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        ..Default::default()
+    });
+    enter_until(&mut a, Screen::Review);
+    a.handle(ch('e'));
+    a.handle(key(KeyCode::Down));
+    a.handle(key(KeyCode::Down));
+    a.handle(enter());
+    match a.handle(enter()).as_slice() {
+        [Effect::Export { files, path }] => {
+            assert_eq!(path, &PathBuf::from("camunda-saas-byok.sh"));
+            assert!(files[0].executable);
+            assert!(files[0].contents.contains("get-caller-identity"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn export_writes_through_write_files() {
+    let dir = std::env::temp_dir().join(format!("byok-tui-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut a = camunda_ready();
+    a.handle(ch('e'));
+    a.handle(enter());
+    a.handle(ctrl('u'));
+    type_str(&mut a, &format!("{}/key.tf", dir.display()));
+    let fx = a.handle(enter());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (_svc_tx, svc) = watch::channel(None);
+    let (cancel, _) = watch::channel(false);
+    let journal = std::sync::Arc::new(crate::journal::Journal::disabled());
+    for e in fx {
+        spawn_effect(e, &svc, &journal, &tx, &cancel);
+    }
+    let ev = rx.try_recv().unwrap();
+    a.handle(ev);
+    let written = dir.join("key.tf");
+    assert_eq!(
+        a.status.as_deref(),
+        Some(format!("✓ Exported to {}", written.display()).as_str())
+    );
+    assert!(
+        std::fs::read_to_string(&written)
+            .unwrap()
+            .contains("aws_kms_key")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_vendor_screen_opens_the_status_screen() {
+    let mut a = app();
+    let b = a.bindings();
+    let s = b
+        .iter()
+        .find(|b| b.label == "status of keys")
+        .expect("bound");
+    assert_eq!(s.hint, "S");
+    assert_eq!(
+        a.handle(Event::Key(KeyEvent::new(
+            KeyCode::Char('S'),
+            KeyModifiers::SHIFT
+        ))),
+        vec![Effect::OpenStatus]
+    );
+    assert_eq!(a.handle(key(KeyCode::F(2))), vec![Effect::OpenStatus]);
+    assert_eq!(a.screen, Screen::Vendor);
+    // Lower-case s does nothing there, and the key is only on the first screen.
+    assert!(a.handle(ch('s')).is_empty());
+    a.handle(enter());
+    assert!(!a.bindings().iter().any(|b| b.label == "status of keys"));
+}

@@ -1,0 +1,1571 @@
+//! Drawing the wizard. One function per screen; the frame (header, steps, footer) around them.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
+use serde_json::Value;
+use tui_input::Input;
+
+use super::app::{App, EXPORT_FORMATS, ExportDialog, Load, Screen, StepStatus};
+use super::theme::Theme;
+use crate::exec::Outcome;
+use crate::policy;
+use crate::vendor::PrincipalKind;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        render(self, area, buf);
+    }
+}
+
+/// Draw the app into a frame and place the text cursor on the focused input.
+pub fn draw(app: &App, frame: &mut ratatui::Frame) {
+    let area = frame.area();
+    if let Some(pos) = render(app, area, frame.buffer_mut()) {
+        frame.set_cursor_position(pos);
+    }
+}
+
+/// Render everything; returns where the text cursor belongs.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) -> Option<Position> {
+    let t = Theme { mono: app.ctx.mono };
+    let mut v = View {
+        app,
+        t,
+        cursor: None,
+        plain_inputs: false,
+    };
+    // The message line grows to show a whole validation message (up to three lines).
+    let msg = app.error.as_ref().or(app.status.as_ref());
+    let msg_h = msg.map_or(1, |m| {
+        let w = area.width.saturating_sub(4).max(1) as usize;
+        (Line::raw(m.clone()).width().div_ceil(w)).clamp(1, 3) as u16
+    });
+    let [header, steps, body, message, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(if app.size.1 >= 30 {
+            msg_h.max(2)
+        } else {
+            msg_h
+        }),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    v.header(header, buf);
+    v.stepper(steps, buf);
+    let body = body.inner(ratatui::layout::Margin::new(1, 0));
+    v.body(body, buf);
+    v.message(message.inner(ratatui::layout::Margin::new(1, 0)), buf);
+    v.footer(footer, buf);
+    if app.export.is_some() {
+        v.cursor = None;
+        v.export_dialog(area, buf);
+    }
+    if app.help {
+        v.help(area, buf);
+        return None;
+    }
+    v.cursor
+}
+
+struct View<'a> {
+    app: &'a App,
+    t: Theme,
+    cursor: Option<Position>,
+    /// Inputs that always take typing (search boxes) show no focus mark: the list has it.
+    plain_inputs: bool,
+}
+
+fn para<'a>(text: impl Into<Text<'a>>) -> Paragraph<'a> {
+    Paragraph::new(text).wrap(Wrap { trim: false })
+}
+
+/// How many rows a paragraph of these lines takes at this width (wrapping by characters).
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let w = width.max(1) as usize;
+    lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(w) as u16)
+        .sum()
+}
+
+impl View<'_> {
+    fn header(&self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let mut left = vec![
+            Span::styled(" byok ", self.t.title()),
+            Span::styled("· a KMS key for ", self.t.dim()),
+            Span::styled(a.vendor().name.clone(), self.t.accent()),
+        ];
+        if a.screen == Screen::Vendor {
+            left.truncate(2);
+            left[1] = Span::styled("· a KMS key for your SaaS vendor", self.t.dim());
+        }
+        let mut right = Vec::new();
+        match &a.identity {
+            Load::Ready(i) => right.push(Span::styled(
+                format!("account {} ", i.account),
+                self.t.dim(),
+            )),
+            Load::Loading => right.push(Span::styled("signing in… ", self.t.dim())),
+            Load::Failed(_) => right.push(Span::styled("! not signed in ", self.t.error())),
+        }
+        if a.ctx.demo {
+            right.push(Span::styled(" DEMO ", self.t.badge()));
+            right.push(Span::raw(" "));
+        }
+        let line = Line::from(right);
+        let w = (line.width() as u16).min(area.width);
+        let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(w)]).areas(area);
+        Line::from(left).render(l, buf);
+        line.render(r, buf);
+    }
+
+    fn stepper(&self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let steps: Vec<Screen> = Screen::FORM
+            .iter()
+            .copied()
+            .filter(|s| *s != Screen::Regionality || a.regionalities().len() > 1)
+            .chain([Screen::Execute, Screen::Done])
+            .collect();
+        let cur = steps.iter().position(|s| *s == a.screen).unwrap_or(0);
+        let mut spans = vec![Span::raw(" ")];
+        for (i, s) in steps.iter().enumerate() {
+            let (mark, style) = if i < cur {
+                ("✓ ", self.t.ok())
+            } else if i == cur {
+                ("› ", self.t.focus())
+            } else {
+                ("· ", self.t.dim())
+            };
+            spans.push(Span::styled(format!("{mark}{}", s.title()), style));
+            spans.push(Span::raw("  "));
+        }
+        let full = Line::from(spans);
+        if full.width() <= area.width as usize {
+            full.render(area, buf);
+            return;
+        }
+        // Narrow: the current step by name, the others as marks.
+        let mut spans = vec![Span::raw(" ")];
+        for (i, _) in steps.iter().enumerate() {
+            let (m, st) = if i < cur {
+                ("✓", self.t.ok())
+            } else if i == cur {
+                ("›", self.t.focus())
+            } else {
+                ("·", self.t.dim())
+            };
+            spans.push(Span::styled(m, st));
+        }
+        spans.push(Span::styled(
+            format!("  Step {} of {}: ", cur + 1, steps.len()),
+            self.t.dim(),
+        ));
+        spans.push(Span::styled(a.screen.title(), self.t.focus()));
+        Line::from(spans).render(area, buf);
+    }
+
+    fn footer(&self, area: Rect, buf: &mut Buffer) {
+        let items: Vec<(&str, String)> = self
+            .app
+            .bindings()
+            .into_iter()
+            .filter(|b| !b.label.is_empty() && !b.hint.is_empty())
+            .map(|b| (b.hint, b.label))
+            .collect();
+        let w = |(h, l): &(&str, String)| h.chars().count() + l.chars().count() + 4;
+        // The policy toggle, help and quit always show; the others in order while they fit.
+        let n = items.len();
+        let keep_tail = items
+            .iter()
+            .rev()
+            .take_while(|(h, _)| matches!(*h, "^C" | "?" | "F1" | "^P"))
+            .count();
+        let mut budget = (area.width as usize)
+            .saturating_sub(1 + items[n - keep_tail..].iter().map(w).sum::<usize>());
+        let mut shown = Vec::new();
+        for it in &items[..n - keep_tail] {
+            if w(it) <= budget {
+                budget -= w(it);
+                shown.push(it.clone());
+            }
+        }
+        shown.extend(items[n - keep_tail..].iter().cloned());
+        let mut spans = vec![Span::raw(" ")];
+        for (hint, label) in shown {
+            spans.push(Span::styled(hint.to_string(), self.t.key_hint()));
+            spans.push(Span::styled(format!(" {label}   "), self.t.dim()));
+        }
+        Line::from(spans).render(area, buf);
+    }
+
+    fn message(&self, area: Rect, buf: &mut Buffer) {
+        if let Some(e) = &self.app.error {
+            para(Line::from(vec![
+                Span::styled("! ", self.t.error()),
+                Span::styled(e.clone(), self.t.error()),
+            ]))
+            .render(area, buf);
+        } else if let Some(s) = &self.app.status {
+            let style = if s.starts_with('!') {
+                self.t.error()
+            } else {
+                self.t.ok()
+            };
+            para(Span::styled(s.clone(), style)).render(area, buf);
+        }
+    }
+
+    fn body(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        match a.screen {
+            Screen::Execute => return self.execute(area, buf),
+            Screen::Done => return self.done(area, buf),
+            _ => {}
+        }
+        if a.wide() {
+            let [form, policy] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .spacing(1)
+                    .areas(area);
+            self.form(form, buf);
+            self.policy(policy, buf);
+        } else if a.show_policy {
+            self.policy(area, buf);
+        } else {
+            self.form(area, buf);
+        }
+    }
+
+    // ---- the form ------------------------------------------------------------------
+
+    fn form(&mut self, area: Rect, buf: &mut Buffer) {
+        match self.app.screen {
+            Screen::Vendor => self.vendor(area, buf),
+            Screen::Region => self.region(area, buf),
+            Screen::KeyType => self.key_type(area, buf),
+            Screen::Names => self.names(area, buf),
+            Screen::Admins => self.admins(area, buf),
+            Screen::Principal => self.principal(area, buf),
+            Screen::Regionality => self.regionality(area, buf),
+            Screen::Rotation => self.rotation(area, buf),
+            Screen::Review => self.review(area, buf),
+            Screen::Execute | Screen::Done => {}
+        }
+    }
+
+    /// A question and its explanation; returns the area below them.
+    fn question(&self, area: Rect, q: &str, explain: &str, buf: &mut Buffer) -> Rect {
+        let mut lines = vec![Line::styled(q.to_string(), self.t.title())];
+        if !explain.is_empty() {
+            lines.push(Line::styled(explain.to_string(), self.t.dim()));
+        }
+        lines.push(Line::raw(""));
+        let h = wrapped_height(&lines, area.width).min(area.height);
+        para(lines).render(area, buf);
+        Rect {
+            y: area.y + h,
+            height: area.height - h,
+            ..area
+        }
+    }
+
+    fn choice(&self, focused: bool, selected: bool, text: Vec<Span<'static>>) -> Line<'static> {
+        let mut spans = vec![
+            Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
+            Span::styled(
+                if selected { "(•) " } else { "( ) " },
+                if focused {
+                    self.t.focus()
+                } else {
+                    self.t.text()
+                },
+            ),
+        ];
+        spans.extend(text.into_iter().map(|s| {
+            if focused {
+                s.patch_style(Style::default().add_modifier(Modifier::BOLD))
+            } else {
+                s
+            }
+        }));
+        Line::from(spans)
+    }
+
+    /// A labelled text input; sets the cursor when focused.
+    fn input(&mut self, area: Rect, label: &str, input: &Input, focused: bool, buf: &mut Buffer) {
+        let label_w = (label.chars().count() as u16 + 3).min(area.width / 2);
+        let [l, field] =
+            Layout::horizontal([Constraint::Length(label_w), Constraint::Min(4)]).areas(area);
+        let marked = focused && !self.plain_inputs;
+        Line::from(vec![
+            Span::styled(if marked { "› " } else { "  " }, self.t.focus()),
+            Span::styled(
+                label.to_string(),
+                if marked {
+                    self.t.focus()
+                } else {
+                    self.t.text()
+                },
+            ),
+        ])
+        .render(l, buf);
+        let width = field.width.saturating_sub(1) as usize;
+        // A field not being edited shows its beginning.
+        let scroll = if focused {
+            input.visual_scroll(width)
+        } else {
+            0
+        };
+        let shown: String = input.value().chars().skip(scroll).take(width).collect();
+        let pad = width.saturating_sub(unicode_width(&shown));
+        Line::from(vec![Span::styled(
+            format!("{shown}{}", " ".repeat(pad + 1)),
+            self.t.input(),
+        )])
+        .render(field, buf);
+        if focused {
+            let x = field.x + (input.visual_cursor().max(scroll) - scroll) as u16;
+            self.cursor = Some(Position::new(
+                x.min(field.right().saturating_sub(1)),
+                field.y,
+            ));
+        }
+    }
+
+    fn vendor(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let rest = self.question(
+            area,
+            "Which vendor is the key for?",
+            "byok sets up the key, its alias and the exact key policy the vendor asks for.",
+            buf,
+        );
+        let mut lines: Vec<Line> = a
+            .ctx
+            .catalog
+            .profiles
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                self.choice(
+                    i == a.vendor_idx,
+                    i == a.vendor_idx,
+                    vec![Span::raw(p.name.clone())],
+                )
+            })
+            .collect();
+        lines.push(Line::raw(""));
+        let v = a.vendor();
+        lines.push(Line::styled(v.summary.clone(), self.t.text()));
+        lines.push(Line::styled(v.docs_url.clone(), self.t.dim()));
+        para(lines).render(rest, buf);
+    }
+
+    fn region(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let v = a.vendor();
+        let explain = match v.regions.len() {
+            0 => "Where your vendor's service runs; type to filter.".to_string(),
+            1 => format!(
+                "{} requires {}.",
+                v.name,
+                v.region_label(&v.regions[0].code)
+            ),
+            _ => format!("The regions {} offers.", v.name),
+        };
+        let mut rest = self.question(area, "Which AWS Region should hold the key?", &explain, buf);
+        if a.region_filterable() {
+            let [f, r] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
+            self.plain_inputs = true;
+            self.input(
+                Rect { height: 1, ..f },
+                "Filter",
+                &a.region_filter,
+                true,
+                buf,
+            );
+            self.plain_inputs = false;
+            rest = r;
+        }
+        let choices = a.region_choices();
+        let visible = rest.height.saturating_sub(2).max(1) as usize;
+        let start = a.region_cursor.saturating_sub(visible.saturating_sub(1));
+        let label_w = choices
+            .iter()
+            .map(|c| v.region_label(c).chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut lines: Vec<Line> = choices
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(visible)
+            .map(|(i, code)| {
+                let mut spans = vec![Span::raw(format!("{:<label_w$}", v.region_label(code)))];
+                if let Some(acct) = v.vendor_account(code) {
+                    spans.push(Span::styled(
+                        format!("   {} account {acct}", v.name),
+                        self.t.dim(),
+                    ));
+                }
+                let sel = a.region.as_deref() == Some(code.as_str());
+                self.choice(i == a.region_cursor, sel, spans)
+            })
+            .collect();
+        if choices.is_empty() {
+            lines.push(Line::styled(
+                "  No Region matches the filter.",
+                self.t.dim(),
+            ));
+        } else if choices.len() > visible {
+            lines.push(Line::styled(
+                format!("  {} of {} shown: ↑↓ to see more", visible, choices.len()),
+                self.t.dim(),
+            ));
+        }
+        para(lines).render(rest, buf);
+    }
+
+    fn key_type(&mut self, area: Rect, buf: &mut Buffer) {
+        let v = self.app.vendor();
+        let rest = self.question(area, "Key type", "Fixed: nothing to choose here.", buf);
+        let lines = vec![
+            Line::from(vec![
+                Span::styled("  [x] ", self.t.focus()),
+                Span::styled("Symmetric", self.t.title()),
+                Span::styled("  SYMMETRIC_DEFAULT", self.t.dim()),
+            ]),
+            Line::from(vec![
+                Span::styled("  [x] ", self.t.focus()),
+                Span::styled("Encrypt and decrypt", self.t.title()),
+                Span::styled("  ENCRYPT_DECRYPT", self.t.dim()),
+            ]),
+            Line::raw(""),
+            Line::raw(format!(
+                "{} encrypts your data through KMS with this kind of key (the AWS console's default). A key's type cannot be changed after it is created, so byok does not offer another.",
+                v.name
+            )),
+        ];
+        para(lines).render(rest, buf);
+    }
+
+    fn names(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let rest = self.question(
+            area,
+            "Name the key",
+            "The vendor's suggestions are filled in; change them if your team has a convention.",
+            buf,
+        );
+        let rows = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Length(2),
+            Constraint::Min(0),
+        ])
+        .split(rest);
+        let hints = [
+            "letters, digits, / _ -",
+            "shown in the AWS console",
+            "optional: KEY=VALUE, separated by commas",
+        ];
+        for (i, (label, input)) in [
+            ("Alias", &a.alias),
+            ("Description", &a.description),
+            ("Tags", &a.tags),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            self.input(
+                rows[i * 2],
+                &format!("{label:<12}"),
+                input,
+                a.names_focus == i,
+                buf,
+            );
+            Line::styled(format!("   {:<12}{}", "", hints[i]), self.t.dim())
+                .render(rows[i * 2 + 1], buf);
+        }
+        let mut notes = vec![Line::styled(
+            "byok also tags the key byok:managed-by, byok:vendor, byok:alias and byok:role, so a re-run finds it.",
+            self.t.dim(),
+        )];
+        if a.regionality() == crate::answers::Regionality::TwoKeys {
+            notes.push(Line::styled(
+                format!(
+                    "The second key is named with {} added.",
+                    a.vendor().key.secondary_alias_suffix
+                ),
+                self.t.dim(),
+            ));
+        }
+        para(notes).render(rows[6], buf);
+    }
+
+    fn admins(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let rest = self.question(
+            area,
+            "Who may administer the key?",
+            "Chosen people and roles get the console's key-administrator permissions. Optional: IAM policies in your account can manage the key anyway.",
+            buf,
+        );
+        let [who, filter, list] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(2),
+            Constraint::Min(2),
+        ])
+        .areas(rest);
+        let who_line = match &a.identity {
+            Load::Loading => Line::from(vec![
+                Span::styled(SPINNER[a.tick % SPINNER.len()], self.t.accent()),
+                Span::styled(" Checking who you are signed in as…", self.t.dim()),
+            ]),
+            Load::Ready(i) => Line::from(vec![
+                Span::styled("Signed in as ", self.t.dim()),
+                Span::styled(
+                    i.policy_arn
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(&i.policy_arn)
+                        .to_string(),
+                    self.t.text(),
+                ),
+                Span::styled(
+                    if i.caller_arn.contains(":assumed-role/") {
+                        " (the IAM role behind your session)"
+                    } else {
+                        ""
+                    },
+                    self.t.dim(),
+                ),
+            ]),
+            Load::Failed(e) => Line::from(vec![
+                Span::styled("! ", self.t.error()),
+                Span::styled(
+                    e.explain(a.ctx.profile.as_deref(), &a.vendor().principal.help),
+                    self.t.error(),
+                ),
+            ]),
+        };
+        let who_lines: Vec<Line> = wrap_spans(who_line.spans, who.width as usize, 2)
+            .into_iter()
+            .map(Line::from)
+            .collect();
+        let who_h = who_lines.len() as u16 + 1;
+        let (who, filter, list) = if who_h > 2 {
+            let extra = who_h - 2;
+            (
+                Rect {
+                    height: who_h.min(who.height + list.height.saturating_sub(3)),
+                    ..who
+                },
+                Rect {
+                    y: filter.y + extra,
+                    ..filter
+                },
+                Rect {
+                    y: list.y + extra,
+                    height: list.height.saturating_sub(extra),
+                    ..list
+                },
+            )
+        } else {
+            (who, filter, list)
+        };
+        Paragraph::new(who_lines).render(who, buf);
+        self.plain_inputs = true;
+        self.input(
+            Rect {
+                height: 1,
+                ..filter
+            },
+            "Search or paste an ARN ",
+            &a.admin_filter,
+            true,
+            buf,
+        );
+        self.plain_inputs = false;
+        let rows = a.admin_rows();
+        let mut lines = vec![Line::from(vec![
+            Span::styled(
+                if a.admin_cursor == 0 { "› " } else { "  " },
+                self.t.focus(),
+            ),
+            Span::styled(
+                if a.admins_can_delete { "[x] " } else { "[ ] " },
+                if a.admin_cursor == 0 {
+                    self.t.focus()
+                } else {
+                    self.t.text()
+                },
+            ),
+            Span::styled(
+                "They may also delete the key",
+                if a.admin_cursor == 0 {
+                    self.t.title()
+                } else {
+                    self.t.text()
+                },
+            ),
+        ])];
+        let visible = list.height.saturating_sub(2).max(1) as usize;
+        let cur = a.admin_cursor.saturating_sub(1);
+        let start = if a.admin_cursor == 0 {
+            0
+        } else {
+            cur.saturating_sub(visible.saturating_sub(1))
+        };
+        for (i, r) in rows.iter().enumerate().skip(start).take(visible) {
+            let focused = a.admin_cursor == i + 1;
+            let selected = a.admins.contains(&r.arn);
+            let mut spans = vec![
+                Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
+                Span::styled(
+                    if selected { "[x] " } else { "[ ] " },
+                    if focused {
+                        self.t.focus()
+                    } else {
+                        self.t.text()
+                    },
+                ),
+                Span::styled(format!("{:<5} ", r.kind), self.t.dim()),
+                Span::styled(
+                    r.name.clone(),
+                    if focused {
+                        self.t.title()
+                    } else {
+                        self.t.text()
+                    },
+                ),
+            ];
+            if r.is_caller {
+                spans.push(Span::styled("  (you)", self.t.accent()));
+            }
+            lines.push(Line::from(spans));
+        }
+        match &a.principals {
+            Load::Loading => lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {} ", SPINNER[a.tick % SPINNER.len()]),
+                    self.t.accent(),
+                ),
+                Span::styled("Loading IAM roles and users…", self.t.dim()),
+            ])),
+            Load::Failed(e) if !matches!(a.identity, Load::Failed(_)) => lines.push(Line::styled(
+                format!(
+                    "  ! Could not list IAM roles and users ({}): paste an ARN instead.",
+                    short_error(e)
+                ),
+                self.t.error(),
+            )),
+            _ => {}
+        }
+        if rows.len() > visible {
+            lines.push(Line::styled(
+                format!(
+                    "  {} of {}: type to search",
+                    visible.min(rows.len()),
+                    rows.len()
+                ),
+                self.t.dim(),
+            ));
+        }
+        if rows.is_empty() && !a.admin_filter.value().trim().is_empty() {
+            lines.push(Line::styled(
+                if a.admin_filter.value().trim().starts_with("arn:") {
+                    "  Enter adds this ARN."
+                } else {
+                    "  Nothing matches: paste a full ARN to add it."
+                },
+                self.t.dim(),
+            ));
+        }
+        lines.insert(
+            1,
+            Line::styled(format!("  {} selected", a.admins.len()), self.t.dim()),
+        );
+        Paragraph::new(lines).render(list, buf);
+    }
+
+    fn principal(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let v = a.vendor();
+        match v.principal.kind {
+            PrincipalKind::AccountRootByRegion => {
+                let rest = self.question(
+                    area,
+                    &format!("{} gets access through its AWS account", v.name),
+                    &v.principal.help,
+                    buf,
+                );
+                let region = a.region.clone().unwrap_or_default();
+                let acct = v.vendor_account(&region).unwrap_or("?");
+                let lines = vec![
+                    Line::from(vec![
+                        Span::styled(format!("  {:<20}", v.principal.label), self.t.dim()),
+                        Span::styled(acct.to_string(), self.t.title()),
+                    ]),
+                    Line::from(vec![
+                        Span::styled(format!("  {:<20}", "for the Region"), self.t.dim()),
+                        Span::raw(v.region_label(&region)),
+                    ]),
+                    Line::from(vec![
+                        Span::styled(format!("  {:<20}", "in the policy as"), self.t.dim()),
+                        Span::styled(
+                            a.preview_answers().map(|x| x.principal).unwrap_or_default(),
+                            self.t.accent(),
+                        ),
+                    ]),
+                    Line::raw(""),
+                    Line::styled(
+                        "To change it, go back and choose another Region.",
+                        self.t.dim(),
+                    ),
+                ];
+                para(lines).render(rest, buf);
+            }
+            _ => {
+                let rest = self.question(
+                    area,
+                    &format!("{}?", v.principal.label),
+                    "The vendor's identity the key policy lets use the key.",
+                    buf,
+                );
+                let [i, help] =
+                    Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
+                self.input(Rect { height: 1, ..i }, "ARN ", &a.principal, true, buf);
+                let lines = vec![
+                    Line::from(vec![
+                        Span::styled("Where to find it: ", self.t.accent()),
+                        Span::raw(v.principal.help.clone()),
+                    ]),
+                    Line::raw(""),
+                    Line::styled(
+                        "byok checks its form now; KMS checks that it exists when the key is created.",
+                        self.t.dim(),
+                    ),
+                ];
+                para(lines).render(help, buf);
+            }
+        }
+    }
+
+    fn regionality(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let v = a.vendor();
+        let help = v
+            .dual_region
+            .as_ref()
+            .map(|d| d.help.clone())
+            .unwrap_or_default();
+        let rest = self.question(area, "One Region or two?", &help, buf);
+        let recommended = v.dual_region.as_ref().map(|d| d.recommended);
+        let primary = a.region.clone().unwrap_or_default();
+        let second = match a.allowed_second_regions() {
+            Some(l) => l.get(a.second_idx).cloned(),
+            None => Some(a.second_region.value().trim().to_string()).filter(|s| !s.is_empty()),
+        };
+        let mut lines = Vec::new();
+        for (i, r) in a.regionalities().iter().enumerate() {
+            let focused = i == a.regionality_idx && a.regionality_focus == 0;
+            let mut spans = vec![Span::raw(r.label().to_string())];
+            if Some(*r) == recommended {
+                spans.push(Span::styled("  recommended", self.t.accent()));
+            }
+            lines.push(self.choice(focused, i == a.regionality_idx, spans));
+            let detail = match r {
+                crate::answers::Regionality::Single => {
+                    format!("one key in {}", crate::regions::describe(&primary))
+                }
+                crate::answers::Regionality::MultiRegion => format!(
+                    "the same key in {} and {}",
+                    primary,
+                    second.clone().unwrap_or("a second Region".into())
+                ),
+                crate::answers::Regionality::TwoKeys => format!(
+                    "a second, separate key in {}",
+                    second.clone().unwrap_or("a second Region".into())
+                ),
+            };
+            lines.push(Line::styled(format!("        {detail}"), self.t.dim()));
+        }
+        lines.push(Line::raw(""));
+        let h = wrapped_height(&lines, rest.width).min(rest.height);
+        para(lines).render(rest, buf);
+        let below = Rect {
+            y: rest.y + h,
+            height: rest.height - h,
+            ..rest
+        };
+        if a.regionality().is_dual() && below.height > 0 {
+            match a.allowed_second_regions() {
+                Some(list) => {
+                    let name = list
+                        .get(a.second_idx)
+                        .map(|r| crate::regions::describe(r))
+                        .unwrap_or_else(|| {
+                            format!("{} offers no second Region with {primary}", v.name)
+                        });
+                    Line::from(vec![
+                        Span::styled("  Second Region  ", self.t.dim()),
+                        Span::styled(name, self.t.title()),
+                    ])
+                    .render(below, buf);
+                }
+                None => {
+                    self.input(
+                        Rect { height: 1, ..below },
+                        "Second Region ",
+                        &a.second_region,
+                        a.regionality_focus == 1,
+                        buf,
+                    );
+                }
+            }
+        }
+    }
+
+    fn rotation(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let v = a.vendor();
+        let rest = self.question(
+            area,
+            "Rotate the key automatically?",
+            "KMS makes new key material on schedule; the key ID and ARN stay the same.",
+            buf,
+        );
+        let [toggle, days, note] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(3),
+            Constraint::Min(1),
+        ])
+        .areas(rest);
+        Line::from(vec![
+            Span::styled("  ", self.t.focus()),
+            Span::styled(if a.rotation_on { "[x] " } else { "[ ] " }, self.t.focus()),
+            Span::styled("Automatic rotation", self.t.title()),
+            Span::styled("   Space turns it on or off", self.t.dim()),
+        ])
+        .render(toggle, buf);
+        if a.rotation_on {
+            self.input(
+                Rect {
+                    height: 1,
+                    width: days.width.min(40),
+                    ..days
+                },
+                "Every (days) ",
+                &a.rotation_days,
+                true,
+                buf,
+            );
+            Line::styled("  90 to 2560; 365 is the default", self.t.dim()).render(
+                Rect {
+                    y: days.y + 1,
+                    height: 1,
+                    ..days
+                },
+                buf,
+            );
+        } else {
+            Line::styled(
+                "  The key keeps its key material until you rotate it.",
+                self.t.dim(),
+            )
+            .render(days, buf);
+        }
+        para(Line::raw(v.key.rotation_note.clone())).render(note, buf);
+    }
+
+    fn review(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let rest = self.question(
+            area,
+            "Review",
+            "Enter on an answer changes it. Nothing has been sent to AWS yet.",
+            buf,
+        );
+        let rows = a.review_rows();
+        let label_w = 17usize;
+        let mut lines = Vec::new();
+        for (i, (_, _, label, value)) in rows.iter().enumerate() {
+            let focused = a.review_cursor == i;
+            let row = vec![
+                Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
+                Span::styled(
+                    format!("{label:<label_w$}"),
+                    if focused {
+                        self.t.focus()
+                    } else {
+                        self.t.dim()
+                    },
+                ),
+                Span::styled(
+                    value.clone(),
+                    if focused {
+                        self.t.title()
+                    } else {
+                        self.t.text()
+                    },
+                ),
+            ];
+            // Long values wrap under the value column, not under the labels.
+            for chunk in wrap_spans(row, rest.width as usize, label_w + 2) {
+                lines.push(Line::from(chunk));
+            }
+        }
+        lines.push(Line::raw(""));
+        let on_create = a.review_cursor >= rows.len();
+        lines.push(Line::from(vec![
+            Span::styled(if on_create { "› " } else { "  " }, self.t.focus()),
+            Span::styled(
+                format!(
+                    "[ Create the key{} ]",
+                    if a.regionality().is_dual() { "s" } else { "" }
+                ),
+                if on_create {
+                    self.t.badge()
+                } else {
+                    self.t.accent()
+                },
+            ),
+            Span::styled("  r", self.t.key_hint()),
+        ]));
+        if let Load::Failed(e) = &a.identity {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(
+                    "! {}",
+                    e.explain(a.ctx.profile.as_deref(), &a.vendor().principal.help)
+                ),
+                self.t.error(),
+            ));
+        }
+        para(lines).render(rest, buf);
+    }
+
+    // ---- the policy ------------------------------------------------------------------
+
+    fn policy(&self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let Some(policy) = a.preview_policy() else {
+            return;
+        };
+        let doc = policy::to_document(&policy);
+        let sids = a.highlighted_sids();
+        let highlighted = statement_lines(&policy, &doc, &sids);
+        let title = match a.account() {
+            Some(_) => format!(" Key policy · {} bytes ", doc.len()),
+            None => " Key policy (account shown once signed in) ".to_string(),
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .border_style(self.t.dim())
+            .title(Span::styled(title, self.t.title()));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        // Wrap by hand so a continuation keeps the statement's mark and long ARNs stay whole.
+        let mut lines: Vec<Line> = Vec::new();
+        let mut first_hl = None;
+        for (i, l) in doc.lines().enumerate() {
+            let hl = highlighted.get(i).copied().unwrap_or(false);
+            if hl && first_hl.is_none() {
+                first_hl = Some(lines.len());
+            }
+            let gutter = Span::styled(if hl { "▌" } else { " " }, self.t.highlight_gutter());
+            let indent = l.len() - l.trim_start().len();
+            for (n, chunk) in wrap_spans(
+                highlight_json(l, &self.t, hl),
+                inner.width.saturating_sub(1) as usize,
+                indent + 2,
+            )
+            .into_iter()
+            .enumerate()
+            {
+                let _ = n;
+                let mut spans = vec![gutter.clone()];
+                spans.extend(chunk);
+                lines.push(Line::from(spans));
+            }
+        }
+        let total = lines.len() as u16;
+        let max_scroll = total.saturating_sub(inner.height);
+        // Bring the highlighted statement into view unless the user scrolled.
+        let auto = match first_hl {
+            Some(f) if a.policy_scroll == 0 => (f as u16).saturating_sub(1),
+            _ => 0,
+        };
+        let scroll = (a.policy_scroll + auto).min(max_scroll);
+        Paragraph::new(lines).scroll((scroll, 0)).render(inner, buf);
+        if max_scroll > 0 {
+            let more = format!(" {}/{} ", (scroll + inner.height).min(total), total);
+            let w = more.len() as u16;
+            Line::styled(more, self.t.dim()).render(
+                Rect {
+                    x: area.right().saturating_sub(w + 2),
+                    y: area.bottom().saturating_sub(1),
+                    width: w,
+                    height: 1,
+                },
+                buf,
+            );
+        }
+    }
+
+    // ---- execute and done --------------------------------------------------------------
+
+    fn execute(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let Some(run) = &a.run else { return };
+        let title = match run.report.as_ref().map(|r| &r.outcome) {
+            None if run.cancelling => "Stopping after the call in flight…".to_string(),
+            None => format!("Creating your key for {}", run.answers.vendor.name),
+            Some(Outcome::Completed) => "Done".to_string(),
+            Some(Outcome::Failed { .. }) => "byok stopped: something needs your attention".into(),
+            Some(Outcome::Interrupted { .. }) => "Stopped, as you asked".into(),
+        };
+        let width = area.width as usize;
+        let steps = |with_done_notes: bool| -> Vec<Line<'static>> {
+            let mut lines = vec![Line::styled(title.clone(), self.t.title()), Line::raw("")];
+            for (i, s) in run.steps.iter().enumerate() {
+                let (mark, style) = match &s.status {
+                    StepStatus::Pending => ("·".to_string(), self.t.dim()),
+                    StepStatus::Running => {
+                        (SPINNER[a.tick % SPINNER.len()].to_string(), self.t.accent())
+                    }
+                    StepStatus::Done { .. } => ("✓".to_string(), self.t.ok()),
+                    StepStatus::Failed { .. } => ("✗".to_string(), self.t.error()),
+                };
+                let dur = match &s.status {
+                    StepStatus::Done { elapsed, .. } | StepStatus::Failed { elapsed, .. } => {
+                        format!("{:.1} s", elapsed.as_secs_f64())
+                    }
+                    _ => String::new(),
+                };
+                let text_style = if matches!(s.status, StepStatus::Pending) {
+                    self.t.dim()
+                } else {
+                    self.t.text()
+                };
+                let used = 8 + s.title.chars().count() + dur.len();
+                let row = vec![
+                    Span::styled(format!(" {mark} "), style),
+                    Span::styled(format!("{:>2}. ", i + 1), self.t.dim()),
+                    Span::styled(s.title.clone(), text_style),
+                    Span::styled(
+                        format!("{}{dur}", " ".repeat(width.saturating_sub(used + 1).max(2))),
+                        self.t.dim(),
+                    ),
+                ];
+                for chunk in wrap_spans(row, width, 8) {
+                    lines.push(Line::from(chunk));
+                }
+                let mut details = Vec::new();
+                match &s.status {
+                    StepStatus::Running => {
+                        if let Some(w) = &s.waiting {
+                            details.push(format!("{w}…"));
+                        }
+                        if let Some(r) = &s.last_retry {
+                            details.push(r.clone());
+                        }
+                    }
+                    StepStatus::Done { note, .. } if with_done_notes => {
+                        if let Some(n) = note {
+                            details.push(n.clone());
+                        }
+                        if s.retries > 0 {
+                            details.push(format!(
+                                "after {} retr{}",
+                                s.retries,
+                                if s.retries == 1 { "y" } else { "ies" }
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+                for d in details {
+                    let row = vec![Span::raw("        "), Span::styled(d, self.t.dim())];
+                    for chunk in wrap_spans(row, width, 8) {
+                        lines.push(Line::from(chunk));
+                    }
+                }
+            }
+            lines
+        };
+        // What the steps found goes when the screen is short; the steps themselves stay.
+        let mut lines = steps(true);
+        if lines.len() + 8 > area.height as usize {
+            lines = steps(false);
+        }
+        if run.confirm_cancel {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Stop after the call in flight? byok then lists what exists; running it again later continues where it stopped.  y / n",
+                self.t.focus(),
+            ));
+        }
+        if let Some(report) = &run.report
+            && report.outcome != Outcome::Completed
+        {
+            lines.push(Line::raw(""));
+            if let Outcome::Failed { error, .. } = &report.outcome {
+                lines.push(Line::from(vec![
+                    Span::styled("! ", self.t.error()),
+                    Span::styled(
+                        error.explain(a.ctx.profile.as_deref(), &run.answers.vendor.principal.help),
+                        self.t.error(),
+                    ),
+                ]));
+                lines.push(Line::raw(""));
+            }
+            if report.keys.is_empty() && report.may_have_created() {
+                // The explanation above says a key may exist and how the re-run finds it.
+            } else if report.keys.is_empty() {
+                lines.push(Line::raw("Nothing was created."));
+            } else {
+                lines.push(Line::styled("What exists now:", self.t.title()));
+                for k in &report.keys {
+                    lines.push(Line::styled(
+                        format!(
+                            "  {} key in {}{}",
+                            capitalize(k.role.as_str()),
+                            crate::regions::describe(&k.region),
+                            k.alias
+                                .as_ref()
+                                .map(|a| format!(", named {a}"))
+                                .unwrap_or_default()
+                        ),
+                        self.t.dim(),
+                    ));
+                    // The ARN on a line of its own: whole at 80 columns.
+                    for chunk in wrap_spans(vec![Span::raw(format!("  {}", k.arn))], width, 2) {
+                        lines.push(Line::from(chunk));
+                    }
+                }
+            }
+            if let Some(j) = &a.ctx.journal
+                && !report.keys.is_empty()
+            {
+                lines.push(Line::styled(
+                    format!("Every ARN is recorded in {}.", j.display()),
+                    self.t.dim(),
+                ));
+            }
+            lines.push(Line::styled(
+                if matches!(report.outcome, Outcome::Interrupted { .. }) {
+                    "Press r to finish: byok reuses what exists and creates nothing twice."
+                } else {
+                    "Fix the answer and run again: byok reuses what exists and creates nothing twice."
+                },
+                self.t.dim(),
+            ));
+        }
+        let total = wrapped_height(&lines, area.width);
+        let scroll = total.saturating_sub(area.height);
+        para(lines).scroll((scroll, 0)).render(area, buf);
+    }
+
+    fn done(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let Some(run) = &a.run else { return };
+        let n = run.keys.len();
+        let lines = vec![
+            Line::from(vec![
+                Span::styled("✓ ", self.t.ok()),
+                Span::styled(
+                    format!(
+                        "Your key{} for {} {} ready",
+                        if n > 1 { "s" } else { "" },
+                        run.answers.vendor.name,
+                        if n > 1 { "are" } else { "is" }
+                    ),
+                    self.t.title(),
+                ),
+            ]),
+            Line::raw(""),
+        ];
+        let head_h = lines.len() as u16;
+        para(lines).render(area, buf);
+        let mut y = area.y + head_h;
+        // Each ARN in its own frame: large, whole, with the key that copies it.
+        for (i, k) in run.keys.iter().enumerate() {
+            let hint = if n == 1 {
+                "c".to_string()
+            } else {
+                (i + 1).to_string()
+            };
+            let inner_w = area.width.saturating_sub(2) as usize;
+            let arn_lines: Vec<Line> =
+                wrap_spans(vec![Span::styled(k.arn.clone(), self.t.arn())], inner_w, 0)
+                    .into_iter()
+                    .map(Line::from)
+                    .collect();
+            let h = arn_lines.len() as u16 + 2;
+            if y + h > area.bottom() {
+                break;
+            }
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Rounded)
+                .border_style(self.t.dim())
+                .title(Span::styled(
+                    format!(
+                        " {} key · {} · {} ",
+                        capitalize(k.role.as_str()),
+                        crate::regions::describe(&k.region),
+                        k.alias.as_deref().unwrap_or("")
+                    ),
+                    self.t.text(),
+                ))
+                .title_bottom(
+                    Line::from(vec![
+                        Span::styled(format!(" {hint}"), self.t.key_hint()),
+                        Span::styled(" copy ", self.t.dim()),
+                    ])
+                    .right_aligned(),
+                );
+            let r = Rect {
+                y,
+                height: h,
+                ..area
+            };
+            let inner = block.inner(r);
+            block.render(r, buf);
+            Paragraph::new(arn_lines).render(inner, buf);
+            y += h + 1;
+        }
+        let rest = Rect {
+            y: y.min(area.bottom()),
+            height: area.bottom().saturating_sub(y),
+            ..area
+        };
+        let mut lines = vec![Line::styled("Next", self.t.title())];
+        lines.push(Line::raw(run.answers.vendor.next_step.clone()));
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "When you quit, the ARNs are also printed, one a line, so ARN=$(byok …) works.",
+            self.t.dim(),
+        ));
+        para(lines).render(rest, buf);
+    }
+
+    /// The review's export dialog: the format, then the file name.
+    fn export_dialog(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let Some(d) = &a.export else { return };
+        let w = area.width.saturating_sub(8).min(64);
+        let inner_w = w.saturating_sub(4);
+        // The file name field goes on the row after the question and a blank line.
+        let mut input_row = None;
+        let (title, mut lines): (&str, Vec<Line>) = match d {
+            ExportDialog::Choose { index } => {
+                let mut l = vec![
+                    Line::styled(
+                        "The same key, policy, aliases and tags as creating it here:",
+                        self.t.dim(),
+                    ),
+                    Line::raw(""),
+                ];
+                for (i, f) in EXPORT_FORMATS.iter().enumerate() {
+                    l.push(self.choice(
+                        i == *index,
+                        i == *index,
+                        vec![Span::styled(f.label().to_string(), self.t.text())],
+                    ));
+                }
+                (" Export: format ", l)
+            }
+            ExportDialog::Name { format, .. } => {
+                let mut l = vec![Line::styled(
+                    format!("Where to write the {} export:", format.label()),
+                    self.t.dim(),
+                )];
+                input_row = Some(wrapped_height(&l, inner_w) + 1);
+                l.push(Line::raw(""));
+                l.push(Line::raw(""));
+                if let Ok(files) = a.export_files(*format)
+                    && files.len() > 1
+                {
+                    l.push(Line::styled(
+                        format!(
+                            "{} files; a directory gets: {}",
+                            files.len(),
+                            files
+                                .iter()
+                                .map(|f| f.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        self.t.dim(),
+                    ));
+                }
+                (" Export: file ", l)
+            }
+        };
+        let account = match a.account() {
+            Some(acct) => format!("Account {acct} is written in."),
+            None => "The account is looked up when it is applied.".to_string(),
+        };
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(account, self.t.dim()));
+        let h = (wrapped_height(&lines, inner_w) + 2).min(area.height.saturating_sub(2));
+        let r = Rect {
+            x: area.x + (area.width - w) / 2,
+            y: area.y + (area.height.saturating_sub(h)) / 2,
+            width: w,
+            height: h,
+        };
+        Clear.render(r, buf);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .title(Span::styled(title, self.t.title()));
+        let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
+        block.render(r, buf);
+        para(lines).render(inner, buf);
+        if let (ExportDialog::Name { input, .. }, Some(at)) = (d, input_row)
+            && inner.height > at
+        {
+            let row = Rect {
+                y: inner.y + at,
+                height: 1,
+                ..inner
+            };
+            let prev = self.plain_inputs;
+            self.plain_inputs = true;
+            self.input(row, "File", input, true, buf);
+            self.plain_inputs = prev;
+        }
+    }
+
+    fn help(&self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let w = area.width.saturating_sub(8).min(72);
+        let text = help_text(a);
+        let lines: Vec<Line> = text.lines().map(|l| Line::raw(l.to_string())).collect();
+        let h =
+            (wrapped_height(&lines, w.saturating_sub(4)) + 2).min(area.height.saturating_sub(2));
+        let r = Rect {
+            x: area.x + (area.width - w) / 2,
+            y: area.y + (area.height.saturating_sub(h)) / 2,
+            width: w,
+            height: h,
+        };
+        Clear.render(r, buf);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .title(Span::styled(
+                format!(" Help: {} ", a.screen.title()),
+                self.t.title(),
+            ));
+        let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
+        block.render(r, buf);
+        para(lines).render(inner, buf);
+    }
+}
+
+/// Split styled spans into rows of at most `width` characters; continuations are indented.
+fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Vec<Span<'static>>> {
+    let width = width.max(8);
+    let indent = indent.min(width / 2);
+    let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new()];
+    let mut used = 0;
+    for span in spans {
+        let style = span.style;
+        let mut rest: &str = &span.content;
+        while !rest.is_empty() {
+            if used >= width {
+                rows.push(vec![Span::raw(" ".repeat(indent))]);
+                used = indent;
+            }
+            let room = width - used;
+            let take: usize = rest
+                .char_indices()
+                .nth(room)
+                .map(|(i, _)| i)
+                .unwrap_or(rest.len());
+            let mut take = take;
+            let mut early = false;
+            if take < rest.len()
+                && let Some(sp) = rest[..take].rfind([' ', '/', ',', ':'])
+                && sp > 0
+                && rest[..take].chars().count() - rest[..sp].chars().count() < 20
+            {
+                // Break after a space (or an ARN's '/') when one is near: words stay whole.
+                take = sp + 1;
+                early = true;
+            }
+            let (head, tail) = rest.split_at(take);
+            used += head.chars().count();
+            if early {
+                used = width;
+            }
+            rows.last_mut()
+                .expect("one row")
+                .push(Span::styled(head.to_string(), style));
+            rest = tail;
+        }
+    }
+    rows
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn unicode_width(s: &str) -> usize {
+    Line::raw(s.to_string()).width()
+}
+
+fn short_error(e: &crate::error::KmsError) -> String {
+    let s = e.to_string();
+    match s.split_once(':') {
+        Some((head, _)) => head.to_string(),
+        None => s,
+    }
+}
+
+/// For each line of the pretty document: whether it belongs to a highlighted statement.
+fn statement_lines(policy: &Value, doc: &str, sids: &[String]) -> Vec<bool> {
+    let _ = policy;
+    let mut out = Vec::new();
+    let mut block: Vec<usize> = Vec::new();
+    let mut in_stmt = false;
+    let mut hl = false;
+    for (i, line) in doc.lines().enumerate() {
+        out.push(false);
+        if line == "    {" {
+            in_stmt = true;
+            hl = false;
+            block.clear();
+        }
+        if in_stmt {
+            block.push(i);
+            if let Some(rest) = line.trim_start().strip_prefix("\"Sid\": ") {
+                let sid: String =
+                    serde_json::from_str(rest.trim_end_matches(',')).unwrap_or_default();
+                hl = sids.contains(&sid);
+            }
+            if line == "    }" || line == "    }," {
+                in_stmt = false;
+                if hl {
+                    for j in &block {
+                        out[*j] = true;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One line of pretty JSON, coloured: keys, strings, literals, punctuation.
+fn highlight_json(line: &str, t: &Theme, bold: bool) -> Vec<Span<'static>> {
+    let extra = if bold {
+        Style::default().add_modifier(Modifier::BOLD)
+    } else {
+        Style::default()
+    };
+    let mut spans = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' {
+            let start = i;
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            let s: String = chars[start..i].iter().collect();
+            let is_key = chars[i..].iter().find(|c| !c.is_whitespace()) == Some(&':');
+            let style = if is_key {
+                t.json_key()
+            } else {
+                t.json_string()
+            };
+            spans.push(Span::styled(s, style.patch(extra)));
+        } else if c.is_whitespace() {
+            let start = i;
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+            spans.push(Span::raw(chars[start..i].iter().collect::<String>()));
+        } else if "{}[]:,".contains(c) {
+            spans.push(Span::styled(c.to_string(), t.json_punct()));
+            i += 1;
+        } else {
+            let start = i;
+            while i < chars.len() && !"{}[]:, ".contains(chars[i]) {
+                i += 1;
+            }
+            spans.push(Span::styled(
+                chars[start..i].iter().collect::<String>(),
+                t.json_literal().patch(extra),
+            ));
+        }
+    }
+    spans
+}
+
+/// The help for the screen showing.
+pub fn help_text(a: &App) -> String {
+    let v = a.vendor();
+    let body = match a.screen {
+        Screen::Vendor => format!(
+            "Choose the SaaS vendor whose Bring Your Own Key feature will use this key. Each vendor needs a different key policy; byok writes it from the vendor's published instructions.\n\nA vendor that is not listed: choose \"Other vendor\", or load a profile with --vendor-file.\n\nS (or F2) shows the status of the BYOK keys you already have, as `byok status` does; leaving it comes back here.\n\n{}",
+            v.docs_url
+        ),
+        Screen::Region => "The key lives in one AWS Region and can only be used there. Vendors run in fixed Regions: pick the one your vendor account uses.".to_string(),
+        Screen::KeyType => "Vendors encrypt with symmetric keys through KMS (Encrypt, Decrypt, GenerateDataKey). KMS never lets a key change its type, so choosing wrongly would mean a new key.".to_string(),
+        Screen::Names => "The alias is the key's readable name (alias/...): unique per account and Region. The description shows in the AWS console. Tags help your team find and bill the key: KEY=VALUE, separated by commas.\n\nTab moves to the next field; Enter checks it.".to_string(),
+        Screen::Admins => "Administrators may change the key's policy, tags, rotation and state, but not use it to encrypt. The account root statement already lets IAM policies in your account manage the key, so this is optional.\n\nType to search; Space selects; paste a full ARN and press Enter to add one that is not listed. \"May also delete\" adds kms:ScheduleKeyDeletion and kms:CancelKeyDeletion.".to_string(),
+        Screen::Principal => format!("{}\n\n{}", v.principal.label, v.principal.help),
+        Screen::Regionality => v
+            .dual_region
+            .as_ref()
+            .map(|d| format!("{}\n\nA Multi-Region key and its replica share key material and key ID: data encrypted in one Region can be decrypted in the other. Two independent keys do not. Multi-Region cannot be turned on later.", d.help))
+            .unwrap_or_default(),
+        Screen::Rotation => format!(
+            "Automatic rotation makes new key material every N days (90 to 2560). Old material is kept, so everything encrypted before still decrypts; the key ID and ARN do not change.\n\n{}",
+            v.key.rotation_note
+        ),
+        Screen::Review => "Every answer on the left, the exact key policy on the right (the statements that come from the focused answer are marked ▌). Enter on an answer goes back to change it. r creates the key; s saves the policy to a file; e exports the whole setup as Terraform, CloudFormation or an AWS CLI script, to apply with your own tools.".to_string(),
+        Screen::Execute => "Each step shows when it is done and how long it took. Ctrl-C asks, then stops after the call in flight: nothing is left half-made, and running byok again continues where it stopped.".to_string(),
+        Screen::Done => "Copy an ARN with its key (OSC 52, tmux or a local clipboard tool; byok says which worked), or save them all to a file.".to_string(),
+    };
+    let mut shown = a.clone();
+    shown.help = false;
+    let keys: Vec<String> = shown
+        .bindings()
+        .iter()
+        .filter(|b| !b.label.is_empty() && !b.hint.is_empty())
+        .map(|b| format!("  {:<10} {}", b.hint, b.label))
+        .collect();
+    format!("{body}\n\nKeys on this screen:\n{}", keys.join("\n"))
+}

@@ -1,0 +1,562 @@
+//! The command line without AWS: `plan`, `policy`, `--version`, `--vendor-file`, missing
+//! answers, and `create` refusing to run unattended without `--yes`. Where a command must
+//! not reach AWS, its endpoint is a listener that must see no connection.
+
+mod common;
+use common::*;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// byok with no AWS credentials or endpoint, a private HOME and state dir.
+fn byok(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_byok"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("BYOK_STATE_DIR", dir)
+        .stdin(Stdio::null());
+    c
+}
+
+/// An endpoint nobody answers; `assert_untouched` proves no request went there.
+struct Nobody {
+    listener: TcpListener,
+    url: String,
+}
+
+impl Nobody {
+    fn new() -> Nobody {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        Nobody { listener, url }
+    }
+
+    #[track_caller]
+    fn assert_untouched(&self) {
+        self.listener.set_nonblocking(true).unwrap();
+        match self.listener.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Ok((_, peer)) => panic!("a request reached the endpoint from {peer}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[track_caller]
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+fn golden_text(name: &str) -> String {
+    std::fs::read_to_string(root().join("tests/golden").join(name)).unwrap()
+}
+
+const CAMUNDA: &[&str] = &["--vendor", "camunda", "--principal", CAMUNDA_ROLE];
+
+#[test]
+fn plan_as_text_names_every_step_and_its_api_calls() {
+    let dir = TempDir::new("plan-text");
+    let nobody = Nobody::new();
+    let out = run(byok(dir.path())
+        .args(["--endpoint-url", &nobody.url, "plan"])
+        .args(CAMUNDA)
+        .args(["--regionality", "multi-region"]));
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let expected = [
+        ("Check who you are signed in as", "sts:GetCallerIdentity"),
+        ("Look for keys an earlier run made", "kms:DescribeKey"),
+        (
+            "Create the Multi-Region primary key in eu-west-1",
+            "kms:CreateKey",
+        ),
+        (
+            "Name it alias/camunda-saas-byok in eu-west-1",
+            "kms:CreateAlias",
+        ),
+        (
+            "Turn on automatic rotation every 365 days",
+            "kms:EnableKeyRotation",
+        ),
+        ("Replicate it to eu-west-2", "kms:ReplicateKey"),
+        (
+            "Wait until the replica in eu-west-2 is Enabled",
+            "kms:DescribeKey",
+        ),
+        ("Check the replica's tags in eu-west-2", "kms:TagResource"),
+        (
+            "Name it alias/camunda-saas-byok in eu-west-2",
+            "kms:CreateAlias",
+        ),
+        ("Verify every key, alias and policy", "kms:GetKeyPolicy"),
+    ];
+    let numbered: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .split('.')
+                .next()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .collect();
+    assert_eq!(numbered.len(), expected.len(), "{text}");
+    for (i, (line, (title, call))) in numbered.iter().zip(expected).enumerate() {
+        assert!(
+            line.trim_start().starts_with(&format!("{}. ", i + 1)),
+            "{line}"
+        );
+        assert!(line.contains(title), "step {}: {line}", i + 1);
+        assert!(line.contains(call), "step {}: {line}", i + 1);
+        // The plan names exactly what create calls: no IAM read on this path.
+        assert!(!line.contains("iam:"), "step {}: {line}", i + 1);
+    }
+    assert!(text.contains("byok:vendor=camunda"), "{text}");
+    assert!(
+        text.contains("\"KMS key for Camunda SaaS BYOK integration\""),
+        "{text}"
+    );
+    nobody.assert_untouched();
+}
+
+#[test]
+fn plan_as_json_lists_steps_keys_and_tags() {
+    let dir = TempDir::new("plan-json");
+    let out = run(byok(dir.path()).arg("plan").args(CAMUNDA).args([
+        "--regionality",
+        "two-keys",
+        "--no-rotation",
+        "--output",
+        "json",
+    ]));
+    assert_exit(&out, 0);
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    let kinds: Vec<&str> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"]["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "resolve-identity",
+            "find-existing",
+            "create-key",
+            "create-alias",
+            "create-key",
+            "create-alias",
+            "verify"
+        ],
+        "no rotation steps with --no-rotation"
+    );
+    for s in doc["steps"].as_array().unwrap() {
+        let changes = s["changes"].as_bool().unwrap();
+        let kind = s["step"]["step"].as_str().unwrap();
+        assert_eq!(changes, kind.starts_with("create-"), "{kind}");
+        assert!(!s["api_calls"].as_array().unwrap().is_empty());
+        assert!(!s["title"].as_str().unwrap().is_empty());
+    }
+    let keys = doc["keys"].as_array().unwrap();
+    let keys: Vec<(&str, &str, &str)> = keys
+        .iter()
+        .map(|k| {
+            (
+                k["role"].as_str().unwrap(),
+                k["region"].as_str().unwrap(),
+                k["alias"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("primary", "eu-west-1", "alias/camunda-saas-byok"),
+            ("secondary", "eu-west-2", "alias/camunda-saas-byok-replica"),
+        ]
+    );
+    let tags = doc["tags"].to_string();
+    assert!(tags.contains("byok:managed-by"), "{tags}");
+}
+
+/// `byok policy --account` prints exactly the golden policies, byte for byte.
+#[test]
+fn policy_with_account_equals_the_golden_files() {
+    let dir = TempDir::new("policy");
+    let nobody = Nobody::new();
+    let cases: [(&[&str], &str); 2] = [
+        (CAMUNDA, "camunda-single.json"),
+        (
+            &[
+                "--vendor",
+                "gearset",
+                "--region",
+                "ap-southeast-2",
+                "--admin",
+                "arn:aws:iam::123456789012:role/KeyAdmin",
+                "--admins-can-delete",
+            ],
+            "gearset-admins.json",
+        ),
+    ];
+    for (args, golden) in cases {
+        let out = run(byok(dir.path())
+            .args(["--endpoint-url", &nobody.url, "policy"])
+            .args(args)
+            .args(["--account", ACCOUNT]));
+        assert_exit(&out, 0);
+        assert_eq!(
+            stdout(&out).trim_end(),
+            golden_text(golden).trim_end(),
+            "{golden}"
+        );
+    }
+    // Multi-Region keys give administrators the replication actions too.
+    let out = run(byok(dir.path()).arg("policy").args(CAMUNDA).args([
+        "--regionality",
+        "multi-region",
+        "--admin",
+        "arn:aws:iam::123456789012:role/KeyAdmin",
+        "--account",
+        ACCOUNT,
+    ]));
+    assert_exit(&out, 0);
+    let p: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let admin = p["Statement"][1]["Action"].to_string();
+    assert!(admin.contains("kms:ReplicateKey"), "{admin}");
+    assert!(!admin.contains("kms:ScheduleKeyDeletion"), "{admin}");
+
+    let out = run(byok(dir.path())
+        .arg("policy")
+        .args(CAMUNDA)
+        .args(["--account", "12345"]));
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--account"), "{}", stderr(&out));
+    nobody.assert_untouched();
+}
+
+#[test]
+fn version_lists_every_built_in_profile_version() {
+    let out = run(byok(&std::env::temp_dir()).arg("--version"));
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains(env!("CARGO_PKG_VERSION")), "{text}");
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("assets/vendors")).unwrap() {
+        let path = entry.unwrap().path();
+        let p: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let line = format!(
+            "{} {}",
+            p["id"].as_str().unwrap(),
+            p["version"].as_str().unwrap()
+        );
+        assert!(text.contains(&line), "{line} missing from {text}");
+        n += 1;
+    }
+    assert!(n >= 3);
+}
+
+/// A vendor profile with its own statements, as a customer would write one.
+fn acme_profile() -> Value {
+    serde_json::json!({
+        "id": "acme",
+        "version": "2026.1",
+        "name": "Acme Analytics",
+        "summary": "Acme reads your data with your key.",
+        "docs_url": "https://acme.example/byok",
+        "regions": [
+            { "code": "us-east-1", "name": "US East (N. Virginia)" },
+            { "code": "eu-central-1", "name": "Europe (Frankfurt)" }
+        ],
+        "principal": {
+            "kind": "account-or-arn",
+            "label": "Acme AWS account",
+            "help": "Acme's BYOK page shows the account ID."
+        },
+        "key": { "alias": "acme-byok", "description": "KMS key for Acme BYOK" },
+        "statements": [
+            { "sid": "Acme decrypts", "actions": ["kms:Decrypt", "kms:DescribeKey"] },
+            {
+                "sid": "Acme grants for its volumes",
+                "actions": ["kms:CreateGrant"],
+                "condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
+            }
+        ],
+        "next_step": "Send the key ARN to Acme support."
+    })
+}
+
+fn write_profile(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_custom_vendor_file_drives_the_policy_and_the_plan() {
+    let dir = TempDir::new("vendor-file");
+    let file = write_profile(
+        dir.path(),
+        "acme.json",
+        &serde_json::to_string_pretty(&acme_profile()).unwrap(),
+    );
+    let out = run(byok(dir.path()).arg("--vendor-file").arg(&file).args([
+        "policy",
+        "--vendor",
+        "acme",
+        "--region",
+        "eu-central-1",
+        "--principal",
+        "444455556666",
+        "--account",
+        ACCOUNT,
+    ]));
+    assert_exit(&out, 0);
+    let p: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let st = p["Statement"].as_array().unwrap();
+    assert_eq!(st.len(), 3);
+    assert_eq!(st[0]["Principal"]["AWS"], "arn:aws:iam::123456789012:root");
+    assert_eq!(st[1]["Sid"], "Acme decrypts");
+    assert_eq!(
+        st[1]["Action"],
+        serde_json::json!(["kms:Decrypt", "kms:DescribeKey"])
+    );
+    assert_eq!(st[1]["Principal"]["AWS"], "arn:aws:iam::444455556666:root");
+    assert_eq!(st[2]["Sid"], "Acme grants for its volumes");
+    assert_eq!(
+        st[2]["Condition"],
+        serde_json::json!({ "Bool": { "kms:GrantIsForAWSResource": "true" } })
+    );
+
+    let out = run(byok(dir.path()).arg("--vendor-file").arg(&file).args([
+        "plan",
+        "--vendor",
+        "acme",
+        "--region",
+        "us-east-1",
+        "--principal",
+        "444455556666",
+    ]));
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("Acme Analytics"), "{text}");
+    assert!(text.contains("alias/acme-byok"), "{text}");
+
+    // The profile's own Region list is enforced.
+    let out = run(byok(dir.path()).arg("--vendor-file").arg(&file).args([
+        "plan",
+        "--vendor",
+        "acme",
+        "--region",
+        "ap-south-1",
+        "--principal",
+        "444455556666",
+    ]));
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--region"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_malformed_vendor_file_names_the_file_and_the_field() {
+    let dir = TempDir::new("bad-vendor-file");
+    let nobody = Nobody::new();
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = acme_profile();
+        f(&mut v);
+        serde_json::to_string_pretty(&v).unwrap()
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "syntax.json",
+            "{ \"id\": \"acme\",\n  \"name\": }".into(),
+            "line 2",
+        ),
+        (
+            "missing.json",
+            edit(&|v| {
+                v.as_object_mut().unwrap().remove("statements");
+            }),
+            "statements",
+        ),
+        (
+            "unknown.json",
+            edit(&|v| v["colour"] = "red".into()),
+            "colour",
+        ),
+        (
+            "region.json",
+            edit(&|v| v["regions"][1]["code"] = "Frankfurt".into()),
+            "regions[1].code",
+        ),
+        (
+            "admin-actions.json",
+            edit(&|v| v["statements"][0]["actions"] = serde_json::json!(["kms:*"])),
+            "statements[0].actions",
+        ),
+        ("id.json", edit(&|v| v["id"] = "Acme Inc".into()), "id"),
+    ];
+    for (name, text, field) in cases {
+        let file = write_profile(dir.path(), name, &text);
+        let out = run(byok(dir.path())
+            .args(["--endpoint-url", &nobody.url])
+            .arg("--vendor-file")
+            .arg(&file)
+            .args([
+                "create",
+                "--vendor",
+                "acme",
+                "--principal",
+                "444455556666",
+                "--yes",
+            ]));
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(&file.display().to_string()), "{name}: {err}");
+        assert!(err.contains(field), "{name}: {field} not named in {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A file that does not exist.
+    let out = run(byok(dir.path())
+        .arg("--vendor-file")
+        .arg(dir.path().join("absent.json"))
+        .args(["plan", "--vendor", "acme"]));
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("absent.json"), "{}", stderr(&out));
+    nobody.assert_untouched();
+}
+
+#[test]
+fn missing_answers_name_their_flags() {
+    let dir = TempDir::new("missing");
+    for (args, flag) in [
+        (&["--vendor", "camunda"][..], "--principal"),
+        (&["--vendor", "gearset"][..], "--region"),
+        (&[][..], "--vendor"),
+    ] {
+        let out = run(byok(dir.path())
+            .arg("policy")
+            .args(args)
+            .args(["--account", ACCOUNT]));
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains(flag),
+            "policy {args:?}: {}",
+            stderr(&out)
+        );
+        let out = run(byok(dir.path()).arg("plan").args(args));
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(flag), "{args:?}: {flag} not named in {err}");
+        assert!(stdout(&out).is_empty());
+    }
+}
+
+/// Unattended (no terminal) and without --yes, create changes nothing and says how to proceed.
+#[test]
+fn create_without_yes_and_without_a_terminal_sends_nothing() {
+    let dir = TempDir::new("no-yes");
+    let nobody = Nobody::new();
+    let out = run(byok(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .args(["--endpoint-url", &nobody.url, "create"])
+        .args(CAMUNDA));
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("--yes"), "{err}");
+    assert!(err.contains("Nothing was sent to AWS"), "{err}");
+    assert!(stdout(&out).is_empty());
+    nobody.assert_untouched();
+    assert!(
+        !dir.path().join("journal.jsonl").exists(),
+        "not even the journal is touched"
+    );
+}
+
+/// `byok plan | head -1`: a reader that goes away ends byok quietly, not with a crash report.
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let dir = TempDir::new("pipe");
+    let mut child = byok(dir.path())
+        .arg("plan")
+        .args(CAMUNDA)
+        .args(["--regionality", "multi-region", "--output", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        status.code() == Some(141) || status.success(),
+        "{status:?}: {err}"
+    );
+}
+
+/// No credentials anywhere: a plain explanation (not the SDK's chain dump), exit 3, and no
+/// request, since nothing can be signed.
+#[test]
+fn no_credentials_is_explained_plainly() {
+    let dir = TempDir::new("no-creds");
+    let nobody = Nobody::new();
+    let out = run(byok(dir.path())
+        .env("AWS_CONFIG_FILE", dir.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .args(["--endpoint-url", &nobody.url, "create"])
+        .args(CAMUNDA)
+        .arg("--yes"));
+    assert_exit(&out, 3);
+    let err = stderr(&out);
+    assert!(err.contains("byok found no AWS credentials"), "{err}");
+    assert!(err.contains("`aws sso login`"), "{err}");
+    assert!(!err.contains("ProviderChainError"), "{err}");
+    assert!(err.lines().count() < 25, "{err}");
+    assert!(err.contains("Nothing was created"), "{err}");
+    assert!(stdout(&out).is_empty());
+    nobody.assert_untouched();
+}
+
+/// The journal cannot be written: refused before any request, since a key made now could
+/// not be recorded.
+#[test]
+fn an_unwritable_state_dir_is_refused_before_any_request() {
+    let dir = TempDir::new("state");
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "a file where the state directory should be").unwrap();
+    let nobody = Nobody::new();
+    let out = run(byok(dir.path())
+        .env("BYOK_STATE_DIR", &blocker)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .args(["--endpoint-url", &nobody.url, "create"])
+        .args(CAMUNDA)
+        .arg("--yes"));
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("BYOK_STATE_DIR"), "{err}");
+    assert!(err.contains("Nothing was sent to AWS"), "{err}");
+    nobody.assert_untouched();
+}

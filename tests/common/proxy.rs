@@ -1,0 +1,511 @@
+//! A small fault-injecting HTTP proxy for the tests: it sits between byok and moto on
+//! loopback, and per request, by a programmable schedule keyed on the operation and its call
+//! count, answers a fault instead of (or after) forwarding. It records every request, so tests
+//! can assert what byok sent and what the server really did.
+//!
+//! One request per connection (it answers `Connection: close`), std threads only.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the proxy does with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// HTTP 400 `ThrottlingException`, as KMS answers when rate-limited. Not forwarded.
+    Throttle,
+    /// HTTP 500 `KMSInternalException`. Not forwarded.
+    Internal500,
+    /// HTTP 503 with an empty body. Not forwarded.
+    Unavailable503,
+    /// The connection is reset (RST) before the request reaches the server.
+    ResetBefore,
+    /// The request reaches the server and is carried out; the answer is lost (RST).
+    ResetAfter,
+    /// Wait, then forward.
+    Delay(Duration),
+    /// HTTP 400 `AccessDeniedException`: a call the caller may not make. Not forwarded.
+    Deny,
+}
+
+impl Fault {
+    pub fn name(&self) -> String {
+        match self {
+            Fault::Throttle => "throttle".into(),
+            Fault::Internal500 => "500".into(),
+            Fault::Unavailable503 => "503".into(),
+            Fault::ResetBefore => "reset-before".into(),
+            Fault::ResetAfter => "reset-after".into(),
+            Fault::Delay(d) => format!("delay-{}ms", d.as_millis()),
+            Fault::Deny => "access-denied".into(),
+        }
+    }
+
+    /// Whether the server saw (and carried out) the request.
+    pub fn forwards(&self) -> bool {
+        matches!(self, Fault::ResetAfter | Fault::Delay(_))
+    }
+}
+
+/// A small deterministic PRNG (xorshift64*), so a seed names a schedule.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn chance(&mut self, per_mille: u64) -> bool {
+        self.below(1000) < per_mille
+    }
+}
+
+/// Faults drawn at random, per request.
+#[derive(Debug, Clone)]
+pub struct RandomFaults {
+    pub rng: Rng,
+    /// Chance of a fault on each request, in thousandths.
+    pub per_mille: u64,
+    /// Delays are drawn in this range.
+    pub delay: (Duration, Duration),
+}
+
+/// When to inject what.
+#[derive(Debug, Clone, Default)]
+pub struct Schedule {
+    /// (operation, n-th call of it, from 1) -> fault. The operation is matched on the end of
+    /// the target, so "CreateKey" and "TrentService.CreateKey" both work.
+    pub at: Vec<(String, u32, Fault)>,
+    pub random: Option<RandomFaults>,
+    /// From the k-th request (from 1, all operations counted) on, every request gets this.
+    pub from: Option<(usize, Fault)>,
+    /// Eventual consistency, as real KMS has it: `ListKeys` answers leave out the keys
+    /// created (through this proxy) less than this long ago.
+    pub stale_list: Option<Duration>,
+}
+
+impl Schedule {
+    pub fn pass() -> Schedule {
+        Schedule::default()
+    }
+    pub fn one(op: &str, nth: u32, fault: Fault) -> Schedule {
+        Schedule {
+            at: vec![(op.to_string(), nth, fault)],
+            ..Default::default()
+        }
+    }
+    pub fn random(seed: u64, per_mille: u64, delay: (Duration, Duration)) -> Schedule {
+        Schedule {
+            random: Some(RandomFaults {
+                rng: Rng::new(seed),
+                per_mille,
+                delay,
+            }),
+            ..Default::default()
+        }
+    }
+    /// Every request from the k-th on (from 1) gets `fault`.
+    pub fn from(k: usize, fault: Fault) -> Schedule {
+        Schedule {
+            from: Some((k, fault)),
+            ..Default::default()
+        }
+    }
+}
+
+/// One request as the proxy saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// `TrentService.CreateKey`, `STS.GetCallerIdentity`, ...
+    pub op: String,
+    /// The n-th call of this operation, from 1.
+    pub nth: u32,
+    pub body: String,
+    pub fault: Option<Fault>,
+    /// The server's status and body, when the request was forwarded (even if the answer
+    /// was then lost).
+    pub upstream_status: Option<u16>,
+    pub upstream_body: Option<String>,
+}
+
+impl Seen {
+    /// The operation without its service prefix: `CreateKey`.
+    pub fn name(&self) -> &str {
+        self.op.rsplit('.').next().unwrap_or(&self.op)
+    }
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+    pub fn upstream_json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(self.upstream_body.as_deref()?).ok()
+    }
+}
+
+struct State {
+    schedule: Schedule,
+    counts: HashMap<String, u32>,
+    log: Vec<Seen>,
+    /// Key IDs the server created, and when.
+    created: Vec<(String, std::time::Instant)>,
+}
+
+/// The proxy: listening until dropped.
+pub struct Proxy {
+    pub endpoint: String,
+    port: u16,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    /// Forward to `upstream` (`http://127.0.0.1:PORT`).
+    pub fn start(upstream: &str, schedule: Schedule) -> Proxy {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(Mutex::new(State {
+            schedule,
+            counts: HashMap::new(),
+            log: Vec::new(),
+            created: Vec::new(),
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp) = (state.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (st, up) = (st.clone(), upstream.clone());
+                std::thread::spawn(move || handle(conn, &up, &st));
+            }
+        });
+        Proxy {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            port,
+            state,
+            stop,
+        }
+    }
+
+    /// Replace the schedule (call counts go on).
+    pub fn set_schedule(&self, schedule: Schedule) {
+        self.state.lock().unwrap().schedule = schedule;
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn log(&self) -> Vec<Seen> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    /// How many faults were injected.
+    pub fn faults(&self) -> usize {
+        self.log().iter().filter(|s| s.fault.is_some()).count()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port)); // wake the accept loop
+    }
+}
+
+/// Read one HTTP/1.1 message (head + Content-Length or chunked body, or to EOF when
+/// `to_eof`). Returns the head (as text) and the body.
+fn read_message(s: &mut TcpStream, to_eof: bool) -> Option<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut body = buf[head_end..].to_vec();
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    };
+    if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        while body.len() < len {
+            let n = s.read(&mut chunk).ok()?;
+            if n == 0 {
+                return None;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        body.truncate(len);
+    } else if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            if let Some(decoded) = dechunk(&body) {
+                body = decoded;
+                break;
+            }
+            let n = s.read(&mut chunk).ok()?;
+            if n == 0 {
+                return None;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    } else if to_eof {
+        let _ = s.read_to_end(&mut body);
+    }
+    Some((head, body))
+}
+
+/// A complete chunked body, decoded; `None` while incomplete.
+fn dechunk(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        let line_end = raw[i..].windows(2).position(|w| w == b"\r\n")? + i;
+        let size_text = String::from_utf8_lossy(&raw[i..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        i = line_end + 2;
+        if size == 0 {
+            return Some(out);
+        }
+        if raw.len() < i + size + 2 {
+            return None;
+        }
+        out.extend_from_slice(&raw[i..i + size]);
+        i += size + 2;
+    }
+}
+
+fn operation(head: &str, body: &[u8]) -> String {
+    if let Some(t) = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("x-amz-target")
+            .then(|| v.trim().to_string())
+    }) {
+        return t;
+    }
+    // The query protocol (STS, IAM): Action=... in a form body.
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .map(|a| format!("Query.{a}"))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Close with RST rather than FIN: what a dropped connection looks like to the client.
+fn reset(conn: TcpStream) {
+    let _ = conn.set_nonblocking(false);
+    let sock = tokio::net::TcpSocket::from_std_stream(conn);
+    let _ = sock.set_zero_linger();
+    drop(sock);
+}
+
+fn respond(conn: &mut TcpStream, status: &str, body: &str) {
+    let msg = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nx-amzn-RequestId: proxy-fault\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = conn.write_all(msg.as_bytes());
+    let _ = conn.flush();
+    let _ = conn.shutdown(Shutdown::Write);
+}
+
+fn handle(mut conn: TcpStream, upstream: &str, state: &Mutex<State>) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+    let Some((head, body)) = read_message(&mut conn, false) else {
+        return;
+    };
+    let op = operation(&head, &body);
+    let (nth, fault, index) = {
+        let mut st = state.lock().unwrap();
+        let nth = {
+            let c = st.counts.entry(op.clone()).or_insert(0);
+            *c += 1;
+            *c
+        };
+        let name = op.rsplit('.').next().unwrap_or(&op).to_string();
+        let mut fault = st
+            .schedule
+            .at
+            .iter()
+            .find(|(o, n, _)| *n == nth && (*o == op || *o == name))
+            .map(|(_, _, f)| *f);
+        if fault.is_none()
+            && let Some((k, f)) = st.schedule.from
+            && st.log.len() + 1 >= k
+        {
+            fault = Some(f);
+        }
+        if fault.is_none()
+            && let Some(r) = st.schedule.random.as_mut()
+            && r.rng.chance(r.per_mille)
+        {
+            let (lo, hi) = r.delay;
+            let span = hi.saturating_sub(lo).as_millis() as u64;
+            // Mostly transient trouble; now and then a refusal that ends the run part-way.
+            fault = Some(match r.rng.below(20) {
+                0..=3 => Fault::Throttle,
+                4..=6 => Fault::Internal500,
+                7..=9 => Fault::Unavailable503,
+                10..=12 => Fault::ResetBefore,
+                13..=15 => Fault::ResetAfter,
+                16..=18 => Fault::Delay(lo + Duration::from_millis(r.rng.below(span + 1))),
+                _ => Fault::Deny,
+            });
+        }
+        st.log.push(Seen {
+            op: op.clone(),
+            nth,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            fault,
+            upstream_status: None,
+            upstream_body: None,
+        });
+        (nth, fault, st.log.len() - 1)
+    };
+    let _ = nth;
+    match fault {
+        Some(Fault::Throttle) => {
+            return respond(
+                &mut conn,
+                "400 Bad Request",
+                r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+            );
+        }
+        Some(Fault::Internal500) => {
+            return respond(
+                &mut conn,
+                "500 Internal Server Error",
+                r#"{"__type":"KMSInternalException","message":"An internal error occurred"}"#,
+            );
+        }
+        Some(Fault::Deny) => {
+            return respond(
+                &mut conn,
+                "400 Bad Request",
+                r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform this operation (injected by the test proxy)"}"#,
+            );
+        }
+        Some(Fault::Unavailable503) => return respond(&mut conn, "503 Service Unavailable", ""),
+        Some(Fault::ResetBefore) => return reset(conn),
+        Some(Fault::Delay(d)) => std::thread::sleep(d),
+        _ => {}
+    }
+    // Forward, one request per upstream connection.
+    let Ok(mut up) = TcpStream::connect(upstream) else {
+        return reset(conn);
+    };
+    let _ = up.set_read_timeout(Some(Duration::from_secs(60)));
+    let mut req = String::new();
+    for (i, line) in head.trim_end().split("\r\n").enumerate() {
+        let lower = line.to_ascii_lowercase();
+        if i > 0 && (lower.starts_with("connection:") || lower.starts_with("keep-alive:")) {
+            continue;
+        }
+        req.push_str(line);
+        req.push_str("\r\n");
+    }
+    req.push_str("Connection: close\r\n\r\n");
+    if up.write_all(req.as_bytes()).is_err() || up.write_all(&body).is_err() {
+        return reset(conn);
+    }
+    let Some((rhead, rbody)) = read_message(&mut up, true) else {
+        return reset(conn);
+    };
+    let status = rhead
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok());
+    let mut rbody = rbody;
+    {
+        let mut st = state.lock().unwrap();
+        let seen = &mut st.log[index];
+        seen.upstream_status = status;
+        seen.upstream_body = Some(String::from_utf8_lossy(&rbody).into_owned());
+        let answer: Option<serde_json::Value> = serde_json::from_slice(&rbody).ok();
+        let made = answer.as_ref().and_then(|j| {
+            j.get("KeyMetadata")
+                .or_else(|| j.get("ReplicaKeyMetadata"))?
+                .get("KeyId")?
+                .as_str()
+                .map(str::to_string)
+        });
+        if let Some(id) = made
+            && (op.ends_with(".CreateKey") || op.ends_with(".ReplicateKey"))
+        {
+            st.created.push((id, std::time::Instant::now()));
+        }
+        if let (Some(lag), true, Some(mut j)) =
+            (st.schedule.stale_list, op.ends_with(".ListKeys"), answer)
+        {
+            let fresh: Vec<&String> = st
+                .created
+                .iter()
+                .filter(|(_, at)| at.elapsed() < lag)
+                .map(|(id, _)| id)
+                .collect();
+            if let Some(keys) = j.get_mut("Keys").and_then(|k| k.as_array_mut()) {
+                keys.retain(|k| {
+                    !k["KeyId"]
+                        .as_str()
+                        .is_some_and(|id| fresh.iter().any(|f| *f == id))
+                });
+            }
+            rbody = serde_json::to_vec(&j).unwrap();
+        }
+    }
+    if fault == Some(Fault::ResetAfter) {
+        return reset(conn);
+    }
+    // Pass the answer on with a length the client can trust, and close.
+    let mut out = String::new();
+    for (i, line) in rhead.trim_end().split("\r\n").enumerate() {
+        let lower = line.to_ascii_lowercase();
+        if i > 0
+            && (lower.starts_with("connection:")
+                || lower.starts_with("keep-alive:")
+                || lower.starts_with("content-length:")
+                || lower.starts_with("transfer-encoding:"))
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        rbody.len()
+    ));
+    let _ = conn.write_all(out.as_bytes());
+    let _ = conn.write_all(&rbody);
+    let _ = conn.flush();
+    let _ = conn.shutdown(Shutdown::Write);
+}

@@ -1,0 +1,1444 @@
+//! Exports, completions, the man page and the JSON outputs, checked against byok itself:
+//! - the policy inside each export equals `policy::build` once the account is substituted;
+//! - the Terraform parses (hcl-rs) and its `jsonencode` evaluates to byok's policy;
+//! - the CloudFormation templates pass cfn-lint (AWS's resource schemas);
+//! - the AWS CLI script, run with bash against a moto server, makes keys that `byok create`
+//!   then verifies as its own (same policy, aliases, tags, description, rotation), and
+//!   re-running it makes no second key;
+//! - every JSON output matches its schema in schemas/.
+
+mod common;
+use common::*;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+
+use byok::answers::{Answers, RawAnswers};
+use byok::export::{self, Format};
+use byok::plan::{KeyRole, Plan};
+use byok::policy;
+use byok::vendor::Catalog;
+use serde_json::{Value, json};
+
+const ADMIN: &str = "arn:aws:iam::123456789012:role/KeyAdmin";
+
+fn answers(f: impl FnOnce(&mut RawAnswers)) -> Answers {
+    let mut r = RawAnswers::default();
+    f(&mut r);
+    r.validate(&Catalog::built_in()).expect("valid answers")
+}
+
+/// Setups that cover every shape: single, Multi-Region, two keys, admins, conditions, tags,
+/// no rotation, a custom rotation period.
+fn setups() -> Vec<(&'static str, Answers)> {
+    vec![
+        (
+            "camunda-single",
+            answers(|r| {
+                r.vendor = Some("camunda".into());
+                r.principal = Some(CAMUNDA_ROLE.into());
+            }),
+        ),
+        (
+            "camunda-multi-region",
+            answers(|r| {
+                r.vendor = Some("camunda".into());
+                r.principal = Some(CAMUNDA_ROLE.into());
+                r.regionality = Some("multi-region".into());
+                r.admins = vec![ADMIN.into()];
+                r.tags = vec!["team=pay ments".into(), "cost-center=42".into()];
+                r.rotation_days = Some("180".into());
+            }),
+        ),
+        (
+            "camunda-two-keys",
+            answers(|r| {
+                r.vendor = Some("camunda".into());
+                r.principal = Some(CAMUNDA_ROLE.into());
+                r.regionality = Some("two-keys".into());
+            }),
+        ),
+        (
+            "gearset-admins",
+            answers(|r| {
+                r.vendor = Some("gearset".into());
+                r.region = Some("ap-southeast-2".into());
+                r.admins = vec![ADMIN.into()];
+                r.admins_can_delete = true;
+                r.no_rotation = true;
+            }),
+        ),
+        (
+            "other-two-keys",
+            answers(|r| {
+                r.vendor = Some("other".into());
+                r.region = Some("eu-central-1".into());
+                r.principal = Some("444455556666".into());
+                r.regionality = Some("two-keys".into());
+                r.replica_region = Some("eu-west-3".into());
+                r.alias = Some("vendor/data_key".into());
+                r.description = Some("Key with \"quotes\", ${dollar} and %{percent}".into());
+            }),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------
+// Terraform
+
+/// Evaluate an HCL expression the way Terraform would for these references.
+fn hcl_context() -> hcl::eval::Context<'static> {
+    use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
+    let mut ctx = Context::new();
+    ctx.declare_var(
+        "data",
+        hcl::value!({ aws_caller_identity = { current = { account_id = (ACCOUNT) } } }),
+    );
+    // jsonencode as Terraform defines it: the value as a JSON string.
+    fn jsonencode(args: FuncArgs) -> Result<hcl::Value, String> {
+        serde_json::to_string(&args[0])
+            .map(hcl::Value::String)
+            .map_err(|e| e.to_string())
+    }
+    ctx.declare_func(
+        "jsonencode",
+        FuncDef::builder().param(ParamType::Any).build(jsonencode),
+    );
+    // Resource references evaluate to their own path, so the test can check the wiring.
+    let refs = |kind: &str, attrs: &[&str]| {
+        let mut m = hcl::Map::new();
+        for name in ["primary", "replica", "secondary"] {
+            let mut inner = hcl::Map::new();
+            for a in attrs {
+                inner.insert(
+                    a.to_string(),
+                    hcl::Value::from(format!("{kind}.{name}.{a}")),
+                );
+            }
+            m.insert(name.to_string(), hcl::Value::Object(inner));
+        }
+        hcl::Value::Object(m)
+    };
+    ctx.declare_var("aws_kms_key", refs("aws_kms_key", &["arn", "key_id"]));
+    ctx.declare_var(
+        "aws_kms_replica_key",
+        refs("aws_kms_replica_key", &["arn", "key_id"]),
+    );
+    ctx.declare_var("aws_kms_alias", refs("aws_kms_alias", &["arn"]));
+    ctx.declare_var("aws", refs("aws", &[]));
+    ctx
+}
+
+fn labels(b: &hcl::Block) -> Vec<String> {
+    b.labels().iter().map(|l| l.as_str().to_string()).collect()
+}
+
+fn attr<'a>(body: &'a hcl::Body, key: &str) -> &'a hcl::Expression {
+    body.attributes()
+        .find(|a| a.key() == key)
+        .map(|a| a.expr())
+        .unwrap_or_else(|| panic!("attribute {key} missing"))
+}
+
+fn eval(expr: &hcl::Expression, ctx: &hcl::eval::Context) -> Value {
+    use hcl::eval::Evaluate;
+    let v = expr
+        .evaluate(ctx)
+        .unwrap_or_else(|e| panic!("cannot evaluate {expr:?}: {e}"));
+    serde_json::to_value(v).unwrap()
+}
+
+/// A provider reference such as `aws.replica`, as written.
+fn traversal_text(expr: &hcl::Expression) -> String {
+    match expr {
+        hcl::Expression::Traversal(t) => {
+            let mut s = match &t.expr {
+                hcl::Expression::Variable(v) => v.as_str().to_string(),
+                other => panic!("unexpected {other:?}"),
+            };
+            for op in &t.operators {
+                match op {
+                    hcl::TraversalOperator::GetAttr(id) => {
+                        s.push('.');
+                        s.push_str(id.as_str());
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            s
+        }
+        other => panic!("not a traversal: {other:?}"),
+    }
+}
+
+fn check_terraform(name: &str, plan: &Plan, account: Option<&str>) {
+    let a = &plan.answers;
+    let files = export::render(plan, Format::Terraform, account);
+    assert_eq!(files.len(), 1);
+    let text = &files[0].contents;
+    let body = hcl::parse(text).unwrap_or_else(|e| panic!("{name}: not valid HCL: {e}\n{text}"));
+    let mut ctx = hcl_context();
+    let blocks: Vec<&hcl::Block> = body.blocks().collect();
+    let find = |id: &str, l: &[&str]| -> &hcl::Block {
+        blocks
+            .iter()
+            .find(|b| b.identifier() == id && labels(b) == l)
+            .unwrap_or_else(|| panic!("{name}: no {id} {l:?} block\n{text}"))
+    };
+
+    // The policy: jsonencode(...) evaluates to byok's policy, with the account substituted.
+    let locals = find("locals", &[]);
+    let encoded = eval(attr(locals.body(), "key_policy"), &ctx);
+    let policy: Value = serde_json::from_str(encoded.as_str().unwrap()).unwrap();
+    assert_eq!(policy, policy::build(a, ACCOUNT), "{name}: policy differs");
+    ctx.declare_var(
+        "local",
+        hcl::value!({ key_policy = (encoded.as_str().unwrap()) }),
+    );
+
+    // One provider per Region, the account pinned when given.
+    let providers: Vec<&&hcl::Block> = blocks
+        .iter()
+        .filter(|b| b.identifier() == "provider")
+        .collect();
+    assert_eq!(providers.len(), plan.keys.len(), "{name}");
+    for (p, key) in providers.iter().zip(&plan.keys) {
+        assert_eq!(eval(attr(p.body(), "region"), &ctx), json!(key.region));
+        if key.role != KeyRole::Primary {
+            assert_eq!(
+                eval(attr(p.body(), "alias"), &ctx),
+                json!(key.role.as_str())
+            );
+        }
+        let pinned = p
+            .body()
+            .attributes()
+            .find(|x| x.key() == "allowed_account_ids");
+        match account {
+            Some(acc) => assert_eq!(eval(pinned.unwrap().expr(), &ctx), json!([acc])),
+            None => assert!(pinned.is_none()),
+        }
+    }
+    assert_eq!(
+        blocks
+            .iter()
+            .any(|b| b.identifier() == "data" && labels(b) == ["aws_caller_identity", "current"]),
+        account.is_none(),
+        "{name}: the caller identity is looked up exactly when the account is not given"
+    );
+
+    for key in &plan.keys {
+        let role = key.role.as_str();
+        let kind = if key.role == KeyRole::Replica {
+            "aws_kms_replica_key"
+        } else {
+            "aws_kms_key"
+        };
+        let k = find("resource", &[kind, role]).body();
+        assert_eq!(eval(attr(k, "description"), &ctx), json!(a.description));
+        assert_eq!(
+            eval(attr(k, "policy"), &ctx),
+            encoded,
+            "{name}: {role} key without byok's policy"
+        );
+        let tags = eval(attr(k, "tags"), &ctx);
+        let want: serde_json::Map<String, Value> = plan
+            .tags_for(key.role)
+            .into_iter()
+            .map(|(k, v)| (k, json!(v)))
+            .collect();
+        assert_eq!(tags, Value::Object(want), "{name}: {role} tags");
+        if key.role == KeyRole::Replica {
+            assert_eq!(
+                eval(attr(k, "primary_key_arn"), &ctx),
+                json!("aws_kms_key.primary.arn")
+            );
+        } else {
+            assert_eq!(
+                eval(attr(k, "multi_region"), &ctx),
+                json!(key.role == KeyRole::Primary && a.multi_region())
+            );
+            assert_eq!(
+                eval(attr(k, "enable_key_rotation"), &ctx),
+                json!(a.rotation_days.is_some())
+            );
+            assert_eq!(
+                k.attributes()
+                    .find(|x| x.key() == "rotation_period_in_days")
+                    .map(|x| eval(x.expr(), &ctx)),
+                a.rotation_days.map(|d| json!(d)),
+                "{name}: rotation period"
+            );
+            assert_eq!(eval(attr(k, "key_usage"), &ctx), json!("ENCRYPT_DECRYPT"));
+            assert_eq!(
+                eval(attr(k, "customer_master_key_spec"), &ctx),
+                json!("SYMMETRIC_DEFAULT")
+            );
+        }
+        let provider = k.attributes().find(|x| x.key() == "provider");
+        let alias = find("resource", &["aws_kms_alias", role]).body();
+        let alias_provider = alias.attributes().find(|x| x.key() == "provider");
+        if key.role == KeyRole::Primary {
+            assert!(provider.is_none() && alias_provider.is_none());
+        } else {
+            let want = format!("aws.{role}");
+            assert_eq!(traversal_text(provider.unwrap().expr()), want);
+            assert_eq!(traversal_text(alias_provider.unwrap().expr()), want);
+        }
+        assert_eq!(eval(attr(alias, "name"), &ctx), json!(key.alias));
+        assert_eq!(
+            eval(attr(alias, "target_key_id"), &ctx),
+            json!(format!("{kind}.{role}.key_id"))
+        );
+        for (out, value) in [
+            (format!("{role}_key_arn"), format!("{kind}.{role}.arn")),
+            (
+                format!("{role}_alias_arn"),
+                format!("aws_kms_alias.{role}.arn"),
+            ),
+        ] {
+            let o = find("output", &[&out]).body();
+            assert_eq!(eval(attr(o, "value"), &ctx), json!(value), "{name}: {out}");
+        }
+    }
+}
+
+#[test]
+fn terraform_parses_and_holds_byoks_policy_tags_and_rotation() {
+    for (name, a) in setups() {
+        let plan = Plan::build(&a);
+        check_terraform(name, &plan, None);
+        check_terraform(name, &plan, Some(ACCOUNT));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// CloudFormation
+
+/// Resolve `Fn::Sub` of `${AWS::AccountId}` the way CloudFormation does.
+fn cfn_resolve(v: &Value, account: &str) -> Value {
+    match v {
+        Value::Object(m) if m.len() == 1 && m.contains_key("Fn::Sub") => {
+            let s = m["Fn::Sub"].as_str().expect("Fn::Sub with a string");
+            json!(s.replace("${AWS::AccountId}", account).replace("${!", "${"))
+        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), cfn_resolve(v, account)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|v| cfn_resolve(v, account)).collect()),
+        other => other.clone(),
+    }
+}
+
+fn check_cloudformation(name: &str, plan: &Plan, account: Option<&str>) -> Vec<export::ExportFile> {
+    let a = &plan.answers;
+    let files = export::render(plan, Format::CloudFormation, account);
+    assert_eq!(
+        files.len(),
+        plan.keys.len(),
+        "{name}: one template per Region"
+    );
+    for (file, key) in files.iter().zip(&plan.keys) {
+        assert_eq!(file.region, key.region);
+        let t: Value = serde_json::from_str(&file.contents)
+            .unwrap_or_else(|e| panic!("{name}: not JSON: {e}"));
+        assert_eq!(t["AWSTemplateFormatVersion"], "2010-09-09");
+        let res = t["Resources"].as_object().unwrap();
+        let (key_res, ty) = if key.role == KeyRole::Replica {
+            ("ReplicaKey", "AWS::KMS::ReplicaKey")
+        } else {
+            ("Key", "AWS::KMS::Key")
+        };
+        assert_eq!(res.len(), 2, "{name}: a key and its alias");
+        assert_eq!(res[key_res]["Type"], ty);
+        assert_eq!(res["Alias"]["Type"], "AWS::KMS::Alias");
+        assert_eq!(res["Alias"]["Properties"]["AliasName"], json!(key.alias));
+        assert_eq!(
+            res["Alias"]["Properties"]["TargetKeyId"],
+            json!({ "Ref": key_res })
+        );
+        let props = &res[key_res]["Properties"];
+        assert_eq!(
+            cfn_resolve(&props["KeyPolicy"], ACCOUNT),
+            policy::build(a, ACCOUNT),
+            "{name}: policy"
+        );
+        if account.is_some() {
+            assert_eq!(props["KeyPolicy"], policy::build(a, ACCOUNT));
+        }
+        assert_eq!(props["Description"], json!(a.description));
+        let tags: Vec<(String, String)> = props["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["Key"].as_str().unwrap().to_string(),
+                    t["Value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(tags, plan.tags_for(key.role), "{name}: tags");
+        if key.role == KeyRole::Replica {
+            assert_eq!(props["PrimaryKeyArn"], json!({ "Ref": "PrimaryKeyArn" }));
+            assert_eq!(t["Parameters"]["PrimaryKeyArn"]["Type"], "String");
+        } else {
+            assert_eq!(props["KeySpec"], "SYMMETRIC_DEFAULT");
+            assert_eq!(props["KeyUsage"], "ENCRYPT_DECRYPT");
+            assert_eq!(
+                props["MultiRegion"],
+                json!(key.role == KeyRole::Primary && a.multi_region())
+            );
+            assert_eq!(props["EnableKeyRotation"], json!(a.rotation_days.is_some()));
+            assert_eq!(
+                props.get("RotationPeriodInDays").cloned(),
+                a.rotation_days.map(|d| json!(d))
+            );
+        }
+        let outputs = t["Outputs"].as_object().unwrap();
+        for o in ["KeyArn", "KeyId", "AliasName", "AliasArn"] {
+            assert!(outputs.contains_key(o), "{name}: output {o}");
+        }
+        assert_eq!(
+            outputs["KeyArn"]["Value"],
+            json!({ "Fn::GetAtt": [key_res, "Arn"] })
+        );
+    }
+    files
+}
+
+#[test]
+fn cloudformation_templates_hold_byoks_policy_and_pass_cfn_lint() {
+    let dir = TempDir::new("cfn");
+    let mut paths = Vec::new();
+    for (name, a) in setups() {
+        let plan = Plan::build(&a);
+        for account in [None, Some(ACCOUNT)] {
+            let files = check_cloudformation(name, &plan, account);
+            let sub = dir.path().join(format!("{name}-{}", account.is_some()));
+            std::fs::create_dir_all(&sub).unwrap();
+            paths.extend(export::write_files(&files, &sub).unwrap());
+        }
+    }
+    // cfn-lint checks every property against AWS's own resource schemas.
+    let lint = venv_bin("cfn-lint");
+    let out = Command::new(&lint)
+        .args(&paths)
+        .output()
+        .expect("run cfn-lint");
+    assert!(
+        out.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And it does catch a wrong property.
+    let bad = dir.path().join("bad.json");
+    let text = std::fs::read_to_string(&paths[0])
+        .unwrap()
+        .replace("\"KeyUsage\"", "\"KeyUse\"");
+    std::fs::write(&bad, text).unwrap();
+    assert!(
+        !Command::new(&lint)
+            .arg(&bad)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The AWS CLI script
+
+/// A program from the project's Python venv (moto's), installed with it.
+fn venv_bin(name: &str) -> PathBuf {
+    let dir = match std::env::var_os("BYOK_MOTO_SERVER") {
+        Some(p) => PathBuf::from(p).parent().unwrap().to_path_buf(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin"),
+    };
+    if !dir.join("moto_server").exists() {
+        drop(Moto::start()); // installs the venv on first use
+    }
+    let p = dir.join(name);
+    assert!(p.exists(), "{} is missing", p.display());
+    p
+}
+
+/// The AWS CLI, installed into the project's venv on first use (as .ci/run does).
+fn aws_cli() -> PathBuf {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let pip = venv_bin("pip");
+    let aws = pip.with_file_name("aws");
+    if !aws.exists() {
+        eprintln!("installing the AWS CLI into the venv (once)...");
+        let ok = Command::new(&pip)
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "awscli>=1.33,<2",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "could not install the AWS CLI: run `.venv/bin/pip install 'awscli>=1.33,<2'`"
+        );
+    }
+    aws
+}
+
+/// bash running `script` with fake credentials against moto. Every `aws` command line is
+/// appended to `home/aws.log` (moto does not keep what it ignores, such as a rotation period).
+fn run_script(moto: &Moto, home: &Path, script: &Path) -> Output {
+    let aws = aws_cli();
+    let shim = home.join("bin");
+    std::fs::create_dir_all(&shim).unwrap();
+    std::fs::write(
+        shim.join("aws"),
+        format!(
+            "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
+            home.join("aws.log").display(),
+            aws.display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(shim.join("aws"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        shim.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("bash")
+        .arg(script)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_CONFIG_FILE", home.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_PAGER", "")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run bash")
+}
+
+fn sorted(v: Vec<(String, String)>) -> BTreeSet<(String, String)> {
+    v.into_iter().collect()
+}
+
+#[test]
+fn script_is_plain_bash_without_secrets_and_holds_byoks_policy() {
+    for (name, a) in setups() {
+        let plan = Plan::build(&a);
+        for account in [None, Some(ACCOUNT)] {
+            let s = &export::render(&plan, Format::AwsCli, account)[0].contents;
+            assert!(s.starts_with("#!/usr/bin/env bash\n"));
+            assert!(s.contains("\nset -euo pipefail\n"), "{name}");
+            let upper = s.to_ascii_uppercase();
+            for secret in ["SECRET", "AWS_ACCESS_KEY_ID", "SESSION_TOKEN", "<CUSTOMER"] {
+                assert!(!upper.contains(secret), "{name}: {secret} in the script");
+            }
+            // The heredoc policy, with the account substituted as the script does.
+            let start = s.find("<<'BYOK_POLICY'\n").expect("policy heredoc") + 16;
+            let end = s[start..].find("\nBYOK_POLICY\n").unwrap() + start;
+            let doc = s[start..end].replace("__BYOK_ACCOUNT_ID__", ACCOUNT);
+            let p: Value = serde_json::from_str(&doc).unwrap();
+            assert_eq!(p, policy::build(&a, ACCOUNT), "{name}");
+            let check = Command::new("bash")
+                .arg("-n")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .and_then(|mut c| {
+                    use std::io::Write;
+                    c.stdin.take().unwrap().write_all(s.as_bytes())?;
+                    c.wait_with_output()
+                })
+                .unwrap();
+            assert!(
+                check.status.success(),
+                "{name}: bash -n: {}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+            // shellcheck: quoting, word splitting, errexit pitfalls (installed by .ci/run).
+            let lint = Command::new("shellcheck")
+                .args(["--shell=bash", "-"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .and_then(|mut c| {
+                    use std::io::Write;
+                    c.stdin.take().unwrap().write_all(s.as_bytes())?;
+                    c.wait_with_output()
+                })
+                .expect(
+                    "shellcheck is needed for this test: apt-get install shellcheck (.ci/run does)",
+                );
+            assert!(
+                lint.status.success(),
+                "{name}: shellcheck: {}",
+                String::from_utf8_lossy(&lint.stdout)
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn script_against_moto_makes_what_byok_create_makes_and_reruns_safely() {
+    let moto = Moto::start();
+    let dir = TempDir::new("script-mrk");
+    let flags = [
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--regionality",
+        "multi-region",
+        "--admin",
+        ADMIN,
+        "--tag",
+        "team=pay ments",
+        "--rotation-days",
+        "180",
+    ];
+    // The script, from the CLI.
+    let out = run(moto
+        .byok(dir.path())
+        .arg("plan")
+        .args(flags)
+        .args(["--format", "aws-cli", "--out"])
+        .arg(dir.path().join("setup.sh")));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let script = dir.path().join("setup.sh");
+    let first = run_script(&moto, dir.path(), &script);
+    assert!(first.status.success(), "script failed: {}", stderr(&first));
+    let arns: Vec<String> = stdout(&first).lines().map(str::to_string).collect();
+    assert_eq!(arns.len(), 2, "{}", stdout(&first));
+    assert!(arns[0].starts_with("arn:aws:kms:eu-west-1:123456789012:key/mrk-"));
+    assert!(arns[1].starts_with("arn:aws:kms:eu-west-2:123456789012:key/mrk-"));
+
+    // What it made, through the AWS API, against byok's own policy and tags.
+    let a = answers(|r| {
+        r.vendor = Some("camunda".into());
+        r.principal = Some(CAMUNDA_ROLE.into());
+        r.regionality = Some("multi-region".into());
+        r.admins = vec![ADMIN.into()];
+        r.tags = vec!["team=pay ments".into()];
+        r.rotation_days = Some("180".into());
+    });
+    let plan = Plan::build(&a);
+    let want_policy = policy::build(&a, ACCOUNT);
+    for (region, role) in [
+        ("eu-west-1", KeyRole::Primary),
+        ("eu-west-2", KeyRole::Replica),
+    ] {
+        let kms = moto.kms(region).await;
+        let keys = key_ids(&kms).await;
+        assert_eq!(keys.len(), 1, "{region}: {keys:?}");
+        let id = &keys[0];
+        assert_eq!(
+            alias_target(&kms, "alias/camunda-saas-byok")
+                .await
+                .as_deref(),
+            Some(id.as_str())
+        );
+        assert_eq!(policy_of(&kms, id).await, want_policy, "{region}");
+        assert_eq!(
+            sorted(tags_of(&kms, id).await),
+            sorted(plan.tags_for(role)),
+            "{region}"
+        );
+        let d = kms.describe_key().key_id(id).send().await.unwrap();
+        let m = d.key_metadata().unwrap();
+        assert_eq!(m.description(), Some(a.description.as_str()));
+        assert_eq!(m.multi_region(), Some(true));
+        assert_eq!(m.key_state().unwrap().as_str(), "Enabled");
+    }
+    let kms = moto.kms("eu-west-1").await;
+    let rot = kms
+        .get_key_rotation_status()
+        .key_id(&key_ids(&kms).await[0])
+        .send()
+        .await
+        .unwrap();
+    assert!(rot.key_rotation_enabled());
+    // moto ignores the period, so check what the script asked for.
+    let log = std::fs::read_to_string(dir.path().join("aws.log")).unwrap();
+    let calls = |what: &str| log.lines().filter(|l| l.starts_with(what)).count();
+    assert_eq!(calls("kms create-key"), 1, "{log}");
+    assert_eq!(calls("kms replicate-key"), 1, "{log}");
+    assert!(
+        log.lines().any(
+            |l| l.starts_with("kms enable-key-rotation --region eu-west-1")
+                && l.ends_with("--rotation-period-in-days 180")
+        ),
+        "{log}"
+    );
+    std::fs::remove_file(dir.path().join("aws.log")).unwrap();
+
+    // Safe to re-run: the same ARNs, no second key.
+    let again = run_script(&moto, dir.path(), &script);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(stdout(&again), stdout(&first));
+    assert!(
+        stderr(&again).contains("found the primary key"),
+        "{}",
+        stderr(&again)
+    );
+    let log = std::fs::read_to_string(dir.path().join("aws.log")).unwrap();
+    for change in ["create-key", "replicate-key", "create-alias"] {
+        assert!(!log.contains(change), "a re-run called {change}: {log}");
+    }
+    for region in ["eu-west-1", "eu-west-2"] {
+        assert_eq!(key_ids(&moto.kms(region).await).await.len(), 1, "{region}");
+    }
+
+    // byok create with the same answers finds the keys and verifies them as its own:
+    // policy, description, Multi-Region, aliases, tags and rotation all match.
+    let out = run(moto.byok(dir.path()).arg("create").args(flags).arg("--yes"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&first));
+    assert!(stderr(&out).contains("key(s) match"), "{}", stderr(&out));
+    for region in ["eu-west-1", "eu-west-2"] {
+        assert_eq!(key_ids(&moto.kms(region).await).await.len(), 1, "{region}");
+    }
+}
+
+#[tokio::test]
+async fn script_adopts_an_interrupted_runs_key_and_refuses_another_account() {
+    let moto = Moto::start();
+    let dir = TempDir::new("script-two");
+    let a = answers(|r| {
+        r.vendor = Some("other".into());
+        r.region = Some("eu-central-1".into());
+        r.principal = Some("444455556666".into());
+        r.regionality = Some("two-keys".into());
+        r.replica_region = Some("eu-west-3".into());
+        r.no_rotation = true;
+    });
+    let plan = Plan::build(&a);
+
+    // Pinned to another account: refuses before changing anything.
+    let wrong = dir.path().join("wrong.sh");
+    export::write_files(
+        &export::render(&plan, Format::AwsCli, Some("999999999999")),
+        &wrong,
+    )
+    .unwrap();
+    let out = run_script(&moto, dir.path(), &wrong);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("made for 999999999999"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(key_ids(&moto.kms("eu-central-1").await).await.is_empty());
+
+    // An earlier run created the second key and stopped before naming it.
+    let kms2 = moto.kms("eu-west-3").await;
+    let tags: Vec<aws_sdk_kms::types::Tag> = plan
+        .tags_for(KeyRole::Secondary)
+        .into_iter()
+        .map(|(k, v)| {
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let orphan = kms2
+        .create_key()
+        .description(&a.description)
+        .policy(policy::to_document(&policy::build(&a, ACCOUNT)))
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+
+    let script = dir.path().join("setup.sh");
+    export::write_files(
+        &export::render(&plan, Format::AwsCli, Some(ACCOUNT)),
+        &script,
+    )
+    .unwrap();
+    let out = run_script(&moto, dir.path(), &script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("that an earlier run made"),
+        "{}",
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    let arns: Vec<&str> = text.lines().collect();
+    assert_eq!(arns.len(), 2);
+    assert!(
+        arns[1].ends_with(&orphan),
+        "the orphan key is reused: {arns:?}"
+    );
+    assert_eq!(key_ids(&kms2).await, vec![orphan.clone()]);
+    assert_eq!(
+        alias_target(&kms2, "alias/saas-byok-replica").await,
+        Some(orphan.clone())
+    );
+    let kms1 = moto.kms("eu-central-1").await;
+    let keys1 = key_ids(&kms1).await;
+    assert_eq!(keys1.len(), 1);
+    assert_eq!(
+        policy_of(&kms1, &keys1[0]).await,
+        policy::build(&a, ACCOUNT)
+    );
+    assert_eq!(
+        sorted(tags_of(&kms1, &keys1[0]).await),
+        sorted(plan.tags_for(KeyRole::Primary))
+    );
+    for (kms, id) in [(&kms1, &keys1[0]), (&kms2, &orphan)] {
+        let rot = kms
+            .get_key_rotation_status()
+            .key_id(id)
+            .send()
+            .await
+            .unwrap();
+        assert!(!rot.key_rotation_enabled(), "rotation stays off as chosen");
+    }
+
+    // byok create agrees that this is its setup.
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "other",
+        "--region",
+        "eu-central-1",
+        "--principal",
+        "444455556666",
+        "--regionality",
+        "two-keys",
+        "--replica-region",
+        "eu-west-3",
+        "--no-rotation",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), text);
+}
+
+// ---------------------------------------------------------------------------------------
+// The CLI around the exports
+
+fn byok_offline(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_byok"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null());
+    c
+}
+
+const CAMUNDA_MRK: &[&str] = &[
+    "plan",
+    "--vendor",
+    "camunda",
+    "--principal",
+    CAMUNDA_ROLE,
+    "--regionality",
+    "multi-region",
+];
+
+#[test]
+fn plan_formats_from_the_command_line() {
+    let dir = TempDir::new("plan-formats");
+    // Terraform and the script to stdout.
+    for (format, marker) in [
+        ("terraform", "resource \"aws_kms_replica_key\" \"replica\""),
+        ("aws-cli", "set -euo pipefail"),
+        ("text", "Replicate it to eu-west-2"),
+    ] {
+        let out = run(byok_offline(dir.path())
+            .args(CAMUNDA_MRK)
+            .args(["--format", format]));
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert!(stdout(&out).contains(marker), "{format}");
+    }
+    // Two CloudFormation templates do not fit on stdout: say so, write nothing.
+    let out = run(byok_offline(dir.path())
+        .args(CAMUNDA_MRK)
+        .args(["--format", "cloudformation"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--out"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    // With --out DIR: both, named by Region, and how to deploy them.
+    let target = dir.path().join("cfn/");
+    let out = run(byok_offline(dir.path())
+        .args(CAMUNDA_MRK)
+        .args(["--format", "cloudformation", "--out"])
+        .arg(format!("{}/", target.display())));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listed = stdout(&out);
+    let written: Vec<&str> = listed.lines().collect();
+    assert_eq!(written.len(), 2);
+    assert!(written[0].ends_with("camunda-saas-byok.eu-west-1.template.json"));
+    assert!(written[1].ends_with("camunda-saas-byok.eu-west-2.template.json"));
+    assert!(stderr(&out).contains("--parameter-overrides \"PrimaryKeyArn=$PRIMARY_KEY_ARN\""));
+    for w in written {
+        let _: Value = serde_json::from_str(&std::fs::read_to_string(w).unwrap()).unwrap();
+    }
+    // A bad --account is refused, naming the flag.
+    let out = run(byok_offline(dir.path()).args(CAMUNDA_MRK).args([
+        "--format",
+        "terraform",
+        "--account",
+        "12345",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--account"), "{}", stderr(&out));
+    // The script is written executable.
+    let out = run(byok_offline(dir.path())
+        .args(CAMUNDA_MRK)
+        .args(["--format", "aws-cli", "--quiet", "--out"])
+        .arg(dir.path().join("s.sh")));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).is_empty(), "--quiet: {}", stderr(&out));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("s.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0o111);
+    }
+}
+
+#[test]
+fn completions_for_each_shell_name_every_command() {
+    let dir = TempDir::new("completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(byok_offline(dir.path()).args(["completions", shell]));
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let s = stdout(&out);
+        for word in [
+            "create",
+            "plan",
+            "policy",
+            "completions",
+            "man",
+            "vendor",
+            "format",
+            "cloudformation",
+        ] {
+            assert!(s.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let out = run(byok_offline(dir.path()).args(["completions", "tcsh"]));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn man_page_prints_and_writes_one_page_per_command() {
+    let dir = TempDir::new("man");
+    let out = run(byok_offline(dir.path()).arg("man"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = stdout(&out);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH byok"),
+        "{page}"
+    );
+    for word in ["create", "plan", "policy", "completions", "\\-\\-profile"] {
+        assert!(page.contains(word), "man page lacks {word}");
+    }
+    let out = run(byok_offline(dir.path())
+        .args(["man", "--out-dir"])
+        .arg(dir.path().join("man1")));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for page in ["byok.1", "byok-create.1", "byok-plan.1", "byok-policy.1"] {
+        let text = std::fs::read_to_string(dir.path().join("man1").join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
+}
+
+#[test]
+fn version_names_the_profiles() {
+    let dir = TempDir::new("version");
+    let out = run(byok_offline(dir.path()).arg("--version"));
+    assert_eq!(out.status.code(), Some(0));
+    let s = stdout(&out);
+    assert!(
+        s.starts_with(&format!("byok {}", env!("CARGO_PKG_VERSION"))),
+        "{s}"
+    );
+    for v in ["camunda", "gearset", "other"] {
+        assert!(s.contains(v), "{s}");
+    }
+}
+
+#[test]
+fn region_defaults_like_the_aws_cli_for_any_region_vendors_only() {
+    let dir = TempDir::new("region");
+    let other = [
+        "plan",
+        "--vendor",
+        "other",
+        "--principal",
+        "444455556666",
+        "--output",
+        "json",
+    ];
+    let region_of = |out: &Output| -> String {
+        let v: Value =
+            serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stderr(out)));
+        v["keys"][0]["region"].as_str().unwrap().to_string()
+    };
+    // Nothing set: the Region is required, and the message names the flag.
+    let out = run(byok_offline(dir.path()).args(other));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--region"), "{}", stderr(&out));
+    // The profile's region, then AWS_DEFAULT_REGION, then AWS_REGION, then --region.
+    std::fs::write(
+        dir.path().join("config"),
+        "[default]\nregion = eu-north-1\n\n[profile work]\nregion = ap-south-1\n",
+    )
+    .unwrap();
+    let out = run(byok_offline(dir.path()).args(other));
+    assert_eq!(region_of(&out), "eu-north-1");
+    assert!(
+        stderr(&out).contains("from the default profile"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(byok_offline(dir.path())
+        .args(["--profile", "work"])
+        .args(other));
+    assert_eq!(region_of(&out), "ap-south-1");
+    let out = run(byok_offline(dir.path())
+        .env("AWS_PROFILE", "work")
+        .args(other));
+    assert_eq!(region_of(&out), "ap-south-1");
+    let out = run(byok_offline(dir.path())
+        .env("AWS_DEFAULT_REGION", "eu-west-3")
+        .args(other));
+    assert_eq!(region_of(&out), "eu-west-3");
+    let out = run(byok_offline(dir.path())
+        .env("AWS_DEFAULT_REGION", "eu-west-3")
+        .env("AWS_REGION", "us-east-2")
+        .args(other));
+    assert_eq!(region_of(&out), "us-east-2");
+    let out = run(byok_offline(dir.path())
+        .env("AWS_REGION", "us-east-2")
+        .args(other)
+        .args(["--region", "sa-east-1"]));
+    assert_eq!(region_of(&out), "sa-east-1");
+    // A vendor with its own Regions never takes one from the environment.
+    let out = run(byok_offline(dir.path())
+        .env("AWS_REGION", "us-west-2")
+        .args(["plan", "--vendor", "gearset", "--output", "json"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let out = run(byok_offline(dir.path())
+        .env("AWS_REGION", "us-east-1")
+        .args([
+            "plan",
+            "--vendor",
+            "camunda",
+            "--principal",
+            CAMUNDA_ROLE,
+            "--output",
+            "json",
+        ]));
+    assert_eq!(region_of(&out), "eu-west-1");
+}
+
+#[test]
+fn no_color_flag_and_variable_are_accepted() {
+    let dir = TempDir::new("nocolor");
+    for (env, flag) in [
+        (Some("1"), None),
+        (None, Some("--no-color")),
+        (Some(""), None),
+    ] {
+        let mut c = byok_offline(dir.path());
+        if let Some(v) = env {
+            c.env("NO_COLOR", v);
+        }
+        if let Some(f) = flag {
+            c.arg(f);
+        }
+        let out = run(c.args(CAMUNDA_MRK));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{env:?} {flag:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON outputs against schemas/
+
+/// A JSON Schema validator for the subset schemas/ uses. An unknown keyword fails the test,
+/// so a schema can never be checked less strictly than it reads.
+struct Schemas {
+    dir: PathBuf,
+}
+
+impl Schemas {
+    fn new() -> Schemas {
+        Schemas {
+            dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"),
+        }
+    }
+
+    fn load(&self, file: &str) -> Value {
+        let text = std::fs::read_to_string(self.dir.join(file))
+            .unwrap_or_else(|e| panic!("schemas/{file}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("schemas/{file}: {e}"))
+    }
+
+    /// Every problem of `v` against `file`'s schema.
+    fn check(&self, file: &str, v: &Value) -> Vec<String> {
+        let root = self.load(file);
+        let mut problems = Vec::new();
+        self.walk(file, &root, &root, v, "$", &mut problems);
+        problems
+    }
+
+    fn resolve(&self, file: &str, root: &Value, reference: &str) -> (String, Value) {
+        let (f, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+        let (file, root) = if f.is_empty() {
+            (file.to_string(), root.clone())
+        } else {
+            (f.to_string(), self.load(f))
+        };
+        let target = root
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("{file}: no {pointer}"))
+            .clone();
+        (file, target)
+    }
+
+    fn walk(
+        &self,
+        file: &str,
+        root: &Value,
+        s: &Value,
+        v: &Value,
+        at: &str,
+        out: &mut Vec<String>,
+    ) {
+        let s = s.as_object().expect("a schema is an object");
+        for (k, rule) in s {
+            match k.as_str() {
+                "$schema"
+                | "$id"
+                | "title"
+                | "description"
+                | "$defs"
+                | "properties"
+                | "additionalProperties" => {}
+                "$ref" => {
+                    let (f, target) = self.resolve(file, root, rule.as_str().unwrap());
+                    let new_root = if f == file {
+                        root.clone()
+                    } else {
+                        self.load(&f)
+                    };
+                    self.walk(&f, &new_root, &target, v, at, out);
+                }
+                "type" => {
+                    let types: Vec<&str> = match rule {
+                        Value::String(t) => vec![t.as_str()],
+                        Value::Array(ts) => ts.iter().map(|t| t.as_str().unwrap()).collect(),
+                        _ => panic!("bad type"),
+                    };
+                    let ok = types.iter().any(|t| match *t {
+                        "object" => v.is_object(),
+                        "array" => v.is_array(),
+                        "string" => v.is_string(),
+                        "boolean" => v.is_boolean(),
+                        "null" => v.is_null(),
+                        "integer" => v.is_u64() || v.is_i64(),
+                        "number" => v.is_number(),
+                        other => panic!("unknown type {other}"),
+                    });
+                    if !ok {
+                        out.push(format!("{at}: {v} is not {types:?}"));
+                    }
+                }
+                "enum" => {
+                    if !rule.as_array().unwrap().contains(v) {
+                        out.push(format!("{at}: {v} is not one of {rule}"));
+                    }
+                }
+                "const" => {
+                    if rule != v {
+                        out.push(format!("{at}: {v} is not {rule}"));
+                    }
+                }
+                "required" => {
+                    if let Some(o) = v.as_object() {
+                        for r in rule.as_array().unwrap() {
+                            if !o.contains_key(r.as_str().unwrap()) {
+                                out.push(format!("{at}: {r} is missing"));
+                            }
+                        }
+                    }
+                }
+                "minItems" => {
+                    if let Some(a) = v.as_array()
+                        && (a.len() as u64) < rule.as_u64().unwrap()
+                    {
+                        out.push(format!("{at}: fewer than {rule} items"));
+                    }
+                }
+                "minLength" => {
+                    if let Some(t) = v.as_str()
+                        && (t.chars().count() as u64) < rule.as_u64().unwrap()
+                    {
+                        out.push(format!("{at}: shorter than {rule}"));
+                    }
+                }
+                "minimum" => {
+                    if let Some(n) = v.as_f64()
+                        && n < rule.as_f64().unwrap()
+                    {
+                        out.push(format!("{at}: {n} < {rule}"));
+                    }
+                }
+                "items" => {
+                    if let Some(a) = v.as_array() {
+                        for (i, item) in a.iter().enumerate() {
+                            self.walk(file, root, rule, item, &format!("{at}[{i}]"), out);
+                        }
+                    }
+                }
+                "anyOf" => {
+                    let fits = rule.as_array().unwrap().iter().any(|alt| {
+                        let mut p = Vec::new();
+                        self.walk(file, root, alt, v, at, &mut p);
+                        p.is_empty()
+                    });
+                    if !fits {
+                        out.push(format!("{at}: {v} fits none of anyOf"));
+                    }
+                }
+                other => panic!("{file}: keyword {other} is not supported by this check"),
+            }
+        }
+        if let Some(o) = v.as_object() {
+            let props = s.get("properties").and_then(Value::as_object);
+            for (k, item) in o {
+                let path = format!("{at}.{k}");
+                match (props.and_then(|p| p.get(k)), s.get("additionalProperties")) {
+                    (Some(ps), _) => self.walk(file, root, ps, item, &path, out),
+                    (None, Some(Value::Bool(false))) => {
+                        out.push(format!("{path} is not in the schema"))
+                    }
+                    (None, Some(extra @ Value::Object(_))) => {
+                        self.walk(file, root, extra, item, &path, out)
+                    }
+                    (None, _) => {}
+                }
+            }
+        }
+    }
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(out), stderr(out)))
+}
+
+fn assert_fits(schemas: &Schemas, file: &str, v: &Value) {
+    let problems = schemas.check(file, v);
+    assert!(problems.is_empty(), "{file}: {problems:#?}\n{v:#}");
+}
+
+#[test]
+fn json_outputs_match_their_schemas_offline() {
+    let schemas = Schemas::new();
+    let dir = TempDir::new("schemas");
+    let plans: [&[&str]; 3] = [
+        CAMUNDA_MRK,
+        &[
+            "plan",
+            "--vendor",
+            "gearset",
+            "--region",
+            "us-west-2",
+            "--tag",
+            "a=b",
+            "--admin",
+            ADMIN,
+            "--no-rotation",
+        ],
+        &[
+            "plan",
+            "--vendor",
+            "other",
+            "--region",
+            "eu-central-1",
+            "--principal",
+            "444455556666",
+            "--regionality",
+            "two-keys",
+            "--replica-region",
+            "eu-west-1",
+        ],
+    ];
+    for args in plans {
+        let out = run(byok_offline(dir.path())
+            .args(args)
+            .args(["--output", "json"]));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v = json_of(&out);
+        assert_fits(&schemas, "plan.schema.json", &v);
+        for format in ["terraform", "cloudformation", "aws-cli"] {
+            for account in [None, Some(ACCOUNT)] {
+                let mut c = byok_offline(dir.path());
+                c.args(args).args(["--format", format, "--output", "json"]);
+                if let Some(acc) = account {
+                    c.args(["--account", acc]);
+                }
+                let out = run(&mut c);
+                assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+                let v = json_of(&out);
+                assert_fits(&schemas, "export.schema.json", &v);
+                assert_eq!(v["format"], format);
+                assert_eq!(v["account"], json!(account));
+            }
+        }
+    }
+    let out = run(byok_offline(dir.path()).args([
+        "policy",
+        "--vendor",
+        "gearset",
+        "--region",
+        "eu-west-1",
+        "--admin",
+        ADMIN,
+        "--account",
+        ACCOUNT,
+        "--output",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_fits(&schemas, "policy.schema.json", &v);
+    assert_eq!(v["account"], ACCOUNT);
+    assert_eq!(
+        v["bytes"].as_u64().unwrap() as usize,
+        policy::to_document(&v["policy"]).len()
+    );
+    // The check is not vacuous: a wrong shape is caught.
+    let mut bad = v.clone();
+    bad["policy"]["Statement"][0]["Effect"] = json!("Deny");
+    bad["extra"] = json!(1);
+    bad.as_object_mut().unwrap().remove("account");
+    assert_eq!(
+        schemas.check("policy.schema.json", &bad).len(),
+        3,
+        "{bad:#}"
+    );
+}
+
+#[tokio::test]
+async fn create_json_matches_its_schema_when_done_and_when_refused() {
+    let schemas = Schemas::new();
+    let moto = Moto::start();
+    let dir = TempDir::new("create-json");
+    let args = [
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--regionality",
+        "two-keys",
+        "--yes",
+        "--output",
+        "json",
+    ];
+    let out = run(moto.byok(dir.path()).args(args));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_fits(&schemas, "create.schema.json", &v);
+    assert_eq!(v["status"], "completed");
+    assert_eq!(v["keys"].as_array().unwrap().len(), 2);
+    assert!(
+        stderr(&out).is_empty(),
+        "json mode prints nothing else: {}",
+        stderr(&out)
+    );
+
+    // The alias now names a key byok did not make for this vendor: a refusal, as JSON.
+    let kms = moto.kms("eu-west-1").await;
+    let other = kms.create_key().send().await.unwrap();
+    let other_id = other.key_metadata().unwrap().key_id();
+    kms.create_alias()
+        .alias_name("alias/taken")
+        .target_key_id(other_id)
+        .send()
+        .await
+        .unwrap();
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--alias",
+        "taken",
+        "--yes",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_fits(&schemas, "create.schema.json", &v);
+    assert_eq!(v["status"], "failed");
+    assert!(
+        v["finish_command"]
+            .as_str()
+            .unwrap()
+            .contains("--alias alias/taken")
+    );
+
+    // --quiet: ARNs only.
+    let out = run(moto.byok(dir.path()).args([
+        "--quiet",
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--regionality",
+        "two-keys",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 2);
+}

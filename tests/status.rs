@@ -1,0 +1,1329 @@
+//! `byok status` against a real KMS API (moto): every state, the policy check, named keys,
+//! each action (checked through the AWS API), and the JSON shape (checked against
+//! schemas/status.schema.json).
+
+mod common;
+use common::*;
+
+use aws_sdk_kms::types::{KeyState, Tag};
+use serde_json::{Value, json};
+
+const GEARSET_EU: &str = "arn:aws:iam::347752291521:root";
+
+fn gearset_policy(vendor: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            { "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+              "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT}:root") }, "Action": "kms:*", "Resource": "*" },
+            { "Sid": "Allow access for Key Administrators", "Effect": "Allow",
+              "Principal": { "AWS": [format!("arn:aws:iam::{ACCOUNT}:role/KeyAdmin")] },
+              "Action": ["kms:Create*", "kms:Describe*"], "Resource": "*" },
+            { "Sid": "Allow use of the key", "Effect": "Allow", "Principal": { "AWS": vendor },
+              "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*" },
+            { "Sid": "Allow attachment of persistent resources", "Effect": "Allow", "Principal": { "AWS": vendor },
+              "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+              "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } } }
+        ]
+    })
+}
+
+fn camunda_policy() -> Value {
+    serde_json::from_str(include_str!("golden/camunda-single.json")).unwrap()
+}
+
+/// A key as byok tags it, made through the AWS API (faster than `byok create` for setups
+/// that only differ in state).
+async fn make_key(
+    kms: &aws_sdk_kms::Client,
+    vendor: Option<&str>,
+    alias: &str,
+    policy: &Value,
+) -> String {
+    let mut req = kms
+        .create_key()
+        .policy(policy.to_string())
+        .description("test key");
+    if let Some(v) = vendor {
+        for (k, val) in [
+            ("byok:managed-by", "byok"),
+            ("byok:vendor", v),
+            ("byok:alias", alias),
+            ("byok:role", "primary"),
+        ] {
+            req = req.tags(Tag::builder().tag_key(k).tag_value(val).build().unwrap());
+        }
+    }
+    let id = req
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+    kms.create_alias()
+        .alias_name(alias)
+        .target_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    id
+}
+
+async fn state_of(kms: &aws_sdk_kms::Client, id: &str) -> KeyState {
+    kms.describe_key()
+        .key_id(id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_state()
+        .unwrap()
+        .clone()
+}
+
+fn status_json(moto: &Moto, dir: &TempDir, args: &[&str]) -> (Value, i32, String) {
+    let out = run(moto.byok(dir.path()).arg("status").args(args));
+    let text = stdout(&out);
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {text}\nstderr: {}", stderr(&out)));
+    (v, out.status.code().unwrap_or(-1), stderr(&out))
+}
+
+fn key<'a>(report: &'a Value, arn_suffix: &str, region: &str) -> &'a Value {
+    report["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key_id"] == arn_suffix && k["region"] == region)
+        .unwrap_or_else(|| panic!("no key {arn_suffix} in {region}: {report:#}"))
+}
+
+// --------------------------------------------------------------------------------------
+// A tiny JSON Schema subset (type, required, properties, additionalProperties, items,
+// enum, $ref to $defs): enough to hold the real output to the documented shape.
+
+fn check_schema(root: &Value, schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/$defs/");
+        return check_schema(root, &root["$defs"][name], v, path, errs);
+    }
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let actual = match v {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let ok = types.contains(&actual) || (actual == "integer" && types.contains(&"number"));
+        if !ok {
+            errs.push(format!("{path}: {actual}, expected {types:?}"));
+            return;
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(v)
+    {
+        errs.push(format!("{path}: {v} not in {e:?}"));
+    }
+    if let Value::Object(o) = v {
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let r = r.as_str().unwrap();
+            if !o.contains_key(r) {
+                errs.push(format!("{path}: missing {r}"));
+            }
+        }
+        let props = schema.get("properties").and_then(Value::as_object);
+        for (k, val) in o {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => check_schema(root, s, val, &format!("{path}.{k}"), errs),
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    errs.push(format!("{path}: undocumented field {k}"))
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Value::Array(a), Some(items)) = (v, schema.get("items")) {
+        for (i, x) in a.iter().enumerate() {
+            check_schema(root, items, x, &format!("{path}[{i}]"), errs);
+        }
+    }
+}
+
+fn assert_schema(v: &Value) {
+    let schema: Value =
+        serde_json::from_str(include_str!("../schemas/status.schema.json")).unwrap();
+    let mut errs = Vec::new();
+    check_schema(&schema, &schema, v, "$", &mut errs);
+    assert!(
+        errs.is_empty(),
+        "output does not match the schema:\n{}",
+        errs.join("\n")
+    );
+}
+
+#[test]
+fn the_schema_check_can_fail() {
+    let schema: Value =
+        serde_json::from_str(include_str!("../schemas/status.schema.json")).unwrap();
+    let mut errs = Vec::new();
+    check_schema(
+        &schema,
+        &schema,
+        &json!({"keys": [{"health": "fine"}], "extra": 1}),
+        "$",
+        &mut errs,
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("missing regions")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("undocumented field extra")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("\"fine\" not in")),
+        "{errs:?}"
+    );
+}
+
+// --------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_state_policy_check_named_key_and_json_fields() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-states");
+
+    // A Multi-Region Camunda key with its replica, made by byok itself.
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--regionality",
+        "multi-region",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let eu1 = moto.kms("eu-west-1").await;
+    let eu2 = moto.kms("eu-west-2").await;
+    let mrk = key_ids(&eu1)
+        .await
+        .into_iter()
+        .find(|k| k.starts_with("mrk-"))
+        .unwrap();
+
+    // Gearset keys in four states, in four Regions.
+    let us = moto.kms("us-west-2").await;
+    let ap = moto.kms("ap-southeast-2").await;
+    let ca = moto.kms("ca-central-1").await;
+    let ok_key = make_key(
+        &eu1,
+        Some("gearset"),
+        "alias/gearset-ok",
+        &gearset_policy(GEARSET_EU),
+    )
+    .await;
+    eu1.enable_key_rotation()
+        .key_id(&ok_key)
+        .send()
+        .await
+        .unwrap();
+    let disabled = make_key(
+        &us,
+        Some("gearset"),
+        "alias/gearset-off",
+        &gearset_policy("arn:aws:iam::157764733222:root"),
+    )
+    .await;
+    us.enable_key_rotation()
+        .key_id(&disabled)
+        .send()
+        .await
+        .unwrap();
+    us.disable_key().key_id(&disabled).send().await.unwrap();
+    let no_rotation = make_key(
+        &ap,
+        Some("gearset"),
+        "alias/gearset-norot",
+        &gearset_policy("arn:aws:iam::178658833999:root"),
+    )
+    .await;
+    let pending = make_key(
+        &ca,
+        Some("gearset"),
+        "alias/gearset-bye",
+        &gearset_policy("arn:aws:iam::877694686213:root"),
+    )
+    .await;
+    ca.schedule_key_deletion()
+        .key_id(&pending)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+
+    // A key byok did not make, whose policy lacks a vendor action: found only by --key.
+    let mut p = camunda_policy();
+    p["Statement"][2]["Action"] = json!(["kms:CreateGrant", "kms:ListGrants"]);
+    let foreign = make_key(&eu1, None, "alias/hand-made", &p).await;
+    eu1.enable_key_rotation()
+        .key_id(&foreign)
+        .send()
+        .await
+        .unwrap();
+    // And one with no tags that --key does not name: never shown.
+    let unrelated = make_key(&eu1, None, "alias/unrelated", &camunda_policy()).await;
+
+    let (r, code, err) = status_json(
+        &moto,
+        &dir,
+        &["--output", "json", "--key", "alias/hand-made"],
+    );
+    assert_schema(&r);
+    assert_eq!(code, 5, "a broken key gives exit 5: {err}");
+    let keys = r["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 7, "{r:#}");
+    assert!(!keys.iter().any(|k| k["key_id"] == unrelated.as_str()));
+
+    // Multi-Region primary and replica, both healthy; each field as the AWS API says.
+    let prim = key(&r, &mrk, "eu-west-1");
+    let d = eu1.describe_key().key_id(&mrk).send().await.unwrap();
+    let md = d.key_metadata().unwrap();
+    assert_eq!(prim["arn"], md.arn().unwrap());
+    assert_eq!(prim["state"], "Enabled");
+    assert_eq!(prim["enabled"], true);
+    assert_eq!(prim["vendor"], "camunda");
+    assert_eq!(prim["aliases"], json!(["alias/camunda-saas-byok"]));
+    assert_eq!(prim["multi_region"]["role"], "PRIMARY");
+    assert_eq!(prim["multi_region"]["replicas"][0]["region"], "eu-west-2");
+    assert_eq!(prim["multi_region"]["replicas"][0]["state"], "Enabled");
+    assert_eq!(prim["rotation"]["enabled"], true);
+    assert!(prim["created"].as_str().unwrap().starts_with("20"));
+    assert_eq!(prim["policy"]["vendor_principal"], CAMUNDA_ROLE);
+    assert_eq!(prim["policy"]["missing"], json!([]));
+    assert_eq!(prim["policy"]["root_statement"], true);
+    assert_eq!(prim["health"], "ok", "{prim:#}");
+    let rep = key(&r, &mrk, "eu-west-2");
+    assert_eq!(rep["multi_region"]["role"], "REPLICA");
+    assert_eq!(rep["multi_region"]["primary_region"], "eu-west-1");
+    assert_eq!(rep["state"], state_of(&eu2, &mrk).await.as_str());
+    assert_eq!(rep["health"], "ok", "{rep:#}");
+
+    let ok = key(&r, &ok_key, "eu-west-1");
+    assert_eq!(ok["health"], "ok", "{ok:#}");
+    assert_eq!(
+        ok["administrators"],
+        json!([format!("arn:aws:iam::{ACCOUNT}:role/KeyAdmin")])
+    );
+    assert_eq!(ok["policy"]["vendor_principal"], GEARSET_EU);
+    assert_eq!(ok["policy"]["principal_source"], "profile");
+
+    let off = key(&r, &disabled, "us-west-2");
+    assert_eq!(
+        (off["state"].as_str(), off["enabled"].as_bool()),
+        (Some("Disabled"), Some(false))
+    );
+    assert_eq!(off["health"], "broken");
+    assert!(
+        off["meaning"]
+            .as_str()
+            .unwrap()
+            .contains("Gearset cannot read or write"),
+        "{off:#}"
+    );
+    assert_eq!(off["recovery"], "Re-enable the key.");
+
+    let norot = key(&r, &no_rotation, "ap-southeast-2");
+    assert_eq!(norot["rotation"]["enabled"], false);
+    assert_eq!(norot["health"], "needs-attention");
+
+    let bye = key(&r, &pending, "ca-central-1");
+    assert_eq!(bye["state"], "PendingDeletion");
+    let date = ca.describe_key().key_id(&pending).send().await.unwrap();
+    assert!(date.key_metadata().unwrap().deletion_date().is_some());
+    assert!(bye["deletion_date"].as_str().unwrap().starts_with("20"));
+    assert_eq!(bye["health"], "broken");
+    assert!(
+        bye["recovery"]
+            .as_str()
+            .unwrap()
+            .contains("Cancel the deletion")
+    );
+
+    let named = key(&r, &foreign, "eu-west-1");
+    assert_eq!(named["found_by"], "named");
+    assert_eq!(
+        named["vendor"], "camunda",
+        "the vendor follows from the statement Sids"
+    );
+    assert_eq!(named["policy"]["missing"], json!(["kms:RevokeGrant"]));
+    assert_eq!(named["health"], "broken");
+    assert!(
+        named["meaning"]
+            .as_str()
+            .unwrap()
+            .contains("External encryption key is not ready")
+    );
+
+    assert_eq!(r["summary"]["broken"], 3);
+    assert_eq!(r["summary"]["ok"], 3);
+    assert_eq!(r["summary"]["needs_attention"], 1);
+    assert_eq!(r["summary"]["overall"], "broken");
+    let regions: Vec<&str> = r["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["region"].as_str().unwrap())
+        .collect();
+    for want in [
+        "eu-west-1",
+        "eu-west-2",
+        "us-west-2",
+        "ap-southeast-2",
+        "ca-central-1",
+    ] {
+        assert!(regions.contains(&want), "{regions:?}");
+    }
+
+    // --region limits the scan; the healthy keys alone exit 0.
+    let (r, code, err) = status_json(
+        &moto,
+        &dir,
+        &[
+            "--output",
+            "json",
+            "--region",
+            "eu-west-1",
+            "--region",
+            "eu-west-2",
+        ],
+    );
+    assert_eq!(r["keys"].as_array().unwrap().len(), 3, "{r:#}");
+    assert_eq!(code, 0, "{err}");
+    // Not a terminal: JSON without asking for it.
+    let out = run(moto
+        .byok(dir.path())
+        .args(["status", "--region", "us-west-2"]));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["keys"][0]["state"], "Disabled");
+    assert_eq!(out.status.code(), Some(5));
+    // Text report names the fix with the exact command.
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["status", "--output", "text", "--region", "us-west-2"]));
+    let t = stdout(&out);
+    assert!(
+        t.contains("--enable") && t.contains("alias/gearset-off"),
+        "{t}"
+    );
+}
+
+#[tokio::test]
+async fn a_named_key_that_does_not_exist_and_bad_input() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-bad");
+    let (r, code, _) = status_json(
+        &moto,
+        &dir,
+        &[
+            "--output",
+            "json",
+            "--region",
+            "eu-west-1",
+            "--key",
+            "alias/nope",
+        ],
+    );
+    assert!(
+        r["named_errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("alias/nope"),
+        "{r:#}"
+    );
+    assert_eq!(
+        code, 0,
+        "no key at all, every Region read: nothing is wrong with a key"
+    );
+    // Input errors before any call: each names the flag.
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--region",
+        "europe",
+        "--key",
+        "hello",
+        "--schedule-deletion",
+        "3",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    for want in [
+        "--region",
+        "--key",
+        "--schedule-deletion",
+        "--confirm-alias",
+        "--yes",
+    ] {
+        assert!(e.contains(want), "{want} in {e}");
+    }
+}
+
+#[tokio::test]
+async fn a_region_that_fails_is_reported_and_the_rest_shown() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-region-fails");
+    let kms = moto.kms("eu-west-1").await;
+    let id = make_key(
+        &kms,
+        Some("gearset"),
+        "alias/gearset-ok",
+        &gearset_policy(GEARSET_EU),
+    )
+    .await;
+    kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+    // moto answers HTTP 500 for a Region it does not know, as AWS fails a Region that is
+    // not enabled: the other Region is still shown.
+    let (r, code, err) = status_json(
+        &moto,
+        &dir,
+        &[
+            "--output",
+            "json",
+            "--region",
+            "eu-west-1",
+            "--region",
+            "zz-nowhere-1",
+        ],
+    );
+    assert_schema(&r);
+    assert_eq!(r["keys"].as_array().unwrap().len(), 1, "{r:#}");
+    assert_eq!(r["keys"][0]["health"], "ok");
+    let failed = r["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["region"] == "zz-nowhere-1")
+        .unwrap();
+    assert!(
+        failed["error"]["message"].as_str().unwrap().contains("500"),
+        "{failed:#}"
+    );
+    assert_eq!(r["summary"]["overall"], "needs-attention");
+    assert_eq!(code, 1, "{err}");
+}
+
+#[tokio::test]
+async fn a_key_byok_made_that_is_gone_is_reported_deleted() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-deleted");
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "gearset",
+        "--region",
+        "eu-west-1",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let made = stdout(&out).trim().to_string();
+    // The journal also records a key that KMS no longer has, and one in another account.
+    let journal = dir.path().join("journal.jsonl");
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains(&made), "the journal records the key: {text}");
+    let gone = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/0b5e7c1a-1111-4222-8333-944445555666");
+    for (arn, account) in [
+        (gone.as_str(), ACCOUNT),
+        (
+            "arn:aws:kms:eu-west-1:999988887777:key/0b5e7c1a-1111-4222-8333-000000000000",
+            "999988887777",
+        ),
+    ] {
+        text.push_str(&json!({
+            "time": "2026-10-01T10:00:00Z", "setup": format!("gearset/{account}/eu-west-1/alias/old-backup"),
+            "event": "created", "role": "primary", "region": "eu-west-1", "arn": arn, "alias": "alias/old-backup"
+        }).to_string());
+        text.push('\n');
+    }
+    std::fs::write(&journal, text).unwrap();
+
+    let (r, code, err) = status_json(&moto, &dir, &["--output", "json", "--region", "eu-west-1"]);
+    assert_schema(&r);
+    assert_eq!(code, 5, "{err}");
+    let keys = r["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{r:#}");
+    let d = keys.iter().find(|k| k["arn"] == gone.as_str()).unwrap();
+    assert_eq!(d["state"], "Deleted");
+    assert_eq!(d["found_by"], "journal");
+    assert_eq!(d["health"], "broken");
+    assert_eq!(d["aliases"], json!(["alias/old-backup"]));
+    assert!(
+        d["meaning"].as_str().unwrap().contains("unrecoverable"),
+        "{d:#}"
+    );
+    let live = keys.iter().find(|k| k["arn"] == made.as_str()).unwrap();
+    assert_eq!(live["found_by"], "tags");
+}
+
+#[tokio::test]
+async fn each_action_checked_through_the_api() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-actions");
+    let kms = moto.kms("eu-west-1").await;
+    let id = make_key(
+        &kms,
+        Some("gearset"),
+        "alias/gearset-act",
+        &gearset_policy(GEARSET_EU),
+    )
+    .await;
+    let act = |args: &[&str]| {
+        let out = run(moto
+            .byok(dir.path())
+            .args([
+                "status",
+                "--key",
+                "alias/gearset-act",
+                "--region",
+                "eu-west-1",
+            ])
+            .args(args));
+        (out.status.code().unwrap_or(-1), stderr(&out))
+    };
+
+    // Without --yes and without a terminal: refused, nothing sent.
+    let (code, err) = act(&["--disable"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(state_of(&kms, &id).await, KeyState::Enabled);
+
+    let (code, err) = act(&["--disable", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("DisableKey") && err.contains("Gearset cannot read or write"),
+        "the consequence is named: {err}"
+    );
+    assert_eq!(state_of(&kms, &id).await, KeyState::Disabled);
+
+    // Without --region, an alias is looked up in the discovery Regions.
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        "alias/gearset-act",
+        "--enable",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(state_of(&kms, &id).await, KeyState::Enabled);
+
+    let (code, err) = act(&["--rotation-days", "180", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        kms.get_key_rotation_status()
+            .key_id(&id)
+            .send()
+            .await
+            .unwrap()
+            .key_rotation_enabled()
+    );
+    let (code, err) = act(&["--disable-rotation", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !kms.get_key_rotation_status()
+            .key_id(&id)
+            .send()
+            .await
+            .unwrap()
+            .key_rotation_enabled()
+    );
+    let (code, err) = act(&["--rotate-now", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    let rots = kms.list_key_rotations().key_id(&id).send().await.unwrap();
+    assert_eq!(rots.rotations().len(), 1);
+
+    // Deletion: the alias must be typed again, and must be right.
+    let (code, err) = act(&[
+        "--schedule-deletion",
+        "7",
+        "--yes",
+        "--confirm-alias",
+        "gearset-other",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--confirm-alias"), "{err}");
+    assert_eq!(state_of(&kms, &id).await, KeyState::Enabled);
+    let (code, err) = act(&[
+        "--schedule-deletion",
+        "7",
+        "--yes",
+        "--confirm-alias",
+        "gearset-act",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("unrecoverable"),
+        "the consequence is spelled out: {err}"
+    );
+    assert_eq!(state_of(&kms, &id).await, KeyState::PendingDeletion);
+    let (code, err) = act(&["--cancel-deletion", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        state_of(&kms, &id).await,
+        KeyState::Enabled,
+        "cancel also re-enables"
+    );
+
+    // Policy repair: a lost action and a lost root statement come back; other statements stay.
+    let mut broken = gearset_policy(GEARSET_EU);
+    broken["Statement"][2]["Action"] = json!(["kms:Encrypt", "kms:DescribeKey"]);
+    broken["Statement"].as_array_mut().unwrap().remove(0);
+    broken["Statement"].as_array_mut().unwrap().push(json!({
+        "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT}:root") }, "Action": "kms:*", "Resource": "*"
+    }));
+    kms.put_key_policy()
+        .key_id(&id)
+        .policy_name("default")
+        .policy(broken.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (code, err) = act(&["--repair-policy", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.trim_start().starts_with("+ ") && l.contains("\"kms:Decrypt\"")),
+        "the diff is shown: {err}"
+    );
+    let p = policy_of(&kms, &id).await;
+    let use_stmt = p["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "Allow use of the key")
+        .unwrap();
+    assert_eq!(
+        use_stmt["Action"],
+        json!([
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:DescribeKey"
+        ])
+    );
+    assert!(
+        p.to_string()
+            .contains("Allow access for Key Administrators")
+    );
+    let (r, code, _) = status_json(&moto, &dir, &["--output", "json", "--region", "eu-west-1"]);
+    assert_eq!(r["keys"][0]["policy"]["missing"], json!([]));
+    assert_eq!(code, 1, "rotation is off now: needs attention");
+
+    // Revoke, then restore: the principal is remembered in a tag.
+    let (code, err) = act(&["--revoke-access", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("Gearset cannot use the key: backups fail."),
+        "the consequence: {err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.trim_start().starts_with("- ") && l.contains(GEARSET_EU)),
+        "the diff: {err}"
+    );
+    let p = policy_of(&kms, &id).await;
+    assert!(!p.to_string().contains(GEARSET_EU), "{p:#}");
+    assert!(
+        p.to_string()
+            .contains(&format!("arn:aws:iam::{ACCOUNT}:root")),
+        "root statement kept"
+    );
+    assert!(
+        tags_of(&kms, &id)
+            .await
+            .contains(&("byok:vendor-principal".into(), GEARSET_EU.into()))
+    );
+    let (r, _, _) = status_json(&moto, &dir, &["--output", "json", "--region", "eu-west-1"]);
+    assert_eq!(r["keys"][0]["health"], "broken");
+    assert!(
+        r["keys"][0]["findings"].to_string().contains("revoked"),
+        "{r:#}"
+    );
+    let (code, err) = act(&["--restore-access", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    let p = policy_of(&kms, &id).await;
+    assert_eq!(
+        p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Principal"]["AWS"] == GEARSET_EU)
+            .count(),
+        2
+    );
+    // Nothing left to repair: nothing sent.
+    let (code, err) = act(&["--repair-policy", "--yes"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("Nothing to change"), "{err}");
+}
+
+#[tokio::test]
+async fn multi_region_actions_apply_to_the_set() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-mr");
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--regionality",
+        "multi-region",
+        "--no-rotation",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let eu1 = moto.kms("eu-west-1").await;
+    let eu2 = moto.kms("eu-west-2").await;
+    let mrk = key_ids(&eu1)
+        .await
+        .into_iter()
+        .find(|k| k.starts_with("mrk-"))
+        .unwrap();
+    // Both policies lose an action.
+    for kms in [&eu1, &eu2] {
+        let mut p = policy_of(kms, &mrk).await;
+        p["Statement"][1]["Action"] = json!(["kms:Encrypt"]);
+        kms.put_key_policy()
+            .key_id(&mrk)
+            .policy_name("default")
+            .policy(p.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+    let (r, code, _) = status_json(&moto, &dir, &["--output", "json"]);
+    assert_eq!(code, 5);
+    assert_eq!(r["summary"]["broken"], 2, "{r:#}");
+
+    // Repair named by the replica's ARN: both keys are repaired, and it says so.
+    let replica_arn = format!("arn:aws:kms:eu-west-2:{ACCOUNT}:key/{mrk}");
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        &replica_arn,
+        "--repair-policy",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("eu-west-1 and eu-west-2"),
+        "{}",
+        stderr(&out)
+    );
+    for kms in [&eu1, &eu2] {
+        let p = policy_of(kms, &mrk).await;
+        assert_eq!(
+            p["Statement"][1]["Action"].as_array().unwrap().len(),
+            5,
+            "{p:#}"
+        );
+    }
+    // Rotation goes to the primary, even when the replica is named.
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        &replica_arn,
+        "--rotation-days",
+        "365",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("EnableKeyRotation") && stderr(&out).contains("primary in eu-west-1"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        eu1.get_key_rotation_status()
+            .key_id(&mrk)
+            .send()
+            .await
+            .unwrap()
+            .key_rotation_enabled()
+    );
+    // Disable applies to both keys of the set.
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        "alias/camunda-saas-byok",
+        "--region",
+        "eu-west-1",
+        "--disable",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(state_of(&eu1, &mrk).await, KeyState::Disabled);
+    assert_eq!(state_of(&eu2, &mrk).await, KeyState::Disabled);
+    let (r, _, _) = status_json(&moto, &dir, &["--output", "json", "--region", "eu-west-1"]);
+    assert_eq!(
+        r["keys"][0]["multi_region"]["replicas"][0]["state"],
+        "Disabled"
+    );
+    let primary_arn = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{mrk}");
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["status", "--key", &primary_arn, "--enable", "--yes"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(state_of(&eu2, &mrk).await, KeyState::Enabled);
+
+    // Only the replica is pending deletion: cancelling on the set touches only the replica
+    // (KMS would refuse CancelKeyDeletion on the enabled primary).
+    eu2.schedule_key_deletion()
+        .key_id(&mrk)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        &primary_arn,
+        "--cancel-deletion",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("No deletion is scheduled for the key in eu-west-1"),
+        "{e}"
+    );
+    assert_eq!(e.matches("✓ CancelKeyDeletion").count(), 1, "{e}");
+    assert_eq!(state_of(&eu1, &mrk).await, KeyState::Enabled);
+    assert_eq!(state_of(&eu2, &mrk).await, KeyState::Enabled);
+    // Nothing left to enable: nothing sent.
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["status", "--key", &primary_arn, "--enable", "--yes"]));
+    assert!(
+        stderr(&out).contains("Nothing to change"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// --------------------------------------------------------------------------------------
+// The status screen on the simulator: transitions, and snapshots at 80x24 and 120x40.
+
+mod screen {
+    use byok::kms::sim::{SimKms, SimOptions};
+    use byok::status::{self, Action, Scope, StatusEvent};
+    use byok::tui::status::{Mode, Msg, StatusEffect, StatusScreen};
+    use byok::vendor::Catalog;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn key(c: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+    }
+
+    fn chars(s: &str) -> Vec<Msg> {
+        s.chars().map(|c| key(KeyCode::Char(c))).collect()
+    }
+
+    /// The demo account, dates pinned so snapshots do not age.
+    async fn loaded(w: u16, h: u16) -> (SimKms, Catalog, StatusScreen) {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        status::seed_demo(&sim, &cat).await.unwrap();
+        let mut report = status::collect(&sim, &cat, &Scope::default()).await;
+        for k in &mut report.keys {
+            k.created = Some("2026-11-02T09:30:00Z".into());
+            if k.deletion_date.is_some() {
+                k.deletion_date = Some("2026-12-02T09:30:00Z".into());
+            }
+        }
+        let mut s = StatusScreen::new(true, true);
+        s.handle(Msg::Resize(w, h));
+        s.handle(Msg::Discovery(StatusEvent::Scanning {
+            regions: report.regions.iter().map(|r| r.region.clone()).collect(),
+        }));
+        for k in report.keys {
+            s.handle(Msg::Discovery(StatusEvent::Key(Box::new(k))));
+        }
+        s.handle(Msg::Discovery(StatusEvent::Done));
+        (sim, cat, s)
+    }
+
+    fn draw(s: &StatusScreen) -> String {
+        let mut t = Terminal::new(TestBackend::new(s.size.0, s.size.1)).unwrap();
+        t.draw(|f| f.render_widget(s, f.area())).unwrap();
+        let buf = t.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let mut line = String::new();
+            for x in 0..buf.area.width {
+                line.push_str(buf[(x, y)].symbol());
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    async fn run_effects(
+        sim: &SimKms,
+        cat: &Catalog,
+        s: &mut StatusScreen,
+        effects: Vec<StatusEffect>,
+    ) {
+        let mut queue = effects;
+        while let Some(e) = queue.pop() {
+            let msg = match e {
+                StatusEffect::Plan { key, action } => {
+                    Msg::Planned(status::plan_action(sim, cat, &key, &action, None).await)
+                }
+                StatusEffect::Apply(plan) => Msg::Applied(status::apply(sim, &plan).await),
+                StatusEffect::Reload(arns) => {
+                    let scope = Scope {
+                        keys: arns,
+                        named_only: true,
+                        ..Default::default()
+                    };
+                    Msg::Reloaded(status::collect(sim, cat, &scope).await.keys)
+                }
+                other => panic!("unexpected effect {other:?}"),
+            };
+            queue.extend(s.handle(msg));
+        }
+    }
+
+    #[tokio::test]
+    async fn list_at_80x24() {
+        let (_, _, s) = loaded(80, 24).await;
+        let screen = draw(&s);
+        assert!(screen.contains("✗ 3"), "{screen}");
+        insta::assert_snapshot!("status_list_80x24", screen);
+    }
+
+    #[tokio::test]
+    async fn repair_plan_at_120x40_then_applied() {
+        let (sim, cat, mut s) = loaded(120, 40).await;
+        // Select the broken Camunda key, then ask for the fix.
+        s.handle(key(KeyCode::Down));
+        s.handle(key(KeyCode::Down));
+        assert_eq!(s.current().unwrap().aliases, ["alias/camunda-staging-byok"]);
+        insta::assert_snapshot!("status_detail_120x40", draw(&s));
+        let effects = s.handle(key(KeyCode::Char('f')));
+        assert!(matches!(
+            &effects[..],
+            [StatusEffect::Plan {
+                action: Action::RepairPolicy,
+                ..
+            }]
+        ));
+        let StatusEffect::Plan { key: k, action } = effects[0].clone() else {
+            unreachable!()
+        };
+        s.handle(Msg::Planned(
+            status::plan_action(&sim, &cat, &k, &action, None).await,
+        ));
+        assert!(matches!(s.mode, Mode::Confirm { .. }));
+        insta::assert_snapshot!("status_repair_plan_120x40", draw(&s));
+        // Confirm: applied, reloaded, and the key is OK now.
+        let effects = s.handle(key(KeyCode::Char('y')));
+        run_effects(&sim, &cat, &mut s, effects).await;
+        assert!(matches!(s.mode, Mode::Result { .. }), "{:?}", s.mode);
+        s.handle(key(KeyCode::Char(' ')));
+        assert_eq!(s.current().unwrap().health, byok::status::Health::Ok);
+        assert!(sim.calls().iter().any(|c| c == "PutKeyPolicy eu-west-1"));
+    }
+
+    #[tokio::test]
+    async fn deletion_needs_the_alias_typed() {
+        let (sim, cat, mut s) = loaded(80, 24).await;
+        s.handle(key(KeyCode::Char('/')));
+        for m in chars("apac") {
+            s.handle(m);
+        }
+        s.handle(key(KeyCode::Enter));
+        s.handle(key(KeyCode::Char('a')));
+        assert!(matches!(s.mode, Mode::Menu { .. }));
+        s.handle(key(KeyCode::Char('s')));
+        // The window is checked before any call.
+        s.handle(key(KeyCode::Backspace));
+        s.handle(key(KeyCode::Backspace));
+        for m in chars("5") {
+            s.handle(m);
+        }
+        assert!(s.handle(key(KeyCode::Enter)).is_empty());
+        assert!(matches!(&s.mode, Mode::Days { error: Some(e), .. } if e.contains("7 to 30")));
+        s.handle(key(KeyCode::Backspace));
+        for m in chars("7") {
+            s.handle(m);
+        }
+        let effects = s.handle(key(KeyCode::Enter));
+        let StatusEffect::Plan { key: k, action } = effects[0].clone() else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(action, Action::ScheduleDeletion { days: 7 });
+        s.handle(Msg::Planned(
+            status::plan_action(&sim, &cat, &k, &action, None).await,
+        ));
+        let screen = draw(&s);
+        assert!(screen.contains("Type the key's alias"), "{screen}");
+        assert!(
+            screen.contains("unrecoverable"),
+            "the consequence is spelled out: {screen}"
+        );
+        // y does not confirm a deletion; a wrong alias does not either.
+        assert!(s.handle(key(KeyCode::Char('y'))).is_empty());
+        assert!(s.handle(key(KeyCode::Enter)).is_empty());
+        for m in chars("ebackup-byok") {
+            s.handle(m);
+        }
+        assert!(s.handle(key(KeyCode::Enter)).is_empty());
+        for _ in 0.."yebackup-byok".len() {
+            s.handle(key(KeyCode::Backspace));
+        }
+        s.handle(Msg::Paste("gearset-apac-byok\n".into()));
+        let effects = s.handle(key(KeyCode::Enter));
+        assert!(
+            matches!(&effects[..], [StatusEffect::Apply(_)]),
+            "{effects:?}"
+        );
+        run_effects(&sim, &cat, &mut s, effects).await;
+        s.handle(key(KeyCode::Esc));
+        assert_eq!(s.current().unwrap().state, "PendingDeletion");
+    }
+
+    #[tokio::test]
+    async fn keys_arriving_keep_the_selection_and_quit_works() {
+        let (_, _, mut s) = loaded(80, 24).await;
+        let all = s.report.keys.clone();
+        let mut fresh = StatusScreen::new(true, false);
+        fresh.handle(Msg::Discovery(StatusEvent::Key(Box::new(all[3].clone()))));
+        fresh.handle(Msg::Discovery(StatusEvent::Key(Box::new(all[4].clone()))));
+        fresh.handle(key(KeyCode::Down));
+        let chosen = fresh.current().unwrap().arn.clone();
+        for k in [&all[0], &all[1], &all[2], &all[5]] {
+            fresh.handle(Msg::Discovery(StatusEvent::Key(Box::new(k.clone()))));
+        }
+        assert_eq!(fresh.current().unwrap().arn, chosen);
+        assert!(fresh.loading, "still loading until Done");
+        fresh.handle(Msg::Discovery(StatusEvent::Scanning {
+            regions: vec!["me-south-1".into()],
+        }));
+        fresh.handle(Msg::Discovery(StatusEvent::RegionFailed {
+            region: "me-south-1".into(),
+            error: byok::status::RegionError {
+                kind: "region-not-enabled".into(),
+                message: "off".into(),
+                explanation: "Region me-south-1 is not enabled".into(),
+            },
+        }));
+        fresh.handle(Msg::Resize(100, 20));
+        let top = draw(&fresh);
+        assert!(
+            top.lines()
+                .next()
+                .unwrap()
+                .contains("not readable: me-south-1"),
+            "{top}"
+        );
+        assert!(top.contains("loading 1/1 Regions"), "{top}");
+        assert_eq!(s.handle(key(KeyCode::Char('q'))), vec![StatusEffect::Quit]);
+        assert_eq!(s.exit_code(), 5);
+    }
+}
+
+// --------------------------------------------------------------------------------------
+// End to end in a real terminal: `byok status` in tmux repairs a policy, checked through
+// the AWS API. A minimal tmux driver of its own (private server socket, no config).
+
+mod terminal {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    struct Pane {
+        socket: String,
+    }
+
+    fn sh_quote(s: &str) -> String {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+
+    impl Pane {
+        /// Run `argv` under `env -i` with `env`, then record the exit code and `stty -a`.
+        fn start(env: &[(String, String)], argv: &[String], out: &Path) -> Pane {
+            let socket = format!("byok-status-{}", std::process::id());
+            let mut words: Vec<String> = vec!["env".into(), "-i".into()];
+            words.push(format!(
+                "PATH={}",
+                std::env::var("PATH").unwrap_or_default()
+            ));
+            words.push("TERM=xterm-256color".into());
+            words.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+            words.extend(argv.iter().cloned());
+            let cmd = words
+                .iter()
+                .map(|w| sh_quote(w))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let o = out.display();
+            let script = format!(
+                "{cmd}; echo $? > {o}/code.tmp; stty -a > {o}/stty 2>&1; mv {o}/code.tmp {o}/code"
+            );
+            let ok = Command::new("tmux")
+                .args([
+                    "-L",
+                    &socket,
+                    "-f",
+                    "/dev/null",
+                    "new-session",
+                    "-d",
+                    "-s",
+                    "t",
+                    "-x",
+                    "100",
+                    "-y",
+                    "30",
+                    "sh",
+                    "-c",
+                    &script,
+                ])
+                .status()
+                .expect("tmux is needed for this test: apt-get install -y tmux")
+                .success();
+            assert!(ok, "tmux could not start");
+            Pane { socket }
+        }
+
+        fn keys(&self, keys: &[&str]) {
+            let mut c = Command::new("tmux");
+            c.args(["-L", &self.socket, "send-keys", "-t", "t"])
+                .args(keys);
+            assert!(c.status().unwrap().success());
+        }
+
+        fn screen(&self) -> String {
+            let o = Command::new("tmux")
+                .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        }
+
+        fn wait_for(&self, what: &[&str]) -> String {
+            let t0 = Instant::now();
+            loop {
+                let s = self.screen();
+                if what.iter().all(|w| s.contains(w)) {
+                    return s;
+                }
+                assert!(
+                    t0.elapsed() < Duration::from_secs(20),
+                    "waited for {what:?}; the screen was:\n{s}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    impl Drop for Pane {
+        fn drop(&mut self) {
+            let _ = Command::new("tmux")
+                .args(["-L", &self.socket, "kill-server"])
+                .status();
+        }
+    }
+
+    #[tokio::test]
+    async fn repair_a_policy_in_the_status_screen() {
+        let moto = Moto::start();
+        let dir = TempDir::new("status-tmux");
+        let kms = moto.kms("eu-west-1").await;
+        let mut p = camunda_policy();
+        p["Statement"][2]["Action"] = json!(["kms:CreateGrant", "kms:ListGrants"]);
+        let id = make_key(&kms, Some("camunda"), "alias/camunda-saas-byok", &p).await;
+        kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+
+        let c = moto.byok(dir.path());
+        let env: Vec<(String, String)> = c
+            .get_envs()
+            .filter(|(k, _)| *k != "PATH")
+            .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+            .collect();
+        let mut argv = vec![c.get_program().to_string_lossy().into_owned()];
+        argv.extend(c.get_args().map(|a| a.to_string_lossy().into_owned()));
+        argv.extend(["status", "--region", "eu-west-1"].map(String::from));
+        let pane = Pane::start(&env, &argv, dir.path());
+
+        pane.wait_for(&["camunda-saas-byok", "missing kms:RevokeGrant", "✗ broken"]);
+        pane.keys(&["f"]);
+        let plan = pane.wait_for(&["Apply these changes? y/n"]);
+        assert!(
+            plan.lines()
+                .any(|l| l.contains("+") && l.contains("kms:RevokeGrant")),
+            "the diff: {plan}"
+        );
+        pane.keys(&["y"]);
+        pane.wait_for(&["✓ PutKeyPolicy"]);
+        pane.keys(&["Space"]);
+        pane.wait_for(&["has every action it needs", "✓ OK"]);
+        pane.keys(&["q"]);
+        let t0 = Instant::now();
+        while !dir.path().join("code").exists() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "byok did not exit: {}",
+                pane.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let code = std::fs::read_to_string(dir.path().join("code")).unwrap();
+        assert_eq!(code.trim(), "0", "every key is OK now");
+        let stty = std::fs::read_to_string(dir.path().join("stty")).unwrap();
+        assert!(
+            stty.contains(" icanon") && stty.contains(" echo "),
+            "the terminal is restored: {stty}"
+        );
+
+        let p = policy_of(&kms, &id).await;
+        let grants = p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"].as_str().unwrap().contains("create grants"))
+            .unwrap();
+        assert_eq!(
+            grants["Action"],
+            json!(["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"])
+        );
+        assert_eq!(grants["Principal"]["AWS"], CAMUNDA_ROLE);
+    }
+}

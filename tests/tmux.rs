@@ -1,0 +1,591 @@
+//! End to end in a real terminal: the byok binary inside tmux, driven by keystrokes exactly as
+//! a user types them, one journey per test. The AWS journeys run against moto and check the
+//! result through the AWS API; every journey checks that the terminal is restored afterwards.
+
+mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use tmux::Tmux;
+
+const BYOK: &str = env!("CARGO_BIN_EXE_byok");
+const T: Duration = Duration::from_secs(15);
+const W: u16 = 120;
+const H: u16 = 40;
+
+/// Run byok in a tmux pane the way a shell would, and record what the shell sees afterwards:
+/// byok's stdout (as `ARN=$(byok)` would), its exit code (on the screen), and the terminal
+/// modes (`stty -a`).
+fn byok_in_tmux(out: &Path, env: &[(String, String)], args: &[&str]) -> Tmux {
+    byok_in_tmux_sized(out, env, args, W, H)
+}
+
+fn byok_in_tmux_sized(
+    out: &Path,
+    env: &[(String, String)],
+    args: &[&str],
+    width: u16,
+    height: u16,
+) -> Tmux {
+    let script = r#"out="$1"; shift
+"$@" >"$out/stdout"
+code=$?
+stty -a >"$out/stty" 2>&1
+echo "[byok exited with $code]"
+exec sleep 60"#;
+    let out = out.to_str().expect("utf-8 temp path");
+    let mut argv = vec!["sh", "-c", script, "sh", out, BYOK];
+    argv.extend_from_slice(args);
+    // Files the wizard saves land in the test's own directory.
+    let mut b = Tmux::new(width, height).cwd(Path::new(out));
+    for (k, v) in env {
+        b = b.env(k, v);
+    }
+    b.start(&argv)
+}
+
+/// The environment and arguments `Moto::byok` gives the binary: fake credentials, a private
+/// HOME and state dir, and the moto endpoint.
+fn moto_env(moto: &Moto, dir: &Path) -> (Vec<(String, String)>, Vec<String>) {
+    let c = moto.byok(dir);
+    let env = c
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect();
+    let args = c
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    (env, args)
+}
+
+fn demo_env(dir: &Path) -> Vec<(String, String)> {
+    let d = dir.to_string_lossy().into_owned();
+    vec![("HOME".into(), d.clone()), ("BYOK_STATE_DIR".into(), d)]
+}
+
+/// An IAM role in moto's account, as the administrators list will offer it; its ARN.
+async fn create_role(moto: &Moto, name: &str) -> String {
+    let conf = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new("us-east-1"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_iam::config::Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "x",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT}:root") }, "Action": "sts:AssumeRole" }]
+    });
+    let out = aws_sdk_iam::Client::from_conf(conf)
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("create an IAM role in moto");
+    out.role().expect("role").arn().to_string()
+}
+
+/// The one file in `dir` whose name ends with `suffix`.
+fn saved_file(dir: &Path, suffix: &str) -> String {
+    let found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+        .collect();
+    assert_eq!(found.len(), 1, "one *{suffix} saved in {}", dir.display());
+    std::fs::read_to_string(found[0].path()).unwrap()
+}
+
+/// The key ARNs on a screen, in order.
+fn arns_on(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| l.find("arn:aws:kms:").map(|i| &l[i..]))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
+}
+
+/// The colours a styled capture sets (SGR 30-37, 38, 40-47, 48, 90-97, 100-107); the
+/// defaults (39, 49), bold and reverse are not colours.
+fn colours_in(styled: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for seq in styled.split("\x1b[").skip(1) {
+        let Some(end) = seq.find('m') else { continue };
+        let params: Vec<u32> = seq[..end]
+            .split(';')
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if params
+            .iter()
+            .any(|p| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107))
+        {
+            found.push(seq[..end].to_string());
+        }
+    }
+    found
+}
+
+/// After byok exited: the shell got a sane terminal back, and stdout held the ARNs.
+fn assert_restored(t: &Tmux, out: &Path, arns: &[String]) {
+    // The shell stays in the pane (sleeping), so the pane's modes are still the ones byok
+    // left behind.
+    let screen = t.wait_for("[byok exited with", T);
+    assert!(screen.contains("[byok exited with 0]"), "{screen}");
+    let stty = std::fs::read_to_string(out.join("stty")).expect("stty -a output");
+    let modes: Vec<&str> = stty.split([' ', ';', '\n']).collect();
+    for m in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(modes.contains(&m), "terminal mode {m} not restored: {stty}");
+    }
+    assert_eq!(
+        t.format("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    assert_eq!(t.format("#{cursor_flag}"), "1", "cursor still hidden");
+    assert_eq!(
+        t.format("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting still on"
+    );
+    let stdout = std::fs::read_to_string(out.join("stdout")).expect("stdout file");
+    let printed: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        printed, arns,
+        "stdout must carry exactly the ARNs shown on the final screen"
+    );
+}
+
+/// Walk Vendor .. Names with the defaults, from the vendor list position `vendor_down`.
+fn vendor_to_admins(t: &Tmux, vendor_down: usize, region_down: usize) {
+    t.wait_for("Which vendor is the key for?", T);
+    assert_eq!(
+        t.format("#{alternate_on}"),
+        "1",
+        "the wizard draws on the alternate screen"
+    );
+    for _ in 0..vendor_down {
+        t.keys(&["Down"]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_for("Which AWS Region should hold the key?", T);
+    for _ in 0..region_down {
+        t.keys(&["Down"]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_for("Fixed: nothing to choose here.", T);
+    t.keys(&["Enter"]);
+    t.wait_for("Name the key", T);
+    // Alias, description, tags: Enter moves through them and then on.
+    t.keys(&["Enter", "Enter", "Enter"]);
+    t.wait_for("Who may administer the key?", T);
+}
+
+/// From the review screen: create, wait for the done screen, return it.
+fn create_and_finish(t: &Tmux) -> String {
+    t.wait_for("Enter on an answer changes it", T);
+    t.keys(&["r"]);
+    t.wait_until("the done screen", Duration::from_secs(20), |s| {
+        s.contains("are ready") || s.contains("is ready")
+    })
+}
+
+/// `byok --demo`, Camunda with a Multi-Region key: the whole wizard, the replica's wait, a
+/// copy to the clipboard (tmux's buffer, since it runs inside tmux), and quit.
+#[test]
+fn demo_camunda_multi_region_to_the_done_screen() {
+    let dir = TempDir::new("tmux-demo");
+    let t = byok_in_tmux(dir.path(), &demo_env(dir.path()), &["--demo"]);
+    let first = t.wait_for("Which vendor is the key for?", T);
+    assert!(first.contains("DEMO"), "the DEMO badge is shown: {first}");
+    assert!(
+        !colours_in(&t.capture_styled()).is_empty(),
+        "in colour by default"
+    );
+    vendor_to_admins(&t, 0, 0);
+    // The simulated caller (an SSO role) is offered first, under the cursor: select it.
+    t.wait_for("› [ ] role  AWSReservedSSO_AdministratorAccess", T);
+    t.keys(&["Space"]);
+    t.wait_for("1 selected", T);
+    t.keys(&["Enter"]);
+    t.wait_for("Camunda tenant IAM role ARN?", T);
+    t.type_text(CAMUNDA_ROLE).keys(&["Enter"]);
+    t.wait_for("One Region or two?", T);
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("Rotate the key automatically?", T);
+    t.keys(&["Enter"]);
+    let review = t.wait_for("Enter on an answer changes it", T);
+    assert!(
+        review.contains("Multi-Region primary key + replica"),
+        "{review}"
+    );
+    t.keys(&["r"]);
+    t.wait_for("Wait until the replica in eu-west-2 is Enabled", T);
+    let done = t.wait_until("the done screen", Duration::from_secs(20), |s| {
+        s.contains("are ready")
+    });
+    let arns = arns_on(&done);
+    assert_eq!(arns.len(), 2, "{done}");
+    assert!(
+        arns[0].starts_with("arn:aws:kms:eu-west-1:111122223333:key/mrk-"),
+        "{done}"
+    );
+    assert!(
+        arns[1].starts_with("arn:aws:kms:eu-west-2:111122223333:key/mrk-"),
+        "{done}"
+    );
+
+    // Copy the primary's ARN: inside tmux, byok uses tmux's own buffer.
+    t.keys(&["1"]);
+    t.wait_until("a note on how the ARN was copied", T, |s| {
+        s.contains("tmux")
+    });
+    let buffer = std::process::Command::new("tmux")
+        .args(["-L", t.socket(), "show-buffer"])
+        .output()
+        .expect("tmux show-buffer");
+    assert_eq!(String::from_utf8_lossy(&buffer.stdout).trim(), arns[0]);
+
+    t.keys(&["q"]);
+    assert_restored(&t, dir.path(), &arns);
+}
+
+/// `byok --demo` for Gearset on an 80x24 terminal: the policy is a key press away instead of
+/// beside the form, a resize to 120x40 puts it beside the form, and back; the run completes.
+#[test]
+fn demo_gearset_on_a_small_terminal_that_is_resized() {
+    let dir = TempDir::new("tmux-small");
+    let mut t = byok_in_tmux_sized(dir.path(), &demo_env(dir.path()), &["--demo"], 80, 24);
+    let first = t.wait_for("Which vendor is the key for?", T);
+    assert!(
+        !first.contains("Key policy"),
+        "no room for the policy at 80x24: {first}"
+    );
+    assert!(first.contains("^P policy"), "the footer offers it: {first}");
+    t.keys(&["C-p"]);
+    let policy = t.wait_for("Key policy", T);
+    assert!(policy.contains("\"kms:Encrypt\""), "{policy}");
+    t.keys(&["C-p"]);
+    t.wait_until("the form again", T, |s| {
+        s.contains("Which vendor is the key for?") && !s.contains("Key policy")
+    });
+
+    t.resize(120, 40);
+    t.wait_until("the policy beside the form", T, |s| {
+        s.contains("Which vendor is the key for?") && s.contains("Key policy")
+    });
+    t.resize(80, 24);
+    t.wait_until("the form alone again", T, |s| {
+        s.contains("Which vendor is the key for?") && !s.contains("Key policy")
+    });
+
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("Which AWS Region should hold the key?", T);
+    t.keys(&["Enter"]);
+    t.wait_for("Fixed: nothing to choose here.", T);
+    t.keys(&["Enter"]);
+    t.wait_for("Name the key", T);
+    t.keys(&["Enter", "Enter", "Enter"]);
+    t.wait_for("Who may administer the key?", T);
+    t.keys(&["Enter"]);
+    let access = t.wait_for("Gearset gets access through its AWS account", T);
+    assert!(
+        access.contains("347752291521"),
+        "Ireland's Gearset account: {access}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("Rotate the key automatically?", T);
+    t.keys(&["Enter"]);
+    let done = create_and_finish(&t);
+    assert!(
+        done.contains("Send the key ARN"),
+        "the vendor's next step: {done}"
+    );
+    t.keys(&["q"]);
+    let stdout = {
+        t.wait_for("[byok exited with", T);
+        std::fs::read_to_string(dir.path().join("stdout")).unwrap()
+    };
+    let arns: Vec<String> = stdout.lines().map(str::to_string).collect();
+    assert_eq!(arns.len(), 1, "{stdout}");
+    assert!(
+        arns[0].starts_with("arn:aws:kms:eu-west-1:111122223333:key/"),
+        "{stdout}"
+    );
+    assert_restored(&t, dir.path(), &arns);
+}
+
+/// NO_COLOR: not one colour on the screen, yet the focus and a validation error still show,
+/// by symbols.
+#[test]
+fn no_color_is_monochrome_and_focus_and_errors_still_show() {
+    let dir = TempDir::new("tmux-mono");
+    let mut env = demo_env(dir.path());
+    env.push(("NO_COLOR".into(), "1".into()));
+    let t = byok_in_tmux(dir.path(), &env, &["--demo"]);
+    let first = t.wait_for("Which vendor is the key for?", T);
+    assert!(
+        first.contains("› (•) Camunda SaaS"),
+        "focus by symbol: {first}"
+    );
+    let colours = colours_in(&t.capture_styled());
+    assert!(colours.is_empty(), "colours under NO_COLOR: {colours:?}");
+
+    vendor_to_admins(&t, 0, 0);
+    t.keys(&["Enter"]);
+    t.wait_for("Camunda tenant IAM role ARN?", T);
+    // Nothing typed: Enter is refused, with the field named and a symbol, not a colour.
+    t.keys(&["Enter"]);
+    let refused = t.wait_until("a validation message", T, |s| {
+        s.lines().any(|l| l.trim_start().starts_with("! "))
+    });
+    assert!(
+        refused.contains("Camunda tenant IAM role ARN?"),
+        "still on the step: {refused}"
+    );
+    let message = refused
+        .lines()
+        .find(|l| l.trim_start().starts_with("! "))
+        .unwrap();
+    assert!(
+        message.contains("Vendor principal"),
+        "the message names the field: {message}"
+    );
+    let colours = colours_in(&t.capture_styled());
+    assert!(colours.is_empty(), "colours under NO_COLOR: {colours:?}");
+    t.keys(&["C-c"]);
+    assert_restored(&t, dir.path(), &[]);
+}
+
+/// Camunda, Multi-Region primary + replica, against a real KMS API (moto): the tenant role is
+/// pasted, and the ARNs on the final screen are the keys that exist, with Camunda's policy in
+/// both Regions.
+#[tokio::test]
+async fn camunda_multi_region_against_kms() {
+    let moto = Moto::start();
+    let dir = TempDir::new("tmux-camunda");
+    let (env, args) = moto_env(&moto, dir.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let t = byok_in_tmux(dir.path(), &env, &args);
+    vendor_to_admins(&t, 0, 0);
+    t.wait_for("(you)", T);
+    t.keys(&["Enter"]);
+    t.wait_for("Camunda tenant IAM role ARN?", T);
+    t.paste(CAMUNDA_ROLE);
+    t.wait_for(CAMUNDA_ROLE, T);
+    t.keys(&["Enter"]);
+    t.wait_for("One Region or two?", T);
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("Rotate the key automatically?", T);
+    t.keys(&["Enter"]);
+    // Save the policy from the review, as a user would for a change ticket.
+    t.wait_for("Enter on an answer changes it", T);
+    t.keys(&["s"]);
+    t.wait_for("Saved to", T);
+    let saved: serde_json::Value = serde_json::from_str(&saved_file(dir.path(), "-policy.json"))
+        .expect("saved policy is JSON");
+    let done = create_and_finish(&t);
+    let arns = arns_on(&done);
+    assert_eq!(arns.len(), 2, "{done}");
+    t.keys(&["q"]);
+    assert_restored(&t, dir.path(), &arns);
+
+    let expected: serde_json::Value =
+        serde_json::from_str(include_str!("golden/camunda-single.json")).unwrap();
+    for (arn, region) in arns.iter().zip(["eu-west-1", "eu-west-2"]) {
+        let kms = moto.kms(region).await;
+        let keys = live_key_ids(&kms).await;
+        assert_eq!(keys.len(), 1, "one key in {region}: {keys:?}");
+        assert_eq!(
+            *arn,
+            format!("arn:aws:kms:{region}:{ACCOUNT}:key/{}", keys[0]),
+            "the ARN on the screen is the key in {region}"
+        );
+        assert!(
+            keys[0].starts_with("mrk-"),
+            "a Multi-Region key: {}",
+            keys[0]
+        );
+        assert_eq!(
+            alias_target(&kms, "alias/camunda-saas-byok")
+                .await
+                .as_deref(),
+            Some(keys[0].as_str()),
+            "alias in {region}"
+        );
+        let applied = policy_of(&kms, &keys[0]).await;
+        assert_eq!(applied, expected, "policy in {region}");
+        assert_eq!(
+            applied, saved,
+            "the policy saved from the review is the one applied"
+        );
+        let tags = tags_of(&kms, &keys[0]).await;
+        assert!(
+            tags.contains(&("byok:vendor".into(), "camunda".into())),
+            "tags in {region}: {tags:?}"
+        );
+        let d = kms.describe_key().key_id(&keys[0]).send().await.unwrap();
+        assert_eq!(
+            d.key_metadata().unwrap().key_state().unwrap().as_str(),
+            "Enabled"
+        );
+    }
+    let primary = moto.kms("eu-west-1").await;
+    let rot = primary
+        .get_key_rotation_status()
+        .key_id(&arns[0])
+        .send()
+        .await
+        .unwrap();
+    // (moto does not report the rotation period; the unit tests of the plan cover it.)
+    assert!(rot.key_rotation_enabled());
+}
+
+/// Gearset in US West (Oregon), single Region, against moto: the signed-in user chosen as the
+/// administrator who may delete the key; the key that exists carries exactly the policy the
+/// AWS console would have written for Gearset's Oregon account.
+#[tokio::test]
+async fn gearset_single_region_against_kms() {
+    let moto = Moto::start();
+    let dir = TempDir::new("tmux-gearset");
+    let (env, args) = moto_env(&moto, dir.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let admin = create_role(&moto, "KeyAdmin").await;
+    let t = byok_in_tmux(dir.path(), &env, &args);
+    // Gearset is second; US West (Oregon) is its second Region.
+    vendor_to_admins(&t, 1, 1);
+    // Search the account's IAM roles, select the one found, then tick "may delete" above.
+    t.wait_for("[ ] role  KeyAdmin", T);
+    t.type_text("keyadm");
+    t.wait_for("› [ ] role  KeyAdmin", T);
+    t.keys(&["Space"]);
+    t.wait_for("1 selected", T);
+    t.keys(&["Up", "Space"]);
+    t.wait_for("[x] They may also delete the key", T);
+    t.keys(&["Enter"]);
+    let access = t.wait_for("Gearset gets access through its AWS account", T);
+    assert!(access.contains("157764733222"), "{access}");
+    t.keys(&["Enter"]);
+    t.wait_for("Rotate the key automatically?", T);
+    t.keys(&["Enter"]);
+    let done = create_and_finish(&t);
+    let arns = arns_on(&done);
+    assert_eq!(arns.len(), 1, "{done}");
+    t.keys(&["s"]);
+    t.wait_for("Saved to", T);
+    let saved = saved_file(dir.path(), "-arns.txt");
+    assert!(
+        saved.contains(&arns[0]) && saved.contains("us-west-2"),
+        "{saved}"
+    );
+    t.keys(&["q"]);
+    assert_restored(&t, dir.path(), &arns);
+
+    let kms = moto.kms("us-west-2").await;
+    let keys = live_key_ids(&kms).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(
+        arns[0],
+        format!("arn:aws:kms:us-west-2:{ACCOUNT}:key/{}", keys[0])
+    );
+    assert_eq!(
+        alias_target(&kms, "alias/gearset-backup-byok")
+            .await
+            .as_deref(),
+        Some(keys[0].as_str())
+    );
+    let gearset = "arn:aws:iam::157764733222:root";
+    let expected = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT}:root") },
+                "Action": "kms:*",
+                "Resource": "*"
+            },
+            {
+                "Sid": "Allow access for Key Administrators",
+                "Effect": "Allow",
+                "Principal": { "AWS": [admin] },
+                "Action": [
+                    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+                    "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
+                    "kms:TagResource", "kms:UntagResource", "kms:RotateKeyOnDemand",
+                    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"
+                ],
+                "Resource": "*"
+            },
+            {
+                "Sid": "Allow use of the key",
+                "Effect": "Allow",
+                "Principal": { "AWS": gearset },
+                "Action": [
+                    "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                    "kms:DescribeKey"
+                ],
+                "Resource": "*"
+            },
+            {
+                "Sid": "Allow attachment of persistent resources",
+                "Effect": "Allow",
+                "Principal": { "AWS": gearset },
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": "*",
+                "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
+            }
+        ]
+    });
+    assert_eq!(policy_of(&kms, &keys[0]).await, expected);
+    let d = kms.describe_key().key_id(&keys[0]).send().await.unwrap();
+    let meta = d.key_metadata().unwrap();
+    assert_eq!(meta.multi_region(), Some(false));
+    assert_eq!(meta.key_spec().unwrap().as_str(), "SYMMETRIC_DEFAULT");
+    assert_eq!(meta.key_usage().unwrap().as_str(), "ENCRYPT_DECRYPT");
+    let rot = kms
+        .get_key_rotation_status()
+        .key_id(&keys[0])
+        .send()
+        .await
+        .unwrap();
+    assert!(rot.key_rotation_enabled());
+}
+
+/// `byok create` without --yes, in a terminal: shows the plan and asks; "n" changes nothing.
+#[test]
+fn create_asks_before_changing_anything() {
+    let dir = TempDir::new("tmux-ask");
+    let t = Tmux::new(100, 30)
+        .env("HOME", dir.path())
+        .env("BYOK_STATE_DIR", dir.path())
+        .start(&[
+            BYOK,
+            "--demo",
+            "create",
+            "--vendor",
+            "gearset",
+            "--region",
+            "us-west-2",
+        ]);
+    t.wait_for("Create it? [y/N]", T);
+    t.type_text("n").keys(&["Enter"]);
+    assert_eq!(t.wait_exit(T), 0, "{}", t.capture());
+    let all = t.capture_all();
+    assert!(all.contains("Nothing was changed."), "{all}");
+    assert!(
+        all.contains("arn:aws:iam::157764733222:root"),
+        "the Gearset account of us-west-2 is in the policy: {all}"
+    );
+}
