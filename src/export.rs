@@ -143,24 +143,81 @@ pub fn render(plan: &Plan, format: Format, account: Option<&str>) -> Vec<ExportF
     }
 }
 
-/// Write `files` to `target`: into it when it is a directory (or ends with `/`), else the first
-/// file to `target` and any later one next to it with its Region before the extension.
+/// Where [`write_files`] puts each of `files` for `target`, in order: into `target` when it is
+/// a directory (or ends with `/`), else the first file at `target` and any later one next to
+/// it with its Region before the extension.
+pub fn target_paths(files: &[ExportFile], target: &Path) -> Vec<PathBuf> {
+    let is_dir = is_dir_target(target);
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if is_dir {
+                target.join(&f.name)
+            } else if i == 0 {
+                target.to_path_buf()
+            } else {
+                with_region(target, &f.region)
+            }
+        })
+        .collect()
+}
+
+/// The paths [`write_files`] would replace: those of [`target_paths`] that exist already
+/// (a dangling symbolic link counts).
+pub fn existing_targets(files: &[ExportFile], target: &Path) -> Vec<PathBuf> {
+    target_paths(files, target)
+        .into_iter()
+        .filter(|p| p.symlink_metadata().is_ok())
+        .collect()
+}
+
+fn is_dir_target(target: &Path) -> bool {
+    target.is_dir() || target.as_os_str().to_string_lossy().ends_with('/')
+}
+
+/// Write `files` to `target` (see [`target_paths`]), replacing files that exist.
 /// Returns the paths written, in order.
 pub fn write_files(files: &[ExportFile], target: &Path) -> io::Result<Vec<PathBuf>> {
-    let is_dir = target.is_dir() || target.as_os_str().to_string_lossy().ends_with('/');
-    if is_dir {
+    write(files, target, true)
+}
+
+/// As [`write_files`], but never replaces a file: when one of the targets exists, nothing is
+/// written and the error (kind `AlreadyExists`) names it. Each file is created with
+/// `O_EXCL`, so a file that appears meanwhile is not replaced either.
+pub fn write_new_files(files: &[ExportFile], target: &Path) -> io::Result<Vec<PathBuf>> {
+    if let Some(p) = existing_targets(files, target).first() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists already", p.display()),
+        ));
+    }
+    write(files, target, false)
+}
+
+fn write(files: &[ExportFile], target: &Path, replace: bool) -> io::Result<Vec<PathBuf>> {
+    if is_dir_target(target) {
         std::fs::create_dir_all(target)?;
     }
     let mut written = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        let path = if is_dir {
-            target.join(&f.name)
-        } else if i == 0 {
-            target.to_path_buf()
+    for (f, path) in files.iter().zip(target_paths(files, target)) {
+        if replace {
+            std::fs::write(&path, &f.contents)?;
         } else {
-            with_region(target, &f.region)
-        };
-        std::fs::write(&path, &f.contents)?;
+            use std::io::Write as _;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .and_then(|mut out| out.write_all(f.contents.as_bytes()))
+                .map_err(|e| match e.kind() {
+                    io::ErrorKind::AlreadyExists => io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!("{} exists already", path.display()),
+                    ),
+                    _ => e,
+                })?;
+        }
         #[cfg(unix)]
         if f.executable {
             use std::os::unix::fs::PermissionsExt;
@@ -1144,6 +1201,39 @@ mod tests {
             stack_name(&p, KeyRole::Replica),
             "camunda-saas-byok-replica"
         );
+    }
+
+    #[test]
+    fn write_new_files_never_replaces_a_file() {
+        let dir = std::env::temp_dir().join(format!("byok-export-new-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = render(&plan("multi-region"), Format::CloudFormation, None);
+        let target = dir.join("keys.json");
+        let paths = target_paths(&files, &target);
+        assert_eq!(
+            paths,
+            [dir.join("keys.json"), dir.join("keys.eu-west-2.json")]
+        );
+        assert!(existing_targets(&files, &target).is_empty());
+        // The second file exists: refused, and the first is not written either.
+        std::fs::write(&paths[1], "mine").unwrap();
+        assert_eq!(existing_targets(&files, &target), [paths[1].clone()]);
+        let e = write_new_files(&files, &target).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert!(e.to_string().contains("keys.eu-west-2.json"), "{e}");
+        assert!(!paths[0].exists());
+        assert_eq!(std::fs::read_to_string(&paths[1]).unwrap(), "mine");
+        // Into a directory, by the suggested names; then again: refused.
+        let sub = dir.join("out/");
+        let written = write_new_files(&files, &sub).unwrap();
+        assert_eq!(written, target_paths(&files, &sub));
+        assert_eq!(existing_targets(&files, &sub), written);
+        assert!(write_new_files(&files, &sub).is_err());
+        // write_files replaces.
+        assert_eq!(write_files(&files, &target).unwrap(), paths);
+        assert_ne!(std::fs::read_to_string(&paths[1]).unwrap(), "mine");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -420,4 +420,18 @@ async fn review_export_dialog() {
     snap("25_review_export_chooser", &a);
     a.handle(key(KeyCode::Enter));
     snap("26_review_export_file", &a);
+    // The file exists: asked before it is replaced.
+    let fx = a.handle(key(KeyCode::Enter));
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::Export {
+                overwrite: false,
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    a.handle(Event::ExportExists(vec!["camunda-saas-byok.tf".into()]));
+    snap("27_review_export_overwrite", &a);
 }

@@ -162,6 +162,8 @@ pub enum Event {
     Saved(Result<PathBuf, String>),
     /// The export's files as written, or why not.
     Exported(Result<Vec<PathBuf>, String>),
+    /// The export was not written: these of its files exist already (asks before replacing).
+    ExportExists(Vec<PathBuf>),
     /// SIGINT or SIGTERM from outside.
     Interrupt,
 }
@@ -179,10 +181,12 @@ pub enum Effect {
         path: PathBuf,
         contents: String,
     },
-    /// Write an export with [`export::write_files`]; answer with `Event::Exported`.
+    /// Write an export; answer with `Event::Exported`. Unless `overwrite`, a file that exists
+    /// is left alone ([`export::write_new_files`]) and the answer is `Event::ExportExists`.
     Export {
         files: Vec<ExportFile>,
         path: PathBuf,
+        overwrite: bool,
     },
     /// Show the status screen (every BYOK key); the wizard resumes when it is left.
     OpenStatus,
@@ -192,11 +196,22 @@ pub enum Effect {
 /// The formats the review screen exports to, in the chooser's order.
 pub const EXPORT_FORMATS: [Format; 3] = [Format::Terraform, Format::CloudFormation, Format::AwsCli];
 
-/// The review's export dialog: a format, then where to write it.
+/// The review's export dialog: a format, then where to write it (open until the files are
+/// written), then, when a file exists there, whether to replace it (No by default).
 #[derive(Debug, Clone)]
 pub enum ExportDialog {
-    Choose { index: usize },
-    Name { format: Format, input: Input },
+    Choose {
+        index: usize,
+    },
+    Name {
+        format: Format,
+        input: Input,
+    },
+    Overwrite {
+        format: Format,
+        input: Input,
+        existing: Vec<PathBuf>,
+    },
 }
 
 /// What a key press does.
@@ -229,6 +244,10 @@ pub enum Action {
     Export,
     ExportNext,
     ExportCancel,
+    /// Replace the export's existing files.
+    ExportOverwrite,
+    /// Keep them: back to the file name.
+    ExportKeep,
     Status,
 }
 
@@ -942,6 +961,19 @@ impl App {
             if typing { h } else { h.key(K::Char('?')) }
         };
         let typing = self.typing();
+        if let Some(ExportDialog::Overwrite { .. }) = &self.export {
+            // y/N: anything but y keeps the file.
+            b.push(Binding::new("y", "replace", ExportOverwrite).key(K::Char('y')));
+            b.push(
+                Binding::new("n", "keep it, choose another name", ExportKeep)
+                    .key(K::Char('n'))
+                    .key(K::Enter)
+                    .key(K::Esc),
+            );
+            b.push(help(typing));
+            b.push(Binding::new("^C", "quit", Quit).ctrl('c'));
+            return b;
+        }
         if let Some(d) = &self.export {
             let choosing = matches!(d, ExportDialog::Choose { .. });
             b.push(
@@ -1244,6 +1276,10 @@ impl App {
                 Vec::new()
             }
             Event::Exported(r) => {
+                // The dialog stays open until the files are written (or refused).
+                if matches!(self.export, Some(ExportDialog::Name { .. })) {
+                    self.export = None;
+                }
                 self.status = Some(match r {
                     Ok(paths) => format!(
                         "✓ Exported to {}",
@@ -1255,6 +1291,16 @@ impl App {
                     ),
                     Err(why) => format!("! Could not export: {why}"),
                 });
+                Vec::new()
+            }
+            Event::ExportExists(existing) => {
+                if let Some(ExportDialog::Name { format, input }) = self.export.take() {
+                    self.export = Some(ExportDialog::Overwrite {
+                        format,
+                        input,
+                        existing,
+                    });
+                }
                 Vec::new()
             }
             Event::Saved(r) => {
@@ -1768,6 +1814,16 @@ impl App {
             }
             ExportNext => return self.export_next(),
             ExportCancel => self.export = None,
+            ExportOverwrite => {
+                if let Some(ExportDialog::Overwrite { format, input, .. }) = self.export.take() {
+                    return self.write_export(format, input, true);
+                }
+            }
+            ExportKeep => {
+                if let Some(ExportDialog::Overwrite { format, input, .. }) = self.export.take() {
+                    self.export = Some(ExportDialog::Name { format, input });
+                }
+            }
             Status => return vec![Effect::OpenStatus],
         }
         Vec::new()
@@ -1810,24 +1866,37 @@ impl App {
                 Vec::new()
             }
             Some(ExportDialog::Name { format, input }) => {
-                let path = input.value().trim().to_string();
-                if path.is_empty() {
+                if input.value().trim().is_empty() {
                     self.error = Some("File name: type where to write the export".into());
                     self.export = Some(ExportDialog::Name { format, input });
                     return Vec::new();
                 }
-                match self.export_files(format) {
-                    Ok(files) => vec![Effect::Export {
-                        files,
-                        path: PathBuf::from(path),
-                    }],
-                    Err(e) => {
-                        self.error = Some(format!("Cannot export yet: {e}"));
-                        Vec::new()
-                    }
-                }
+                self.write_export(format, input, false)
             }
-            None => Vec::new(),
+            other => {
+                self.export = other;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Write the export to the typed name; the dialog stays open until the answer
+    /// (`Event::Exported`, or `Event::ExportExists` to ask before replacing a file).
+    fn write_export(&mut self, format: Format, input: Input, overwrite: bool) -> Vec<Effect> {
+        match self.export_files(format) {
+            Ok(files) => {
+                let path = PathBuf::from(input.value().trim());
+                self.export = Some(ExportDialog::Name { format, input });
+                vec![Effect::Export {
+                    files,
+                    path,
+                    overwrite,
+                }]
+            }
+            Err(e) => {
+                self.error = Some(format!("Cannot export yet: {e}"));
+                Vec::new()
+            }
         }
     }
 

@@ -144,14 +144,41 @@ fn spawn_effect(
                 .map_err(|e| format!("{}: {e}", path.display()));
             let _ = tx.send(Event::Saved(r));
         }
-        Effect::Export { files, path } => {
-            let r = crate::export::write_files(&files, &path)
-                .map_err(|e| format!("{}: {e}", path.display()));
-            let _ = tx.send(Event::Exported(r));
+        Effect::Export {
+            files,
+            path,
+            overwrite,
+        } => {
+            let _ = tx.send(write_export(&files, &path, overwrite));
         }
         // The event loop opens the status screen itself.
         Effect::OpenStatus | Effect::Quit => {}
     }
+}
+
+/// Write an export: files that exist are replaced only when `overwrite` (the user said so);
+/// otherwise nothing is written and the answer names them, for the wizard to ask.
+fn write_export(
+    files: &[crate::export::ExportFile],
+    path: &std::path::Path,
+    overwrite: bool,
+) -> Event {
+    if !overwrite {
+        let existing = crate::export::existing_targets(files, path);
+        if !existing.is_empty() {
+            return Event::ExportExists(existing);
+        }
+    }
+    let r = if overwrite {
+        crate::export::write_files(files, path)
+    } else {
+        crate::export::write_new_files(files, path)
+    };
+    Event::Exported(r.map_err(|e| match e.kind() {
+        // The message names the file already.
+        std::io::ErrorKind::AlreadyExists => e.to_string(),
+        _ => format!("{}: {e}", path.display()),
+    }))
 }
 
 /// The status screen shown over the wizard (from its first screen), with its own channel:

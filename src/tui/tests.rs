@@ -893,7 +893,13 @@ fn review_exports_through_a_format_chooser_and_a_file_name() {
     a.handle(key(KeyCode::Home));
     type_str(&mut a, "infra/");
     match a.handle(enter()).as_slice() {
-        [Effect::Export { files, path }] => {
+        [
+            Effect::Export {
+                files,
+                path,
+                overwrite: false,
+            },
+        ] => {
             assert_eq!(path, &PathBuf::from("infra/camunda-saas-byok.tf"));
             assert_eq!(files.len(), 1);
             // The loaded identity's account is written in.
@@ -901,11 +907,13 @@ fn review_exports_through_a_format_chooser_and_a_file_name() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(a.export.is_none());
+    // The dialog stays until the files are written.
+    assert!(matches!(a.export, Some(ExportDialog::Name { .. })));
     assert_eq!(a.screen, Screen::Review);
     a.handle(Event::Exported(Ok(vec![PathBuf::from(
         "infra/camunda-saas-byok.tf",
     )])));
+    assert!(a.export.is_none());
     assert_eq!(
         a.status.as_deref(),
         Some("✓ Exported to infra/camunda-saas-byok.tf")
@@ -957,7 +965,7 @@ fn export_without_identity_leaves_the_account_to_apply_time() {
     a.handle(key(KeyCode::Down));
     a.handle(enter());
     match a.handle(enter()).as_slice() {
-        [Effect::Export { files, path }] => {
+        [Effect::Export { files, path, .. }] => {
             assert_eq!(path, &PathBuf::from("camunda-saas-byok.sh"));
             assert!(files[0].executable);
             assert!(files[0].contents.contains("get-caller-identity"));
@@ -995,6 +1003,167 @@ fn export_writes_through_write_files() {
             .unwrap()
             .contains("aws_kms_key")
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Carry out the effects as `tui::run` does and feed the answers back.
+fn perform(a: &mut App, fx: Vec<Effect>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (_svc_tx, svc) = watch::channel(None);
+    let (cancel, _) = watch::channel(false);
+    let journal = std::sync::Arc::new(crate::journal::Journal::disabled());
+    for e in fx {
+        spawn_effect(e, &svc, &journal, &tx, &cancel);
+    }
+    while let Ok(ev) = rx.try_recv() {
+        a.handle(ev);
+    }
+}
+
+#[test]
+fn export_asks_before_replacing_a_file_and_keeps_it_by_default() {
+    let dir = std::env::temp_dir().join(format!("byok-tui-overwrite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mine = dir.join("key.tf");
+    std::fs::write(&mine, "# my own Terraform\n").unwrap();
+    let untouched = || std::fs::read_to_string(&mine).unwrap() == "# my own Terraform\n";
+    let mut a = camunda_ready();
+    a.handle(ch('e'));
+    a.handle(enter());
+    a.handle(ctrl('u'));
+    type_str(&mut a, &mine.display().to_string());
+    let fx = a.handle(enter());
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::Export {
+                overwrite: false,
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    perform(&mut a, fx);
+    // Nothing written; the question names the file, y/N.
+    assert!(untouched());
+    match &a.export {
+        Some(ExportDialog::Overwrite { existing, .. }) => {
+            assert_eq!(existing, std::slice::from_ref(&mine))
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = screen_text(&a, 120, 40);
+    assert!(
+        text.contains(&format!("{} exists already", mine.display())),
+        "{text}"
+    );
+    assert!(text.contains("Replace it?  y / N"), "{text}");
+    let b = a.bindings();
+    assert!(b.iter().any(|b| b.hint == "y" && b.label == "replace"));
+    assert!(
+        b.iter()
+            .any(|b| b.hint == "n" && b.label.starts_with("keep it"))
+    );
+    // Enter is No: back to the name, as typed, to choose another.
+    assert!(a.handle(enter()).is_empty());
+    match &a.export {
+        Some(ExportDialog::Name { input, .. }) => {
+            assert_eq!(input.value(), mine.display().to_string())
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(untouched());
+    // n and Esc keep it too; other keys do nothing.
+    for no in [ch('n'), key(KeyCode::Esc)] {
+        let fx = a.handle(enter());
+        perform(&mut a, fx);
+        assert!(matches!(a.export, Some(ExportDialog::Overwrite { .. })));
+        assert!(a.handle(ch('x')).is_empty());
+        assert!(matches!(a.export, Some(ExportDialog::Overwrite { .. })));
+        assert!(a.handle(no).is_empty());
+        assert!(matches!(a.export, Some(ExportDialog::Name { .. })));
+        assert!(untouched());
+    }
+    // Another name is written at once.
+    type_str(&mut a, ".new");
+    let fx = a.handle(enter());
+    perform(&mut a, fx);
+    assert!(a.export.is_none());
+    let new = dir.join("key.tf.new");
+    assert!(
+        std::fs::read_to_string(&new)
+            .unwrap()
+            .contains("aws_kms_key")
+    );
+    assert!(untouched());
+    // y replaces it, and says so.
+    a.handle(ch('e'));
+    a.handle(enter());
+    a.handle(ctrl('u'));
+    type_str(&mut a, &mine.display().to_string());
+    let fx = a.handle(enter());
+    perform(&mut a, fx);
+    let fx = a.handle(ch('y'));
+    assert!(
+        matches!(&fx[..], [Effect::Export { overwrite: true, path, .. }] if *path == mine),
+        "{fx:?}"
+    );
+    perform(&mut a, fx);
+    assert!(a.export.is_none());
+    assert_eq!(
+        a.status.as_deref(),
+        Some(format!("✓ Exported to {}", mine.display()).as_str())
+    );
+    assert!(
+        std::fs::read_to_string(&mine)
+            .unwrap()
+            .contains("aws_kms_key")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_two_file_export_into_a_directory_asks_for_the_files_that_exist() {
+    let dir = std::env::temp_dir().join(format!("byok-tui-overwrite-cf-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut a = app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        regionality: Some("two-keys".into()),
+        ..Default::default()
+    });
+    a = loaded(a);
+    enter_until(&mut a, Screen::Review);
+    a.handle(ch('e'));
+    a.handle(key(KeyCode::Down));
+    a.handle(enter());
+    let names: Vec<String> = a
+        .export_files(crate::export::Format::CloudFormation)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names.len(), 2);
+    // Only the second template exists: nothing is written until the answer.
+    let second = dir.join(&names[1]);
+    std::fs::write(&second, "{}").unwrap();
+    a.handle(ctrl('u'));
+    type_str(&mut a, &format!("{}/", dir.display()));
+    let fx = a.handle(enter());
+    perform(&mut a, fx);
+    match &a.export {
+        Some(ExportDialog::Overwrite { existing, .. }) => {
+            assert_eq!(existing, std::slice::from_ref(&second))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!dir.join(&names[0]).exists());
+    assert_eq!(std::fs::read_to_string(&second).unwrap(), "{}");
+    let fx = a.handle(ch('y'));
+    perform(&mut a, fx);
+    assert!(dir.join(&names[0]).exists());
+    assert_ne!(std::fs::read_to_string(&second).unwrap(), "{}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

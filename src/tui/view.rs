@@ -1317,6 +1317,31 @@ impl View<'_> {
                 }
                 (" Export: file ", l)
             }
+            ExportDialog::Overwrite { existing, .. } => {
+                let names = existing
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let (what, it) = if existing.len() == 1 {
+                    ("exists already", "it")
+                } else {
+                    ("exist already", "them")
+                };
+                let l = vec![
+                    Line::from(vec![
+                        Span::styled(names, self.t.focus()),
+                        Span::styled(format!(" {what}."), self.t.text()),
+                    ]),
+                    Line::raw(""),
+                    Line::styled(format!("Replace {it}?  y / N"), self.t.focus()),
+                    Line::styled(
+                        "N keeps the file and goes back to the name, to choose another.",
+                        self.t.dim(),
+                    ),
+                ];
+                (" Export: file exists ", l)
+            }
         };
         let account = match a.account() {
             Some(acct) => format!("Account {acct} is written in."),
