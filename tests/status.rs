@@ -1157,6 +1157,50 @@ mod screen {
         assert_eq!(s.handle(key(KeyCode::Char('q'))), vec![StatusEffect::Quit]);
         assert_eq!(s.exit_code(), 5);
     }
+
+    /// Over the wizard, leaving goes back to it: the footer says so (`byok status` quits).
+    #[tokio::test]
+    async fn over_the_wizard_leaving_is_labelled_back() {
+        let (_, _, standalone) = loaded(80, 24).await;
+        assert!(!standalone.embedded);
+        assert!(standalone.hints().contains(&("q", "quit")));
+        assert!(
+            draw(&standalone)
+                .lines()
+                .last()
+                .unwrap()
+                .contains(" q quit")
+        );
+
+        let (_, _, mut s) = loaded(80, 24).await;
+        s.embedded = true;
+        assert!(StatusScreen::new_embedded(true, true).embedded);
+        let screen = draw(&s);
+        let footer = screen.lines().last().unwrap();
+        assert!(footer.contains(" q back"), "{footer}");
+        assert!(!screen.contains("quit"), "{screen}");
+        insta::assert_snapshot!("status_list_embedded_80x24", screen);
+        // While planning, Ctrl-C leaves too: labelled back.
+        s.handle(key(KeyCode::Down));
+        s.handle(key(KeyCode::Down));
+        let fx = s.handle(key(KeyCode::Char('f')));
+        assert!(matches!(&fx[..], [StatusEffect::Plan { .. }]), "{fx:?}");
+        assert!(matches!(s.mode, Mode::Planning));
+        assert_eq!(s.hints(), vec![("Ctrl-C", "back")]);
+        assert!(draw(&s).lines().last().unwrap().contains("Ctrl-C back"));
+        // What the labels promise: q, Esc and Ctrl-C leave the screen (the wizard then
+        // resumes; tests/tmux.rs checks that end to end).
+        for leave in [
+            key(KeyCode::Char('q')),
+            key(KeyCode::Esc),
+            Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        ] {
+            let (_, _, mut s) = loaded(80, 24).await;
+            s.embedded = true;
+            assert_eq!(s.handle(leave), vec![StatusEffect::Quit]);
+            assert!(s.quit);
+        }
+    }
 }
 
 // --------------------------------------------------------------------------------------

@@ -261,6 +261,44 @@ fn demo_camunda_multi_region_to_the_done_screen() {
     assert_restored(&t, dir.path(), &arns);
 }
 
+/// The status screen from the wizard's first screen says "q back" and q brings the wizard
+/// back (Esc too, from F2); `byok status` on its own says "q quit" and q ends it.
+#[test]
+fn status_over_the_wizard_goes_back_and_on_its_own_quits() {
+    let dir = TempDir::new("tmux-status-back");
+    let t = byok_in_tmux(dir.path(), &demo_env(dir.path()), &["--demo"]);
+    t.wait_for("Which vendor is the key for?", T);
+    t.keys(&["S"]);
+    let status = t.wait_for("byok status", T);
+    let footer = status.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(footer.contains("q back"), "{status}");
+    assert!(!footer.contains("quit"), "{status}");
+    t.keys(&["q"]);
+    let wizard = t.wait_for("Which vendor is the key for?", T);
+    assert!(!t.exited() && !wizard.contains("[byok exited"), "{wizard}");
+    t.keys(&["F2"]);
+    t.wait_for("byok status", T);
+    t.keys(&["Escape"]);
+    t.wait_for("Which vendor is the key for?", T);
+    // The wizard's own ^C quits.
+    t.keys(&["C-c"]);
+    assert_restored(&t, dir.path(), &[]);
+
+    let dir = TempDir::new("tmux-status-quit");
+    // (stdout goes to a file here, so the screen is asked for.)
+    let t = byok_in_tmux(
+        dir.path(),
+        &demo_env(dir.path()),
+        &["--demo", "status", "--output", "tui"],
+    );
+    let status = t.wait_for(" q quit", T);
+    assert!(!status.contains("q back"), "{status}");
+    t.keys(&["q"]);
+    // The demo has keys in every state: the exit status says a key is broken.
+    let after = t.wait_for("[byok exited with", T);
+    assert!(after.contains("[byok exited with 5]"), "{after}");
+}
+
 /// `byok --demo` for Gearset on an 80x24 terminal: the policy is a key press away instead of
 /// beside the form, a resize to 120x40 puts it beside the form, and back; the run completes.
 #[test]

@@ -370,7 +370,7 @@ where
                 }
                 if e == Effect::OpenStatus && embedded.is_none() {
                     let (stx, srx) = mpsc::unbounded_channel();
-                    let mut screen = status::StatusScreen::new(app.ctx.mono, app.ctx.demo);
+                    let mut screen = status::StatusScreen::new_embedded(app.ctx.mono, app.ctx.demo);
                     screen.handle(status::Msg::Resize(app.size.0, app.size.1));
                     for fx in screen.start() {
                         spawn_status_effect(fx, &svc, &app.ctx.catalog, &scope, &stx);

@@ -131,6 +131,9 @@ pub struct StatusScreen {
     pub quit: bool,
     /// Whether the user has moved the selection (until then it stays on the first key).
     pub moved: bool,
+    /// Shown over the wizard: leaving (q, Esc, Ctrl-C) goes back to it, so the footer says
+    /// "back" rather than "quit".
+    pub embedded: bool,
 }
 
 const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -150,6 +153,15 @@ impl StatusScreen {
             regions_done: 0,
             quit: false,
             moved: false,
+            embedded: false,
+        }
+    }
+
+    /// The screen shown over the wizard ([`StatusScreen::embedded`]).
+    pub fn new_embedded(mono: bool, demo: bool) -> Self {
+        StatusScreen {
+            embedded: true,
+            ..Self::new(mono, demo)
         }
     }
 
@@ -548,6 +560,8 @@ impl StatusScreen {
 
     /// The key hints of the current mode, from its bindings.
     pub fn hints(&self) -> Vec<(&'static str, &'static str)> {
+        // What leaving does: `byok status` ends; over the wizard, the wizard comes back.
+        let leave = if self.embedded { "back" } else { "quit" };
         match &self.mode {
             Mode::List => {
                 let mut h = vec![("↑↓", "select"), ("/", "filter"), ("a", "actions")];
@@ -555,7 +569,7 @@ impl StatusScreen {
                     h.push(("f", "fix"));
                 }
                 h.push(("r", "reload"));
-                h.push(("q", "quit"));
+                h.push(("q", leave));
                 h
             }
             Mode::Filter => vec![("Enter", "keep filter"), ("Esc", "clear")],
@@ -569,7 +583,7 @@ impl StatusScreen {
                 ]
             }
             Mode::Confirm { .. } => vec![("y", "apply"), ("n/Esc", "cancel"), ("↑↓", "scroll")],
-            Mode::Planning | Mode::Applying => vec![("Ctrl-C", "quit")],
+            Mode::Planning | Mode::Applying => vec![("Ctrl-C", leave)],
             Mode::Result { .. } | Mode::Error(_) => vec![("any key", "back to the list")],
         }
     }
