@@ -1213,6 +1213,13 @@ impl Schemas {
                         out.push(format!("{at}: fewer than {rule} items"));
                     }
                 }
+                "maxItems" => {
+                    if let Some(a) = v.as_array()
+                        && (a.len() as u64) > rule.as_u64().unwrap()
+                    {
+                        out.push(format!("{at}: more than {rule} items"));
+                    }
+                }
                 "minLength" => {
                     if let Some(t) = v.as_str()
                         && (t.chars().count() as u64) < rule.as_u64().unwrap()
@@ -1362,6 +1369,122 @@ fn json_outputs_match_their_schemas_offline() {
         3,
         "{bad:#}"
     );
+}
+
+/// `byok status --key K --<action> --output json` against moto: every action, hence every
+/// KMS call an action sends (state changes, rotation with its period, a policy change with
+/// its tag and diff, deletion and its cancellation) and "nothing to change", fits
+/// schemas/status-action.schema.json.
+#[tokio::test]
+async fn status_action_json_matches_its_schema() {
+    let schemas = Schemas::new();
+    let moto = Moto::start();
+    let dir = TempDir::new("status-action-json");
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "gearset",
+        "--region",
+        "eu-west-1",
+        "--alias",
+        "schema-act",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let act = |args: &[&str]| {
+        let out = run(moto
+            .byok(dir.path())
+            .args([
+                "status",
+                "--key",
+                "alias/schema-act",
+                "--region",
+                "eu-west-1",
+                "--yes",
+                "--output",
+                "json",
+            ])
+            .args(args));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        json_of(&out)
+    };
+    let mut seen = BTreeSet::new();
+    let steps: [(&[&str], &[&str]); 10] = [
+        (&["--disable"], &["DisableKey"]),
+        (&["--enable"], &["EnableKey"]),
+        (&["--rotation-days", "180"], &["EnableKeyRotation"]),
+        (&["--rotate-now"], &["RotateKeyOnDemand"]),
+        (&["--disable-rotation"], &["DisableKeyRotation"]),
+        // The policy byok wrote is intact: nothing to change, nothing sent.
+        (&["--repair-policy"], &[]),
+        (&["--revoke-access"], &["TagResource", "PutKeyPolicy"]),
+        (&["--restore-access"], &["PutKeyPolicy"]),
+        (
+            &["--schedule-deletion", "7", "--confirm-alias", "schema-act"],
+            &["ScheduleKeyDeletion"],
+        ),
+        (&["--cancel-deletion"], &["CancelKeyDeletion", "EnableKey"]),
+    ];
+    for (args, calls) in steps {
+        let v = act(args);
+        assert_fits(&schemas, "status-action.schema.json", &v);
+        let plans = v["plans"].as_array().unwrap();
+        assert_eq!(plans.len(), 1, "{v:#}");
+        assert_eq!(plans[0]["target"], "alias/schema-act in eu-west-1");
+        let changes = plans[0]["changes"].as_array().unwrap();
+        let got: Vec<&str> = changes
+            .iter()
+            .map(|c| c["call"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, calls, "{args:?}: {v:#}");
+        let results = v["results"].as_array().unwrap();
+        assert_eq!(results.len(), calls.len(), "{v:#}");
+        for (r, c) in results.iter().zip(changes) {
+            assert_eq!(r["ok"], true, "{r}");
+            assert_eq!(r["error"], Value::Null);
+            assert_eq!(
+                r["change"].as_str().unwrap(),
+                format!(
+                    "{} {} in eu-west-1",
+                    c["call"].as_str().unwrap(),
+                    c["key_id"].as_str().unwrap()
+                )
+            );
+        }
+        for c in changes {
+            match c["call"].as_str().unwrap() {
+                "EnableKeyRotation" => assert_eq!(c["days"], 180),
+                "ScheduleKeyDeletion" => assert_eq!(c["days"], 7),
+                "PutKeyPolicy" => {
+                    assert!(c["policy"].as_str().unwrap().contains("\"Statement\""));
+                    assert!(!c["diff"].as_array().unwrap().is_empty());
+                }
+                "TagResource" => assert_eq!(c["tags"][0][0], "byok:vendor-principal"),
+                _ => assert!(c.get("days").is_none() && c.get("policy").is_none()),
+            }
+        }
+        seen.extend(got.iter().map(|s| s.to_string()));
+    }
+    // Every call the schema names was seen, and nothing else.
+    let schema = schemas.load("status-action.schema.json");
+    let named: BTreeSet<String> = schema["$defs"]["change"]["properties"]["call"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen, named);
+    // The check is not vacuous: a wrong shape is caught.
+    let mut bad = act(&["--disable"]);
+    bad["results"][0]["error"] = json!(5);
+    bad["plans"][0]["changes"][0]["call"] = json!("DeleteKey");
+    bad["plans"][0]["changes"][0]["tags"] = json!([["only-a-key"]]);
+    bad["extra"] = json!(1);
+    bad["plans"][0].as_object_mut().unwrap().remove("notes");
+    let problems = schemas.check("status-action.schema.json", &bad);
+    assert_eq!(problems.len(), 5, "{problems:#?}");
+    let ok = act(&["--enable"]);
+    assert_fits(&schemas, "status-action.schema.json", &ok);
 }
 
 #[tokio::test]
