@@ -277,22 +277,41 @@ pub fn check_tag(input: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
-/// A Region the vendor allows as primary.
+/// A Region the vendor allows as primary. A vendor without a Region list (`other`) takes
+/// the Regions byok knows ([`regions::REGIONS`]), so a typo is caught here rather than by a
+/// failed connection; a Region AWS opens later is used through a vendor file that lists it.
 pub fn check_region(vendor: &VendorProfile, input: &str) -> Result<String, String> {
     let r = input.trim();
     if vendor.allows_region(r) {
         return Ok(r.to_string());
     }
-    let allowed = if vendor.regions.is_empty() {
-        "an AWS Region code such as eu-west-1".to_string()
-    } else {
-        format!(
-            "{} supports {}",
+    let allowed = vendor.primary_regions();
+    let hint = regions::did_you_mean(&regions::nearest(r, allowed.iter().map(String::as_str)));
+    if !vendor.regions.is_empty() {
+        let mut m = format!(
+            "{r:?} is not allowed: {} supports {}",
             vendor.name,
-            vendor.primary_regions().join(", ")
+            allowed.join(", ")
+        );
+        if let Some(h) = hint {
+            m.push_str(&format!(" ({h})"));
+        }
+        return Err(m);
+    }
+    Err(unknown_region(r, hint, "eu-west-1"))
+}
+
+/// Why a Region byok does not know is refused, with the fix: the nearest known Region when
+/// there is one, and how to use a Region AWS opened after this release.
+fn unknown_region(r: &str, hint: Option<String>, example: &str) -> String {
+    let fix = hint.unwrap_or_else(|| format!("give one such as {example}."));
+    if arn::is_region_code(r) {
+        format!(
+            "{r:?} is not an AWS Region byok knows: {fix} (A Region AWS opened after this release of byok: list it under \"regions\" in a vendor file, a copy of assets/vendors/other.json, and pass that with --vendor-file.)"
         )
-    };
-    Err(format!("{r:?} is not allowed: {allowed}"))
+    } else {
+        format!("{r:?} is not an AWS Region code: {fix}")
+    }
 }
 
 /// The vendor principal, from what the user typed (or the Region, for Gearset-style vendors).
@@ -381,8 +400,17 @@ pub fn check_second_region(
                 allowed.join(", ")
             }
         )),
-        _ if !arn::is_region_code(r) => {
-            Err(format!("{r:?} is not an AWS Region code such as eu-west-2"))
+        // Without pairs: a Region byok knows, or one the vendor lists.
+        None if !(regions::is_known(r) || vendor.regions.iter().any(|x| x.code == r)) => {
+            let known = regions::REGIONS
+                .iter()
+                .map(|(c, _)| *c)
+                .chain(vendor.regions.iter().map(|x| x.code.as_str()));
+            Err(unknown_region(
+                r,
+                regions::did_you_mean(&regions::nearest(r, known)),
+                "eu-west-2",
+            ))
         }
         _ if regions::partition_of(r) != regions::partition_of(primary) => Err(format!(
             "{r} is in another partition than {primary}: a key cannot be replicated across partitions"
@@ -853,6 +881,92 @@ mod tests {
         r.principal = Some(ROLE.into());
         r.tags = (0..48).map(|i| format!("k{i}=v")).collect();
         assert_eq!(fields(r.validate(&c)), vec![Field::Tags]);
+    }
+
+    #[test]
+    fn other_takes_only_regions_byok_knows_and_names_the_nearest() {
+        let c = Catalog::built_in();
+        let other = c.get("other").unwrap();
+        assert_eq!(
+            check_region(other, " ap-southeast-7 ").unwrap(),
+            "ap-southeast-7"
+        );
+        assert_eq!(
+            check_region(other, "us-gov-west-1").unwrap(),
+            "us-gov-west-1"
+        );
+        // A typo: well-formed, unknown, with the obvious fix and the way to a new Region.
+        let e = check_region(other, "eu-wset-1").unwrap_err();
+        assert!(
+            e.starts_with("\"eu-wset-1\" is not an AWS Region byok knows: did you mean eu-west-1?"),
+            "{e}"
+        );
+        assert!(
+            e.contains("--vendor-file") && e.contains("\"regions\""),
+            "{e}"
+        );
+        let e = check_region(other, "us-east-7").unwrap_err();
+        assert!(e.contains("did you mean us-east-1 or us-east-2?"), "{e}");
+        let e = check_region(other, "xx-newregion-1").unwrap_err();
+        assert!(
+            e.contains("give one such as eu-west-1.") && e.contains("--vendor-file"),
+            "{e}"
+        );
+        // Not a Region code at all: the nearest, without the new-Region note.
+        let e = check_region(other, "EU-WEST-1").unwrap_err();
+        assert_eq!(
+            e,
+            "\"EU-WEST-1\" is not an AWS Region code: did you mean eu-west-1?"
+        );
+        let e = check_region(other, "moon").unwrap_err();
+        assert_eq!(
+            e,
+            "\"moon\" is not an AWS Region code: give one such as eu-west-1."
+        );
+        // The vendors with a list suggest from their list.
+        let e = check_region(c.get("gearset").unwrap(), "eu-wset-1").unwrap_err();
+        assert!(e.ends_with("(did you mean eu-west-1?)"), "{e}");
+
+        // Validation: the primary and the second Region alike, each naming its field.
+        let mut r = raw("other");
+        r.principal = Some("123456789012".into());
+        r.region = Some("eu-wset-1".into());
+        let errs = r.validate(&c).unwrap_err();
+        assert_eq!(errs[0].field, Field::Region);
+        assert!(
+            errs[0]
+                .to_string()
+                .starts_with("Region (--region): \"eu-wset-1\"")
+        );
+        r.region = Some("eu-west-1".into());
+        r.regionality = Some("two-keys".into());
+        r.replica_region = Some("eu-wset-2".into());
+        let errs = r.validate(&c).unwrap_err();
+        assert_eq!(errs[0].field, Field::ReplicaRegion);
+        assert!(
+            errs[0].message.contains("did you mean eu-west-2?"),
+            "{errs:?}"
+        );
+        r.replica_region = Some("eu_west_2".into());
+        assert!(
+            r.validate(&c).unwrap_err()[0]
+                .message
+                .contains("did you mean eu-west-2?")
+        );
+        r.replica_region = Some("eu-west-2".into());
+        assert!(r.validate(&c).is_ok());
+
+        // A Region AWS opens later: a vendor file that lists it (here a copy of other).
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../assets/vendors/other.json")).unwrap();
+        v["regions"] = serde_json::json!([{ "code": "eu-new-1", "name": "Europe (New)" }]);
+        let newer = VendorProfile::from_json("other-new.json", &v.to_string()).unwrap();
+        assert_eq!(check_region(&newer, "eu-new-1").unwrap(), "eu-new-1");
+        assert_eq!(
+            check_second_region(&newer, "eu-west-1", "eu-new-1").unwrap(),
+            "eu-new-1"
+        );
+        assert!(check_second_region(other, "eu-west-1", "eu-new-1").is_err());
     }
 
     #[test]

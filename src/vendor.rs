@@ -157,9 +157,11 @@ impl VendorProfile {
         }
     }
 
+    /// Whether `region` may be the primary: one of the vendor's Regions, or, for a vendor
+    /// without a list (`other`), one byok knows.
     pub fn allows_region(&self, region: &str) -> bool {
         if self.regions.is_empty() {
-            crate::arn::is_region_code(region)
+            crate::regions::is_known(region)
         } else {
             self.regions.iter().any(|r| r.code == region)
         }

@@ -1513,6 +1513,21 @@ impl App {
                     return Vec::new();
                 }
             }
+            // A filter that matches no Region is what the user means to answer: checked as
+            // `--region` would be, rather than going on with the Region last under the cursor.
+            Screen::Region
+                if self.region_filterable()
+                    && !self.region_filter.value().trim().is_empty()
+                    && self.region_choices().is_empty() =>
+            {
+                let typed = self.region_filter.value().trim().to_string();
+                let message = match answers::check_region(self.vendor(), &typed) {
+                    Err(m) => m,
+                    Ok(_) => format!("{typed:?} is not in the list: clear the filter to choose"),
+                };
+                self.error = Some(format!("{}: {message}", Field::Region.label()));
+                return Vec::new();
+            }
             Screen::Review => {
                 if self.review_cursor >= self.review_rows().len() {
                     return self.act(Action::Run);

@@ -496,6 +496,78 @@ fn region_list_filters_for_any_region_vendors() {
 }
 
 #[test]
+fn other_vendor_region_step_refuses_a_typo_as_the_flag_does() {
+    // Typed into the filter: no Region matches, so Enter says why instead of going on with
+    // the Region last under the cursor.
+    let mut a = app_with(RawAnswers {
+        vendor: Some("other".into()),
+        ..Default::default()
+    });
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Region);
+    type_str(&mut a, "eu-wset-1");
+    assert!(a.region_choices().is_empty());
+    assert!(a.handle(enter()).is_empty());
+    assert_eq!(a.screen, Screen::Region);
+    let msg = a.error.clone().expect("refused");
+    assert!(
+        msg.starts_with(
+            "Region: \"eu-wset-1\" is not an AWS Region byok knows: did you mean eu-west-1?"
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("--vendor-file"), "{msg}");
+    // Tab is Enter here: the same.
+    a.handle(key(KeyCode::Tab));
+    assert_eq!(a.screen, Screen::Region);
+    assert!(a.error.is_some());
+    // Fixed: the list has it, and on it goes.
+    a.handle(ctrl('u'));
+    type_str(&mut a, "eu-west-1");
+    assert_eq!(a.region_choices(), vec!["eu-west-1"]);
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::KeyType);
+    assert_eq!(a.region.as_deref(), Some("eu-west-1"));
+
+    // Given as a flag: shown on the Region step, with the same message.
+    let mut b = app_with(RawAnswers {
+        vendor: Some("other".into()),
+        region: Some("us-east-7".into()),
+        ..Default::default()
+    });
+    assert_ne!(b.region.as_deref(), Some("us-east-7"));
+    b.handle(enter());
+    assert_eq!(b.screen, Screen::Region);
+    let msg = b.error.clone().expect("the flag's problem");
+    assert!(
+        msg.starts_with("Region --region: \"us-east-7\" is not an AWS Region byok knows: did you mean us-east-1 or us-east-2?"),
+        "{msg}"
+    );
+
+    // The second Region, typed: the same rule.
+    let mut o = app_with(RawAnswers {
+        vendor: Some("other".into()),
+        region: Some("eu-central-1".into()),
+        principal: Some("123456789012".into()),
+        regionality: Some("two-keys".into()),
+        ..Default::default()
+    });
+    enter_until(&mut o, Screen::Regionality);
+    o.handle(key(KeyCode::Tab));
+    assert_eq!(o.regionality_focus, 1);
+    type_str(&mut o, "eu-wset-2");
+    o.handle(enter());
+    assert_eq!(o.screen, Screen::Regionality);
+    let msg = o.error.clone().expect("refused");
+    assert!(
+        msg.starts_with(
+            "Second Region: \"eu-wset-2\" is not an AWS Region byok knows: did you mean eu-west-2?"
+        ),
+        "{msg}"
+    );
+}
+
+#[test]
 fn review_goes_back_to_one_answer_and_returns() {
     let mut a = camunda_ready();
     let rows = a.review_rows();
