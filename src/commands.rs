@@ -330,7 +330,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         }
     });
     let report = exec::run(
-        &svc,
+        &svc.for_executor(),
         &plan,
         &journal,
         &tx,

@@ -600,12 +600,15 @@ impl<S: KeyService> Run<'_, S> {
         let mut found = Vec::new();
         let planned = self.plan.keys.clone();
         let entries = self.journal.entries_for(&self.setup);
-        for pk in &planned {
-            let by_alias = self
-                .call("DescribeKey", false, || {
-                    kms::find_alias(self.svc, &pk.region, &pk.alias)
-                })
-                .await?;
+        // Every alias is looked up at once; what follows depends on the answers in plan order.
+        let this = &*self;
+        let by_alias = futures_util::future::try_join_all(planned.iter().map(|pk| {
+            this.call("DescribeKey", false, || {
+                kms::find_alias(this.svc, &pk.region, &pk.alias)
+            })
+        }))
+        .await?;
+        for (pk, by_alias) in planned.iter().zip(by_alias) {
             if let Some(k) = by_alias {
                 let ours = if pk.role == KeyRole::Replica
                     && self
@@ -856,16 +859,21 @@ impl<S: KeyService> Run<'_, S> {
         region: &str,
         days: u32,
     ) -> Result<StepEnd, ExecError> {
-        let key_id = self.key(role).key_id.clone();
-        let now = self
-            .call("GetKeyRotationStatus", true, || {
-                self.svc.rotation(region, &key_id)
-            })
-            .await?;
-        if now.enabled && now.period_days.is_none_or(|d| d == days) {
-            return Ok(StepEnd::AlreadyDone(format!(
-                "rotation is on every {days} days"
-            )));
+        let rec = self.key(role);
+        let key_id = rec.key_id.clone();
+        // A key made by this run starts with rotation off: no need to read it first. Enabling
+        // is idempotent, so a key adopted from a lost answer is safe too.
+        if !rec.created_now {
+            let now = self
+                .call("GetKeyRotationStatus", true, || {
+                    self.svc.rotation(region, &key_id)
+                })
+                .await?;
+            if now.enabled && now.period_days.is_none_or(|d| d == days) {
+                return Ok(StepEnd::AlreadyDone(format!(
+                    "rotation is on every {days} days"
+                )));
+            }
         }
         self.call("EnableKeyRotation", true, || {
             self.svc.enable_rotation(region, &key_id, days)
@@ -879,7 +887,11 @@ impl<S: KeyService> Run<'_, S> {
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
         let primary = self.key(KeyRole::Primary).clone();
-        if let Some(k) = self.replica_of(&primary, region).await? {
+        // A primary made by this run has no replica yet; for an older one, look first.
+        // (Should one exist after all, ReplicateKey says so and it is adopted below.)
+        if !primary.created_now
+            && let Some(k) = self.replica_of(&primary, region).await?
+        {
             self.adopt(KeyRole::Replica, &k, false)?;
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
@@ -1009,75 +1021,19 @@ impl<S: KeyService> Run<'_, S> {
         ))))
     }
 
+    /// Read every key back and compare it with the plan. The reads of all keys run at once:
+    /// they are independent, and on a multi-Region setup this saves most of the step's wait.
     async fn verify(&mut self) -> Result<StepEnd, ExecError> {
-        let mut problems = Vec::new();
         let expected = self.policy.clone().expect("identity resolved first");
-        let a = &self.plan.answers;
-        for pk in &self.plan.keys {
-            let rec = self.key(pk.role).clone();
-            let k = self
-                .call("DescribeKey", true, || {
-                    self.svc.describe_key(&pk.region, &rec.key_id)
-                })
-                .await?;
-            let name = format!("the {} key {}", pk.role.as_str(), rec.arn);
-            if k.state != "Enabled" {
-                problems.push(format!("{name} is {}", k.state));
-            }
-            if k.description != a.description {
-                problems.push(format!("{name} has the description {:?}", k.description));
-            }
-            if a.multi_region() != k.multi_region.is_some() {
-                problems.push(format!(
-                    "{name} is {}a Multi-Region key",
-                    if a.multi_region() { "not " } else { "" }
-                ));
-            }
-            let doc = self
-                .call("GetKeyPolicy", true, || {
-                    self.svc.get_policy(&pk.region, &rec.key_id)
-                })
-                .await?;
-            match serde_json::from_str::<Value>(&doc) {
-                Ok(p) if p == expected => {}
-                _ => problems.push(format!("{name} has a different key policy than byok's")),
-            }
-            match self
-                .call("DescribeKey", false, || {
-                    kms::find_alias(self.svc, &pk.region, &pk.alias)
-                })
-                .await?
-            {
-                Some(t) if t.key_id == rec.key_id => {}
-                _ => problems.push(format!(
-                    "{} in {} does not name {name}",
-                    pk.alias, pk.region
-                )),
-            }
-            let tags = self
-                .call("ListResourceTags", true, || {
-                    self.svc.list_tags(&pk.region, &rec.key_id)
-                })
-                .await?;
-            if let Some((tk, tv)) = self
-                .plan
-                .tags_for(pk.role)
-                .into_iter()
-                .find(|t| !tags.contains(t))
-            {
-                problems.push(format!("{name} lacks the tag {tk}={tv}"));
-            }
-            if let (Some(days), false) = (a.rotation_days, pk.role == KeyRole::Replica) {
-                let rot = self
-                    .call("GetKeyRotationStatus", true, || {
-                        self.svc.rotation(&pk.region, &rec.key_id)
-                    })
-                    .await?;
-                if !rot.enabled || rot.period_days.is_some_and(|d| d != days) {
-                    problems.push(format!("{name} does not rotate every {days} days"));
-                }
-            }
-        }
+        let this = &*self;
+        let per_key = futures_util::future::try_join_all(
+            this.plan
+                .keys
+                .iter()
+                .map(|pk| this.verify_key(pk, &expected)),
+        )
+        .await?;
+        let problems: Vec<String> = per_key.into_iter().flatten().collect();
         if problems.is_empty() {
             Ok(StepEnd::Done(Some(format!(
                 "{} key(s) match",
@@ -1086,6 +1042,85 @@ impl<S: KeyService> Run<'_, S> {
         } else {
             Err(ExecError::Verify { problems })
         }
+    }
+
+    /// What differs between one key in KMS and the plan. The alias is resolved with
+    /// `DescribeKey`, which also returns the key's state, description and kind.
+    async fn verify_key(
+        &self,
+        pk: &plan::PlannedKey,
+        expected: &Value,
+    ) -> Result<Vec<String>, ExecError> {
+        let a = &self.plan.answers;
+        let rec = self.key(pk.role);
+        let by_alias = self.call("DescribeKey", false, || {
+            kms::find_alias(self.svc, &pk.region, &pk.alias)
+        });
+        let policy = self.call("GetKeyPolicy", true, || {
+            self.svc.get_policy(&pk.region, &rec.key_id)
+        });
+        let tags = self.call("ListResourceTags", true, || {
+            self.svc.list_tags(&pk.region, &rec.key_id)
+        });
+        let rotation = async {
+            match (a.rotation_days, pk.role == KeyRole::Replica) {
+                (Some(days), false) => self
+                    .call("GetKeyRotationStatus", true, || {
+                        self.svc.rotation(&pk.region, &rec.key_id)
+                    })
+                    .await
+                    .map(|r| Some((days, r))),
+                _ => Ok(None),
+            }
+        };
+        let (by_alias, doc, tags, rotation) =
+            futures_util::future::try_join4(by_alias, policy, tags, rotation).await?;
+
+        let mut problems = Vec::new();
+        let name = format!("the {} key {}", pk.role.as_str(), rec.arn);
+        let k = match by_alias {
+            Some(k) if k.key_id == rec.key_id => k,
+            _ => {
+                problems.push(format!(
+                    "{} in {} does not name {name}",
+                    pk.alias, pk.region
+                ));
+                self.call("DescribeKey", true, || {
+                    self.svc.describe_key(&pk.region, &rec.key_id)
+                })
+                .await?
+            }
+        };
+        if k.state != "Enabled" {
+            problems.push(format!("{name} is {}", k.state));
+        }
+        if k.description != a.description {
+            problems.push(format!("{name} has the description {:?}", k.description));
+        }
+        if a.multi_region() != k.multi_region.is_some() {
+            problems.push(format!(
+                "{name} is {}a Multi-Region key",
+                if a.multi_region() { "not " } else { "" }
+            ));
+        }
+        match serde_json::from_str::<Value>(&doc) {
+            Ok(p) if p == *expected => {}
+            _ => problems.push(format!("{name} has a different key policy than byok's")),
+        }
+        if let Some((tk, tv)) = self
+            .plan
+            .tags_for(pk.role)
+            .into_iter()
+            .find(|t| !tags.contains(t))
+        {
+            problems.push(format!("{name} lacks the tag {tk}={tv}"));
+        }
+        if let Some((days, rot)) = rotation
+            && (!rot.enabled || rot.period_days.is_some_and(|d| d != days))
+        {
+            problems.push(format!("{name} does not rotate every {days} days"));
+        }
+        Ok(problems)
     }
 }
 

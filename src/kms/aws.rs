@@ -27,6 +27,9 @@ pub struct AwsKms {
     config: SdkConfig,
     clients: Arc<Mutex<HashMap<String, Client>>>,
     profile: Option<String>,
+    /// The SDK's own retries: standard (4 attempts) for status and the wizard's reads; off
+    /// under the executor, which retries itself, visibly, and checks before re-creating.
+    retry: RetryConfig,
 }
 
 impl AwsKms {
@@ -47,11 +50,30 @@ impl AwsKms {
         if let Some(e) = &opts.endpoint_url {
             loader = loader.endpoint_url(e);
         }
-        let config = loader.load().await;
+        let mut config = loader.load().await;
+        if let Some(tls) = config.http_client() {
+            config = config
+                .to_builder()
+                .http_client(super::http::PlainOrTls::new(tls))
+                .build();
+        }
         AwsKms {
             config,
             clients: Arc::default(),
             profile: opts.profile.clone(),
+            retry: RetryConfig::standard().with_max_attempts(4),
+        }
+    }
+
+    /// The same account and credentials with the SDK's retries off: for the executor, whose
+    /// own retries show in the progress and look for a lost create before trying again, so
+    /// that the two never stack (4 x 6 attempts).
+    pub fn without_sdk_retries(&self) -> AwsKms {
+        AwsKms {
+            config: self.config.clone(),
+            clients: Arc::default(),
+            profile: self.profile.clone(),
+            retry: RetryConfig::disabled(),
         }
     }
 
@@ -70,6 +92,7 @@ impl AwsKms {
             .or_insert_with(|| {
                 let conf = aws_sdk_kms::config::Builder::from(&self.config)
                     .region(Region::new(region.to_string()))
+                    .retry_config(self.retry.clone())
                     .build();
                 Client::from_conf(conf)
             })
@@ -84,6 +107,7 @@ impl AwsKms {
     fn sts(&self) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::config::Builder::from(&self.config)
             .region(Region::new(self.home_region()))
+            .retry_config(self.retry.clone())
             .build();
         aws_sdk_sts::Client::from_conf(conf)
     }

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod flaky;
+mod http;
 pub mod sim;
 
 use serde::{Deserialize, Serialize};
@@ -193,6 +194,14 @@ pub enum Backend {
 impl Backend {
     pub fn is_demo(&self) -> bool {
         matches!(self, Backend::Sim(_))
+    }
+
+    /// The backend the executor runs on: the same account, without the SDK's own retries.
+    pub fn for_executor(&self) -> Backend {
+        match self {
+            Backend::Aws(a) => Backend::Aws(Box::new(a.without_sdk_retries())),
+            Backend::Sim(s) => Backend::Sim(s.clone()),
+        }
     }
 }
 

@@ -113,7 +113,7 @@ fn spawn_effect(
                     }
                 });
                 let report = exec::run(
-                    &svc,
+                    &svc.for_executor(),
                     &plan,
                     &journal,
                     &ptx,
