@@ -293,8 +293,12 @@ fn status_over_the_wizard_goes_back_and_on_its_own_quits() {
     );
     let status = t.wait_for(" q quit", T);
     assert!(!status.contains("q back"), "{status}");
+    // The demo has keys in every state: once they are in, the exit status says a key is
+    // broken.
+    t.wait_until("the demo keys loaded", T, |s| {
+        s.contains("✗ 3") && !s.contains("loading")
+    });
     t.keys(&["q"]);
-    // The demo has keys in every state: the exit status says a key is broken.
     let after = t.wait_for("[byok exited with", T);
     assert!(after.contains("[byok exited with 5]"), "{after}");
 }
