@@ -50,13 +50,10 @@ impl AwsKms {
         if let Some(e) = &opts.endpoint_url {
             loader = loader.endpoint_url(e);
         }
-        let mut config = loader.load().await;
-        if let Some(tls) = config.http_client() {
-            config = config
-                .to_builder()
-                .http_client(super::http::PlainOrTls::new(tls))
-                .build();
+        if let Some(c) = super::http::client_for(opts.endpoint_url.as_deref()) {
+            loader = loader.http_client(c);
         }
+        let config = loader.load().await;
         AwsKms {
             config,
             clients: Arc::default(),
