@@ -271,8 +271,12 @@ impl Plan {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "byok will set up a {} key for {}:",
-            a.regionality.label().to_lowercase(),
+            "byok will set up {} for {}:",
+            match a.regionality {
+                Regionality::Single => "one single-Region key",
+                Regionality::MultiRegion => "a Multi-Region primary key and its replica",
+                Regionality::TwoKeys => "two independent single-Region keys",
+            },
             a.vendor.name
         );
         for (i, s) in self.steps.iter().enumerate() {
@@ -386,6 +390,10 @@ mod tests {
             1
         );
         let text = p.render_text();
+        assert!(
+            text.starts_with("byok will set up a Multi-Region primary key and its replica for"),
+            "{text}"
+        );
         assert!(text.contains("kms:ReplicateKey"), "{text}");
         assert!(
             text.contains("Wait until the replica in eu-west-2 is Enabled"),
@@ -397,6 +405,10 @@ mod tests {
     fn two_keys_have_distinct_aliases() {
         let p = plan("two-keys", true);
         assert_eq!(p.keys[1].alias, "alias/camunda-saas-byok-replica");
+        assert!(
+            p.render_text()
+                .starts_with("byok will set up two independent single-Region keys for")
+        );
         assert_eq!(p.keys[1].region, "eu-west-2");
         assert_eq!(names(&p).iter().filter(|n| *n == "create-key").count(), 2);
         assert_eq!(

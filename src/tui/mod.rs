@@ -139,9 +139,7 @@ fn spawn_effect(
             let path = std::env::current_dir()
                 .map(|d| d.join(&path))
                 .unwrap_or(path);
-            let r = std::fs::write(&path, contents)
-                .map(|_| path.clone())
-                .map_err(|e| format!("{}: {e}", path.display()));
+            let r = save_new(&path, &contents).map_err(|e| format!("{}: {e}", path.display()));
             let _ = tx.send(Event::Saved(r));
         }
         Effect::Export {
@@ -154,6 +152,46 @@ fn spawn_effect(
         // The event loop opens the status screen itself.
         Effect::OpenStatus | Effect::Quit => {}
     }
+}
+
+/// Write `contents` to `path`, or, when a file is already there, to the first free
+/// `name-2.ext`, `name-3.ext`...: a save key never replaces a file. Returns where it went.
+pub(crate) fn save_new(
+    path: &std::path::Path,
+    contents: &str,
+) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write as _;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            path.to_path_buf()
+        } else {
+            path.with_file_name(format!("{stem}-{n}{ext}"))
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(mut f) => {
+                f.write_all(contents.as_bytes())?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "999 files of that name already exist",
+    ))
 }
 
 /// Write an export: files that exist are replaced only when `overwrite` (the user said so);

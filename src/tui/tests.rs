@@ -607,6 +607,23 @@ fn save_policy_from_the_review() {
     assert_eq!(a.status.as_deref(), Some("✓ Saved to /tmp/x.json"));
 }
 
+#[test]
+fn a_save_never_replaces_a_file() {
+    let dir = std::env::temp_dir().join(format!("byok-save-new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("camunda-saas-byok-policy.json");
+    std::fs::write(&path, "mine").unwrap();
+    let first = crate::tui::save_new(&path, "one").unwrap();
+    let second = crate::tui::save_new(&path, "two").unwrap();
+    assert_eq!(first, dir.join("camunda-saas-byok-policy-2.json"));
+    assert_eq!(second, dir.join("camunda-saas-byok-policy-3.json"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "one");
+    assert_eq!(std::fs::read_to_string(&second).unwrap(), "two");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 fn record(role: KeyRole, region: &str) -> KeyRecord {
     KeyRecord {
         role,
