@@ -133,8 +133,18 @@ pub struct IdentityInfo {
     pub account: String,
     /// As STS says (an assumed-role session for SSO users).
     pub caller_arn: String,
-    /// The IAM user or role ARN a key policy can name.
+    /// The IAM user or role ARN a key policy can name; empty when the role behind an
+    /// assumed-role session could not be resolved (no `iam:GetRole`). Read it through
+    /// [`IdentityInfo::admin_arn`].
     pub policy_arn: String,
+}
+
+impl IdentityInfo {
+    /// The caller as a key-policy administrator: an IAM user or role ARN, never an STS
+    /// session ARN (`arn:aws:sts::...:assumed-role/...`, which a key policy cannot name).
+    pub fn admin_arn(&self) -> Option<&str> {
+        Some(self.policy_arn.as_str()).filter(|a| a.starts_with("arn:") && a.contains(":iam::"))
+    }
 }
 
 /// Something loading in the background.
@@ -840,16 +850,13 @@ impl App {
     /// The administrators list: the caller first, then IAM, then ARNs typed by hand.
     pub fn admin_rows(&self) -> Vec<AdminRow> {
         let mut rows: Vec<AdminRow> = Vec::new();
-        if let Load::Ready(id) = &self.identity {
+        if let Load::Ready(id) = &self.identity
+            && let Some(arn) = id.admin_arn()
+        {
             rows.push(AdminRow {
-                arn: id.policy_arn.clone(),
-                kind: kind_of(&id.policy_arn),
-                name: id
-                    .policy_arn
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(&id.policy_arn)
-                    .to_string(),
+                arn: arn.to_string(),
+                kind: kind_of(arn),
+                name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
                 is_caller: true,
             });
         }

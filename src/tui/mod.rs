@@ -57,12 +57,15 @@ use crate::vendor::Catalog;
 /// Resolve who the caller is and the ARN a key policy can name for them.
 pub async fn load_identity<S: KeyService>(svc: &S) -> Result<IdentityInfo, crate::error::KmsError> {
     let id = svc.identity().await?;
-    // Without iam:GetRole the caller cannot be offered with its role path; the wizard then
-    // shows the session ARN, which validation explains, and the user types the role ARN.
+    // Without iam:GetRole the role behind a session cannot be resolved. The session ARN is
+    // not a principal a key policy can name, so nothing is offered: the wizard says so, and
+    // the user picks the role from the list or types its ARN.
     let policy_arn = svc
         .principal_for_policy(&id.arn)
         .await
-        .unwrap_or_else(|_| id.arn.clone());
+        .ok()
+        .filter(|arn| !arn.contains(":assumed-role/"))
+        .unwrap_or_default();
     Ok(IdentityInfo {
         account: id.account,
         caller_arn: id.arn,

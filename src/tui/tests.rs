@@ -853,6 +853,81 @@ fn spinner_ticks_only_while_something_spins() {
     assert_eq!(a.tick, 1);
 }
 
+/// Without iam:GetRole the role behind an SSO session is unknown: its STS session ARN is not
+/// a principal a key policy can name, so it is not offered; the step says why and what to do.
+#[tokio::test]
+async fn an_unresolved_session_role_is_not_offered_as_an_administrator() {
+    let kms = crate::kms::flaky::FlakyKms::new(SimKms::new(SimOptions::instant()));
+    kms.fail_from(
+        "GetRole",
+        1,
+        crate::error::KmsError::AccessDenied {
+            operation: "GetRole".into(),
+            message: "not authorized to perform: iam:GetRole".into(),
+        },
+    );
+    let id = load_identity(&kms).await.expect("STS still answers");
+    assert!(id.caller_arn.contains(":assumed-role/"));
+    assert_eq!(id.admin_arn(), None, "never the session ARN");
+    let mut a = app();
+    a.handle(Event::Identity(Ok(id)));
+    a.handle(Event::Principals(Ok(principals())));
+    enter_until(&mut a, Screen::Admins);
+    let rows = a.admin_rows();
+    assert!(
+        rows.iter().all(|r| !r.is_caller
+            && !r.arn.contains(":assumed-role/")
+            && !r.arn.starts_with("arn:aws:sts:")),
+        "{rows:?}"
+    );
+    assert_eq!(rows.len(), principals().len());
+    assert!(a.admins.is_empty());
+    // Space on the first row selects a listed role, not a session.
+    a.handle(ch(' '));
+    assert_eq!(a.admins, vec![principals()[0].arn.clone()]);
+    for (w, h) in [(120, 40), (80, 24)] {
+        let text = screen_text(&a, w, h);
+        // The form's words, joined across line breaks (at 120 columns, the left half only).
+        let words = text
+            .lines()
+            .map(|l| {
+                l.chars()
+                    .take(if w > 100 { 60 } else { 80 })
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            words.contains(
+                "! Could not resolve the IAM role behind your session (needs iam:GetRole): pick it from the list or type its ARN."
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("(the IAM role behind your session)"),
+            "{text}"
+        );
+        assert!(!text.contains("(you)"), "{text}");
+    }
+    // Nor is a session ARN handed over as the policy ARN.
+    let mut b = app();
+    b.handle(Event::Identity(Ok(IdentityInfo {
+        policy_arn: identity().caller_arn,
+        ..identity()
+    })));
+    assert!(b.admin_rows().is_empty());
+    // Typing the role's ARN adds it as usual.
+    a.handle(Event::Paste(
+        "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_0123456789abcdef".into(),
+    ));
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Admins);
+    assert_eq!(a.admins.len(), 2, "{:?}", a.admins);
+}
+
 #[test]
 fn missing_credentials_are_explained_where_they_matter() {
     let mut a = app();

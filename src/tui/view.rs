@@ -534,14 +534,10 @@ impl View<'_> {
                 Span::styled(SPINNER[a.tick % SPINNER.len()], self.t.accent()),
                 Span::styled(" Checking who you are signed in as…", self.t.dim()),
             ]),
-            Load::Ready(i) => Line::from(vec![
+            Load::Ready(i) if let Some(arn) = i.admin_arn() => Line::from(vec![
                 Span::styled("Signed in as ", self.t.dim()),
                 Span::styled(
-                    i.policy_arn
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or(&i.policy_arn)
-                        .to_string(),
+                    arn.rsplit('/').next().unwrap_or(arn).to_string(),
                     self.t.text(),
                 ),
                 Span::styled(
@@ -550,6 +546,14 @@ impl View<'_> {
                     } else {
                         ""
                     },
+                    self.t.dim(),
+                ),
+            ]),
+            // The session's role could not be resolved: say so, offer nothing in its place.
+            Load::Ready(_) => Line::from(vec![
+                Span::styled("! ", self.t.accent()),
+                Span::styled(
+                    "Could not resolve the IAM role behind your session (needs iam:GetRole): pick it from the list or type its ARN.",
                     self.t.dim(),
                 ),
             ]),
