@@ -130,6 +130,37 @@ impl SimKms {
         f(k)
     }
 
+    /// Where a key's rotation lives: a Multi-Region replica shares its primary's (KMS sets
+    /// rotation on the primary; a replica reports the primary's status).
+    fn rotation_key(st: &State, region: &str, key_id: &str) -> (String, String) {
+        let own = (region.to_string(), key_id.to_string());
+        match st.keys.get(&own).and_then(|k| k.info.multi_region.as_ref()) {
+            Some(mr) if mr.role == "REPLICA" => {
+                let primary = (mr.primary.region.clone(), key_id.to_string());
+                if st.keys.contains_key(&primary) {
+                    primary
+                } else {
+                    own
+                }
+            }
+            _ => own,
+        }
+    }
+
+    /// Rotation is changed on the primary only, as KMS does.
+    fn refuse_on_replica(k: &SimKey, op: &str) -> KmsResult<()> {
+        match &k.info.multi_region {
+            Some(mr) if mr.role == "REPLICA" => Err(KmsError::Service {
+                code: "UnsupportedOperationException".into(),
+                message: format!(
+                    "{} is a multi-Region replica key: {op} applies to its primary key in {}",
+                    k.info.arn, mr.primary.region
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn now() -> String {
         crate::journal::now_rfc3339()
     }
@@ -270,12 +301,16 @@ impl KeyService for SimKms {
 
     async fn rotation(&self, region: &str, key_id: &str) -> KmsResult<Rotation> {
         self.enter("GetKeyRotationStatus", region).await;
-        self.with_key(region, key_id, |k| {
-            Ok(Rotation {
-                enabled: k.rotation.is_some(),
-                period_days: k.rotation,
-                next_rotation: k.rotation.map(|_| "2027-11-23T09:00:00Z".to_string()),
-            })
+        let id = self.with_key(region, key_id, |k| Ok(k.info.key_id.clone()))?;
+        let st = self.lock();
+        let rotation = st
+            .keys
+            .get(&Self::rotation_key(&st, region, &id))
+            .and_then(|k| k.rotation);
+        Ok(Rotation {
+            enabled: rotation.is_some(),
+            period_days: rotation,
+            next_rotation: rotation.map(|_| "2027-11-23T09:00:00Z".to_string()),
         })
     }
 
@@ -437,6 +472,7 @@ impl KeyService for SimKms {
     async fn enable_rotation(&self, region: &str, key_id: &str, days: u32) -> KmsResult<()> {
         self.enter("EnableKeyRotation", region).await;
         self.with_key(region, key_id, |k| {
+            Self::refuse_on_replica(k, "EnableKeyRotation")?;
             if k.info.state != "Enabled" {
                 return Err(KmsError::InvalidState {
                     message: format!("key is {}", k.info.state),
@@ -450,6 +486,7 @@ impl KeyService for SimKms {
     async fn disable_rotation(&self, region: &str, key_id: &str) -> KmsResult<()> {
         self.enter("DisableKeyRotation", region).await;
         self.with_key(region, key_id, |k| {
+            Self::refuse_on_replica(k, "DisableKeyRotation")?;
             k.rotation = None;
             Ok(())
         })
@@ -457,7 +494,9 @@ impl KeyService for SimKms {
 
     async fn rotate_now(&self, region: &str, key_id: &str) -> KmsResult<()> {
         self.enter("RotateKeyOnDemand", region).await;
-        self.with_key(region, key_id, |_| Ok(()))
+        self.with_key(region, key_id, |k| {
+            Self::refuse_on_replica(k, "RotateKeyOnDemand")
+        })
     }
 
     async fn enable_key(&self, region: &str, key_id: &str) -> KmsResult<()> {
@@ -497,5 +536,69 @@ impl KeyService for SimKms {
             k.info.deletion_date = None;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_key(multi_region: bool) -> NewKey {
+        NewKey {
+            policy: format!(
+                r#"{{"Statement":[{{"Principal":{{"AWS":"arn:aws:iam::{DEMO_ACCOUNT}:root"}}}}]}}"#
+            ),
+            description: "test".into(),
+            tags: vec![],
+            multi_region,
+        }
+    }
+
+    /// A Multi-Region set has one rotation: set on the primary, reported by every replica.
+    #[tokio::test]
+    async fn replicas_share_their_primarys_rotation() {
+        let sim = SimKms::new(SimOptions::instant());
+        let p = sim.create_key("eu-west-1", &new_key(true)).await.unwrap();
+        sim.replicate_key("eu-west-1", &p.key_id, "eu-west-2", &new_key(true))
+            .await
+            .unwrap();
+        assert!(!sim.rotation("eu-west-2", &p.key_id).await.unwrap().enabled);
+
+        sim.enable_rotation("eu-west-1", &p.key_id, 180)
+            .await
+            .unwrap();
+        let replica = sim.rotation("eu-west-2", &p.key_id).await.unwrap();
+        assert_eq!(replica, sim.rotation("eu-west-1", &p.key_id).await.unwrap());
+        assert!(replica.enabled);
+        assert_eq!(replica.period_days, Some(180));
+        // By ARN too, as byok status asks.
+        let arn = format!("arn:aws:kms:eu-west-2:{DEMO_ACCOUNT}:key/{}", p.key_id);
+        assert!(sim.rotation("eu-west-2", &arn).await.unwrap().enabled);
+
+        // Changing it on a replica is refused, as KMS does; the set keeps its rotation.
+        for e in [
+            sim.enable_rotation("eu-west-2", &p.key_id, 90).await,
+            sim.disable_rotation("eu-west-2", &p.key_id).await,
+            sim.rotate_now("eu-west-2", &p.key_id).await,
+        ] {
+            assert!(
+                matches!(&e, Err(KmsError::Service { code, .. }) if code == "UnsupportedOperationException"),
+                "{e:?}"
+            );
+        }
+        assert_eq!(
+            sim.rotation("eu-west-2", &p.key_id)
+                .await
+                .unwrap()
+                .period_days,
+            Some(180)
+        );
+
+        sim.disable_rotation("eu-west-1", &p.key_id).await.unwrap();
+        assert!(!sim.rotation("eu-west-2", &p.key_id).await.unwrap().enabled);
+
+        // A single-Region key keeps its own.
+        let s = sim.create_key("eu-west-2", &new_key(false)).await.unwrap();
+        assert!(!sim.rotation("eu-west-2", &s.key_id).await.unwrap().enabled);
     }
 }
