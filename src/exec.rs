@@ -71,6 +71,13 @@ pub enum ExecError {
         region: String,
         key_arn: String,
     },
+    #[error("{alias} in {region} came to name {key_arn} while byok made {ours}")]
+    AliasTakenAfterCreate {
+        alias: String,
+        region: String,
+        key_arn: String,
+        ours: String,
+    },
     #[error("{alias} in {region} names {key_arn}, {found}, but this setup needs {wanted}")]
     WrongKeyKind {
         alias: String,
@@ -118,6 +125,15 @@ impl ExecError {
             ExecError::Kms { error, .. } => error.explain(profile, principal_help),
             ExecError::AliasTaken { alias, region, .. } => format!(
                 "{alias} already exists in {region} and names a key byok did not make for this vendor. byok changed nothing. Choose another alias with --alias, or inspect that key with `byok status --key {alias} --region {region}`."
+            ),
+            ExecError::AliasTakenAfterCreate {
+                alias,
+                region,
+                key_arn,
+                ..
+            } => format!(
+                "{alias} in {region} came to name another key ({key_arn}) while byok was making yours. Your key, listed below, exists without an alias. Free {alias} and run again, or give your key another alias (`aws kms create-alias`) and run byok with that --alias: byok adopts it."
+
             ),
             ExecError::WrongKeyKind {
                 alias,
@@ -610,6 +626,9 @@ impl<S: KeyService> Run<'_, S> {
         .await?;
         for (pk, by_alias) in planned.iter().zip(by_alias) {
             if let Some(k) = by_alias {
+                // The tags this plan gives the key that it lacks (say, `byok:alias` after the
+                // user named the key with another alias): set once the key is adopted.
+                let mut stale = Vec::new();
                 let ours = if pk.role == KeyRole::Replica
                     && self
                         .keys
@@ -624,6 +643,12 @@ impl<S: KeyService> Run<'_, S> {
                         })
                         .await?;
                     let has = |key: &str, v: &str| tags.iter().any(|(tk, tv)| tk == key && tv == v);
+                    stale = self
+                        .plan
+                        .tags_for(pk.role)
+                        .into_iter()
+                        .filter(|t| !tags.contains(t))
+                        .collect();
                     has(plan::TAG_MANAGED_BY, "byok")
                         && has(plan::TAG_VENDOR, &self.plan.answers.vendor.id)
                 };
@@ -653,7 +678,20 @@ impl<S: KeyService> Run<'_, S> {
                 }
                 self.adopt(pk.role, &k, false)?;
                 self.aliased.insert(pk.role);
-                found.push(format!("{} ({})", pk.alias, pk.region));
+                if stale.is_empty() {
+                    found.push(format!("{} ({})", pk.alias, pk.region));
+                } else {
+                    self.call("TagResource", true, || {
+                        self.svc.tag_key(&pk.region, &k.key_id, &stale)
+                    })
+                    .await?;
+                    found.push(format!(
+                        "{} ({}, {} tags brought up to date)",
+                        pk.alias,
+                        pk.region,
+                        stale.len()
+                    ));
+                }
                 continue;
             }
             // No alias yet: a key an earlier run made before it stopped?
@@ -834,10 +872,11 @@ impl<S: KeyService> Run<'_, S> {
                         StepEnd::AlreadyDone(format!("{alias} names the key"))
                     }
                     Some(k) => {
-                        return Err(ExecError::AliasTaken {
+                        return Err(ExecError::AliasTakenAfterCreate {
                             alias: alias.into(),
                             region: region.into(),
                             key_arn: k.arn,
+                            ours: self.key(role).arn.clone(),
                         });
                     }
                     None => {

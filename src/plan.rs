@@ -111,7 +111,12 @@ impl Step {
     pub fn api_calls(&self) -> &'static [&'static str] {
         match self {
             Step::ResolveIdentity => &["sts:GetCallerIdentity"],
-            Step::FindExisting => &["kms:DescribeKey", "kms:ListResourceTags"],
+            // TagResource only to bring an adopted key's byok tags up to date.
+            Step::FindExisting => &[
+                "kms:DescribeKey",
+                "kms:ListResourceTags",
+                "kms:TagResource",
+            ],
             Step::CreateKey { .. } => &["kms:CreateKey"],
             Step::CreateAlias { .. } => &["kms:CreateAlias"],
             Step::EnableRotation { .. } => &["kms:GetKeyRotationStatus", "kms:EnableKeyRotation"],

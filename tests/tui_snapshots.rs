@@ -310,14 +310,23 @@ async fn a_failed_run() {
     a.handle(Event::RunFinished(Box::new(RunReport {
         account: Some("111122223333".into()),
         caller: None,
-        keys,
+        // As exec::run reports it: the alias step failed, so the key has no alias.
+        keys: keys
+            .iter()
+            .cloned()
+            .map(|mut k| {
+                k.alias = None;
+                k
+            })
+            .collect(),
         policy: None,
         outcome: Outcome::Failed {
             step: alias_step,
-            error: ExecError::AliasTaken {
+            error: ExecError::AliasTakenAfterCreate {
                 alias: "alias/camunda-saas-byok".into(),
                 region: "eu-west-1".into(),
                 key_arn: "arn:aws:kms:eu-west-1:111122223333:key/0000000001".into(),
+                ours: keys[0].arn.clone(),
             },
         },
         done_steps: vec![0, 1, 2],

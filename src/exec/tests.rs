@@ -851,3 +851,45 @@ async fn a_key_of_the_other_kind_behind_the_alias_stops_before_any_change() {
         }
     }
 }
+
+/// The alias is free when byok looks, then taken by another key before byok names its new
+/// key: the run says a key exists (exit 4, its ARN, no "changed nothing"), and naming that
+/// key with another alias lets a re-run adopt it instead of making a second one.
+#[tokio::test]
+async fn an_alias_taken_after_the_key_was_made_reports_the_key_and_a_rerun_adopts_it() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let kms = FlakyKms::new(sim.clone());
+    let thief = sim.clone();
+    kms.after("CreateKey", 1, move || {
+        thief.insert_foreign_key(R1, ALIAS);
+    });
+    let tj = TempJournal::new();
+    let (r, _) = go(&kms, &plan, &tj.journal).await;
+    let ours = r.key(KeyRole::Primary).expect("the key made").arn.clone();
+    match &r.outcome {
+        Outcome::Failed {
+            error: e @ ExecError::AliasTakenAfterCreate { ours: o, .. },
+            ..
+        } => {
+            assert_eq!(o, &ours);
+            let text = e.explain(None, "");
+            assert!(text.contains("Your key, listed below, exists"), "{text}");
+            assert!(!text.contains("changed nothing"), "{text}");
+        }
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(r.exit_code(), exit::PARTLY_DONE);
+
+    // The fix the message gives: name the key with another alias, run with that alias.
+    let key_id = r.key(KeyRole::Primary).unwrap().key_id.clone();
+    sim.create_alias(R1, "alias/camunda-byok-2", &key_id)
+        .await
+        .unwrap();
+    let plan2 = plan_with("single", |a| a.alias = Some("alias/camunda-byok-2".into()));
+    let kms2 = FlakyKms::new(sim.clone());
+    let (r2, _) = go(&kms2, &plan2, &tj.journal).await;
+    assert_eq!(r2.outcome, Outcome::Completed, "{:?}", r2.outcome);
+    assert_eq!(kms2.calls("CreateKey"), 0, "adopted, not made again");
+    assert_eq!(r2.key(KeyRole::Primary).unwrap().arn, ours);
+}

@@ -284,35 +284,6 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(40));
         }
     }
-
-    /// Wait until the program in the pane exits; return its exit status.
-    pub fn wait_exit(&self, timeout: Duration) -> i32 {
-        // tmux marks the pane dead when the pty closes, which can come before it has reaped the
-        // child: until then `pane_dead_status` is empty. Wait for the status itself.
-        let t0 = Instant::now();
-        loop {
-            if self.exited()
-                && let Ok(code) = self.format("#{pane_dead_status}").parse()
-            {
-                return code;
-            }
-            // Killed by a signal: report it the way a shell does.
-            if self.exited()
-                && let Ok(sig) = self.format("#{pane_dead_signal}").parse::<i32>()
-            {
-                return 128 + sig;
-            }
-            if t0.elapsed() > timeout {
-                panic!(
-                    "the program did not exit within {:.1} s (pane dead: {}); the screen was:\n{}",
-                    timeout.as_secs_f64(),
-                    self.exited(),
-                    self.capture()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(40));
-        }
-    }
 }
 
 impl Drop for Tmux {
