@@ -133,7 +133,6 @@ impl ExecError {
                 ..
             } => format!(
                 "{alias} in {region} came to name another key ({key_arn}) while byok was making yours. Your key, listed below, exists without an alias. Free {alias} and run again, or give your key another alias (`aws kms create-alias`) and run byok with that --alias: byok adopts it."
-
             ),
             ExecError::WrongKeyKind {
                 alias,
