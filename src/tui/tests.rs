@@ -928,6 +928,51 @@ async fn an_unresolved_session_role_is_not_offered_as_an_administrator() {
     assert_eq!(a.admins.len(), 2, "{:?}", a.admins);
 }
 
+/// Gearset's Region rows: Region and vendor account on one row at every size, the account
+/// column aligned under its heading; a narrow form shortens the Region's name, not its code.
+#[test]
+fn gearset_region_rows_fit_the_width() {
+    let mut a = loaded(app_with(RawAnswers {
+        vendor: Some("gearset".into()),
+        ..Default::default()
+    }));
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Region);
+    let v = a.vendor().clone();
+    for (w, h) in [(120, 40), (80, 24), (100, 30), (60, 20)] {
+        let text = screen_text(&a, w, h);
+        // The form's half of the screen when the policy is beside it.
+        let form_w = if w >= 100 { w as usize / 2 } else { w as usize };
+        let form: Vec<String> = text
+            .lines()
+            .map(|l| l.chars().take(form_w).collect::<String>())
+            .collect();
+        let heading = form
+            .iter()
+            .position(|l| l.trim_end().ends_with("account"))
+            .unwrap_or_else(|| panic!("{w}x{h}: no account heading\n{text}"));
+        let col = form[heading].len() - form[heading].trim_start().len();
+        for r in &v.regions {
+            let acct = r.vendor_account.as_deref().unwrap();
+            let row = form
+                .iter()
+                .find(|l| l.contains(acct))
+                .unwrap_or_else(|| panic!("{w}x{h}: {acct} not on one row\n{text}"));
+            assert!(row.contains(&r.code), "{w}x{h}: {row:?}\n{text}");
+            assert_eq!(
+                row.chars().count() - row.split(acct).nth(1).unwrap().chars().count() - acct.len(),
+                col,
+                "{w}x{h}: the account column is aligned under its heading\n{text}"
+            );
+            assert!(!row.contains(" account "), "{w}x{h}: {row:?}");
+        }
+        assert!(
+            !form.iter().any(|l| l.trim_start().starts_with("account")),
+            "{w}x{h}: a row wrapped\n{text}"
+        );
+    }
+}
+
 #[test]
 fn missing_credentials_are_explained_where_they_matter() {
     let mut a = app();

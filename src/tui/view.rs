@@ -397,30 +397,58 @@ impl View<'_> {
             rest = r;
         }
         let choices = a.region_choices();
-        let visible = rest.height.saturating_sub(2).max(1) as usize;
-        let start = a.region_cursor.saturating_sub(visible.saturating_sub(1));
+        // Columns fitted to the width: the Region (its name shortened first, the code kept)
+        // and, Gearset-style, the vendor's account under a heading.
+        let avail = rest.width.saturating_sub(6) as usize; // "› (•) "
+        let accounts: Vec<Option<&str>> = choices.iter().map(|c| v.vendor_account(c)).collect();
+        let acct_w = accounts.iter().flatten().map(|a| a.len()).max();
+        let heading = acct_w.map(|w| {
+            let long = format!("{} account", v.name);
+            let title = if w.max(long.chars().count()) + 2 + 20 <= avail {
+                long
+            } else {
+                "account".to_string()
+            };
+            let col = w.max(title.chars().count());
+            (title, col)
+        });
         let label_w = choices
             .iter()
             .map(|c| v.region_label(c).chars().count())
             .max()
-            .unwrap_or(0);
-        let mut lines: Vec<Line> = choices
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(visible)
-            .map(|(i, code)| {
-                let mut spans = vec![Span::raw(format!("{:<label_w$}", v.region_label(code)))];
-                if let Some(acct) = v.vendor_account(code) {
-                    spans.push(Span::styled(
-                        format!("   {} account {acct}", v.name),
-                        self.t.dim(),
-                    ));
-                }
-                let sel = a.region.as_deref() == Some(code.as_str());
-                self.choice(i == a.region_cursor, sel, spans)
-            })
-            .collect();
+            .unwrap_or(0)
+            .min(match &heading {
+                Some((_, col)) => avail.saturating_sub(col + 2),
+                None => avail,
+            });
+        let visible = rest
+            .height
+            .saturating_sub(2 + u16::from(heading.is_some()))
+            .max(1) as usize;
+        let start = a.region_cursor.saturating_sub(visible.saturating_sub(1));
+        let mut lines: Vec<Line> = Vec::new();
+        if let Some((title, _)) = &heading {
+            lines.push(Line::styled(
+                format!("      {:label_w$}  {title}", ""),
+                self.t.dim(),
+            ));
+        }
+        lines.extend(
+            choices
+                .iter()
+                .enumerate()
+                .skip(start)
+                .take(visible)
+                .map(|(i, code)| {
+                    let label = fit_region_label(&v.region_label(code), code, label_w);
+                    let mut spans = vec![Span::raw(format!("{label:<label_w$}"))];
+                    if let Some(acct) = accounts[i] {
+                        spans.push(Span::styled(format!("  {acct}"), self.t.dim()));
+                    }
+                    let sel = a.region.as_deref() == Some(code.as_str());
+                    self.choice(i == a.region_cursor, sel, spans)
+                }),
+        );
         if choices.is_empty() {
             lines.push(Line::styled(
                 "  No Region matches the filter.",
@@ -1453,6 +1481,31 @@ fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Vec
         }
     }
     rows
+}
+
+/// A Region's label ("Asia Pacific (Sydney) ap-southeast-2") in at most `width` characters:
+/// the name is shortened with "…" first, so the code stays whole as long as it fits.
+fn fit_region_label(label: &str, code: &str, width: usize) -> String {
+    let n = label.chars().count();
+    if n <= width {
+        return label.to_string();
+    }
+    let cut = |s: &str, w: usize| -> String {
+        match w {
+            0 => String::new(),
+            _ if s.chars().count() <= w => s.to_string(),
+            _ => s.chars().take(w - 1).collect::<String>() + "…",
+        }
+    };
+    match label.strip_suffix(code).map(str::trim_end) {
+        Some(name) if width > code.len() + 2 => {
+            format!(
+                "{} {code}",
+                cut(name, width - code.len() - 1).trim_end_matches(' ')
+            )
+        }
+        _ => cut(label, width),
+    }
 }
 
 fn capitalize(s: &str) -> String {
