@@ -74,6 +74,20 @@ pub enum Command {
     Status(StatusArgs),
 }
 
+impl Command {
+    /// The command's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Create(_) => "create",
+            Command::Plan(_) => "plan",
+            Command::Policy(_) => "policy",
+            Command::Completions { .. } => "completions",
+            Command::Man { .. } => "man",
+            Command::Status(_) => "status",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum Output {
     #[default]
@@ -188,6 +202,84 @@ pub struct AnswerArgs {
 }
 
 impl AnswerArgs {
+    /// The answer flags given, by name.
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        let mut flag = |set: bool, name: &'static str| {
+            if set {
+                v.push(name);
+            }
+        };
+        flag(self.vendor.is_some(), "--vendor");
+        flag(self.region.is_some(), "--region");
+        flag(self.principal.is_some(), "--principal");
+        flag(self.regionality.is_some(), "--regionality");
+        flag(self.replica_region.is_some(), "--replica-region");
+        flag(self.alias.is_some(), "--alias");
+        flag(self.description.is_some(), "--description");
+        flag(!self.tags.is_empty(), "--tag");
+        flag(!self.admins.is_empty(), "--admin");
+        flag(self.admins_can_delete, "--admins-can-delete");
+        flag(self.rotation_days.is_some(), "--rotation-days");
+        flag(self.no_rotation, "--no-rotation");
+        v
+    }
+
+    /// Take the answers given before the command (`byok --vendor x create`) where the
+    /// command's own are missing. The same flag given in both places with two different
+    /// values is refused, naming it.
+    pub fn merge_outer(&mut self, outer: &AnswerArgs) -> Result<(), String> {
+        fn one<T: Clone + PartialEq>(
+            inner: &mut Option<T>,
+            outer: &Option<T>,
+            name: &str,
+        ) -> Result<(), String> {
+            match (inner.as_ref(), outer) {
+                (Some(a), Some(b)) if a != b => Err(format!(
+                    "{name} is given twice, before and after the command, with two values: give it once"
+                )),
+                (None, Some(b)) => {
+                    *inner = Some(b.clone());
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        }
+        one(&mut self.vendor, &outer.vendor, "--vendor")?;
+        one(&mut self.region, &outer.region, "--region")?;
+        one(&mut self.principal, &outer.principal, "--principal")?;
+        one(&mut self.regionality, &outer.regionality, "--regionality")?;
+        one(
+            &mut self.replica_region,
+            &outer.replica_region,
+            "--replica-region",
+        )?;
+        one(&mut self.alias, &outer.alias, "--alias")?;
+        one(&mut self.description, &outer.description, "--description")?;
+        one(
+            &mut self.rotation_days,
+            &outer.rotation_days,
+            "--rotation-days",
+        )?;
+        if self.tags.is_empty() {
+            self.tags = outer.tags.clone();
+        } else if !outer.tags.is_empty() && self.tags != outer.tags {
+            return Err(
+                "--tag is given before and after the command: give them in one place".into(),
+            );
+        }
+        if self.admins.is_empty() {
+            self.admins = outer.admins.clone();
+        } else if !outer.admins.is_empty() && self.admins != outer.admins {
+            return Err(
+                "--admin is given before and after the command: give them in one place".into(),
+            );
+        }
+        self.admins_can_delete |= outer.admins_can_delete;
+        self.no_rotation |= outer.no_rotation;
+        Ok(())
+    }
+
     pub fn to_raw(&self) -> RawAnswers {
         RawAnswers {
             vendor: self.vendor.clone(),

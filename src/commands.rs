@@ -17,8 +17,28 @@ use byok::vendor::{Catalog, PrincipalKind};
 
 use crate::cli::{Cli, Command, CreateArgs, GlobalArgs, Output, PolicyArgs};
 
-pub async fn dispatch(cli: Cli) -> i32 {
+pub async fn dispatch(mut cli: Cli) -> i32 {
     let g = cli.global.clone();
+    // Answer flags written before the command (`byok --vendor gearset create ...`) count for
+    // create, plan and policy; the other commands take none, so they are refused, not dropped.
+    let outer = &cli.answers;
+    let merged = match &mut cli.command {
+        Some(Command::Create(a)) => a.answers.merge_outer(outer),
+        Some(Command::Plan(a)) => a.answers.merge_outer(outer),
+        Some(Command::Policy(a)) => a.answers.merge_outer(outer),
+        Some(other) if !outer.given().is_empty() => Err(format!(
+            "{} before `{}` answer the wizard's questions, which `{}` does not ask: write the command's own flags after it (see `byok {} --help`)",
+            outer.given().join(", "),
+            other.name(),
+            other.name(),
+            other.name()
+        )),
+        _ => Ok(()),
+    };
+    if let Err(e) = merged {
+        eprintln!("error: {e}");
+        return exit::INVALID_INPUT;
+    }
     match cli.command {
         None => wizard(&g, &cli.answers).await,
         Some(Command::Create(a)) => create(&g, a).await,

@@ -560,3 +560,43 @@ fn an_unwritable_state_dir_is_refused_before_any_request() {
     assert!(err.contains("Nothing was sent to AWS"), "{err}");
     nobody.assert_untouched();
 }
+
+/// Answer flags written before the command count for it (`byok --vendor gearset policy`);
+/// the same flag given twice with two values, or answers before a command that asks no
+/// questions, are refused with the flag named, never silently dropped.
+#[test]
+fn answers_before_the_command_count_or_are_refused() {
+    let dir = TempDir::new("outer-answers");
+    let nobody = Nobody::new();
+    let out = run(byok(dir.path())
+        .args(["--endpoint-url", &nobody.url])
+        .args(["--vendor", "gearset", "--region", "ap-southeast-2"])
+        .args([
+            "policy",
+            "--admin",
+            "arn:aws:iam::123456789012:role/KeyAdmin",
+        ])
+        .args(["--admins-can-delete", "--account", ACCOUNT]));
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout(&out).trim_end(),
+        golden_text("gearset-admins.json").trim_end()
+    );
+
+    let out = run(byok(dir.path())
+        .args(["--region", "eu-west-1", "plan", "--vendor", "gearset"])
+        .args(["--region", "us-west-2"]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("--region is given twice"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(byok(dir.path()).args(["--region", "eu-west-1", "--alias", "x", "status"]));
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("--region, --alias before `status`"), "{err}");
+    assert!(err.contains("byok status --help"), "{err}");
+    nobody.assert_untouched();
+}
