@@ -383,6 +383,14 @@ impl KeyService for AwsKms {
         let Ok(arn) = crate::arn::Arn::parse(caller_arn) else {
             return Ok(caller_arn.to_string());
         };
+        if arn.service == "sts" && arn.iam_kind() == Some("user") {
+            // An IAM user as some STS implementations (moto) name it: the IAM ARN is the one
+            // a key policy takes. (AWS itself already answers arn:...:iam::...:user/...)
+            return Ok(format!(
+                "arn:{}:iam::{}:{}",
+                arn.partition, arn.account, arn.resource
+            ));
+        }
         if arn.service != "sts" || arn.iam_kind() != Some("assumed-role") {
             return Ok(caller_arn.to_string());
         }
