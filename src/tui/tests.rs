@@ -973,6 +973,63 @@ fn gearset_region_rows_fit_the_width() {
     }
 }
 
+/// The policy preview wraps long lines without leaving punctuation behind: a `,` or `:` is
+/// never alone at the start of a row, at any width, beside the form or on its own (^P).
+#[test]
+fn the_policy_preview_keeps_punctuation_on_its_line() {
+    let mut camunda = loaded(app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        regionality: Some("multi-region".into()),
+        admins: vec!["arn:aws:iam::111122223333:role/KeyAdministrators".into()],
+        ..Default::default()
+    }));
+    enter_until(&mut camunda, Screen::Review);
+    let mut gearset = loaded(app_with(RawAnswers {
+        vendor: Some("gearset".into()),
+        ..Default::default()
+    }));
+    enter_until(&mut gearset, Screen::Review);
+    for app in [camunda, gearset] {
+        let doc = crate::policy::to_document(&app.preview_policy().unwrap());
+        let lines = doc.lines().count() as u16;
+        // Every width of the box: alone up to 99 columns, half the screen from 100.
+        for w in (40..=130u16).chain((132..=220).step_by(2)) {
+            let mut a = app.clone();
+            a.handle(Event::Resize(w, lines * 2));
+            if !a.wide() {
+                a.handle(ctrl('p'));
+                assert!(a.show_policy);
+            }
+            let area = ratatui::layout::Rect::new(0, 0, w, lines * 2);
+            let mut buf = ratatui::buffer::Buffer::empty(area);
+            render(&a, area, &mut buf);
+            let rows: Vec<String> = (0..area.height)
+                .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
+                .collect();
+            // The box's inside: between its borders, without the statement gutter.
+            let inside: Vec<&str> = rows
+                .iter()
+                .filter_map(|r| r.split('│').nth(1))
+                .map(|r| r.trim_start_matches('▌').trim())
+                .collect();
+            assert!(
+                inside.len() as u16 >= lines,
+                "{w}: the whole policy is on screen"
+            );
+            for r in &inside {
+                assert!(
+                    !r.starts_with([',', ':']),
+                    "{w} columns: a row starts with {r:?}\n{}",
+                    rows.join("\n")
+                );
+            }
+            // Every string's closing quote is followed by its comma on the same row.
+            let text = inside.join("\n");
+            assert!(!text.contains("\"\n,"), "{w}\n{text}");
+        }
+    }
+}
+
 #[test]
 fn missing_credentials_are_explained_where_they_matter() {
     let mut a = app();

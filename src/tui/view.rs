@@ -1439,20 +1439,41 @@ impl View<'_> {
 }
 
 /// Split styled spans into rows of at most `width` characters; continuations are indented.
+/// Closing punctuation (`,` `:` `]` `}`) stays on the row of what it closes: a piece that
+/// would end a row with the punctuation pushed to the next one is broken earlier instead.
 fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Vec<Span<'static>>> {
     let width = width.max(8);
     let indent = indent.min(width / 2);
+    let is_glue = |s: &Span| !s.content.is_empty() && s.content.chars().all(|c| ",:]}".contains(c));
+    // For each span, the width of the closing punctuation right after it.
+    let mut glue = vec![0; spans.len()];
+    for k in (0..spans.len().saturating_sub(1)).rev() {
+        if is_glue(&spans[k + 1]) {
+            glue[k] = spans[k + 1].content.chars().count() + glue[k + 1];
+        }
+    }
     let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new()];
     let mut used = 0;
-    for span in spans {
+    let mut row_start = 0;
+    for (k, span) in spans.into_iter().enumerate() {
         let style = span.style;
         let mut rest: &str = &span.content;
         while !rest.is_empty() {
             if used >= width {
                 rows.push(vec![Span::raw(" ".repeat(indent))]);
                 used = indent;
+                row_start = indent;
             }
-            let room = width - used;
+            let mut room = width - used;
+            let n = rest.chars().count();
+            if n <= room && n + glue[k] > room {
+                if room > glue[k] {
+                    room -= glue[k];
+                } else if used > row_start {
+                    used = width;
+                    continue;
+                }
+            }
             let take: usize = rest
                 .char_indices()
                 .nth(room)
