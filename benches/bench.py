@@ -5,7 +5,10 @@ Goals live here as printed ratios, never in `cargo test`.
 
     create     byok create vs the vendor's AWS CLI procedure vs one boto3 process, on moto;
                plus byok's wall time against the sum of its own API round trips
-    footprint  binary size, peak RSS, single versions of the big crates, clean build time
+    status     byok status with 1000 keys in two Regions vs a sequential boto3 reader
+               (benches/status_scale.py), on moto directly and with 20 ms per request
+    footprint  binary size, peak RSS, single versions of the big crates; with --build-time,
+               clean release builds with cargo's default profile and with byok's
     ui         time to first frame and idle CPU of the wizard, in a pseudo-terminal
     render     render cost of every screen (the Rust bench target benches/render.rs)
 """
@@ -19,6 +22,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -363,13 +367,29 @@ def bench_footprint(args, results: dict) -> None:
         shutil.rmtree(home, ignore_errors=True)
     out["crates"] = crate_versions()
     if args.build_time:
-        target = ROOT / "target" / "bench-clean-build"
-        shutil.rmtree(target, ignore_errors=True)
-        t0 = time.perf_counter()
-        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "byok"], cwd=ROOT, env={**os.environ, "CARGO_TARGET_DIR": str(target)}, check=True, capture_output=True)
-        out["clean_release_build_s"] = time.perf_counter() - t0
-        out["clean_release_binary_bytes"] = (target / "release" / "byok").stat().st_size
-        shutil.rmtree(target, ignore_errors=True)
+        # Before: cargo's default release profile; after: the project's (fat LTO, one codegen
+        # unit, abort, strip). Each a clean build in a target dir of its own.
+        default_profile = {
+            "CARGO_PROFILE_RELEASE_LTO": "false",
+            "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "16",
+            "CARGO_PROFILE_RELEASE_PANIC": "unwind",
+            "CARGO_PROFILE_RELEASE_STRIP": "none",
+        }
+        for name, overrides in (("default release profile", default_profile), ("byok's release profile", {})):
+            target = ROOT / "target" / "bench-clean-build"
+            shutil.rmtree(target, ignore_errors=True)
+            print(f"  clean release build, {name}...", file=sys.stderr, flush=True)
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "byok"], cwd=ROOT, env={**os.environ, "CARGO_TARGET_DIR": str(target), **overrides}, check=True, capture_output=True)
+            wall = time.perf_counter() - t0
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out.setdefault("clean_builds", {})[name] = {
+                "wall_s": wall,
+                "cpu_s": (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime),
+                "binary_bytes": (target / "release" / "byok").stat().st_size,
+            }
+            shutil.rmtree(target, ignore_errors=True)
     results["footprint"] = out
 
 
@@ -377,9 +397,9 @@ def report_footprint(r: dict) -> list[str]:
     lines = ["| Footprint | value |", "| --- | ---: |", f"| release binary | {r['binary_bytes'] / 1e6:.1f} MB |"]
     for k, v in r["peak_rss_kb"].items():
         lines.append(f"| peak RSS, {k} | {v / 1024:.1f} MiB |")
-    if "clean_release_build_s" in r:
-        s = r["clean_release_build_s"]
-        lines.append(f"| clean release build ({os.cpu_count()} cores) | {int(s // 60)} min {s % 60:.0f} s |")
+    for name, b in r.get("clean_builds", {}).items():
+        s = b["wall_s"]
+        lines.append(f"| clean release build, {name} ({os.cpu_count()} cores) | {int(s // 60)} min {s % 60:.0f} s wall, {b['cpu_s'] / 60:.1f} min CPU, binary {b['binary_bytes'] / 1e6:.1f} MB |")
     w = r["crates"]["watched"]
     lines.append("| versions of " + ", ".join(w) + " | " + ", ".join(f"{n} {'/'.join(v)}" for n, v in w.items()) + " |")
     lines.append(f"| crates with two versions (`cargo tree -d`) | {', '.join(r['crates']['duplicated']) or 'none'} |")
@@ -657,8 +677,42 @@ def goals_ui(r: dict) -> list[tuple[str, bool, str]]:
 # ---------------------------------------------------------------- main
 
 
+# ---------------------------------------------------------------- status at scale
+
+
+def bench_status(args, results: dict) -> None:
+    """benches/status_scale.py: byok status against a sequential boto3 reader, same run."""
+    cmd = [sys.executable, str(ROOT / "benches" / "status_scale.py"), "--bin", str(BYOK),
+           "--keys", str(args.status_keys), "--runs", "1", "--latency-ms", "0", "20"]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    blocks: list[tuple[str, dict]] = []
+    for line in out.splitlines():
+        if " keys in " in line and line.rstrip().endswith(":"):
+            blocks.append((line.strip().rstrip(":"), {}))
+        elif blocks and ":" in line:
+            k, _, v = line.partition(":")
+            blocks[-1][1][k.strip()] = float(v.strip().split()[0].rstrip("x"))
+    rows = [{"where": where, "byok_s": fig["byok status --output json"], "byok_cpu_s": fig["byok's own CPU time"],
+             "boto3_s": fig["sequential boto3 script"], "ratio": fig["ratio boto3 / byok"]} for where, fig in blocks]
+    results["status"] = {"rows": rows, "keys_in_flight_per_region": 8}
+
+
+def report_status(r: dict) -> list[str]:
+    lines = ["| byok status at scale (8 keys in flight per Region) | byok | byok CPU | sequential boto3 | ratio |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for row in r["rows"]:
+        lines.append(f"| {row['where']} | {row['byok_s']:.2f} s | {row['byok_cpu_s']:.2f} s | {row['boto3_s']:.2f} s | {row['ratio']:.1f}x |")
+    return lines
+
+
+def goals_status(r: dict) -> list[tuple[str, bool, str]]:
+    return [(f"status: >= 5x faster than sequential boto3 ({row['where']})", row["ratio"] >= 5, f"{row['ratio']:.1f}x")
+            for row in r["rows"]]
+
+
 SECTIONS = {
     "create": (bench_create, report_create, goals_create),
+    "status": (bench_status, report_status, goals_status),
     "footprint": (bench_footprint, report_footprint, goals_footprint),
     "ui": (bench_ui, report_ui, goals_ui),
 }
@@ -690,7 +744,8 @@ def main() -> None:
     ap.add_argument("sections", nargs="*", default=list(SECTIONS), help=f"any of {', '.join(SECTIONS)} (default: all)")
     ap.add_argument("--runs", type=int, default=9, help="measured runs per contender (default 9)")
     ap.add_argument("--cli-runs", type=int, default=5, help="runs of the slow AWS CLI procedure (default 5)")
-    ap.add_argument("--build-time", action="store_true", help="also time a clean release build (minutes)")
+    ap.add_argument("--build-time", action="store_true", help="also time clean release builds, default profile and byok's (minutes each)")
+    ap.add_argument("--status-keys", type=int, default=1000, help="keys for the status section (default 1000, in two Regions)")
     ap.add_argument("--json", type=Path, default=ROOT / "target" / "bench" / "results.json", help="where to write the raw figures")
     ap.add_argument("--byok", type=Path, default=BYOK, help="the byok binary (default: target/release/byok)")
     args = ap.parse_args()

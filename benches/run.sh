@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every benchmark in one command, on a fresh machine too:
 #
-#   benches/run.sh                    # create, footprint, ui, render: prints the tables
+#   benches/run.sh                    # create, status, footprint, ui, render: prints the tables
 #   benches/run.sh create --runs 15   # one section, more runs
-#   benches/run.sh --build-time       # also a clean release build in its own target dir (slow)
+#   benches/run.sh status --status-keys 200   # status at scale, fewer keys (default 1000)
+#   benches/run.sh --build-time       # also clean release builds, cargo's default profile
+#                                     # and byok's, each in a target dir of its own (slow)
 #
 # Installs its peers itself: moto, boto3 and the AWS CLI into the project's .venv (PyPI).
 # Never part of `cargo test`; goals are printed as ratios against peers measured in the same run.
