@@ -284,14 +284,25 @@ impl Plan {
             },
             a.vendor.name
         );
-        for (i, s) in self.steps.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{:>3}. {:<66} {}",
-                i + 1,
-                s.title(),
-                s.api_calls().join(", ")
-            );
+        // The API calls in a column after the titles, two spaces clear of the longest one up
+        // to TITLE_COLUMN; a longer title (a long alias) has its calls on the next line, in
+        // the same column, so a title never runs into its calls.
+        const TITLE_COLUMN: usize = 72;
+        let titles: Vec<String> = self.steps.iter().map(Step::title).collect();
+        let col = titles
+            .iter()
+            .map(|t| t.chars().count())
+            .filter(|&n| n <= TITLE_COLUMN)
+            .max()
+            .unwrap_or(TITLE_COLUMN);
+        for (i, (s, title)) in self.steps.iter().zip(&titles).enumerate() {
+            let calls = s.api_calls().join(", ");
+            if title.chars().count() <= col {
+                let _ = writeln!(out, "{:>3}. {title:<col$}  {calls}", i + 1);
+            } else {
+                let _ = writeln!(out, "{:>3}. {title}", i + 1);
+                let _ = writeln!(out, "{:w$}{calls}", "", w = 5 + col + 2);
+            }
         }
         let tags = self.tags_for(KeyRole::Primary);
         let _ = writeln!(out, "\nEvery key gets the description {:?}", a.description);
@@ -420,6 +431,65 @@ mod tests {
             names(&p).iter().filter(|n| *n == "enable-rotation").count(),
             2
         );
+    }
+
+    /// The API calls never run into a step's title: two spaces at least, in one column; a
+    /// title too long for the column (a long alias) has its calls on the next line.
+    #[test]
+    fn text_columns_never_collide() {
+        let long_alias = format!("alias/{}", "a-very-long-alias-name-".repeat(4));
+        for (regionality, alias) in [
+            ("single", None),
+            ("multi-region", None),
+            ("two-keys", None),
+            ("multi-region", Some(long_alias.clone())),
+            ("two-keys", Some(long_alias.clone())),
+        ] {
+            let r = RawAnswers {
+                vendor: Some("camunda".into()),
+                principal: Some("arn:aws:iam::210987654321:role/t".into()),
+                regionality: Some(regionality.into()),
+                alias: alias.clone(),
+                ..Default::default()
+            };
+            let p = Plan::build(&r.validate(&Catalog::built_in()).unwrap());
+            let text = p.render_text();
+            let lines: Vec<&str> = text.lines().collect();
+            let mut columns = Vec::new();
+            for (i, step) in p.steps.iter().enumerate() {
+                let (title, calls) = (step.title(), step.api_calls().join(", "));
+                let head = format!("{:>3}. {title}", i + 1);
+                let at = lines
+                    .iter()
+                    .position(|l| l.starts_with(&head))
+                    .unwrap_or_else(|| panic!("{head}\n{text}"));
+                let rest = &lines[at][head.len()..];
+                let calls_col = if rest.is_empty() {
+                    // On the next line, alone.
+                    let next = lines[at + 1];
+                    assert_eq!(next.trim_start(), calls, "{text}");
+                    assert!(
+                        title.len() > 72,
+                        "only a long title moves its calls: {text}"
+                    );
+                    next.len() - calls.len()
+                } else {
+                    assert!(
+                        rest.starts_with("  "),
+                        "{regionality}: {:?}\n{text}",
+                        lines[at]
+                    );
+                    assert_eq!(rest.trim_start(), calls, "{text}");
+                    lines[at].len() - calls.len()
+                };
+                columns.push(calls_col);
+            }
+            columns.dedup();
+            assert_eq!(columns.len(), 1, "one column for the calls\n{text}");
+            if alias.is_some() {
+                assert!(text.contains(&format!("\n{}kms:CreateAlias\n", " ".repeat(columns[0]))));
+            }
+        }
     }
 
     #[test]
