@@ -1029,6 +1029,46 @@ mod screen {
     }
 
     #[tokio::test]
+    async fn list_at_120x40() {
+        let (_, _, s) = loaded(120, 40).await;
+        let screen = draw(&s);
+        assert!(screen.contains("✗ 3"), "{screen}");
+        assert_eq!(s.current().unwrap().aliases, ["alias/camunda-saas-byok"]);
+        insta::assert_snapshot!("status_list_120x40", screen);
+    }
+
+    /// The broken Camunda key at 80x24: its finding and fix fit beside the list.
+    #[tokio::test]
+    async fn detail_at_80x24() {
+        let (_, _, mut s) = loaded(80, 24).await;
+        s.handle(key(KeyCode::Down));
+        s.handle(key(KeyCode::Down));
+        assert_eq!(s.current().unwrap().aliases, ["alias/camunda-staging-byok"]);
+        let screen = draw(&s);
+        assert!(screen.contains("missing kms:RevokeGrant"), "{screen}");
+        // A value too long for the pane continues under the value, not under its label, and
+        // an ARN breaks after a '/', never inside the key ID or a role name.
+        assert!(
+            screen.contains("│Rotation  on · every 365 days"),
+            "{screen}"
+        );
+        assert!(screen.contains("│          2027-11-23"), "{screen}");
+        assert!(
+            screen.contains("│Vendor    arn:aws:iam::210987654321:role/"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("│          camunda-tenant-19bc"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("│1234abcf4b1c4d2e8f3a000000000002"),
+            "{screen}"
+        );
+        insta::assert_snapshot!("status_detail_80x24", screen);
+    }
+
+    #[tokio::test]
     async fn repair_plan_at_120x40_then_applied() {
         let (sim, cat, mut s) = loaded(120, 40).await;
         // Select the broken Camunda key, then ask for the fix.

@@ -876,6 +876,14 @@ impl StatusScreen {
         let inner = block.inner(area);
         block.render(area, buf);
         let label = |s: &str| Span::styled(format!("{s:<10}"), t.dim());
+        // A labelled value (and the ARN) wraps under itself, breaking after a space, '/' or
+        // ':' when one is near, so a narrow pane keeps the label column and ARNs readable.
+        let width = usize::from(inner.width);
+        let hang = |spans: Vec<Span<'static>>, indent: usize| {
+            super::view::wrap_spans(spans, width, indent)
+                .into_iter()
+                .map(Line::from)
+        };
         let mut lines: Vec<Line> = Vec::new();
         lines.push(Line::from(vec![
             Span::styled(
@@ -894,24 +902,34 @@ impl StatusScreen {
                 t.text(),
             ),
         ]));
-        lines.push(Line::from(Span::styled(k.arn.clone(), t.arn())));
+        // An ARN too long for the pane breaks after "key/": the key ID stays whole.
+        match k.arn.split_once("key/") {
+            Some((head, id)) if k.arn.chars().count() > width => {
+                lines.extend(hang(vec![Span::styled(format!("{head}key/"), t.arn())], 0));
+                lines.extend(hang(vec![Span::styled(id.to_string(), t.arn())], 0));
+            }
+            _ => lines.extend(hang(vec![Span::styled(k.arn.clone(), t.arn())], 0)),
+        }
         let state = match &k.deletion_date {
             Some(d) => format!("{} · deletion on {}", k.state, short_date(Some(d))),
             None => k.state.clone(),
         };
-        lines.push(Line::from(vec![
-            label("State"),
-            Span::styled(state, if k.enabled { t.ok() } else { t.error() }),
-            Span::styled(
-                format!(" · created {}", short_date(k.created.as_deref())),
-                t.dim(),
-            ),
-        ]));
+        lines.extend(hang(
+            vec![
+                label("State"),
+                Span::styled(state, if k.enabled { t.ok() } else { t.error() }),
+                Span::styled(
+                    format!(" · created {}", short_date(k.created.as_deref())),
+                    t.dim(),
+                ),
+            ],
+            10,
+        ));
         if k.aliases.len() > 1 {
-            lines.push(Line::from(vec![
-                label("Aliases"),
-                Span::raw(k.aliases.join(", ")),
-            ]));
+            lines.extend(hang(
+                vec![label("Aliases"), Span::raw(k.aliases.join(", "))],
+                10,
+            ));
         }
         if let Some(m) = &k.multi_region {
             let mut s = format!("Multi-Region {}", m.role.to_lowercase());
@@ -925,7 +943,7 @@ impl StatusScreen {
                     r.state.as_deref().unwrap_or("unreadable")
                 ));
             }
-            lines.push(Line::from(vec![label("Regions"), Span::raw(s)]));
+            lines.extend(hang(vec![label("Regions"), Span::raw(s)], 10));
         }
         let rot = match &k.rotation {
             Some(r) if r.enabled => format!(
@@ -941,22 +959,25 @@ impl StatusScreen {
             Some(_) => "off".into(),
             None => "unknown".into(),
         };
-        lines.push(Line::from(vec![label("Rotation"), Span::raw(rot)]));
+        lines.extend(hang(vec![label("Rotation"), Span::raw(rot)], 10));
         if !k.administrators.is_empty() {
-            lines.push(Line::from(vec![
-                label("Admins"),
-                Span::raw(k.administrators.join(", ")),
-            ]));
+            lines.extend(hang(
+                vec![label("Admins"), Span::raw(k.administrators.join(", "))],
+                10,
+            ));
         }
         if let Some(p) = &k.policy {
-            lines.push(Line::from(vec![
-                label("Vendor"),
-                Span::raw(
-                    p.vendor_principal
-                        .clone()
-                        .unwrap_or_else(|| "not named in the policy".into()),
-                ),
-            ]));
+            lines.extend(hang(
+                vec![
+                    label("Vendor"),
+                    Span::raw(
+                        p.vendor_principal
+                            .clone()
+                            .unwrap_or_else(|| "not named in the policy".into()),
+                    ),
+                ],
+                10,
+            ));
             let (text, style) = if p.missing.is_empty() {
                 ("has every action it needs".to_string(), t.ok())
             } else {
@@ -977,7 +998,7 @@ impl StatusScreen {
                 },
                 if p.root_statement { t.dim() } else { t.error() },
             ));
-            lines.push(Line::from(spans));
+            lines.extend(hang(spans, 10));
         }
         lines.push(Line::from(""));
         if !k.meaning.is_empty() {

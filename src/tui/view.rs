@@ -1441,7 +1441,11 @@ impl View<'_> {
 /// Split styled spans into rows of at most `width` characters; continuations are indented.
 /// Closing punctuation (`,` `:` `]` `}`) stays on the row of what it closes: a piece that
 /// would end a row with the punctuation pushed to the next one is broken earlier instead.
-fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Vec<Span<'static>>> {
+pub(super) fn wrap_spans(
+    spans: Vec<Span<'static>>,
+    width: usize,
+    indent: usize,
+) -> Vec<Vec<Span<'static>>> {
     let width = width.max(8);
     let indent = indent.min(width / 2);
     let is_glue = |s: &Span| !s.content.is_empty() && s.content.chars().all(|c| ",:]}".contains(c));
