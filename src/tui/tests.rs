@@ -1030,6 +1030,95 @@ fn the_policy_preview_keeps_punctuation_on_its_line() {
     }
 }
 
+/// A `--vendor-file` profile joins the built-ins on the vendor step: listed, selectable,
+/// and the steps after it follow the file (its Regions, its statements).
+#[test]
+fn a_vendor_file_profile_is_listed_and_selectable() {
+    let dir = std::env::temp_dir().join(format!("byok-tui-vendor-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("acme.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({
+            "id": "acme",
+            "version": "2026.1",
+            "name": "Acme Analytics",
+            "summary": "Acme reads your data with your key.",
+            "docs_url": "https://acme.example/byok",
+            "regions": [
+                { "code": "us-east-1", "name": "US East (N. Virginia)" },
+                { "code": "eu-central-1", "name": "Europe (Frankfurt)" }
+            ],
+            "principal": {
+                "kind": "account-or-arn",
+                "label": "Acme AWS account",
+                "help": "Acme's BYOK page shows the account ID."
+            },
+            "key": { "alias": "acme-byok", "description": "KMS key for Acme BYOK" },
+            "statements": [
+                { "sid": "Acme decrypts", "actions": ["kms:Decrypt", "kms:DescribeKey"] }
+            ],
+            "next_step": "Send the key ARN to Acme support."
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let catalog = Catalog::with_files(std::slice::from_ref(&file)).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mut ctx = Ctx::new(catalog);
+    ctx.demo = true;
+    let mut a = App::new(ctx);
+    a.handle(Event::Resize(120, 40));
+    let mut a = loaded(a);
+    assert_eq!(a.screen, Screen::Vendor);
+
+    // Listed with the built-ins.
+    let text = screen_text(&a, 80, 24);
+    for name in ["Camunda SaaS", "Gearset", "Other vendor", "Acme Analytics"] {
+        assert!(
+            text.contains(&format!("( ) {name}")) || text.contains(&format!("(•) {name}")),
+            "{name}\n{text}"
+        );
+    }
+    // Selectable: down to it, its summary shows, and Enter goes on with it.
+    while a.vendor().id != "acme" {
+        a.handle(key(KeyCode::Down));
+        assert!(a.vendor_idx < a.ctx.catalog.profiles.len());
+    }
+    let text = screen_text(&a, 80, 24);
+    assert!(text.contains("› (•) Acme Analytics"), "{text}");
+    assert!(
+        text.contains("Acme reads your data with your key."),
+        "{text}"
+    );
+    assert!(text.contains("https://acme.example/byok"), "{text}");
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Region);
+    assert_eq!(a.region_choices(), ["us-east-1", "eu-central-1"]);
+    a.handle(key(KeyCode::Down));
+    enter_until(&mut a, Screen::Principal);
+    a.handle(Event::Paste("444455556666".into()));
+    enter_until(&mut a, Screen::Review);
+    let answers = a.validate().unwrap();
+    assert_eq!(answers.vendor.id, "acme");
+    assert_eq!(answers.region, "eu-central-1");
+    assert_eq!(answers.alias, "alias/acme-byok");
+    let policy = a.preview_policy().unwrap().to_string();
+    assert!(policy.contains("Acme decrypts"), "{policy}");
+    assert!(
+        policy.contains("arn:aws:iam::444455556666:root"),
+        "{policy}"
+    );
+
+    // Named with --vendor, it is the one chosen from the start.
+    let mut ctx = Ctx::new(a.ctx.catalog.clone());
+    ctx.raw = RawAnswers {
+        vendor: Some("acme".into()),
+        ..Default::default()
+    };
+    assert_eq!(App::new(ctx).vendor().id, "acme");
+}
+
 #[test]
 fn missing_credentials_are_explained_where_they_matter() {
     let mut a = app();
