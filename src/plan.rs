@@ -112,11 +112,7 @@ impl Step {
         match self {
             Step::ResolveIdentity => &["sts:GetCallerIdentity"],
             // TagResource only to bring an adopted key's byok tags up to date.
-            Step::FindExisting => &[
-                "kms:DescribeKey",
-                "kms:ListResourceTags",
-                "kms:TagResource",
-            ],
+            Step::FindExisting => &["kms:DescribeKey", "kms:ListResourceTags", "kms:TagResource"],
             Step::CreateKey { .. } => &["kms:CreateKey"],
             Step::CreateAlias { .. } => &["kms:CreateAlias"],
             Step::EnableRotation { .. } => &["kms:GetKeyRotationStatus", "kms:EnableKeyRotation"],
