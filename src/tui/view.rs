@@ -1043,7 +1043,14 @@ impl View<'_> {
             _ => 0,
         };
         let scroll = (a.policy_scroll + auto).min(max_scroll);
-        Paragraph::new(lines).scroll((scroll, 0)).render(inner, buf);
+        // Only the rows in view go to the paragraph (the lines are wrapped already): the
+        // review's policy is ~80 rows, of which a screen shows half.
+        let visible: Vec<Line> = lines
+            .into_iter()
+            .skip(scroll as usize)
+            .take(inner.height as usize)
+            .collect();
+        Paragraph::new(visible).render(inner, buf);
         if max_scroll > 0 {
             let more = format!(" {}/{} ", (scroll + inner.height).min(total), total);
             let w = more.len() as u16;
