@@ -245,6 +245,16 @@ impl AnswerArgs {
                 _ => Ok(()),
             }
         }
+        fn many(inner: &mut Vec<String>, outer: &[String], name: &str) -> Result<(), String> {
+            if inner.is_empty() {
+                *inner = outer.to_vec();
+            } else if !outer.is_empty() && inner.as_slice() != outer {
+                return Err(format!(
+                    "{name} is given before and after the command: give them in one place"
+                ));
+            }
+            Ok(())
+        }
         one(&mut self.vendor, &outer.vendor, "--vendor")?;
         one(&mut self.region, &outer.region, "--region")?;
         one(&mut self.principal, &outer.principal, "--principal")?;
@@ -261,20 +271,8 @@ impl AnswerArgs {
             &outer.rotation_days,
             "--rotation-days",
         )?;
-        if self.tags.is_empty() {
-            self.tags = outer.tags.clone();
-        } else if !outer.tags.is_empty() && self.tags != outer.tags {
-            return Err(
-                "--tag is given before and after the command: give them in one place".into(),
-            );
-        }
-        if self.admins.is_empty() {
-            self.admins = outer.admins.clone();
-        } else if !outer.admins.is_empty() && self.admins != outer.admins {
-            return Err(
-                "--admin is given before and after the command: give them in one place".into(),
-            );
-        }
+        many(&mut self.tags, &outer.tags, "--tag")?;
+        many(&mut self.admins, &outer.admins, "--admin")?;
         self.admins_can_delete |= outer.admins_can_delete;
         self.no_rotation |= outer.no_rotation;
         Ok(())

@@ -642,12 +642,7 @@ impl<S: KeyService> Run<'_, S> {
                         })
                         .await?;
                     let has = |key: &str, v: &str| tags.iter().any(|(tk, tv)| tk == key && tv == v);
-                    stale = self
-                        .plan
-                        .tags_for(pk.role)
-                        .into_iter()
-                        .filter(|t| !tags.contains(t))
-                        .collect();
+                    stale = self.missing_tags(pk.role, &tags);
                     has(plan::TAG_MANAGED_BY, "byok")
                         && has(plan::TAG_VENDOR, &self.plan.answers.vendor.id)
                 };
@@ -1033,6 +1028,15 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
+    /// The tags the plan gives `role`'s key that `have` lacks (or holds with another value).
+    fn missing_tags(&self, role: KeyRole, have: &[(String, String)]) -> Vec<(String, String)> {
+        self.plan
+            .tags_for(role)
+            .into_iter()
+            .filter(|t| !have.contains(t))
+            .collect()
+    }
+
     async fn ensure_tags(&mut self, role: KeyRole, region: &str) -> Result<StepEnd, ExecError> {
         let key_id = self.key(role).key_id.clone();
         let have = self
@@ -1040,12 +1044,7 @@ impl<S: KeyService> Run<'_, S> {
                 self.svc.list_tags(region, &key_id)
             })
             .await?;
-        let missing: Vec<(String, String)> = self
-            .plan
-            .tags_for(role)
-            .into_iter()
-            .filter(|t| !have.contains(t))
-            .collect();
+        let missing = self.missing_tags(role, &have);
         if missing.is_empty() {
             return Ok(StepEnd::AlreadyDone("every tag is there".into()));
         }
@@ -1145,12 +1144,7 @@ impl<S: KeyService> Run<'_, S> {
             Ok(p) if p == *expected => {}
             _ => problems.push(format!("{name} has a different key policy than byok's")),
         }
-        if let Some((tk, tv)) = self
-            .plan
-            .tags_for(pk.role)
-            .into_iter()
-            .find(|t| !tags.contains(t))
-        {
+        if let Some((tk, tv)) = self.missing_tags(pk.role, &tags).into_iter().next() {
             problems.push(format!("{name} lacks the tag {tk}={tv}"));
         }
         if let Some((days, rot)) = rotation

@@ -195,6 +195,17 @@ pub fn write_new_files(files: &[ExportFile], target: &Path) -> io::Result<Vec<Pa
     write(files, target, false)
 }
 
+/// Create `path` with `contents`; fails (kind `AlreadyExists`) when it exists, however it
+/// came to (`O_EXCL`).
+pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(contents)
+}
+
 fn write(files: &[ExportFile], target: &Path, replace: bool) -> io::Result<Vec<PathBuf>> {
     if is_dir_target(target) {
         std::fs::create_dir_all(target)?;
@@ -204,19 +215,13 @@ fn write(files: &[ExportFile], target: &Path, replace: bool) -> io::Result<Vec<P
         if replace {
             std::fs::write(&path, &f.contents)?;
         } else {
-            use std::io::Write as _;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .and_then(|mut out| out.write_all(f.contents.as_bytes()))
-                .map_err(|e| match e.kind() {
-                    io::ErrorKind::AlreadyExists => io::Error::new(
-                        io::ErrorKind::AlreadyExists,
-                        format!("{} exists already", path.display()),
-                    ),
-                    _ => e,
-                })?;
+            write_new(&path, f.contents.as_bytes()).map_err(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists already", path.display()),
+                ),
+                _ => e,
+            })?;
         }
         #[cfg(unix)]
         if f.executable {

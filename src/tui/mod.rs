@@ -57,14 +57,12 @@ use crate::vendor::Catalog;
 /// Resolve who the caller is and the ARN a key policy can name for them.
 pub async fn load_identity<S: KeyService>(svc: &S) -> Result<IdentityInfo, crate::error::KmsError> {
     let id = svc.identity().await?;
-    // Without iam:GetRole the role behind a session cannot be resolved. The session ARN is
-    // not a principal a key policy can name, so nothing is offered: the wizard says so, and
-    // the user picks the role from the list or types its ARN.
+    // Without iam:GetRole the role behind a session cannot be resolved: nothing is offered
+    // (`IdentityInfo::admin_arn` takes IAM ARNs only), the wizard says so, and the user picks
+    // the role from the list or types its ARN.
     let policy_arn = svc
         .principal_for_policy(&id.arn)
         .await
-        .ok()
-        .filter(|arn| !arn.contains(":assumed-role/"))
         .unwrap_or_default();
     Ok(IdentityInfo {
         account: id.account,
@@ -163,7 +161,6 @@ pub(crate) fn save_new(
     path: &std::path::Path,
     contents: &str,
 ) -> std::io::Result<std::path::PathBuf> {
-    use std::io::Write as _;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -178,15 +175,8 @@ pub(crate) fn save_new(
         } else {
             path.with_file_name(format!("{stem}-{n}{ext}"))
         };
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(mut f) => {
-                f.write_all(contents.as_bytes())?;
-                return Ok(candidate);
-            }
+        match crate::export::write_new(&candidate, contents.as_bytes()) {
+            Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
