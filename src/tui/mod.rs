@@ -60,10 +60,7 @@ pub async fn load_identity<S: KeyService>(svc: &S) -> Result<IdentityInfo, crate
     // Without iam:GetRole the role behind a session cannot be resolved: nothing is offered
     // (`IdentityInfo::admin_arn` takes IAM ARNs only), the wizard says so, and the user picks
     // the role from the list or types its ARN.
-    let policy_arn = svc
-        .principal_for_policy(&id.arn)
-        .await
-        .unwrap_or_default();
+    let policy_arn = svc.principal_for_policy(&id.arn).await.unwrap_or_default();
     Ok(IdentityInfo {
         account: id.account,
         caller_arn: id.arn,
