@@ -184,7 +184,7 @@ impl Answers {
 
 pub const DEFAULT_ROTATION_DAYS: u32 = 365;
 pub const ROTATION_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
-/// KMS allows 50 tags a key; byok uses [`crate::plan::BYOK_TAG_COUNT`] of them.
+/// KMS allows 50 tags a key; byok uses [`crate::plan::BYOK_RESERVED_TAGS`] of them.
 pub const MAX_TAGS: usize = 50;
 
 /// `camunda` -> `alias/camunda`, then the KMS alias rules.
@@ -586,14 +586,14 @@ impl RawAnswers {
                 Err(m) => bad(Field::Tags, m),
             }
         }
-        if tags.len() + crate::plan::BYOK_TAG_COUNT > MAX_TAGS {
+        if tags.len() + crate::plan::BYOK_RESERVED_TAGS > MAX_TAGS {
             bad(
                 Field::Tags,
                 format!(
                     "{} tags given: KMS allows {MAX_TAGS} a key and byok uses {}, so give at most {}",
                     tags.len(),
-                    crate::plan::BYOK_TAG_COUNT,
-                    MAX_TAGS - crate::plan::BYOK_TAG_COUNT
+                    crate::plan::BYOK_RESERVED_TAGS,
+                    MAX_TAGS - crate::plan::BYOK_RESERVED_TAGS
                 ),
             );
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::KmsError;
-use crate::journal::{self, Entry, Event, Journal};
+use crate::journal::{self, Entry, Event, Journal, LockTry, SetupLock};
 use crate::kms::{self, KeyInfo, KeyService, NewKey};
 use crate::plan::{self, KeyRole, Plan, Step};
 use crate::policy;
@@ -107,6 +107,8 @@ pub enum ExecError {
     Verify { problems: Vec<String> },
     #[error("cannot write the journal: {message}")]
     Journal { message: String },
+    #[error("another byok run{} works on this setup; waited {seconds} s", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Locked { pid: Option<u32>, seconds: u64 },
     #[error(
         "the {} key in {region} may have been created: its answer was lost and looking for it failed: {message}",
         role.as_str()
@@ -170,6 +172,10 @@ impl ExecError {
             ExecError::Journal { message } => format!(
                 "byok cannot write its journal ({message}). Set BYOK_STATE_DIR to a writable directory."
             ),
+            ExecError::Locked { pid, seconds } => format!(
+                "Another byok run{} is setting up the same key on this machine, and it did not finish within {seconds} s. byok changed nothing. Let that run finish (or stop it), then run the same command again.",
+                pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+            ),
             ExecError::Unconfirmed {
                 role,
                 region,
@@ -210,6 +216,34 @@ pub struct RunReport {
     pub outcome: Outcome,
     /// Steps finished, in plan order.
     pub done_steps: Vec<usize>,
+    /// Keys this setup's runs made that lost the alias to another byok run's key: retired.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<RetiredKey>,
+    /// A create that was on its way when the run was stopped: the key may exist (the
+    /// journal holds the intent; a re-run finds it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<InFlight>,
+}
+
+/// A duplicate key a run took out of service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetiredKey {
+    pub role: KeyRole,
+    pub region: String,
+    pub arn: String,
+    /// The key that holds the alias.
+    pub duplicate_of: String,
+    /// When its deletion is scheduled (RFC 3339), once it is.
+    pub deletion_date: Option<String>,
+    /// What could not be done (the key then still exists as it was): None when retired.
+    pub problem: Option<String>,
+}
+
+/// A create request that was in flight when the run stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InFlight {
+    pub role: KeyRole,
+    pub region: String,
 }
 
 pub mod exit {
@@ -223,6 +257,9 @@ pub mod exit {
 impl RunReport {
     pub fn exit_code(&self) -> i32 {
         match &self.outcome {
+            Outcome::Completed if self.retired.iter().any(|r| r.problem.is_some()) => {
+                exit::PARTLY_DONE
+            }
             Outcome::Completed => exit::OK,
             Outcome::Interrupted { .. } => exit::INTERRUPTED,
             Outcome::Failed { .. } if self.keys.iter().any(|k| k.created_now) => exit::PARTLY_DONE,
@@ -239,13 +276,14 @@ impl RunReport {
     /// A create whose answer was lost and could not be confirmed: a key may exist that the
     /// report does not list (the journal holds the attempt; a re-run finds the key).
     pub fn may_have_created(&self) -> bool {
-        matches!(
-            &self.outcome,
-            Outcome::Failed {
-                error: ExecError::Unconfirmed { .. },
-                ..
-            }
-        )
+        self.in_flight.is_some()
+            || matches!(
+                &self.outcome,
+                Outcome::Failed {
+                    error: ExecError::Unconfirmed { .. },
+                    ..
+                }
+            )
     }
 
     pub fn key(&self, role: KeyRole) -> Option<&KeyRecord> {
@@ -263,6 +301,14 @@ pub struct ExecOptions {
     pub poll_first: Duration,
     pub poll_max: Duration,
     pub poll_timeout: Duration,
+    /// How long a run waits for another run of the same setup on this machine.
+    pub lock_timeout: Duration,
+    /// How long after an interrupted run's create request its key may still appear (a
+    /// request on its way, KMS listing a new key late): a re-run looks again until then.
+    pub intent_settle: Duration,
+    /// After a stop is asked, how long the call in flight may take before the run stops
+    /// without its answer (the journal holds the intent).
+    pub cancel_grace: Duration,
 }
 
 impl Default for ExecOptions {
@@ -274,6 +320,9 @@ impl Default for ExecOptions {
             poll_first: Duration::from_millis(200),
             poll_max: Duration::from_secs(3),
             poll_timeout: Duration::from_secs(300),
+            lock_timeout: Duration::from_secs(600),
+            intent_settle: Duration::from_secs(15),
+            cancel_grace: Duration::from_secs(3),
         }
     }
 }
@@ -300,6 +349,17 @@ struct Run<'a, S> {
     setup: String,
     keys: BTreeMap<KeyRole, KeyRecord>,
     aliased: BTreeSet<KeyRole>,
+    /// This setup's journal entries, read once the setup's lock is held.
+    entries: Vec<Entry>,
+    /// The journal ends in a torn line: a crash while writing, possibly an intent.
+    torn_tail: bool,
+    /// The intent of each create this run sent.
+    intents: BTreeMap<KeyRole, String>,
+    /// Keys made by this setup's earlier intents, found by their `byok:intent` tag, that do
+    /// not serve the setup: retired once the alias is held.
+    strays: Vec<(KeyRole, KeyInfo, Option<String>)>,
+    retired: Vec<RetiredKey>,
+    lock: Option<SetupLock>,
 }
 
 /// Execute the plan. Never panics on AWS trouble: the report says what exists.
@@ -325,9 +385,16 @@ pub async fn run<S: KeyService>(
         setup: String::new(),
         keys: BTreeMap::new(),
         aliased: BTreeSet::new(),
+        entries: Vec::new(),
+        torn_tail: false,
+        intents: BTreeMap::new(),
+        strays: Vec::new(),
+        retired: Vec::new(),
+        lock: None,
     };
     let mut done_steps = Vec::new();
     let mut outcome = Outcome::Completed;
+    let mut in_flight = None;
     for (i, step) in plan.steps.iter().enumerate() {
         if *cancel.borrow() {
             outcome = Outcome::Interrupted { step: i };
@@ -336,7 +403,33 @@ pub async fn run<S: KeyService>(
         r.step = i;
         r.emit(Progress::Started { step: i });
         let t0 = Instant::now();
-        match r.exec(step).await {
+        // A stop asked during a call lets it finish for `cancel_grace`; after that the run
+        // stops without its answer (a create's intent is journalled: a re-run finds its key).
+        let stopped = {
+            let mut cancel = cancel.clone();
+            let grace = opts.cancel_grace;
+            async move {
+                let _ = cancel.wait_for(|c| *c).await;
+                tokio::time::sleep(grace).await;
+            }
+        };
+        let res = tokio::select! {
+            res = r.exec(step) => res,
+            () = stopped => {
+                if let Step::CreateKey { role, region, .. } = step
+                    && !r.keys.contains_key(role)
+                {
+                    in_flight = Some(InFlight { role: *role, region: region.clone() });
+                }
+                if let Step::ReplicateKey { region, .. } = step
+                    && !r.keys.contains_key(&KeyRole::Replica)
+                {
+                    in_flight = Some(InFlight { role: KeyRole::Replica, region: region.clone() });
+                }
+                Ok(StepEnd::Interrupted)
+            }
+        };
+        match res {
             Ok(StepEnd::Interrupted) => {
                 outcome = Outcome::Interrupted { step: i };
                 break;
@@ -366,8 +459,9 @@ pub async fn run<S: KeyService>(
         }
     }
     if outcome == Outcome::Completed {
-        let _ = r.record(Event::Completed, None, None, None);
+        let _ = r.record(r.entry(Event::Completed, None, None, None));
     }
+    drop(r.lock.take());
     let mut keys: Vec<KeyRecord> = r.keys.into_values().collect();
     for k in &mut keys {
         if !r.aliased.contains(&k.role) {
@@ -381,6 +475,8 @@ pub async fn run<S: KeyService>(
         policy: r.policy,
         outcome,
         done_steps,
+        retired: r.retired,
+        in_flight,
     }
 }
 
@@ -409,27 +505,27 @@ impl<S: KeyService> Run<'_, S> {
         let _ = self.tx.send(p);
     }
 
-    fn record(
+    /// A journal entry of this setup; `role` brings the alias.
+    fn entry(
         &self,
         event: Event,
         role: Option<KeyRole>,
         region: Option<&str>,
         arn: Option<&str>,
-    ) -> Result<(), ExecError> {
-        let alias = role.and_then(|r| self.plan.key(r)).map(|k| k.alias.clone());
-        self.journal
-            .record(&Entry {
-                time: journal::now_rfc3339(),
-                setup: self.setup.clone(),
-                event,
-                role,
-                region: region.map(str::to_string),
-                arn: arn.map(str::to_string),
-                alias,
-            })
-            .map_err(|e| ExecError::Journal {
-                message: e.to_string(),
-            })
+    ) -> Entry {
+        Entry {
+            role,
+            region: region.map(str::to_string),
+            arn: arn.map(str::to_string),
+            alias: role.and_then(|r| self.plan.key(r)).map(|k| k.alias.clone()),
+            ..Entry::new(&self.setup, event)
+        }
+    }
+
+    fn record(&self, entry: Entry) -> Result<(), ExecError> {
+        self.journal.record(&entry).map_err(|e| ExecError::Journal {
+            message: e.to_string(),
+        })
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -479,6 +575,9 @@ impl<S: KeyService> Run<'_, S> {
             .expect("the plan creates a key before using it")
     }
 
+    /// Take `k` as the setup's `role` key and journal it. The key is the run's before the
+    /// journal is written: when the journal cannot be written (a full disk), the report
+    /// still names the key.
     fn adopt(&mut self, role: KeyRole, k: &KeyInfo, created_now: bool) -> Result<(), ExecError> {
         let rec = KeyRecord {
             role,
@@ -488,7 +587,9 @@ impl<S: KeyService> Run<'_, S> {
             alias: self.plan.key(role).map(|p| p.alias.clone()),
             created_now,
         };
-        self.record(
+        self.emit(Progress::Key { key: rec.clone() });
+        self.keys.insert(role, rec);
+        let mut e = self.entry(
             if created_now {
                 Event::Created
             } else {
@@ -497,33 +598,57 @@ impl<S: KeyService> Run<'_, S> {
             Some(role),
             Some(&k.region),
             Some(&k.arn),
-        )?;
-        self.emit(Progress::Key { key: rec.clone() });
-        self.keys.insert(role, rec);
-        Ok(())
+        );
+        e.intent = self.intents.get(&role).cloned();
+        self.record(e)
     }
 
     fn new_key(&self, role: KeyRole, multi_region: bool) -> NewKey {
+        let mut tags = self.plan.tags_for(role);
+        if let Some(id) = self.intents.get(&role) {
+            tags.push((plan::TAG_INTENT.into(), id.clone()));
+        }
         NewKey {
             policy: policy::to_document(self.policy.as_ref().expect("identity resolved first")),
             description: self.plan.answers.description.clone(),
-            tags: self.plan.tags_for(role),
+            tags,
             multi_region,
         }
     }
 
-    /// Keys in `region` tagged by byok for this setup's `role`: the way back to a key whose
-    /// creation was answered but never heard (killed, connection reset).
-    async fn find_by_tags(
+    /// Journal a fresh intent for `role` and remember it: the create that follows carries
+    /// its ID as a tag, so the key a lost or killed request made is recognised for what it is.
+    fn begin_intent(&mut self, role: KeyRole, region: &str) -> Result<(), ExecError> {
+        let id = journal::new_intent_id();
+        let mut e = self.entry(Event::Intent, Some(role), Some(region), None);
+        e.intent = Some(id.clone());
+        self.record(e)?;
+        self.intents.insert(role, id);
+        Ok(())
+    }
+
+    /// Keys in `region` that byok made for this setup's `role` and that are not pending
+    /// deletion. With `intents`, only keys carrying one of those `byok:intent` tags; without,
+    /// (an earlier version's journal, or a torn line) keys with byok's tags for this vendor,
+    /// alias and role that carry no intent tag (a key with one belongs to a run that
+    /// journals it). `seen` holds keys already read, so that a repeated look reads only the
+    /// keys that appeared since.
+    async fn find_tagged(
         &self,
         region: &str,
         role: KeyRole,
-    ) -> Result<Option<KeyInfo>, ExecError> {
+        intents: &[String],
+        seen: &mut BTreeSet<String>,
+    ) -> Result<Vec<(KeyInfo, Option<String>)>, ExecError> {
         let alias = &self.plan.key(role).expect("planned").alias;
         let ids = self
             .call("ListKeys", false, || self.svc.list_keys(region))
             .await?;
+        let mut out = Vec::new();
         for id in ids {
+            if seen.contains(&id) {
+                continue;
+            }
             let tags = match self
                 .call("ListResourceTags", false, || {
                     self.svc.list_tags(region, &id)
@@ -535,24 +660,311 @@ impl<S: KeyService> Run<'_, S> {
                 Err(ExecError::Kms {
                     error: KmsError::AccessDenied { .. } | KmsError::NotFound { .. },
                     ..
-                }) => continue,
+                }) => {
+                    seen.insert(id);
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
+            seen.insert(id.clone());
             let has = |k: &str, v: &str| tags.iter().any(|(tk, tv)| tk == k && tv == v);
-            if has(plan::TAG_MANAGED_BY, "byok")
-                && has(plan::TAG_VENDOR, &self.plan.answers.vendor.id)
-                && has(plan::TAG_ALIAS, alias)
-                && has(plan::TAG_ROLE, role.as_str())
-            {
+            let intent = tags
+                .iter()
+                .find(|(k, _)| k == plan::TAG_INTENT)
+                .map(|(_, v)| v.clone());
+            let matches = match &intent {
+                Some(i) if !intents.is_empty() => intents.contains(i),
+                None if intents.is_empty() => {
+                    has(plan::TAG_MANAGED_BY, "byok")
+                        && has(plan::TAG_VENDOR, &self.plan.answers.vendor.id)
+                        && has(plan::TAG_ALIAS, alias)
+                        && has(plan::TAG_ROLE, role.as_str())
+                }
+                _ => false,
+            };
+            if matches {
                 let k = self
                     .call("DescribeKey", true, || self.svc.describe_key(region, &id))
                     .await?;
                 if !pending_deletion(&k.state) {
-                    return Ok(Some(k));
+                    out.push((k, intent));
                 }
             }
         }
-        Ok(None)
+        Ok(out)
+    }
+
+    /// Look for the keys of earlier intents, and while the newest may still be on its way
+    /// (`intent_settle` after it was journalled), look again: a killed run's request can
+    /// land after the re-run started, and KMS lists a new key only after a moment.
+    async fn find_intent_keys(
+        &self,
+        region: &str,
+        role: KeyRole,
+        intents: &[(String, Option<i64>)],
+        wait: bool,
+    ) -> Result<Vec<(KeyInfo, Option<String>)>, ExecError> {
+        let ids: Vec<String> = intents.iter().map(|(i, _)| i.clone()).collect();
+        let newest = intents.iter().filter_map(|(_, t)| *t).max();
+        let settle_secs = self.opts.intent_settle.as_secs_f64();
+        let remaining = || -> f64 {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or_default();
+            match newest {
+                Some(t) => (t as f64 + settle_secs + 1.0 - now).min(settle_secs),
+                None => 0.0,
+            }
+        };
+        let mut seen = BTreeSet::new();
+        let mut said = false;
+        loop {
+            let found = self.find_tagged(region, role, &ids, &mut seen).await?;
+            let left = remaining();
+            if !found.is_empty() || !wait || left <= 0.0 || *self.cancel.borrow() {
+                return Ok(found);
+            }
+            if !said {
+                self.emit(Progress::Waiting {
+                    step: self.step,
+                    detail: format!(
+                        "looking for the key an interrupted run may have made ({:.0} s more at most)",
+                        left.ceil()
+                    ),
+                });
+                said = true;
+            }
+            let mut cancel = self.cancel.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs_f64(left.clamp(0.05, 1.0))) => {}
+                Ok(()) = cancel.changed() => {}
+            }
+            // The keys read so far cannot have gained the tag: read only new ones.
+        }
+    }
+
+    /// Intents of `role` in this setup's journal that have no outcome: (ID, when).
+    fn open_intents(&self, role: KeyRole) -> Vec<(String, Option<i64>)> {
+        let closed: BTreeSet<&str> = self
+            .entries
+            .iter()
+            .filter(|e| e.event != Event::Intent)
+            .filter_map(|e| e.intent.as_deref())
+            .collect();
+        self.entries
+            .iter()
+            .filter(|e| e.event == Event::Intent && e.role == Some(role))
+            .filter_map(|e| {
+                let id = e.intent.as_deref()?;
+                (!closed.contains(id)).then(|| (id.to_string(), journal::parse_time(&e.time)))
+            })
+            .collect()
+    }
+
+    /// Intents whose key never appeared, now older than a request can take: closed, so
+    /// that later runs stop looking.
+    fn close_settled(&self, role: KeyRole, region: &str, intents: &[(String, Option<i64>)]) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        for (id, t) in intents {
+            if t.is_some_and(|t| now - t > self.opts.intent_settle.as_secs() as i64 + 1) {
+                let mut e = self.entry(Event::NotMade, Some(role), Some(region), None);
+                e.intent = Some(id.clone());
+                let _ = self.record(e);
+            }
+        }
+    }
+
+    /// Keys of `role` this setup's runs created (with an intent) that never held the alias
+    /// and are not retired: the candidates to retire once another key holds the alias.
+    fn journalled_strays(&self, role: KeyRole, holder: &str) -> Vec<(String, Option<String>)> {
+        let done: BTreeSet<&str> = self
+            .entries
+            .iter()
+            .filter(|e| matches!(e.event, Event::Aliased | Event::Retired))
+            .filter_map(|e| e.arn.as_deref())
+            .collect();
+        let mut out: Vec<(String, Option<String>)> = Vec::new();
+        for e in &self.entries {
+            if e.role == Some(role)
+                && matches!(e.event, Event::Created | Event::Retiring)
+                && e.intent.is_some()
+                && let Some(arn) = &e.arn
+                && arn != holder
+                && !done.contains(arn.as_str())
+                && !out.iter().any(|(a, _)| a == arn)
+            {
+                out.push((arn.clone(), e.intent.clone()));
+            }
+        }
+        out
+    }
+
+    /// Take a duplicate out of service: marked, the vendor's access removed (the policy
+    /// keeps only the account-root statement, so the key stays manageable), disabled, and
+    /// scheduled for deletion with the shortest window, replicas first. Reported, never
+    /// fatal: a step that fails is said, and the key is left as it is.
+    async fn retire(&mut self, role: KeyRole, k: &KeyInfo, intent: Option<String>, winner: &str) {
+        let region = k.region.clone();
+        let mut e = self.entry(Event::Retiring, Some(role), Some(&region), Some(&k.arn));
+        e.intent = intent.clone();
+        e.duplicate_of = Some(winner.to_string());
+        let _ = self.record(e);
+        self.emit(Progress::Waiting {
+            step: self.step,
+            detail: format!(
+                "retiring {}, a duplicate another run made, in favour of {winner}",
+                k.arn
+            ),
+        });
+        let root_only = {
+            let p = self.policy.as_ref().expect("identity resolved first");
+            let root = p["Statement"]
+                .as_array()
+                .and_then(|s| s.first())
+                .cloned()
+                .unwrap_or_default();
+            policy::to_document(
+                &serde_json::json!({ "Version": "2012-10-17", "Statement": [root] }),
+            )
+        };
+        let key_id = k.key_id.clone();
+        let mark = vec![(plan::TAG_DUPLICATE_OF.to_string(), winner.to_string())];
+        let result: Result<String, ExecError> = async {
+            self.call("TagResource", true, || {
+                self.svc.tag_key(&region, &key_id, &mark)
+            })
+            .await?;
+            self.call("PutKeyPolicy", true, || {
+                self.svc.put_policy(&region, &key_id, &root_only)
+            })
+            .await?;
+            self.call("DisableKey", true, || {
+                self.svc.disable_key(&region, &key_id)
+            })
+            .await?;
+            if let Some(mr) = &k.multi_region {
+                for rep in &mr.replicas {
+                    self.call("ScheduleKeyDeletion", true, || {
+                        self.svc.schedule_deletion(&rep.region, &key_id, 7)
+                    })
+                    .await?;
+                }
+            }
+            self.call("ScheduleKeyDeletion", true, || {
+                self.svc.schedule_deletion(&region, &key_id, 7)
+            })
+            .await
+        }
+        .await;
+        let (deletion_date, problem) = match result {
+            Ok(date) => {
+                let mut e = self.entry(Event::Retired, Some(role), Some(&region), Some(&k.arn));
+                e.intent = intent;
+                e.duplicate_of = Some(winner.to_string());
+                let _ = self.record(e);
+                (Some(date), None)
+            }
+            Err(e) => (None, Some(e.to_string())),
+        };
+        self.retired.push(RetiredKey {
+            role,
+            region,
+            arn: k.arn.clone(),
+            duplicate_of: winner.to_string(),
+            deletion_date,
+            problem,
+        });
+    }
+
+    /// Once `role`'s alias names `holder`, retire every other key this setup's intents made
+    /// for it: the strays found while looking, and journalled keys that never held the alias.
+    async fn retire_strays(
+        &mut self,
+        role: KeyRole,
+        holder_id: &str,
+        holder_arn: &str,
+    ) -> Result<(), ExecError> {
+        let mut todo: Vec<(KeyInfo, Option<String>)> = Vec::new();
+        for (r, k, i) in std::mem::take(&mut self.strays) {
+            if r == role && k.key_id != holder_id {
+                todo.push((k, i));
+            } else if r != role {
+                self.strays.push((r, k, i));
+            }
+        }
+        let region = self.plan.key(role).expect("planned").region.clone();
+        for (arn, intent) in self.journalled_strays(role, holder_arn) {
+            if todo.iter().any(|(k, _)| k.arn == arn) {
+                continue;
+            }
+            match self.svc.describe_key(&region, &arn).await {
+                Ok(k) if k.key_id == holder_id => {}
+                Ok(k) if pending_deletion(&k.state) => {
+                    // Retired already (a run stopped before journalling it): say so once.
+                    let mut e = self.entry(Event::Retired, Some(role), Some(&region), Some(&arn));
+                    e.intent = intent;
+                    e.duplicate_of = Some(holder_arn.to_string());
+                    let _ = self.record(e);
+                }
+                Ok(k) => todo.push((k, intent)),
+                Err(KmsError::NotFound { .. }) => {}
+                Err(e) => return Err(kms_err("DescribeKey")(e)),
+            }
+        }
+        for (k, intent) in todo {
+            self.retire(role, &k, intent, holder_arn).await;
+        }
+        Ok(())
+    }
+
+    /// Hold this setup's lock: runs of the same setup on this machine take turns.
+    async fn acquire_lock(&mut self) -> Result<bool, ExecError> {
+        let t0 = Instant::now();
+        let mut said: Option<Option<u32>> = None;
+        loop {
+            match self.journal.try_lock_setup(&self.setup) {
+                Ok(LockTry::Acquired(l)) => {
+                    self.lock = Some(l);
+                    return Ok(true);
+                }
+                Ok(LockTry::Busy { pid }) => {
+                    if t0.elapsed() >= self.opts.lock_timeout {
+                        return Err(ExecError::Locked {
+                            pid,
+                            seconds: self.opts.lock_timeout.as_secs(),
+                        });
+                    }
+                    if said != Some(pid) {
+                        self.emit(Progress::Waiting {
+                            step: self.step,
+                            detail: format!(
+                                "waiting for another byok run{} on this setup (up to {} s)",
+                                pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+                                self.opts.lock_timeout.as_secs()
+                            ),
+                        });
+                        said = Some(pid);
+                    }
+                    if *self.cancel.borrow() {
+                        return Ok(false);
+                    }
+                    let mut cancel = self.cancel.clone();
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        Ok(()) = cancel.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    return Err(ExecError::Journal {
+                        message: format!("cannot lock the setup: {e}"),
+                    });
+                }
+            }
+        }
     }
 
     async fn exec(&mut self, step: &Step) -> Result<StepEnd, ExecError> {
@@ -612,9 +1024,21 @@ impl<S: KeyService> Run<'_, S> {
     }
 
     async fn find_existing(&mut self) -> Result<StepEnd, ExecError> {
+        if !self.acquire_lock().await? {
+            return Ok(StepEnd::Interrupted);
+        }
+        // Read once the lock is held: what a run before us on this machine wrote is in it.
+        let contents = self.journal.read();
+        self.torn_tail = contents.torn_tail;
+        self.entries = contents.for_setup(&self.setup);
         let mut found = Vec::new();
+        if let Some(w) = self.journal.path().and_then(|p| contents.warning(p)) {
+            self.emit(Progress::Waiting {
+                step: self.step,
+                detail: w,
+            });
+        }
         let planned = self.plan.keys.clone();
-        let entries = self.journal.entries_for(&self.setup);
         // Every alias is looked up at once; what follows depends on the answers in plan order.
         let this = &*self;
         let by_alias = futures_util::future::try_join_all(planned.iter().map(|pk| {
@@ -624,6 +1048,11 @@ impl<S: KeyService> Run<'_, S> {
         }))
         .await?;
         for (pk, by_alias) in planned.iter().zip(by_alias) {
+            let open = if pk.role == KeyRole::Replica {
+                vec![]
+            } else {
+                self.open_intents(pk.role)
+            };
             if let Some(k) = by_alias {
                 // The tags this plan gives the key that it lacks (say, `byok:alias` after the
                 // user named the key with another alias): set once the key is adopted.
@@ -641,10 +1070,8 @@ impl<S: KeyService> Run<'_, S> {
                             self.svc.list_tags(&pk.region, &k.key_id)
                         })
                         .await?;
-                    let has = |key: &str, v: &str| tags.iter().any(|(tk, tv)| tk == key && tv == v);
                     stale = self.missing_tags(pk.role, &tags);
-                    has(plan::TAG_MANAGED_BY, "byok")
-                        && has(plan::TAG_VENDOR, &self.plan.answers.vendor.id)
+                    self.is_byok_key(&tags)
                 };
                 if !ours {
                     return Err(ExecError::AliasTaken {
@@ -686,16 +1113,29 @@ impl<S: KeyService> Run<'_, S> {
                         stale.len()
                     ));
                 }
+                // Keys an interrupted run of this setup made that never held the alias.
+                if pk.role != KeyRole::Replica {
+                    self.collect_strays(pk.role, &pk.region, &open, false)
+                        .await?;
+                    self.retire_strays(pk.role, &k.key_id, &k.arn).await?;
+                }
                 continue;
             }
             // No alias yet: a key an earlier run made before it stopped?
-            let mine: Vec<&Entry> = entries.iter().filter(|e| e.role == Some(pk.role)).collect();
+            let mine: Vec<&Entry> = self
+                .entries
+                .iter()
+                .filter(|e| e.role == Some(pk.role))
+                .collect();
             let last_arn = mine
                 .iter()
                 .rev()
                 .find(|e| matches!(e.event, Event::Created | Event::Adopted))
                 .and_then(|e| e.arn.clone());
-            let unanswered = mine.last().is_some_and(|e| e.event == Event::Intent);
+            // A journal of an earlier version: an intent with no ID and no outcome.
+            let legacy_open = mine
+                .last()
+                .is_some_and(|e| e.event == Event::Intent && e.intent.is_none());
             let mut candidate = None;
             if let Some(arn) = last_arn {
                 match self.svc.describe_key(&pk.region, &arn).await {
@@ -708,8 +1148,29 @@ impl<S: KeyService> Run<'_, S> {
                 if let Some(p) = self.keys.get(&KeyRole::Primary).cloned() {
                     candidate = self.replica_of(&p, &pk.region).await?;
                 }
-            } else if candidate.is_none() && unanswered {
-                candidate = self.find_by_tags(&pk.region, pk.role).await?;
+            } else if !open.is_empty() {
+                // Wait for a request still on its way only when there is no key to use yet.
+                let wait = candidate.is_none();
+                let mut keys = self
+                    .collect_strays(pk.role, &pk.region, &open, wait)
+                    .await?;
+                if candidate.is_none() && !keys.is_empty() {
+                    let (k, intent) = keys.remove(0);
+                    self.strays
+                        .retain(|(r, s, _)| !(*r == pk.role && s.key_id == k.key_id));
+                    if let Some(i) = intent {
+                        self.intents.insert(pk.role, i);
+                    }
+                    candidate = Some(k);
+                }
+            } else if candidate.is_none() && (legacy_open || self.torn_tail) {
+                let mut seen = BTreeSet::new();
+                candidate = self
+                    .find_tagged(&pk.region, pk.role, &[], &mut seen)
+                    .await?
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .find(|k| self.kind_mismatch(pk.role, k).is_none());
             }
             // A key of the other kind (the regionality changed since) is not this setup's.
             if let Some(k) = candidate.filter(|k| self.kind_mismatch(pk.role, k).is_none()) {
@@ -722,6 +1183,40 @@ impl<S: KeyService> Run<'_, S> {
         } else {
             format!("reusing {}", found.join(", "))
         })))
+    }
+
+    /// Whether a key's tags say byok made it for this vendor.
+    fn is_byok_key(&self, tags: &[(String, String)]) -> bool {
+        let has = |key: &str, v: &str| tags.iter().any(|(tk, tv)| tk == key && tv == v);
+        has(plan::TAG_MANAGED_BY, "byok") && has(plan::TAG_VENDOR, &self.plan.answers.vendor.id)
+    }
+
+    /// Look for the keys of `open` intents (waiting for a request still on its way when
+    /// `wait`), remember them as strays of `role`, and close the intents whose key did not
+    /// appear in time. Returns the keys found, of the kind the plan needs first.
+    async fn collect_strays(
+        &mut self,
+        role: KeyRole,
+        region: &str,
+        open: &[(String, Option<i64>)],
+        wait: bool,
+    ) -> Result<Vec<(KeyInfo, Option<String>)>, ExecError> {
+        if open.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut keys = self.find_intent_keys(region, role, open, wait).await?;
+        let found: BTreeSet<String> = keys.iter().filter_map(|(_, i)| i.clone()).collect();
+        let missing: Vec<(String, Option<i64>)> = open
+            .iter()
+            .filter(|(i, _)| !found.contains(i))
+            .cloned()
+            .collect();
+        self.close_settled(role, region, &missing);
+        keys.sort_by_key(|(k, _)| self.kind_mismatch(role, k).is_some());
+        for (k, i) in &keys {
+            self.strays.push((role, k.clone(), i.clone()));
+        }
+        Ok(keys)
     }
 
     /// Whether an existing key cannot serve as `role` because Multi-Region is fixed at
@@ -778,8 +1273,9 @@ impl<S: KeyService> Run<'_, S> {
         if let Some(k) = self.keys.get(&role) {
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
+        self.begin_intent(role, region)?;
         let req = self.new_key(role, multi_region);
-        self.record(Event::Intent, Some(role), Some(region), None)?;
+        let intent = vec![self.intents[&role].clone()];
         let mut attempt = 1;
         let mut maybe_created = false;
         loop {
@@ -797,16 +1293,17 @@ impl<S: KeyService> Run<'_, S> {
                         self.pause_before_retry(attempt, &e).await;
                         attempt += 1;
                     }
-                    // Look before creating again, and after the last attempt too. KMS lists
-                    // a new key only after a moment: when an answer may have been lost, a
-                    // miss is checked once more after a pause.
-                    let mut found = self.find_by_tags(region, role).await;
-                    if maybe_created && matches!(found, Ok(None)) {
+                    // Look (by this intent's tag) before creating again, and after the last
+                    // attempt too. KMS lists a new key only after a moment: when an answer
+                    // may have been lost, a miss is checked once more after a pause.
+                    let mut seen = BTreeSet::new();
+                    let mut found = self.find_tagged(region, role, &intent, &mut seen).await;
+                    if maybe_created && matches!(&found, Ok(v) if v.is_empty()) {
                         tokio::time::sleep(self.opts.poll_max).await;
-                        found = self.find_by_tags(region, role).await;
+                        found = self.find_tagged(region, role, &intent, &mut seen).await;
                     }
-                    match found {
-                        Ok(Some(k)) => {
+                    match found.map(|v| v.into_iter().next()) {
+                        Ok(Some((k, _))) => {
                             self.adopt(role, &k, true)?;
                             return Ok(StepEnd::Done(Some(k.arn)));
                         }
@@ -865,14 +1362,7 @@ impl<S: KeyService> Run<'_, S> {
                     Some(k) if k.key_id == key_id => {
                         StepEnd::AlreadyDone(format!("{alias} names the key"))
                     }
-                    Some(k) => {
-                        return Err(ExecError::AliasTakenAfterCreate {
-                            alias: alias.into(),
-                            region: region.into(),
-                            key_arn: k.arn,
-                            ours: self.key(role).arn.clone(),
-                        });
-                    }
+                    Some(k) => return self.lost_alias_race(role, region, alias, k).await,
                     None => {
                         return Err(kms_err("CreateAlias")(KmsError::AlreadyExists {
                             message: alias.into(),
@@ -883,7 +1373,64 @@ impl<S: KeyService> Run<'_, S> {
             Err(e) => return Err(e),
         };
         self.aliased.insert(role);
+        let rec = self.key(role).clone();
+        let mut e = self.entry(Event::Aliased, Some(role), Some(region), Some(&rec.arn));
+        e.intent = self.intents.get(&role).cloned();
+        self.record(e)?;
+        if role != KeyRole::Replica {
+            self.retire_strays(role, &rec.key_id, &rec.arn).await?;
+        }
         Ok(end)
+    }
+
+    /// Another key came to hold the alias after this run made its key: another run of the
+    /// same setup won the race. When that key is byok's for this vendor and ours is a bare
+    /// key this run's intent made, ours is retired and theirs adopted, and the run goes on.
+    /// Otherwise the run stops, naming our key.
+    async fn lost_alias_race(
+        &mut self,
+        role: KeyRole,
+        region: &str,
+        alias: &str,
+        winner: KeyInfo,
+    ) -> Result<StepEnd, ExecError> {
+        let ours = self.key(role).clone();
+        let taken = || ExecError::AliasTakenAfterCreate {
+            alias: alias.into(),
+            region: region.into(),
+            key_arn: winner.arn.clone(),
+            ours: ours.arn.clone(),
+        };
+        let made_here = ours.created_now && self.intents.contains_key(&role);
+        if role == KeyRole::Replica || !made_here {
+            return Err(taken());
+        }
+        let tags = self
+            .call("ListResourceTags", true, || {
+                self.svc.list_tags(region, &winner.key_id)
+            })
+            .await?;
+        if !self.is_byok_key(&tags)
+            || pending_deletion(&winner.state)
+            || self.kind_mismatch(role, &winner).is_some()
+        {
+            return Err(taken());
+        }
+        let mine = self
+            .call("DescribeKey", true, || {
+                self.svc.describe_key(region, &ours.key_id)
+            })
+            .await?;
+        let intent = self.intents.get(&role).cloned();
+        self.retire(role, &mine, intent, &winner.arn).await;
+        // The winner's key is the setup's from here on: what follows makes sure of it.
+        self.intents.remove(&role);
+        self.adopt(role, &winner, false)?;
+        self.aliased.insert(role);
+        Ok(StepEnd::Done(Some(format!(
+            "another byok run named {} first: using it, and yours was retired",
+            winner.arn
+        ))))
     }
 
     async fn enable_rotation(
@@ -928,8 +1475,8 @@ impl<S: KeyService> Run<'_, S> {
             self.adopt(KeyRole::Replica, &k, false)?;
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
+        self.begin_intent(KeyRole::Replica, region)?;
         let req = self.new_key(KeyRole::Replica, true);
-        self.record(Event::Intent, Some(KeyRole::Replica), Some(region), None)?;
         let mut attempt = 1;
         let mut maybe_created = false;
         loop {

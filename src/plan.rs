@@ -28,8 +28,15 @@ pub const TAG_MANAGED_BY: &str = "byok:managed-by";
 pub const TAG_VENDOR: &str = "byok:vendor";
 pub const TAG_ALIAS: &str = "byok:alias";
 pub const TAG_ROLE: &str = "byok:role";
+/// The ID of the run's intent that created the key (set by `byok create`, not by exports).
+pub const TAG_INTENT: &str = "byok:intent";
+/// On a key retired as a duplicate: the ARN of the key that holds the alias.
+pub const TAG_DUPLICATE_OF: &str = "byok:duplicate-of";
 /// How many tags byok adds to every key.
 pub const BYOK_TAG_COUNT: usize = 4;
+/// How many of a key's 50 tags byok keeps for itself: its own, the intent, and the
+/// duplicate mark a retired key gets.
+pub const BYOK_RESERVED_TAGS: usize = BYOK_TAG_COUNT + 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]

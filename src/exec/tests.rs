@@ -49,6 +49,9 @@ fn fast() -> ExecOptions {
         poll_first: Duration::from_millis(1),
         poll_max: Duration::from_millis(5),
         poll_timeout: Duration::from_secs(2),
+        lock_timeout: Duration::from_secs(5),
+        intent_settle: Duration::from_millis(200),
+        cancel_grace: Duration::from_secs(5),
     }
 }
 
@@ -313,7 +316,19 @@ async fn a_lost_create_key_answer_adopts_the_key_instead_of_making_another() {
         .filter(|e| e.role == Some(KeyRole::Primary))
         .map(|e| e.event)
         .collect();
-    assert_eq!(primary, [Event::Intent, Event::Created]);
+    assert_eq!(primary, [Event::Intent, Event::Created, Event::Aliased]);
+    // One intent, and the key carries its ID.
+    let intents: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e.role == Some(KeyRole::Primary))
+        .filter_map(|e| e.intent.as_deref())
+        .collect();
+    assert_eq!(intents.len(), 1, "{entries:?}");
+    let tags = sim.list_tags(R1, &r.keys[0].key_id).await.unwrap();
+    assert!(tags.contains(&(
+        plan::TAG_INTENT.to_string(),
+        intents.first().unwrap().to_string()
+    )));
     assert_eq!(
         entries.last().map(|e| e.event),
         Some(Event::Completed),
@@ -378,6 +393,8 @@ async fn a_run_killed_after_create_key_is_resumed_from_the_journal_intent() {
             region: Some(R1.into()),
             arn: None,
             alias: Some(ALIAS.into()),
+            intent: None,
+            duplicate_of: None,
         })
         .unwrap();
     let document = policy::to_document(&policy::build(&plan.answers, DEMO_ACCOUNT));
@@ -892,4 +909,298 @@ async fn an_alias_taken_after_the_key_was_made_reports_the_key_and_a_rerun_adopt
     assert_eq!(r2.outcome, Outcome::Completed, "{:?}", r2.outcome);
     assert_eq!(kms2.calls("CreateKey"), 0, "adopted, not made again");
     assert_eq!(r2.key(KeyRole::Primary).unwrap().arn, ours);
+}
+
+/// The key that a run made and the vendor can use: live keys in a Region.
+async fn live_keys(sim: &SimKms, region: &str) -> Vec<KeyInfo> {
+    let mut out = Vec::new();
+    for id in sim.list_keys(region).await.unwrap() {
+        let k = sim.describe_key(region, &id).await.unwrap();
+        if !pending_deletion(&k.state) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn runs_racing_from_two_machines_end_with_one_key_and_the_loser_retires_its_own() {
+    for regionality in ["single", "multi-region", "two-keys"] {
+        let plan = plan_for(regionality);
+        // Each call takes a moment, so both runs create a key before either names it.
+        let sim = SimKms::new(SimOptions {
+            latency: Duration::from_millis(5),
+            replica_creating: Duration::ZERO,
+        });
+        let (j1, j2) = (TempJournal::new(), TempJournal::new());
+        let ((r1, _), (r2, _)) =
+            tokio::join!(go(&sim, &plan, &j1.journal), go(&sim, &plan, &j2.journal));
+        for r in [&r1, &r2] {
+            assert_eq!(r.outcome, Outcome::Completed, "{regionality}: {r:?}");
+            assert_eq!(r.exit_code(), exit::OK);
+        }
+        let arns = |r: &RunReport| r.keys.iter().map(|k| k.arn.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            arns(&r1),
+            arns(&r2),
+            "{regionality}: both report the winner"
+        );
+        let retired: Vec<&RetiredKey> = r1.retired.iter().chain(&r2.retired).collect();
+        assert!(!retired.is_empty(), "{regionality}: the race was not run");
+        for pk in &plan.keys {
+            let live = live_keys(&sim, &pk.region).await;
+            assert_eq!(live.len(), 1, "{regionality} {}: {live:?}", pk.region);
+            assert!(arns(&r1).contains(&live[0].arn));
+        }
+        for rk in retired {
+            assert!(rk.problem.is_none(), "{rk:?}");
+            assert!(arns(&r1).contains(&rk.duplicate_of));
+            let id = rk.arn.rsplit('/').next().unwrap();
+            let k = sim.describe_key(&rk.region, id).await.unwrap();
+            assert_eq!(k.state, "PendingDeletion");
+            let policy = sim.get_policy(&rk.region, id).await.unwrap();
+            assert!(!policy.contains(ROLE), "the vendor keeps access: {policy}");
+            assert!(policy.contains(":root"));
+            let tags = sim.list_tags(&rk.region, id).await.unwrap();
+            assert!(tags.contains(&(plan::TAG_DUPLICATE_OF.into(), rk.duplicate_of.clone())));
+        }
+        // The loser's journal says so; a re-run of either changes nothing.
+        let loser = if r1.retired.is_empty() { &j2 } else { &j1 };
+        assert!(
+            loser
+                .journal
+                .entries()
+                .iter()
+                .any(|e| e.event == Event::Retired)
+        );
+        let (again, _) = go(&sim, &plan, &loser.journal).await;
+        assert_eq!(again.outcome, Outcome::Completed);
+        assert!(again.retired.is_empty() && again.keys.iter().all(|k| !k.created_now));
+    }
+}
+
+#[tokio::test]
+async fn runs_on_one_machine_take_turns_and_make_one_key() {
+    let plan = plan_for("multi-region");
+    let sim = SimKms::new(SimOptions {
+        latency: Duration::from_millis(5),
+        replica_creating: Duration::ZERO,
+    });
+    let j = TempJournal::new();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (_c, cancel) = watch::channel(false);
+    let opts = fast();
+    let (r1, r2) = tokio::join!(
+        run(&sim, &plan, &j.journal, &tx, &cancel, &opts),
+        run(&sim, &plan, &j.journal, &tx, &cancel, &opts)
+    );
+    drop(tx);
+    let mut waited = false;
+    while let Ok(p) = rx.try_recv() {
+        if let Progress::Waiting { detail, .. } = p {
+            waited |= detail.starts_with("waiting for another byok run (pid ");
+        }
+    }
+    assert!(waited, "the second run says it waits");
+    assert_eq!(r1.outcome, Outcome::Completed);
+    assert_eq!(r2.outcome, Outcome::Completed);
+    assert!(r1.retired.is_empty() && r2.retired.is_empty());
+    assert_eq!(keys_in(&sim, R1).await, 1, "one key made, none retired");
+    assert_eq!(
+        sim.calls()
+            .iter()
+            .filter(|c| c.starts_with("CreateKey"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_run_waiting_too_long_for_the_lock_changes_nothing() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let j = TempJournal::new();
+    let setup = journal::setup_id("camunda", DEMO_ACCOUNT, R1, ALIAS);
+    let _held = match j.journal.try_lock_setup(&setup).unwrap() {
+        journal::LockTry::Acquired(l) => l,
+        journal::LockTry::Busy { .. } => panic!("free"),
+    };
+    let (_c, cancel) = watch::channel(false);
+    let opts = ExecOptions {
+        lock_timeout: Duration::from_millis(300),
+        ..fast()
+    };
+    let (r, _) = go_with(&sim, &plan, &Journal::open(&j.dir).unwrap(), &cancel, &opts).await;
+    assert!(
+        matches!(&r.outcome, Outcome::Failed { error: ExecError::Locked { pid: Some(p), .. }, .. } if *p == std::process::id()),
+        "{r:?}"
+    );
+    assert_eq!(r.exit_code(), exit::AWS_REFUSED);
+    assert_eq!(keys_in(&sim, R1).await, 0);
+}
+
+#[tokio::test]
+async fn a_key_of_an_interrupted_run_that_appears_late_is_waited_for_and_adopted() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let j = TempJournal::new();
+    let setup = journal::setup_id("camunda", DEMO_ACCOUNT, R1, ALIAS);
+    // A killed run journalled its intent; its CreateKey lands 300 ms after the re-run starts.
+    let id = journal::new_intent_id();
+    j.journal
+        .record(&Entry {
+            role: Some(KeyRole::Primary),
+            region: Some(R1.into()),
+            intent: Some(id.clone()),
+            ..Entry::new(&setup, Event::Intent)
+        })
+        .unwrap();
+    let late = sim.clone();
+    let (a, _) = {
+        let a = answers_of(&plan);
+        (a, ())
+    };
+    let lands = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut tags = plan_for("single").tags_for(KeyRole::Primary);
+        tags.push((plan::TAG_INTENT.into(), id));
+        late.create_key(
+            R1,
+            &NewKey {
+                policy: policy::to_document(&policy::build(&a, DEMO_ACCOUNT)),
+                description: a.description.clone(),
+                tags,
+                multi_region: false,
+            },
+        )
+        .await
+        .unwrap()
+    });
+    let (_c, cancel) = watch::channel(false);
+    let opts = ExecOptions {
+        intent_settle: Duration::from_secs(3),
+        ..fast()
+    };
+    let (r, events) = go_with(&sim, &plan, &j.journal, &cancel, &opts).await;
+    let landed = lands.await.unwrap();
+    assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
+    assert_eq!(r.keys[0].arn, landed.arn, "the late key is adopted");
+    assert_eq!(keys_in(&sim, R1).await, 1, "no second key");
+    assert!(events.iter().any(|p| matches!(p, Progress::Waiting { detail, .. } if detail.starts_with("looking for the key an interrupted run may have made"))));
+}
+
+fn answers_of(plan: &Plan) -> crate::answers::Answers {
+    plan.answers.clone()
+}
+
+#[tokio::test]
+async fn a_key_of_an_older_intent_found_after_another_was_made_is_retired() {
+    let plan = plan_for("two-keys");
+    let sim = sim();
+    let j = TempJournal::new();
+    let (r, _) = go(&sim, &plan, &j.journal).await;
+    assert_eq!(r.outcome, Outcome::Completed);
+    // An intent whose key landed after that run had made its own (a slow request).
+    let setup = journal::setup_id("camunda", DEMO_ACCOUNT, R1, ALIAS);
+    let id = journal::new_intent_id();
+    j.journal
+        .record(&Entry {
+            role: Some(KeyRole::Secondary),
+            region: Some(R2.into()),
+            intent: Some(id.clone()),
+            ..Entry::new(&setup, Event::Intent)
+        })
+        .unwrap();
+    let a = answers_of(&plan);
+    let mut tags = plan.tags_for(KeyRole::Secondary);
+    tags.push((plan::TAG_INTENT.into(), id));
+    let stray = sim
+        .create_key(
+            R2,
+            &NewKey {
+                policy: policy::to_document(&policy::build(&a, DEMO_ACCOUNT)),
+                description: a.description.clone(),
+                tags,
+                multi_region: false,
+            },
+        )
+        .await
+        .unwrap();
+    // A key with byok's tags but no intent of ours is never retired.
+    let foreign = sim
+        .create_key(
+            R2,
+            &NewKey {
+                policy: policy::to_document(&policy::build(&a, DEMO_ACCOUNT)),
+                description: String::new(),
+                tags: plan.tags_for(KeyRole::Secondary),
+                multi_region: false,
+            },
+        )
+        .await
+        .unwrap();
+    let (again, _) = go(&sim, &plan, &j.journal).await;
+    assert_eq!(again.outcome, Outcome::Completed);
+    assert_eq!(again.retired.len(), 1, "{again:?}");
+    assert_eq!(again.retired[0].arn, stray.arn);
+    let k = sim.describe_key(R2, &stray.key_id).await.unwrap();
+    assert_eq!(k.state, "PendingDeletion");
+    let f = sim.describe_key(R2, &foreign.key_id).await.unwrap();
+    assert_eq!(
+        f.state, "Enabled",
+        "a key found by tags alone is left alone"
+    );
+    // Closed: the next run does not look again.
+    let (third, _) = go(&sim, &plan, &j.journal).await;
+    assert!(third.retired.is_empty());
+}
+
+#[tokio::test]
+async fn a_journal_that_fails_after_the_key_exists_names_the_key_and_exits_4() {
+    let plan = plan_for("single");
+    let sim = sim();
+    let j = TempJournal::new();
+    // The intent is written; the disk is full when the key's ARN is.
+    j.journal.fail_writes_after(1);
+    let (r, _) = go(&sim, &plan, &j.journal).await;
+    assert!(
+        matches!(
+            &r.outcome,
+            Outcome::Failed {
+                error: ExecError::Journal { .. },
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    assert_eq!(r.keys.len(), 1, "the key that exists is reported");
+    assert!(r.keys[0].created_now);
+    assert_eq!(r.exit_code(), exit::PARTLY_DONE);
+    assert_eq!(keys_in(&sim, R1).await, 1);
+}
+
+#[tokio::test]
+async fn a_stop_during_a_slow_create_returns_after_the_grace_and_says_it_may_exist() {
+    let plan = plan_for("single");
+    let sim = SimKms::new(SimOptions {
+        latency: Duration::from_secs(30),
+        replica_creating: Duration::ZERO,
+    });
+    let j = TempJournal::new();
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let opts = ExecOptions {
+        cancel_grace: Duration::from_millis(100),
+        ..fast()
+    };
+    let t0 = Instant::now();
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = cancel_tx.send(true);
+    });
+    let (r, _) = go_with(&sim, &plan, &j.journal, &cancel_rx, &opts).await;
+    stopper.await.unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert!(matches!(r.outcome, Outcome::Interrupted { .. }), "{r:?}");
+    assert_eq!(r.exit_code(), exit::INTERRUPTED);
+    assert!(r.keys.is_empty());
 }

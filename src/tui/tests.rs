@@ -671,6 +671,8 @@ fn run_progress_done_copy_and_save() {
         policy: None,
         outcome: Outcome::Completed,
         done_steps: vec![0],
+        retired: vec![],
+        in_flight: None,
     })));
     assert_eq!(a.screen, Screen::Done);
     assert!(!a.is_spinning());
@@ -709,6 +711,8 @@ fn ctrl_c_during_a_run_asks_then_stops_after_the_call_in_flight() {
         policy: None,
         outcome: Outcome::Interrupted { step: 3 },
         done_steps: vec![0, 1, 2],
+        retired: vec![],
+        in_flight: None,
     })));
     assert_eq!(a.screen, Screen::Execute);
     assert_eq!(a.exit_code(), crate::exec::exit::INTERRUPTED);
@@ -758,6 +762,8 @@ fn a_failed_run_goes_back_to_the_answer_that_fixes_it() {
             },
         },
         done_steps: vec![0, 1],
+        retired: vec![],
+        in_flight: None,
     })));
     assert_eq!(a.screen, Screen::Execute);
     assert_eq!(a.exit_code(), crate::exec::exit::INVALID_INPUT);
