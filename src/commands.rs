@@ -331,15 +331,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (cancel_tx, cancel_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nStopping after the call in flight (Ctrl-C again to quit at once)…");
-            let _ = cancel_tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(exit::INTERRUPTED);
-            }
-        }
-    });
+    tokio::spawn(stop_on_signals(cancel_tx));
     let printer_plan = plan.clone();
     let quiet = args.output == Output::Json || g.quiet;
     let printer = tokio::spawn(async move {
@@ -364,6 +356,42 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     report.exit_code()
 }
 
+/// Ctrl-C, SIGTERM (`timeout`, a CI cancel, a supervisor) and SIGHUP (the terminal closed)
+/// all stop the run after the call in flight, at most a few seconds, so that what exists is
+/// journalled and reported, exit 130. A second Ctrl-C quits at once.
+async fn stop_on_signals(cancel: watch::Sender<bool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    let mut asked = false;
+    loop {
+        let what = tokio::select! {
+            Some(()) = int.recv() => "Ctrl-C",
+            Some(()) = term.recv() => "SIGTERM",
+            Some(()) = hup.recv() => "SIGHUP",
+            else => return,
+        };
+        if what == "SIGHUP" {
+            byok::tui::terminal::detach_from_dead_terminal();
+        }
+        if !asked {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{what}: stopping after the call in flight (a few seconds at most; Ctrl-C again to quit at once)…"
+            );
+            let _ = cancel.send(true);
+            asked = true;
+        } else if what == "Ctrl-C" {
+            std::process::exit(exit::INTERRUPTED);
+        }
+    }
+}
+
 fn report_result(
     g: &GlobalArgs,
     a: &Answers,
@@ -383,6 +411,12 @@ fn report_result(
             })).collect::<Vec<_>>(),
             "policy": report.policy,
         });
+        if !report.retired.is_empty() {
+            doc["retired"] = json!(report.retired);
+        }
+        if let Some(f) = &report.in_flight {
+            doc["may_have_created"] = json!(f);
+        }
         if let Outcome::Failed { step, error } = &report.outcome {
             doc["error"] = json!({ "step": plan.steps[*step].title(), "message": error.to_string(), "explanation": explain(error), "detail": error });
         }
@@ -393,6 +427,7 @@ fn report_result(
         println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
         return;
     }
+    report_retired(report);
     match &report.outcome {
         Outcome::Completed if g.quiet => {}
         Outcome::Completed => {
@@ -424,6 +459,13 @@ fn report_result(
         }
         Outcome::Interrupted { .. } => eprintln!("\nbyok stopped because you asked it to."),
     }
+    if let Some(f) = &report.in_flight {
+        eprintln!(
+            "The {} key in {} may have been created: its request was on its way when byok stopped. The journal holds the attempt; the command below finds that key instead of making a second one.",
+            f.role.as_str(),
+            f.region
+        );
+    }
     if report.outcome != Outcome::Completed {
         if report.keys.is_empty() {
             if !report.may_have_created() {
@@ -451,14 +493,57 @@ fn report_result(
                 eprintln!("  - {r}");
             }
         }
-        if let Some(j) = journal {
-            eprintln!("Every ARN is recorded in {}.", j.display());
+        let journal_failed = matches!(
+            &report.outcome,
+            Outcome::Failed {
+                error: exec::ExecError::Journal { .. },
+                ..
+            }
+        );
+        match journal {
+            Some(_) if journal_failed && !report.keys.is_empty() => eprintln!(
+                "byok could not record these in its journal: keep the ARNs above (they are on stdout too)."
+            ),
+            Some(j) => eprintln!("Every ARN is recorded in {}.", j.display()),
+            None => {}
         }
         eprintln!("To finish, run the same command again; byok reuses what exists:\n  {finish}");
     }
     // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works.
     for k in &report.keys {
         println!("{}", k.arn);
+    }
+}
+
+/// Keys of this setup that another run's key made redundant: said on stderr (stdout keeps
+/// only the keys to use).
+fn report_retired(report: &RunReport) {
+    if report.retired.is_empty() {
+        return;
+    }
+    eprintln!(
+        "\nAnother byok run made this setup's key at the same time and holds the alias: byok uses that key, and took the duplicate out of service:"
+    );
+    for r in &report.retired {
+        match (&r.problem, &r.deletion_date) {
+            (None, date) => eprintln!(
+                "  {:<9} {:<15} {}: vendor access removed, disabled, deletion scheduled{} (duplicate of {})",
+                r.role.as_str(),
+                r.region,
+                r.arn,
+                date.as_ref()
+                    .map(|d| format!(" for {d}"))
+                    .unwrap_or_default(),
+                r.duplicate_of
+            ),
+            (Some(p), _) => eprintln!(
+                "  {:<9} {:<15} {}: could not be retired ({p}); it still exists. Retire it with `byok status --key {} --revoke-access` and `--schedule-deletion 7`.",
+                r.role.as_str(),
+                r.region,
+                r.arn,
+                r.arn
+            ),
+        }
     }
 }
 

@@ -256,6 +256,8 @@ pub struct KnownKey {
 /// The keys a journal records as created or adopted, once each, newest facts last.
 pub fn known_keys(entries: &[crate::journal::Entry]) -> Vec<KnownKey> {
     let mut out: Vec<KnownKey> = Vec::new();
+    // Linear: each ARN's place is looked up, not searched for.
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for e in entries {
         let Some(arn) = &e.arn else { continue };
         if !arn.contains(":key/") {
@@ -267,13 +269,16 @@ pub fn known_keys(entries: &[crate::journal::Entry]) -> Vec<KnownKey> {
             alias: e.alias.clone(),
             role: e.role.map(|r| r.as_str().to_string()),
         };
-        match out.iter_mut().find(|x| x.arn == *arn) {
-            Some(x) => {
+        match index.get(arn.as_str()) {
+            Some(&i) => {
                 if k.alias.is_some() {
-                    x.alias = k.alias;
+                    out[i].alias = k.alias;
                 }
             }
-            None => out.push(k),
+            None => {
+                index.insert(arn, out.len());
+                out.push(k);
+            }
         }
     }
     out

@@ -49,26 +49,25 @@ fn action_of(a: &StatusArgs) -> Option<Action> {
     }
 }
 
-fn journal_entries() -> Vec<journal::Entry> {
+/// The journal, read once, in linear time, whatever it holds: lines that do not parse are
+/// skipped and counted (said on stderr), never the end of the reading.
+fn journal_contents(demo: bool) -> journal::Contents {
+    if demo {
+        return journal::Contents::default();
+    }
     let path = journal::state_dir().join("journal.jsonl");
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return vec![];
-    };
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<journal::Entry>(l).ok())
-        .collect()
-}
-
-/// The keys byok made, from the journal: reported as Deleted when KMS no longer lists them.
-fn journal_keys() -> Vec<status::KnownKey> {
-    status::known_keys(&journal_entries())
+    let c = journal::read_path(&path);
+    if let Some(w) = c.warning(&path) {
+        eprintln!("note: {w}");
+    }
+    c
 }
 
 /// Regions byok created keys in, from the journal: where "other" vendor keys live.
-fn journal_regions() -> Vec<String> {
-    let mut out: Vec<String> = journal_entries()
-        .into_iter()
-        .filter_map(|e| e.region)
+fn journal_regions(entries: &[journal::Entry]) -> Vec<String> {
+    let mut out: Vec<String> = entries
+        .iter()
+        .filter_map(|e| e.region.clone())
         .filter(|r| byok::arn::is_region_code(r))
         .collect();
     out.sort();
@@ -85,15 +84,16 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
         }
     };
     let action = action_of(&args);
+    let journal = journal_contents(g.demo);
     let mut scope = Scope {
         regions: args.regions.clone(),
         keys: args.keys.clone(),
         vendor: args.vendor.clone(),
         principal: args.principal.clone(),
-        extra_regions: if g.demo { vec![] } else { journal_regions() },
+        extra_regions: journal_regions(&journal.entries),
         all_regions: args.all_regions,
         named_only: action.is_some(),
-        known_keys: if g.demo { vec![] } else { journal_keys() },
+        known_keys: status::known_keys(&journal.entries),
     };
     // Every input is checked before the first call.
     let mut errs = status::check_scope(&catalog, &scope);

@@ -881,3 +881,194 @@ fn lost_answers_in_the_worst_places() {
     let t = run_all(cases, 1);
     report("lost answers", &t, t0);
 }
+
+/// SIGKILL while a create request is held on its way (the proxy delays it, as a slow network
+/// does), then the same command at once, before that request has landed: the re-run must
+/// wait for the interrupted run's key and use it, never make a second one. Every creating
+/// request of the three plans, with delays from 0.3 to 6 s, on three threads.
+#[test]
+fn sigkill_with_a_create_in_flight_then_an_immediate_rerun() {
+    let t0 = Instant::now();
+    let at: Vec<(Kind, &str, u32)> = vec![
+        (Kind::Single, "CreateKey", 1),
+        (Kind::Multi, "CreateKey", 1),
+        (Kind::Multi, "ReplicateKey", 1),
+        (Kind::Two, "CreateKey", 1),
+        (Kind::Two, "CreateKey", 2),
+    ];
+    let delays = [300u64, 1500, 3000, 6000];
+    let mut cases: Vec<(usize, Kind, String, u32, Duration)> = Vec::new();
+    for (i, (kind, op, nth)) in at.iter().enumerate() {
+        for (j, d) in delays.iter().enumerate() {
+            cases.push((
+                i * delays.len() + j,
+                *kind,
+                op.to_string(),
+                *nth,
+                Duration::from_millis(*d),
+            ));
+        }
+    }
+    let queue = Arc::new(Mutex::new(VecDeque::from(cases)));
+    let totals = Arc::new(Mutex::new(Totals::default()));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (q, t) = (queue.clone(), totals.clone());
+            std::thread::spawn(move || {
+                let server = Server::start();
+                loop {
+                    let Some((n, kind, op, nth, delay)) = q.lock().unwrap().pop_front() else {
+                        break;
+                    };
+                    kill_in_flight_case(&server, n, kind, &op, nth, delay, &t);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let t = Arc::try_unwrap(totals).unwrap().into_inner().unwrap();
+    report("SIGKILL in flight, immediate re-run", &t, t0);
+    assert_eq!(
+        t.kills,
+        at.len() * delays.len(),
+        "every case killed in flight"
+    );
+}
+
+fn kill_in_flight_case(
+    server: &Server,
+    n: usize,
+    kind: Kind,
+    op: &str,
+    nth: u32,
+    delay: Duration,
+    t: &Mutex<Totals>,
+) {
+    let alias = format!("alias/inflight-{n}");
+    let dir = TempDir::new("inflight");
+    let state = dir.path();
+    let args = create_args(kind, &alias);
+    let plan = Plan::build(
+        &answers(kind, &alias)
+            .validate(&Catalog::built_in())
+            .expect("valid"),
+    );
+    let label = format!("{op} #{nth} delayed {} ms", delay.as_millis());
+    let mut problems = Vec::new();
+    let slow = Proxy::start(
+        &server.moto.endpoint,
+        Schedule::one(op, nth, Fault::Delay(delay)),
+    );
+    let mut child = byok(&slow.endpoint, state)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn byok");
+    // Kill once the request is held by the proxy: it is on its way and will land.
+    let t_wait = Instant::now();
+    let mut killed = false;
+    while t_wait.elapsed() < Duration::from_secs(60) {
+        if slow.log().iter().any(|s| s.name() == op && s.nth == nth) {
+            killed = child.kill().is_ok();
+            break;
+        }
+        if child.try_wait().ok().flatten().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.wait();
+    if !killed {
+        problems.push("the run ended before the request was in flight".to_string());
+    }
+    // At once: the held request has not landed yet.
+    let landed_before = slow
+        .log()
+        .iter()
+        .any(|s| s.name() == op && s.nth == nth && s.upstream_status.is_some());
+    let second = run_faults(server, state, &args, Schedule::pass());
+    if second.code != Some(0) {
+        problems.push(format!(
+            "re-run exit {:?}: {}",
+            second.code,
+            second
+                .stderr
+                .lines()
+                .rev()
+                .take(8)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+    }
+    // Let the held request finish, then look at what exists.
+    let t_wait = Instant::now();
+    while t_wait.elapsed() < Duration::from_secs(20)
+        && !slow.log().iter().all(|s| s.upstream_status.is_some())
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let third = run_faults(server, state, &args, Schedule::pass());
+    if third.code != Some(0) || !created_arns(&third.log).is_empty() {
+        problems.push(format!(
+            "third run: exit {:?}, created {:?}",
+            third.code,
+            created_arns(&third.log)
+        ));
+    }
+    let made: BTreeSet<String> = created_arns(&slow.log())
+        .into_iter()
+        .chain(created_arns(&second.log))
+        .collect();
+    let reported: BTreeSet<String> = second.stdout.lines().map(str::to_string).collect();
+    let mut duplicates = 0;
+    for pk in &plan.keys {
+        let c = &server.clients[&pk.region];
+        let live: Vec<&String> = made
+            .iter()
+            .filter(|arn| split_arn(arn).0 == pk.region)
+            .filter(|arn| {
+                let id = split_arn(arn).1;
+                let d = server
+                    .rt
+                    .block_on(c.describe_key().key_id(&id).send())
+                    .unwrap();
+                !d.key_metadata()
+                    .unwrap()
+                    .key_state()
+                    .unwrap()
+                    .as_str()
+                    .starts_with("Pending")
+            })
+            .collect();
+        if live.len() != 1 {
+            duplicates += live.len().saturating_sub(1);
+            problems.push(format!(
+                "{} {}: {} live keys: {live:?}",
+                pk.region,
+                pk.alias,
+                live.len()
+            ));
+            continue;
+        }
+        if !reported.contains(live[0]) {
+            problems.push(format!("the re-run did not report {}", live[0]));
+        }
+        let id = split_arn(live[0]).1;
+        if server.rt.block_on(alias_target(c, &pk.alias)).as_deref() != Some(id.as_str()) {
+            problems.push(format!("{} does not name {}", pk.alias, live[0]));
+        }
+    }
+    let mut t = t.lock().unwrap();
+    t.schedules += 1;
+    t.faults += 1;
+    t.kills += (killed && !landed_before) as usize;
+    t.keys_created += made.len();
+    t.duplicates += duplicates;
+    for p in problems {
+        t.problems
+            .push(format!("[{label} {}] {p}", kind.regionality()));
+    }
+}

@@ -27,7 +27,7 @@
 mod app;
 mod clipboard;
 pub mod status;
-mod terminal;
+pub mod terminal;
 mod theme;
 mod view;
 
@@ -308,6 +308,7 @@ where
     let mut sigterm =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut stopping = false;
     let mut embedded: Option<Embedded> = None;
     let _ = term.draw(&app);
@@ -346,6 +347,12 @@ where
             _ = tick.tick(), if spinning => Event::Tick,
             Some(_) = async { match sigterm.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => Event::Interrupt,
             Some(_) = async { match sigint.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => Event::Interrupt,
+            // The terminal closed: nothing can be drawn or read; stop as if asked to.
+            Some(_) = async { match sighup.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => {
+                terminal::restore();
+                terminal::detach_from_dead_terminal();
+                Event::Interrupt
+            },
         };
         // The status screen, while it shows, takes the keys; leaving it returns here.
         if let Some(e) = embedded.as_mut() {
@@ -436,6 +443,18 @@ where
             None => (true, &run.keys),
         };
         let unconfirmed = run.report.as_ref().is_some_and(|r| r.may_have_created());
+        if let Some(r) = &run.report {
+            for k in &r.retired {
+                eprintln!(
+                    "Another byok run made this setup's key at the same time: byok uses it, and retired the duplicate {} ({}): {}.",
+                    k.arn,
+                    k.region,
+                    k.problem
+                        .as_deref()
+                        .unwrap_or("vendor access removed, disabled, deletion scheduled")
+                );
+            }
+        }
         if stopped {
             if keys.is_empty() && unconfirmed {
                 eprintln!(

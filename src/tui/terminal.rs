@@ -38,6 +38,24 @@ pub fn restore() {
     );
 }
 
+/// After SIGHUP the terminal is gone and writing to it fails: point stderr (and stdout,
+/// when it is that terminal) at /dev/null, so that reporting what exists cannot fail, while
+/// stdout redirected to a file or pipe still gets the ARNs or the JSON document.
+pub fn detach_from_dead_terminal() {
+    use std::io::IsTerminal;
+    use std::os::fd::AsRawFd;
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let fd = null.as_raw_fd();
+        // SAFETY: dup2 onto the standard descriptors with a valid open descriptor.
+        unsafe {
+            if io::stdout().is_terminal() {
+                libc::dup2(fd, libc::STDOUT_FILENO);
+            }
+            libc::dup2(fd, libc::STDERR_FILENO);
+        }
+    }
+}
+
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
