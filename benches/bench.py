@@ -710,11 +710,84 @@ def goals_status(r: dict) -> list[tuple[str, bool, str]]:
             for row in r["rows"]]
 
 
+def bench_journal(args, results: dict) -> None:
+    """`byok status` with a large journal (re-runs of many setups, junk and a torn line) beside
+    the same status with an empty journal, and beside a naive reader (Python, json.loads per
+    line) of the same file: the journal is read in one linear pass."""
+    moto = Moto()
+    try:
+        rows = []
+        for mb in args.journal_mb:
+            with tempfile.TemporaryDirectory() as tmp:
+                home = Path(tmp)
+                env = aws_env(home)
+                state = home / "state"
+                state.mkdir()
+                journal = state / "journal.jsonl"
+                with journal.open("wb") as f:
+                    n = 0
+                    size = 0
+                    while size < mb * 1024 * 1024:
+                        key = n % 2000
+                        setup = f"camunda/{ACCOUNT}/eu-west-1/alias/bench-{key}"
+                        arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/{key:08d}-1111-2222-3333-444455556666"
+                        ev = ["intent", "created", "aliased", "completed"][n % 4]
+                        line = json.dumps({"time": "2026-12-01T12:00:00Z", "setup": setup, "event": ev, "role": "primary",
+                                           "region": "eu-west-1", "arn": arn, "alias": f"alias/bench-{key}",
+                                           "intent": f"{n:032x}"}).encode() + b"\n"
+                        if n % 50_000 == 7:
+                            line = b"\xff\xfe junk that is not UTF-8\n"
+                        f.write(line)
+                        size += len(line)
+                        n += 1
+                    f.write(b'{"time":"2026-12-01T1')  # torn
+                cmd = [str(BYOK), "--endpoint-url", moto.endpoint, "status", "--output", "json", "--region", PRIMARY]
+                t_full = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    subprocess.run(cmd, env=env, capture_output=True)
+                    t_full.append(time.perf_counter() - t0)
+                peer = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    subprocess.run([sys.executable, "-c",
+                                    "import json,sys\nn=0\nfor l in open(sys.argv[1],'rb'):\n  try: json.loads(l); n+=1\n  except Exception: pass\nprint(n)",
+                                    str(journal)], capture_output=True, check=True)
+                    peer.append(time.perf_counter() - t0)
+                journal.write_bytes(b"")
+                t_empty = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    subprocess.run(cmd, env=env, capture_output=True)
+                    t_empty.append(time.perf_counter() - t0)
+                rows.append({"mb": mb, "entries": n, "byok_s": median(t_full), "empty_s": median(t_empty),
+                             "peer_s": median(peer)})
+        results["journal"] = {"rows": rows}
+    finally:
+        moto.close()
+
+
+def report_journal(r: dict) -> list[str]:
+    lines = ["| byok status with a large journal | entries | byok status | same, empty journal | journal's share | Python json.loads per line (reading only) | ratio |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in r["rows"]:
+        share = row["byok_s"] - row["empty_s"]
+        lines.append(f"| {row['mb']} MB | {row['entries']} | {row['byok_s']:.2f} s | {row['empty_s']:.2f} s | {share:.2f} s | "
+                     f"{row['peer_s']:.2f} s | {row['peer_s'] / max(share, 1e-3):.1f}x |")
+    return lines
+
+
+def goals_journal(r: dict) -> list[tuple[str, bool, str]]:
+    return [(f"status reads a {row['mb']} MB journal in seconds (< 5 s)", row["byok_s"] - row["empty_s"] < 5,
+             f"{row['byok_s'] - row['empty_s']:.2f} s") for row in r["rows"]]
+
+
 SECTIONS = {
     "create": (bench_create, report_create, goals_create),
     "status": (bench_status, report_status, goals_status),
     "footprint": (bench_footprint, report_footprint, goals_footprint),
     "ui": (bench_ui, report_ui, goals_ui),
+    "journal": (bench_journal, report_journal, goals_journal),
 }
 
 
@@ -746,6 +819,7 @@ def main() -> None:
     ap.add_argument("--cli-runs", type=int, default=5, help="runs of the slow AWS CLI procedure (default 5)")
     ap.add_argument("--build-time", action="store_true", help="also time clean release builds, default profile and byok's (minutes each)")
     ap.add_argument("--status-keys", type=int, default=1000, help="keys for the status section (default 1000, in two Regions)")
+    ap.add_argument("--journal-mb", type=int, nargs="+", default=[5, 50], help="journal sizes for the journal section (default 5 50)")
     ap.add_argument("--json", type=Path, default=ROOT / "target" / "bench" / "results.json", help="where to write the raw figures")
     ap.add_argument("--byok", type=Path, default=BYOK, help="the byok binary (default: target/release/byok)")
     args = ap.parse_args()

@@ -134,6 +134,27 @@ impl Step {
         }
     }
 
+    /// The calls a step makes only to recover: the answer of a create that was lost, the key
+    /// of a run that was interrupted, or a duplicate that a run racing this one made (retired:
+    /// vendor access removed, disabled, deletion scheduled). Not part of a run that goes well.
+    pub fn recovery_calls(&self) -> &'static [&'static str] {
+        const RETIRE: &[&str] = &[
+            "kms:ListKeys",
+            "kms:ListResourceTags",
+            "kms:DescribeKey",
+            "kms:TagResource",
+            "kms:PutKeyPolicy",
+            "kms:DisableKey",
+            "kms:ScheduleKeyDeletion",
+        ];
+        match self {
+            Step::FindExisting | Step::CreateAlias { .. } => RETIRE,
+            Step::CreateKey { .. } => &["kms:ListKeys", "kms:ListResourceTags", "kms:DescribeKey"],
+            Step::ReplicateKey { .. } => &["kms:DescribeKey"],
+            _ => &[],
+        }
+    }
+
     /// Whether the step changes anything in the account.
     pub fn mutates(&self) -> bool {
         !matches!(

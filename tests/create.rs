@@ -747,6 +747,9 @@ async fn a_run_killed_after_create_key_is_finished_by_the_rerun() {
         region: Some("eu-west-1".into()),
         arn: None,
         alias: Some(CAMUNDA_ALIAS.into()),
+        // A journal of an earlier version: intents had no ID, keys no intent tag.
+        intent: None,
+        duplicate_of: None,
     })
     .unwrap();
     let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().unwrap();
@@ -886,7 +889,23 @@ async fn the_requests_carry_the_rotation_period_and_the_replica_settings() {
     let policy: Value = serde_json::from_str(r["Policy"].as_str().unwrap()).unwrap();
     assert_eq!(policy, golden("camunda-single.json"));
     assert_eq!(r["Description"], create[0]["Description"]);
-    assert_eq!(r["Tags"].as_array().unwrap().len(), 4, "{r}");
+    // byok's four tags and the intent of this request, also in the journal before it was sent.
+    assert_eq!(r["Tags"].as_array().unwrap().len(), 5, "{r}");
+    let intent = r["Tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["TagKey"] == "byok:intent")
+        .and_then(|t| t["TagValue"].as_str())
+        .expect("an intent tag")
+        .to_string();
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    assert!(
+        journal.lines().any(|l| l.contains("\"intent\"")
+            && l.contains(&intent)
+            && l.contains("\"event\":\"intent\"")),
+        "{journal}"
+    );
     // moto drops ReplicateKey's tags; byok reads them back and adds them.
     assert_eq!(sent("TagResource").len(), 1);
 }

@@ -181,6 +181,62 @@ async fn five_runs_from_five_machines_end_with_one_key_per_region() {
     }
 }
 
+/// What racing runs send is what `byok plan` and the README name: each step's calls and its
+/// recovery calls.
+#[tokio::test]
+async fn racing_runs_send_only_documented_calls() {
+    let moto = Moto::start();
+    let wire = proxy::Proxy::start(&moto.endpoint, proxy::Schedule::pass());
+    let dirs: Vec<TempDir> = (0..3).map(|_| TempDir::new("race-calls")).collect();
+    let children: Vec<Child> = dirs
+        .iter()
+        .map(|d| {
+            byok_at(&wire.endpoint, d.path())
+                .args(args("two-keys", "alias/race-calls"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        assert_exit(&c.wait_with_output().unwrap(), 0);
+    }
+    let catalog = byok::vendor::Catalog::built_in();
+    let mut documented = std::collections::BTreeSet::new();
+    for regionality in ["single", "multi-region", "two-keys"] {
+        let raw = byok::answers::RawAnswers {
+            vendor: Some("camunda".into()),
+            principal: Some(CAMUNDA_ROLE.into()),
+            regionality: Some(regionality.into()),
+            ..Default::default()
+        };
+        let plan = byok::plan::Plan::build(&raw.validate(&catalog).unwrap());
+        for s in &plan.steps {
+            documented.extend(
+                s.api_calls()
+                    .iter()
+                    .chain(s.recovery_calls())
+                    .map(|c| c.to_string()),
+            );
+        }
+    }
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for s in wire.log() {
+        let call = match s.op.split_once('.') {
+            Some(("TrentService", op)) => format!("kms:{op}"),
+            Some((_, op)) => format!("sts:{op}"),
+            None => s.op.clone(),
+        };
+        assert!(documented.contains(&call), "{call} is not in the plan");
+        assert!(
+            readme.contains(&format!("`{call}`")),
+            "{call} is not in the README"
+        );
+    }
+}
+
 /// Five runs at the same instant on one machine (one state dir): they take turns on the
 /// setup's lock, so only one key is ever made and nothing needs retiring.
 #[tokio::test]

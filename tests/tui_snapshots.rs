@@ -330,6 +330,8 @@ async fn a_failed_run() {
             },
         },
         done_steps: vec![0, 1, 2],
+        retired: vec![],
+        in_flight: None,
     })));
     assert_eq!(a.screen(), Screen::Execute);
     snap("20_execute_failed", &a);
@@ -415,6 +417,8 @@ async fn an_interrupted_run_lists_what_exists() {
         policy: None,
         outcome: Outcome::Interrupted { step: stop_at },
         done_steps: vec![0, 1, 2, 3],
+        retired: vec![],
+        in_flight: None,
     })));
     snap("24_execute_interrupted", &a);
 }
