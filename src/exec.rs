@@ -426,6 +426,8 @@ impl<S: KeyService> Run<'_, S> {
                 region: region.map(str::to_string),
                 arn: arn.map(str::to_string),
                 alias,
+                principal: matches!(event, Event::Created | Event::Adopted)
+                    .then(|| self.plan.answers.principal.clone()),
             })
             .map_err(|e| ExecError::Journal {
                 message: e.to_string(),

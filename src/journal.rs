@@ -36,6 +36,10 @@ pub struct Entry {
     pub arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
+    /// The vendor principal the key was made for (`created` and `adopted` entries), so
+    /// `byok status` can trust it over a tag anyone with `kms:TagResource` can write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
 }
 
 pub fn setup_id(vendor: &str, account: &str, region: &str, alias: &str) -> String {
@@ -145,6 +149,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             arn: Some("arn:aws:kms:eu-west-1:123456789012:key/abc".into()),
             alias: None,
+            principal: Some("arn:aws:iam::210987654321:role/t".into()),
         };
         j.record(&e).unwrap();
         j.record(&Entry {

@@ -747,6 +747,7 @@ async fn a_run_killed_after_create_key_is_finished_by_the_rerun() {
         region: Some("eu-west-1".into()),
         arn: None,
         alias: Some(CAMUNDA_ALIAS.into()),
+        principal: None,
     })
     .unwrap();
     let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().unwrap();

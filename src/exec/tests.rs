@@ -378,6 +378,7 @@ async fn a_run_killed_after_create_key_is_resumed_from_the_journal_intent() {
             region: Some(R1.into()),
             arn: None,
             alias: Some(ALIAS.into()),
+            principal: None,
         })
         .unwrap();
     let document = policy::to_document(&policy::build(&plan.answers, DEMO_ACCOUNT));
