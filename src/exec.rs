@@ -518,6 +518,8 @@ impl<S: KeyService> Run<'_, S> {
             region: region.map(str::to_string),
             arn: arn.map(str::to_string),
             alias: role.and_then(|r| self.plan.key(r)).map(|k| k.alias.clone()),
+            principal: matches!(event, Event::Created | Event::Adopted)
+                .then(|| self.plan.answers.principal.clone()),
             ..Entry::new(&self.setup, event)
         }
     }

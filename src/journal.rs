@@ -61,6 +61,10 @@ pub struct Entry {
     /// For a retired duplicate: the key that holds the alias.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<String>,
+    /// The vendor principal the key was made for (`created` and `adopted` entries), so
+    /// `byok status` can trust it over a tag anyone with `kms:TagResource` can write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
 }
 
 impl Entry {
@@ -75,6 +79,7 @@ impl Entry {
             alias: None,
             intent: None,
             duplicate_of: None,
+            principal: None,
         }
     }
 }
@@ -418,6 +423,7 @@ mod tests {
             role: Some(KeyRole::Primary),
             region: Some("eu-west-1".into()),
             arn: Some("arn:aws:kms:eu-west-1:123456789012:key/abc".into()),
+            principal: Some("arn:aws:iam::210987654321:role/t".into()),
             ..Entry::new(setup, Event::Created)
         }
     }

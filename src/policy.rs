@@ -199,7 +199,7 @@ pub fn lint(policy: &Value, account: &str, vendor_principal: &str) -> Vec<Policy
             .to_string();
         let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
         let ps = principals(s);
-        if allow && ps.contains(&"*") {
+        if allow && ps.contains(&"*") && !narrows_principal(s) {
             problems.push(PolicyProblem::WildcardPrincipal(sid.clone()));
         }
         if allow
@@ -209,7 +209,10 @@ pub fn lint(policy: &Value, account: &str, vendor_principal: &str) -> Vec<Policy
         {
             root_ok = true;
         }
-        if allow && ps.contains(&vendor_principal) {
+        if allow
+            && !vendor_principal.is_empty()
+            && ps.iter().any(|p| same_principal(p, vendor_principal))
+        {
             for a in actions(s) {
                 if let Some(problem) = vendor_action_problem(a) {
                     problems.push(PolicyProblem::VendorTooBroad {
@@ -224,6 +227,59 @@ pub fn lint(policy: &Value, account: &str, vendor_principal: &str) -> Vec<Policy
         problems.push(PolicyProblem::MissingRoot(format!("of account {account}")));
     }
     problems
+}
+
+/// The same IAM principal, written either way: `123456789012` is that account's root, and
+/// the partition does not matter.
+pub fn same_principal(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> String {
+        if crate::arn::is_account_id(s) {
+            format!(":iam::{s}:root")
+        } else if let Some(i) = s.find(":iam::") {
+            s[i..].to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    a == b || norm(a) == norm(b)
+}
+
+/// Condition keys that tie a request to known accounts or an organisation.
+const NARROWING_KEYS: &[&str] = &[
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "kms:CallerAccount",
+];
+
+/// Whether a statement's Condition limits a wildcard principal to known accounts (or an
+/// organisation): a narrowing key under an operator that fails when the key is absent
+/// (no `...IfExists`, no `ForAllValues:`), with a value that is not `*`.
+pub fn narrows_principal(statement: &Value) -> bool {
+    let Some(cond) = statement.get("Condition").and_then(Value::as_object) else {
+        return false;
+    };
+    cond.iter().any(|(op, block)| {
+        let op = op.strip_prefix("ForAnyValue:").unwrap_or(op);
+        let requires = matches!(
+            op,
+            "StringEquals" | "StringEqualsIgnoreCase" | "StringLike" | "ArnEquals" | "ArnLike"
+        );
+        requires
+            && block.as_object().is_some_and(|b| {
+                b.iter().any(|(k, v)| {
+                    let values = as_list(v);
+                    NARROWING_KEYS.iter().any(|n| n.eq_ignore_ascii_case(k))
+                        && !values.is_empty()
+                        && !values.iter().any(|x| x.trim_matches('*').is_empty())
+                })
+            })
+    })
 }
 
 fn is_root_of(principal: &str, account: &str) -> bool {
@@ -385,6 +441,24 @@ mod tests {
         assert!(matches!(
             lint(&p, ACCOUNT, vendor)[0],
             PolicyProblem::WildcardPrincipal(_)
+        ));
+        // Narrowed to an organisation, a wildcard is not everyone; IfExists does not narrow.
+        p["Statement"][2]["Condition"] =
+            json!({ "StringEquals": { "aws:PrincipalOrgID": "o-abc123" } });
+        assert!(lint(&p, ACCOUNT, vendor).is_empty());
+        p["Statement"][2]["Condition"] =
+            json!({ "StringEqualsIfExists": { "aws:PrincipalOrgID": "o-abc123" } });
+        assert!(matches!(
+            lint(&p, ACCOUNT, vendor)[0],
+            PolicyProblem::WildcardPrincipal(_)
+        ));
+        // The vendor named by its account ID is the same vendor.
+        let mut p = build(&a, ACCOUNT);
+        p["Statement"][1]["Principal"] = json!({ "AWS": "347752291521" });
+        p["Statement"][1]["Action"] = json!(["kms:Decrypt", "kms:ScheduleKeyDeletion"]);
+        assert!(matches!(
+            lint(&p, ACCOUNT, vendor)[0],
+            PolicyProblem::VendorTooBroad { .. }
         ));
         let mut p = build(&a, ACCOUNT);
         p["Statement"][0]["Sid"] = json!("x".repeat(40000));

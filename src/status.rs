@@ -16,13 +16,14 @@ use tokio::sync::mpsc;
 
 use crate::kms::{AliasEntry, KeyInfo, KeyService, KmsError, KmsResult, Rotation};
 use crate::plan::{TAG_MANAGED_BY, TAG_ROLE, TAG_VENDOR};
-use crate::policy;
+use crate::policy::{self, PolicyProblem, same_principal};
 use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
 
 /// Keys whose details are read at the same time, per Region.
 pub const KEYS_IN_FLIGHT: usize = 8;
-/// The tag byok writes with the vendor principal when it revokes (or restores) access, so
-/// that access can be restored later without asking for the principal again.
+/// The tag byok writes with the vendor principal when it revokes (or restores) access. It is
+/// a hint only: anyone allowed `kms:TagResource` on the key can write it, so byok never takes
+/// the principal from it, and reports it when it disagrees with a source byok trusts.
 pub const TAG_VENDOR_PRINCIPAL: &str = "byok:vendor-principal";
 
 // ---------------------------------------------------------------------------------------
@@ -53,9 +54,70 @@ impl Health {
     }
 }
 
+/// What a finding is about, for programs (the JSON `kind`) and for the suggested fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// Disabled, pending deletion, being created or updated.
+    State,
+    /// byok made the key and KMS no longer lists it.
+    Deleted,
+    /// The key could not be described.
+    Unreadable,
+    /// The vendor profile is not loaded, or byok cannot tell the vendor.
+    VendorUnknown,
+    PolicyUnreadable,
+    /// No source byok trusts names the vendor principal.
+    PrincipalUnknown,
+    /// The vendor principal lacks actions its profile requires.
+    MissingActions,
+    /// byok revoked the vendor's access.
+    AccessRevoked,
+    /// The vendor may use the key in more ways than its profile asks.
+    ExtraActions,
+    /// A vendor statement lacks part of the profile's condition: byok can add it.
+    ConditionMissing,
+    /// A vendor statement's condition gives another value than the profile's for a key.
+    ConditionDiffers,
+    /// Another lint problem (size, malformed).
+    PolicyLint,
+    /// Danger: no account-root statement.
+    MissingRoot,
+    /// Danger: anyone may use the key (a wildcard principal without a narrowing condition).
+    WildcardPrincipal,
+    /// Danger: the vendor may manage the key (change its policy, disable or delete it).
+    VendorManagesKey,
+    /// Two sources byok trusts name different vendor principals.
+    PrincipalDisagrees,
+    /// The `byok:vendor-principal` tag names another principal than a trusted source.
+    TagDisagrees,
+    /// The `byok:vendor-principal` tag names a principal nothing byok trusts confirms.
+    TagUnconfirmed,
+    /// byok's tags, but neither the journal nor the key policy shows byok set it up.
+    NotMadeByByok,
+    RotationOff,
+    RotationUnreadable,
+    /// A replica of a Multi-Region primary is not enabled.
+    Replica,
+    NoAlias,
+}
+
+impl FindingKind {
+    /// A policy that lets someone other than you manage the key, or anyone use it.
+    pub fn is_danger(self) -> bool {
+        matches!(
+            self,
+            FindingKind::MissingRoot
+                | FindingKind::WildcardPrincipal
+                | FindingKind::VendorManagesKey
+        )
+    }
+}
+
 /// One thing found about a key: what it is, what it means for the vendor, and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    pub kind: FindingKind,
     pub severity: Health,
     pub what: String,
     pub meaning: String,
@@ -84,10 +146,10 @@ pub struct MultiRegionStatus {
 /// The key policy judged against the vendor profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct PolicyCheck {
-    /// The vendor principal the check is about; None when byok cannot tell.
+    /// The vendor principal the check is about; None when no source byok trusts names it.
     pub vendor_principal: Option<String>,
-    /// Where the principal came from: flag, profile, policy or tag.
-    pub principal_source: Option<String>,
+    /// Where the principal came from (never a tag).
+    pub principal_source: Option<PrincipalSource>,
     pub required: Vec<String>,
     /// Required actions the vendor principal lacks (or is denied).
     pub missing: Vec<String>,
@@ -95,7 +157,8 @@ pub struct PolicyCheck {
     pub extra: Vec<String>,
     /// An account-root statement with `kms:*` exists (what prevents a lockout).
     pub root_statement: bool,
-    /// Profile statements whose condition differs from the profile's.
+    /// Vendor statements that lack part of the profile's condition, or give another value
+    /// for one of its keys (a condition of your own beyond the profile's only narrows).
     pub condition_differs: Vec<String>,
     /// Lint problems (wildcard principals, a vendor allowed to manage the key, size).
     pub lint: Vec<String>,
@@ -251,6 +314,23 @@ pub struct KnownKey {
     pub vendor: Option<String>,
     pub alias: Option<String>,
     pub role: Option<String>,
+    /// The vendor principal the key was made for (journals before it was recorded: None).
+    pub principal: Option<String>,
+}
+
+impl KnownKey {
+    /// The journal's entry for a key: its ARN, or (a Multi-Region key) its key ID in the
+    /// same account.
+    pub fn find<'k>(known: &'k [KnownKey], arn: &str) -> Option<&'k KnownKey> {
+        known.iter().find(|k| k.arn == arn).or_else(|| {
+            let (account, id) = (account_of(arn), arn.rsplit('/').next()?);
+            known.iter().find(|k| {
+                id.starts_with("mrk-")
+                    && k.arn.rsplit('/').next() == Some(id)
+                    && account_of(&k.arn) == account
+            })
+        })
+    }
 }
 
 /// The keys a journal records as created or adopted, once each, newest facts last.
@@ -268,11 +348,15 @@ pub fn known_keys(entries: &[crate::journal::Entry]) -> Vec<KnownKey> {
             vendor: e.setup.split('/').next().map(str::to_string),
             alias: e.alias.clone(),
             role: e.role.map(|r| r.as_str().to_string()),
+            principal: e.principal.clone(),
         };
         match index.get(arn.as_str()) {
             Some(&i) => {
                 if k.alias.is_some() {
                     out[i].alias = k.alias;
+                }
+                if k.principal.is_some() {
+                    out[i].principal = k.principal;
                 }
             }
             None => {
@@ -312,6 +396,7 @@ pub fn gone_key(catalog: &Catalog, k: &KnownKey) -> KeyStatus {
         recovery: recovery.clone(),
         health: Health::Broken,
         findings: vec![Finding {
+            kind: FindingKind::Deleted,
             severity: Health::Broken,
             what: "byok made this key, and KMS no longer lists it: it was deleted".into(),
             meaning,
@@ -883,6 +968,17 @@ impl<S: KeyService> Ctx<'_, S> {
             svc.rotation(region, key_id),
             replicas_f
         );
+        let named = found_by == "named";
+        let vendor_hint = self.scope.vendor.clone().filter(|_| named);
+        let set_policies = self
+            .set_policies(
+                &info,
+                tags.as_deref().unwrap_or_default(),
+                vendor_hint.as_deref(),
+                policy_doc.as_deref().ok(),
+            )
+            .await;
+        let journal = KnownKey::find(&self.scope.known_keys, &info.arn).cloned();
         let aliases = aliases.unwrap_or_else(|| {
             self.alias_maps
                 .get(region)
@@ -900,18 +996,48 @@ impl<S: KeyService> Ctx<'_, S> {
                 rotation,
                 replicas,
                 found_by: found_by.to_string(),
-                vendor_hint: if found_by == "named" {
-                    self.scope.vendor.clone()
-                } else {
-                    None
-                },
-                principal_hint: if found_by == "named" {
-                    self.scope.principal.clone()
-                } else {
-                    None
-                },
+                principal_hint: self.scope.principal.clone().filter(|_| named),
+                journal,
+                set_policies,
+                vendor_hint,
             },
         )
+    }
+
+    /// A Multi-Region key whose own policy has none of its vendor's statements: the
+    /// policies of the other keys of its set, which may still name the vendor. Read only then.
+    async fn set_policies(
+        &self,
+        info: &KeyInfo,
+        tags: &[(String, String)],
+        vendor_hint: Option<&str>,
+        policy: Option<&str>,
+    ) -> Vec<Value> {
+        let Some(mr) = &info.multi_region else {
+            return vec![];
+        };
+        let own: Option<Value> = policy.and_then(|p| serde_json::from_str(p).ok());
+        let (Some(profile), _) = vendor_of(self.catalog, tags, vendor_hint, own.as_ref()) else {
+            return vec![];
+        };
+        if own
+            .as_ref()
+            .is_some_and(|p| has_vendor_statements(profile, p))
+        {
+            return vec![];
+        }
+        let mut regions: Vec<&str> = std::iter::once(mr.primary.region.as_str())
+            .chain(mr.replicas.iter().map(|r| r.region.as_str()))
+            .filter(|r| !r.is_empty() && *r != info.region)
+            .collect();
+        regions.dedup();
+        let svc = self.svc;
+        let key_id = info.key_id.as_str();
+        futures_util::future::join_all(regions.into_iter().map(|r| svc.get_policy(r, key_id)))
+            .await
+            .into_iter()
+            .filter_map(|p| p.ok().and_then(|p| serde_json::from_str(&p).ok()))
+            .collect()
     }
 }
 
@@ -944,6 +1070,11 @@ fn deleted_key(region: &str, key_id: &str, e: &KmsError) -> KeyStatus {
             Health::NeedsAttention
         },
         findings: vec![Finding {
+            kind: if gone {
+                FindingKind::Deleted
+            } else {
+                FindingKind::Unreadable
+            },
             severity: if gone {
                 Health::Broken
             } else {
@@ -970,7 +1101,14 @@ pub struct Inputs {
     pub replicas: Vec<ReplicaStatus>,
     pub found_by: String,
     pub vendor_hint: Option<String>,
+    /// `--principal`, given now.
     pub principal_hint: Option<String>,
+    /// byok's journal entry for the key: it made it on this machine (and, since it records
+    /// it, for which vendor principal).
+    pub journal: Option<KnownKey>,
+    /// For a Multi-Region key whose own policy lost its vendor statements: the other keys'
+    /// policies.
+    pub set_policies: Vec<Value>,
 }
 
 fn account_of(arn: &str) -> String {
@@ -1021,58 +1159,185 @@ fn vendor_of<'c>(
     (found, found.map(|p| p.id.clone()))
 }
 
-/// The vendor principal for a key, and where it came from.
+/// Where a vendor principal byok trusts came from, in the order byok asks. A tag is not
+/// among them: anyone allowed `kms:TagResource` on the key can write one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrincipalSource {
+    /// `--principal`, given now.
+    Flag,
+    /// byok's journal: the principal the key was made for on this machine.
+    Journal,
+    /// The vendor profile: the vendor's account in the key's Region (Gearset).
+    Profile,
+    /// The key policy's own vendor statements.
+    Policy,
+    /// The vendor statements of another key of its Multi-Region set.
+    MultiRegionSet,
+}
+
+impl PrincipalSource {
+    /// As the sentence "X says ..." needs it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PrincipalSource::Flag => "--principal",
+            PrincipalSource::Journal => "byok's journal",
+            PrincipalSource::Profile => "the vendor profile",
+            PrincipalSource::Policy => "the key policy",
+            PrincipalSource::MultiRegionSet => "the policy of another key of its Multi-Region set",
+        }
+    }
+}
+
+/// What byok has to tell a key's vendor principal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Evidence<'a> {
+    /// `--principal`, given now.
+    pub flag: Option<&'a str>,
+    /// The principal byok's journal records for the key.
+    pub journal: Option<&'a str>,
+    /// The key's own policy.
+    pub policy: Option<&'a Value>,
+    /// The policies of the other keys of its Multi-Region set.
+    pub set_policies: &'a [Value],
+    /// The key's tags (only the `byok:vendor-principal` hint is looked at).
+    pub tags: &'a [(String, String)],
+}
+
+/// The vendor principal byok trusts, and what disagrees with it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resolved {
+    /// The first trusted source's principal.
+    pub principal: Option<(String, PrincipalSource)>,
+    /// Later trusted sources that name another principal.
+    pub conflicts: Vec<(PrincipalSource, String)>,
+    /// What the `byok:vendor-principal` tag says: a hint, never used.
+    pub tag: Option<String>,
+}
+
+impl Resolved {
+    /// The tag names a principal the trusted source does not (None: no tag, or nothing to
+    /// compare it with).
+    pub fn tag_disagrees(&self) -> Option<(&str, &str, PrincipalSource)> {
+        match (&self.tag, &self.principal) {
+            (Some(t), Some((p, s))) if !same_principal(t, p) => Some((t, p, *s)),
+            _ => None,
+        }
+    }
+}
+
+/// The principals the vendor statements (by Sid) of a policy grant: only those every such
+/// Allow statement names, principals outside `account` first; never a wildcard nor the
+/// account's own root. Empty when the policy has none of the vendor's statements.
+pub fn policy_vendor_principals(
+    profile: &VendorProfile,
+    policy: &Value,
+    account: &str,
+) -> Vec<String> {
+    let mut common: Option<Vec<String>> = None;
+    for ps in &profile.statements {
+        let Some(s) = statements(policy).iter().find(|s| {
+            s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str())
+                && s.get("Effect").and_then(Value::as_str) == Some("Allow")
+        }) else {
+            continue;
+        };
+        let named: Vec<String> = policy::principals(s)
+            .into_iter()
+            .filter(|p| *p != "*" && !same_principal(p, account))
+            .map(str::to_string)
+            .collect();
+        common = Some(match common {
+            None => named,
+            Some(c) => c
+                .into_iter()
+                .filter(|p| named.iter().any(|n| same_principal(n, p)))
+                .collect(),
+        });
+    }
+    let mut out = common.unwrap_or_default();
+    out.sort_by_key(|p| !account.is_empty() && account_of(p) == account);
+    out
+}
+
+/// Whether a policy has any of the profile's statements (by Sid).
+fn has_vendor_statements(profile: &VendorProfile, policy: &Value) -> bool {
+    statements(policy).iter().any(|s| {
+        profile
+            .statements
+            .iter()
+            .any(|ps| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
+    })
+}
+
+/// The vendor principal for a key, from the sources byok trusts, in order: `--principal`
+/// given now, the journal, the vendor profile (a fixed account per Region), the key policy's
+/// vendor statements, the other keys of its Multi-Region set. The `byok:vendor-principal` tag
+/// is only reported back, to be compared.
 pub fn vendor_principal(
     profile: &VendorProfile,
     region: &str,
     partition: &str,
-    policy: Option<&Value>,
-    tags: &[(String, String)],
-    hint: Option<&str>,
-) -> Option<(String, &'static str)> {
-    if let Some(h) = hint {
-        let p = if crate::arn::is_account_id(h) {
-            format!("arn:{partition}:iam::{h}:root")
+    account: &str,
+    e: &Evidence,
+) -> Resolved {
+    let as_arn = |p: &str| {
+        if crate::arn::is_account_id(p) {
+            format!("arn:{partition}:iam::{p}:root")
         } else {
-            h.to_string()
-        };
-        return Some((p, "flag"));
+            p.to_string()
+        }
+    };
+    let mut found: Vec<(Vec<String>, PrincipalSource)> = Vec::new();
+    if let Some(f) = e.flag {
+        found.push((vec![as_arn(f)], PrincipalSource::Flag));
     }
-    if profile.principal.kind == PrincipalKind::AccountRootByRegion {
-        return profile
-            .vendor_account(region)
-            .map(|a| (format!("arn:{partition}:iam::{a}:root"), "profile"));
+    if let Some(j) = e.journal {
+        found.push((vec![as_arn(j)], PrincipalSource::Journal));
     }
-    if let Some(statements) = policy
-        .and_then(|p| p.get("Statement"))
-        .and_then(Value::as_array)
+    if profile.principal.kind == PrincipalKind::AccountRootByRegion
+        && let Some(a) = profile.vendor_account(region)
     {
-        for ps in &profile.statements {
-            if let Some(s) = statements
+        found.push((
+            vec![format!("arn:{partition}:iam::{a}:root")],
+            PrincipalSource::Profile,
+        ));
+    }
+    let policies = e
+        .policy
+        .into_iter()
+        .map(|p| (p, PrincipalSource::Policy))
+        .chain(
+            e.set_policies
                 .iter()
-                .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
-                && let Some(p) = policy::principals(s).first()
+                .map(|p| (p, PrincipalSource::MultiRegionSet)),
+        );
+    for (p, source) in policies {
+        let named = policy_vendor_principals(profile, p, account);
+        if !named.is_empty() {
+            found.push((named, source));
+        }
+    }
+    let principal = found.first().map(|(p, s)| (p[0].clone(), *s));
+    let mut conflicts: Vec<(PrincipalSource, String)> = Vec::new();
+    if let Some((chosen, _)) = &principal {
+        for (named, source) in found.iter().skip(1) {
+            if !named.iter().any(|n| same_principal(n, chosen))
+                && !conflicts.iter().any(|(s, _)| s == source)
             {
-                return Some((p.to_string(), "policy"));
+                conflicts.push((*source, named[0].clone()));
             }
         }
     }
-    tags.iter()
-        .find(|(k, _)| k == TAG_VENDOR_PRINCIPAL)
-        .map(|(_, v)| (v.clone(), "tag"))
-}
-
-fn same_principal(a: &str, b: &str) -> bool {
-    let norm = |s: &str| -> String {
-        if crate::arn::is_account_id(s) {
-            format!(":iam::{s}:root")
-        } else if let Some(i) = s.find(":iam::") {
-            s[i..].to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    a == b || norm(a) == norm(b)
+    Resolved {
+        principal,
+        conflicts,
+        tag: e
+            .tags
+            .iter()
+            .find(|(k, _)| k == TAG_VENDOR_PRINCIPAL)
+            .map(|(_, v)| v.clone()),
+    }
 }
 
 fn statements(policy: &Value) -> &[Value] {
@@ -1083,12 +1348,47 @@ fn statements(policy: &Value) -> &[Value] {
         .unwrap_or(&[])
 }
 
+/// Whether the policy has an unconditional account-root statement with `kms:*`.
+fn has_root_statement(policy: &Value, account: &str) -> bool {
+    statements(policy).iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && s.get("Condition").is_none()
+            && policy::principals(s)
+                .iter()
+                .any(|p| same_principal(p, account))
+            && policy::actions(s).contains(&"kms:*")
+    })
+}
+
+/// How a statement's Condition falls short of the profile's: the `operator key` pairs it
+/// lacks, and those it gives another value (with its value and the profile's). Entries of
+/// its own beyond the profile's only narrow, and are not reported.
+fn condition_gap(
+    wanted: Option<&Value>,
+    actual: Option<&Value>,
+) -> (Vec<String>, Vec<(String, Value, Value)>) {
+    let (mut missing, mut differs) = (Vec::new(), Vec::new());
+    let Some(wanted) = wanted.and_then(Value::as_object) else {
+        return (missing, differs);
+    };
+    for (op, block) in wanted {
+        for (k, v) in block.as_object().into_iter().flatten() {
+            match actual.and_then(|a| a.get(op)).and_then(|b| b.get(k)) {
+                None => missing.push(format!("{op} {k}")),
+                Some(x) if x != v => differs.push((format!("{op} {k}"), x.clone(), v.clone())),
+                Some(_) => {}
+            }
+        }
+    }
+    (missing, differs)
+}
+
 /// Judge a policy for one vendor principal against the profile.
 pub fn check_policy(
     profile: &VendorProfile,
     policy: &Value,
     account: &str,
-    principal: Option<(String, &'static str)>,
+    principal: Option<(String, PrincipalSource)>,
 ) -> PolicyCheck {
     let mut required: Vec<String> = Vec::new();
     for s in &profile.statements {
@@ -1098,23 +1398,31 @@ pub fn check_policy(
             }
         }
     }
-    let root_statement = statements(policy).iter().any(|s| {
-        s.get("Effect").and_then(Value::as_str) == Some("Allow")
-            && s.get("Condition").is_none()
-            && policy::principals(s)
-                .iter()
-                .any(|p| same_principal(p, &format!("arn:aws:iam::{account}:root")))
-            && policy::actions(s).contains(&"kms:*")
-    });
     let mut check = PolicyCheck {
         vendor_principal: principal.as_ref().map(|p| p.0.clone()),
-        principal_source: principal.as_ref().map(|p| p.1.to_string()),
+        principal_source: principal.as_ref().map(|p| p.1),
         missing: required.clone(),
         required,
-        root_statement,
+        root_statement: has_root_statement(policy, account),
         ..Default::default()
     };
+    for ps in &profile.statements {
+        if let Some(s) = statements(policy)
+            .iter()
+            .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
+        {
+            let (missing, differs) = condition_gap(ps.condition.as_ref(), s.get("Condition"));
+            if !missing.is_empty() || !differs.is_empty() {
+                check.condition_differs.push(ps.sid.clone());
+            }
+        }
+    }
     let Some((vp, _)) = principal else {
+        check.lint = policy::lint(policy, account, "")
+            .into_iter()
+            .filter(|p| !matches!(p, PolicyProblem::MissingRoot(_)))
+            .map(|p| p.to_string())
+            .collect();
         return check;
     };
     let mut granted: Vec<String> = Vec::new();
@@ -1154,21 +1462,142 @@ pub fn check_policy(
     extra.sort();
     extra.dedup();
     check.extra = extra;
-    for ps in &profile.statements {
-        if let Some(s) = statements(policy)
-            .iter()
-            .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
-            && s.get("Condition") != ps.condition.as_ref()
-        {
-            check.condition_differs.push(ps.sid.clone());
-        }
-    }
     check.lint = policy::lint(policy, account, &vp)
         .into_iter()
-        .filter(|p| !matches!(p, policy::PolicyProblem::MissingRoot(_)))
+        .filter(|p| !matches!(p, PolicyProblem::MissingRoot(_)))
         .map(|p| p.to_string())
         .collect();
     check
+}
+
+/// The dangers in a policy, each making the key broken, with the reason and the fix:
+/// anyone may use the key, the vendor may manage it, no account-root statement.
+fn danger_findings(policy: &Value, account: &str, vendor: Option<&str>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in policy::lint(policy, account, vendor.unwrap_or("")) {
+        match p {
+            PolicyProblem::WildcardPrincipal(sid) => {
+                let acts = statements(policy)
+                    .iter()
+                    .find(|s| {
+                        s.get("Sid").and_then(Value::as_str).unwrap_or("") == sid
+                            && policy::principals(s).contains(&"*")
+                    })
+                    .map(|s| policy::actions(s).join(", "))
+                    .unwrap_or_default();
+                out.push(Finding {
+                    kind: FindingKind::WildcardPrincipal,
+                    severity: Health::Broken,
+                    what: format!(
+                        "statement {sid:?} allows {acts} to everyone: Principal \"*\" with no aws:PrincipalOrgID, aws:PrincipalAccount or aws:SourceAccount condition"
+                    ),
+                    meaning: "Any AWS account, not only you and the vendor, may use the key this way; with kms:* also change its policy, disable it or delete it.".into(),
+                    fix: format!(
+                        "Remove statement {sid:?} from the key policy, or narrow it with a condition on aws:PrincipalOrgID (your organisation), then look in CloudTrail for who used the key. byok does not remove statements it did not write."
+                    ),
+                });
+            }
+            PolicyProblem::VendorTooBroad { sid, problem } => out.push(Finding {
+                kind: FindingKind::VendorManagesKey,
+                severity: Health::Broken,
+                what: format!("statement {sid:?} grants the vendor {problem}"),
+                meaning: "The vendor could change the key policy, disable or delete the key: your data would no longer be under your control alone.".into(),
+                fix: "Repair the key policy: byok takes every action that manages the key away from the vendor and keeps the rest.".into(),
+            }),
+            PolicyProblem::MissingRoot(_) => out.push(Finding {
+                kind: FindingKind::MissingRoot,
+                severity: Health::Broken,
+                what: "no account-root statement".into(),
+                meaning: "IAM policies in your account cannot grant access to the key; if the remaining statements are lost, nobody can manage it.".into(),
+                fix: "Repair the key policy (byok adds the account-root statement).".into(),
+            }),
+            other => out.push(Finding {
+                kind: FindingKind::PolicyLint,
+                severity: Health::NeedsAttention,
+                what: other.to_string(),
+                meaning: String::new(),
+                fix: "Edit the key policy.".into(),
+            }),
+        }
+    }
+    out
+}
+
+/// What the sources of the vendor principal say when they do not agree, and a key that
+/// carries byok's tags without anything byok trusts saying byok set it up.
+fn principal_findings(
+    profile: &VendorProfile,
+    r: &Resolved,
+    found_by: &str,
+    in_journal: bool,
+    has_vendor_statements: bool,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if found_by == "tags" && !in_journal && !has_vendor_statements {
+        out.push(Finding {
+            kind: FindingKind::NotMadeByByok,
+            severity: Health::NeedsAttention,
+            what: format!(
+                "tagged as byok's, but not known to be made by byok: not in byok's journal on this machine, and the key policy has none of the {} statements",
+                profile.name
+            ),
+            meaning: "Tags prove nothing: anyone allowed kms:TagResource on a key can write byok's. byok never takes the vendor principal from them.".into(),
+            fix: "If byok made this key on another machine, restore the vendor's access with --restore-access --principal ARN; if not, remove its byok:* tags.".into(),
+        });
+    }
+    if let Some((chosen, from)) = &r.principal {
+        for (source, other) in &r.conflicts {
+            out.push(Finding {
+                kind: FindingKind::PrincipalDisagrees,
+                severity: Health::NeedsAttention,
+                what: format!(
+                    "{} names {other}, but {} says {chosen}",
+                    capitalize(source.describe()),
+                    from.describe()
+                ),
+                meaning: format!("byok checks and repairs the key for {chosen}."),
+                fix: "If the other one is the vendor's principal, give it with --principal.".into(),
+            });
+        }
+    }
+    if let Some((tag, chosen, from)) = r.tag_disagrees() {
+        out.push(Finding {
+            kind: FindingKind::TagDisagrees,
+            severity: Health::NeedsAttention,
+            what: format!(
+                "the tag {TAG_VENDOR_PRINCIPAL} says {tag}, but {} says {chosen}",
+                from.describe()
+            ),
+            meaning: format!(
+                "byok never takes the vendor principal from a tag (anyone allowed kms:TagResource can write it): it uses {chosen}. Someone may have tried to redirect the vendor's access."
+            ),
+            fix: format!(
+                "Look in CloudTrail for who changed the tag (TagResource), and set it back to {chosen}."
+            ),
+        });
+    }
+    if let (Some(tag), None) = (&r.tag, &r.principal) {
+        out.push(Finding {
+            kind: FindingKind::TagUnconfirmed,
+            severity: Health::NeedsAttention,
+            what: format!(
+                "the tag {TAG_VENDOR_PRINCIPAL} says {tag}, and nothing byok trusts confirms it"
+            ),
+            meaning: "Neither byok's journal on this machine, the vendor profile nor the key policy names the vendor principal, and a tag is no proof: anyone allowed kms:TagResource can write it.".into(),
+            fix: format!(
+                "If {tag} is the vendor's principal, restore access with --restore-access --principal {tag}."
+            ),
+        });
+    }
+    out
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if f != '-' => f.to_uppercase().chain(c).collect(),
+        _ => s.to_string(),
+    }
 }
 
 fn meaning_of(profile: Option<&VendorProfile>, state: &str) -> (String, String) {
@@ -1204,6 +1633,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
     match info.state.as_str() {
         "Enabled" => {}
         "Creating" | "Updating" => findings.push(Finding {
+            kind: FindingKind::State,
             severity: Health::NeedsAttention,
             what: format!("the key is {}", info.state),
             meaning: state_meaning.clone(),
@@ -1214,6 +1644,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
             },
         }),
         other => findings.push(Finding {
+            kind: FindingKind::State,
             severity: Health::Broken,
             what: match (&info.deletion_date, other) {
                 (Some(d), _) => format!("the key is {other}: deletion on {d}"),
@@ -1227,6 +1658,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
     // Vendor.
     if profile.is_none() {
         findings.push(Finding {
+            kind: FindingKind::VendorUnknown,
             severity: Health::NeedsAttention,
             what: match &vendor_id {
                 Some(v) => format!("vendor profile {v:?} is not loaded"),
@@ -1245,12 +1677,14 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
     let mut administrators = Vec::new();
     match (&i.policy, &policy_value) {
         (Err(e), _) => findings.push(Finding {
+            kind: FindingKind::PolicyUnreadable,
             severity: Health::NeedsAttention,
             what: format!("cannot read the key policy: {e}"),
             meaning: "byok cannot tell whether the vendor may use the key.".into(),
             fix: e.explain(None, ""),
         }),
         (Ok(_), None) => findings.push(Finding {
+            kind: FindingKind::PolicyUnreadable,
             severity: Health::NeedsAttention,
             what: "the key policy is not valid JSON".into(),
             meaning: String::new(),
@@ -1262,28 +1696,63 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
                 .filter(|s| s.get("Sid").and_then(Value::as_str) == Some(policy::ADMIN_SID))
                 .flat_map(|s| policy::principals(s).into_iter().map(str::to_string))
                 .collect();
-            if let Some(prof) = profile {
-                let principal = vendor_principal(
+            let resolved = profile.map(|prof| {
+                vendor_principal(
                     prof,
                     &region,
                     &partition,
-                    Some(p),
-                    &tags,
-                    i.principal_hint.as_deref(),
-                );
-                let c = check_policy(prof, p, &account, principal);
+                    &account,
+                    &Evidence {
+                        flag: i.principal_hint.as_deref(),
+                        journal: i.journal.as_ref().and_then(|j| j.principal.as_deref()),
+                        policy: Some(p),
+                        set_policies: &i.set_policies,
+                        tags: &tags,
+                    },
+                )
+            });
+            let vp = resolved
+                .as_ref()
+                .and_then(|r| r.principal.as_ref())
+                .map(|(p, _)| p.as_str());
+            // Danger, whoever the vendor is: broken, with the reason.
+            findings.extend(danger_findings(p, &account, vp));
+            if let (Some(prof), Some(resolved)) = (profile, &resolved) {
+                findings.extend(principal_findings(
+                    prof,
+                    resolved,
+                    &i.found_by,
+                    i.journal.is_some(),
+                    has_vendor_statements(prof, p)
+                        || i.set_policies
+                            .iter()
+                            .any(|x| has_vendor_statements(prof, x)),
+                ));
+                let c = check_policy(prof, p, &account, resolved.principal.clone());
                 let (pm, pa) = meaning_of(profile, "PolicyMissingActions");
                 if c.vendor_principal.is_none() {
                     findings.push(Finding {
+                        kind: FindingKind::PrincipalUnknown,
                         severity: Health::Broken,
-                        what: format!("no statement grants the {}", prof.principal.label),
+                        what: format!(
+                            "no statement grants the {}, and nothing byok trusts names it",
+                            prof.principal.label
+                        ),
                         meaning: pm.clone(),
-                        fix: format!("{pa} (byok needs the principal: --principal)"),
+                        fix: format!(
+                            "{pa} byok needs the principal: give it with --principal ({}).",
+                            prof.principal.help
+                        ),
                     });
                 } else if !c.missing.is_empty() {
                     let revoked = c.missing.len() == c.required.len()
                         && tags.iter().any(|(k, _)| k == TAG_VENDOR_PRINCIPAL);
                     findings.push(Finding {
+                        kind: if revoked {
+                            FindingKind::AccessRevoked
+                        } else {
+                            FindingKind::MissingActions
+                        },
                         severity: Health::Broken,
                         what: if revoked {
                             "the vendor's access is revoked".into()
@@ -1298,40 +1767,63 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
                         },
                     });
                 }
-                if !c.extra.is_empty() {
+                // Extra access that manages the key is a danger above; the rest is extra.
+                let extra: Vec<&String> = c
+                    .extra
+                    .iter()
+                    .filter(|a| policy::vendor_action_problem(a).is_none())
+                    .collect();
+                if !extra.is_empty() {
                     findings.push(Finding {
+                        kind: FindingKind::ExtraActions,
                         severity: Health::NeedsAttention,
                         what: format!(
                             "the vendor principal has more than it needs: {}",
-                            c.extra.join(", ")
+                            extra
+                                .iter()
+                                .map(|a| a.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         meaning: "More access than the vendor asks for.".into(),
                         fix: "Remove the extra actions from the key policy.".into(),
                     });
                 }
-                for sid in &c.condition_differs {
-                    findings.push(Finding {
-                        severity: Health::NeedsAttention,
-                        what: format!("statement {sid:?} has another condition than the profile's"),
-                        meaning: "The vendor may get more (or less) than it asks for.".into(),
-                        fix: "Repair the key policy.".into(),
-                    });
-                }
-                for l in &c.lint {
-                    findings.push(Finding {
-                        severity: Health::NeedsAttention,
-                        what: l.clone(),
-                        meaning: String::new(),
-                        fix: "Edit the key policy.".into(),
-                    });
-                }
-                if !c.root_statement {
-                    findings.push(Finding {
-                        severity: Health::NeedsAttention,
-                        what: "no account-root statement".into(),
-                        meaning: "IAM policies cannot grant access to the key; if the remaining statements are lost, nobody can manage it.".into(),
-                        fix: "Repair the key policy (byok adds the account-root statement).".into(),
-                    });
+                for ps in &prof.statements {
+                    let Some(s) = statements(p)
+                        .iter()
+                        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
+                    else {
+                        continue;
+                    };
+                    let sid = &ps.sid;
+                    let (missing, differs) =
+                        condition_gap(ps.condition.as_ref(), s.get("Condition"));
+                    if !missing.is_empty() {
+                        findings.push(Finding {
+                            kind: FindingKind::ConditionMissing,
+                            severity: Health::NeedsAttention,
+                            what: format!(
+                                "statement {sid:?} lacks the profile's condition {}",
+                                missing.join(", ")
+                            ),
+                            meaning: "The vendor may get more than it asks for.".into(),
+                            fix: "Repair the key policy (byok adds the profile's condition and keeps yours).".into(),
+                        });
+                    }
+                    for (key, yours, wanted) in differs {
+                        findings.push(Finding {
+                            kind: FindingKind::ConditionDiffers,
+                            severity: Health::NeedsAttention,
+                            what: format!(
+                                "statement {sid:?} has {key} = {yours}; the profile's is {wanted}"
+                            ),
+                            meaning: "The vendor may get more (or less) than it asks for.".into(),
+                            fix: format!(
+                                "Edit the key policy if the profile's value is the right one: byok keeps your {key}."
+                            ),
+                        });
+                    }
                 }
                 check = Some(c);
             }
@@ -1357,6 +1849,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
         .is_some_and(|m| role_of(m) == "REPLICA");
     match (&rotation, &i.rotation) {
         (Some(r), _) if !r.enabled && !is_replica && enabled => findings.push(Finding {
+            kind: FindingKind::RotationOff,
             severity: Health::NeedsAttention,
             what: "automatic rotation is off".into(),
             meaning: profile
@@ -1365,6 +1858,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
             fix: "Turn on automatic rotation.".into(),
         }),
         (None, Err(e)) if enabled => findings.push(Finding {
+            kind: FindingKind::RotationUnreadable,
             severity: Health::NeedsAttention,
             what: format!("cannot read the rotation status: {e}"),
             meaning: String::new(),
@@ -1383,6 +1877,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
     for r in &i.replicas {
         if r.state.as_deref() != Some("Enabled") {
             findings.push(Finding {
+                kind: FindingKind::Replica,
                 severity: Health::NeedsAttention,
                 what: format!(
                     "the replica in {} is {}",
@@ -1396,6 +1891,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
     }
     if i.aliases.is_empty() && info.state != "PendingDeletion" {
         findings.push(Finding {
+            kind: FindingKind::NoAlias,
             severity: Health::NeedsAttention,
             what: "the key has no alias in its Region".into(),
             meaning: String::new(),
@@ -1408,8 +1904,12 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
         .map(|f| f.severity)
         .max()
         .unwrap_or(Health::Ok);
-    // The meaning and recovery shown first: the worst finding's.
-    let worst = findings.iter().max_by_key(|f| f.severity);
+    // The meaning and recovery shown first: the worst finding's, a danger before the rest,
+    // else the first (the key's state before its policy).
+    let worst = findings
+        .iter()
+        .filter(|f| f.severity == health)
+        .min_by_key(|f| !f.kind.is_danger());
     let (meaning, recovery) = match worst {
         Some(f) if !f.meaning.is_empty() => (f.meaning.clone(), f.fix.clone()),
         Some(f) => (state_meaning.clone(), f.fix.clone()),
@@ -1522,6 +2022,9 @@ pub struct Change {
     /// The policy diff (`-`/`+`/` ` lines), for PutKeyPolicy.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diff: Vec<String>,
+    /// For PutKeyPolicy: what the new policy keeps of yours and what it takes away, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub summary: Vec<String>,
 }
 
 /// What an action will do, shown before asking.
@@ -1558,6 +2061,9 @@ impl ActionPlan {
             ));
             for d in &c.diff {
                 out.push_str(&format!("      {d}\n"));
+            }
+            for l in &c.summary {
+                out.push_str(&format!("    {l}\n"));
             }
         }
         for n in &self.notes {
@@ -1646,16 +2152,94 @@ fn statement_json(
     Value::Object(m)
 }
 
-/// The policy with the vendor statements the profile requires restored (same Sids,
-/// principal, actions, condition), the account-root statement added if missing, and
-/// nothing else removed.
-pub fn repaired_policy(
+/// A new key policy, and what it keeps and takes away in words (`kept: ...`,
+/// `removed: ...`): shown with the diff, since a diff does not say whose lines stayed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyChange {
+    pub policy: Value,
+    pub summary: Vec<String>,
+}
+
+fn str_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => vec![],
+    }
+}
+
+fn one_or_list(list: &[String]) -> Value {
+    if list.len() == 1 {
+        json!(list[0])
+    } else {
+        json!(list)
+    }
+}
+
+/// A statement's `Principal.AWS` entries.
+fn aws_principals(s: &Value) -> Vec<String> {
+    str_list(s.get("Principal").and_then(|p| p.get("AWS")))
+}
+
+/// Whether a statement names principals other than `Principal.AWS` ones (a service, ...).
+fn other_principal_kinds(s: &Value) -> bool {
+    s.get("Principal")
+        .and_then(Value::as_object)
+        .is_some_and(|o| o.keys().any(|k| k != "AWS"))
+}
+
+/// Set `Principal.AWS`, keeping the statement's other kinds of principal.
+fn set_aws_principals(s: &mut Value, list: &[String]) {
+    match s.get_mut("Principal") {
+        Some(Value::Object(o)) => {
+            if list.is_empty() {
+                o.remove("AWS");
+            } else {
+                o.insert("AWS".into(), one_or_list(list));
+            }
+        }
+        _ => s["Principal"] = json!({ "AWS": one_or_list(list) }),
+    }
+}
+
+fn sid_of(s: &Value) -> String {
+    s.get("Sid")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The `operator key` entries of a Condition.
+fn condition_entries(c: Option<&Value>) -> Vec<(String, String)> {
+    c.and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(op, block)| {
+            block
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(k, _)| (op.clone(), k.clone()))
+        })
+        .collect()
+}
+
+/// Repair a key policy without widening anything: the account-root statement added if
+/// missing; each vendor statement (by Sid) that exists keeps its other principals, its
+/// Condition and its extra use actions, and gets the vendor principal, the missing actions and
+/// any missing part of the profile's condition; a missing one is added whole. Every action
+/// that manages the key is taken from the vendor, wherever it was granted. Nothing else changes.
+pub fn repair_policy(
     profile: &VendorProfile,
     policy: &Value,
     account: &str,
     partition: &str,
     principal: &str,
-) -> Value {
+) -> PolicyChange {
     let mut out = policy.clone();
     if !out.is_object() {
         out = json!({ "Version": "2012-10-17", "Statement": [] });
@@ -1663,75 +2247,233 @@ pub fn repaired_policy(
     if out.get("Statement").and_then(Value::as_array).is_none() {
         out["Statement"] = json!([]);
     }
+    let mut summary = Vec::new();
     let root = format!("arn:{partition}:iam::{account}:root");
-    let has_root = statements(&out).iter().any(|s| {
-        s.get("Effect").and_then(Value::as_str) == Some("Allow")
-            && s.get("Condition").is_none()
-            && policy::principals(s)
-                .iter()
-                .any(|p| same_principal(p, &root))
-            && policy::actions(s).contains(&"kms:*")
-    });
+    let has_root = has_root_statement(&out, account);
+    let vendor_sids: Vec<&str> = profile.statements.iter().map(|s| s.sid.as_str()).collect();
     let list = out["Statement"].as_array_mut().expect("a list");
     if !has_root {
-        list.insert(
-            0,
-            statement_json(
-                &profile.root_statement_sid,
-                &root,
-                &["kms:*".to_string()],
-                None,
-            )
-            .as_object()
-            .map(|o| {
-                let mut o = o.clone();
-                o["Action"] = json!("kms:*");
-                Value::Object(o)
-            })
-            .expect("object"),
-        );
+        let mut s = statement_json(&profile.root_statement_sid, &root, &[], None);
+        s["Action"] = json!("kms:*");
+        list.insert(0, s);
     }
+
+    // A vendor never manages the key: outside its own statements, such grants to it go.
+    let mut kept = Vec::with_capacity(list.len());
+    for mut s in list.drain(..) {
+        let sid = sid_of(&s);
+        let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
+        let names_vendor = aws_principals(&s)
+            .iter()
+            .any(|p| same_principal(p, principal));
+        let bad: Vec<String> = policy::actions(&s)
+            .into_iter()
+            .filter(|a| policy::vendor_action_problem(a).is_some())
+            .map(str::to_string)
+            .collect();
+        if !allow || !names_vendor || bad.is_empty() || vendor_sids.contains(&sid.as_str()) {
+            kept.push(s);
+            continue;
+        }
+        let others: Vec<String> = aws_principals(&s)
+            .into_iter()
+            .filter(|p| !same_principal(p, principal))
+            .collect();
+        if !others.is_empty() || other_principal_kinds(&s) {
+            set_aws_principals(&mut s, &others);
+            summary.push(format!(
+                "removed: the vendor {principal} from {sid:?}, which lets its principals manage the key ({}); kept: its other principals",
+                bad.join(", ")
+            ));
+        } else {
+            let rest: Vec<String> = policy::actions(&s)
+                .into_iter()
+                .filter(|a| !bad.iter().any(|b| b == a))
+                .map(str::to_string)
+                .collect();
+            if rest.is_empty() {
+                summary.push(format!(
+                    "removed: statement {sid:?}, which let the vendor manage the key ({})",
+                    bad.join(", ")
+                ));
+                continue;
+            }
+            s["Action"] = one_or_list(&rest);
+            summary.push(format!(
+                "removed: {} from {sid:?} (a vendor never manages the key)",
+                bad.join(", ")
+            ));
+        }
+        kept.push(s);
+    }
+    *list = kept;
+
     for ps in &profile.statements {
-        let wanted = statement_json(&ps.sid, principal, &ps.actions, ps.condition.as_ref());
-        match list
-            .iter_mut()
-            .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ps.sid.as_str()))
-        {
-            Some(s) => *s = wanted,
-            None => list.push(wanted),
+        let sid = ps.sid.as_str();
+        let Some(s) = list.iter_mut().find(|s| sid_of(s) == sid) else {
+            list.push(statement_json(
+                sid,
+                principal,
+                &ps.actions,
+                ps.condition.as_ref(),
+            ));
+            continue;
+        };
+        let effect = s
+            .get("Effect")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if effect != "Allow" {
+            summary.push(format!(
+                "kept: {sid:?} as it is: a {effect} statement, which byok does not change"
+            ));
+            continue;
+        }
+        // The principal: the vendor added, the others kept. A wildcard is left to the lint.
+        let mut aws = aws_principals(s);
+        if !matches!(s.get("Principal"), Some(Value::String(_))) && !aws.iter().any(|p| p == "*") {
+            for o in aws.iter().filter(|p| !same_principal(p, principal)) {
+                summary.push(format!("kept: the principal {o} in {sid:?}, added by you"));
+            }
+            if !aws.iter().any(|p| same_principal(p, principal)) {
+                aws.push(principal.to_string());
+                set_aws_principals(s, &aws);
+            }
+        }
+        // The actions: the missing ones added, the management ones removed, the rest kept.
+        let acts: Vec<String> = policy::actions(s).into_iter().map(str::to_string).collect();
+        let (bad, fine): (Vec<String>, Vec<String>) = acts
+            .into_iter()
+            .partition(|a| policy::vendor_action_problem(a).is_some());
+        let lacking = ps
+            .actions
+            .iter()
+            .any(|r| !fine.iter().any(|a| policy::action_matches(a, r)));
+        let extra: Vec<String> = fine
+            .into_iter()
+            .filter(|a| !ps.actions.iter().any(|r| r.eq_ignore_ascii_case(a)))
+            .collect();
+        if !bad.is_empty() || lacking {
+            let mut new = ps.actions.clone();
+            new.extend(extra.iter().cloned());
+            s["Action"] = json!(new);
+        }
+        if !bad.is_empty() {
+            summary.push(format!(
+                "removed: {} from {sid:?} (a vendor never manages the key)",
+                bad.join(", ")
+            ));
+        }
+        if !extra.is_empty() {
+            summary.push(format!(
+                "kept: {} in {sid:?}, beyond what the profile asks",
+                extra.join(", ")
+            ));
+        }
+        // The condition: the profile's added where missing; yours kept, never dropped.
+        let wanted = condition_entries(ps.condition.as_ref());
+        let own: Vec<String> = condition_entries(s.get("Condition"))
+            .into_iter()
+            .filter(|e| !wanted.contains(e))
+            .map(|(op, k)| format!("{op} {k}"))
+            .collect();
+        let (_, differs) = condition_gap(ps.condition.as_ref(), s.get("Condition"));
+        if let Some(pc) = ps.condition.as_ref().and_then(Value::as_object) {
+            for (op, block) in pc {
+                for (k, v) in block.as_object().into_iter().flatten() {
+                    if s.get("Condition")
+                        .and_then(|c| c.get(op))
+                        .and_then(|b| b.get(k))
+                        .is_none()
+                    {
+                        s["Condition"][op.as_str()][k.as_str()] = v.clone();
+                    }
+                }
+            }
+        }
+        if !own.is_empty() {
+            summary.push(format!(
+                "kept: the Condition on {sid:?} ({}), yours",
+                own.join(", ")
+            ));
+        }
+        for (k, yours, theirs) in differs {
+            summary.push(format!(
+                "kept: your {k} = {yours} in {sid:?} (the profile's is {theirs})"
+            ));
         }
     }
-    out
+    PolicyChange {
+        policy: out,
+        summary,
+    }
 }
 
-/// The policy with every grant to the vendor principal removed: statements naming only
-/// it are dropped, others lose it from their principal list.
-pub fn revoked_policy(policy: &Value, principal: &str) -> Value {
+/// [`repair_policy`]'s policy alone.
+pub fn repaired_policy(
+    profile: &VendorProfile,
+    policy: &Value,
+    account: &str,
+    partition: &str,
+    principal: &str,
+) -> Value {
+    repair_policy(profile, policy, account, partition, principal).policy
+}
+
+/// Every grant to the vendor principal removed, and nothing else: a statement naming only
+/// it goes; from one that names others too only the vendor is taken.
+pub fn revoke_policy(policy: &Value, principal: &str) -> PolicyChange {
     let mut out = policy.clone();
+    let mut summary = Vec::new();
     let Some(list) = out.get_mut("Statement").and_then(Value::as_array_mut) else {
-        return out;
+        return PolicyChange {
+            policy: out,
+            summary,
+        };
     };
     list.retain_mut(|s| {
         if s.get("Effect").and_then(Value::as_str) != Some("Allow") {
             return true;
         }
-        let ps = policy::principals(s);
+        let ps = aws_principals(s);
         if !ps.iter().any(|p| same_principal(p, principal)) {
             return true;
         }
+        let sid = sid_of(s);
         let rest: Vec<String> = ps
-            .iter()
+            .into_iter()
             .filter(|p| !same_principal(p, principal))
-            .map(|p| p.to_string())
             .collect();
-        if rest.is_empty() {
+        if rest.is_empty() && !other_principal_kinds(s) {
+            summary.push(match s.get("Condition") {
+                Some(_) => format!(
+                    "removed: statement {sid:?}, which named only the vendor (its Condition goes with it: restoring access adds the profile's statement)"
+                ),
+                None => format!("removed: statement {sid:?}, which named only the vendor"),
+            });
             return false;
         }
-        s["Principal"] =
-            json!({ "AWS": if rest.len() == 1 { json!(rest[0]) } else { json!(rest) } });
+        set_aws_principals(s, &rest);
+        summary.push(format!(
+            "removed: the vendor from {sid:?}; kept: its other principals{}",
+            if s.get("Condition").is_some() {
+                " and its Condition"
+            } else {
+                ""
+            }
+        ));
         true
     });
-    out
+    PolicyChange {
+        policy: out,
+        summary,
+    }
+}
+
+/// [`revoke_policy`]'s policy alone.
+pub fn revoked_policy(policy: &Value, principal: &str) -> Value {
+    revoke_policy(policy, principal).policy
 }
 
 /// The keys an action applies to: for a Multi-Region key, the primary and every replica.
@@ -1798,6 +2540,7 @@ pub async fn plan_action<S: KeyService>(
         policy: None,
         tags: None,
         diff: vec![],
+        summary: vec![],
     };
     let multi = set.len() > 1;
     let names = set
@@ -1914,40 +2657,98 @@ pub async fn plan_action<S: KeyService>(
             let Some(profile) = profile else {
                 return Err("byok does not know this key's vendor: name it with --vendor.".into());
             };
+            // Every policy of the set first: another key's vendor statements may name the
+            // vendor when this one's are gone.
+            let mut olds: Vec<Value> = Vec::new();
             for (r, k) in &set {
                 let doc = svc.get_policy(r, k).await.map_err(|e| {
                     format!("cannot read the key policy in {r}: {}", e.explain(None, ""))
                 })?;
-                let old: Value = serde_json::from_str(&doc)
-                    .map_err(|e| format!("the key policy in {r} is not JSON: {e}"))?;
+                olds.push(
+                    serde_json::from_str(&doc)
+                        .map_err(|e| format!("the key policy in {r} is not JSON: {e}"))?,
+                );
+            }
+            // The journal's principal, as status found it for the key named.
+            let journal = target
+                .policy
+                .as_ref()
+                .filter(|p| p.principal_source == Some(PrincipalSource::Journal))
+                .and_then(|p| p.vendor_principal.as_deref());
+            let partition = partition_of_arn(&target.arn);
+            for (n, ((r, k), old)) in set.iter().zip(&olds).enumerate() {
                 let tags = svc.list_tags(r, k).await.unwrap_or_default();
-                let partition = partition_of_arn(&target.arn);
-                let principal = vendor_principal(profile, r, &partition, Some(&old), &tags, principal_hint)
-                    .map(|p| p.0)
-                    .ok_or_else(|| format!(
-                        "byok cannot tell the vendor principal of the key in {r}: give it with --principal ({})",
-                        profile.principal.help
-                    ))?;
-                let new = match action {
-                    Action::RevokeAccess => revoked_policy(&old, &principal),
-                    _ => repaired_policy(profile, &old, &target.account, &partition, &principal),
-                };
-                let problems: Vec<String> = policy::lint(&new, &target.account, &principal)
-                    .into_iter()
-                    .map(|p| p.to_string())
+                let others: Vec<Value> = olds
+                    .iter()
+                    .enumerate()
+                    .filter(|(m, _)| *m != n)
+                    .map(|(_, p)| p.clone())
                     .collect();
-                if !problems.is_empty() {
+                let resolved = vendor_principal(
+                    profile,
+                    r,
+                    &partition,
+                    &target.account,
+                    &Evidence {
+                        flag: principal_hint,
+                        journal,
+                        policy: Some(old),
+                        set_policies: &others,
+                        tags: &tags,
+                    },
+                );
+                let Some((principal, _)) = resolved.principal.clone() else {
+                    let tag = match &resolved.tag {
+                        Some(t) => format!(
+                            " The tag {TAG_VENDOR_PRINCIPAL} says {t}, but byok never takes the principal from a tag (anyone allowed kms:TagResource can write it): if it is the vendor's, give it with --principal {t}."
+                        ),
+                        None => String::new(),
+                    };
                     return Err(format!(
-                        "byok will not send the new policy for {r}: {}. Edit the policy by hand.",
-                        problems.join("; ")
+                        "byok cannot tell the vendor principal of the key in {r}: neither byok's journal on this machine, the vendor profile nor the key policies name it. Give it with --principal ({}).{tag}",
+                        profile.principal.help
+                    ));
+                };
+                if let Some((t, p, from)) = resolved.tag_disagrees() {
+                    notes.push(format!(
+                        "The tag {TAG_VENDOR_PRINCIPAL} in {r} says {t}, but {} says {p}: byok uses {p} and sets the tag back.",
+                        from.describe()
                     ));
                 }
-                let old_doc = policy::to_document(&old);
-                let new_doc = policy::to_document(&new);
+                let change_of = match action {
+                    Action::RevokeAccess => revoke_policy(old, &principal),
+                    _ => repair_policy(profile, old, &target.account, &partition, &principal),
+                };
+                let new = &change_of.policy;
+                // Never send a problem the change brings; say which ones it leaves.
+                let before = policy::lint(old, &target.account, &principal);
+                let (brought, left): (Vec<PolicyProblem>, Vec<PolicyProblem>) =
+                    policy::lint(new, &target.account, &principal)
+                        .into_iter()
+                        .partition(|p| !before.contains(p));
+                if !brought.is_empty() {
+                    return Err(format!(
+                        "byok will not send the new policy for {r}: {}. Edit the policy by hand.",
+                        brought
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
+                for p in &left {
+                    notes.push(format!(
+                        "The policy in {r} still has a problem byok leaves to you: {p}."
+                    ));
+                }
+                let old_doc = policy::to_document(old);
+                let new_doc = policy::to_document(new);
                 let has_tag = tags
                     .iter()
                     .any(|(tk, tv)| tk == TAG_VENDOR_PRINCIPAL && *tv == principal);
-                if old_doc == new_doc && (has_tag || *action == Action::RepairPolicy) {
+                let tag_wrong = resolved.tag_disagrees().is_some();
+                if old_doc == new_doc && !tag_wrong && (has_tag || *action == Action::RepairPolicy)
+                {
                     notes.push(format!("The policy in {r} already is what it should be."));
                     continue;
                 }
@@ -1959,6 +2760,7 @@ pub async fn plan_action<S: KeyService>(
                 if old_doc != new_doc {
                     let mut c = change(r, k, "PutKeyPolicy");
                     c.diff = compact_diff(&line_diff(&old_doc, &new_doc));
+                    c.summary = change_of.summary;
                     c.policy = Some(new_doc);
                     changes.push(c);
                 }
@@ -2091,21 +2893,29 @@ pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
         "PendingDeletion" | "PendingReplicaDeletion" => return Some(Action::CancelDeletion),
         _ => {}
     }
-    if let Some(p) = &k.policy {
-        if !p.missing.is_empty() && p.vendor_principal.as_deref().is_some() {
-            let revoked = k
-                .findings
-                .iter()
-                .any(|f| f.what == "the vendor's access is revoked");
-            return Some(if revoked {
-                Action::RestoreAccess
-            } else {
-                Action::RepairPolicy
-            });
-        }
-        if !p.root_statement || !p.condition_differs.is_empty() {
-            return Some(Action::RepairPolicy);
-        }
+    let has = |kind: FindingKind| k.findings.iter().any(|f| f.kind == kind);
+    // Anyone may use the key: only a person can tell which statement is wanted.
+    if has(FindingKind::WildcardPrincipal) {
+        return None;
+    }
+    let known = k
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.vendor_principal.is_some());
+    if known && has(FindingKind::AccessRevoked) {
+        return Some(Action::RestoreAccess);
+    }
+    if known
+        && [
+            FindingKind::MissingActions,
+            FindingKind::MissingRoot,
+            FindingKind::VendorManagesKey,
+            FindingKind::ConditionMissing,
+        ]
+        .into_iter()
+        .any(has)
+    {
+        return Some(Action::RepairPolicy);
     }
     if k.state == "Enabled" && !k.is_replica() && k.rotation.as_ref().is_some_and(|r| !r.enabled) {
         return Some(Action::EnableRotation { days: 365 });
@@ -2247,7 +3057,12 @@ mod tests {
         let golden: Value =
             serde_json::from_str(include_str!("../tests/golden/camunda-single.json")).unwrap();
         assert_eq!(pol, golden);
-        let c = check_policy(p, &pol, ACCOUNT, Some((ROLE.into(), "policy")));
+        let c = check_policy(
+            p,
+            &pol,
+            ACCOUNT,
+            Some((ROLE.into(), PrincipalSource::Policy)),
+        );
         assert!(c.missing.is_empty() && c.extra.is_empty(), "{c:?}");
         assert!(c.root_statement);
         assert_eq!(c.required.len(), 8);
@@ -2265,7 +3080,12 @@ mod tests {
             "kms:ReEncrypt*",
             "kms:Sign"
         ]);
-        let c = check_policy(p, &pol, ACCOUNT, Some((ROLE.into(), "policy")));
+        let c = check_policy(
+            p,
+            &pol,
+            ACCOUNT,
+            Some((ROLE.into(), PrincipalSource::Policy)),
+        );
         assert_eq!(c.missing, vec!["kms:Decrypt"]);
         assert_eq!(c.extra, vec!["kms:Sign"]);
         let mut pol = camunda_policy();
@@ -2273,16 +3093,30 @@ mod tests {
             "Effect": "Deny", "Principal": {"AWS": ROLE}, "Action": "kms:Decrypt", "Resource": "*"
         }));
         pol["Statement"].as_array_mut().unwrap().remove(0);
-        let c = check_policy(p, &pol, ACCOUNT, Some((ROLE.into(), "policy")));
+        let c = check_policy(
+            p,
+            &pol,
+            ACCOUNT,
+            Some((ROLE.into(), PrincipalSource::Policy)),
+        );
         assert_eq!(c.missing, vec!["kms:Decrypt"]);
         assert!(!c.root_statement);
         // A wildcard grant covers every action but is extra access.
         let mut pol = camunda_policy();
         pol["Statement"][1]["Action"] = json!("kms:*");
-        let c = check_policy(p, &pol, ACCOUNT, Some((ROLE.into(), "policy")));
+        let c = check_policy(
+            p,
+            &pol,
+            ACCOUNT,
+            Some((ROLE.into(), PrincipalSource::Policy)),
+        );
         assert!(c.missing.is_empty());
         assert_eq!(c.extra, vec!["kms:*"]);
         assert!(!c.lint.is_empty());
+    }
+
+    fn resolve(p: &VendorProfile, region: &str, e: Evidence) -> Resolved {
+        vendor_principal(p, region, "aws", ACCOUNT, &e)
     }
 
     #[test]
@@ -2290,36 +3124,447 @@ mod tests {
         let cat = Catalog::built_in();
         let g = cat.get("gearset").unwrap();
         assert_eq!(
-            vendor_principal(g, "ca-central-1", "aws", None, &[], None),
-            Some(("arn:aws:iam::877694686213:root".into(), "profile"))
+            resolve(g, "ca-central-1", Evidence::default()).principal,
+            Some((
+                "arn:aws:iam::877694686213:root".into(),
+                PrincipalSource::Profile
+            ))
         );
         let c = cat.get("camunda").unwrap();
         let pol = camunda_policy();
+        let from_policy = Evidence {
+            policy: Some(&pol),
+            ..Default::default()
+        };
         assert_eq!(
-            vendor_principal(c, "eu-west-1", "aws", Some(&pol), &[], None).map(|p| p.1),
-            Some("policy")
+            resolve(c, "eu-west-1", from_policy).principal,
+            Some((ROLE.into(), PrincipalSource::Policy))
         );
         let empty = json!({"Statement": []});
-        let tags = vec![(TAG_VENDOR_PRINCIPAL.to_string(), ROLE.to_string())];
         assert_eq!(
-            vendor_principal(c, "eu-west-1", "aws", Some(&empty), &tags, None),
-            Some((ROLE.into(), "tag"))
-        );
-        assert_eq!(
-            vendor_principal(c, "eu-west-1", "aws", Some(&empty), &[], None),
-            None
-        );
-        assert_eq!(
-            vendor_principal(
+            resolve(
                 c,
                 "eu-west-1",
-                "aws",
-                Some(&empty),
-                &[],
-                Some("210987654321")
+                Evidence {
+                    policy: Some(&empty),
+                    ..Default::default()
+                }
             ),
-            Some(("arn:aws:iam::210987654321:root".into(), "flag"))
+            Resolved::default()
         );
+        assert_eq!(
+            resolve(
+                c,
+                "eu-west-1",
+                Evidence {
+                    flag: Some("210987654321"),
+                    policy: Some(&empty),
+                    ..Default::default()
+                }
+            )
+            .principal,
+            Some((
+                "arn:aws:iam::210987654321:root".into(),
+                PrincipalSource::Flag
+            ))
+        );
+        // The journal comes before the policy; a policy that disagrees is reported.
+        let other = "arn:aws:iam::210987654321:role/other-tenant";
+        let r = resolve(
+            c,
+            "eu-west-1",
+            Evidence {
+                journal: Some(other),
+                ..from_policy
+            },
+        );
+        assert_eq!(r.principal, Some((other.into(), PrincipalSource::Journal)));
+        assert_eq!(r.conflicts, vec![(PrincipalSource::Policy, ROLE.into())]);
+        // A Multi-Region key whose own statements are gone: its set's other policies.
+        let set = [pol.clone()];
+        assert_eq!(
+            resolve(
+                c,
+                "eu-west-1",
+                Evidence {
+                    policy: Some(&empty),
+                    set_policies: &set,
+                    ..Default::default()
+                }
+            )
+            .principal,
+            Some((ROLE.into(), PrincipalSource::MultiRegionSet))
+        );
+    }
+
+    /// Item 7: a tag is a hint. Re-tagging a revoked key never makes the tag's principal the
+    /// vendor; it is reported when it disagrees, and unconfirmed when nothing else names one.
+    #[test]
+    fn a_tag_never_names_the_vendor() {
+        let cat = Catalog::built_in();
+        let c = cat.get("camunda").unwrap();
+        let attacker = "arn:aws:iam::666666666666:role/attacker";
+        let tags = vec![(TAG_VENDOR_PRINCIPAL.to_string(), attacker.to_string())];
+        let revoked = revoked_policy(&camunda_policy(), ROLE);
+        let r = resolve(
+            c,
+            "eu-west-1",
+            Evidence {
+                policy: Some(&revoked),
+                tags: &tags,
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.principal, None, "{r:?}");
+        assert_eq!(r.tag.as_deref(), Some(attacker));
+        let r = resolve(
+            c,
+            "eu-west-1",
+            Evidence {
+                journal: Some(ROLE),
+                policy: Some(&revoked),
+                tags: &tags,
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.principal, Some((ROLE.into(), PrincipalSource::Journal)));
+        assert_eq!(
+            r.tag_disagrees(),
+            Some((attacker, ROLE, PrincipalSource::Journal))
+        );
+        // Even where the policy's vendor statements name several principals, the tag
+        // does not choose: only those named in every vendor statement count.
+        let mut pol = camunda_policy();
+        pol["Statement"][1]["Principal"]["AWS"] = json!([attacker, ROLE]);
+        let r = resolve(
+            c,
+            "eu-west-1",
+            Evidence {
+                policy: Some(&pol),
+                tags: &tags,
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.principal, Some((ROLE.into(), PrincipalSource::Policy)));
+        // A wildcard or the account's own root is never the vendor.
+        let mut pol = camunda_policy();
+        for i in [1, 2] {
+            pol["Statement"][i]["Principal"]["AWS"] =
+                json!(["*", format!("arn:aws:iam::{ACCOUNT}:root")]);
+        }
+        assert_eq!(
+            resolve(
+                c,
+                "eu-west-1",
+                Evidence {
+                    policy: Some(&pol),
+                    ..Default::default()
+                }
+            )
+            .principal,
+            None
+        );
+    }
+
+    fn assessed(policy: &Value, tags: &[(&str, &str)], journal: Option<KnownKey>) -> KeyStatus {
+        let cat = Catalog::built_in();
+        let arn =
+            format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-0000-4000-8000-000000000001");
+        assess(
+            &cat,
+            Inputs {
+                info: KeyInfo {
+                    key_id: arn.rsplit('/').next().unwrap().into(),
+                    arn,
+                    region: "eu-west-1".into(),
+                    state: "Enabled".into(),
+                    description: String::new(),
+                    created: None,
+                    deletion_date: None,
+                    key_spec: "SYMMETRIC_DEFAULT".into(),
+                    key_usage: "ENCRYPT_DECRYPT".into(),
+                    key_manager: "CUSTOMER".into(),
+                    multi_region: None,
+                },
+                aliases: vec!["alias/camunda-saas-byok".into()],
+                tags: Ok(tags
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()),
+                policy: Ok(policy::to_document(policy)),
+                rotation: Ok(Rotation {
+                    enabled: true,
+                    period_days: Some(365),
+                    next_rotation: None,
+                }),
+                replicas: vec![],
+                found_by: "tags".into(),
+                vendor_hint: None,
+                principal_hint: None,
+                journal,
+                set_policies: vec![],
+            },
+        )
+    }
+
+    const BYOK_TAGS: &[(&str, &str)] = &[
+        ("byok:managed-by", "byok"),
+        ("byok:vendor", "camunda"),
+        ("byok:alias", "alias/camunda-saas-byok"),
+        ("byok:role", "primary"),
+    ];
+
+    #[test]
+    fn a_foreign_key_with_byoks_tags_does_not_name_the_tags_principal() {
+        let attacker = "arn:aws:iam::666666666666:role/attacker";
+        let mut tags = BYOK_TAGS.to_vec();
+        tags.push((TAG_VENDOR_PRINCIPAL, attacker));
+        let root_only = json!({"Version": "2012-10-17", "Statement": [camunda_policy()["Statement"][0].clone()]});
+        let k = assessed(&root_only, &tags, None);
+        let p = k.policy.as_ref().unwrap();
+        assert_eq!(p.vendor_principal, None);
+        let kinds: Vec<FindingKind> = k.findings.iter().map(|f| f.kind).collect();
+        assert!(kinds.contains(&FindingKind::NotMadeByByok), "{kinds:?}");
+        assert!(kinds.contains(&FindingKind::TagUnconfirmed), "{kinds:?}");
+        assert_eq!(
+            suggested_action(&k),
+            None,
+            "nothing to act on without --principal"
+        );
+        // Known to the journal, the same key is byok's, for the journal's principal.
+        let known = KnownKey {
+            arn: k.arn.clone(),
+            vendor: Some("camunda".into()),
+            alias: None,
+            role: None,
+            principal: Some(ROLE.into()),
+        };
+        let k = assessed(&root_only, &tags, Some(known));
+        assert_eq!(
+            k.policy.as_ref().unwrap().vendor_principal.as_deref(),
+            Some(ROLE)
+        );
+        let kinds: Vec<FindingKind> = k.findings.iter().map(|f| f.kind).collect();
+        assert!(!kinds.contains(&FindingKind::NotMadeByByok), "{kinds:?}");
+        assert!(kinds.contains(&FindingKind::TagDisagrees), "{kinds:?}");
+        let f = k
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::TagDisagrees)
+            .unwrap();
+        assert!(
+            f.what.contains(attacker) && f.what.contains(ROLE) && f.what.contains("journal"),
+            "{f:?}"
+        );
+        assert_eq!(suggested_action(&k), Some(Action::RestoreAccess));
+    }
+
+    /// Item 8: danger is broken, with the reason and the fix.
+    #[test]
+    fn danger_is_broken() {
+        let broken = |pol: &Value, kind: FindingKind| {
+            let k = assessed(pol, BYOK_TAGS, None);
+            assert_eq!(k.health, Health::Broken, "{:#?}", k.findings);
+            let f = k
+                .findings
+                .iter()
+                .find(|f| f.kind == kind)
+                .unwrap_or_else(|| panic!("{kind:?}: {:#?}", k.findings));
+            assert_eq!(f.severity, Health::Broken);
+            assert!(!f.meaning.is_empty() && !f.fix.is_empty(), "{f:?}");
+            assert_eq!(k.recovery, f.fix, "the danger's fix is shown first");
+            k
+        };
+        let mut pol = camunda_policy();
+        pol["Statement"].as_array_mut().unwrap().push(json!({
+            "Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"
+        }));
+        let k = broken(&pol, FindingKind::WildcardPrincipal);
+        assert!(k.recovery.contains("\"Open\""), "{}", k.recovery);
+        assert_eq!(suggested_action(&k), None, "a person decides");
+        // {"AWS": "*"} too; narrowed to an organisation it is fine.
+        let last = pol["Statement"].as_array().unwrap().len() - 1;
+        pol["Statement"][last]["Principal"] = json!({"AWS": "*"});
+        pol["Statement"][last]["Action"] = json!("kms:Decrypt");
+        broken(&pol, FindingKind::WildcardPrincipal);
+        pol["Statement"][last]["Condition"] =
+            json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}});
+        let k = assessed(&pol, BYOK_TAGS, None);
+        assert_eq!(k.health, Health::Ok, "{:#?}", k.findings);
+
+        // The vendor may schedule the key's deletion.
+        let mut pol = camunda_policy();
+        pol["Statement"][1]["Action"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("kms:ScheduleKeyDeletion"));
+        let k = broken(&pol, FindingKind::VendorManagesKey);
+        assert!(
+            k.findings
+                .iter()
+                .all(|f| f.kind != FindingKind::ExtraActions)
+        );
+        assert_eq!(suggested_action(&k), Some(Action::RepairPolicy));
+        let mut pol = camunda_policy();
+        pol["Statement"][2]["Action"] = json!("kms:*");
+        broken(&pol, FindingKind::VendorManagesKey);
+        let mut pol = camunda_policy();
+        pol["Statement"][2]["Action"] = json!([
+            "kms:CreateGrant",
+            "kms:ListGrants",
+            "kms:RevokeGrant",
+            "kms:PutKeyPolicy"
+        ]);
+        broken(&pol, FindingKind::VendorManagesKey);
+
+        // No account-root statement.
+        let mut pol = camunda_policy();
+        pol["Statement"].as_array_mut().unwrap().remove(0);
+        let k = broken(&pol, FindingKind::MissingRoot);
+        assert_eq!(suggested_action(&k), Some(Action::RepairPolicy));
+        // Rotation off is still only attention.
+        let mut k = assessed(&camunda_policy(), BYOK_TAGS, None);
+        assert_eq!(k.health, Health::Ok, "{:#?}", k.findings);
+        k.rotation = Some(Rotation {
+            enabled: false,
+            period_days: None,
+            next_rotation: None,
+        });
+        assert_eq!(
+            suggested_action(&k),
+            Some(Action::EnableRotation { days: 365 })
+        );
+    }
+
+    /// Item 9: repair adds what is missing and keeps the rest.
+    #[test]
+    fn repair_merges_and_says_what_it_kept() {
+        let cat = Catalog::built_in();
+        let c = cat.get("camunda").unwrap();
+        let mine = "arn:aws:iam::123456789012:role/backup-checker";
+        let narrowing = json!({"StringEquals": {"kms:EncryptionContext:tenant": "abc"}});
+        let mut pol = camunda_policy();
+        pol["Statement"][2]["Principal"]["AWS"] = json!([ROLE, mine]);
+        pol["Statement"][2]["Action"] = json!(["kms:CreateGrant", "kms:ListGrants"]);
+        pol["Statement"][2]["Condition"] = narrowing.clone();
+        let k = assessed(&pol, BYOK_TAGS, None);
+        assert_eq!(k.policy.as_ref().unwrap().missing, vec!["kms:RevokeGrant"]);
+        assert!(
+            k.policy.as_ref().unwrap().condition_differs.is_empty(),
+            "a condition of yours only narrows"
+        );
+        let r = repair_policy(c, &pol, ACCOUNT, "aws", ROLE);
+        let s = &r.policy["Statement"][2];
+        assert_eq!(s["Principal"]["AWS"], json!([ROLE, mine]));
+        assert_eq!(s["Condition"], narrowing);
+        assert_eq!(
+            s["Action"],
+            json!(["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"])
+        );
+        assert!(
+            r.summary
+                .iter()
+                .any(|l| l.starts_with("kept: the principal") && l.contains(mine)),
+            "{:?}",
+            r.summary
+        );
+        assert!(
+            r.summary
+                .iter()
+                .any(|l| l.starts_with("kept: the Condition")
+                    && l.contains("kms:EncryptionContext:tenant")),
+            "{:?}",
+            r.summary
+        );
+        let c2 = check_policy(
+            c,
+            &r.policy,
+            ACCOUNT,
+            Some((ROLE.into(), PrincipalSource::Policy)),
+        );
+        assert!(c2.missing.is_empty(), "{c2:?}");
+
+        // A statement missing the vendor gets it, beside the customer's principal.
+        let mut pol = camunda_policy();
+        pol["Statement"][1]["Principal"]["AWS"] = json!(mine);
+        let r = repair_policy(c, &pol, ACCOUNT, "aws", ROLE);
+        assert_eq!(
+            r.policy["Statement"][1]["Principal"]["AWS"],
+            json!([mine, ROLE])
+        );
+
+        // Management actions go, wherever the vendor has them; extra use actions stay.
+        let mut pol = camunda_policy();
+        pol["Statement"][1]["Action"] = json!([
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ScheduleKeyDeletion",
+            "kms:Sign"
+        ]);
+        pol["Statement"].as_array_mut().unwrap().push(json!({
+            "Sid": "Vendor ops", "Effect": "Allow", "Principal": {"AWS": [ROLE, mine]},
+            "Action": ["kms:DisableKey"], "Resource": "*"
+        }));
+        let r = repair_policy(c, &pol, ACCOUNT, "aws", ROLE);
+        assert!(
+            policy::lint(&r.policy, ACCOUNT, ROLE).is_empty(),
+            "{:#}",
+            r.policy
+        );
+        assert_eq!(r.policy["Statement"][3]["Principal"]["AWS"], json!(mine));
+        assert!(policy::actions(&r.policy["Statement"][1]).contains(&"kms:Sign"));
+        assert!(
+            r.summary
+                .iter()
+                .any(|l| l.starts_with("removed: kms:ScheduleKeyDeletion")),
+            "{:?}",
+            r.summary
+        );
+
+        // Gearset: a missing part of the profile's condition is added beside yours.
+        let g = cat.get("gearset").unwrap();
+        let vendor = "arn:aws:iam::347752291521:root";
+        let mut pol = repaired_policy(g, &json!({}), ACCOUNT, "aws", vendor);
+        pol["Statement"][2]["Condition"] =
+            json!({"StringEquals": {"kms:CallerAccount": "347752291521"}});
+        let c3 = check_policy(
+            g,
+            &pol,
+            ACCOUNT,
+            Some((vendor.into(), PrincipalSource::Profile)),
+        );
+        assert_eq!(c3.condition_differs.len(), 1);
+        let r = repair_policy(g, &pol, ACCOUNT, "aws", vendor);
+        assert_eq!(
+            r.policy["Statement"][2]["Condition"],
+            json!({"StringEquals": {"kms:CallerAccount": "347752291521"}, "Bool": {"kms:GrantIsForAWSResource": "true"}})
+        );
+        assert!(
+            check_policy(
+                g,
+                &r.policy,
+                ACCOUNT,
+                Some((vendor.into(), PrincipalSource::Profile))
+            )
+            .condition_differs
+            .is_empty()
+        );
+
+        // Revoking takes only the vendor from a shared statement.
+        let mut pol = camunda_policy();
+        pol["Statement"][2]["Principal"]["AWS"] = json!([ROLE, mine]);
+        pol["Statement"][2]["Condition"] = narrowing.clone();
+        let r = revoke_policy(&pol, ROLE);
+        assert_eq!(r.policy["Statement"].as_array().unwrap().len(), 2);
+        assert_eq!(r.policy["Statement"][1]["Principal"]["AWS"], json!(mine));
+        assert_eq!(r.policy["Statement"][1]["Condition"], narrowing);
+        // ...and restoring adds it back there.
+        let back = repair_policy(c, &r.policy, ACCOUNT, "aws", ROLE);
+        assert_eq!(
+            back.policy["Statement"][1]["Principal"]["AWS"],
+            json!([mine, ROLE])
+        );
+        assert_eq!(back.policy["Statement"][1]["Condition"], narrowing);
     }
 
     #[test]
@@ -2332,21 +3577,36 @@ mod tests {
         list[1]["Action"] = json!(["kms:CreateGrant"]);
         list.push(json!({"Sid": "Audit", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/audit"}, "Action": "kms:DescribeKey", "Resource": "*"}));
         let fixed = repaired_policy(p, &pol, ACCOUNT, "aws", ROLE);
-        let c = check_policy(p, &fixed, ACCOUNT, Some((ROLE.into(), "policy")));
+        let c = check_policy(
+            p,
+            &fixed,
+            ACCOUNT,
+            Some((ROLE.into(), PrincipalSource::Policy)),
+        );
         assert!(c.missing.is_empty() && c.root_statement, "{c:?}");
         assert!(fixed.to_string().contains("Audit"));
         assert!(policy::lint(&fixed, ACCOUNT, ROLE).is_empty());
         // Revoking removes only the vendor's grants.
         let revoked = revoked_policy(&fixed, ROLE);
-        let c = check_policy(p, &revoked, ACCOUNT, Some((ROLE.into(), "tag")));
+        let c = check_policy(
+            p,
+            &revoked,
+            ACCOUNT,
+            Some((ROLE.into(), PrincipalSource::Journal)),
+        );
         assert_eq!(c.missing.len(), c.required.len());
         assert!(c.root_statement && revoked.to_string().contains("Audit"));
         // And restoring gives the same policy back (statement order aside).
         let restored = repaired_policy(p, &revoked, ACCOUNT, "aws", ROLE);
         assert!(
-            check_policy(p, &restored, ACCOUNT, Some((ROLE.into(), "tag")))
-                .missing
-                .is_empty()
+            check_policy(
+                p,
+                &restored,
+                ACCOUNT,
+                Some((ROLE.into(), PrincipalSource::Journal))
+            )
+            .missing
+            .is_empty()
         );
     }
 

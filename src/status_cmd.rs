@@ -363,7 +363,12 @@ pub fn render_text(r: &StatusReport) -> String {
             add(&mut o, "Administrators", &k.administrators.join(", "));
         }
         if let Some(p) = &k.policy {
-            add(&mut o, "Vendor", dash(p.vendor_principal.as_deref()));
+            let vendor = match (&p.vendor_principal, p.principal_source) {
+                (Some(v), Some(from)) => format!("{v} (from {})", from.describe()),
+                (Some(v), None) => v.clone(),
+                (None, _) => "unknown: nothing byok trusts names it (give --principal)".into(),
+            };
+            add(&mut o, "Vendor", &vendor);
             let pol = if p.missing.is_empty() {
                 "the vendor has every action it needs".to_string()
             } else {

@@ -750,6 +750,7 @@ async fn a_run_killed_after_create_key_is_finished_by_the_rerun() {
         // A journal of an earlier version: intents had no ID, keys no intent tag.
         intent: None,
         duplicate_of: None,
+        principal: None,
     })
     .unwrap();
     let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().unwrap();

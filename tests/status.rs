@@ -934,6 +934,478 @@ async fn multi_region_actions_apply_to_the_set() {
 }
 
 // --------------------------------------------------------------------------------------
+// Trust: the vendor principal comes only from sources byok trusts; danger is broken;
+// repair adds what is missing and keeps the rest.
+
+const ATTACKER: &str = "arn:aws:iam::666666666666:role/attacker";
+
+async fn set_tag(kms: &aws_sdk_kms::Client, id: &str, key: &str, value: &str) {
+    kms.tag_resource()
+        .key_id(id)
+        .tags(
+            Tag::builder()
+                .tag_key(key)
+                .tag_value(value)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn put_policy(kms: &aws_sdk_kms::Client, id: &str, policy: &Value) {
+    kms.put_key_policy()
+        .key_id(id)
+        .policy_name("default")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The principals of the statements whose Sid contains `sid_part`.
+fn principals_of(policy: &Value, sid_part: &str) -> Vec<Value> {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Sid"].as_str().unwrap_or("").contains(sid_part))
+        .map(|s| s["Principal"]["AWS"].clone())
+        .collect()
+}
+
+fn kinds(key: &Value) -> Vec<String> {
+    key["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Item 7: re-tagging a revoked key's byok:vendor-principal never redirects the vendor's
+/// access. With the journal, restore uses the principal byok made the key for; without a
+/// trusted source, it refuses and asks for --principal. A key made outside byok that was
+/// given byok's tags is not shown with the tag's principal as its vendor.
+#[tokio::test]
+async fn a_retagged_key_never_gets_the_tags_principal() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-retag");
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let arn = stdout(&out).trim().to_string();
+    let kms = moto.kms("eu-west-1").await;
+    let id = arn.rsplit('/').next().unwrap().to_string();
+    let act = |state: &TempDir, args: &[&str]| {
+        let out = run(moto
+            .byok(state.path())
+            .args(["status", "--key", &arn])
+            .args(args));
+        (out.status.code().unwrap_or(-1), stderr(&out))
+    };
+    let (code, err) = act(&dir, &["--revoke-access", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    set_tag(&kms, &id, "byok:vendor-principal", ATTACKER).await;
+
+    // Restore gives the access back to the real principal, never the tag's.
+    let (code, err) = act(&dir, &["--restore-access", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    let p = policy_of(&kms, &id).await;
+    assert!(!p.to_string().contains(ATTACKER), "{p:#}");
+    assert_eq!(
+        principals_of(&p, "Camunda"),
+        vec![json!(CAMUNDA_ROLE), json!(CAMUNDA_ROLE)],
+        "{p:#}"
+    );
+    // It knew from the journal, and set the tag back.
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    assert!(
+        journal.contains(&format!("\"principal\":\"{CAMUNDA_ROLE}\"")),
+        "the journal records the principal: {journal}"
+    );
+    assert!(
+        tags_of(&kms, &id)
+            .await
+            .contains(&("byok:vendor-principal".into(), CAMUNDA_ROLE.into()))
+    );
+
+    // Revoked and re-tagged again: status trusts the journal and says the tag disagrees.
+    let (code, err) = act(&dir, &["--revoke-access", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    set_tag(&kms, &id, "byok:vendor-principal", ATTACKER).await;
+    let (r, code, err) = status_json(&moto, &dir, &["--output", "json", "--region", "eu-west-1"]);
+    assert_schema(&r);
+    assert_eq!(code, 5, "{err}");
+    let k = key(&r, &id, "eu-west-1");
+    assert_eq!(k["policy"]["vendor_principal"], CAMUNDA_ROLE, "{k:#}");
+    assert_eq!(k["policy"]["principal_source"], "journal");
+    let f = k["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "tag-disagrees")
+        .unwrap_or_else(|| panic!("{k:#}"));
+    let what = f["what"].as_str().unwrap();
+    assert!(
+        what.contains(ATTACKER) && what.contains(CAMUNDA_ROLE),
+        "{what}"
+    );
+
+    let (code, err) = act(&dir, &["--restore-access", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!policy_of(&kms, &id).await.to_string().contains(ATTACKER));
+
+    // On a machine without the journal, nothing trusted names the principal: refused.
+    let elsewhere = TempDir::new("status-retag-elsewhere");
+    let (code, err) = act(&elsewhere, &["--revoke-access", "--yes"]);
+    assert_eq!(code, 0, "the policy still names the vendor: {err}");
+    set_tag(&kms, &id, "byok:vendor-principal", ATTACKER).await;
+    let (code, err) = act(&elsewhere, &["--restore-access", "--yes"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--principal") && err.contains(ATTACKER) && err.contains("never takes"),
+        "{err}"
+    );
+    assert!(!policy_of(&kms, &id).await.to_string().contains(ATTACKER));
+    // Given now, the principal is used.
+    let (code, err) = act(
+        &elsewhere,
+        &["--restore-access", "--principal", CAMUNDA_ROLE, "--yes"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let p = policy_of(&kms, &id).await;
+    assert_eq!(principals_of(&p, "Camunda").len(), 2, "{p:#}");
+    assert!(!p.to_string().contains(ATTACKER), "{p:#}");
+
+    // A key made outside byok, given byok's tags and an attacker as vendor principal.
+    let root_only =
+        json!({"Version": "2012-10-17", "Statement": [camunda_policy()["Statement"][0].clone()]});
+    let foreign = make_key(&kms, Some("camunda"), "alias/look-alike", &root_only).await;
+    set_tag(&kms, &foreign, "byok:vendor-principal", ATTACKER).await;
+    let (r, _, err) = status_json(&moto, &dir, &["--output", "json", "--region", "eu-west-1"]);
+    assert_schema(&r);
+    let k = key(&r, &foreign, "eu-west-1");
+    assert_eq!(k["policy"]["vendor_principal"], Value::Null, "{k:#} {err}");
+    let ks = kinds(k);
+    assert!(ks.contains(&"not-made-by-byok".to_string()), "{ks:?}");
+    assert!(ks.contains(&"tag-unconfirmed".to_string()), "{ks:?}");
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["status", "--output", "text", "--region", "eu-west-1"]));
+    let text = stdout(&out);
+    let block = text
+        .split("\n\n")
+        .find(|b| b.contains("alias/look-alike"))
+        .unwrap();
+    assert!(
+        !block
+            .lines()
+            .any(|l| l.trim_start().starts_with("Vendor ") && l.contains(ATTACKER)),
+        "{block}"
+    );
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        "alias/look-alike",
+        "--region",
+        "eu-west-1",
+        "--restore-access",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(policy_of(&kms, &foreign).await, root_only);
+}
+
+/// Item 7, Multi-Region: the primary's vendor statements were stripped and its tag points
+/// at an attacker; with no journal, the replica's policy still names the vendor.
+#[tokio::test]
+async fn a_stripped_primary_takes_the_principal_from_its_replica() {
+    let moto = Moto::start();
+    let made = TempDir::new("status-mr-made");
+    let out = run(moto.byok(made.path()).args([
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--regionality",
+        "multi-region",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let eu1 = moto.kms("eu-west-1").await;
+    let eu2 = moto.kms("eu-west-2").await;
+    let mrk = key_ids(&eu1)
+        .await
+        .into_iter()
+        .find(|k| k.starts_with("mrk-"))
+        .unwrap();
+    let root_only =
+        json!({"Version": "2012-10-17", "Statement": [camunda_policy()["Statement"][0].clone()]});
+    put_policy(&eu1, &mrk, &root_only).await;
+    set_tag(&eu1, &mrk, "byok:vendor-principal", ATTACKER).await;
+
+    let dir = TempDir::new("status-mr-elsewhere");
+    let (r, code, err) = status_json(&moto, &dir, &["--output", "json", "--region", "eu-west-1"]);
+    assert_eq!(code, 5, "{err}");
+    let k = key(&r, &mrk, "eu-west-1");
+    assert_eq!(k["policy"]["vendor_principal"], CAMUNDA_ROLE, "{k:#}");
+    assert_eq!(k["policy"]["principal_source"], "multi-region-set");
+    assert!(kinds(k).contains(&"tag-disagrees".to_string()), "{k:#}");
+
+    let primary_arn = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{mrk}");
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        &primary_arn,
+        "--restore-access",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for kms in [&eu1, &eu2] {
+        let p = policy_of(kms, &mrk).await;
+        assert!(!p.to_string().contains(ATTACKER), "{p:#}");
+        assert_eq!(
+            principals_of(&p, "Camunda"),
+            vec![json!(CAMUNDA_ROLE), json!(CAMUNDA_ROLE)],
+            "{p:#}"
+        );
+    }
+}
+
+/// Item 8: a statement that lets anyone use the key, or lets the vendor manage it, is
+/// broken (exit 5), with the reason and the fix; rotation off stays "needs attention".
+#[tokio::test]
+async fn danger_in_the_policy_is_broken() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-danger");
+    let kms = moto.kms("eu-west-1").await;
+    let id = make_key(
+        &kms,
+        Some("gearset"),
+        "alias/gearset-danger",
+        &gearset_policy(GEARSET_EU),
+    )
+    .await;
+    kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+    let args = ["--output", "json", "--region", "eu-west-1"];
+    let (_, code, err) = status_json(&moto, &dir, &args);
+    assert_eq!(code, 0, "{err}");
+
+    let mut open = gearset_policy(GEARSET_EU);
+    open["Statement"].as_array_mut().unwrap().push(json!({
+        "Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"
+    }));
+    put_policy(&kms, &id, &open).await;
+    let (r, code, err) = status_json(&moto, &dir, &args);
+    assert_schema(&r);
+    assert_eq!(code, 5, "{err}");
+    let k = &r["keys"][0];
+    assert_eq!(k["health"], "broken");
+    let f = k["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "wildcard-principal")
+        .unwrap_or_else(|| panic!("{k:#}"));
+    assert_eq!(f["severity"], "broken");
+    assert!(f["what"].as_str().unwrap().contains("\"Anyone\""), "{f:#}");
+    assert!(
+        f["fix"].as_str().unwrap().contains("aws:PrincipalOrgID"),
+        "{f:#}"
+    );
+    assert_eq!(k["recovery"], f["fix"]);
+    // {"AWS": "*"} narrowed to the organisation is not a danger.
+    open["Statement"][4]["Principal"] = json!({"AWS": "*"});
+    open["Statement"][4]["Condition"] =
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}});
+    put_policy(&kms, &id, &open).await;
+    let (_, code, err) = status_json(&moto, &dir, &args);
+    assert_eq!(code, 0, "{err}");
+
+    let mut manage = gearset_policy(GEARSET_EU);
+    manage["Statement"][2]["Action"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("kms:ScheduleKeyDeletion"));
+    put_policy(&kms, &id, &manage).await;
+    let (r, code, err) = status_json(&moto, &dir, &args);
+    assert_eq!(code, 5, "{err}");
+    let k = &r["keys"][0];
+    let f = k["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "vendor-manages-key")
+        .unwrap_or_else(|| panic!("{k:#}"));
+    assert!(
+        f["what"]
+            .as_str()
+            .unwrap()
+            .contains("kms:ScheduleKeyDeletion"),
+        "{f:#}"
+    );
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["status", "--output", "text", "--region", "eu-west-1"]));
+    assert_eq!(out.status.code(), Some(5));
+    let t = stdout(&out);
+    assert!(
+        t.contains("kms:ScheduleKeyDeletion") && t.contains("--repair-policy"),
+        "{t}"
+    );
+    // Repair takes it away and keeps the rest.
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        "alias/gearset-danger",
+        "--region",
+        "eu-west-1",
+        "--repair-policy",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("removed: kms:ScheduleKeyDeletion"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(policy_of(&kms, &id).await, gearset_policy(GEARSET_EU));
+    let (_, code, err) = status_json(&moto, &dir, &args);
+    assert_eq!(code, 0, "{err}");
+
+    // No account-root statement: broken too.
+    let mut rootless = gearset_policy(GEARSET_EU);
+    rootless["Statement"].as_array_mut().unwrap().remove(0);
+    put_policy(&kms, &id, &rootless).await;
+    let (r, code, _) = status_json(&moto, &dir, &args);
+    assert_eq!(code, 5);
+    assert!(kinds(&r["keys"][0]).contains(&"missing-root".to_string()));
+}
+
+/// Item 9: repair keeps a customer's principal and narrowing Condition in a vendor
+/// statement, adds the missing action, and says what it kept.
+#[tokio::test]
+async fn repair_keeps_a_customers_principal_and_condition() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-merge");
+    let kms = moto.kms("eu-west-1").await;
+    let mine = format!("arn:aws:iam::{ACCOUNT}:role/BackupRestore");
+    let narrowing = json!({"StringEquals": {"kms:ViaService": "ec2.eu-west-1.amazonaws.com"}});
+    let mut p = gearset_policy(GEARSET_EU);
+    p["Statement"][2]["Principal"]["AWS"] = json!([GEARSET_EU, mine]);
+    p["Statement"][2]["Action"] = json!([
+        "kms:Encrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:DescribeKey"
+    ]);
+    p["Statement"][2]["Condition"] = narrowing.clone();
+    let id = make_key(&kms, Some("gearset"), "alias/gearset-merge", &p).await;
+    kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+
+    let out = run(moto.byok(dir.path()).args([
+        "status",
+        "--key",
+        "alias/gearset-merge",
+        "--region",
+        "eu-west-1",
+        "--repair-policy",
+        "--yes",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The policy: the customer's principal and Condition kept, the action added.
+    let after = policy_of(&kms, &id).await;
+    let s = &after["Statement"][2];
+    assert_eq!(
+        s["Principal"]["AWS"],
+        json!([GEARSET_EU, mine]),
+        "{after:#}"
+    );
+    assert_eq!(s["Condition"], narrowing, "{after:#}");
+    assert_eq!(
+        s["Action"],
+        json!([
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:DescribeKey"
+        ])
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("../schemas/status-action.schema.json")).unwrap();
+    let mut errs = Vec::new();
+    check_schema(&schema, &schema, &v, "$", &mut errs);
+    assert!(errs.is_empty(), "{errs:?}");
+    let change = v["plans"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["call"] == "PutKeyPolicy")
+        .unwrap();
+    let summary = change["summary"].to_string();
+    assert!(
+        summary.contains("kept: the principal") && summary.contains(&mine),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("kept: the Condition") && summary.contains("kms:ViaService"),
+        "{summary}"
+    );
+    let e = stderr(&out);
+    assert!(
+        e.contains("kept: the Condition"),
+        "the text plan says so too: {e}"
+    );
+
+    let (r, code, err) = status_json(&moto, &dir, &["--output", "json", "--region", "eu-west-1"]);
+    assert_eq!(code, 0, "{err} {r:#}");
+
+    // Revoking takes only the vendor from the shared statement; restoring puts it back there.
+    let act = |a: &str| {
+        run(moto.byok(dir.path()).args([
+            "status",
+            "--key",
+            "alias/gearset-merge",
+            "--region",
+            "eu-west-1",
+            a,
+            "--yes",
+        ]))
+    };
+    let out = act("--revoke-access");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let p = policy_of(&kms, &id).await;
+    assert_eq!(p["Statement"][2]["Principal"]["AWS"], json!(mine), "{p:#}");
+    assert_eq!(p["Statement"][2]["Condition"], narrowing);
+    let out = act("--restore-access");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let p = policy_of(&kms, &id).await;
+    assert_eq!(
+        p["Statement"][2]["Principal"]["AWS"],
+        json!([mine, GEARSET_EU]),
+        "{p:#}"
+    );
+    assert_eq!(p["Statement"][2]["Condition"], narrowing);
+    assert_eq!(p["Statement"][2]["Action"], after["Statement"][2]["Action"]);
+    assert_eq!(p["Statement"][3], after["Statement"][3]);
+}
+
+// --------------------------------------------------------------------------------------
 // The status screen on the simulator: transitions, and snapshots at 80x24 and 120x40.
 
 mod screen {

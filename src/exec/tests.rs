@@ -395,6 +395,7 @@ async fn a_run_killed_after_create_key_is_resumed_from_the_journal_intent() {
             alias: Some(ALIAS.into()),
             intent: None,
             duplicate_of: None,
+            principal: None,
         })
         .unwrap();
     let document = policy::to_document(&policy::build(&plan.answers, DEMO_ACCOUNT));

@@ -973,7 +973,7 @@ impl StatusScreen {
                     Span::raw(
                         p.vendor_principal
                             .clone()
-                            .unwrap_or_else(|| "not named in the policy".into()),
+                            .unwrap_or_else(|| "unknown: give it with --principal".into()),
                     ),
                 ],
                 10,
@@ -1096,6 +1096,9 @@ impl StatusScreen {
                     t.dim()
                 };
                 lines.push(Line::from(Span::styled(format!("  {d}"), style)));
+            }
+            for l in &c.summary {
+                lines.push(Line::from(Span::styled(format!("  {l}"), t.accent())));
             }
         }
         for n in &plan.notes {
