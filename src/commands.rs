@@ -13,6 +13,7 @@ use byok::kms::sim::{self, SimKms, SimOptions};
 use byok::kms::{Backend, KeyService};
 use byok::plan::Plan;
 use byok::policy;
+use byok::sanitize;
 use byok::vendor::{Catalog, PrincipalKind};
 
 use crate::cli::{Cli, Command, CreateArgs, GlobalArgs, Output, PolicyArgs};
@@ -88,24 +89,13 @@ pub async fn backend(g: &GlobalArgs) -> Backend {
     }
 }
 
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:=@,+-".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
 /// The exact command that finishes (or repeats) this setup.
 pub fn finish_command(g: &GlobalArgs, a: &Answers) -> String {
     let mut parts: Vec<String> = vec!["byok".into()];
     let mut flag = |name: &str, value: Option<&str>| {
         parts.push(name.to_string());
         if let Some(v) = value {
-            parts.push(shell_quote(v));
+            parts.push(sanitize::shell_word(v));
         }
     };
     if g.demo {

@@ -33,6 +33,7 @@ use std::str::FromStr;
 use crate::answers::Regionality;
 use crate::plan::{KeyRole, Plan, PlannedKey};
 use crate::policy;
+use crate::sanitize::{self, shell_word};
 
 /// What `byok plan --format` and the review screen can export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -278,7 +279,7 @@ pub fn apply_hint(plan: &Plan, format: Format, written: &[PathBuf]) -> String {
     let path = |i: usize| {
         written
             .get(i)
-            .map(|p| shell_quote(&p.display().to_string()))
+            .map(|p| shell_word(&p.display().to_string()))
             .unwrap_or_default()
     };
     match format {
@@ -355,22 +356,7 @@ fn hcl_string(s: &str, account_expr: &str) -> String {
         if i > 0 {
             out.push_str(account_expr);
         }
-        let mut escaped = String::new();
-        for c in part.chars() {
-            match c {
-                '"' => escaped.push_str("\\\""),
-                '\\' => escaped.push_str("\\\\"),
-                '\n' => escaped.push_str("\\n"),
-                '\r' => escaped.push_str("\\r"),
-                '\t' => escaped.push_str("\\t"),
-                c if c.is_control() => {
-                    let _ = write!(escaped, "\\u{:04x}", c as u32);
-                }
-                c => escaped.push(c),
-            }
-        }
-        // Template sequences would be evaluated: escape them.
-        let mut escaped = escaped.replace("${", "$${").replace("%{", "%%{");
+        let mut escaped = sanitize::hcl_escape(part);
         // A literal `$` right before the interpolation would turn it into `$${`, a literal.
         if escaped.ends_with('$') && i + 1 < parts.len() {
             escaped.pop();
@@ -827,24 +813,12 @@ pub fn cloudformation<'p>(plan: &'p Plan, account: Option<&str>) -> Vec<(&'p Pla
 // ---------------------------------------------------------------------------------------
 // AWS CLI script
 
-/// Single-quote for bash unless the word is plainly safe.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:=@,+-".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
 fn cli_tags(tags: &[(String, String)]) -> String {
     let v: Vec<Value> = tags
         .iter()
         .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
         .collect();
-    shell_quote(&serde_json::to_string(&v).expect("json"))
+    shell_word(&serde_json::to_string(&v).expect("json"))
 }
 
 const SCRIPT_ACCOUNT: &str = "__BYOK_ACCOUNT_ID__";
@@ -856,7 +830,7 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
     let second = plan.keys.get(1);
     let policy_doc =
         policy::to_document(&policy_for(plan, account)).replace(ACCOUNT_SENTINEL, SCRIPT_ACCOUNT);
-    let q = |s: &str| shell_quote(s);
+    let q = |s: &str| shell_word(s);
     let mut s = String::new();
     let _ = writeln!(s, "#!/usr/bin/env bash");
     // The values below are single-quoted on purpose: a `$` in a description stays a `$`.
