@@ -37,7 +37,7 @@ pub async fn dispatch(mut cli: Cli) -> i32 {
         _ => Ok(()),
     };
     if let Err(e) = merged {
-        eprintln!("error: {e}");
+        eprintln_safe!("error: {e}");
         return exit::INVALID_INPUT;
     }
     match cli.command {
@@ -56,19 +56,19 @@ pub fn validated(g: &GlobalArgs, raw: &RawAnswers) -> Result<(Catalog, Answers),
     let catalog = match Catalog::with_files(&g.vendor_files) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln_safe!("error: {e}");
             return Err(exit::INVALID_INPUT);
         }
     };
     match raw.validate(&catalog) {
         Ok(a) => Ok((catalog, a)),
         Err(errs) => {
-            eprintln!(
+            eprintln_safe!(
                 "byok cannot start: {} answer(s) need fixing. Nothing was sent to AWS.",
                 errs.len()
             );
             for e in errs {
-                eprintln!("  - {e}");
+                eprintln_safe!("  - {}", sanitize::line(&e.to_string()));
             }
             Err(exit::INVALID_INPUT)
         }
@@ -150,18 +150,18 @@ async fn policy_cmd(g: &GlobalArgs, args: PolicyArgs) -> i32 {
     let account = match (&args.account, g.demo) {
         (Some(a), _) if byok::arn::is_account_id(a) => a.clone(),
         (Some(a), _) => {
-            eprintln!("error: Account (--account): {a:?} is not a 12-digit AWS account ID");
+            eprintln_safe!("error: Account (--account): {a:?} is not a 12-digit AWS account ID");
             return exit::INVALID_INPUT;
         }
         (None, true) => sim::DEMO_ACCOUNT.to_string(),
         (None, false) => match backend(g).await.identity().await {
             Ok(id) => id.account,
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "error: {}",
                     e.explain(g.profile.as_deref(), &answers.vendor.principal.help)
                 );
-                eprintln!("(or give your account ID with --account)");
+                eprintln_safe!("(or give your account ID with --account)");
                 return exit::AWS_REFUSED;
             }
         },
@@ -170,22 +170,21 @@ async fn policy_cmd(g: &GlobalArgs, args: PolicyArgs) -> i32 {
     let problems = policy::lint(&p, &account, &answers.principal);
     if !problems.is_empty() {
         for pr in problems {
-            eprintln!("error: {pr}");
+            eprintln_safe!("error: {pr}");
         }
         return exit::INVALID_INPUT;
     }
     match args.output {
-        Output::Text => println!("{}", policy::to_document(&p)),
-        Output::Json => println!(
+        Output::Text => println_safe!("{}", sanitize::json_text(policy::to_document(&p))),
+        Output::Json => println_safe!(
             "{}",
-            serde_json::to_string_pretty(&json!({
+            sanitize::json_pretty(&json!({
                 "vendor": answers.vendor.id,
                 "account": account,
                 "principal": answers.principal,
                 "bytes": policy::to_document(&p).len(),
                 "policy": p,
             }))
-            .expect("json")
         ),
     }
     exit::OK
@@ -202,17 +201,17 @@ fn print_progress(plan: &Plan, p: &Progress) {
             attempt,
             reason,
             delay,
-        } => eprintln!(
+        } => eprintln_safe!(
             "  [{:>2}/{n}] … retry {attempt} in {:.1} s: {reason}",
             step + 1,
             delay.as_secs_f64()
         ),
-        Progress::Waiting { step, detail } => eprintln!("  [{:>2}/{n}] … {detail}", step + 1),
+        Progress::Waiting { step, detail } => eprintln_safe!("  [{:>2}/{n}] … {detail}", step + 1),
         Progress::Done {
             step,
             elapsed,
             note,
-        } => eprintln!(
+        } => eprintln_safe!(
             "✓ [{:>2}/{n}] {} ({:.2} s){}",
             step + 1,
             title(*step),
@@ -224,7 +223,7 @@ fn print_progress(plan: &Plan, p: &Progress) {
             elapsed,
             error,
         } => {
-            eprintln!(
+            eprintln_safe!(
                 "✗ [{:>2}/{n}] {} ({:.2} s): {error}",
                 step + 1,
                 title(*step),
@@ -232,14 +231,14 @@ fn print_progress(plan: &Plan, p: &Progress) {
             )
         }
         Progress::Key { key } if key.created_now => {
-            eprintln!(
+            eprintln_safe!(
                 "  created {} key {} ({})",
                 key.role.as_str(),
                 key.arn,
                 key.region
             )
         }
-        Progress::Key { key } => eprintln!(
+        Progress::Key { key } => eprintln_safe!(
             "  found {} key {} ({})",
             key.role.as_str(),
             key.arn,
@@ -250,7 +249,7 @@ fn print_progress(plan: &Plan, p: &Progress) {
 
 /// Ask on the terminal; anything but y/yes is no.
 fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
+    eprint_safe!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     if std::io::stdin().read_line(&mut line).is_err() {
@@ -268,7 +267,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     let plan = Plan::build(&answers);
     // Refused before anything is touched, the journal file included.
     if !args.yes && !std::io::stdin().is_terminal() {
-        eprintln!(
+        eprintln_safe!(
             "error: byok create asks before changing anything; add --yes to run without a terminal. Nothing was sent to AWS."
         );
         return exit::INVALID_INPUT;
@@ -277,7 +276,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         .then(|| byok::kms::aws::missing_profile(g.profile.as_deref()))
         .flatten()
     {
-        eprintln!("error: {problem} Nothing was sent to AWS.");
+        eprintln_safe!("error: {problem} Nothing was sent to AWS.");
         return exit::INVALID_INPUT;
     }
     let svc = backend(g).await;
@@ -287,7 +286,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         match Journal::open(&journal::state_dir()) {
             Ok(j) => j,
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "error: cannot write the journal in {} ({e}): set BYOK_STATE_DIR to a writable directory. Nothing was sent to AWS.",
                     journal::state_dir().display()
                 );
@@ -296,17 +295,17 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         }
     };
     if !args.yes {
-        eprint!("{}", plan.render_text());
+        eprint_safe!("{}", plan.render_text());
         match svc.identity().await {
             Ok(id) => {
-                eprintln!("\nThe key policy (account {}):", id.account);
-                eprintln!(
+                eprintln_safe!("\nThe key policy (account {}):", id.account);
+                eprintln_safe!(
                     "{}",
-                    policy::to_document(&policy::build(&answers, &id.account))
+                    sanitize::json_text(policy::to_document(&policy::build(&answers, &id.account)))
                 );
             }
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "error: {}",
                     e.explain(g.profile.as_deref(), &answers.vendor.principal.help)
                 );
@@ -314,7 +313,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
             }
         }
         if !confirm("\nCreate it?") {
-            eprintln!("Nothing was changed.");
+            eprintln_safe!("Nothing was changed.");
             return exit::OK;
         }
     }
@@ -323,7 +322,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     let (cancel_tx, cancel_rx) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nStopping after the call in flight (Ctrl-C again to quit at once)…");
+            eprintln_safe!("\nStopping after the call in flight (Ctrl-C again to quit at once)…");
             let _ = cancel_tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(exit::INTERRUPTED);
@@ -380,7 +379,7 @@ fn report_result(
             doc["not_done"] = json!(remaining(plan, report));
             doc["finish_command"] = json!(finish);
         }
-        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+        println_safe!("{}", byok::sanitize::json_pretty(&doc));
         return;
     }
     match &report.outcome {
@@ -391,9 +390,12 @@ fn report_result(
                 Regionality::MultiRegion => "Multi-Region key, primary and replica,",
                 Regionality::TwoKeys => "two independent single-Region keys",
             };
-            eprintln!("\nDone. Your {what} for {}:", a.vendor.name);
+            eprintln_safe!(
+                "\nDone. Your {what} for {}:",
+                sanitize::line(&a.vendor.name)
+            );
             for k in &report.keys {
-                eprintln!(
+                eprintln_safe!(
                     "  {:<9} {:<15} {}  {}",
                     k.role.as_str(),
                     k.region,
@@ -402,27 +404,27 @@ fn report_result(
                 );
             }
             if g.demo {
-                eprintln!(
+                eprintln_safe!(
                     "\nThis was a demo: the keys are simulated and nothing was created in AWS."
                 );
             } else {
-                eprintln!("\nNext: {}", a.vendor.next_step);
+                eprintln_safe!("\nNext: {}", sanitize::line(&a.vendor.next_step));
             }
         }
         Outcome::Failed { error, .. } => {
-            eprintln!("\nbyok stopped: {}", explain(error));
+            eprintln_safe!("\nbyok stopped: {}", explain(error));
         }
-        Outcome::Interrupted { .. } => eprintln!("\nbyok stopped because you asked it to."),
+        Outcome::Interrupted { .. } => eprintln_safe!("\nbyok stopped because you asked it to."),
     }
     if report.outcome != Outcome::Completed {
         if report.keys.is_empty() {
             if !report.may_have_created() {
-                eprintln!("Nothing was created.");
+                eprintln_safe!("Nothing was created.");
             }
         } else {
-            eprintln!("What exists now:");
+            eprintln_safe!("What exists now:");
             for k in &report.keys {
-                eprintln!(
+                eprintln_safe!(
                     "  {:<9} {:<15} {}{}",
                     k.role.as_str(),
                     k.region,
@@ -436,19 +438,21 @@ fn report_result(
         }
         let rest = remaining(plan, report);
         if !rest.is_empty() {
-            eprintln!("Not done yet:");
+            eprintln_safe!("Not done yet:");
             for r in rest {
-                eprintln!("  - {r}");
+                eprintln_safe!("  - {r}");
             }
         }
         if let Some(j) = journal {
-            eprintln!("Every ARN is recorded in {}.", j.display());
+            eprintln_safe!("Every ARN is recorded in {}.", j.display());
         }
-        eprintln!("To finish, run the same command again; byok reuses what exists:\n  {finish}");
+        eprintln_safe!(
+            "To finish, run the same command again; byok reuses what exists:\n  {finish}"
+        );
     }
     // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works.
     for k in &report.keys {
-        println!("{}", k.arn);
+        println_safe!("{}", k.arn);
     }
 }
 
@@ -464,12 +468,12 @@ async fn wizard(g: &GlobalArgs, answers: &crate::cli::AnswerArgs) -> i32 {
     let catalog = match Catalog::with_files(&g.vendor_files) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln_safe!("error: {e}");
             return exit::INVALID_INPUT;
         }
     };
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        eprintln!(
+        eprintln_safe!(
             "error: the wizard needs a terminal. Without one, use `byok create` with flags (see `byok create --help`). Nothing was sent to AWS."
         );
         return exit::INVALID_INPUT;
@@ -480,7 +484,7 @@ async fn wizard(g: &GlobalArgs, answers: &crate::cli::AnswerArgs) -> i32 {
         match Journal::open(&journal::state_dir()) {
             Ok(j) => j,
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "error: cannot write the journal in {} ({e}): set BYOK_STATE_DIR to a writable directory. Nothing was sent to AWS.",
                     journal::state_dir().display()
                 );

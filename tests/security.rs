@@ -183,3 +183,81 @@ fn credentials_never_leave_the_environment() {
     );
     assert!(bodies > 20);
 }
+
+/// What KMS answers is outside text too: a key whose tags, description and alias hold
+/// terminal escapes (an OSC 52 clipboard write, a screen clear, a title change, a bidi
+/// override, a line break) is reported by `byok status` in text and JSON, and neither
+/// output holds a raw control character; the JSON keeps the exact values.
+#[tokio::test]
+async fn text_from_kms_never_reaches_the_terminal_raw() {
+    let moto = Moto::start();
+    let dir = TempDir::new("kms-text");
+    let kms = moto.kms("eu-west-1").await;
+    let hostile = "acme\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x1b]0;pwned\x07\u{202e}\u{9b}\nFAKE LINE";
+    let tag = |k: &str, v: &str| {
+        aws_sdk_kms::types::Tag::builder()
+            .tag_key(k)
+            .tag_value(v)
+            .build()
+            .unwrap()
+    };
+    let key = kms
+        .create_key()
+        .description(format!("described {hostile}"))
+        .tags(tag("byok:managed-by", "byok"))
+        .tags(tag("byok:vendor", hostile))
+        .tags(tag("byok:alias", hostile))
+        .tags(tag("team", hostile))
+        .send()
+        .await
+        .expect("moto takes any tag value");
+    let arn = key.key_metadata().unwrap().arn().unwrap().to_string();
+    // moto may refuse an alias AWS would refuse; use it when it does not.
+    let _ = kms
+        .create_alias()
+        .alias_name(format!("alias/x{hostile}"))
+        .target_key_id(&arn)
+        .send()
+        .await;
+
+    let status = |output: &str| {
+        let mut c = moto.byok(dir.path());
+        c.args(["status", "--key", &arn, "--output", output]);
+        c.output().expect("run byok")
+    };
+    for output in ["text", "json"] {
+        let out = status(output);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1 | 5)),
+            "{output}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            if let Some(c) = text
+                .chars()
+                .find(|c| *c != '\n' && byok::sanitize::is_unsafe(*c))
+            {
+                panic!(
+                    "status --output {output}: {} raw on {stream}:\n{text}",
+                    byok::sanitize::code_point(c)
+                );
+            }
+            assert!(
+                !text.lines().any(|l| l.starts_with("FAKE LINE")),
+                "status --output {output}: a line of KMS text on its own:\n{text}"
+            );
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if output == "text" {
+            assert!(stdout.contains("acme\\u{1b}]52;c;"), "{stdout}");
+        } else {
+            let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+            assert_eq!(
+                v["keys"][0]["vendor"],
+                serde_json::json!(hostile),
+                "{stdout}"
+            );
+        }
+    }
+}
