@@ -13,6 +13,7 @@ use byok::kms::sim::{self, SimKms, SimOptions};
 use byok::kms::{Backend, KeyService};
 use byok::plan::Plan;
 use byok::policy;
+use byok::sanitize;
 use byok::vendor::{Catalog, PrincipalKind};
 
 use crate::cli::{Cli, Command, CreateArgs, GlobalArgs, Output, PolicyArgs};
@@ -36,7 +37,7 @@ pub async fn dispatch(mut cli: Cli) -> i32 {
         _ => Ok(()),
     };
     if let Err(e) = merged {
-        eprintln!("error: {e}");
+        eprintln_safe!("error: {e}");
         return exit::INVALID_INPUT;
     }
     match cli.command {
@@ -55,19 +56,19 @@ pub fn validated(g: &GlobalArgs, raw: &RawAnswers) -> Result<(Catalog, Answers),
     let catalog = match Catalog::with_files(&g.vendor_files) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln_safe!("error: {e}");
             return Err(exit::INVALID_INPUT);
         }
     };
     match raw.validate(&catalog) {
         Ok(a) => Ok((catalog, a)),
         Err(errs) => {
-            eprintln!(
+            eprintln_safe!(
                 "byok cannot start: {} answer(s) need fixing. Nothing was sent to AWS.",
                 errs.len()
             );
             for e in errs {
-                eprintln!("  - {e}");
+                eprintln_safe!("  - {}", sanitize::line(&e.to_string()));
             }
             Err(exit::INVALID_INPUT)
         }
@@ -88,24 +89,13 @@ pub async fn backend(g: &GlobalArgs) -> Backend {
     }
 }
 
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:=@,+-".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
 /// The exact command that finishes (or repeats) this setup.
 pub fn finish_command(g: &GlobalArgs, a: &Answers) -> String {
     let mut parts: Vec<String> = vec!["byok".into()];
     let mut flag = |name: &str, value: Option<&str>| {
         parts.push(name.to_string());
         if let Some(v) = value {
-            parts.push(shell_quote(v));
+            parts.push(sanitize::shell_word(v));
         }
     };
     if g.demo {
@@ -160,18 +150,18 @@ async fn policy_cmd(g: &GlobalArgs, args: PolicyArgs) -> i32 {
     let account = match (&args.account, g.demo) {
         (Some(a), _) if byok::arn::is_account_id(a) => a.clone(),
         (Some(a), _) => {
-            eprintln!("error: Account (--account): {a:?} is not a 12-digit AWS account ID");
+            eprintln_safe!("error: Account (--account): {a:?} is not a 12-digit AWS account ID");
             return exit::INVALID_INPUT;
         }
         (None, true) => sim::DEMO_ACCOUNT.to_string(),
         (None, false) => match backend(g).await.identity().await {
             Ok(id) => id.account,
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "error: {}",
                     e.explain(g.profile.as_deref(), &answers.vendor.principal.help)
                 );
-                eprintln!("(or give your account ID with --account)");
+                eprintln_safe!("(or give your account ID with --account)");
                 return exit::AWS_REFUSED;
             }
         },
@@ -180,22 +170,21 @@ async fn policy_cmd(g: &GlobalArgs, args: PolicyArgs) -> i32 {
     let problems = policy::lint(&p, &account, &answers.principal);
     if !problems.is_empty() {
         for pr in problems {
-            eprintln!("error: {pr}");
+            eprintln_safe!("error: {pr}");
         }
         return exit::INVALID_INPUT;
     }
     match args.output {
-        Output::Text => println!("{}", policy::to_document(&p)),
-        Output::Json => println!(
+        Output::Text => println_safe!("{}", sanitize::json_text(policy::to_document(&p))),
+        Output::Json => println_safe!(
             "{}",
-            serde_json::to_string_pretty(&json!({
+            sanitize::json_pretty(&json!({
                 "vendor": answers.vendor.id,
                 "account": account,
                 "principal": answers.principal,
                 "bytes": policy::to_document(&p).len(),
                 "policy": p,
             }))
-            .expect("json")
         ),
     }
     exit::OK
@@ -212,17 +201,17 @@ fn print_progress(plan: &Plan, p: &Progress) {
             attempt,
             reason,
             delay,
-        } => eprintln!(
+        } => eprintln_safe!(
             "  [{:>2}/{n}] … retry {attempt} in {:.1} s: {reason}",
             step + 1,
             delay.as_secs_f64()
         ),
-        Progress::Waiting { step, detail } => eprintln!("  [{:>2}/{n}] … {detail}", step + 1),
+        Progress::Waiting { step, detail } => eprintln_safe!("  [{:>2}/{n}] … {detail}", step + 1),
         Progress::Done {
             step,
             elapsed,
             note,
-        } => eprintln!(
+        } => eprintln_safe!(
             "✓ [{:>2}/{n}] {} ({:.2} s){}",
             step + 1,
             title(*step),
@@ -234,7 +223,7 @@ fn print_progress(plan: &Plan, p: &Progress) {
             elapsed,
             error,
         } => {
-            eprintln!(
+            eprintln_safe!(
                 "✗ [{:>2}/{n}] {} ({:.2} s): {error}",
                 step + 1,
                 title(*step),
@@ -242,14 +231,14 @@ fn print_progress(plan: &Plan, p: &Progress) {
             )
         }
         Progress::Key { key } if key.created_now => {
-            eprintln!(
+            eprintln_safe!(
                 "  created {} key {} ({})",
                 key.role.as_str(),
                 key.arn,
                 key.region
             )
         }
-        Progress::Key { key } => eprintln!(
+        Progress::Key { key } => eprintln_safe!(
             "  found {} key {} ({})",
             key.role.as_str(),
             key.arn,
@@ -260,7 +249,7 @@ fn print_progress(plan: &Plan, p: &Progress) {
 
 /// Ask on the terminal; anything but y/yes is no.
 fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
+    eprint_safe!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     if std::io::stdin().read_line(&mut line).is_err() {
@@ -278,7 +267,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     let plan = Plan::build(&answers);
     // Refused before anything is touched, the journal file included.
     if !args.yes && !std::io::stdin().is_terminal() {
-        eprintln!(
+        eprintln_safe!(
             "error: byok create asks before changing anything; add --yes to run without a terminal. Nothing was sent to AWS."
         );
         return exit::INVALID_INPUT;
@@ -287,7 +276,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         .then(|| byok::kms::aws::missing_profile(g.profile.as_deref()))
         .flatten()
     {
-        eprintln!("error: {problem} Nothing was sent to AWS.");
+        eprintln_safe!("error: {problem} Nothing was sent to AWS.");
         return exit::INVALID_INPUT;
     }
     let svc = backend(g).await;
@@ -297,7 +286,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         match Journal::open(&journal::state_dir()) {
             Ok(j) => j,
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "error: cannot write the journal in {} ({e}): set BYOK_STATE_DIR to a writable directory. Nothing was sent to AWS.",
                     journal::state_dir().display()
                 );
@@ -306,17 +295,17 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         }
     };
     if !args.yes {
-        eprint!("{}", plan.render_text());
+        eprint_safe!("{}", plan.render_text());
         match svc.identity().await {
             Ok(id) => {
-                eprintln!("\nThe key policy (account {}):", id.account);
-                eprintln!(
+                eprintln_safe!("\nThe key policy (account {}):", id.account);
+                eprintln_safe!(
                     "{}",
-                    policy::to_document(&policy::build(&answers, &id.account))
+                    sanitize::json_text(policy::to_document(&policy::build(&answers, &id.account)))
                 );
             }
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "error: {}",
                     e.explain(g.profile.as_deref(), &answers.vendor.principal.help)
                 );
@@ -324,7 +313,7 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
             }
         }
         if !confirm("\nCreate it?") {
-            eprintln!("Nothing was changed.");
+            eprintln_safe!("Nothing was changed.");
             return exit::OK;
         }
     }
@@ -424,7 +413,7 @@ fn report_result(
             doc["not_done"] = json!(remaining(plan, report));
             doc["finish_command"] = json!(finish);
         }
-        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+        println_safe!("{}", byok::sanitize::json_pretty(&doc));
         return;
     }
     report_retired(report);
@@ -436,9 +425,12 @@ fn report_result(
                 Regionality::MultiRegion => "Multi-Region key, primary and replica,",
                 Regionality::TwoKeys => "two independent single-Region keys",
             };
-            eprintln!("\nDone. Your {what} for {}:", a.vendor.name);
+            eprintln_safe!(
+                "\nDone. Your {what} for {}:",
+                sanitize::line(&a.vendor.name)
+            );
             for k in &report.keys {
-                eprintln!(
+                eprintln_safe!(
                     "  {:<9} {:<15} {}  {}",
                     k.role.as_str(),
                     k.region,
@@ -447,20 +439,20 @@ fn report_result(
                 );
             }
             if g.demo {
-                eprintln!(
+                eprintln_safe!(
                     "\nThis was a demo: the keys are simulated and nothing was created in AWS."
                 );
             } else {
-                eprintln!("\nNext: {}", a.vendor.next_step);
+                eprintln_safe!("\nNext: {}", sanitize::line(&a.vendor.next_step));
             }
         }
         Outcome::Failed { error, .. } => {
-            eprintln!("\nbyok stopped: {}", explain(error));
+            eprintln_safe!("\nbyok stopped: {}", explain(error));
         }
-        Outcome::Interrupted { .. } => eprintln!("\nbyok stopped because you asked it to."),
+        Outcome::Interrupted { .. } => eprintln_safe!("\nbyok stopped because you asked it to."),
     }
     if let Some(f) = &report.in_flight {
-        eprintln!(
+        eprintln_safe!(
             "The {} key in {} may have been created: its request was on its way when byok stopped. The journal holds the attempt; the command below finds that key instead of making a second one.",
             f.role.as_str(),
             f.region
@@ -469,12 +461,12 @@ fn report_result(
     if report.outcome != Outcome::Completed {
         if report.keys.is_empty() {
             if !report.may_have_created() {
-                eprintln!("Nothing was created.");
+                eprintln_safe!("Nothing was created.");
             }
         } else {
-            eprintln!("What exists now:");
+            eprintln_safe!("What exists now:");
             for k in &report.keys {
-                eprintln!(
+                eprintln_safe!(
                     "  {:<9} {:<15} {}{}",
                     k.role.as_str(),
                     k.region,
@@ -488,9 +480,9 @@ fn report_result(
         }
         let rest = remaining(plan, report);
         if !rest.is_empty() {
-            eprintln!("Not done yet:");
+            eprintln_safe!("Not done yet:");
             for r in rest {
-                eprintln!("  - {r}");
+                eprintln_safe!("  - {r}");
             }
         }
         let journal_failed = matches!(
@@ -501,17 +493,19 @@ fn report_result(
             }
         );
         match journal {
-            Some(_) if journal_failed && !report.keys.is_empty() => eprintln!(
+            Some(_) if journal_failed && !report.keys.is_empty() => eprintln_safe!(
                 "byok could not record these in its journal: keep the ARNs above (they are on stdout too)."
             ),
-            Some(j) => eprintln!("Every ARN is recorded in {}.", j.display()),
+            Some(j) => eprintln_safe!("Every ARN is recorded in {}.", j.display()),
             None => {}
         }
-        eprintln!("To finish, run the same command again; byok reuses what exists:\n  {finish}");
+        eprintln_safe!(
+            "To finish, run the same command again; byok reuses what exists:\n  {finish}"
+        );
     }
     // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works.
     for k in &report.keys {
-        println!("{}", k.arn);
+        println_safe!("{}", k.arn);
     }
 }
 
@@ -521,12 +515,12 @@ fn report_retired(report: &RunReport) {
     if report.retired.is_empty() {
         return;
     }
-    eprintln!(
+    eprintln_safe!(
         "\nAnother byok run made this setup's key at the same time and holds the alias: byok uses that key, and took the duplicate out of service:"
     );
     for r in &report.retired {
         match (&r.problem, &r.deletion_date) {
-            (None, date) => eprintln!(
+            (None, date) => eprintln_safe!(
                 "  {:<9} {:<15} {}: vendor access removed, disabled, deletion scheduled{} (duplicate of {})",
                 r.role.as_str(),
                 r.region,
@@ -536,7 +530,7 @@ fn report_retired(report: &RunReport) {
                     .unwrap_or_default(),
                 r.duplicate_of
             ),
-            (Some(p), _) => eprintln!(
+            (Some(p), _) => eprintln_safe!(
                 "  {:<9} {:<15} {}: could not be retired ({p}); it still exists. Retire it with `byok status --key {} --revoke-access` and `--schedule-deletion 7`.",
                 r.role.as_str(),
                 r.region,
@@ -559,12 +553,12 @@ async fn wizard(g: &GlobalArgs, answers: &crate::cli::AnswerArgs) -> i32 {
     let catalog = match Catalog::with_files(&g.vendor_files) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln_safe!("error: {e}");
             return exit::INVALID_INPUT;
         }
     };
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        eprintln!(
+        eprintln_safe!(
             "error: the wizard needs a terminal. Without one, use `byok create` with flags (see `byok create --help`). Nothing was sent to AWS."
         );
         return exit::INVALID_INPUT;
@@ -575,7 +569,7 @@ async fn wizard(g: &GlobalArgs, answers: &crate::cli::AnswerArgs) -> i32 {
         match Journal::open(&journal::state_dir()) {
             Ok(j) => j,
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "error: cannot write the journal in {} ({e}): set BYOK_STATE_DIR to a writable directory. Nothing was sent to AWS.",
                     journal::state_dir().display()
                 );

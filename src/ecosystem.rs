@@ -35,7 +35,7 @@ pub async fn raw_answers(g: &GlobalArgs, args: &AnswerArgs) -> RawAnswers {
     }
     if let Some((region, source)) = default_region(g.profile.as_deref()).await {
         if !g.quiet {
-            eprintln!("Region: {region} (from {source}; --region overrides it)");
+            eprintln_safe!("Region: {region} (from {source}; --region overrides it)");
         }
         raw.region = Some(region);
     }
@@ -74,7 +74,7 @@ pub async fn plan(g: &GlobalArgs, args: PlanArgs) -> i32 {
     if let Some(a) = &args.account
         && !byok::arn::is_account_id(a)
     {
-        eprintln!(
+        eprintln_safe!(
             "error: Account (--account): {a:?} is not a 12-digit AWS account ID. Nothing was written."
         );
         return exit::INVALID_INPUT;
@@ -82,10 +82,7 @@ pub async fn plan(g: &GlobalArgs, args: PlanArgs) -> i32 {
     let plan = Plan::build(&answers);
     let format: Format = args.format.into();
     if format == Format::Text && args.output == Output::Json && args.out.is_none() {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan_json(&plan)).expect("json")
-        );
+        println_safe!("{}", byok::sanitize::json_pretty(&plan_json(&plan)));
         return exit::OK;
     }
     if args.account.is_none() && format != Format::Text {
@@ -93,7 +90,7 @@ pub async fn plan(g: &GlobalArgs, args: PlanArgs) -> i32 {
         let problems = byok::policy::lint(&p, "123456789012", &answers.principal);
         if !problems.is_empty() {
             for pr in problems {
-                eprintln!("error: {pr}");
+                eprintln_safe!("error: {pr}");
             }
             return exit::INVALID_INPUT;
         }
@@ -104,7 +101,7 @@ pub async fn plan(g: &GlobalArgs, args: PlanArgs) -> i32 {
         Some(path) => match export::write_files(&files, path) {
             Ok(w) => Some(w),
             Err(e) => {
-                eprintln!("error: cannot write {} ({e})", path.display());
+                eprintln_safe!("error: cannot write {} ({e})", path.display());
                 return exit::INVALID_INPUT;
             }
         },
@@ -118,25 +115,25 @@ pub async fn plan(g: &GlobalArgs, args: PlanArgs) -> i32 {
                 &files,
                 written.as_deref(),
             );
-            println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+            println_safe!("{}", byok::sanitize::json_pretty(&doc));
         }
         (Output::Text, Some(paths)) => {
             for p in paths {
-                println!("{}", p.display());
+                println_safe!("{}", p.display());
             }
             let hint = export::apply_hint(&plan, format, paths);
             if !g.quiet && !hint.is_empty() {
-                eprintln!("\n{hint}");
+                eprintln_safe!("\n{hint}");
             }
         }
         (Output::Text, None) if files.len() > 1 => {
-            eprintln!(
+            eprintln_safe!(
                 "error: this setup is {} CloudFormation templates (stacks are regional). Give --out DIR to write them, or --output json to get them in one document.",
                 files.len()
             );
             return exit::INVALID_INPUT;
         }
-        (Output::Text, None) => print!("{}", files[0].contents),
+        (Output::Text, None) => print_safe!("{}", files[0].contents),
     }
     exit::OK
 }
@@ -199,7 +196,7 @@ pub fn man(g: &GlobalArgs, out_dir: Option<&Path>) -> i32 {
         None => {
             let mut out = std::io::stdout().lock();
             if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
-                eprintln!("error: cannot print the man page: {e}");
+                eprintln_safe!("error: cannot print the man page: {e}");
                 return exit::INVALID_INPUT;
             }
         }
@@ -207,11 +204,11 @@ pub fn man(g: &GlobalArgs, out_dir: Option<&Path>) -> i32 {
             if let Err(e) =
                 std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(cmd, dir))
             {
-                eprintln!("error: cannot write man pages to {} ({e})", dir.display());
+                eprintln_safe!("error: cannot write man pages to {} ({e})", dir.display());
                 return exit::INVALID_INPUT;
             }
             if !g.quiet {
-                eprintln!(
+                eprintln_safe!(
                     "Wrote the man pages to {}: add it to MANPATH, or copy them to ~/.local/share/man/man1/.",
                     dir.display()
                 );

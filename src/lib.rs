@@ -13,6 +13,7 @@ pub mod kms;
 pub mod plan;
 pub mod policy;
 pub mod regions;
+pub mod sanitize;
 pub mod status;
 pub mod tui;
 pub mod vendor;

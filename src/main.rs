@@ -1,5 +1,22 @@
 //! byok: parse the command line, install the error hooks, dispatch.
 
+// What the commands print may hold text byok did not write (a vendor file's, an answer from
+// AWS): these print it with every control character but the line break shown escaped
+// (`sanitize::block`), so that none reaches the terminal as a control sequence. JSON is
+// escaped by `sanitize::json_pretty` first, which leaves nothing for these to change.
+macro_rules! println_safe {
+    ($($t:tt)*) => { println!("{}", byok::sanitize::block(&format!($($t)*))) };
+}
+macro_rules! print_safe {
+    ($($t:tt)*) => { print!("{}", byok::sanitize::block(&format!($($t)*))) };
+}
+macro_rules! eprintln_safe {
+    ($($t:tt)*) => { eprintln!("{}", byok::sanitize::block(&format!($($t)*))) };
+}
+macro_rules! eprint_safe {
+    ($($t:tt)*) => { eprint!("{}", byok::sanitize::block(&format!($($t)*))) };
+}
+
 mod cli;
 mod commands;
 mod ecosystem;

@@ -306,7 +306,7 @@ impl Plan {
                 Regionality::MultiRegion => "a Multi-Region primary key and its replica",
                 Regionality::TwoKeys => "two independent single-Region keys",
             },
-            a.vendor.name
+            crate::sanitize::line(&a.vendor.name)
         );
         // The API calls in a column after the titles, two spaces clear of the longest one up
         // to TITLE_COLUMN; a longer title (a long alias) has its calls on the next line, in

@@ -2067,10 +2067,13 @@ impl ActionPlan {
             }
         }
         for n in &self.notes {
-            out.push_str(&format!("  Note: {n}\n"));
+            out.push_str(&format!("  Note: {}\n", crate::sanitize::line(n)));
         }
         if !self.consequence.is_empty() {
-            out.push_str(&format!("  For the vendor: {}\n", self.consequence));
+            out.push_str(&format!(
+                "  For the vendor: {}\n",
+                crate::sanitize::line(&self.consequence)
+            ));
         }
         out
     }

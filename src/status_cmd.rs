@@ -58,7 +58,7 @@ fn journal_contents(demo: bool) -> journal::Contents {
     let path = journal::state_dir().join("journal.jsonl");
     let c = journal::read_path(&path);
     if let Some(w) = c.warning(&path) {
-        eprintln!("note: {w}");
+        eprintln_safe!("note: {w}");
     }
     c
 }
@@ -79,7 +79,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
     let catalog = match Catalog::with_files(&g.vendor_files) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln_safe!("error: {e}");
             return exit::INVALID_INPUT;
         }
     };
@@ -118,12 +118,12 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
         }
     }
     if !errs.is_empty() {
-        eprintln!(
+        eprintln_safe!(
             "byok status cannot start: {} problem(s). Nothing was sent to AWS.",
             errs.len()
         );
         for e in errs {
-            eprintln!("  - {e}");
+            eprintln_safe!("  - {}", byok::sanitize::line(&e));
         }
         return exit::INVALID_INPUT;
     }
@@ -140,7 +140,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
     if let Backend::Sim(sim) = &svc
         && let Err(e) = status::seed_demo(sim, &catalog).await
     {
-        eprintln!("error: the demo keys could not be made: {e}");
+        eprintln_safe!("error: the demo keys could not be made: {e}");
         return exit::AWS_REFUSED;
     }
     if let Backend::Aws(aws) = &svc
@@ -172,15 +172,12 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
         }
         StatusOutput::Json => {
             let report = status::collect(&svc, &catalog, &scope).await;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).expect("a report serializes")
-            );
+            println_safe!("{}", byok::sanitize::json_pretty(&report));
             exit_code(report.overall())
         }
         StatusOutput::Text => {
             let report = status::collect(&svc, &catalog, &scope).await;
-            print!("{}", render_text(&report));
+            print_safe!("{}", render_text(&report));
             exit_code(report.overall())
         }
     }
@@ -191,7 +188,7 @@ async fn tui(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i32 {
 }
 
 fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
+    eprint_safe!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     if std::io::stdin().read_line(&mut line).is_err() {
@@ -220,9 +217,9 @@ async fn act(
     let report = status::collect(svc, catalog, scope).await;
     if !report.named_errors.is_empty() {
         for e in &report.named_errors {
-            eprintln!("error: {e}");
+            eprintln_safe!("error: {e}");
         }
-        eprintln!("Nothing was changed.");
+        eprintln_safe!("Nothing was changed.");
         return exit::INVALID_INPUT;
     }
     let mut plans = Vec::new();
@@ -230,7 +227,7 @@ async fn act(
         if let (Action::ScheduleDeletion { .. }, Some(typed)) = (&action, &args.confirm_alias)
             && !alias_matches(k, typed)
         {
-            eprintln!(
+            eprintln_safe!(
                 "error: Confirmation (--confirm-alias): {typed:?} is not an alias of {} (its aliases: {}). Nothing was changed.",
                 k.arn,
                 if k.aliases.is_empty() {
@@ -244,24 +241,29 @@ async fn act(
         match status::plan_action(svc, catalog, k, &action, scope.principal.as_deref()).await {
             Ok(p) => plans.push(p),
             Err(e) => {
-                eprintln!("error: {}: {e}\nNothing was changed.", k.name());
+                eprintln_safe!("error: {}: {e}\nNothing was changed.", k.name());
                 return exit::INVALID_INPUT;
             }
         }
     }
     let json = args.output == Some(StatusOutput::Json);
     for p in &plans {
-        eprint!("{}", p.render_text());
+        eprint_safe!("{}", p.render_text());
     }
     if plans.iter().all(|p| p.changes.is_empty()) {
-        eprintln!("Nothing to change.");
+        eprintln_safe!("Nothing to change.");
         if json {
-            println!("{}", serde_json::json!({ "plans": plans, "results": [] }));
+            println_safe!(
+                "{}",
+                byok::sanitize::json_text(
+                    serde_json::json!({ "plans": plans, "results": [] }).to_string()
+                )
+            );
         }
         return exit::OK;
     }
     if !args.yes && !confirm("Go ahead?") {
-        eprintln!("Nothing was changed.");
+        eprintln_safe!("Nothing was changed.");
         return exit::OK;
     }
     let mut all_ok = true;
@@ -270,16 +272,16 @@ async fn act(
         let rs = status::apply(svc, p).await;
         for r in &rs {
             match &r.error {
-                None => eprintln!("✓ {}", r.change),
+                None => eprintln_safe!("✓ {}", r.change),
                 Some(e) => {
                     all_ok = false;
-                    eprintln!("✗ {}: {e}", r.change);
+                    eprintln_safe!("✗ {}: {e}", r.change);
                 }
             }
         }
         let not_sent = p.changes.len() - rs.len();
         if not_sent > 0 {
-            eprintln!("  {not_sent} change(s) not sent after the refusal.");
+            eprintln_safe!("  {not_sent} change(s) not sent after the refusal.");
         }
         results.extend(rs);
         if !all_ok {
@@ -287,12 +289,9 @@ async fn act(
         }
     }
     if json {
-        println!(
+        println_safe!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "plans": plans, "results": results })
-            )
-            .expect("json")
+            byok::sanitize::json_pretty(&serde_json::json!({ "plans": plans, "results": results }))
         );
     }
     if all_ok { exit::OK } else { exit::AWS_REFUSED }
@@ -305,19 +304,24 @@ fn dash(s: Option<&str>) -> &str {
 /// The plain report: one block per key, then the Regions and the summary line.
 pub fn render_text(r: &StatusReport) -> String {
     let mut o = String::new();
+    // Each value on its one line: names, meanings, aliases and tags come from the vendor's
+    // profile or from KMS, and are escaped so that none breaks the report or the terminal.
+    let line = |v: &str| byok::sanitize::line(v).into_owned();
     let add = |o: &mut String, label: &str, v: &str| {
-        o.push_str(&format!("  {label:<16}{v}\n"));
+        o.push_str(&format!("  {label:<16}{}\n", line(v)));
     };
     for k in &r.keys {
         o.push_str(&format!(
             "{} {} ({}) in {}: {}\n",
             k.health.symbol(),
-            k.name(),
-            k.vendor_name
-                .as_deref()
-                .or(k.vendor.as_deref())
-                .unwrap_or("unknown vendor"),
-            k.region,
+            line(k.name()),
+            line(
+                k.vendor_name
+                    .as_deref()
+                    .or(k.vendor.as_deref())
+                    .unwrap_or("unknown vendor")
+            ),
+            line(&k.region),
             k.health.label()
         ));
         add(&mut o, "ARN", &k.arn);
@@ -407,7 +411,7 @@ pub fn render_text(r: &StatusReport) -> String {
         o.push('\n');
     }
     for e in &r.named_errors {
-        o.push_str(&format!("✗ {e}\n"));
+        o.push_str(&format!("✗ {}\n", line(e)));
     }
     let scanned: Vec<String> = r
         .regions

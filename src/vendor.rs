@@ -135,13 +135,134 @@ pub struct StateMeaning {
     pub action: String,
 }
 
-/// A vendor file that cannot be used, with the file, the field and the problem.
+/// A vendor file that cannot be used, with the file, the field and the problem. Shown with
+/// every unsafe character escaped and each part clipped: the field and the problem may quote
+/// the file's own text.
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("vendor file {file}: {field}: {problem}")]
 pub struct ProfileError {
     pub file: String,
     pub field: String,
     pub problem: String,
+}
+
+impl std::fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "vendor file {}: {}: {}",
+            clip(&self.file, 300),
+            clip(&self.field, 200),
+            clip(&self.problem, 2000)
+        )
+    }
+}
+
+/// At most `max` characters of `s`, escaped for the terminal.
+fn clip(s: &str, max: usize) -> String {
+    let escaped = crate::sanitize::line(s);
+    if escaped.chars().count() <= max {
+        escaped.into_owned()
+    } else {
+        let mut out: String = escaped.chars().take(max).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// The largest vendor file byok reads: the built-in profiles are about 4 KiB.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The most entries a list or map of a profile may have.
+const MAX_REGIONS: usize = 64;
+const MAX_STATEMENTS: usize = 16;
+const MAX_ACTIONS: usize = 32;
+const MAX_STATES: usize = 32;
+
+/// The longest text a field may hold, in characters, by its path with `[]` for any index and
+/// `*` for any map key. One paragraph (1000) unless said otherwise.
+fn max_chars(pattern: &str) -> usize {
+    match pattern {
+        "id" | "version" => 32,
+        "name"
+        | "regions[].code"
+        | "regions[].name"
+        | "regions[].vendor_account"
+        | "key.secondary_alias_suffix"
+        | "states.*" => 64,
+        "dual_region.pairs[].primary" | "dual_region.pairs[].secondary" => 64,
+        "dual_region.methods[]" | "dual_region.recommended" | "principal.kind" => 64,
+        "root_statement_sid" | "statements[].sid" | "statements[].actions[]" => 128,
+        "principal.label" => 200,
+        "key.alias" => 256,
+        "docs_url" => 2048,
+        // What KMS allows for a description (and `--description`).
+        "key.description" => 8192,
+        p if p.starts_with("statements[].condition") => 1024,
+        _ => 1000,
+    }
+}
+
+/// What an unsafe character is, for a message.
+fn describe_unsafe(c: char) -> String {
+    let cp = crate::sanitize::code_point(c);
+    match c {
+        '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => format!("a line break ({cp})"),
+        '\t' => format!("a tab ({cp})"),
+        '\x1b' | '\u{9b}' => {
+            format!("an escape character ({cp}, it starts terminal control sequences)")
+        }
+        c if c.is_control() => format!("a control character ({cp})"),
+        '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{061c}' => {
+            format!("a bidirectional-text control ({cp}, it reorders what is shown)")
+        }
+        _ => format!("an invisible formatting character ({cp})"),
+    }
+}
+
+/// Every string of the profile (map keys included), with its path (`states.Disabled.meaning`)
+/// and pattern (`states.*.meaning`).
+fn each_text<'v>(
+    v: &'v serde_json::Value,
+    path: &str,
+    pattern: &str,
+    out: &mut Vec<(String, String, &'v str)>,
+) {
+    use serde_json::Value;
+    let join = |base: &str, key: &str| {
+        if base.is_empty() {
+            key.to_string()
+        } else {
+            format!("{base}.{key}")
+        }
+    };
+    match v {
+        Value::String(s) => out.push((path.to_string(), pattern.to_string(), s)),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                each_text(item, &format!("{path}[{i}]"), &format!("{pattern}[]"), out);
+            }
+        }
+        Value::Object(map) => {
+            // A map (states, a condition) has keys the file chose; a struct's are byok's.
+            let free_keys = pattern == "states" || pattern.starts_with("statements[].condition");
+            for (k, item) in map {
+                let key_pattern = if free_keys {
+                    join(pattern, "*")
+                } else {
+                    join(pattern, k)
+                };
+                if free_keys {
+                    out.push((join(path, k), key_pattern.clone(), k));
+                }
+                each_text(item, &join(path, k), &key_pattern, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 impl VendorProfile {
@@ -237,18 +358,208 @@ impl VendorProfile {
         Ok(profile)
     }
 
-    /// Load a `--vendor-file`.
+    /// Load a `--vendor-file`: a regular file of at most [`MAX_FILE_BYTES`] (a FIFO would
+    /// block and `/dev/zero` never end), read no further than that.
     pub fn from_file(path: &Path) -> Result<Self, ProfileError> {
+        use std::io::Read;
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
+        let refuse = |problem: String| ProfileError {
             file: file.clone(),
             field: "(file)".into(),
-            problem: format!("cannot read it: {e}"),
+            problem,
+        };
+        let too_big = || {
+            refuse(format!(
+                "is larger than {} KiB, the most a vendor file may be: a profile is a few KiB of JSON",
+                MAX_FILE_BYTES / 1024
+            ))
+        };
+        let meta = std::fs::metadata(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+        if !meta.is_file() {
+            return Err(refuse(format!(
+                "is {}, not a regular file: give the path of a JSON file (save a downloaded profile first)",
+                file_kind(&meta)
+            )));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| refuse(format!("cannot read it: {e}")))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            refuse(format!(
+                "is not UTF-8 text (byte {} is not): a vendor file is JSON",
+                e.utf8_error().valid_up_to()
+            ))
         })?;
         Self::from_json(&file, &text)
     }
 
+    /// Every text of the profile: no unsafe character (so none on one line breaks it, and none
+    /// can reach a terminal or an export), no more than its field's length, and what goes into
+    /// the key policy only in the characters KMS takes there.
+    fn check_texts(&self, file: &str) -> Result<(), ProfileError> {
+        let err = |field: &str, problem: String| ProfileError {
+            file: file.to_string(),
+            field: field.to_string(),
+            problem,
+        };
+        for (field, n, max) in [
+            ("regions", self.regions.len(), MAX_REGIONS),
+            ("statements", self.statements.len(), MAX_STATEMENTS),
+            ("states", self.states.len(), MAX_STATES),
+            (
+                "dual_region.pairs",
+                self.dual_region.as_ref().map_or(0, |d| d.pairs.len()),
+                MAX_REGIONS,
+            ),
+        ] {
+            if n > max {
+                return Err(err(field, format!("has {n} entries: at most {max}")));
+            }
+        }
+        for (i, st) in self.statements.iter().enumerate() {
+            if st.actions.len() > MAX_ACTIONS {
+                return Err(err(
+                    &format!("statements[{i}].actions"),
+                    format!("has {} entries: at most {MAX_ACTIONS}", st.actions.len()),
+                ));
+            }
+        }
+        let value = serde_json::to_value(self).expect("a profile serializes");
+        let mut texts = Vec::new();
+        each_text(&value, "", "", &mut texts);
+        for (path, pattern, text) in texts {
+            if let Some((at, c)) = crate::sanitize::first_unsafe(text) {
+                return Err(err(
+                    &path,
+                    format!(
+                        "contains {} at character {}: every text of a vendor file is plain text on one line",
+                        describe_unsafe(c),
+                        at + 1
+                    ),
+                ));
+            }
+            let n = text.chars().count();
+            let max = max_chars(&pattern);
+            if n > max {
+                return Err(err(
+                    &path,
+                    format!("is {n} characters long: at most {max} here"),
+                ));
+            }
+            // A key policy takes printable ASCII and Latin-1 only.
+            if pattern.starts_with("statements[].condition")
+                && let Some(c) = text
+                    .chars()
+                    .find(|c| !matches!(*c, ' '..='~' | '\u{a0}'..='\u{ff}'))
+            {
+                return Err(err(
+                    &path,
+                    format!(
+                        "contains {c:?} ({}): a key policy takes only printable ASCII and Latin-1 characters",
+                        crate::sanitize::code_point(c)
+                    ),
+                ));
+            }
+        }
+        let sids = std::iter::once(("root_statement_sid".to_string(), &self.root_statement_sid))
+            .chain(
+                self.statements
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("statements[{i}].sid"), &s.sid)),
+            );
+        for (field, sid) in sids {
+            if let Some(c) = sid
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == ' '))
+            {
+                return Err(err(
+                    &field,
+                    format!(
+                        "contains {c:?}: a statement ID (Sid) takes only ASCII letters, digits and spaces"
+                    ),
+                ));
+            }
+        }
+        for (i, st) in self.statements.iter().enumerate() {
+            for (j, a) in st.actions.iter().enumerate() {
+                let name = a.get(4..).unwrap_or_default();
+                if !a.to_ascii_lowercase().starts_with("kms:")
+                    || name.is_empty()
+                    || !name.chars().all(|c| c.is_ascii_alphabetic() || c == '*')
+                {
+                    return Err(err(
+                        &format!("statements[{i}].actions[{j}]"),
+                        format!("{a:?} is not a kms: action such as kms:Decrypt"),
+                    ));
+                }
+            }
+        }
+        if !self
+            .version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-+_".contains(c))
+            || self.version.is_empty()
+        {
+            return Err(err(
+                "version",
+                format!(
+                    "{:?} must be letters, digits and . - + _ (such as 2026.11.1)",
+                    self.version
+                ),
+            ));
+        }
+        if !(self.docs_url.starts_with("https://") || self.docs_url.starts_with("http://"))
+            || self.docs_url.contains(char::is_whitespace)
+        {
+            return Err(err(
+                "docs_url",
+                format!(
+                    "{:?} must be an https:// address without spaces",
+                    self.docs_url
+                ),
+            ));
+        }
+        if let Some(c) = self
+            .key
+            .secondary_alias_suffix
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')))
+        {
+            return Err(err(
+                "key.secondary_alias_suffix",
+                format!("contains {c:?}: use only letters, digits, '/', '_' and '-'"),
+            ));
+        }
+        for state in self.states.keys() {
+            if !state.chars().all(|c| c.is_ascii_alphabetic()) || state.is_empty() {
+                return Err(err(
+                    &format!("states.{state}"),
+                    "a key state is a word of ASCII letters, such as Disabled or PendingDeletion"
+                        .into(),
+                ));
+            }
+        }
+        for (i, r) in self.regions.iter().enumerate() {
+            if r.name.trim().is_empty() {
+                return Err(err(
+                    &format!("regions[{i}].name"),
+                    "must not be empty".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn check(&self, file: &str) -> Result<(), ProfileError> {
+        self.check_texts(file)?;
         let err = |field: &str, problem: String| ProfileError {
             file: file.to_string(),
             field: field.to_string(),
@@ -369,6 +680,31 @@ impl VendorProfile {
         }
         Ok(())
     }
+}
+
+/// What a path that is not a regular file is, for a message.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() {
+            return "a character device (such as /dev/zero)";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
 }
 
 /// The set of profiles a run can choose from: the built-ins plus any `--vendor-file`.
@@ -495,6 +831,240 @@ mod tests {
         let mut v = camunda_json();
         v["principal"]["kind"] = "account-root-by-region".into();
         assert_eq!(load(v).unwrap_err().field, "principal.kind");
+    }
+
+    /// What the issue found reaching a shell, Terraform or the terminal: a line break and a
+    /// command, OSC 52 (clipboard), a screen clear, a title change, a right-to-left override,
+    /// a zero-width space, DEL and the one-byte CSI.
+    const HOSTILE: &[&str] = &[
+        "Acme\ntouch /tmp/byok-pwned",
+        "Acme\r\n}\nresource \"null_resource\" \"x\" {",
+        "Acme\x1b]52;c;cm0gLXJmIH4=\x07",
+        "Acme\x1b[2J",
+        "Acme\x1b]0;pwned\x07",
+        "Acme\u{202e}gnp.exe",
+        "Ac\u{200b}me",
+        "Acme\x7f",
+        "Acme\u{9b}2J",
+        "Acme\tInc",
+    ];
+
+    #[test]
+    fn every_text_field_refuses_control_characters_naming_it() {
+        let fields: &[(&str, &[&str])] = &[
+            ("name", &["name"]),
+            ("summary", &["summary"]),
+            ("next_step", &["next_step"]),
+            (
+                "states.Disabled.meaning",
+                &["states", "Disabled", "meaning"],
+            ),
+            ("states.Disabled.action", &["states", "Disabled", "action"]),
+            ("regions[0].name", &["regions", "0", "name"]),
+            ("principal.label", &["principal", "label"]),
+            ("principal.help", &["principal", "help"]),
+            ("dual_region.help", &["dual_region", "help"]),
+            ("key.description", &["key", "description"]),
+            ("key.rotation_note", &["key", "rotation_note"]),
+            ("statements[0].sid", &["statements", "0", "sid"]),
+            ("root_statement_sid", &["root_statement_sid"]),
+            ("version", &["version"]),
+        ];
+        let mut n = 0;
+        for (field, path) in fields {
+            for text in HOSTILE {
+                let mut v = camunda_json();
+                let mut at = &mut v;
+                for p in *path {
+                    at = match p.parse::<usize>() {
+                        Ok(i) => &mut at[i],
+                        Err(_) => &mut at[*p],
+                    };
+                }
+                *at = (*text).into();
+                let e = load(v).unwrap_err();
+                assert_eq!(e.field, *field, "{text:?}: {e}");
+                let shown = e.to_string();
+                assert!(shown.contains("acme.json"), "{shown}");
+                assert!(
+                    !shown.chars().any(crate::sanitize::is_unsafe),
+                    "the message itself is escaped: {shown:?}"
+                );
+                n += 1;
+            }
+        }
+        assert_eq!(n, fields.len() * HOSTILE.len());
+        // The message says what and where.
+        let mut v = camunda_json();
+        v["states"]["Disabled"]["meaning"] = "Frozen\x1b]52;c;eA==\x07".into();
+        let e = load(v).unwrap_err();
+        assert!(
+            e.problem.contains(
+                "escape character (U+001B, it starts terminal control sequences) at character 7"
+            ),
+            "{e}"
+        );
+        // A key of a map (a state name, a condition key) too.
+        let mut v = camunda_json();
+        v["states"]["Dis\x1b[2Jabled"] = serde_json::json!({ "meaning": "x" });
+        let e = load(v).unwrap_err();
+        assert_eq!(e.field, "states.Dis\x1b[2Jabled");
+        assert!(e.to_string().contains("states.Dis\\u{1b}[2Jabled"), "{e}");
+        let mut v = camunda_json();
+        v["statements"][1]["condition"] =
+            serde_json::json!({ "Bool": { "kms:GrantIsForAWSResource": "true\nx" } });
+        let e = load(v).unwrap_err();
+        assert_eq!(
+            e.field,
+            "statements[1].condition.Bool.kms:GrantIsForAWSResource"
+        );
+    }
+
+    #[test]
+    fn quotes_and_template_text_load_and_are_left_to_each_destination() {
+        let mut v = camunda_json();
+        v["name"] = "Acme \"Cloud\" ${jndi} %{if} $(id) `id` 'q' \\".into();
+        v["next_step"] = "Tell Acme: \"done\" & <b>${x}</b>".into();
+        v["regions"][0]["name"] = "Europe (Zürich) ${x}".into();
+        load(v).unwrap();
+    }
+
+    #[test]
+    fn lengths_counts_and_policy_characters_are_bounded() {
+        type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            ("name", Box::new(|v| v["name"] = "n".repeat(65).into())),
+            (
+                "next_step",
+                Box::new(|v| v["next_step"] = "n".repeat(1001).into()),
+            ),
+            (
+                "states.Disabled.meaning",
+                Box::new(|v| v["states"]["Disabled"]["meaning"] = "m".repeat(1001).into()),
+            ),
+            (
+                "regions[0].name",
+                Box::new(|v| v["regions"][0]["name"] = "r".repeat(65).into()),
+            ),
+            (
+                "regions[0].name",
+                Box::new(|v| v["regions"][0]["name"] = " ".into()),
+            ),
+            (
+                "statements[0].sid",
+                Box::new(|v| v["statements"][0]["sid"] = "S".repeat(129).into()),
+            ),
+            (
+                "statements[0].sid",
+                Box::new(|v| v["statements"][0]["sid"] = "Allow-use".into()),
+            ),
+            (
+                "statements[0].sid",
+                Box::new(|v| v["statements"][0]["sid"] = "Allow ${x}".into()),
+            ),
+            (
+                "root_statement_sid",
+                Box::new(|v| v["root_statement_sid"] = "Root: all".into()),
+            ),
+            (
+                "statements[0].actions[0]",
+                Box::new(|v| v["statements"][0]["actions"][0] = "kms:Decrypt\u{1b}".into()),
+            ),
+            (
+                "statements[0].actions[0]",
+                Box::new(|v| v["statements"][0]["actions"][0] = "kms:Decrypt Encrypt".into()),
+            ),
+            (
+                "statements[1].condition.StringEquals.kms:ViaService",
+                Box::new(
+                    |v| v["statements"][1]["condition"] = serde_json::json!({ "StringEquals": { "kms:ViaService": "ec2.€.amazonaws.com" } }),
+                ),
+            ),
+            ("version", Box::new(|v| v["version"] = "1 2".into())),
+            (
+                "docs_url",
+                Box::new(|v| v["docs_url"] = "javascript:alert(1)".into()),
+            ),
+            (
+                "key.secondary_alias_suffix",
+                Box::new(|v| v["key"]["secondary_alias_suffix"] = "-rep lica".into()),
+            ),
+            (
+                "states.Pending-Deletion",
+                Box::new(|v| {
+                    v["states"]["Pending-Deletion"] = serde_json::json!({ "meaning": "x" })
+                }),
+            ),
+            (
+                "regions",
+                Box::new(|v| {
+                    let r = v["regions"][0].clone();
+                    v["regions"] = serde_json::Value::Array(vec![r; 65]);
+                }),
+            ),
+            (
+                "statements",
+                Box::new(|v| {
+                    v["statements"] = serde_json::Value::Array(
+                        (0..17)
+                            .map(|i| serde_json::json!({ "sid": format!("S{i}"), "actions": ["kms:Decrypt"] }))
+                            .collect(),
+                    )
+                }),
+            ),
+        ];
+        for (field, edit) in cases {
+            let mut v = camunda_json();
+            edit(&mut v);
+            let e = load(v).unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+        }
+        // A huge value is not echoed back whole.
+        let mut v = camunda_json();
+        v["nam\x1be".repeat(20_000)] = "x".into();
+        let e = load(v).unwrap_err();
+        assert!(e.to_string().len() < 3000, "{} bytes", e.to_string().len());
+    }
+
+    #[test]
+    fn only_small_regular_files_are_read() {
+        let dir = std::env::temp_dir().join(format!("byok-vendor-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // Over the limit, even as valid JSON (spaces).
+        let big = dir.join("big.json");
+        let mut text = camunda_json().to_string();
+        text.push_str(&" ".repeat(MAX_FILE_BYTES as usize));
+        std::fs::write(&big, &text).unwrap();
+        let e = VendorProfile::from_file(&big).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.file.contains("big.json")),
+            ("(file)", true)
+        );
+        assert!(e.problem.contains("1024 KiB"), "{e}");
+        // A device that never ends, refused at once.
+        let t0 = std::time::Instant::now();
+        let e = VendorProfile::from_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(t0.elapsed() < std::time::Duration::from_secs(1));
+        assert!(
+            e.to_string()
+                .contains("/dev/zero: (file): is a character device"),
+            "{e}"
+        );
+        // A named pipe nobody writes to: refused, not waited on.
+        let fifo = dir.join("fifo.json");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = VendorProfile::from_file(&fifo).unwrap_err();
+            assert!(e.problem.contains("named pipe"), "{e}");
+        }
+        let e = VendorProfile::from_file(&dir).unwrap_err();
+        assert!(e.problem.contains("a directory"), "{e}");
+        let bin = dir.join("bin.json");
+        std::fs::write(&bin, b"{\"id\": \"\xff\"}").unwrap();
+        let e = VendorProfile::from_file(&bin).unwrap_err();
+        assert!(e.problem.contains("not UTF-8"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -145,6 +145,17 @@ fn every_bad_input_is_refused_before_any_call() {
         if endpoint.count() != before {
             problems.push(format!("{name}: byok connected to the endpoint"));
         }
+        // Whatever the input held, the message shows it escaped: no escape sequence, bell,
+        // carriage return or bidi override reaches the terminal.
+        if let Some(c) = stderr
+            .chars()
+            .find(|c| *c != '\n' && byok::sanitize::is_unsafe(*c))
+        {
+            problems.push(format!(
+                "{name}: {} raw on stderr: {stderr:?}",
+                byok::sanitize::code_point(c)
+            ));
+        }
         if !stdout.trim().is_empty() {
             problems.push(format!("{name}: printed on stdout: {stdout}"));
         }
@@ -191,4 +202,82 @@ fn every_bad_input_is_refused_before_any_call() {
         problems.join("\n")
     );
     assert_eq!(endpoint.count(), 0);
+}
+
+/// `--vendor-file /dev/zero` once read until memory ran out (12 GB), and a named pipe would
+/// block forever: both are refused at once, as is a file over the size limit.
+#[test]
+fn special_and_huge_vendor_files_are_refused_at_once() {
+    let endpoint = CountingEndpoint::start();
+    let state = std::env::temp_dir().join(format!("byok-bad-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    std::fs::create_dir_all(&state).unwrap();
+    let fifo = state.join("vendor.fifo");
+    let fifo_made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(fifo_made, "mkfifo");
+    let huge = state.join("huge.json");
+    {
+        // Valid JSON that never ends soon: a string of 64 MiB.
+        use std::io::Write;
+        let mut f = std::fs::File::create(&huge).unwrap();
+        f.write_all(b"{\"id\": \"").unwrap();
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..64 {
+            f.write_all(&chunk).unwrap();
+        }
+        f.write_all(b"\"}").unwrap();
+    }
+    for (path, want) in [
+        (PathBuf::from("/dev/zero"), "character device"),
+        (fifo.clone(), "named pipe"),
+        (huge.clone(), "larger than 1024 KiB"),
+    ] {
+        let t0 = std::time::Instant::now();
+        let mut child = byok(&endpoint.url, &state)
+            .arg("--vendor-file")
+            .arg(&path)
+            .args(["policy", "--vendor", "acme", "--account", "123456789012"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Killed if it is still reading after 3 s (before: until memory ran out).
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break Some(st);
+            }
+            if t0.elapsed() > std::time::Duration::from_secs(3) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let elapsed = t0.elapsed();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status =
+            status.unwrap_or_else(|| panic!("{}: still running after 3 s", path.display()));
+        assert_eq!(status.code(), Some(2), "{}: {stderr}", path.display());
+        assert!(
+            elapsed < std::time::Duration::from_secs(1),
+            "{}: refused after {elapsed:?}",
+            path.display()
+        );
+        assert!(
+            stderr.contains(&format!("vendor file {}", path.display())) && stderr.contains(want),
+            "{}: {stderr}",
+            path.display()
+        );
+    }
+    assert_eq!(endpoint.count(), 0);
+    let _ = std::fs::remove_dir_all(&state);
 }

@@ -844,6 +844,231 @@ async fn script_adopts_an_interrupted_runs_key_and_refuses_another_account() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Hostile vendor text
+
+/// Vendor text as a hostile vendor file would write it, past the load-time checks (as a
+/// built-in profile changed later could): a line break and a command ending the generated
+/// comment, a Terraform block with a `local-exec` provisioner, OSC 52 (clipboard), a screen
+/// clear, a title change, quotes, templates, command substitutions, a right-to-left override
+/// and the one-byte CSI. `MARKER` becomes a file path that must never be created.
+const HOSTILE: &str = "Acme\ntouch MARKER\n}\nresource \"null_resource\" \"pwn\" {\n  provisioner \"local-exec\" { command = \"touch MARKER\" }\n}\n# \x1b]52;c;dG91Y2ggTUFSS0VS\x07\x1b[2J\x1b]0;pwned\x07 \"q\" 'q' ${x} %{y} $(touch MARKER) `touch MARKER` \u{202e}txt.exe\u{9b}2J\x7f";
+
+/// `a` with hostile text in every vendor field an export or a terminal shows, and in the
+/// description and a statement's Sid (both go to KMS).
+fn hostile(mut a: Answers, marker: &Path) -> Answers {
+    let h = HOSTILE.replace("MARKER", &marker.display().to_string());
+    a.vendor.name = h.clone();
+    a.vendor.next_step = format!("Next {h}");
+    a.vendor.summary = h.clone();
+    for r in &mut a.vendor.regions {
+        r.name = format!("{} {h}", r.name);
+    }
+    for m in a.vendor.states.values_mut() {
+        m.meaning = format!("{} {h}", m.meaning);
+        m.action = format!("{} {h}", m.action);
+    }
+    a.vendor.statements[0].sid = format!("Allow {h}");
+    a.description = format!("Key {h}");
+    a
+}
+
+/// No character a terminal would act on, except line breaks.
+fn assert_no_raw_controls(what: &str, text: &str) {
+    if let Some(c) = text
+        .chars()
+        .find(|c| *c != '\n' && byok::sanitize::is_unsafe(*c))
+    {
+        panic!("{what}: {} raw in:\n{text}", byok::sanitize::code_point(c));
+    }
+}
+
+/// Every block identifier anywhere in a Terraform body.
+fn all_block_kinds(body: &hcl::Body, out: &mut Vec<String>) {
+    for b in body.blocks() {
+        out.push(b.identifier().to_string());
+        all_block_kinds(b.body(), out);
+    }
+}
+
+#[test]
+fn hostile_vendor_text_stays_text_in_every_export() {
+    let dir = TempDir::new("hostile-exports");
+    let marker = dir.path().join("pwned");
+    for (name, a) in setups() {
+        let a = hostile(a, &marker);
+        let plan = Plan::build(&a);
+        for account in [None, Some(ACCOUNT)] {
+            // Terraform: the same resources and values as ever (the description, the policy
+            // with its hostile Sid, evaluated), exactly the expected top-level blocks and no
+            // provisioner anywhere.
+            check_terraform(name, &plan, account);
+            let tf = &export::render(&plan, Format::Terraform, account)[0].contents;
+            assert_no_raw_controls(name, tf);
+            let body = hcl::parse(tf).unwrap();
+            let top: Vec<(String, Vec<String>)> = body
+                .blocks()
+                .map(|b| (b.identifier().to_string(), labels(b)))
+                .collect();
+            let mut want = vec![("terraform".to_string(), vec![])];
+            for _ in &plan.keys {
+                want.push(("provider".into(), vec!["aws".into()]));
+            }
+            if account.is_none() {
+                want.push((
+                    "data".into(),
+                    vec!["aws_caller_identity".into(), "current".into()],
+                ));
+            }
+            want.push(("locals".into(), vec![]));
+            for key in &plan.keys {
+                let role = key.role.as_str().to_string();
+                let kind = if key.role == KeyRole::Replica {
+                    "aws_kms_replica_key"
+                } else {
+                    "aws_kms_key"
+                };
+                want.push(("resource".into(), vec![kind.into(), role.clone()]));
+                want.push((
+                    "resource".into(),
+                    vec!["aws_kms_alias".into(), role.clone()],
+                ));
+                want.push(("output".into(), vec![format!("{role}_key_arn")]));
+                want.push(("output".into(), vec![format!("{role}_alias_arn")]));
+            }
+            assert_eq!(top, want, "{name}: top-level blocks");
+            let mut kinds = Vec::new();
+            all_block_kinds(&body, &mut kinds);
+            assert!(
+                !kinds.iter().any(|k| k == "provisioner"),
+                "{name}: {kinds:?}"
+            );
+            // The vendor's name is in an output's description, literally.
+            let out = body
+                .blocks()
+                .find(|b| b.identifier() == "output" && labels(b) == ["primary_key_arn"])
+                .unwrap();
+            assert_eq!(
+                eval(attr(out.body(), "description"), &hcl_context()),
+                json!(format!(
+                    "The primary key's ARN ({}), for {}",
+                    plan.keys[0].region, a.vendor.name
+                ))
+            );
+
+            // CloudFormation: the values unchanged, the text free of raw controls.
+            for f in check_cloudformation(name, &plan, account) {
+                assert_no_raw_controls(name, &f.contents);
+                let t: Value = serde_json::from_str(&f.contents).unwrap();
+                assert!(
+                    t["Outputs"]["KeyArn"]["Description"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&a.vendor.name)
+                );
+            }
+
+            // The script: valid bash, clean under shellcheck, the description exactly as
+            // KMS must get it, and no line of vendor text outside a comment or a quote.
+            let script = &export::render(&plan, Format::AwsCli, account)[0].contents;
+            assert_no_raw_controls(name, script);
+            for l in script.lines() {
+                assert!(
+                    !l.starts_with("touch") && !l.starts_with("resource"),
+                    "{name}: vendor text on a line of its own: {l:?}"
+                );
+            }
+            let path = dir.path().join(format!("{name}.sh"));
+            std::fs::write(&path, script).unwrap();
+            let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+            assert!(
+                check.status.success(),
+                "{name}: bash -n: {}",
+                stderr(&check)
+            );
+            let lint = Command::new("shellcheck")
+                .args(["--shell=bash"])
+                .arg(&path)
+                .output()
+                .expect("shellcheck is needed for this test: apt-get install shellcheck");
+            assert!(
+                lint.status.success(),
+                "{name}: shellcheck: {}",
+                stdout(&lint)
+            );
+            // The settings at the top of the script, evaluated by bash.
+            let settings: String = script
+                .lines()
+                .take_while(|l| !l.starts_with("say()"))
+                .filter(|l| l.contains('=') && !l.starts_with('#'))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let value = Command::new("bash")
+                .arg("-c")
+                .arg(format!("{settings}printf '%s' \"$DESCRIPTION\""))
+                .output()
+                .unwrap();
+            assert_eq!(stdout(&value), a.description, "{name}: {}", stderr(&value));
+
+            // The plan as text.
+            let text = &export::render(&plan, Format::Text, account)[0].contents;
+            assert_no_raw_controls(name, text);
+        }
+    }
+    assert!(!marker.exists(), "vendor text ran as a command");
+}
+
+/// The script made from hostile vendor text, run with bash against moto: it makes the key
+/// (the description reaches KMS exactly), prints the vendor's text escaped, and runs none
+/// of it. Before, a line break in the vendor's name ended the comment and the next line ran.
+#[test]
+fn hostile_vendor_script_runs_against_moto_and_runs_no_vendor_text() {
+    let moto = Moto::start();
+    let dir = TempDir::new("hostile-script");
+    let marker = dir.path().join("pwned");
+    let a = hostile(
+        answers(|r| {
+            r.vendor = Some("other".into());
+            r.region = Some("eu-central-1".into());
+            r.principal = Some("444455556666".into());
+            r.no_rotation = true;
+        }),
+        &marker,
+    );
+    let plan = Plan::build(&a);
+    let script = dir.path().join("setup.sh");
+    std::fs::write(
+        &script,
+        &export::render(&plan, Format::AwsCli, Some(ACCOUNT))[0].contents,
+    )
+    .unwrap();
+    let out = run_script(&moto, dir.path(), &script);
+    assert!(out.status.success(), "script failed: {}", stderr(&out));
+    assert!(!marker.exists(), "vendor text ran as a command");
+    assert_no_raw_controls("the script's output", &stderr(&out));
+    assert!(
+        stderr(&out).contains("Done. Your key(s) for Acme\\u{a}touch "),
+        "{}",
+        stderr(&out)
+    );
+    let arn = stdout(&out).trim().to_string();
+    assert!(
+        arn.starts_with("arn:aws:kms:eu-central-1:123456789012:key/"),
+        "{arn}"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let kms = moto.kms("eu-central-1").await;
+        let d = kms.describe_key().key_id(&arn).send().await.unwrap();
+        assert_eq!(
+            d.key_metadata().unwrap().description(),
+            Some(a.description.as_str())
+        );
+        let keys = key_ids(&kms).await;
+        assert_eq!(policy_of(&kms, &keys[0]).await, policy::build(&a, ACCOUNT));
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 // The CLI around the exports
 
 fn byok_offline(home: &Path) -> Command {

@@ -50,9 +50,11 @@ impl AwsKms {
         if let Some(e) = &opts.endpoint_url {
             loader = loader.endpoint_url(e);
         }
-        if let Some(c) = super::http::client_for(opts.endpoint_url.as_deref()) {
-            loader = loader.http_client(c);
-        }
+        let client = match super::http::client_for(opts.endpoint_url.as_deref()) {
+            Some(c) => aws_smithy_runtime_api::client::http::SharedHttpClient::new(c),
+            None => super::http::sdk_default_https(),
+        };
+        loader = loader.http_client(super::http::capped(client));
         let config = loader.load().await;
         AwsKms {
             config,
@@ -196,6 +198,12 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let text = DisplayErrorContext(&err).to_string();
+    if let Some(big) = find_source::<super::http::ResponseTooLarge>(&err) {
+        return KmsError::Service {
+            code: "ResponseTooLarge".into(),
+            message: format!("{operation} in {region}: {big}"),
+        };
+    }
     let lower = text.to_ascii_lowercase();
     if lower.contains("credential") && !matches!(err, SdkError::ServiceError(_)) {
         return KmsError::NoCredentials {
@@ -224,6 +232,20 @@ where
             message: text,
         },
     }
+}
+
+/// The first error of type `T` in `err`'s chain of sources.
+fn find_source<'e, T: std::error::Error + 'static>(
+    err: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    let mut at = Some(err);
+    while let Some(e) = at {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        at = e.source();
+    }
+    None
 }
 
 /// The SDK's credential-chain report is dozens of lines of debug output; its first line

@@ -1206,12 +1206,7 @@ impl App {
             Event::Key(k) => self.on_key(k),
             Event::Paste(text) => {
                 self.error = None;
-                let clean: String = text
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .collect::<String>()
-                    .trim()
-                    .to_string();
+                let clean = crate::sanitize::strip(&text).trim().to_string();
                 if let Some(input) = self.focused_input() {
                     for c in clean.chars() {
                         input.handle(tui_input::InputRequest::InsertChar(c));

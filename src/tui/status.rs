@@ -317,7 +317,7 @@ impl StatusScreen {
                     _ => None,
                 };
                 if let Some(input) = input {
-                    for c in text.trim().chars() {
+                    for c in crate::sanitize::strip(&text).trim().chars() {
                         input.handle(tui_input::InputRequest::InsertChar(c));
                     }
                 }
