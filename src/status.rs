@@ -100,6 +100,9 @@ pub enum FindingKind {
     /// A replica of a Multi-Region primary is not enabled.
     Replica,
     NoAlias,
+    /// A key a run of the same setup made while another run's key took the alias: retired
+    /// (tagged `byok:duplicate-of`), or still to retire.
+    Duplicate,
 }
 
 impl FindingKind {
@@ -986,6 +989,17 @@ impl<S: KeyService> Ctx<'_, S> {
                 .cloned()
                 .unwrap_or_default()
         });
+        let alias_holder = match (aliases.is_empty(), &tags) {
+            (true, Ok(t)) => t
+                .iter()
+                .find(|(k, _)| k == crate::plan::TAG_ALIAS)
+                .and_then(|(_, wanted)| {
+                    self.alias_maps.get(region)?.iter().find_map(|(id, names)| {
+                        (id != key_id && names.contains(wanted)).then(|| id.clone())
+                    })
+                }),
+            _ => None,
+        };
         assess(
             self.catalog,
             Inputs {
@@ -1000,6 +1014,7 @@ impl<S: KeyService> Ctx<'_, S> {
                 journal,
                 set_policies,
                 vendor_hint,
+                alias_holder,
             },
         )
     }
@@ -1109,6 +1124,9 @@ pub struct Inputs {
     /// For a Multi-Region key whose own policy lost its vendor statements: the other keys'
     /// policies.
     pub set_policies: Vec<Value>,
+    /// For a key with no alias: the key that the alias its `byok:alias` tag names now
+    /// designates in its Region, when that is another key.
+    pub alias_holder: Option<String>,
 }
 
 fn account_of(arn: &str) -> String {
@@ -1628,10 +1646,56 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
     let mut findings = Vec::new();
     let (state_meaning, state_action) = meaning_of(profile, &info.state);
     let enabled = info.state == "Enabled";
+    let duplicate_of = tags
+        .iter()
+        .find(|(k, _)| k == crate::plan::TAG_DUPLICATE_OF)
+        .map(|(_, v)| v.clone());
+    let retired = duplicate_of.is_some() && info.state == "PendingDeletion";
+
+    // A duplicate: retired by the run that made it, or still to retire.
+    match (&duplicate_of, &i.alias_holder) {
+        (Some(w), _) => findings.push(Finding {
+            kind: FindingKind::Duplicate,
+            severity: if retired {
+                Health::Ok
+            } else {
+                Health::NeedsAttention
+            },
+            what: format!("a duplicate of {w}, made by a run that lost the race for the alias"),
+            meaning: if retired {
+                format!(
+                    "byok took it out of service: no vendor access, disabled, deletion on {}. Nothing to do.",
+                    info.deletion_date.as_deref().unwrap_or("its scheduled date")
+                )
+            } else {
+                "byok began to retire it and did not finish: it may still let the vendor use it."
+                    .into()
+            },
+            fix: if retired {
+                String::new()
+            } else {
+                format!(
+                    "Finish with --revoke-access, --disable and --schedule-deletion 7 on --key {}.",
+                    info.arn
+                )
+            },
+        }),
+        (None, Some(holder)) => findings.push(Finding {
+            kind: FindingKind::Duplicate,
+            severity: Health::NeedsAttention,
+            what: format!(
+                "another key ({holder}) holds the alias this key was made for: it is a duplicate"
+            ),
+            meaning: "A run of the same setup made it, and it may still let the vendor use a key nobody uses.".into(),
+            fix: "Run the same `byok create` command on the machine that made it (it retires its own duplicates), or revoke the vendor's access and schedule its deletion.".into(),
+        }),
+        _ => {}
+    }
 
     // State.
     match info.state.as_str() {
         "Enabled" => {}
+        "PendingDeletion" if retired => {}
         "Creating" | "Updating" => findings.push(Finding {
             kind: FindingKind::State,
             severity: Health::NeedsAttention,
@@ -1889,7 +1953,11 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
             });
         }
     }
-    if i.aliases.is_empty() && info.state != "PendingDeletion" {
+    if i.aliases.is_empty()
+        && info.state != "PendingDeletion"
+        && duplicate_of.is_none()
+        && i.alias_holder.is_none()
+    {
         findings.push(Finding {
             kind: FindingKind::NoAlias,
             severity: Health::NeedsAttention,
@@ -3306,8 +3374,99 @@ mod tests {
                 principal_hint: None,
                 journal,
                 set_policies: vec![],
+                alias_holder: None,
             },
         )
+    }
+
+    fn assessed_with(
+        state: &str,
+        aliases: &[&str],
+        tags: &[(&str, &str)],
+        alias_holder: Option<&str>,
+    ) -> KeyStatus {
+        let cat = Catalog::built_in();
+        let arn =
+            format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-0000-4000-8000-000000000002");
+        assess(
+            &cat,
+            Inputs {
+                info: KeyInfo {
+                    key_id: arn.rsplit('/').next().unwrap().into(),
+                    arn,
+                    region: "eu-west-1".into(),
+                    state: state.into(),
+                    description: String::new(),
+                    created: None,
+                    deletion_date: (state == "PendingDeletion")
+                        .then(|| "2026-12-08T00:00:00Z".into()),
+                    key_spec: "SYMMETRIC_DEFAULT".into(),
+                    key_usage: "ENCRYPT_DECRYPT".into(),
+                    key_manager: "CUSTOMER".into(),
+                    multi_region: None,
+                },
+                aliases: aliases.iter().map(|a| a.to_string()).collect(),
+                tags: Ok(tags
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()),
+                policy: Ok(policy::to_document(&camunda_policy())),
+                rotation: Ok(Rotation {
+                    enabled: true,
+                    period_days: Some(365),
+                    next_rotation: None,
+                }),
+                replicas: vec![],
+                found_by: "tags".into(),
+                vendor_hint: None,
+                principal_hint: None,
+                journal: None,
+                set_policies: vec![],
+                alias_holder: alias_holder.map(str::to_string),
+            },
+        )
+    }
+
+    #[test]
+    fn duplicates_are_flagged_and_a_retired_one_is_fine() {
+        let byok = [
+            ("byok:managed-by", "byok"),
+            ("byok:vendor", "camunda"),
+            ("byok:alias", "alias/camunda-saas-byok"),
+            ("byok:role", "primary"),
+        ];
+        let winner = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/winner");
+        let mut retired_tags = byok.to_vec();
+        retired_tags.push(("byok:duplicate-of", &winner));
+        // Retired by the run that made it: pending deletion is what should be.
+        let k = assessed_with("PendingDeletion", &[], &retired_tags, None);
+        assert!(
+            k.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::Duplicate && f.severity == Health::Ok)
+        );
+        assert!(
+            !k.findings.iter().any(|f| f.kind == FindingKind::State),
+            "{:?}",
+            k.findings
+        );
+        // Marked but not finished: the vendor may still use it.
+        let k = assessed_with("Enabled", &[], &retired_tags, None);
+        assert!(
+            k.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::Duplicate && f.severity == Health::NeedsAttention)
+        );
+        // A key an older intent made that appeared after another key took the alias.
+        let k = assessed_with("Enabled", &[], &byok, Some("winner"));
+        let f = k
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::Duplicate)
+            .expect("flagged");
+        assert!(f.what.contains("winner"), "{f:?}");
+        assert!(!k.findings.iter().any(|f| f.kind == FindingKind::NoAlias));
+        assert_eq!(k.health, Health::NeedsAttention);
     }
 
     const BYOK_TAGS: &[(&str, &str)] = &[
