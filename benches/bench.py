@@ -709,6 +709,157 @@ def goals_status(r: dict) -> list[tuple[str, bool, str]]:
     return [(f"status: >= 5x faster than sequential boto3 ({row['where']})", row["ratio"] >= 5, f"{row['ratio']:.1f}x")
             for row in r["rows"]]
 
+class DelayProxy:
+    """A proxy in front of moto that adds a fixed delay to every request, as a real network
+    does (20-100 ms to KMS). TCP_NODELAY on both sides: else Nagle's algorithm and delayed
+    ACKs add about 40 ms per answer and the figures measure the proxy."""
+
+    def __init__(self, upstream_port: int, delay_s: float) -> None:
+        local = threading.local()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _conn(self) -> http.client.HTTPConnection:
+                c = http.client.HTTPConnection("127.0.0.1", upstream_port)
+                c.connect()
+                c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                return c
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "proxy-connection")}
+                time.sleep(delay_s)
+                if getattr(local, "conn", None) is None:
+                    local.conn = self._conn()
+                try:
+                    local.conn.request(self.command, self.path, body, headers)
+                    resp = local.conn.getresponse()
+                    data = resp.read()
+                except (http.client.HTTPException, OSError):
+                    local.conn = self._conn()
+                    local.conn.request(self.command, self.path, body, headers)
+                    resp = local.conn.getresponse()
+                    data = resp.read()
+                self.send_response(resp.status, resp.reason)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def plan_round_trips(mode: str) -> int:
+    """The plan's own shortest chain of round trips, from its dependency graph."""
+    cmd = [str(BYOK), "plan", "--vendor", "camunda", "--principal", ROLE, "--output", "json"]
+    if mode == "multi":
+        cmd += ["--regionality", "multi-region", "--replica-region", SECONDARY]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=aws_env(Path(tempfile.gettempdir()))).stdout
+    return int(json.loads(out)["round_trips"])
+
+
+def bench_latency(args, results: dict) -> None:
+    """byok create and byok status with a delay added to every request, beside the
+    one-process boto3 procedure and beside the plan's chain (chain x latency + byok's own
+    time with no delay, measured in the same run)."""
+    moto = Moto()
+    home = Path(tempfile.mkdtemp(prefix="byok-bench-lat-"))
+    py = str(VENV / "bin" / "python")
+    try:
+        env = aws_env(home)
+        rows = []
+        for mode in ("single", "multi"):
+            want = 1 if mode == "single" else 2
+            chain = plan_round_trips(mode)
+            for lat_ms in [0] + list(args.latency_ms):
+                proxy = DelayProxy(moto.port, lat_ms / 1000)
+                try:
+                    penv = {**env, "BENCH_ENDPOINT": proxy.endpoint, "BENCH_ACCOUNT": ACCOUNT, "BENCH_ROLE": ROLE,
+                            "BENCH_PRIMARY": PRIMARY, "BENCH_SECONDARY": SECONDARY}
+                    times: dict[str, list[float]] = {"byok": [], "boto3": []}
+                    for i in range(args.latency_runs + 1):
+                        for name in ("byok", "boto3") if i % 2 == 0 else ("boto3", "byok"):
+                            moto.reset()
+                            shutil.rmtree(home / "state", ignore_errors=True)
+                            alias = f"alias/lat-{name}-{mode}-{lat_ms}-{i}"
+                            cmd = (byok_create_cmd(proxy.endpoint, mode, alias) if name == "byok"
+                                   else [py, str(PEERS / "boto3_procedure.py"), mode])
+                            dt = run_checked(cmd, {**penv, "BENCH_ALIAS": alias}, want)
+                            if i > 0:
+                                times[name].append(dt)
+                    rows.append({"what": f"create {mode}", "latency_ms": lat_ms, "chain": chain,
+                                 "byok_s": median(times["byok"]), "boto3_s": median(times["boto3"])})
+                finally:
+                    proxy.close()
+        # byok status on a handful of keys (what an operator runs most often).
+        moto.reset()
+        shutil.rmtree(home / "state", ignore_errors=True)
+        for i in range(5):
+            run_checked(byok_create_cmd(moto.endpoint, "single", f"alias/lat-status-{i}"), env, 1)
+        for lat_ms in [0] + list(args.latency_ms):
+            proxy = DelayProxy(moto.port, lat_ms / 1000)
+            try:
+                cmd = [str(BYOK), "--endpoint-url", proxy.endpoint, "status", "--output", "json", "--region", PRIMARY]
+                ts = []
+                for _ in range(args.latency_runs):
+                    t0 = time.perf_counter()
+                    subprocess.run(cmd, env=env, capture_output=True)
+                    ts.append(time.perf_counter() - t0)
+                rows.append({"what": "status, 5 keys", "latency_ms": lat_ms, "chain": None,
+                             "byok_s": median(ts), "boto3_s": None})
+            finally:
+                proxy.close()
+        results["latency"] = {"rows": rows}
+    finally:
+        moto.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def report_latency(r: dict) -> list[str]:
+    lines = ["| under added latency (median) | added per request | byok | round trips byok waited for | plan's chain | chain x latency + byok at 0 ms | byok / that | one-process boto3 | boto3 / byok |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    base = {row["what"]: row["byok_s"] for row in r["rows"] if row["latency_ms"] == 0}
+    for row in r["rows"]:
+        lat = row["latency_ms"]
+        waited = (row["byok_s"] - base[row["what"]]) / (lat / 1000) if lat else 0
+        if row["chain"] is not None:
+            bound = row["chain"] * lat / 1000 + base[row["what"]]
+            lines.append(f"| {row['what']} | {lat} ms | {ms(row['byok_s'])} | {waited:.1f} | {row['chain']} | {ms(bound)} | "
+                         f"{row['byok_s'] / bound:.2f} | {ms(row['boto3_s'])} | {row['boto3_s'] / row['byok_s']:.1f}x |")
+        else:
+            lines.append(f"| {row['what']} | {lat} ms | {ms(row['byok_s'])} | {waited:.1f} | | | | | |")
+    return lines
+
+
+def goals_latency(r: dict) -> list[tuple[str, bool, str]]:
+    base = {row["what"]: row["byok_s"] for row in r["rows"] if row["latency_ms"] == 0}
+    g = []
+    for row in r["rows"]:
+        if row["chain"] is None or row["latency_ms"] == 0:
+            continue
+        bound = row["chain"] * row["latency_ms"] / 1000 + base[row["what"]]
+        g.append((f"{row['what']} at {row['latency_ms']} ms: within 1.3x of the chain", row["byok_s"] <= 1.3 * bound,
+                  f"{row['byok_s'] / bound:.2f}"))
+        g.append((f"{row['what']} at {row['latency_ms']} ms: ahead of boto3", row["boto3_s"] > row["byok_s"],
+                  f"{row['boto3_s'] / row['byok_s']:.1f}x"))
+    return g
+
+
 
 def bench_journal(args, results: dict) -> None:
     """`byok status` with a large journal (re-runs of many setups, junk and a torn line) beside
@@ -788,6 +939,7 @@ SECTIONS = {
     "footprint": (bench_footprint, report_footprint, goals_footprint),
     "ui": (bench_ui, report_ui, goals_ui),
     "journal": (bench_journal, report_journal, goals_journal),
+    "latency": (bench_latency, report_latency, goals_latency),
 }
 
 
@@ -819,6 +971,8 @@ def main() -> None:
     ap.add_argument("--cli-runs", type=int, default=5, help="runs of the slow AWS CLI procedure (default 5)")
     ap.add_argument("--build-time", action="store_true", help="also time clean release builds, default profile and byok's (minutes each)")
     ap.add_argument("--status-keys", type=int, default=1000, help="keys for the status section (default 1000, in two Regions)")
+    ap.add_argument("--latency-ms", type=int, nargs="+", default=[20, 40, 100], help="delays added per request for the latency section (default 20 40 100)")
+    ap.add_argument("--latency-runs", type=int, default=3, help="measured runs per contender and latency (default 3)")
     ap.add_argument("--journal-mb", type=int, nargs="+", default=[5, 50], help="journal sizes for the journal section (default 5 50)")
     ap.add_argument("--json", type=Path, default=ROOT / "target" / "bench" / "results.json", help="where to write the raw figures")
     ap.add_argument("--byok", type=Path, default=BYOK, help="the byok binary (default: target/release/byok)")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark in one command, on a fresh machine too:
 #
-#   benches/run.sh                    # create, status, footprint, ui, journal: prints the tables
+#   benches/run.sh                    # create, status, footprint, ui, journal, latency: the tables
 #   benches/run.sh create --runs 15   # one section, more runs
 #   benches/run.sh status --status-keys 200   # status at scale, fewer keys (default 1000)
 #   benches/run.sh --build-time       # also clean release builds, cargo's default profile

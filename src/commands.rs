@@ -324,10 +324,27 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     let printer_plan = plan.clone();
     let quiet = args.output == Output::Json || g.quiet;
     let printer = tokio::spawn(async move {
+        // Steps run side by side where the plan allows; their lines still read in plan
+        // order: a step's end waits for the ends of the steps before it.
+        let mut ends: std::collections::BTreeMap<usize, Progress> = Default::default();
+        let mut next = 0;
         while let Some(p) = rx.recv().await {
-            if !quiet {
-                print_progress(&printer_plan, &p);
+            if quiet {
+                continue;
             }
+            match &p {
+                Progress::Done { step, .. } | Progress::Failed { step, .. } => {
+                    ends.insert(*step, p);
+                    while let Some(e) = ends.remove(&next) {
+                        print_progress(&printer_plan, &e);
+                        next += 1;
+                    }
+                }
+                _ => print_progress(&printer_plan, &p),
+            }
+        }
+        for e in ends.into_values() {
+            print_progress(&printer_plan, &e);
         }
     });
     let report = exec::run(

@@ -140,10 +140,12 @@ pub async fn plan(g: &GlobalArgs, args: PlanArgs) -> i32 {
 
 /// `byok plan --output json`: the steps, the keys and the tags (schemas/plan.schema.json).
 pub fn plan_json(plan: &Plan) -> serde_json::Value {
+    let deps = plan.deps();
     let steps: Vec<_> = plan
         .steps
         .iter()
-        .map(|s| json!({ "title": s.title(), "api_calls": s.api_calls(), "changes": s.mutates(), "step": s }))
+        .zip(&deps)
+        .map(|(s, after)| json!({ "title": s.title(), "api_calls": s.api_calls(), "recovery_calls": s.recovery_calls(), "after": after, "changes": s.mutates(), "step": s }))
         .collect();
     let tags: serde_json::Map<String, serde_json::Value> = plan
         .tags_for(byok::plan::KeyRole::Primary)
@@ -154,6 +156,7 @@ pub fn plan_json(plan: &Plan) -> serde_json::Value {
         "vendor": plan.answers.vendor.id,
         "regionality": plan.answers.regionality,
         "steps": steps,
+        "round_trips": plan.chain_length(),
         "keys": plan.keys,
         "tags": tags,
     })

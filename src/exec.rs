@@ -335,14 +335,10 @@ enum StepEnd {
     Interrupted,
 }
 
-struct Run<'a, S> {
-    svc: &'a S,
-    plan: &'a Plan,
-    journal: &'a Journal,
-    tx: &'a mpsc::UnboundedSender<Progress>,
-    cancel: &'a watch::Receiver<bool>,
-    opts: &'a ExecOptions,
-    step: usize,
+/// What a run learns and makes as it goes: shared by the steps that run at once, each
+/// holding the lock only between calls, never across one.
+#[derive(Default)]
+struct State {
     account: Option<String>,
     caller: Option<String>,
     policy: Option<Value>,
@@ -360,9 +356,44 @@ struct Run<'a, S> {
     strays: Vec<(KeyRole, KeyInfo, Option<String>)>,
     retired: Vec<RetiredKey>,
     lock: Option<SetupLock>,
+    /// The planned keys' aliases, looked up beside the sign-in.
+    prefetched: Option<Vec<Option<KeyInfo>>>,
+    /// Another run held the setup's lock before this one got it.
+    lock_waited: bool,
 }
 
-/// Execute the plan. Never panics on AWS trouble: the report says what exists.
+struct Run<'a, S> {
+    svc: &'a S,
+    plan: &'a Plan,
+    journal: &'a Journal,
+    tx: &'a mpsc::UnboundedSender<Progress>,
+    cancel: &'a watch::Receiver<bool>,
+    opts: &'a ExecOptions,
+    st: std::sync::Mutex<State>,
+}
+
+tokio::task_local! {
+    /// The plan step a piece of work belongs to, for its progress events.
+    static STEP: usize;
+}
+
+fn current_step() -> usize {
+    STEP.try_with(|s| *s).unwrap_or(0)
+}
+
+/// Steps in flight at once, at most.
+const MAX_STEPS_IN_FLIGHT: usize = 4;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StepState {
+    Pending,
+    Running,
+    Done,
+}
+
+/// Execute the plan: every step whose inputs are known is sent at once (the plan's
+/// dependency graph, at most [`MAX_STEPS_IN_FLIGHT`] at a time), and progress is reported
+/// per step. Never panics on AWS trouble: the report says what exists.
 pub async fn run<S: KeyService>(
     svc: &S,
     plan: &Plan,
@@ -371,68 +402,114 @@ pub async fn run<S: KeyService>(
     cancel: &watch::Receiver<bool>,
     opts: &ExecOptions,
 ) -> RunReport {
-    let mut r = Run {
+    use futures_util::StreamExt;
+    use futures_util::stream::FuturesUnordered;
+    let r = Run {
         svc,
         plan,
         journal,
         tx,
         cancel,
         opts,
-        step: 0,
-        account: None,
-        caller: None,
-        policy: None,
-        setup: String::new(),
-        keys: BTreeMap::new(),
-        aliased: BTreeSet::new(),
-        entries: Vec::new(),
-        torn_tail: false,
-        intents: BTreeMap::new(),
-        strays: Vec::new(),
-        retired: Vec::new(),
-        lock: None,
+        st: std::sync::Mutex::new(State::default()),
     };
+    let deps = plan.deps();
+    let n = plan.steps.len();
+    let mut state = vec![StepState::Pending; n];
     let mut done_steps = Vec::new();
     let mut outcome = Outcome::Completed;
     let mut in_flight = None;
-    for (i, step) in plan.steps.iter().enumerate() {
-        if *cancel.borrow() {
-            outcome = Outcome::Interrupted { step: i };
+    let mut stopping = false;
+    let mut running = FuturesUnordered::new();
+    // A stop asked during a call lets it finish for `cancel_grace`; after that the run
+    // stops without its answer (a create's intent is journalled: a re-run finds its key).
+    let stopped = {
+        let mut cancel = cancel.clone();
+        let grace = opts.cancel_grace;
+        async move {
+            let _ = cancel.wait_for(|c| *c).await;
+            tokio::time::sleep(grace).await;
+        }
+    };
+    tokio::pin!(stopped);
+    loop {
+        if !stopping && *cancel.borrow() {
+            stopping = true;
+            if outcome == Outcome::Completed {
+                let first = state
+                    .iter()
+                    .position(|s| *s != StepState::Done)
+                    .unwrap_or(n);
+                outcome = Outcome::Interrupted { step: first };
+            }
+        }
+        if !stopping {
+            for i in 0..n {
+                if running.len() >= MAX_STEPS_IN_FLIGHT {
+                    break;
+                }
+                if state[i] == StepState::Pending
+                    && deps[i].iter().all(|&d| state[d] == StepState::Done)
+                {
+                    state[i] = StepState::Running;
+                    r.emit(Progress::Started { step: i });
+                    let step = &plan.steps[i];
+                    let r = &r;
+                    running.push(STEP.scope(i, async move {
+                        let t0 = Instant::now();
+                        (i, r.exec(step).await, t0.elapsed())
+                    }));
+                }
+            }
+        }
+        if running.is_empty() {
             break;
         }
-        r.step = i;
-        r.emit(Progress::Started { step: i });
-        let t0 = Instant::now();
-        // A stop asked during a call lets it finish for `cancel_grace`; after that the run
-        // stops without its answer (a create's intent is journalled: a re-run finds its key).
-        let stopped = {
-            let mut cancel = cancel.clone();
-            let grace = opts.cancel_grace;
-            async move {
-                let _ = cancel.wait_for(|c| *c).await;
-                tokio::time::sleep(grace).await;
-            }
+        let next = tokio::select! {
+            next = running.next() => next,
+            () = &mut stopped => None,
         };
-        let res = tokio::select! {
-            res = r.exec(step) => res,
-            () = stopped => {
-                if let Step::CreateKey { role, region, .. } = step
-                    && !r.keys.contains_key(role)
-                {
-                    in_flight = Some(InFlight { role: *role, region: region.clone() });
+        let Some((i, res, elapsed)) = next else {
+            // The grace is over: the steps still in flight are left without their answers.
+            let first = state
+                .iter()
+                .position(|s| *s != StepState::Done)
+                .unwrap_or(n);
+            for (j, step) in plan.steps.iter().enumerate() {
+                if state[j] != StepState::Running {
+                    continue;
                 }
-                if let Step::ReplicateKey { region, .. } = step
-                    && !r.keys.contains_key(&KeyRole::Replica)
-                {
-                    in_flight = Some(InFlight { role: KeyRole::Replica, region: region.clone() });
+                let st = r.st();
+                match step {
+                    Step::CreateKey { role, region, .. } if !st.keys.contains_key(role) => {
+                        in_flight = Some(InFlight {
+                            role: *role,
+                            region: region.clone(),
+                        });
+                    }
+                    Step::ReplicateKey { region, .. }
+                        if !st.keys.contains_key(&KeyRole::Replica) =>
+                    {
+                        in_flight = Some(InFlight {
+                            role: KeyRole::Replica,
+                            region: region.clone(),
+                        });
+                    }
+                    _ => {}
                 }
-                Ok(StepEnd::Interrupted)
             }
+            if !matches!(outcome, Outcome::Failed { .. }) {
+                outcome = Outcome::Interrupted { step: first };
+            }
+            break;
         };
         match res {
             Ok(StepEnd::Interrupted) => {
-                outcome = Outcome::Interrupted { step: i };
-                break;
+                stopping = true;
+                state[i] = StepState::Pending;
+                if outcome == Outcome::Completed {
+                    outcome = Outcome::Interrupted { step: i };
+                }
             }
             Ok(end) => {
                 let note = match end {
@@ -442,40 +519,48 @@ pub async fn run<S: KeyService>(
                 };
                 r.emit(Progress::Done {
                     step: i,
-                    elapsed: t0.elapsed(),
+                    elapsed,
                     note,
                 });
+                state[i] = StepState::Done;
                 done_steps.push(i);
             }
             Err(error) => {
                 r.emit(Progress::Failed {
                     step: i,
-                    elapsed: t0.elapsed(),
+                    elapsed,
                     error: error.to_string(),
                 });
-                outcome = Outcome::Failed { step: i, error };
-                break;
+                state[i] = StepState::Pending;
+                stopping = true;
+                // The first failure is the one reported; steps already in flight finish.
+                if !matches!(outcome, Outcome::Failed { .. }) {
+                    outcome = Outcome::Failed { step: i, error };
+                }
             }
         }
     }
+    drop(running);
+    done_steps.sort_unstable();
     if outcome == Outcome::Completed {
         let _ = r.record(r.entry(Event::Completed, None, None, None));
     }
-    drop(r.lock.take());
-    let mut keys: Vec<KeyRecord> = r.keys.into_values().collect();
+    let st = r.st.into_inner().unwrap_or_else(|e| e.into_inner());
+    drop(st.lock);
+    let mut keys: Vec<KeyRecord> = st.keys.into_values().collect();
     for k in &mut keys {
-        if !r.aliased.contains(&k.role) {
+        if !st.aliased.contains(&k.role) {
             k.alias = None;
         }
     }
     RunReport {
-        account: r.account,
-        caller: r.caller,
+        account: st.account,
+        caller: st.caller,
         keys,
-        policy: r.policy,
+        policy: st.policy,
         outcome,
         done_steps,
-        retired: r.retired,
+        retired: st.retired,
         in_flight,
     }
 }
@@ -505,6 +590,23 @@ impl<S: KeyService> Run<'_, S> {
         let _ = self.tx.send(p);
     }
 
+    /// The run's state, for a moment: never held across a call.
+    fn st(&self) -> std::sync::MutexGuard<'_, State> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn setup(&self) -> String {
+        self.st().setup.clone()
+    }
+
+    /// The key policy, once the account is known.
+    fn policy_value(&self) -> Value {
+        self.st()
+            .policy
+            .clone()
+            .expect("identity resolved before any key step")
+    }
+
     /// A journal entry of this setup; `role` brings the alias.
     fn entry(
         &self,
@@ -520,7 +622,7 @@ impl<S: KeyService> Run<'_, S> {
             alias: role.and_then(|r| self.plan.key(r)).map(|k| k.alias.clone()),
             principal: matches!(event, Event::Created | Event::Adopted)
                 .then(|| self.plan.answers.principal.clone()),
-            ..Entry::new(&self.setup, event)
+            ..Entry::new(&self.setup(), event)
         }
     }
 
@@ -558,7 +660,7 @@ impl<S: KeyService> Run<'_, S> {
                 {
                     let delay = self.backoff(attempt);
                     self.emit(Progress::Retrying {
-                        step: self.step,
+                        step: current_step(),
                         attempt,
                         reason: e.to_string(),
                         delay,
@@ -571,16 +673,18 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    fn key(&self, role: KeyRole) -> &KeyRecord {
-        self.keys
+    fn key(&self, role: KeyRole) -> KeyRecord {
+        self.st()
+            .keys
             .get(&role)
+            .cloned()
             .expect("the plan creates a key before using it")
     }
 
     /// Take `k` as the setup's `role` key and journal it. The key is the run's before the
     /// journal is written: when the journal cannot be written (a full disk), the report
     /// still names the key.
-    fn adopt(&mut self, role: KeyRole, k: &KeyInfo, created_now: bool) -> Result<(), ExecError> {
+    fn adopt(&self, role: KeyRole, k: &KeyInfo, created_now: bool) -> Result<(), ExecError> {
         let rec = KeyRecord {
             role,
             region: k.region.clone(),
@@ -590,7 +694,7 @@ impl<S: KeyService> Run<'_, S> {
             created_now,
         };
         self.emit(Progress::Key { key: rec.clone() });
-        self.keys.insert(role, rec);
+        self.st().keys.insert(role, rec);
         let mut e = self.entry(
             if created_now {
                 Event::Created
@@ -601,17 +705,18 @@ impl<S: KeyService> Run<'_, S> {
             Some(&k.region),
             Some(&k.arn),
         );
-        e.intent = self.intents.get(&role).cloned();
+        e.intent = self.st().intents.get(&role).cloned();
         self.record(e)
     }
 
     fn new_key(&self, role: KeyRole, multi_region: bool) -> NewKey {
         let mut tags = self.plan.tags_for(role);
-        if let Some(id) = self.intents.get(&role) {
-            tags.push((plan::TAG_INTENT.into(), id.clone()));
+        let intent = self.st().intents.get(&role).cloned();
+        if let Some(id) = intent {
+            tags.push((plan::TAG_INTENT.into(), id));
         }
         NewKey {
-            policy: policy::to_document(self.policy.as_ref().expect("identity resolved first")),
+            policy: policy::to_document(&self.policy_value()),
             description: self.plan.answers.description.clone(),
             tags,
             multi_region,
@@ -620,12 +725,12 @@ impl<S: KeyService> Run<'_, S> {
 
     /// Journal a fresh intent for `role` and remember it: the create that follows carries
     /// its ID as a tag, so the key a lost or killed request made is recognised for what it is.
-    fn begin_intent(&mut self, role: KeyRole, region: &str) -> Result<(), ExecError> {
+    fn begin_intent(&self, role: KeyRole, region: &str) -> Result<(), ExecError> {
         let id = journal::new_intent_id();
         let mut e = self.entry(Event::Intent, Some(role), Some(region), None);
         e.intent = Some(id.clone());
         self.record(e)?;
-        self.intents.insert(role, id);
+        self.st().intents.insert(role, id);
         Ok(())
     }
 
@@ -729,7 +834,7 @@ impl<S: KeyService> Run<'_, S> {
             }
             if !said {
                 self.emit(Progress::Waiting {
-                    step: self.step,
+                    step: current_step(),
                     detail: format!(
                         "looking for the key an interrupted run may have made ({:.0} s more at most)",
                         left.ceil()
@@ -748,13 +853,14 @@ impl<S: KeyService> Run<'_, S> {
 
     /// Intents of `role` in this setup's journal that have no outcome: (ID, when).
     fn open_intents(&self, role: KeyRole) -> Vec<(String, Option<i64>)> {
-        let closed: BTreeSet<&str> = self
+        let st = self.st();
+        let closed: BTreeSet<&str> = st
             .entries
             .iter()
             .filter(|e| e.event != Event::Intent)
             .filter_map(|e| e.intent.as_deref())
             .collect();
-        self.entries
+        st.entries
             .iter()
             .filter(|e| e.event == Event::Intent && e.role == Some(role))
             .filter_map(|e| {
@@ -783,14 +889,15 @@ impl<S: KeyService> Run<'_, S> {
     /// Keys of `role` this setup's runs created (with an intent) that never held the alias
     /// and are not retired: the candidates to retire once another key holds the alias.
     fn journalled_strays(&self, role: KeyRole, holder: &str) -> Vec<(String, Option<String>)> {
-        let done: BTreeSet<&str> = self
+        let st = self.st();
+        let done: BTreeSet<&str> = st
             .entries
             .iter()
             .filter(|e| matches!(e.event, Event::Aliased | Event::Retired))
             .filter_map(|e| e.arn.as_deref())
             .collect();
         let mut out: Vec<(String, Option<String>)> = Vec::new();
-        for e in &self.entries {
+        for e in &st.entries {
             if e.role == Some(role)
                 && matches!(e.event, Event::Created | Event::Retiring)
                 && e.intent.is_some()
@@ -809,21 +916,21 @@ impl<S: KeyService> Run<'_, S> {
     /// keeps only the account-root statement, so the key stays manageable), disabled, and
     /// scheduled for deletion with the shortest window, replicas first. Reported, never
     /// fatal: a step that fails is said, and the key is left as it is.
-    async fn retire(&mut self, role: KeyRole, k: &KeyInfo, intent: Option<String>, winner: &str) {
+    async fn retire(&self, role: KeyRole, k: &KeyInfo, intent: Option<String>, winner: &str) {
         let region = k.region.clone();
         let mut e = self.entry(Event::Retiring, Some(role), Some(&region), Some(&k.arn));
         e.intent = intent.clone();
         e.duplicate_of = Some(winner.to_string());
         let _ = self.record(e);
         self.emit(Progress::Waiting {
-            step: self.step,
+            step: current_step(),
             detail: format!(
                 "retiring {}, a duplicate another run made, in favour of {winner}",
                 k.arn
             ),
         });
         let root_only = {
-            let p = self.policy.as_ref().expect("identity resolved first");
+            let p = self.policy_value();
             let root = p["Statement"]
                 .as_array()
                 .and_then(|s| s.first())
@@ -872,7 +979,7 @@ impl<S: KeyService> Run<'_, S> {
             }
             Err(e) => (None, Some(e.to_string())),
         };
-        self.retired.push(RetiredKey {
+        self.st().retired.push(RetiredKey {
             role,
             region,
             arn: k.arn.clone(),
@@ -885,17 +992,18 @@ impl<S: KeyService> Run<'_, S> {
     /// Once `role`'s alias names `holder`, retire every other key this setup's intents made
     /// for it: the strays found while looking, and journalled keys that never held the alias.
     async fn retire_strays(
-        &mut self,
+        &self,
         role: KeyRole,
         holder_id: &str,
         holder_arn: &str,
     ) -> Result<(), ExecError> {
         let mut todo: Vec<(KeyInfo, Option<String>)> = Vec::new();
-        for (r, k, i) in std::mem::take(&mut self.strays) {
+        let strays = std::mem::take(&mut self.st().strays);
+        for (r, k, i) in strays {
             if r == role && k.key_id != holder_id {
                 todo.push((k, i));
             } else if r != role {
-                self.strays.push((r, k, i));
+                self.st().strays.push((r, k, i));
             }
         }
         let region = self.plan.key(role).expect("planned").region.clone();
@@ -924,16 +1032,17 @@ impl<S: KeyService> Run<'_, S> {
     }
 
     /// Hold this setup's lock: runs of the same setup on this machine take turns.
-    async fn acquire_lock(&mut self) -> Result<bool, ExecError> {
+    async fn acquire_lock(&self) -> Result<bool, ExecError> {
         let t0 = Instant::now();
         let mut said: Option<Option<u32>> = None;
         loop {
-            match self.journal.try_lock_setup(&self.setup) {
+            match self.journal.try_lock_setup(&self.setup()) {
                 Ok(LockTry::Acquired(l)) => {
-                    self.lock = Some(l);
+                    self.st().lock = Some(l);
                     return Ok(true);
                 }
                 Ok(LockTry::Busy { pid }) => {
+                    self.st().lock_waited = true;
                     if t0.elapsed() >= self.opts.lock_timeout {
                         return Err(ExecError::Locked {
                             pid,
@@ -942,7 +1051,7 @@ impl<S: KeyService> Run<'_, S> {
                     }
                     if said != Some(pid) {
                         self.emit(Progress::Waiting {
-                            step: self.step,
+                            step: current_step(),
                             detail: format!(
                                 "waiting for another byok run{} on this setup (up to {} s)",
                                 pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
@@ -969,7 +1078,7 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    async fn exec(&mut self, step: &Step) -> Result<StepEnd, ExecError> {
+    async fn exec(&self, step: &Step) -> Result<StepEnd, ExecError> {
         match step {
             Step::ResolveIdentity => self.resolve_identity().await,
             Step::FindExisting => self.find_existing().await,
@@ -993,10 +1102,15 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    async fn resolve_identity(&mut self) -> Result<StepEnd, ExecError> {
-        let id = self
-            .call("GetCallerIdentity", false, || self.svc.identity())
-            .await?;
+    async fn resolve_identity(&self) -> Result<StepEnd, ExecError> {
+        // The planned aliases are looked up beside the sign-in: they need no account, and
+        // the next step then waits for no round trip on a fresh setup.
+        let (id, aliases) = tokio::join!(
+            self.call("GetCallerIdentity", false, || self.svc.identity()),
+            self.lookup_aliases()
+        );
+        let id = id?;
+        self.st().prefetched = aliases.ok();
         let a = &self.plan.answers;
         if let Some(admin) = a.admins.iter().find(|adm| {
             crate::arn::Arn::parse(adm)
@@ -1015,40 +1129,60 @@ impl<S: KeyService> Run<'_, S> {
                 problems: problems.iter().map(|p| p.to_string()).collect(),
             });
         }
-        self.setup = journal::setup_id(&a.vendor.id, &id.account, &a.region, &a.alias);
-        self.policy = Some(p);
-        self.account = Some(id.account.clone());
-        self.caller = Some(id.arn.clone());
+        {
+            let mut st = self.st();
+            st.setup = journal::setup_id(&a.vendor.id, &id.account, &a.region, &a.alias);
+            st.policy = Some(p);
+            st.account = Some(id.account.clone());
+            st.caller = Some(id.arn.clone());
+        }
         Ok(StepEnd::Done(Some(format!(
             "{} (account {})",
             id.arn, id.account
         ))))
     }
 
-    async fn find_existing(&mut self) -> Result<StepEnd, ExecError> {
+    /// Every planned alias, looked up at once: the key each names, if any.
+    async fn lookup_aliases(&self) -> Result<Vec<Option<KeyInfo>>, ExecError> {
+        futures_util::future::try_join_all(self.plan.keys.iter().map(|pk| {
+            self.call("DescribeKey", false, || {
+                kms::find_alias(self.svc, &pk.region, &pk.alias)
+            })
+        }))
+        .await
+    }
+
+    async fn find_existing(&self) -> Result<StepEnd, ExecError> {
         if !self.acquire_lock().await? {
             return Ok(StepEnd::Interrupted);
         }
         // Read once the lock is held: what a run before us on this machine wrote is in it.
         let contents = self.journal.read();
-        self.torn_tail = contents.torn_tail;
-        self.entries = contents.for_setup(&self.setup);
+        {
+            let setup = self.setup();
+            let mut st = self.st();
+            st.torn_tail = contents.torn_tail;
+            st.entries = contents.for_setup(&setup);
+        }
         let mut found = Vec::new();
         if let Some(w) = self.journal.path().and_then(|p| contents.warning(p)) {
             self.emit(Progress::Waiting {
-                step: self.step,
+                step: current_step(),
                 detail: w,
             });
         }
         let planned = self.plan.keys.clone();
-        // Every alias is looked up at once; what follows depends on the answers in plan order.
-        let this = &*self;
-        let by_alias = futures_util::future::try_join_all(planned.iter().map(|pk| {
-            this.call("DescribeKey", false, || {
-                kms::find_alias(this.svc, &pk.region, &pk.alias)
-            })
-        }))
-        .await?;
+        // The aliases looked up beside the sign-in, unless another run held the setup
+        // meanwhile: then they are looked up again.
+        let prefetched = {
+            let mut st = self.st();
+            let p = st.prefetched.take();
+            p.filter(|_| !st.lock_waited)
+        };
+        let by_alias = match prefetched {
+            Some(p) => p,
+            None => self.lookup_aliases().await?,
+        };
         for (pk, by_alias) in planned.iter().zip(by_alias) {
             let open = if pk.role == KeyRole::Replica {
                 vec![]
@@ -1061,6 +1195,7 @@ impl<S: KeyService> Run<'_, S> {
                 let mut stale = Vec::new();
                 let ours = if pk.role == KeyRole::Replica
                     && self
+                        .st()
                         .keys
                         .get(&KeyRole::Primary)
                         .is_some_and(|p| p.key_id == k.key_id)
@@ -1100,7 +1235,7 @@ impl<S: KeyService> Run<'_, S> {
                     });
                 }
                 self.adopt(pk.role, &k, false)?;
-                self.aliased.insert(pk.role);
+                self.st().aliased.insert(pk.role);
                 if stale.is_empty() {
                     found.push(format!("{} ({})", pk.alias, pk.region));
                 } else {
@@ -1124,20 +1259,24 @@ impl<S: KeyService> Run<'_, S> {
                 continue;
             }
             // No alias yet: a key an earlier run made before it stopped?
-            let mine: Vec<&Entry> = self
-                .entries
-                .iter()
-                .filter(|e| e.role == Some(pk.role))
-                .collect();
-            let last_arn = mine
-                .iter()
-                .rev()
-                .find(|e| matches!(e.event, Event::Created | Event::Adopted))
-                .and_then(|e| e.arn.clone());
-            // A journal of an earlier version: an intent with no ID and no outcome.
-            let legacy_open = mine
-                .last()
-                .is_some_and(|e| e.event == Event::Intent && e.intent.is_none());
+            let (last_arn, legacy_open) = {
+                let st = self.st();
+                let mine: Vec<&Entry> = st
+                    .entries
+                    .iter()
+                    .filter(|e| e.role == Some(pk.role))
+                    .collect();
+                let last_arn = mine
+                    .iter()
+                    .rev()
+                    .find(|e| matches!(e.event, Event::Created | Event::Adopted))
+                    .and_then(|e| e.arn.clone());
+                // A journal of an earlier version: an intent with no ID and no outcome.
+                let legacy_open = mine
+                    .last()
+                    .is_some_and(|e| e.event == Event::Intent && e.intent.is_none());
+                (last_arn, legacy_open)
+            };
             let mut candidate = None;
             if let Some(arn) = last_arn {
                 match self.svc.describe_key(&pk.region, &arn).await {
@@ -1147,7 +1286,8 @@ impl<S: KeyService> Run<'_, S> {
                 }
             }
             if candidate.is_none() && pk.role == KeyRole::Replica {
-                if let Some(p) = self.keys.get(&KeyRole::Primary).cloned() {
+                let primary = self.st().keys.get(&KeyRole::Primary).cloned();
+                if let Some(p) = primary {
                     candidate = self.replica_of(&p, &pk.region).await?;
                 }
             } else if !open.is_empty() {
@@ -1158,14 +1298,15 @@ impl<S: KeyService> Run<'_, S> {
                     .await?;
                 if candidate.is_none() && !keys.is_empty() {
                     let (k, intent) = keys.remove(0);
-                    self.strays
+                    self.st()
+                        .strays
                         .retain(|(r, s, _)| !(*r == pk.role && s.key_id == k.key_id));
                     if let Some(i) = intent {
-                        self.intents.insert(pk.role, i);
+                        self.st().intents.insert(pk.role, i);
                     }
                     candidate = Some(k);
                 }
-            } else if candidate.is_none() && (legacy_open || self.torn_tail) {
+            } else if candidate.is_none() && (legacy_open || self.st().torn_tail) {
                 let mut seen = BTreeSet::new();
                 candidate = self
                     .find_tagged(&pk.region, pk.role, &[], &mut seen)
@@ -1197,7 +1338,7 @@ impl<S: KeyService> Run<'_, S> {
     /// `wait`), remember them as strays of `role`, and close the intents whose key did not
     /// appear in time. Returns the keys found, of the kind the plan needs first.
     async fn collect_strays(
-        &mut self,
+        &self,
         role: KeyRole,
         region: &str,
         open: &[(String, Option<i64>)],
@@ -1216,7 +1357,7 @@ impl<S: KeyService> Run<'_, S> {
         self.close_settled(role, region, &missing);
         keys.sort_by_key(|(k, _)| self.kind_mismatch(role, k).is_some());
         for (k, i) in &keys {
-            self.strays.push((role, k.clone(), i.clone()));
+            self.st().strays.push((role, k.clone(), i.clone()));
         }
         Ok(keys)
     }
@@ -1267,17 +1408,18 @@ impl<S: KeyService> Run<'_, S> {
     }
 
     async fn create_key(
-        &mut self,
+        &self,
         role: KeyRole,
         region: &str,
         multi_region: bool,
     ) -> Result<StepEnd, ExecError> {
-        if let Some(k) = self.keys.get(&role) {
+        let existing = self.st().keys.get(&role).cloned();
+        if let Some(k) = existing {
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
         self.begin_intent(role, region)?;
         let req = self.new_key(role, multi_region);
-        let intent = vec![self.intents[&role].clone()];
+        let intent = vec![self.st().intents[&role].clone()];
         let mut attempt = 1;
         let mut maybe_created = false;
         loop {
@@ -1325,7 +1467,7 @@ impl<S: KeyService> Run<'_, S> {
     async fn pause_before_retry(&self, attempt: u32, e: &KmsError) {
         let delay = self.backoff(attempt);
         self.emit(Progress::Retrying {
-            step: self.step,
+            step: current_step(),
             attempt,
             reason: e.to_string(),
             delay,
@@ -1334,12 +1476,12 @@ impl<S: KeyService> Run<'_, S> {
     }
 
     async fn create_alias(
-        &mut self,
+        &self,
         role: KeyRole,
         region: &str,
         alias: &str,
     ) -> Result<StepEnd, ExecError> {
-        if self.aliased.contains(&role) {
+        if self.st().aliased.contains(&role) {
             return Ok(StepEnd::AlreadyDone(format!("{alias} names the key")));
         }
         let key_id = self.key(role).key_id.clone();
@@ -1374,10 +1516,10 @@ impl<S: KeyService> Run<'_, S> {
             }
             Err(e) => return Err(e),
         };
-        self.aliased.insert(role);
+        self.st().aliased.insert(role);
         let rec = self.key(role).clone();
         let mut e = self.entry(Event::Aliased, Some(role), Some(region), Some(&rec.arn));
-        e.intent = self.intents.get(&role).cloned();
+        e.intent = self.st().intents.get(&role).cloned();
         self.record(e)?;
         if role != KeyRole::Replica {
             self.retire_strays(role, &rec.key_id, &rec.arn).await?;
@@ -1390,7 +1532,7 @@ impl<S: KeyService> Run<'_, S> {
     /// key this run's intent made, ours is retired and theirs adopted, and the run goes on.
     /// Otherwise the run stops, naming our key.
     async fn lost_alias_race(
-        &mut self,
+        &self,
         role: KeyRole,
         region: &str,
         alias: &str,
@@ -1403,7 +1545,7 @@ impl<S: KeyService> Run<'_, S> {
             key_arn: winner.arn.clone(),
             ours: ours.arn.clone(),
         };
-        let made_here = ours.created_now && self.intents.contains_key(&role);
+        let made_here = ours.created_now && self.st().intents.contains_key(&role);
         if role == KeyRole::Replica || !made_here {
             return Err(taken());
         }
@@ -1423,12 +1565,12 @@ impl<S: KeyService> Run<'_, S> {
                 self.svc.describe_key(region, &ours.key_id)
             })
             .await?;
-        let intent = self.intents.get(&role).cloned();
+        let intent = self.st().intents.get(&role).cloned();
         self.retire(role, &mine, intent, &winner.arn).await;
         // The winner's key is the setup's from here on: what follows makes sure of it.
-        self.intents.remove(&role);
+        self.st().intents.remove(&role);
         self.adopt(role, &winner, false)?;
-        self.aliased.insert(role);
+        self.st().aliased.insert(role);
         Ok(StepEnd::Done(Some(format!(
             "another byok run named {} first: using it, and yours was retired",
             winner.arn
@@ -1436,7 +1578,7 @@ impl<S: KeyService> Run<'_, S> {
     }
 
     async fn enable_rotation(
-        &mut self,
+        &self,
         role: KeyRole,
         region: &str,
         days: u32,
@@ -1464,8 +1606,9 @@ impl<S: KeyService> Run<'_, S> {
         Ok(StepEnd::Done(None))
     }
 
-    async fn replicate(&mut self, from: &str, region: &str) -> Result<StepEnd, ExecError> {
-        if let Some(k) = self.keys.get(&KeyRole::Replica) {
+    async fn replicate(&self, from: &str, region: &str) -> Result<StepEnd, ExecError> {
+        let existing = self.st().keys.get(&KeyRole::Replica).cloned();
+        if let Some(k) = existing {
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
         let primary = self.key(KeyRole::Primary).clone();
@@ -1532,7 +1675,7 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    async fn wait_enabled(&mut self, role: KeyRole, region: &str) -> Result<StepEnd, ExecError> {
+    async fn wait_enabled(&self, role: KeyRole, region: &str) -> Result<StepEnd, ExecError> {
         let key_id = self.key(role).key_id.clone();
         let t0 = Instant::now();
         let mut delay = self.opts.poll_first;
@@ -1552,7 +1695,7 @@ impl<S: KeyService> Run<'_, S> {
             }
             if state != last {
                 self.emit(Progress::Waiting {
-                    step: self.step,
+                    step: current_step(),
                     detail: format!("replica is {state}"),
                 });
                 last = state.clone();
@@ -1586,8 +1729,19 @@ impl<S: KeyService> Run<'_, S> {
             .collect()
     }
 
-    async fn ensure_tags(&mut self, role: KeyRole, region: &str) -> Result<StepEnd, ExecError> {
-        let key_id = self.key(role).key_id.clone();
+    async fn ensure_tags(&self, role: KeyRole, region: &str) -> Result<StepEnd, ExecError> {
+        let rec = self.key(role);
+        let key_id = rec.key_id.clone();
+        if rec.created_now {
+            // Made by this run with these tags; some services drop a replica's tags, and
+            // setting them again is harmless: one round trip instead of a read and a write.
+            let tags = self.plan.tags_for(role);
+            self.call("TagResource", true, || {
+                self.svc.tag_key(region, &key_id, &tags)
+            })
+            .await?;
+            return Ok(StepEnd::Done(Some(format!("{} tags set", tags.len()))));
+        }
         let have = self
             .call("ListResourceTags", true, || {
                 self.svc.list_tags(region, &key_id)
@@ -1609,8 +1763,8 @@ impl<S: KeyService> Run<'_, S> {
 
     /// Read every key back and compare it with the plan. The reads of all keys run at once:
     /// they are independent, and on a multi-Region setup this saves most of the step's wait.
-    async fn verify(&mut self) -> Result<StepEnd, ExecError> {
-        let expected = self.policy.clone().expect("identity resolved first");
+    async fn verify(&self) -> Result<StepEnd, ExecError> {
+        let expected = self.policy_value();
         let this = &*self;
         let per_key = futures_util::future::try_join_all(
             this.plan

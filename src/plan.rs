@@ -273,6 +273,63 @@ impl Plan {
         }
     }
 
+    /// The plan as a dependency graph: for each step, the steps it waits for. The executor
+    /// sends every step whose inputs are known at once. The alias is claimed right after its
+    /// key is created, before anything is built on the key (rotation, the replica); the
+    /// second of two keys is made beside the first; the replica's tags and alias go together
+    /// once it is Enabled; verification reads everything at the end.
+    pub fn deps(&self) -> Vec<Vec<usize>> {
+        let find = |pred: &dyn Fn(&Step) -> bool| self.steps.iter().position(pred);
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let d = match s {
+                    Step::ResolveIdentity => None,
+                    Step::FindExisting => find(&|x| matches!(x, Step::ResolveIdentity)),
+                    Step::CreateKey { .. } => find(&|x| matches!(x, Step::FindExisting)),
+                    Step::CreateAlias {
+                        role: KeyRole::Replica,
+                        ..
+                    } => find(&|x| matches!(x, Step::WaitEnabled { .. })),
+                    Step::CreateAlias { role, .. } => {
+                        find(&|x| matches!(x, Step::CreateKey { role: r, .. } if r == role))
+                    }
+                    Step::EnableRotation { role, .. } => {
+                        find(&|x| matches!(x, Step::CreateAlias { role: r, .. } if r == role))
+                    }
+                    Step::ReplicateKey { .. } => find(&|x| {
+                        matches!(
+                            x,
+                            Step::CreateAlias {
+                                role: KeyRole::Primary,
+                                ..
+                            }
+                        )
+                    }),
+                    Step::WaitEnabled { .. } => find(&|x| matches!(x, Step::ReplicateKey { .. })),
+                    Step::EnsureTags { .. } => find(&|x| matches!(x, Step::WaitEnabled { .. })),
+                    Step::Verify => return (0..i).collect(),
+                };
+                d.into_iter().collect()
+            })
+            .collect()
+    }
+
+    /// The round trips a fresh run waits for, one after another, along the longest path of
+    /// the graph: what the plan costs under network latency at best. Each step is one round
+    /// trip (its requests go together), except finding earlier keys, whose lookups go with
+    /// the sign-in.
+    pub fn chain_length(&self) -> usize {
+        let deps = self.deps();
+        let mut depth = vec![0usize; self.steps.len()];
+        for (i, s) in self.steps.iter().enumerate() {
+            let own = usize::from(!matches!(s, Step::FindExisting));
+            depth[i] = deps[i].iter().map(|&d| depth[d]).max().unwrap_or(0) + own;
+        }
+        depth.into_iter().max().unwrap_or(0)
+    }
+
     /// Every tag a key of this role gets: the user's, then byok's own.
     pub fn tags_for(&self, role: KeyRole) -> Vec<(String, String)> {
         let a = &self.answers;
@@ -339,6 +396,54 @@ impl Plan {
                 .join(", ")
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod graph_tests {
+    use super::*;
+    use crate::answers::RawAnswers;
+    use crate::vendor::Catalog;
+
+    fn plan(regionality: &str) -> Plan {
+        let raw = RawAnswers {
+            vendor: Some("camunda".into()),
+            principal: Some("arn:aws:iam::210987654321:role/camunda-tenant".into()),
+            regionality: Some(regionality.into()),
+            ..Default::default()
+        };
+        Plan::build(&raw.validate(&Catalog::built_in()).unwrap())
+    }
+
+    #[test]
+    fn every_step_waits_only_for_earlier_steps_and_the_alias_comes_first() {
+        for r in ["single", "multi-region", "two-keys"] {
+            let p = plan(r);
+            let deps = p.deps();
+            for (i, d) in deps.iter().enumerate() {
+                assert!(
+                    d.iter().all(|&x| x < i),
+                    "{r}: step {i} waits for a later step"
+                );
+                if i > 0 {
+                    assert!(!d.is_empty(), "{r}: step {i} waits for nothing");
+                }
+            }
+            // Nothing is built on a key before its alias is claimed.
+            for (i, s) in p.steps.iter().enumerate() {
+                if let Step::EnableRotation { role, .. } = s {
+                    let alias = p
+                        .steps
+                        .iter()
+                        .position(|x| matches!(x, Step::CreateAlias { role: r, .. } if r == role))
+                        .unwrap();
+                    assert_eq!(deps[i], vec![alias]);
+                }
+            }
+        }
+        assert_eq!(plan("single").chain_length(), 5);
+        assert_eq!(plan("multi-region").chain_length(), 7);
+        assert_eq!(plan("two-keys").chain_length(), 5);
     }
 }
 
