@@ -18,8 +18,13 @@ pub struct Moto {
     pub endpoint: String,
 }
 
+/// moto listens on its own loopback address: the tests' proxies and other listeners take
+/// ports on 127.0.0.1, so a port picked here cannot be taken by one of them before moto binds
+/// it (which would make another listener look like moto).
+const MOTO_HOST: &str = "127.0.0.2";
+
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+    TcpListener::bind((MOTO_HOST, 0))
         .expect("bind loopback")
         .local_addr()
         .unwrap()
@@ -68,7 +73,7 @@ impl Moto {
         for _ in 0..3 {
             let port = free_port();
             let child = moto_command()
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .args(["-H", MOTO_HOST, "-p", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn();
@@ -84,11 +89,11 @@ impl Moto {
                     last_err = format!("moto_server exited with {status}");
                     break;
                 }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                if TcpStream::connect((MOTO_HOST, port)).is_ok() {
                     return Moto {
                         child,
                         port,
-                        endpoint: format!("http://127.0.0.1:{port}"),
+                        endpoint: format!("http://{MOTO_HOST}:{port}"),
                     };
                 }
                 std::thread::sleep(Duration::from_millis(50));
