@@ -314,6 +314,233 @@ fn terraform_parses_and_holds_byoks_policy_tags_and_rotation() {
     }
 }
 
+/// The layout `terraform fmt` writes, as hclwrite's formatter defines it (no terraform binary
+/// is available here), so `terraform fmt -check` passes on every export. Checked per line:
+///
+/// - indentation: two spaces per open bracket level. A line whose brackets (`(`, `[`, `{`,
+///   `${`, and their closers; strings' contents aside) open more than they close indents the
+///   lines after it by one level; one that closes more is itself written at the level it
+///   returns to;
+/// - alignment: a line `KEY = VALUE` whose value is whole on the line (its brackets balance)
+///   joins a chain with the same kind of lines directly above and below; in a chain, every `=`
+///   is one space after the longest key (columns counted in characters). A line that opens a
+///   multi-line value (`tags = {`), a block line, a closing bracket, a comment or a blank line
+///   ends the chain and is not aligned itself: its `=` has exactly one space before it;
+/// - one space after `=`, no trailing spaces, no tabs, one newline at the end.
+///
+/// Returns every line that differs, with what fmt would want.
+fn terraform_fmt_problems(text: &str) -> Vec<String> {
+    struct Line<'a> {
+        no: usize,
+        text: &'a str,
+        net: i32,
+        /// Byte offset of an assignment `=` whose value is whole on the line.
+        assign: Option<usize>,
+        /// Byte offset of any top-level `=` (after the first token).
+        eq: Option<usize>,
+    }
+    /// Brackets per byte offset and `=` signs outside strings, skipping `#` comments.
+    fn scan(line: &str) -> (Vec<(usize, i32)>, Vec<usize>) {
+        let b = line.as_bytes();
+        let (mut brackets, mut eqs) = (Vec::new(), Vec::new());
+        // Inside a string: the depth of `${` interpolations open in it (nested strings are
+        // rare in byok's output, but handled: a stack of "in string" flags).
+        let mut stack: Vec<bool> = vec![false];
+        let mut i = 0;
+        while i < b.len() {
+            let in_str = *stack.last().unwrap();
+            let c = b[i];
+            if in_str {
+                match c {
+                    b'\\' => i += 1,
+                    b'"' => {
+                        stack.pop();
+                    }
+                    b'$' | b'%' if b.get(i + 1) == Some(&c) => i += 1,
+                    b'$' | b'%' if b.get(i + 1) == Some(&b'{') => {
+                        brackets.push((i, 1));
+                        stack.push(false);
+                        i += 1;
+                    }
+                    _ => {}
+                }
+            } else {
+                match c {
+                    b'#' => break,
+                    b'"' => stack.push(true),
+                    b'(' | b'[' | b'{' => brackets.push((i, 1)),
+                    b')' | b']' => brackets.push((i, -1)),
+                    b'}' => {
+                        brackets.push((i, -1));
+                        // The end of an interpolation returns to its string.
+                        if stack.len() > 1 {
+                            stack.pop();
+                        }
+                    }
+                    b'=' if b.get(i + 1) != Some(&b'=')
+                        && !matches!(b.get(i.wrapping_sub(1)), Some(b'=' | b'!' | b'<' | b'>')) =>
+                    {
+                        eqs.push(i)
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        (brackets, eqs)
+    }
+    let mut problems = Vec::new();
+    if !text.ends_with('\n') || text.ends_with("\n\n") {
+        problems.push("the file must end with exactly one newline".into());
+    }
+    let mut lines = Vec::new();
+    for (n, l) in text.lines().enumerate() {
+        if l.ends_with(' ') || l.contains('\t') {
+            problems.push(format!("line {}: trailing space or tab: {l:?}", n + 1));
+        }
+        let (brackets, eqs) = scan(l);
+        let net = brackets.iter().map(|(_, d)| d).sum();
+        let first = l.len() - l.trim_start().len();
+        let eq = eqs.first().copied().filter(|&e| l[first..e].trim() != "");
+        let assign = eq.filter(|&e| {
+            brackets
+                .iter()
+                .filter(|(at, _)| *at > e)
+                .map(|(_, d)| d)
+                .sum::<i32>()
+                == 0
+        });
+        lines.push(Line {
+            no: n + 1,
+            text: l,
+            net,
+            assign,
+            eq,
+        });
+    }
+    // Indentation, with fmt's stack of "openers on the line that indented".
+    let mut indents: Vec<i32> = Vec::new();
+    for l in &lines {
+        if l.text.trim().is_empty() {
+            continue;
+        }
+        let want = if l.net < 0 {
+            let mut closed = -l.net;
+            while closed > 0 {
+                let Some(top) = indents.last_mut() else { break };
+                if closed >= *top {
+                    closed -= *top;
+                    indents.pop();
+                } else {
+                    *top -= closed;
+                    closed = 0;
+                }
+            }
+            2 * indents.len()
+        } else {
+            let w = 2 * indents.len();
+            if l.net > 0 {
+                indents.push(l.net);
+            }
+            w
+        };
+        let have = l.text.len() - l.text.trim_start().len();
+        if have != want {
+            problems.push(format!(
+                "line {}: indented {have}, fmt indents {want}: {:?}",
+                l.no, l.text
+            ));
+        }
+    }
+    // Alignment over chains of whole-value assignments.
+    let key_width = |l: &Line, at: usize| l.text[..at].trim_end().chars().count();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(_) = lines[i].assign else {
+            if let Some(e) = lines[i].eq
+                && lines[i].text[..e].ends_with("  ")
+            {
+                problems.push(format!(
+                    "line {}: a multi-line value is not aligned: {:?}",
+                    lines[i].no, lines[i].text
+                ));
+            }
+            i += 1;
+            continue;
+        };
+        let start = i;
+        while i < lines.len() && lines[i].assign.is_some() {
+            i += 1;
+        }
+        let chain = &lines[start..i];
+        let width = chain
+            .iter()
+            .map(|l| key_width(l, l.assign.unwrap()))
+            .max()
+            .unwrap();
+        for l in chain {
+            let at = l.assign.unwrap();
+            let col = l.text[..at].chars().count();
+            if col != width + 1 {
+                problems.push(format!(
+                    "line {}: `=` at column {col}, fmt puts it at {} (the chain of lines {}-{}): {:?}",
+                    l.no, width + 1, chain[0].no, chain[chain.len() - 1].no, l.text
+                ));
+            }
+        }
+    }
+    for l in &lines {
+        if let Some(e) = l.eq
+            && (l.text[e + 1..].starts_with("  ") || !l.text[e + 1..].starts_with(' '))
+        {
+            problems.push(format!(
+                "line {}: not one space after `=`: {:?}",
+                l.no, l.text
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_fmt_checker_knows_fmts_rule() {
+    // What terraform fmt leaves alone.
+    let ok = "resource \"x\" \"y\" {\n  a    = 1\n  long = \"=${v}\"\n  tags = {\n    k = \"v\"\n  }\n  b = 2\n  policy = jsonencode({\n    \"A\" = [\"x\"]\n  })\n}\n";
+    assert_eq!(terraform_fmt_problems(ok), Vec::<String>::new());
+    // Today's layout: the multi-line `tags` aligned with the lines above it.
+    let aligned = "resource \"x\" \"y\" {\n  a    = 1\n  tags = {\n    k = \"v\"\n  }\n}\n";
+    let p = terraform_fmt_problems(aligned);
+    assert!(p.len() == 1 && p[0].contains("line 2"), "{p:#?}");
+    let bad = "resource \"x\" \"y\" {\n  a      = 1\n  tags   = {\n    k = \"v\"\n  }\n}\n";
+    let p = terraform_fmt_problems(bad);
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(p[0].contains("line 2") && p[1].contains("line 3"), "{p:#?}");
+    let bad = "a {\n b = 1\n  c = [\n  1,\n ]\n}\n";
+    assert_eq!(
+        terraform_fmt_problems(bad).len(),
+        3,
+        "{:#?}",
+        terraform_fmt_problems(bad)
+    );
+}
+
+#[test]
+fn terraform_is_in_terraform_fmts_layout() {
+    for (name, a) in setups() {
+        let plan = Plan::build(&a);
+        for account in [None, Some(ACCOUNT)] {
+            let files = export::render(&plan, Format::Terraform, account);
+            let problems = terraform_fmt_problems(&files[0].contents);
+            assert!(
+                problems.is_empty(),
+                "{name}: terraform fmt -check would fail:\n{}\n{}",
+                problems.join("\n"),
+                files[0].contents
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // CloudFormation
 
