@@ -600,3 +600,37 @@ fn answers_before_the_command_count_or_are_refused() {
     assert!(err.contains("byok status --help"), "{err}");
     nobody.assert_untouched();
 }
+
+/// Regions AWS opened lately are taken for a vendor without a Region list; a typo is still
+/// refused before any connection.
+#[test]
+fn regions_the_sdk_knows_are_taken_and_typos_refused() {
+    let dir = TempDir::new("regions");
+    let nobody = Nobody::new();
+    for (region, partition) in [
+        ("ap-east-2", "aws"),
+        ("ap-southeast-6", "aws"),
+        ("eusc-de-east-1", "aws-eusc"),
+    ] {
+        let out = run(byok(dir.path())
+            .args(["--endpoint-url", &nobody.url, "policy", "--vendor", "other"])
+            .args(["--principal", "210987654321", "--account", "123456789012"])
+            .args(["--region", region]));
+        assert_exit(&out, 0);
+        assert!(
+            stdout(&out).contains(&format!("arn:{partition}:iam::123456789012:root")),
+            "{region}: {}",
+            stdout(&out)
+        );
+    }
+    let out = run(byok(dir.path())
+        .args(["--endpoint-url", &nobody.url, "plan", "--vendor", "other"])
+        .args(["--principal", "123456789012", "--region", "ap-southeast-66"]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("did you mean ap-southeast-6?"),
+        "{}",
+        stderr(&out)
+    );
+    nobody.assert_untouched();
+}

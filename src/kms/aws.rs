@@ -113,6 +113,7 @@ impl AwsKms {
         let region = match crate::regions::partition_of(&self.home_region()) {
             "aws-cn" => "cn-north-1",
             "aws-us-gov" => "us-gov-west-1",
+            "aws-eusc" => "eusc-de-east-1",
             _ => "us-east-1",
         };
         let conf = aws_sdk_iam::config::Builder::from(&self.config)
