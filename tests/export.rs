@@ -1180,6 +1180,51 @@ fn completions_for_each_shell_name_every_command() {
             assert!(s.contains(word), "{shell} completions lack {word}");
         }
     }
+    // The answers' values are declared: completion offers them, never file names.
+    let bash = stdout(&run(byok_offline(dir.path()).args(["completions", "bash"])));
+    for (flag, values) in [
+        ("--vendor", "camunda gearset other"),
+        ("--regionality", "single multi-region two-keys"),
+        ("--region", "us-east-1 us-east-2"),
+        ("--replica-region", "us-east-1 us-east-2"),
+    ] {
+        let lines: Vec<&str> = bash.lines().collect();
+        let cases: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].trim() == format!("{flag})"))
+            .collect();
+        assert!(!cases.is_empty(), "bash: no case for {flag}");
+        for i in cases {
+            assert!(
+                lines[i + 1].contains(&format!("compgen -W \"{values}")),
+                "bash completes {flag} with {}",
+                lines[i + 1]
+            );
+        }
+    }
+    let zsh = stdout(&run(byok_offline(dir.path()).args(["completions", "zsh"])));
+    for (flag, values) in [
+        ("--vendor", "(camunda gearset other)"),
+        ("--regionality", "(single multi-region two-keys)"),
+        ("--region", "(us-east-1 us-east-2 "),
+    ] {
+        let lines: Vec<&str> = zsh
+            .lines()
+            .filter(|l| l.contains(&format!("'{flag}=[")))
+            .collect();
+        assert!(!lines.is_empty(), "zsh: {flag}");
+        for l in lines {
+            assert!(l.contains(values), "zsh completes {flag} with {l}");
+        }
+    }
+    let fish = stdout(&run(byok_offline(dir.path()).args(["completions", "fish"])));
+    for flag in ["vendor", "regionality", "region", "replica-region"] {
+        for l in fish.lines().filter(|l| l.contains(&format!(" -l {flag} "))) {
+            assert!(
+                l.contains(" -f -a \""),
+                "fish completes --{flag} with files: {l}"
+            );
+        }
+    }
     let out = run(byok_offline(dir.path()).args(["completions", "tcsh"]));
     assert_eq!(out.status.code(), Some(2));
 }
@@ -1190,10 +1235,31 @@ fn man_page_prints_and_writes_one_page_per_command() {
     let out = run(byok_offline(dir.path()).arg("man"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let page = stdout(&out);
-    assert!(
-        page.starts_with(".ie") || page.contains(".TH byok"),
+    // One header line: title, section, no date, the source "byok VERSION", the manual.
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        page.lines().next(),
+        Some(format!(".TH BYOK 1 \"\" \"byok {version}\" \"User Commands\"").as_str()),
         "{page}"
     );
+    for section in [
+        ".SH \"EXAMPLES\"",
+        ".SH \"EXIT STATUS\"",
+        ".SH \"ENVIRONMENT\"",
+        ".SH \"FILES\"",
+        ".SH \"GLOBAL OPTIONS\"",
+    ] {
+        assert!(page.contains(section), "man page lacks {section}:\n{page}");
+    }
+    for word in [
+        "BYOK_STATE_DIR",
+        "journal.jsonl",
+        "debug.log",
+        "\\fB130\\fR",
+        "byok \\-\\-demo",
+    ] {
+        assert!(page.contains(word), "man page lacks {word}");
+    }
     for word in ["create", "plan", "policy", "completions", "\\-\\-profile"] {
         assert!(page.contains(word), "man page lacks {word}");
     }
@@ -1201,9 +1267,23 @@ fn man_page_prints_and_writes_one_page_per_command() {
         .args(["man", "--out-dir"])
         .arg(dir.path().join("man1")));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    for page in ["byok.1", "byok-create.1", "byok-plan.1", "byok-policy.1"] {
-        let text = std::fs::read_to_string(dir.path().join("man1").join(page)).unwrap();
-        assert!(text.contains(".TH"), "{page}");
+    for command in ["create", "plan", "policy", "status", "completions", "man"] {
+        let page = format!("byok-{command}.1");
+        let text = std::fs::read_to_string(dir.path().join("man1").join(&page)).unwrap();
+        let title = format!("BYOK\\-{}", command.to_uppercase());
+        assert_eq!(
+            text.lines().next(),
+            Some(format!(".TH {title} 1 \"\" \"byok {version}\" \"User Commands\"").as_str()),
+            "{page}"
+        );
+        assert!(
+            text.contains(".SH \"EXAMPLES\"") && text.contains(".SH \"EXIT STATUS\""),
+            "{page}"
+        );
+        assert!(
+            text.contains(&format!("byok {command}")),
+            "{page}: an example of the command"
+        );
     }
 }
 
