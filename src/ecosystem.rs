@@ -81,12 +81,17 @@ pub async fn plan(g: &GlobalArgs, args: PlanArgs) -> i32 {
     }
     let plan = Plan::build(&answers);
     let format: Format = args.format.into();
-    if format == Format::Text && args.output == Output::Json && args.out.is_none() {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan_json(&plan)).expect("json")
-        );
-        return exit::OK;
+    // The plan as data is plan.schema.json; export.schema.json is for the exports only.
+    if format == Format::Text && args.output == Output::Json {
+        if let Some(out) = &args.out {
+            eprintln!(
+                "error: --output json prints the plan as one JSON document on stdout (schemas/plan.schema.json); --out {} writes the text plan or an export: give one of them. Nothing was written.",
+                out.display()
+            );
+            return exit::INVALID_INPUT;
+        }
+        let doc = serde_json::to_string_pretty(&plan_json(&plan)).expect("json");
+        return write_stdout(format!("{doc}\n").as_bytes());
     }
     if args.account.is_none() && format != Format::Text {
         let p = byok::policy::build(&answers, "123456789012");

@@ -910,7 +910,7 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
     s.push_str(SCRIPT_FUNCTIONS);
     let _ = writeln!(
         s,
-        "\nACCOUNT=$(aws sts get-caller-identity --query Account --output text)"
+        "\nACCOUNT=$(aws sts get-caller-identity --region \"$PRIMARY_REGION\" --query Account --output text)"
     );
     let _ = writeln!(
         s,

@@ -730,8 +730,10 @@ fn run_script(moto: &Moto, home: &Path, script: &Path) -> Output {
     std::fs::write(
         shim.join("aws"),
         format!(
-            "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
+            "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> {}\nprintf '%q ' \"$@\" >> {}\necho >> {}\nexec {} \"$@\"\n",
             home.join("aws.log").display(),
+            home.join("calls.log").display(),
+            home.join("calls.log").display(),
             aws.display()
         ),
     )
@@ -746,14 +748,14 @@ fn run_script(moto: &Moto, home: &Path, script: &Path) -> Output {
         shim.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    Command::new("bash")
+    let out = Command::new("bash")
         .arg(script)
         .env_clear()
         .env("PATH", path)
         .env("HOME", home)
         .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
+        // No default Region anywhere: the script names the Region of every call.
         .env("AWS_ENDPOINT_URL", &moto.endpoint)
         .env("AWS_CONFIG_FILE", home.join("no-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"))
@@ -761,7 +763,16 @@ fn run_script(moto: &Moto, home: &Path, script: &Path) -> Output {
         .env("AWS_PAGER", "")
         .stdin(Stdio::null())
         .output()
-        .expect("run bash")
+        .expect("run bash");
+    // One line per call (`printf %q`), unlike aws.log, where a policy spans lines.
+    let calls = std::fs::read_to_string(home.join("calls.log")).unwrap_or_default();
+    for call in calls.lines() {
+        assert!(
+            call.contains("--region "),
+            "the script calls aws without --region: aws {call}"
+        );
+    }
+    out
 }
 
 fn sorted(v: Vec<(String, String)>) -> BTreeSet<(String, String)> {
@@ -1871,4 +1882,131 @@ async fn create_json_matches_its_schema_when_done_and_when_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 2);
+}
+
+/// `--format text --output json` is the plan (plan.schema.json); export.schema.json lists only
+/// the formats that export; `--out` with it is refused before anything is written.
+#[test]
+fn the_text_plan_as_json_is_the_plan_schema_and_exports_are_the_export_schema() {
+    let schemas = Schemas::new();
+    let dir = TempDir::new("text-json");
+    let out = run(byok_offline(dir.path())
+        .args(CAMUNDA_MRK)
+        .args(["--format", "text", "--output", "json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_fits(&schemas, "plan.schema.json", &json_of(&out));
+    let export = schemas.load("export.schema.json");
+    assert_eq!(
+        export["properties"]["format"]["enum"],
+        json!(["terraform", "cloudformation", "aws-cli"])
+    );
+    let target = dir.path().join("plan.json");
+    let out = run(byok_offline(dir.path())
+        .args(CAMUNDA_MRK)
+        .args(["--format", "text", "--output", "json", "--out"])
+        .arg(&target));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("plan.schema.json"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!target.exists());
+}
+
+/// Every `$ref` in a schema points inside it, and no schema claims an `$id` on a host, so a
+/// plain validator (python-jsonschema here, offline) checks every output with the one file.
+#[test]
+fn schemas_are_self_contained_for_a_plain_validator() {
+    let dir = TempDir::new("plain-validator");
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    if k == "$ref" || k == "$id" {
+                        out.push(format!("{k} {}", v.as_str().unwrap_or_default()));
+                    }
+                    refs(v, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("schemas")).unwrap() {
+        let path = entry.unwrap().path();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut found = Vec::new();
+        refs(&v, &mut found);
+        for r in found {
+            assert!(
+                r.starts_with("$ref #"),
+                "{}: {r}: points outside the file",
+                path.display()
+            );
+        }
+    }
+    // Real outputs, validated by python-jsonschema (it comes with cfn-lint in .venv).
+    let python = venv_bin("python3");
+    let validate = |schema: &str, doc: &[u8]| {
+        let mut child = Command::new(&python)
+            .args([
+                "-c",
+                "import json, sys, jsonschema\n\
+                 s = json.load(open(sys.argv[1]))\n\
+                 jsonschema.Draft202012Validator.check_schema(s)\n\
+                 jsonschema.Draft202012Validator(s).validate(json.load(sys.stdin))",
+            ])
+            .arg(root.join("schemas").join(schema))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(doc).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{schema}: {}", stderr(&out));
+    };
+    let gearset = ["--vendor", "gearset", "--region", "us-west-2"];
+    let with = |first: &[&str], rest: &[&str]| -> Vec<String> {
+        first
+            .iter()
+            .chain(gearset.iter())
+            .chain(rest)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (schema, a) in [
+        ("plan.schema.json", with(&["plan"], &["--output", "json"])),
+        (
+            "export.schema.json",
+            with(&["plan"], &["--format", "terraform", "--output", "json"]),
+        ),
+        (
+            "policy.schema.json",
+            with(&["policy"], &["--account", ACCOUNT, "--output", "json"]),
+        ),
+        (
+            "create.schema.json",
+            with(&["--demo", "create"], &["--yes", "--output", "json"]),
+        ),
+        (
+            "status.schema.json",
+            vec![
+                "--demo".into(),
+                "status".into(),
+                "--output".into(),
+                "json".into(),
+            ],
+        ),
+    ] {
+        let out = run(byok_offline(dir.path())
+            .env("BYOK_STATE_DIR", dir.path())
+            .args(&a));
+        // status exits 1 or 5 when a demo key needs attention; the document is what counts.
+        assert!(!out.stdout.is_empty(), "{a:?}: {}", stderr(&out));
+        validate(schema, &out.stdout);
+    }
 }
