@@ -938,3 +938,97 @@ fn debug_goes_to_a_file_for_the_screens() {
         }
     }
 }
+
+/// Where `name` is on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The README's one test command, `scripts/test`, with a PATH of chosen tools: without tmux
+/// and shellcheck, and not root, it stops at once naming the exact install command and runs no
+/// test; with everything there it runs `cargo test` with its arguments and moto's path.
+#[test]
+fn the_test_script_sets_up_everything_or_names_the_install_command() {
+    let dir = TempDir::new("test-script");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let link = |name: &str| {
+        let real = which(name).unwrap_or_else(|| panic!("{name} on PATH"));
+        let _ = std::fs::remove_file(bin.join(name));
+        std::os::unix::fs::symlink(real, bin.join(name)).unwrap();
+    };
+    let fake = |name: &str, body: &str| {
+        let p = bin.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    for tool in ["bash", "dirname", "python3"] {
+        link(tool);
+    }
+    let calls = dir.path().join("cargo.calls");
+    fake("id", "echo 1000");
+    fake(
+        "cargo",
+        &format!(
+            "echo \"$* BYOK_MOTO_SERVER=$BYOK_MOTO_SERVER\" >> {}",
+            calls.display()
+        ),
+    );
+    let script = root().join("scripts/test");
+    let run_script = || {
+        run(Command::new(bin.join("bash"))
+            .arg(&script)
+            .args(["--test", "cli"])
+            .env_clear()
+            .env("PATH", &bin)
+            .env("HOME", dir.path())
+            .stdin(Stdio::null()))
+    };
+    let out = run_script();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("\n  sudo apt-get install -y tmux shellcheck\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!calls.exists(), "no test ran");
+
+    // Everything there (and moto in .venv already): cargo test with the arguments given.
+    if root().join(".venv/bin/moto_server").exists() && root().join(".venv/bin/aws").exists() {
+        fake("tmux", "exit 0");
+        fake("shellcheck", "exit 0");
+        let out = run_script();
+        assert_exit(&out, 0);
+        let called = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(
+            called.trim(),
+            format!(
+                "test --test cli BYOK_MOTO_SERVER={}",
+                root().join(".venv/bin/moto_server").display()
+            )
+        );
+    }
+    // The script itself passes shellcheck, where shellcheck is installed.
+    if let Some(sc) = which("shellcheck") {
+        let out = run(Command::new(sc).arg(&script).arg(root().join(".ci/run")));
+        assert_exit(&out, 0);
+    }
+}
+
+/// Cargo.toml's licence has its texts, and the changelog has an Unreleased section.
+#[test]
+fn licence_texts_and_changelog_are_there() {
+    let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert!(toml.contains("license = \"MIT OR Apache-2.0\""));
+    let mit = std::fs::read_to_string(root().join("LICENSE-MIT")).unwrap();
+    assert!(mit.starts_with("MIT License") && mit.contains("WITHOUT WARRANTY OF ANY KIND"));
+    let apache = std::fs::read_to_string(root().join("LICENSE-APACHE")).unwrap();
+    assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
+    assert!(apache.contains("END OF TERMS AND CONDITIONS"));
+    let changelog = std::fs::read_to_string(root().join("CHANGELOG.md")).unwrap();
+    assert!(changelog.starts_with("# Changelog"));
+    assert!(changelog.contains("\n## [Unreleased]\n"));
+}
