@@ -2,13 +2,14 @@
 
 use std::fmt;
 
-pub const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
+pub const PARTITIONS: &[&str] = crate::regions::PARTITIONS;
 
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`: lowercase words and a final number.
+/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`, `eusc-de-east-1`: lowercase words and a
+/// final number.
 pub fn is_region_code(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     if !(3..=4).contains(&parts.len()) {
@@ -16,7 +17,7 @@ pub fn is_region_code(s: &str) -> bool {
     }
     let (last, words) = parts.split_last().expect("at least three parts");
     let is_word = |w: &&str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
-    words[0].len() == 2
+    (words[0].len() == 2 || words[0] == "eusc")
         && words.iter().all(is_word)
         && !last.is_empty()
         && last.len() <= 2
@@ -67,7 +68,7 @@ impl Arn {
         };
         if !PARTITIONS.contains(&arn.partition.as_str()) {
             return Err(format!(
-                "has partition {:?}: use aws, aws-cn or aws-us-gov",
+                "has partition {:?}: use aws, aws-cn, aws-us-gov or aws-eusc",
                 arn.partition
             ));
         }
@@ -176,6 +177,7 @@ mod tests {
             "ap-southeast-2",
             "cn-north-1",
             "il-central-1",
+            "eusc-de-east-1",
         ] {
             assert!(is_region_code(ok), "{ok}");
         }

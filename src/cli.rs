@@ -1,6 +1,7 @@
 //! Command-line definitions. Every wizard answer also exists as a flag.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 use byok::answers::RawAnswers;
@@ -11,7 +12,8 @@ use byok::answers::RawAnswers;
     version = crate::version::LONG,
     about = "Set up a customer-managed AWS KMS key for a SaaS vendor's Bring Your Own Key feature",
     long_about = "Set up a customer-managed AWS KMS key for a SaaS vendor's Bring Your Own Key feature.\n\nWith no command, byok starts the wizard. `byok --demo` runs it on a built-in simulated KMS: no AWS account needed, nothing created.",
-    after_help = "Credentials come from the standard AWS chain (environment, profiles, SSO); byok never asks for keys."
+    after_help = footer(""),
+    after_long_help = footer("")
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -26,51 +28,64 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Use the built-in simulated KMS: no AWS account needed, nothing is created.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, display_order = 200)]
     pub demo: bool,
     /// The AWS profile to use (as in the AWS CLI; AWS_PROFILE works too).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", display_order = 201, value_hint = ValueHint::Other)]
     pub profile: Option<String>,
     /// Send AWS requests to this endpoint (AWS_ENDPOINT_URL works too).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", display_order = 202, value_hint = ValueHint::Url)]
     pub endpoint_url: Option<String>,
     /// Load another vendor profile (JSON); repeatable.
-    #[arg(long = "vendor-file", global = true, value_name = "PATH")]
+    #[arg(
+        long = "vendor-file",
+        global = true,
+        value_name = "PATH",
+        display_order = 203
+    )]
     pub vendor_files: Vec<PathBuf>,
     /// No colours (NO_COLOR works too).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, display_order = 204)]
     pub no_color: bool,
     /// Print only results (ARNs, documents) and errors: no progress, no summaries.
-    #[arg(long, short = 'q', global = true)]
+    #[arg(long, short = 'q', global = true, display_order = 205)]
     pub quiet: bool,
+    /// Log every AWS API call: operation, Region, HTTP status, duration, request ID (never
+    /// credentials). On stderr; the wizard and the status screen write it to debug.log in the
+    /// state directory instead.
+    #[arg(long, short = 'v', global = true, display_order = 206)]
+    pub debug: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the key(s): shows the plan and asks first, unless --yes.
+    #[command(after_help = footer("create"), after_long_help = footer("create"))]
     Create(CreateArgs),
     /// Print the plan (every step and the API calls behind it), or export it: --format terraform, cloudformation, aws-cli.
+    #[command(after_help = footer("plan"), after_long_help = footer("plan"))]
     Plan(PlanArgs),
     /// Print the exact key policy as JSON.
+    #[command(after_help = footer("policy"), after_long_help = footer("policy"))]
     Policy(PolicyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    #[command(
-        after_help = "Install for bash: byok completions bash > ~/.local/share/bash-completion/completions/byok\nzsh: byok completions zsh > \"${fpath[1]}/_byok\"\nfish: byok completions fish > ~/.config/fish/completions/byok.fish"
-    )]
+    #[command(after_help = footer("completions"), after_long_help = footer("completions"))]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff), or write one page per command with --out-dir.
-    #[command(after_help = "Read it now: byok man | man -l -")]
+    #[command(after_help = footer("man"), after_long_help = footer("man"))]
     Man {
         /// Write byok.1 and byok-<command>.1 into this directory.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::Other)]
         out_dir: Option<PathBuf>,
     },
     /// Show every BYOK key's health and what it means for the vendor; act on a key.
+    #[command(after_help = footer("status"), after_long_help = footer("status"))]
     Status(StatusArgs),
 }
 
@@ -97,20 +112,19 @@ pub enum Output {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    #[command(flatten)]
-    pub answers: AnswerArgs,
     /// Create without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// text: ARNs on stdout, progress on stderr. json: one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,
+    /// The answers (flattened last: their help heading follows them).
+    #[command(flatten)]
+    pub answers: AnswerArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    #[command(flatten)]
-    pub answers: AnswerArgs,
     /// text: the steps and API calls. terraform, cloudformation, aws-cli: the same setup for that tool.
     #[arg(long, value_enum, default_value_t)]
     pub format: PlanFormat,
@@ -118,11 +132,14 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,
     /// Write this account ID into the export (else it is looked up when applied).
-    #[arg(long, value_name = "ACCOUNT_ID")]
+    #[arg(long, value_name = "ACCOUNT_ID", value_hint = ValueHint::Other)]
     pub account: Option<String>,
     /// Write the export here instead of stdout: a directory (suggested names) or a file name.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// The answers (flattened last: their help heading follows them).
+    #[command(flatten)]
+    pub answers: AnswerArgs,
 }
 
 /// What `byok plan` prints.
@@ -150,54 +167,56 @@ impl From<PlanFormat> for byok::export::Format {
 
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
-    #[command(flatten)]
-    pub answers: AnswerArgs,
     /// Your AWS account ID, for the account-root statement. Without it byok asks STS.
-    #[arg(long, value_name = "ACCOUNT_ID")]
+    #[arg(long, value_name = "ACCOUNT_ID", value_hint = ValueHint::Other)]
     pub account: Option<String>,
     /// text: the policy document. json: the policy with its account and vendor.
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,
+    /// The answers (flattened last: their help heading follows them).
+    #[command(flatten)]
+    pub answers: AnswerArgs,
 }
 
 /// The answers, one flag each.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Answers")]
 pub struct AnswerArgs {
     /// camunda, gearset, other, or the id of a --vendor-file profile.
-    #[arg(long, value_name = "VENDOR")]
+    #[arg(long, value_name = "VENDOR", value_parser = vendors(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 100)]
     pub vendor: Option<String>,
     /// The primary AWS Region (must be one the vendor supports).
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = regions(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 101)]
     pub region: Option<String>,
     /// The vendor principal: Camunda's tenant IAM role ARN, or another vendor's account ID or ARN.
-    #[arg(long, value_name = "ARN|ACCOUNT")]
+    #[arg(long, value_name = "ARN|ACCOUNT", display_order = 102, value_hint = ValueHint::Other)]
     pub principal: Option<String>,
     /// single, multi-region (primary + replica), or two-keys (two independent keys).
-    #[arg(long, value_name = "single|multi-region|two-keys")]
+    #[arg(long, value_name = "single|multi-region|two-keys", value_parser = regionalities(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 103)]
     pub regionality: Option<String>,
     /// The second Region (defaults from the vendor profile).
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = regions(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 104)]
     pub replica_region: Option<String>,
     /// The alias; alias/ is added if missing.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", display_order = 105, value_hint = ValueHint::Other)]
     pub alias: Option<String>,
     /// The key description.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", display_order = 106, value_hint = ValueHint::Other)]
     pub description: Option<String>,
     /// A tag, KEY=VALUE; repeatable.
-    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    #[arg(long = "tag", value_name = "KEY=VALUE", display_order = 107, value_hint = ValueHint::Other)]
     pub tags: Vec<String>,
     /// A key administrator (IAM user or role ARN); repeatable.
-    #[arg(long = "admin", value_name = "ARN")]
+    #[arg(long = "admin", value_name = "ARN", display_order = 108, value_hint = ValueHint::Other)]
     pub admins: Vec<String>,
     /// Let the administrators schedule and cancel the key's deletion.
-    #[arg(long)]
+    #[arg(long, display_order = 109)]
     pub admins_can_delete: bool,
     /// Automatic rotation period, 90 to 2560 days (default 365).
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", display_order = 110, value_hint = ValueHint::Other)]
     pub rotation_days: Option<String>,
     /// Do not turn on automatic rotation.
-    #[arg(long)]
+    #[arg(long, display_order = 111)]
     pub no_rotation: bool,
 }
 
@@ -298,61 +317,58 @@ impl AnswerArgs {
 
 /// `byok status`: what to look at, how to show it, and at most one action.
 #[derive(Debug, Args, Default)]
-#[command(
-    after_help = "Exit status: 0 when every key is OK, 1 when one needs attention, 5 when one is broken (2: invalid input, 3: AWS refused an action)."
-)]
 pub struct StatusArgs {
     /// A key to show (key ARN, alias ARN, alias/NAME or key ID), byok-made or not; repeatable.
-    #[arg(long = "key", value_name = "ARN|ALIAS")]
+    #[arg(long = "key", value_name = "ARN|ALIAS", value_hint = ValueHint::Other)]
     pub keys: Vec<String>,
     /// Only these Regions; repeatable (default: every Region of every vendor profile).
-    #[arg(long = "region", value_name = "REGION")]
+    #[arg(long = "region", value_name = "REGION", value_parser = regions(), value_hint = ValueHint::Other, hide_possible_values = true)]
     pub regions: Vec<String>,
     /// Scan every commercial Region too (for keys of the "other" vendor made elsewhere).
     #[arg(long)]
     pub all_regions: bool,
     /// The vendor profile for --key keys that byok did not tag.
-    #[arg(long, value_name = "VENDOR")]
+    #[arg(long, value_name = "VENDOR", value_parser = vendors(), value_hint = ValueHint::Other, hide_possible_values = true)]
     pub vendor: Option<String>,
     /// The vendor principal, when the key policy no longer names it (repair, restore).
-    #[arg(long, value_name = "ARN|ACCOUNT")]
+    #[arg(long, value_name = "ARN|ACCOUNT", value_hint = ValueHint::Other)]
     pub principal: Option<String>,
     /// tui on a terminal, json otherwise; text is a plain report.
     #[arg(long, value_enum)]
     pub output: Option<StatusOutput>,
 
     /// Enable the key(s) named with --key.
-    #[arg(long, group = "action")]
+    #[arg(long, group = "action", help_heading = "Actions")]
     pub enable: bool,
     /// Disable the key(s): the vendor's service stops using them.
-    #[arg(long, group = "action")]
+    #[arg(long, group = "action", help_heading = "Actions")]
     pub disable: bool,
     /// Turn on automatic rotation with this period (90 to 2560 days), or change the period.
-    #[arg(long, group = "action", value_name = "DAYS")]
+    #[arg(long, group = "action", value_name = "DAYS", help_heading = "Actions", value_hint = ValueHint::Other)]
     pub rotation_days: Option<u32>,
     /// Turn off automatic rotation.
-    #[arg(long, group = "action")]
+    #[arg(long, group = "action", help_heading = "Actions")]
     pub disable_rotation: bool,
     /// Rotate the key material now (RotateKeyOnDemand).
-    #[arg(long, group = "action")]
+    #[arg(long, group = "action", help_heading = "Actions")]
     pub rotate_now: bool,
     /// Schedule deletion after this many days (7 to 30); needs --confirm-alias.
-    #[arg(long, group = "action", value_name = "DAYS")]
+    #[arg(long, group = "action", value_name = "DAYS", help_heading = "Actions", value_hint = ValueHint::Other)]
     pub schedule_deletion: Option<u32>,
     /// The key's alias, typed again to confirm a deletion.
-    #[arg(long, value_name = "ALIAS")]
+    #[arg(long, value_name = "ALIAS", help_heading = "Actions", value_hint = ValueHint::Other)]
     pub confirm_alias: Option<String>,
     /// Cancel a scheduled deletion and enable the key again.
-    #[arg(long, group = "action")]
+    #[arg(long, group = "action", help_heading = "Actions")]
     pub cancel_deletion: bool,
     /// Restore the vendor statements the profile requires (shows the policy diff first).
-    #[arg(long, group = "action")]
+    #[arg(long, group = "action", help_heading = "Actions")]
     pub repair_policy: bool,
     /// Remove the vendor's access from the key policy (restore it with --restore-access).
-    #[arg(long, group = "action")]
+    #[arg(long, group = "action", help_heading = "Actions")]
     pub revoke_access: bool,
     /// Give the vendor its access back.
-    #[arg(long, group = "action")]
+    #[arg(long, group = "action", help_heading = "Actions")]
     pub restore_access: bool,
     /// Act without asking.
     #[arg(long, short = 'y')]
@@ -364,4 +380,244 @@ pub enum StatusOutput {
     Tui,
     Text,
     Json,
+}
+
+impl StatusArgs {
+    /// Whether `byok status` will draw its screen (on stderr): no action flag, and
+    /// `--output tui` or a terminal on both ends, as `status_cmd::run` decides.
+    pub fn draws_screen(&self) -> bool {
+        use std::io::IsTerminal;
+        let action = self.enable
+            || self.disable
+            || self.rotation_days.is_some()
+            || self.disable_rotation
+            || self.rotate_now
+            || self.schedule_deletion.is_some()
+            || self.cancel_deletion
+            || self.repair_policy
+            || self.revoke_access
+            || self.restore_access;
+        !action
+            && match self.output {
+                Some(o) => o == StatusOutput::Tui,
+                None => std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
+            }
+    }
+}
+
+/// A flag whose value byok checks itself (naming the flag, with a "did you mean"), while
+/// shell completion offers the values listed: any text is accepted here.
+#[derive(Clone)]
+pub struct Suggest(Vec<&'static str>);
+
+impl TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
+    }
+}
+
+/// The built-in vendor profiles' ids.
+fn vendors() -> Suggest {
+    let catalog = byok::vendor::Catalog::built_in();
+    Suggest(
+        catalog
+            .ids()
+            .into_iter()
+            .map(|id| &*Box::leak(id.to_string().into_boxed_str()))
+            .collect(),
+    )
+}
+
+/// Every Region byok knows.
+fn regions() -> Suggest {
+    Suggest(byok::regions::REGIONS.iter().map(|(c, _)| *c).collect())
+}
+
+fn regionalities() -> Suggest {
+    Suggest(
+        byok::answers::Regionality::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect(),
+    )
+}
+
+/// Examples per command ("" is byok itself): (what it does, the command line). The same list
+/// ends `--help` and fills the man pages' EXAMPLES.
+pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "",
+        &[
+            (
+                "Look around on the built-in simulator (nothing is sent to AWS)",
+                "byok --demo",
+            ),
+            (
+                "The wizard, with the vendor chosen",
+                "byok --vendor camunda",
+            ),
+            (
+                "Create without the wizard",
+                "byok create --vendor gearset --region us-west-2 --yes",
+            ),
+            (
+                "Log every AWS call of a run to stderr",
+                "byok --debug create --vendor gearset --region us-west-2 --yes",
+            ),
+        ],
+    ),
+    (
+        "create",
+        &[
+            (
+                "Camunda, one key in eu-west-1",
+                "byok create --vendor camunda --principal \"$ROLE\" --admin \"$ADMIN_ROLE\"",
+            ),
+            (
+                "A Multi-Region key, unattended, the ARNs captured",
+                "ARNS=$(byok create --vendor camunda --principal \"$ROLE\" --regionality multi-region --yes)",
+            ),
+            (
+                "Gearset in Oregon, as JSON",
+                "byok create --vendor gearset --region us-west-2 --yes --output json",
+            ),
+        ],
+    ),
+    (
+        "plan",
+        &[
+            (
+                "The steps and the API calls behind them",
+                "byok plan --vendor gearset --region us-west-2",
+            ),
+            (
+                "Terraform",
+                "byok plan --vendor camunda --principal \"$ROLE\" --format terraform > byok.tf",
+            ),
+            (
+                "CloudFormation templates, one per Region, into a directory",
+                "byok plan --vendor gearset --region us-west-2 --format cloudformation --out infra/",
+            ),
+            (
+                "A bash script for the AWS CLI, pinned to one account",
+                "byok plan --vendor gearset --region us-west-2 --format aws-cli --account \"$ACCOUNT\"",
+            ),
+        ],
+    ),
+    (
+        "policy",
+        &[
+            (
+                "The key policy for your account",
+                "byok policy --vendor gearset --region us-west-2",
+            ),
+            (
+                "Without signing in",
+                "byok policy --vendor camunda --principal \"$ROLE\" --account 123456789012",
+            ),
+        ],
+    ),
+    (
+        "status",
+        &[
+            ("The status screen (on a terminal)", "byok status"),
+            ("For cron and CI", "byok status --output json | jq .summary"),
+            (
+                "A key byok did not make",
+                "byok status --key alias/legacy-key --vendor camunda",
+            ),
+            (
+                "Restore the vendor statements",
+                "byok status --key alias/camunda-saas-byok --repair-policy",
+            ),
+            (
+                "Schedule a deletion",
+                "byok status --key \"$ARN\" --schedule-deletion 30 --confirm-alias camunda-saas-byok",
+            ),
+        ],
+    ),
+    (
+        "completions",
+        &[
+            (
+                "bash",
+                "byok completions bash > ~/.local/share/bash-completion/completions/byok",
+            ),
+            ("zsh", "byok completions zsh > \"${fpath[1]}/_byok\""),
+            (
+                "fish",
+                "byok completions fish > ~/.config/fish/completions/byok.fish",
+            ),
+        ],
+    ),
+    (
+        "man",
+        &[
+            ("Read the man page now", "byok man | man -l -"),
+            (
+                "Install every page",
+                "byok man --out-dir ~/.local/share/man/man1",
+            ),
+        ],
+    ),
+];
+
+/// Exit statuses per command ("" is byok itself, the wizard).
+pub fn exit_statuses(command: &str) -> Vec<(i32, &'static str)> {
+    let mut v = match command {
+        "status" => vec![
+            (0, "every key is OK, or the action was done"),
+            (1, "a key needs attention"),
+            (5, "a key is broken"),
+        ],
+        _ => vec![(0, "done")],
+    };
+    v.push((2, "invalid input; nothing was sent to AWS"));
+    if matches!(command, "" | "create" | "policy" | "status") {
+        v.push((3, "AWS refused; nothing was changed"));
+    }
+    if matches!(command, "" | "create") {
+        v.push((
+            4,
+            "partly done: the output lists every ARN and the command that finishes",
+        ));
+        v.push((130, "interrupted (Ctrl-C, SIGTERM, SIGHUP)"));
+    }
+    v.push((
+        141,
+        "stdout was closed early (`| head`); nothing is printed",
+    ));
+    v
+}
+
+/// What ends `--help`: the examples and the exit status, the same layout for every command.
+pub fn footer(command: &str) -> String {
+    let mut out = String::from("Examples:\n");
+    for (what, line) in EXAMPLES
+        .iter()
+        .find(|(c, _)| *c == command)
+        .map(|(_, e)| *e)
+        .unwrap_or_default()
+    {
+        out.push_str(&format!("  {what}:\n      {line}\n"));
+    }
+    out.push_str("\nExit status:\n");
+    for (code, meaning) in exit_statuses(command) {
+        out.push_str(&format!("  {code:>3}  {meaning}\n"));
+    }
+    if command.is_empty() {
+        out.push_str("\nCredentials come from the standard AWS chain (environment, profiles, SSO); byok never asks for keys.\n");
+    }
+    out.trim_end().to_string()
 }

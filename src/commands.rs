@@ -40,6 +40,11 @@ pub async fn dispatch(mut cli: Cli) -> i32 {
         eprintln_safe!("error: {e}");
         return exit::INVALID_INPUT;
     }
+    if g.debug
+        && let Err(code) = start_debug_log(cli.command.as_ref())
+    {
+        return code;
+    }
     match cli.command {
         None => wizard(&g, &cli.answers).await,
         Some(Command::Create(a)) => create(&g, a).await,
@@ -48,6 +53,34 @@ pub async fn dispatch(mut cli: Cli) -> i32 {
         Some(Command::Man { out_dir }) => crate::ecosystem::man(&g, out_dir.as_deref()),
         Some(Command::Policy(a)) => policy_cmd(&g, a).await,
         Some(Command::Status(a)) => crate::status_cmd::run(&g, a).await,
+    }
+}
+
+/// `--debug`: on stderr, or, for the screens that draw on stderr (the wizard, the status
+/// screen), into `debug.log` in the state directory, said before the screen opens.
+fn start_debug_log(command: Option<&Command>) -> Result<(), i32> {
+    let screen = match command {
+        None => true,
+        Some(Command::Status(a)) => a.draws_screen(),
+        Some(_) => false,
+    };
+    if !screen {
+        byok::debug::to_stderr();
+        return Ok(());
+    }
+    let path = journal::state_dir().join("debug.log");
+    match byok::debug::to_file(&path) {
+        Ok(()) => {
+            eprintln!("byok: --debug logs each AWS call to {}", path.display());
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the debug log {} ({e}): set BYOK_STATE_DIR to a writable directory. Nothing was sent to AWS.",
+                path.display()
+            );
+            Err(exit::INVALID_INPUT)
+        }
     }
 }
 

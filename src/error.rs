@@ -58,8 +58,75 @@ impl KmsError {
         }
     }
 
-    /// Plain language and the fix. `principal_help` says where the vendor principal comes from.
+    /// The free text of the error (its message, or a credentials problem's detail).
+    fn text_mut(&mut self) -> &mut String {
+        match self {
+            KmsError::NoCredentials { detail } => detail,
+            KmsError::ExpiredToken { message }
+            | KmsError::AccessDenied { message, .. }
+            | KmsError::InvalidPrincipal { message }
+            | KmsError::Lockout { message }
+            | KmsError::MalformedPolicy { message }
+            | KmsError::NotFound { message }
+            | KmsError::AlreadyExists { message }
+            | KmsError::Throttled { message }
+            | KmsError::RegionNotEnabled { message, .. }
+            | KmsError::InvalidState { message }
+            | KmsError::LimitExceeded { message }
+            | KmsError::Network { message }
+            | KmsError::Service { message, .. } => message,
+        }
+    }
+
+    /// The same error, its text ending with the AWS request ID (what AWS Support asks for).
+    pub fn with_request_id(mut self, id: Option<&str>) -> KmsError {
+        if let Some(id) = id.filter(|id| !id.is_empty()) {
+            let text = self.text_mut();
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&format!("{REQUEST_ID}{id})"));
+        }
+        self
+    }
+
+    /// The AWS request ID of the answer that carried this error, if there was one.
+    pub fn request_id(&self) -> Option<&str> {
+        let text = self.text();
+        let at = text.rfind(REQUEST_ID)? + REQUEST_ID.len();
+        text[at..].split(')').next()
+    }
+
+    fn text(&self) -> &str {
+        match self {
+            KmsError::NoCredentials { detail } => detail,
+            KmsError::ExpiredToken { message }
+            | KmsError::AccessDenied { message, .. }
+            | KmsError::InvalidPrincipal { message }
+            | KmsError::Lockout { message }
+            | KmsError::MalformedPolicy { message }
+            | KmsError::NotFound { message }
+            | KmsError::AlreadyExists { message }
+            | KmsError::Throttled { message }
+            | KmsError::RegionNotEnabled { message, .. }
+            | KmsError::InvalidState { message }
+            | KmsError::LimitExceeded { message }
+            | KmsError::Network { message }
+            | KmsError::Service { message, .. } => message,
+        }
+    }
+
+    /// Plain language and the fix, with the AWS request ID when AWS answered.
+    /// `principal_help` says where the vendor principal comes from.
     pub fn explain(&self, profile: Option<&str>, principal_help: &str) -> String {
+        let text = self.explain_only(profile, principal_help);
+        match self.request_id() {
+            Some(id) if !text.contains(id) => format!("{text} (AWS request ID: {id})"),
+            _ => text,
+        }
+    }
+
+    fn explain_only(&self, profile: Option<&str>, principal_help: &str) -> String {
         let login = match profile {
             Some(p) => format!("aws sso login --profile {p}"),
             None => "aws sso login".to_string(),
@@ -103,8 +170,52 @@ impl KmsError {
             KmsError::Network { message } => format!(
                 "byok could not reach AWS ({message}). Check your network, proxy and --endpoint-url, then re-run: byok continues where it stopped."
             ),
+            KmsError::Service { code, message } if code.starts_with("HTTP ") => format!(
+                "The endpoint answered {code}, {message}. Check --endpoint-url (or AWS_ENDPOINT_URL) and any proxy between you and AWS, then re-run."
+            ),
             KmsError::Service { code, message } => format!("AWS answered {code}: {message}"),
         }
+    }
+}
+
+/// How [`KmsError::with_request_id`] marks the ID in an error's text.
+const REQUEST_ID: &str = "(request ID: ";
+
+/// An error and its sources in one line ("tcp connect error: Connection refused (os error
+/// 111)"), each one's `Display` only: never a `Debug` struct. The SDK's generic wrappers
+/// ("dispatch failure", "io error") are left out when something more precise follows.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    const WRAPPERS: &[&str] = &[
+        "dispatch failure",
+        "io error",
+        "other",
+        "response error",
+        "service error",
+        "failed to construct request",
+        "an error occurred while loading credentials",
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        let text = text.trim();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
+            parts.push(text.to_string());
+        }
+        next = err.source();
+    }
+    let precise: Vec<&String> = parts
+        .iter()
+        .filter(|p| !WRAPPERS.contains(&p.to_ascii_lowercase().as_str()))
+        .collect();
+    if precise.is_empty() {
+        parts.join(": ")
+    } else {
+        precise
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(": ")
     }
 }
 

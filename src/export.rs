@@ -415,27 +415,28 @@ fn hcl_value(v: &Value, indent: usize, account_expr: &str) -> String {
     }
 }
 
-/// `key = value` lines, the `=` aligned over runs of single-line values as `terraform fmt` does.
+/// `key = value` lines as `terraform fmt` writes them: the `=` aligned over each run of
+/// consecutive single-line values. A multi-line value (one that opens a bracket on its line)
+/// is not aligned and ends the run: fmt aligns only lines whose whole value is on the line.
 fn aligned(entries: &[(String, String)], indent: usize) -> String {
     let pad = " ".repeat(indent);
     let mut out = String::new();
-    let mut i = 0;
-    while i < entries.len() {
-        // A run ends after the first multi-line value.
-        let mut j = i;
-        while j < entries.len() && !entries[j].1.contains('\n') {
-            j += 1;
-        }
-        let end = (j + 1).min(entries.len());
-        let width = entries[i..end]
+    for run in entries.split_inclusive(|(_, v)| v.contains('\n')) {
+        let (single, multi) = match run.split_last() {
+            Some((last, rest)) if last.1.contains('\n') => (rest, Some(last)),
+            _ => (run, None),
+        };
+        let width = single
             .iter()
             .map(|(k, _)| k.chars().count())
             .max()
             .unwrap_or(0);
-        for (k, v) in &entries[i..end] {
+        for (k, v) in single {
             let _ = writeln!(out, "{pad}{k:<width$} = {v}");
         }
-        i = end;
+        if let Some((k, v)) = multi {
+            let _ = writeln!(out, "{pad}{k} = {v}");
+        }
     }
     out
 }
@@ -882,7 +883,7 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
     s.push_str(SCRIPT_FUNCTIONS);
     let _ = writeln!(
         s,
-        "\nACCOUNT=$(aws sts get-caller-identity --query Account --output text)"
+        "\nACCOUNT=$(aws sts get-caller-identity --region \"$PRIMARY_REGION\" --query Account --output text)"
     );
     let _ = writeln!(
         s,

@@ -5,6 +5,7 @@
 
 pub mod answers;
 pub mod arn;
+pub mod debug;
 pub mod error;
 pub mod exec;
 pub mod export;

@@ -1,6 +1,16 @@
 //! AWS Regions byok offers, with the names the AWS console shows.
+//!
+//! The table follows the endpoint data of the AWS SDK byok is built with: a test
+//! (`the_table_follows_the_sdks_endpoint_data`) reads the partitions baked into the locked
+//! aws-sdk-kms and fails when the SDK knows a Region of a partition byok serves that this
+//! table lacks (or names it differently), or lists one the SDK does not know.
 
-/// (code, name) of the commercial Regions plus the China and GovCloud partitions.
+/// The partitions byok serves. The ISO partitions (air-gapped, `aws-iso*`) are left out on
+/// purpose: their endpoints are not reachable from where byok runs.
+pub const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov", "aws-eusc"];
+
+/// (code, name) of the commercial Regions plus the China, GovCloud and European Sovereign
+/// Cloud partitions.
 pub const REGIONS: &[(&str, &str)] = &[
     ("us-east-1", "US East (N. Virginia)"),
     ("us-east-2", "US East (Ohio)"),
@@ -8,6 +18,7 @@ pub const REGIONS: &[(&str, &str)] = &[
     ("us-west-2", "US West (Oregon)"),
     ("af-south-1", "Africa (Cape Town)"),
     ("ap-east-1", "Asia Pacific (Hong Kong)"),
+    ("ap-east-2", "Asia Pacific (Taipei)"),
     ("ap-south-1", "Asia Pacific (Mumbai)"),
     ("ap-south-2", "Asia Pacific (Hyderabad)"),
     ("ap-northeast-1", "Asia Pacific (Tokyo)"),
@@ -18,6 +29,7 @@ pub const REGIONS: &[(&str, &str)] = &[
     ("ap-southeast-3", "Asia Pacific (Jakarta)"),
     ("ap-southeast-4", "Asia Pacific (Melbourne)"),
     ("ap-southeast-5", "Asia Pacific (Malaysia)"),
+    ("ap-southeast-6", "Asia Pacific (New Zealand)"),
     ("ap-southeast-7", "Asia Pacific (Thailand)"),
     ("ca-central-1", "Canada (Central)"),
     ("ca-west-1", "Canada West (Calgary)"),
@@ -38,6 +50,7 @@ pub const REGIONS: &[(&str, &str)] = &[
     ("cn-northwest-1", "China (Ningxia)"),
     ("us-gov-west-1", "AWS GovCloud (US-West)"),
     ("us-gov-east-1", "AWS GovCloud (US-East)"),
+    ("eusc-de-east-1", "AWS European Sovereign Cloud (Germany)"),
 ];
 
 /// The console name of a Region, if byok knows it.
@@ -118,6 +131,8 @@ pub fn partition_of(region: &str) -> &'static str {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
         "aws-us-gov"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
     } else {
         "aws"
     }
@@ -140,6 +155,11 @@ mod tests {
         assert_eq!(partition_of("eu-west-1"), "aws");
         assert_eq!(partition_of("cn-north-1"), "aws-cn");
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("eusc-de-east-1"), "aws-eusc");
+        for (code, _) in REGIONS {
+            assert!(PARTITIONS.contains(&partition_of(code)), "{code}");
+            assert!(crate::arn::is_region_code(code), "{code}");
+        }
         assert_eq!(describe("eu-west-2"), "Europe (London) eu-west-2");
         assert_eq!(describe("xx-test-9"), "xx-test-9");
     }
@@ -174,5 +194,86 @@ mod tests {
             did_you_mean(&["a", "b", "c"]).as_deref(),
             Some("did you mean a, b or c?")
         );
+    }
+
+    /// The endpoint data (partitions and their Regions) baked into the aws-sdk-kms that
+    /// Cargo.lock pins, read from its source in cargo's registry.
+    fn sdk_partitions() -> serde_json::Value {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let lock = std::fs::read_to_string(root.join("Cargo.lock")).expect("Cargo.lock");
+        let version = lock
+            .split("[[package]]")
+            .find(|p| p.contains("name = \"aws-sdk-kms\""))
+            .and_then(|p| p.split("version = \"").nth(1))
+            .and_then(|v| v.split('"').next())
+            .expect("aws-sdk-kms in Cargo.lock");
+        let home = std::env::var_os("CARGO_HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo")
+            });
+        let registries = home.join("registry/src");
+        let source = std::fs::read_dir(&registries)
+            .unwrap_or_else(|e| panic!("{}: {e}", registries.display()))
+            .filter_map(|d| d.ok())
+            .map(|d| {
+                d.path()
+                    .join(format!("aws-sdk-kms-{version}/src/endpoint_lib.rs"))
+            })
+            .find(|p| p.exists())
+            .unwrap_or_else(|| {
+                panic!(
+                    "aws-sdk-kms {version}'s source under {}",
+                    registries.display()
+                )
+            });
+        let text = std::fs::read_to_string(&source).expect("endpoint_lib.rs");
+        // The default partitions: the byte-string literal after "loading default partitions".
+        let literal = text
+            .split("loading default partitions")
+            .nth(1)
+            .and_then(|t| t.split("new_from_json(b\"").nth(1))
+            .and_then(|t| t.split("\").expect").next())
+            .expect("the partition JSON in endpoint_lib.rs");
+        let json = literal.replace("\\\"", "\"").replace("\\\\", "\\");
+        serde_json::from_str(&json).expect("the partition JSON parses")
+    }
+
+    #[test]
+    fn the_table_follows_the_sdks_endpoint_data() {
+        let data = sdk_partitions();
+        let mut sdk = Vec::new();
+        for p in data["partitions"].as_array().expect("partitions") {
+            let id = p["id"].as_str().unwrap();
+            if !PARTITIONS.contains(&id) {
+                assert!(
+                    id.starts_with("aws-iso"),
+                    "the SDK knows partition {id}, which byok neither serves nor leaves out on purpose: add it to PARTITIONS and its Regions to REGIONS"
+                );
+                continue;
+            }
+            for (code, r) in p["regions"].as_object().unwrap() {
+                // `aws-global` and the like name a partition's global endpoint, not a Region.
+                if code.ends_with("-global") {
+                    continue;
+                }
+                let name = r["description"].as_str().unwrap_or_default().to_string();
+                sdk.push((code.clone(), name));
+                assert_eq!(partition_of(code), id, "{code}");
+            }
+        }
+        for (code, name) in &sdk {
+            assert_eq!(
+                region_name(code),
+                Some(name.as_str()),
+                "the SDK knows the Region {code} ({name}): add it to REGIONS"
+            );
+        }
+        for (code, _) in REGIONS {
+            assert!(
+                sdk.iter().any(|(c, _)| c == code),
+                "REGIONS lists {code}, which the SDK does not know"
+            );
+        }
     }
 }

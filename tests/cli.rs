@@ -600,3 +600,435 @@ fn answers_before_the_command_count_or_are_refused() {
     assert!(err.contains("byok status --help"), "{err}");
     nobody.assert_untouched();
 }
+
+/// Regions AWS opened lately are taken for a vendor without a Region list; a typo is still
+/// refused before any connection.
+#[test]
+fn regions_the_sdk_knows_are_taken_and_typos_refused() {
+    let dir = TempDir::new("regions");
+    let nobody = Nobody::new();
+    for (region, partition) in [
+        ("ap-east-2", "aws"),
+        ("ap-southeast-6", "aws"),
+        ("eusc-de-east-1", "aws-eusc"),
+    ] {
+        let out = run(byok(dir.path())
+            .args(["--endpoint-url", &nobody.url, "policy", "--vendor", "other"])
+            .args(["--principal", "210987654321", "--account", "123456789012"])
+            .args(["--region", region]));
+        assert_exit(&out, 0);
+        assert!(
+            stdout(&out).contains(&format!("arn:{partition}:iam::123456789012:root")),
+            "{region}: {}",
+            stdout(&out)
+        );
+    }
+    let out = run(byok(dir.path())
+        .args(["--endpoint-url", &nobody.url, "plan", "--vendor", "other"])
+        .args(["--principal", "123456789012", "--region", "ap-southeast-66"]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("did you mean ap-southeast-6?"),
+        "{}",
+        stderr(&out)
+    );
+    nobody.assert_untouched();
+}
+
+/// Every command's help has one layout: its own options, then the answers (where it takes
+/// them), then the global options, then examples and the exit status; no global flag sits
+/// among a command's own.
+#[test]
+fn help_groups_flags_under_headings_with_examples_for_every_command() {
+    let dir = TempDir::new("help");
+    for command in [
+        "",
+        "create",
+        "plan",
+        "policy",
+        "status",
+        "completions",
+        "man",
+    ] {
+        let mut c = byok(dir.path());
+        if !command.is_empty() {
+            c.arg(command);
+        }
+        let out = run(c.arg("--help"));
+        assert_exit(&out, 0);
+        let help = stdout(&out);
+        let at = |heading: &str| {
+            help.lines()
+                .position(|l| l == heading)
+                .unwrap_or_else(|| panic!("byok {command} --help lacks {heading:?}:\n{help}"))
+        };
+        let (options, global, examples, exit) = (
+            at("Options:"),
+            at("Global options:"),
+            at("Examples:"),
+            at("Exit status:"),
+        );
+        assert!(
+            options < global && global < examples && examples < exit,
+            "{command}: {help}"
+        );
+        if matches!(command, "create" | "plan" | "policy") {
+            let answers = at("Answers:");
+            assert!(options < answers && answers < global, "{command}: {help}");
+            let line = |flag: &str| help.lines().position(|l| l.contains(flag)).unwrap();
+            assert!(line("--alias") > answers && line("--description") < global);
+        }
+        // Every global flag under its heading, after the command's own and the answers.
+        for flag in [
+            "--demo",
+            "--profile",
+            "--endpoint-url",
+            "--vendor-file",
+            "--no-color",
+            "--quiet",
+            "--debug",
+        ] {
+            let l = help
+                .lines()
+                .position(|l| {
+                    let l = l.trim_start();
+                    l == flag
+                        || l.starts_with(&format!("{flag} "))
+                        || l.ends_with(&format!(", {flag}"))
+                })
+                .unwrap_or_else(|| panic!("{command}: {flag}"));
+            assert!(
+                l > global && l < examples,
+                "{command}: {flag} is not under Global options:\n{help}"
+            );
+        }
+        assert!(
+            help[help.find("Examples:").unwrap()..].contains("byok"),
+            "{command}: {help}"
+        );
+    }
+}
+
+/// `byok man | true`, `byok completions bash | head -1`: a reader that goes away ends byok
+/// quietly (141, as SIGPIPE would), never with "Broken pipe" or exit 2.
+#[test]
+fn a_closed_stdout_ends_man_and_completions_quietly() {
+    let dir = TempDir::new("pipe-man");
+    for args in [
+        &["man"][..],
+        &["completions", "bash"],
+        &[
+            "plan",
+            "--vendor",
+            "gearset",
+            "--region",
+            "us-west-2",
+            "--format",
+            "terraform",
+        ],
+    ] {
+        let mut child = byok(dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(err.is_empty(), "{args:?}: {err}");
+        assert!(
+            status.code() == Some(141) || status.success(),
+            "{args:?}: {status:?}"
+        );
+    }
+}
+
+/// A tiny HTTP server that answers every request with an HTML page (a captive portal, a
+/// proxy's login page), with a request ID header.
+fn html_endpoint() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Write};
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut len = 0;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let page =
+                    "<html><head><title>Proxy sign-in</title></head><body>Sign in</body></html>";
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nx-amzn-RequestId: html-request-7\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+            });
+        }
+    });
+    url
+}
+
+/// Unreachable endpoint: the error in words, never the SDK's `Debug` struct. An HTML answer:
+/// said to be no AWS answer, with its content type, the start of the page and the request ID.
+#[test]
+fn network_failures_and_html_answers_are_explained_plainly() {
+    let dir = TempDir::new("net");
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let creds = |c: &mut Command| {
+        c.env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )
+            .env("AWS_REGION", "us-east-1");
+    };
+    let mut c = byok(dir.path());
+    creds(&mut c);
+    let out = run(c.args([
+        "--endpoint-url",
+        &closed,
+        "policy",
+        "--vendor",
+        "gearset",
+        "--region",
+        "us-west-2",
+    ]));
+    assert_exit(&out, 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("could not reach AWS") && err.contains("Connection refused"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("DispatchFailure") && !err.contains(" { "),
+        "{err}"
+    );
+
+    let html = html_endpoint();
+    let mut c = byok(dir.path());
+    creds(&mut c);
+    let out = run(c.args([
+        "--endpoint-url",
+        &html,
+        "policy",
+        "--vendor",
+        "gearset",
+        "--region",
+        "us-west-2",
+    ]));
+    assert_exit(&out, 3);
+    let err = stderr(&out);
+    assert!(err.contains("not an AWS API response (text/html)"), "{err}");
+    assert!(err.contains("Proxy sign-in"), "{err}");
+    assert!(err.contains("html-request-7"), "the request ID: {err}");
+    assert!(!err.contains("HTTP 200:"), "{err}");
+}
+
+/// `--debug`: one line per API call on stderr (operation, Region, duration, status, request
+/// ID), nothing of the credentials; AWS errors carry the request ID.
+#[test]
+fn debug_logs_each_api_call_with_its_request_id() {
+    let moto = Moto::start();
+    let dir = TempDir::new("debug");
+    let out = run(moto.byok(dir.path()).args([
+        "--debug",
+        "create",
+        "--vendor",
+        "gearset",
+        "--region",
+        "us-west-2",
+        "--yes",
+    ]));
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("byok debug "))
+        .collect();
+    for op in [
+        "sts GetCallerIdentity us-east-1",
+        "kms CreateKey us-west-2",
+        "kms CreateAlias us-west-2",
+        "kms EnableKeyRotation us-west-2",
+    ] {
+        let l = lines
+            .iter()
+            .find(|l| l.contains(op))
+            .unwrap_or_else(|| panic!("no line for {op}:\n{err}"));
+        let rest = l.split_once(": ").unwrap().1;
+        assert!(rest.contains(" ms, HTTP 200, request ID "), "{l}");
+        let id = rest.rsplit(' ').next().unwrap();
+        assert!(id.len() >= 8 && id != "none", "{l}");
+    }
+    assert!(
+        !err.contains("AKIAIOSFODNN7EXAMPLE") && !err.contains("EXAMPLEKEY"),
+        "{err}"
+    );
+    assert!(
+        !stdout(&out).contains("byok debug"),
+        "stdout keeps only the ARN"
+    );
+    // -v is the same flag; without it, no line.
+    let out = run(moto.byok(dir.path()).args([
+        "-v",
+        "policy",
+        "--vendor",
+        "gearset",
+        "--region",
+        "us-west-2",
+    ]));
+    assert!(stderr(&out).contains("byok debug "), "{}", stderr(&out));
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["policy", "--vendor", "gearset", "--region", "us-west-2"]));
+    assert!(!stderr(&out).contains("byok debug"), "{}", stderr(&out));
+}
+
+/// The wizard and the status screen draw on stderr, so `--debug` logs to debug.log in the
+/// state directory there, and says so before the screen opens.
+#[test]
+fn debug_goes_to_a_file_for_the_screens() {
+    for (label, args) in [
+        ("wizard", &["--debug", "--demo"][..]),
+        (
+            "status screen",
+            &["--debug", "--demo", "status", "--output", "tui"],
+        ),
+    ] {
+        let dir = TempDir::new("debug-file");
+        let out = run(byok(dir.path()).args(args));
+        let log = dir.path().join("debug.log");
+        assert!(
+            stderr(&out).contains(&format!("--debug logs each AWS call to {}", log.display())),
+            "{label}: {}",
+            stderr(&out)
+        );
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.starts_with("--- byok "), "{label}: {text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&log).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{label}: debug.log is private");
+        }
+    }
+}
+
+/// Where `name` is on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The README's one test command, `scripts/test`, with a PATH of chosen tools: without tmux
+/// and shellcheck, and not root, it stops at once naming the exact install command and runs no
+/// test; with everything there it runs `cargo test` with its arguments and moto's path.
+#[test]
+fn the_test_script_sets_up_everything_or_names_the_install_command() {
+    let dir = TempDir::new("test-script");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let link = |name: &str| {
+        let real = which(name).unwrap_or_else(|| panic!("{name} on PATH"));
+        let _ = std::fs::remove_file(bin.join(name));
+        std::os::unix::fs::symlink(real, bin.join(name)).unwrap();
+    };
+    let fake = |name: &str, body: &str| {
+        let p = bin.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    for tool in ["bash", "dirname", "python3"] {
+        link(tool);
+    }
+    let calls = dir.path().join("cargo.calls");
+    fake("id", "echo 1000");
+    fake(
+        "cargo",
+        &format!(
+            "echo \"$* BYOK_MOTO_SERVER=$BYOK_MOTO_SERVER\" >> {}",
+            calls.display()
+        ),
+    );
+    let script = root().join("scripts/test");
+    let run_script = || {
+        run(Command::new(bin.join("bash"))
+            .arg(&script)
+            .args(["--test", "cli"])
+            .env_clear()
+            .env("PATH", &bin)
+            .env("HOME", dir.path())
+            .stdin(Stdio::null()))
+    };
+    let out = run_script();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("\n  sudo apt-get install -y tmux shellcheck\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!calls.exists(), "no test ran");
+
+    // Everything there (and moto in .venv already): cargo test with the arguments given.
+    if root().join(".venv/bin/moto_server").exists() && root().join(".venv/bin/aws").exists() {
+        fake("tmux", "exit 0");
+        fake("shellcheck", "exit 0");
+        let out = run_script();
+        assert_exit(&out, 0);
+        let called = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(
+            called.trim(),
+            format!(
+                "test --test cli BYOK_MOTO_SERVER={}",
+                root().join(".venv/bin/moto_server").display()
+            )
+        );
+    }
+    // The script itself passes shellcheck, where shellcheck is installed.
+    if let Some(sc) = which("shellcheck") {
+        let out = run(Command::new(sc).arg(&script).arg(root().join(".ci/run")));
+        assert_exit(&out, 0);
+    }
+}
+
+/// Cargo.toml's licence has its texts, and the changelog has an Unreleased section.
+#[test]
+fn licence_texts_and_changelog_are_there() {
+    let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert!(toml.contains("license = \"MIT OR Apache-2.0\""));
+    let mit = std::fs::read_to_string(root().join("LICENSE-MIT")).unwrap();
+    assert!(mit.starts_with("MIT License") && mit.contains("WITHOUT WARRANTY OF ANY KIND"));
+    let apache = std::fs::read_to_string(root().join("LICENSE-APACHE")).unwrap();
+    assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
+    assert!(apache.contains("END OF TERMS AND CONDITIONS"));
+    let changelog = std::fs::read_to_string(root().join("CHANGELOG.md")).unwrap();
+    assert!(changelog.starts_with("# Changelog"));
+    assert!(changelog.contains("\n## [Unreleased]\n"));
+}

@@ -314,6 +314,233 @@ fn terraform_parses_and_holds_byoks_policy_tags_and_rotation() {
     }
 }
 
+/// The layout `terraform fmt` writes, as hclwrite's formatter defines it (no terraform binary
+/// is available here), so `terraform fmt -check` passes on every export. Checked per line:
+///
+/// - indentation: two spaces per open bracket level. A line whose brackets (`(`, `[`, `{`,
+///   `${`, and their closers; strings' contents aside) open more than they close indents the
+///   lines after it by one level; one that closes more is itself written at the level it
+///   returns to;
+/// - alignment: a line `KEY = VALUE` whose value is whole on the line (its brackets balance)
+///   joins a chain with the same kind of lines directly above and below; in a chain, every `=`
+///   is one space after the longest key (columns counted in characters). A line that opens a
+///   multi-line value (`tags = {`), a block line, a closing bracket, a comment or a blank line
+///   ends the chain and is not aligned itself: its `=` has exactly one space before it;
+/// - one space after `=`, no trailing spaces, no tabs, one newline at the end.
+///
+/// Returns every line that differs, with what fmt would want.
+fn terraform_fmt_problems(text: &str) -> Vec<String> {
+    struct Line<'a> {
+        no: usize,
+        text: &'a str,
+        net: i32,
+        /// Byte offset of an assignment `=` whose value is whole on the line.
+        assign: Option<usize>,
+        /// Byte offset of any top-level `=` (after the first token).
+        eq: Option<usize>,
+    }
+    /// Brackets per byte offset and `=` signs outside strings, skipping `#` comments.
+    fn scan(line: &str) -> (Vec<(usize, i32)>, Vec<usize>) {
+        let b = line.as_bytes();
+        let (mut brackets, mut eqs) = (Vec::new(), Vec::new());
+        // Inside a string: the depth of `${` interpolations open in it (nested strings are
+        // rare in byok's output, but handled: a stack of "in string" flags).
+        let mut stack: Vec<bool> = vec![false];
+        let mut i = 0;
+        while i < b.len() {
+            let in_str = *stack.last().unwrap();
+            let c = b[i];
+            if in_str {
+                match c {
+                    b'\\' => i += 1,
+                    b'"' => {
+                        stack.pop();
+                    }
+                    b'$' | b'%' if b.get(i + 1) == Some(&c) => i += 1,
+                    b'$' | b'%' if b.get(i + 1) == Some(&b'{') => {
+                        brackets.push((i, 1));
+                        stack.push(false);
+                        i += 1;
+                    }
+                    _ => {}
+                }
+            } else {
+                match c {
+                    b'#' => break,
+                    b'"' => stack.push(true),
+                    b'(' | b'[' | b'{' => brackets.push((i, 1)),
+                    b')' | b']' => brackets.push((i, -1)),
+                    b'}' => {
+                        brackets.push((i, -1));
+                        // The end of an interpolation returns to its string.
+                        if stack.len() > 1 {
+                            stack.pop();
+                        }
+                    }
+                    b'=' if b.get(i + 1) != Some(&b'=')
+                        && !matches!(b.get(i.wrapping_sub(1)), Some(b'=' | b'!' | b'<' | b'>')) =>
+                    {
+                        eqs.push(i)
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        (brackets, eqs)
+    }
+    let mut problems = Vec::new();
+    if !text.ends_with('\n') || text.ends_with("\n\n") {
+        problems.push("the file must end with exactly one newline".into());
+    }
+    let mut lines = Vec::new();
+    for (n, l) in text.lines().enumerate() {
+        if l.ends_with(' ') || l.contains('\t') {
+            problems.push(format!("line {}: trailing space or tab: {l:?}", n + 1));
+        }
+        let (brackets, eqs) = scan(l);
+        let net = brackets.iter().map(|(_, d)| d).sum();
+        let first = l.len() - l.trim_start().len();
+        let eq = eqs.first().copied().filter(|&e| l[first..e].trim() != "");
+        let assign = eq.filter(|&e| {
+            brackets
+                .iter()
+                .filter(|(at, _)| *at > e)
+                .map(|(_, d)| d)
+                .sum::<i32>()
+                == 0
+        });
+        lines.push(Line {
+            no: n + 1,
+            text: l,
+            net,
+            assign,
+            eq,
+        });
+    }
+    // Indentation, with fmt's stack of "openers on the line that indented".
+    let mut indents: Vec<i32> = Vec::new();
+    for l in &lines {
+        if l.text.trim().is_empty() {
+            continue;
+        }
+        let want = if l.net < 0 {
+            let mut closed = -l.net;
+            while closed > 0 {
+                let Some(top) = indents.last_mut() else { break };
+                if closed >= *top {
+                    closed -= *top;
+                    indents.pop();
+                } else {
+                    *top -= closed;
+                    closed = 0;
+                }
+            }
+            2 * indents.len()
+        } else {
+            let w = 2 * indents.len();
+            if l.net > 0 {
+                indents.push(l.net);
+            }
+            w
+        };
+        let have = l.text.len() - l.text.trim_start().len();
+        if have != want {
+            problems.push(format!(
+                "line {}: indented {have}, fmt indents {want}: {:?}",
+                l.no, l.text
+            ));
+        }
+    }
+    // Alignment over chains of whole-value assignments.
+    let key_width = |l: &Line, at: usize| l.text[..at].trim_end().chars().count();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(_) = lines[i].assign else {
+            if let Some(e) = lines[i].eq
+                && lines[i].text[..e].ends_with("  ")
+            {
+                problems.push(format!(
+                    "line {}: a multi-line value is not aligned: {:?}",
+                    lines[i].no, lines[i].text
+                ));
+            }
+            i += 1;
+            continue;
+        };
+        let start = i;
+        while i < lines.len() && lines[i].assign.is_some() {
+            i += 1;
+        }
+        let chain = &lines[start..i];
+        let width = chain
+            .iter()
+            .map(|l| key_width(l, l.assign.unwrap()))
+            .max()
+            .unwrap();
+        for l in chain {
+            let at = l.assign.unwrap();
+            let col = l.text[..at].chars().count();
+            if col != width + 1 {
+                problems.push(format!(
+                    "line {}: `=` at column {col}, fmt puts it at {} (the chain of lines {}-{}): {:?}",
+                    l.no, width + 1, chain[0].no, chain[chain.len() - 1].no, l.text
+                ));
+            }
+        }
+    }
+    for l in &lines {
+        if let Some(e) = l.eq
+            && (l.text[e + 1..].starts_with("  ") || !l.text[e + 1..].starts_with(' '))
+        {
+            problems.push(format!(
+                "line {}: not one space after `=`: {:?}",
+                l.no, l.text
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_fmt_checker_knows_fmts_rule() {
+    // What terraform fmt leaves alone.
+    let ok = "resource \"x\" \"y\" {\n  a    = 1\n  long = \"=${v}\"\n  tags = {\n    k = \"v\"\n  }\n  b = 2\n  policy = jsonencode({\n    \"A\" = [\"x\"]\n  })\n}\n";
+    assert_eq!(terraform_fmt_problems(ok), Vec::<String>::new());
+    // Today's layout: the multi-line `tags` aligned with the lines above it.
+    let aligned = "resource \"x\" \"y\" {\n  a    = 1\n  tags = {\n    k = \"v\"\n  }\n}\n";
+    let p = terraform_fmt_problems(aligned);
+    assert!(p.len() == 1 && p[0].contains("line 2"), "{p:#?}");
+    let bad = "resource \"x\" \"y\" {\n  a      = 1\n  tags   = {\n    k = \"v\"\n  }\n}\n";
+    let p = terraform_fmt_problems(bad);
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(p[0].contains("line 2") && p[1].contains("line 3"), "{p:#?}");
+    let bad = "a {\n b = 1\n  c = [\n  1,\n ]\n}\n";
+    assert_eq!(
+        terraform_fmt_problems(bad).len(),
+        3,
+        "{:#?}",
+        terraform_fmt_problems(bad)
+    );
+}
+
+#[test]
+fn terraform_is_in_terraform_fmts_layout() {
+    for (name, a) in setups() {
+        let plan = Plan::build(&a);
+        for account in [None, Some(ACCOUNT)] {
+            let files = export::render(&plan, Format::Terraform, account);
+            let problems = terraform_fmt_problems(&files[0].contents);
+            assert!(
+                problems.is_empty(),
+                "{name}: terraform fmt -check would fail:\n{}\n{}",
+                problems.join("\n"),
+                files[0].contents
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // CloudFormation
 
@@ -503,8 +730,10 @@ fn run_script(moto: &Moto, home: &Path, script: &Path) -> Output {
     std::fs::write(
         shim.join("aws"),
         format!(
-            "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
+            "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> {}\nprintf '%q ' \"$@\" >> {}\necho >> {}\nexec {} \"$@\"\n",
             home.join("aws.log").display(),
+            home.join("calls.log").display(),
+            home.join("calls.log").display(),
             aws.display()
         ),
     )
@@ -519,14 +748,14 @@ fn run_script(moto: &Moto, home: &Path, script: &Path) -> Output {
         shim.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    Command::new("bash")
+    let out = Command::new("bash")
         .arg(script)
         .env_clear()
         .env("PATH", path)
         .env("HOME", home)
         .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
+        // No default Region anywhere: the script names the Region of every call.
         .env("AWS_ENDPOINT_URL", &moto.endpoint)
         .env("AWS_CONFIG_FILE", home.join("no-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"))
@@ -534,7 +763,16 @@ fn run_script(moto: &Moto, home: &Path, script: &Path) -> Output {
         .env("AWS_PAGER", "")
         .stdin(Stdio::null())
         .output()
-        .expect("run bash")
+        .expect("run bash");
+    // One line per call (`printf %q`), unlike aws.log, where a policy spans lines.
+    let calls = std::fs::read_to_string(home.join("calls.log")).unwrap_or_default();
+    for call in calls.lines() {
+        assert!(
+            call.contains("--region "),
+            "the script calls aws without --region: aws {call}"
+        );
+    }
+    out
 }
 
 fn sorted(v: Vec<(String, String)>) -> BTreeSet<(String, String)> {
@@ -1178,6 +1416,51 @@ fn completions_for_each_shell_name_every_command() {
             assert!(s.contains(word), "{shell} completions lack {word}");
         }
     }
+    // The answers' values are declared: completion offers them, never file names.
+    let bash = stdout(&run(byok_offline(dir.path()).args(["completions", "bash"])));
+    for (flag, values) in [
+        ("--vendor", "camunda gearset other"),
+        ("--regionality", "single multi-region two-keys"),
+        ("--region", "us-east-1 us-east-2"),
+        ("--replica-region", "us-east-1 us-east-2"),
+    ] {
+        let lines: Vec<&str> = bash.lines().collect();
+        let cases: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].trim() == format!("{flag})"))
+            .collect();
+        assert!(!cases.is_empty(), "bash: no case for {flag}");
+        for i in cases {
+            assert!(
+                lines[i + 1].contains(&format!("compgen -W \"{values}")),
+                "bash completes {flag} with {}",
+                lines[i + 1]
+            );
+        }
+    }
+    let zsh = stdout(&run(byok_offline(dir.path()).args(["completions", "zsh"])));
+    for (flag, values) in [
+        ("--vendor", "(camunda gearset other)"),
+        ("--regionality", "(single multi-region two-keys)"),
+        ("--region", "(us-east-1 us-east-2 "),
+    ] {
+        let lines: Vec<&str> = zsh
+            .lines()
+            .filter(|l| l.contains(&format!("'{flag}=[")))
+            .collect();
+        assert!(!lines.is_empty(), "zsh: {flag}");
+        for l in lines {
+            assert!(l.contains(values), "zsh completes {flag} with {l}");
+        }
+    }
+    let fish = stdout(&run(byok_offline(dir.path()).args(["completions", "fish"])));
+    for flag in ["vendor", "regionality", "region", "replica-region"] {
+        for l in fish.lines().filter(|l| l.contains(&format!(" -l {flag} "))) {
+            assert!(
+                l.contains(" -f -a \""),
+                "fish completes --{flag} with files: {l}"
+            );
+        }
+    }
     let out = run(byok_offline(dir.path()).args(["completions", "tcsh"]));
     assert_eq!(out.status.code(), Some(2));
 }
@@ -1188,10 +1471,31 @@ fn man_page_prints_and_writes_one_page_per_command() {
     let out = run(byok_offline(dir.path()).arg("man"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let page = stdout(&out);
-    assert!(
-        page.starts_with(".ie") || page.contains(".TH byok"),
+    // One header line: title, section, no date, the source "byok VERSION", the manual.
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        page.lines().next(),
+        Some(format!(".TH BYOK 1 \"\" \"byok {version}\" \"User Commands\"").as_str()),
         "{page}"
     );
+    for section in [
+        ".SH \"EXAMPLES\"",
+        ".SH \"EXIT STATUS\"",
+        ".SH \"ENVIRONMENT\"",
+        ".SH \"FILES\"",
+        ".SH \"GLOBAL OPTIONS\"",
+    ] {
+        assert!(page.contains(section), "man page lacks {section}:\n{page}");
+    }
+    for word in [
+        "BYOK_STATE_DIR",
+        "journal.jsonl",
+        "debug.log",
+        "\\fB130\\fR",
+        "byok \\-\\-demo",
+    ] {
+        assert!(page.contains(word), "man page lacks {word}");
+    }
     for word in ["create", "plan", "policy", "completions", "\\-\\-profile"] {
         assert!(page.contains(word), "man page lacks {word}");
     }
@@ -1199,9 +1503,23 @@ fn man_page_prints_and_writes_one_page_per_command() {
         .args(["man", "--out-dir"])
         .arg(dir.path().join("man1")));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    for page in ["byok.1", "byok-create.1", "byok-plan.1", "byok-policy.1"] {
-        let text = std::fs::read_to_string(dir.path().join("man1").join(page)).unwrap();
-        assert!(text.contains(".TH"), "{page}");
+    for command in ["create", "plan", "policy", "status", "completions", "man"] {
+        let page = format!("byok-{command}.1");
+        let text = std::fs::read_to_string(dir.path().join("man1").join(&page)).unwrap();
+        let title = format!("BYOK\\-{}", command.to_uppercase());
+        assert_eq!(
+            text.lines().next(),
+            Some(format!(".TH {title} 1 \"\" \"byok {version}\" \"User Commands\"").as_str()),
+            "{page}"
+        );
+        assert!(
+            text.contains(".SH \"EXAMPLES\"") && text.contains(".SH \"EXIT STATUS\""),
+            "{page}"
+        );
+        assert!(
+            text.contains(&format!("byok {command}")),
+            "{page}: an example of the command"
+        );
     }
 }
 
@@ -1789,4 +2107,131 @@ async fn create_json_matches_its_schema_when_done_and_when_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 2);
+}
+
+/// `--format text --output json` is the plan (plan.schema.json); export.schema.json lists only
+/// the formats that export; `--out` with it is refused before anything is written.
+#[test]
+fn the_text_plan_as_json_is_the_plan_schema_and_exports_are_the_export_schema() {
+    let schemas = Schemas::new();
+    let dir = TempDir::new("text-json");
+    let out = run(byok_offline(dir.path())
+        .args(CAMUNDA_MRK)
+        .args(["--format", "text", "--output", "json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_fits(&schemas, "plan.schema.json", &json_of(&out));
+    let export = schemas.load("export.schema.json");
+    assert_eq!(
+        export["properties"]["format"]["enum"],
+        json!(["terraform", "cloudformation", "aws-cli"])
+    );
+    let target = dir.path().join("plan.json");
+    let out = run(byok_offline(dir.path())
+        .args(CAMUNDA_MRK)
+        .args(["--format", "text", "--output", "json", "--out"])
+        .arg(&target));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("plan.schema.json"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!target.exists());
+}
+
+/// Every `$ref` in a schema points inside it, and no schema claims an `$id` on a host, so a
+/// plain validator (python-jsonschema here, offline) checks every output with the one file.
+#[test]
+fn schemas_are_self_contained_for_a_plain_validator() {
+    let dir = TempDir::new("plain-validator");
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    if k == "$ref" || k == "$id" {
+                        out.push(format!("{k} {}", v.as_str().unwrap_or_default()));
+                    }
+                    refs(v, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("schemas")).unwrap() {
+        let path = entry.unwrap().path();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut found = Vec::new();
+        refs(&v, &mut found);
+        for r in found {
+            assert!(
+                r.starts_with("$ref #"),
+                "{}: {r}: points outside the file",
+                path.display()
+            );
+        }
+    }
+    // Real outputs, validated by python-jsonschema (it comes with cfn-lint in .venv).
+    let python = venv_bin("python3");
+    let validate = |schema: &str, doc: &[u8]| {
+        let mut child = Command::new(&python)
+            .args([
+                "-c",
+                "import json, sys, jsonschema\n\
+                 s = json.load(open(sys.argv[1]))\n\
+                 jsonschema.Draft202012Validator.check_schema(s)\n\
+                 jsonschema.Draft202012Validator(s).validate(json.load(sys.stdin))",
+            ])
+            .arg(root.join("schemas").join(schema))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(doc).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{schema}: {}", stderr(&out));
+    };
+    let gearset = ["--vendor", "gearset", "--region", "us-west-2"];
+    let with = |first: &[&str], rest: &[&str]| -> Vec<String> {
+        first
+            .iter()
+            .chain(gearset.iter())
+            .chain(rest)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (schema, a) in [
+        ("plan.schema.json", with(&["plan"], &["--output", "json"])),
+        (
+            "export.schema.json",
+            with(&["plan"], &["--format", "terraform", "--output", "json"]),
+        ),
+        (
+            "policy.schema.json",
+            with(&["policy"], &["--account", ACCOUNT, "--output", "json"]),
+        ),
+        (
+            "create.schema.json",
+            with(&["--demo", "create"], &["--yes", "--output", "json"]),
+        ),
+        (
+            "status.schema.json",
+            vec![
+                "--demo".into(),
+                "status".into(),
+                "--output".into(),
+                "json".into(),
+            ],
+        ),
+    ] {
+        let out = run(byok_offline(dir.path())
+            .env("BYOK_STATE_DIR", dir.path())
+            .args(&a));
+        // status exits 1 or 5 when a demo key needs attention; the document is what counts.
+        assert!(!out.stdout.is_empty(), "{a:?}: {}", stderr(&out));
+        validate(schema, &out.stdout);
+    }
 }

@@ -30,6 +30,8 @@ fn byok(endpoint: &str, state: &Path) -> Command {
         // Whatever logging could be turned on, is.
         .env("RUST_LOG", "trace")
         .env("RUST_BACKTRACE", "full")
+        // --debug logs every API call on stderr: checked like the rest.
+        .arg("--debug")
         .arg("--endpoint-url")
         .arg(endpoint)
         .stdin(Stdio::null());
@@ -79,6 +81,7 @@ fn credentials_never_leave_the_environment() {
     let moto = Moto::start();
     let dir = TempDir::new("security");
     let mut outputs = 0;
+    let mut debug_lines = 0;
     let mut check = |label: &str, cmd: &mut Command, want: Option<i32>| {
         let out = cmd.output().expect("run byok");
         if let Some(code) = want {
@@ -91,6 +94,10 @@ fn credentials_never_leave_the_environment() {
         }
         assert_clean(&format!("{label} stdout"), &out.stdout);
         assert_clean(&format!("{label} stderr"), &out.stderr);
+        debug_lines += String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.starts_with("byok debug "))
+            .count();
         outputs += 1;
         out
     };
@@ -156,6 +163,8 @@ fn credentials_never_leave_the_environment() {
             .args(camunda),
         Some(0),
     );
+
+    assert!(debug_lines > 20, "--debug logged {debug_lines} calls");
 
     // Nothing byok wrote holds a credential, and it did write the journal.
     let written = files(dir.path());

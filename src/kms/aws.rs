@@ -89,11 +89,13 @@ impl AwsKms {
         let mut map = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(region.to_string())
             .or_insert_with(|| {
-                let conf = aws_sdk_kms::config::Builder::from(&self.config)
+                let mut conf = aws_sdk_kms::config::Builder::from(&self.config)
                     .region(Region::new(region.to_string()))
-                    .retry_config(self.retry.clone())
-                    .build();
-                Client::from_conf(conf)
+                    .retry_config(self.retry.clone());
+                if crate::debug::enabled() {
+                    conf = conf.interceptor(crate::debug::ApiLog);
+                }
+                Client::from_conf(conf.build())
             })
             .clone()
     }
@@ -104,23 +106,27 @@ impl AwsKms {
     }
 
     fn sts(&self) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::config::Builder::from(&self.config)
+        let mut conf = aws_sdk_sts::config::Builder::from(&self.config)
             .region(Region::new(self.home_region()))
-            .retry_config(self.retry.clone())
-            .build();
-        aws_sdk_sts::Client::from_conf(conf)
+            .retry_config(self.retry.clone());
+        if crate::debug::enabled() {
+            conf = conf.interceptor(crate::debug::ApiLog);
+        }
+        aws_sdk_sts::Client::from_conf(conf.build())
     }
 
     fn iam(&self) -> aws_sdk_iam::Client {
         let region = match crate::regions::partition_of(&self.home_region()) {
             "aws-cn" => "cn-north-1",
             "aws-us-gov" => "us-gov-west-1",
+            "aws-eusc" => "eusc-de-east-1",
             _ => "us-east-1",
         };
-        let conf = aws_sdk_iam::config::Builder::from(&self.config)
-            .region(Region::new(region))
-            .build();
-        aws_sdk_iam::Client::from_conf(conf)
+        let mut conf = aws_sdk_iam::config::Builder::from(&self.config).region(Region::new(region));
+        if crate::debug::enabled() {
+            conf = conf.interceptor(crate::debug::ApiLog);
+        }
+        aws_sdk_iam::Client::from_conf(conf.build())
     }
 }
 
@@ -188,8 +194,50 @@ fn fmt_date(d: Option<&DateTime>) -> Option<String> {
     d.and_then(|d| d.fmt(DateTimeFormat::DateTime).ok())
 }
 
-/// Turn an SDK error into a kind the UI can explain.
+/// Turn an SDK error into a kind the UI can explain, with the AWS request ID when AWS
+/// answered.
 pub fn classify<E>(
+    operation: &str,
+    region: &str,
+    err: SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
+) -> KmsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    use aws_sdk_kms::operation::RequestId;
+    let id = err.request_id().map(str::to_string);
+    classify_kind(operation, region, err).with_request_id(id.as_deref())
+}
+
+/// What an answer that is not from AWS was ("not an AWS API response (text/html): <html>..."),
+/// or None when it looks like one (JSON or XML, as KMS, STS and IAM answer).
+fn not_an_aws_answer(raw: &aws_sdk_kms::config::http::HttpResponse) -> Option<String> {
+    let kind = raw
+        .headers()
+        .get("content-type")
+        .unwrap_or("no content type")
+        .to_string();
+    let k = kind.to_ascii_lowercase();
+    if k.contains("json") || k.contains("xml") {
+        return None;
+    }
+    let body = raw.body().bytes().unwrap_or_default();
+    let text = String::from_utf8_lossy(&body[..body.len().min(400)]);
+    let mut snippet: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
+    if snippet.is_empty() {
+        snippet = "an empty body".into();
+    }
+    Some(format!("not an AWS API response ({kind}): {snippet}"))
+}
+
+fn classify_kind<E>(
     operation: &str,
     region: &str,
     err: SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
@@ -211,25 +259,39 @@ where
         };
     }
     match &err {
+        SdkError::ServiceError(ctx) if ctx.err().code().is_none() => {
+            let status = ctx.raw().status().as_u16();
+            KmsError::Service {
+                code: format!("HTTP {status}"),
+                message: not_an_aws_answer(ctx.raw())
+                    .or_else(|| ctx.err().message().map(str::to_string))
+                    .unwrap_or_else(|| crate::error::error_chain(&err)),
+            }
+        }
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or("").to_string();
             let message = ctx.err().message().unwrap_or("").to_string();
             let status = ctx.raw().status().as_u16();
             classify_code(operation, region, &code, message, status)
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            KmsError::Network { message: text }
-        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => KmsError::Network {
+            message: crate::error::error_chain(&err),
+        },
         SdkError::ResponseError(ctx) => {
             let status = ctx.raw().status().as_u16();
             KmsError::Service {
                 code: format!("HTTP {status}"),
-                message: text,
+                message: not_an_aws_answer(ctx.raw()).unwrap_or_else(|| {
+                    format!(
+                        "an answer byok could not read: {}",
+                        crate::error::error_chain(&err)
+                    )
+                }),
             }
         }
         _ => KmsError::Service {
             code: "RequestFailed".into(),
-            message: text,
+            message: crate::error::error_chain(&err),
         },
     }
 }
@@ -791,6 +853,61 @@ mod tests {
             "the credential provider was not enabled: no credentials found in chain."
         );
         assert_eq!(credentials_summary("expired"), "expired");
+    }
+
+    #[test]
+    fn an_aws_error_carries_its_request_id_into_the_explanation() {
+        use aws_sdk_kms::error::ErrorMetadata;
+        use aws_sdk_kms::operation::create_key::CreateKeyError;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        let answer = |status: u16, kind: &str, body: &'static str| {
+            let mut r = aws_sdk_kms::config::http::HttpResponse::new(
+                StatusCode::try_from(status).unwrap(),
+                SdkBody::from(body),
+            );
+            r.headers_mut().insert("x-amzn-requestid", "4c1a-request-7");
+            r.headers_mut().insert("content-type", kind.to_string());
+            r
+        };
+        let denied = CreateKeyError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("not authorized")
+                .build(),
+        );
+        let e = classify(
+            "CreateKey",
+            "eu-west-1",
+            SdkError::service_error(denied, answer(400, "application/x-amz-json-1.1", "{}")),
+        );
+        assert!(matches!(e, KmsError::AccessDenied { .. }), "{e:?}");
+        assert_eq!(e.request_id(), Some("4c1a-request-7"));
+        let text = e.explain(None, "");
+        assert!(
+            text.contains("kms:CreateKey") && text.contains("AWS request ID: 4c1a-request-7"),
+            "{text}"
+        );
+        // A page that is not an AWS answer: said so, with its type and its start.
+        let page = CreateKeyError::generic(ErrorMetadata::builder().build());
+        let e = classify(
+            "CreateKey",
+            "eu-west-1",
+            SdkError::service_error(
+                page,
+                answer(403, "text/html", "<html>\n<b>Blocked</b> by policy</html>"),
+            ),
+        );
+        let text = e.explain(None, "");
+        assert!(text.contains("HTTP 403, not an AWS API response (text/html): <html> <b>Blocked</b> by policy</html>"), "{text}");
+        assert!(text.contains("4c1a-request-7"), "{text}");
+        // No request ID, no mention.
+        let e = KmsError::Throttled {
+            message: "slow down".into(),
+        }
+        .with_request_id(None);
+        assert_eq!(e.request_id(), None);
+        assert!(!e.explain(None, "").contains("request ID"));
     }
 
     #[test]
