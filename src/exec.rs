@@ -1765,7 +1765,7 @@ impl<S: KeyService> Run<'_, S> {
     /// they are independent, and on a multi-Region setup this saves most of the step's wait.
     async fn verify(&self) -> Result<StepEnd, ExecError> {
         let expected = self.policy_value();
-        let this = &*self;
+        let this = self;
         let per_key = futures_util::future::try_join_all(
             this.plan
                 .keys
