@@ -182,6 +182,76 @@ impl Answers {
     }
 }
 
+/// How byok was started, apart from the answers: what the command that repeats a setup
+/// needs besides them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invocation {
+    pub demo: bool,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub vendor_files: Vec<std::path::PathBuf>,
+}
+
+impl Answers {
+    /// The exact `byok create ... --yes` command that finishes (or repeats) this setup, as
+    /// `byok create` and the wizard print it when a run stops part-way.
+    pub fn create_command(&self, how: &Invocation) -> String {
+        self.create_command_words(how).join(" ")
+    }
+
+    /// [`Answers::create_command`] word by word, each quoted for the shell as needed.
+    pub fn create_command_words(&self, how: &Invocation) -> Vec<String> {
+        let mut parts: Vec<String> = vec!["byok".into()];
+        let mut flag = |name: &str, value: Option<&str>| {
+            parts.push(name.to_string());
+            if let Some(v) = value {
+                parts.push(crate::sanitize::shell_word(v));
+            }
+        };
+        if how.demo {
+            flag("--demo", None);
+        }
+        if let Some(p) = &how.profile {
+            flag("--profile", Some(p));
+        }
+        if let Some(e) = &how.endpoint_url {
+            flag("--endpoint-url", Some(e));
+        }
+        for f in &how.vendor_files {
+            flag("--vendor-file", Some(&f.display().to_string()));
+        }
+        flag("create", None);
+        flag("--vendor", Some(&self.vendor.id));
+        flag("--region", Some(&self.region));
+        if self.vendor.principal.kind != PrincipalKind::AccountRootByRegion {
+            flag("--principal", Some(&self.principal));
+        }
+        flag("--regionality", Some(self.regionality.as_str()));
+        if let Some(r) = &self.second_region {
+            flag("--replica-region", Some(r));
+        }
+        flag("--alias", Some(&self.alias));
+        if self.description != self.vendor.key.description {
+            flag("--description", Some(&self.description));
+        }
+        for (k, v) in &self.tags {
+            flag("--tag", Some(&format!("{k}={v}")));
+        }
+        for adm in &self.admins {
+            flag("--admin", Some(adm));
+        }
+        if self.admins_can_delete {
+            flag("--admins-can-delete", None);
+        }
+        match self.rotation_days {
+            Some(d) => flag("--rotation-days", Some(&d.to_string())),
+            None => flag("--no-rotation", None),
+        }
+        flag("--yes", None);
+        parts
+    }
+}
+
 pub const DEFAULT_ROTATION_DAYS: u32 = 365;
 pub const ROTATION_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
 /// KMS allows 50 tags a key; byok uses [`crate::plan::BYOK_RESERVED_TAGS`] of them.
@@ -307,7 +377,7 @@ fn unknown_region(r: &str, hint: Option<String>, example: &str) -> String {
     let fix = hint.unwrap_or_else(|| format!("give one such as {example}."));
     if arn::is_region_code(r) {
         format!(
-            "{r:?} is not an AWS Region byok knows: {fix} (A Region AWS opened after this release of byok: list it under \"regions\" in a vendor file, a copy of assets/vendors/other.json, and pass that with --vendor-file.)"
+            "{r:?} is not an AWS Region byok knows: {fix} (A Region AWS opened after this release of byok: start byok with --vendor-file and a vendor file that lists it under \"regions\"; the README's vendor profile section shows the format.)"
         )
     } else {
         format!("{r:?} is not an AWS Region code: {fix}")
@@ -378,6 +448,62 @@ pub fn check_admin(region: &str, input: &str) -> Result<String, String> {
         ));
     }
     Ok(a.to_string())
+}
+
+/// The vendor principal is not one of the administrators, nor the root of their account
+/// (administrators are in your own account): either would give the vendor the statement
+/// meant for you, which the policy check refuses at Create.
+pub fn check_principal_not_admin(principal: &str, admins: &[String]) -> Result<(), String> {
+    if admins.iter().any(|a| a == principal) {
+        return Err(format!(
+            "{principal} is one of the key's administrators: the vendor principal is the vendor's account or role, not one of yours"
+        ));
+    }
+    if let Some(acct) = admins
+        .iter()
+        .filter_map(|a| arn::Arn::parse(a).ok())
+        .map(|a| a.account)
+        .find(|acct| principal.ends_with(&format!(":iam::{acct}:root")))
+    {
+        return Err(format!(
+            "{principal} is your own account {acct} (your administrators' account): give the vendor's account or role"
+        ));
+    }
+    Ok(())
+}
+
+/// The checks that need the account byok is signed in to: every administrator is in it,
+/// and the vendor principal is not that account itself. Each error names its field.
+pub fn check_account(answers: &Answers, account: &str) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if let Some(other) = answers.admins.iter().find(|a| {
+        arn::Arn::parse(a)
+            .map(|x| x.account != account)
+            .unwrap_or(false)
+    }) {
+        let theirs = arn::Arn::parse(other)
+            .map(|x| x.account)
+            .unwrap_or_default();
+        errs.push(FieldError {
+            field: Field::Admins,
+            message: format!(
+                "{other} is in account {theirs}, but you are signed in to account {account}, which will hold the key: administrators must be in that account"
+            ),
+        });
+    }
+    if answers
+        .principal
+        .ends_with(&format!(":iam::{account}:root"))
+    {
+        errs.push(FieldError {
+            field: Field::Principal,
+            message: format!(
+                "{} is your own account {account} (the one you are signed in to): give the vendor's account or role, as your vendor's instructions name it",
+                answers.principal
+            ),
+        });
+    }
+    errs
 }
 
 /// The second Region for a dual-Region setup.
@@ -646,6 +772,7 @@ impl RawAnswers {
 
         let principal = region.as_ref().and_then(|r| {
             check_principal(vendor, r, self.principal.as_deref())
+                .and_then(|p| check_principal_not_admin(&p, &admins).map(|()| p))
                 .map_err(|m| bad(Field::Principal, m))
                 .ok()
         });
@@ -863,6 +990,67 @@ mod tests {
         r.admins = vec![];
         r.admins_can_delete = true;
         assert_eq!(fields(r.validate(&c)), vec![Field::Admins]);
+    }
+
+    /// The vendor principal is never one of your own: an administrator, your account's root
+    /// (known from the administrators before sign-in, from the account after), or, for an
+    /// administrator, an account other than the one signed in.
+    #[test]
+    fn the_vendor_is_not_you() {
+        let c = Catalog::built_in();
+        let admin = "arn:aws:iam::123456789012:role/KeyAdmins";
+        let mut r = raw("other");
+        r.region = Some("eu-west-1".into());
+        r.admins = vec![admin.into()];
+        for p in [admin, "123456789012", "arn:aws:iam::123456789012:root"] {
+            r.principal = Some(p.into());
+            let errs = r.validate(&c).unwrap_err();
+            assert_eq!(errs.len(), 1, "{p}: {errs:?}");
+            assert_eq!(errs[0].field, Field::Principal, "{p}");
+        }
+        r.principal = Some("210987654321".into());
+        let a = r.validate(&c).unwrap();
+        assert!(check_account(&a, "123456789012").is_empty());
+        // Signed in to another account: the administrator is refused, on its step.
+        let errs = check_account(&a, "111122223333");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, Field::Admins);
+        assert!(
+            errs[0]
+                .message
+                .contains("signed in to account 111122223333")
+        );
+        // The vendor principal as the account signed in to, with no administrators.
+        r.admins.clear();
+        r.principal = Some("111122223333".into());
+        let a = r.validate(&c).unwrap();
+        let errs = check_account(&a, "111122223333");
+        assert_eq!(
+            errs.iter().map(|e| e.field).collect::<Vec<_>>(),
+            vec![Field::Principal]
+        );
+        assert!(errs[0].message.contains("your own account 111122223333"));
+    }
+
+    #[test]
+    fn the_create_command_repeats_the_answers() {
+        let c = Catalog::built_in();
+        let mut r = raw("camunda");
+        r.principal = Some(ROLE.into());
+        r.regionality = Some("multi-region".into());
+        r.tags = vec!["team=pay ments".into()];
+        let a = r.validate(&c).unwrap();
+        let how = Invocation {
+            demo: true,
+            profile: Some("prod".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            a.create_command(&how),
+            format!(
+                "byok --demo --profile prod create --vendor camunda --region eu-west-1 --principal {ROLE} --regionality multi-region --replica-region eu-west-2 --alias alias/camunda-saas-byok --tag 'team=pay ments' --rotation-days 365 --yes"
+            )
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use byok::answers::{Answers, RawAnswers, Regionality};
+use byok::answers::{Answers, Invocation, RawAnswers, Regionality};
 use byok::exec::{self, ExecOptions, Outcome, Progress, RunReport, exit};
 use byok::journal::{self, Journal};
 use byok::kms::aws::{AwsKms, AwsOptions};
@@ -14,7 +14,7 @@ use byok::kms::{Backend, KeyService};
 use byok::plan::Plan;
 use byok::policy;
 use byok::sanitize;
-use byok::vendor::{Catalog, PrincipalKind};
+use byok::vendor::Catalog;
 
 use crate::cli::{Cli, Command, CreateArgs, GlobalArgs, Output, PolicyArgs};
 
@@ -124,54 +124,17 @@ pub async fn backend(g: &GlobalArgs) -> Backend {
 
 /// The exact command that finishes (or repeats) this setup.
 pub fn finish_command(g: &GlobalArgs, a: &Answers) -> String {
-    let mut parts: Vec<String> = vec!["byok".into()];
-    let mut flag = |name: &str, value: Option<&str>| {
-        parts.push(name.to_string());
-        if let Some(v) = value {
-            parts.push(sanitize::shell_word(v));
-        }
-    };
-    if g.demo {
-        flag("--demo", None);
+    a.create_command(&invocation(g))
+}
+
+/// How byok was started, for the command it prints.
+pub fn invocation(g: &GlobalArgs) -> Invocation {
+    Invocation {
+        demo: g.demo,
+        profile: g.profile.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+        vendor_files: g.vendor_files.clone(),
     }
-    if let Some(p) = &g.profile {
-        flag("--profile", Some(p));
-    }
-    if let Some(e) = &g.endpoint_url {
-        flag("--endpoint-url", Some(e));
-    }
-    for f in &g.vendor_files {
-        flag("--vendor-file", Some(&f.display().to_string()));
-    }
-    flag("create", None);
-    flag("--vendor", Some(&a.vendor.id));
-    flag("--region", Some(&a.region));
-    if a.vendor.principal.kind != PrincipalKind::AccountRootByRegion {
-        flag("--principal", Some(&a.principal));
-    }
-    flag("--regionality", Some(a.regionality.as_str()));
-    if let Some(r) = &a.second_region {
-        flag("--replica-region", Some(r));
-    }
-    flag("--alias", Some(&a.alias));
-    if a.description != a.vendor.key.description {
-        flag("--description", Some(&a.description));
-    }
-    for (k, v) in &a.tags {
-        flag("--tag", Some(&format!("{k}={v}")));
-    }
-    for adm in &a.admins {
-        flag("--admin", Some(adm));
-    }
-    if a.admins_can_delete {
-        flag("--admins-can-delete", None);
-    }
-    match a.rotation_days {
-        Some(d) => flag("--rotation-days", Some(&d.to_string())),
-        None => flag("--no-rotation", None),
-    }
-    flag("--yes", None);
-    parts.join(" ")
 }
 
 async fn policy_cmd(g: &GlobalArgs, args: PolicyArgs) -> i32 {
