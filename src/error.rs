@@ -8,6 +8,13 @@ use serde::Serialize;
 pub enum KmsError {
     #[error("no AWS credentials found: {detail}")]
     NoCredentials { detail: String },
+    /// The profile named with `--profile` or `AWS_PROFILE` is in neither AWS file: the
+    /// message names the files and the profiles they define.
+    #[error("{message}")]
+    ProfileNotDefined { message: String },
+    /// The profile's `credential_process` command failed.
+    #[error("the credential_process of the AWS profile failed: {detail}")]
+    CredentialProcess { detail: String },
     #[error("the AWS session has expired: {message}")]
     ExpiredToken { message: String },
     #[error("access denied for {operation}: {message}")]
@@ -61,8 +68,9 @@ impl KmsError {
     /// The free text of the error (its message, or a credentials problem's detail).
     fn text_mut(&mut self) -> &mut String {
         match self {
-            KmsError::NoCredentials { detail } => detail,
-            KmsError::ExpiredToken { message }
+            KmsError::NoCredentials { detail } | KmsError::CredentialProcess { detail } => detail,
+            KmsError::ProfileNotDefined { message }
+            | KmsError::ExpiredToken { message }
             | KmsError::AccessDenied { message, .. }
             | KmsError::InvalidPrincipal { message }
             | KmsError::Lockout { message }
@@ -99,8 +107,9 @@ impl KmsError {
 
     fn text(&self) -> &str {
         match self {
-            KmsError::NoCredentials { detail } => detail,
-            KmsError::ExpiredToken { message }
+            KmsError::NoCredentials { detail } | KmsError::CredentialProcess { detail } => detail,
+            KmsError::ProfileNotDefined { message }
+            | KmsError::ExpiredToken { message }
             | KmsError::AccessDenied { message, .. }
             | KmsError::InvalidPrincipal { message }
             | KmsError::Lockout { message }
@@ -131,9 +140,36 @@ impl KmsError {
             Some(p) => format!("aws sso login --profile {p}"),
             None => "aws sso login".to_string(),
         };
+        // The profile in use: the flag, else the environment's.
+        let profile = profile.map(str::to_string).or_else(|| {
+            std::env::var("AWS_PROFILE")
+                .ok()
+                .filter(|p| !p.trim().is_empty())
+        });
+        let profile = profile.as_deref();
         match self {
-            KmsError::NoCredentials { .. } => format!(
-                "byok found no AWS credentials. Log in with `{login}`, or set AWS_PROFILE, or export the variables your administrator gave you; byok never asks for keys itself. Try `byok --demo` to look around without an account."
+            KmsError::NoCredentials { detail } if detail.to_ascii_lowercase().contains("sso") => {
+                format!(
+                    "Your AWS SSO session is missing or has expired. Log in with `{login}`, then try again: byok never asks for keys itself."
+                )
+            }
+            KmsError::NoCredentials { .. } if profile.is_some() => {
+                let p = profile.unwrap_or_default();
+                format!(
+                    "The AWS profile {p:?} gave byok no credentials. Check it with `aws configure list --profile {p}`; if it is an SSO profile, log in with `aws sso login --profile {p}`. byok never asks for keys itself; `byok --demo` looks around without an account."
+                )
+            }
+            KmsError::NoCredentials { .. } => "byok found no AWS credentials: no AWS_PROFILE, no access key variables, no default profile. Choose a profile with --profile or AWS_PROFILE (for an SSO profile, log in first with `aws sso login --profile NAME`), or export the variables your administrator gave you; byok never asks for keys itself. Try `byok --demo` to look around without an account.".to_string(),
+            KmsError::ProfileNotDefined { message } => {
+                let mut m = message.clone();
+                if let Some(c) = m.get(..1) {
+                    m.replace_range(..1, &c.to_ascii_uppercase());
+                }
+                m
+            }
+            KmsError::CredentialProcess { detail } => format!(
+                "The credential_process command of the AWS profile{} failed: {detail}. Run that command (from ~/.aws/config) yourself to see why, fix it, then try again.",
+                profile.map(|p| format!(" {p:?}")).unwrap_or_default()
             ),
             KmsError::ExpiredToken { .. } => format!(
                 "Your AWS session has expired. Log in again with `{login}` and re-run the same command: byok continues where it stopped."
@@ -292,6 +328,37 @@ mod tests {
         assert!(
             e.explain(None, "Copy it again from the Camunda Console.")
                 .contains("Camunda Console")
+        );
+    }
+
+    /// The cause of a failed sign-in, not a login that would not help: a profile that does
+    /// not exist, a credential_process that fails, an SSO session that is missing.
+    #[test]
+    fn sign_in_problems_say_their_cause() {
+        let e = KmsError::ProfileNotDefined {
+            message: "the AWS profile \"nosuch\" is not defined in /h/.aws/config or /h/.aws/credentials (there are no profiles there). Check the name.".into(),
+        };
+        let m = e.explain(Some("nosuch"), "");
+        assert!(
+            m.starts_with("The AWS profile \"nosuch\" is not defined"),
+            "{m}"
+        );
+        assert!(!m.contains("sso login"), "{m}");
+        let e = KmsError::CredentialProcess {
+            detail: "external process exited with code exit status: 3. Stderr: boom".into(),
+        };
+        let m = e.explain(Some("cp"), "");
+        assert!(
+            m.contains("credential_process") && m.contains("boom"),
+            "{m}"
+        );
+        assert!(!m.contains("sso login"), "{m}");
+        let e = KmsError::NoCredentials {
+            detail: "failed to read `/h/.aws/sso/cache/x.json`".into(),
+        };
+        assert!(
+            e.explain(Some("dev"), "")
+                .contains("aws sso login --profile dev")
         );
     }
 }

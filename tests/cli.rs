@@ -531,7 +531,7 @@ fn no_credentials_is_explained_plainly() {
     assert_exit(&out, 3);
     let err = stderr(&out);
     assert!(err.contains("byok found no AWS credentials"), "{err}");
-    assert!(err.contains("`aws sso login`"), "{err}");
+    assert!(err.contains("`aws sso login --profile NAME`"), "{err}");
     assert!(!err.contains("ProviderChainError"), "{err}");
     assert!(err.lines().count() < 25, "{err}");
     assert!(err.contains("Nothing was created"), "{err}");

@@ -254,6 +254,20 @@ where
     }
     let lower = text.to_ascii_lowercase();
     if lower.contains("credential") && !matches!(err, SdkError::ServiceError(_)) {
+        // A credential_process that fails: what it said is the cause, not a missing login.
+        if let Some(i) = lower.find("external process") {
+            return KmsError::CredentialProcess {
+                detail: text[i..]
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .split(" (DispatchFailure")
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            };
+        }
         return KmsError::NoCredentials {
             detail: credentials_summary(&text),
         };
@@ -448,12 +462,17 @@ fn missing(what: &str) -> KmsError {
 impl KeyService for AwsKms {
     async fn identity(&self) -> KmsResult<Identity> {
         let region = self.home_region();
-        let out = self
-            .sts()
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| classify("GetCallerIdentity", &region, e))?;
+        let out = self.sts().get_caller_identity().send().await.map_err(|e| {
+            match classify("GetCallerIdentity", &region, e) {
+                // The real cause when the profile is not defined at all: say so, rather than
+                // sending the user to log in to a profile that does not exist.
+                KmsError::NoCredentials { detail } => match missing_profile(self.profile()) {
+                    Some(message) => KmsError::ProfileNotDefined { message },
+                    None => KmsError::NoCredentials { detail },
+                },
+                e => e,
+            }
+        })?;
         Ok(Identity {
             account: out
                 .account()
