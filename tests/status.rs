@@ -1534,7 +1534,7 @@ mod screen {
             "{screen}"
         );
         assert!(
-            screen.contains("│1234abcf4b1c4d2e8f3a000000000002"),
+            screen.contains("│1234abcf-4b1c-4d2e-8f3a-000000000002"),
             "{screen}"
         );
         insta::assert_snapshot!("status_detail_80x24", screen);

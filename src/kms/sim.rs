@@ -332,12 +332,13 @@ impl KeyService for SimKms {
         }
         let mut st = self.lock();
         st.counter += 1;
-        let prefix = if key.multi_region { "mrk-" } else { "" };
-        let key_id = format!(
-            "{prefix}{:08x}4b1c4d2e8f3a{:012x}",
-            0x1234abcdu32.wrapping_add(st.counter as u32),
-            st.counter
-        );
+        // Shaped as KMS's: a UUID, or mrk- and 32 hex digits for a Multi-Region key.
+        let head = 0x1234abcdu32.wrapping_add(st.counter as u32);
+        let key_id = if key.multi_region {
+            format!("mrk-{head:08x}4b1c4d2e8f3a{:012x}", st.counter)
+        } else {
+            format!("{head:08x}-4b1c-4d2e-8f3a-{:012x}", st.counter)
+        };
         let arn = format!("arn:aws:kms:{region}:{DEMO_ACCOUNT}:key/{key_id}");
         let info = KeyInfo {
             key_id: key_id.clone(),
@@ -551,6 +552,38 @@ mod tests {
             description: "test".into(),
             tags: vec![],
             multi_region,
+        }
+    }
+
+    /// Key IDs look like KMS's: a UUID for a single-Region key, `mrk-` and 32 hex digits for
+    /// a Multi-Region one (the demo shows them, and copies of them).
+    #[tokio::test]
+    async fn key_ids_are_shaped_as_kms_makes_them() {
+        let sim = SimKms::new(SimOptions::instant());
+        let hex = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        };
+        for _ in 0..3 {
+            let id = sim
+                .create_key("eu-west-1", &new_key(false))
+                .await
+                .unwrap()
+                .key_id;
+            let parts: Vec<&str> = id.split('-').collect();
+            assert_eq!(
+                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+                vec![8, 4, 4, 4, 12],
+                "{id}"
+            );
+            assert!(parts.iter().all(|p| hex(p)), "{id}");
+            let mrk = sim
+                .create_key("eu-west-1", &new_key(true))
+                .await
+                .unwrap()
+                .key_id;
+            let rest = mrk.strip_prefix("mrk-").expect("mrk- prefix");
+            assert!(rest.len() == 32 && hex(rest), "{mrk}");
         }
     }
 
