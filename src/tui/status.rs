@@ -807,6 +807,8 @@ impl StatusScreen {
         if keys.is_empty() {
             let msg = if self.loading {
                 "Looking for keys…"
+            } else if self.filter.value().is_empty() && self.embedded {
+                "No byok keys found in your account's vendor Regions."
             } else if self.filter.value().is_empty() {
                 "No byok keys found. Name a key with --key."
             } else {
