@@ -49,6 +49,11 @@ impl Arn {
         if !s.is_ascii() {
             return Err("contains a non-ASCII character (a look-alike letter pasted from a document?): type it again or copy it from the AWS console".into());
         }
+        if s.starts_with(['"', '\'', '`']) || s.ends_with(['"', '\'', '`', ',', ';']) {
+            return Err(
+                "has quotes or a comma around it: remove them, the ARN is what is inside".into(),
+            );
+        }
         if s.chars().any(|c| c.is_whitespace()) {
             return Err("contains a space: copy the ARN again without spaces".into());
         }

@@ -597,6 +597,8 @@ async fn wizard(g: &GlobalArgs, answers: &crate::cli::AnswerArgs) -> i32 {
         mono: g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         profile: g.profile.clone(),
         journal: journal.path().map(std::path::Path::to_path_buf),
+        endpoint_url: g.endpoint_url.clone(),
+        vendor_files: g.vendor_files.clone(),
     };
     let g = g.clone();
     byok::tui::run_with(async move { backend(&g).await }, ctx, journal).await

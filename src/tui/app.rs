@@ -9,13 +9,13 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
 use crate::answers::{
-    self, Answers, DEFAULT_ROTATION_DAYS, Field, FieldError, RawAnswers, Regionality,
+    self, Answers, DEFAULT_ROTATION_DAYS, Field, FieldError, Invocation, RawAnswers, Regionality,
 };
 use crate::error::KmsError;
-use crate::exec::{ExecError, KeyRecord, Outcome, Progress, RunReport};
+use crate::exec::{ExecError, InFlight, KeyRecord, Outcome, Progress, RunReport};
 use crate::export::{self, ExportFile, Format};
 use crate::kms::IamPrincipal;
-use crate::plan::Plan;
+use crate::plan::{KeyRole, Plan, Step};
 use crate::policy;
 use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
 
@@ -33,6 +33,10 @@ pub struct Ctx {
     pub profile: Option<String>,
     /// Where the journal records every ARN (none in demo mode).
     pub journal: Option<PathBuf>,
+    /// `--endpoint-url` and `--vendor-file`, for the `byok create` command a stopped run
+    /// prints.
+    pub endpoint_url: Option<String>,
+    pub vendor_files: Vec<PathBuf>,
 }
 
 impl Ctx {
@@ -45,6 +49,18 @@ impl Ctx {
             mono: false,
             profile: None,
             journal: None,
+            endpoint_url: None,
+            vendor_files: Vec::new(),
+        }
+    }
+
+    /// How byok was started, for the command that finishes a setup.
+    pub fn invocation(&self) -> Invocation {
+        Invocation {
+            demo: self.demo,
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            vendor_files: self.vendor_files.clone(),
         }
     }
 }
@@ -311,6 +327,8 @@ pub enum StepStatus {
         elapsed: Duration,
         error: String,
     },
+    /// Under way when the run stopped: its call may or may not have been carried out.
+    Stopped,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -364,6 +382,30 @@ impl RunState {
         self.report.is_none()
     }
 
+    /// A create whose request was on its way when the run stopped: the key may exist. From
+    /// the report, or, when the wizard quit without waiting for it, from the step under way.
+    pub fn in_flight(&self) -> Option<InFlight> {
+        if let Some(r) = &self.report {
+            return r.in_flight.clone();
+        }
+        self.plan
+            .steps
+            .iter()
+            .zip(&self.steps)
+            .filter(|(_, s)| s.status == StepStatus::Running)
+            .find_map(|(step, _)| match step {
+                Step::CreateKey { role, region, .. } => Some(InFlight {
+                    role: *role,
+                    region: region.clone(),
+                }),
+                Step::ReplicateKey { region, .. } => Some(InFlight {
+                    role: KeyRole::Replica,
+                    region: region.clone(),
+                }),
+                _ => None,
+            })
+    }
+
     pub fn failed_error(&self) -> Option<&ExecError> {
         match &self.report.as_ref()?.outcome {
             Outcome::Failed { error, .. } => Some(error),
@@ -406,7 +448,10 @@ pub struct App {
     pub principal: Input,
     pub regionality_idx: usize,
     pub second_idx: usize,
+    /// A vendor without Region pairs (`other`): the filter of the second Region's list...
     pub second_region: Input,
+    /// ...and the Region chosen in it.
+    pub second_pick: Option<String>,
     /// 0: the choice list, 1: the free second Region input.
     pub regionality_focus: usize,
     pub rotation_on: bool,
@@ -490,6 +535,7 @@ impl App {
             regionality_idx,
             second_idx: 0,
             second_region: Input::default(),
+            second_pick: None,
             regionality_focus: 0,
             rotation_on: !raw.no_rotation,
             rotation_days: Input::new(
@@ -521,6 +567,10 @@ impl App {
                         app.second_idx = i;
                     }
                 }
+                None if app.second_choices().iter().any(|x| x == r2) => {
+                    app.second_pick = Some(r2.to_string())
+                }
+                // Not one byok offers: kept as typed, for its step to say why.
                 None => app.second_region = Input::new(r2.to_string()),
             }
         }
@@ -586,8 +636,61 @@ impl App {
         }
         match self.allowed_second_regions() {
             Some(list) => list.get(self.second_idx).cloned(),
-            None => Some(self.second_region.value().trim().to_string()).filter(|s| !s.is_empty()),
+            None => {
+                let choices = self.second_choices();
+                match &self.second_pick {
+                    Some(p) if choices.contains(p) => Some(p.clone()),
+                    // Typed, and no Region matches: checked as typed, to say why.
+                    _ if choices.is_empty() => Some(self.second_region.value().trim().to_string())
+                        .filter(|s| !s.is_empty()),
+                    _ => None,
+                }
+            }
         }
+    }
+
+    /// For a vendor without Region pairs: the second Regions to choose from (the Regions byok
+    /// knows and the vendor's own, in the primary's partition, but the primary), after the
+    /// filter.
+    pub fn second_choices(&self) -> Vec<String> {
+        if self.allowed_second_regions().is_some() {
+            return Vec::new();
+        }
+        let primary = self.region.clone().unwrap_or_default();
+        let partition = crate::regions::partition_of(&primary);
+        let f = self.second_region.value().trim().to_ascii_lowercase();
+        let mut codes: Vec<String> = crate::regions::REGIONS
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .collect();
+        for r in &self.vendor().regions {
+            if !codes.contains(&r.code) {
+                codes.push(r.code.clone());
+            }
+        }
+        codes
+            .into_iter()
+            .filter(|c| *c != primary && crate::regions::partition_of(c) == partition)
+            .filter(|c| {
+                let label = self.vendor().region_label(c).to_ascii_lowercase();
+                f.split_whitespace().all(|w| label.contains(w))
+            })
+            .collect()
+    }
+
+    /// The second Region offered first: the one whose code shares the most with the
+    /// primary's (eu-west-1: eu-west-2), the first of those in the list.
+    fn suggested_second(&self) -> Option<String> {
+        let primary = self.region.clone().unwrap_or_default();
+        let shared = |c: &String| {
+            c.chars()
+                .zip(primary.chars())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let choices = self.second_choices();
+        let best = choices.iter().map(shared).max()?;
+        choices.into_iter().find(|c| shared(c) == best)
     }
 
     pub fn tag_list(&self) -> Vec<String> {
@@ -626,8 +729,21 @@ impl App {
         }
     }
 
+    /// The answers, checked as `byok create` checks them and, once signed in, against the
+    /// account: each problem shows on the step of its answer as soon as it can be known.
     pub fn validate(&self) -> Result<Answers, Vec<FieldError>> {
-        self.raw().validate(&self.ctx.catalog)
+        self.validate_raw(&self.raw())
+    }
+
+    fn validate_raw(&self, raw: &RawAnswers) -> Result<Answers, Vec<FieldError>> {
+        let a = raw.validate(&self.ctx.catalog)?;
+        match self.account() {
+            Some(acct) => {
+                let errs = answers::check_account(&a, acct);
+                if errs.is_empty() { Ok(a) } else { Err(errs) }
+            }
+            None => Ok(a),
+        }
     }
 
     fn field_errors(&self, fields: &[Field]) -> Vec<FieldError> {
@@ -647,7 +763,7 @@ impl App {
         let mut raw = self.raw();
         let mut principal_placeholder = false;
         for _ in 0..4 {
-            match raw.validate(&self.ctx.catalog) {
+            match self.validate_raw(&raw) {
                 Ok(mut a) => {
                     if principal_placeholder {
                         a.principal = format!("<{}>", v.principal.label);
@@ -886,8 +1002,12 @@ impl App {
         if f.is_empty() || f.starts_with("arn:") {
             return rows;
         }
+        // Every word typed, in any order ("key admin" finds KeyAdministrators).
         rows.into_iter()
-            .filter(|r| r.arn.to_ascii_lowercase().contains(&f))
+            .filter(|r| {
+                let arn = r.arn.to_ascii_lowercase();
+                f.split_whitespace().all(|w| arn.contains(w))
+            })
             .collect()
     }
 
@@ -923,6 +1043,23 @@ impl App {
             Screen::Regionality if self.regionality_focus == 1 => Some(&self.second_region),
             Screen::Rotation if self.rotation_on => Some(&self.rotation_days),
             _ => None,
+        }
+    }
+
+    /// Whether the focused field takes a name, ARN, code or number (never quotes or commas),
+    /// rather than free text (description, tags, a file name).
+    fn takes_a_name(&self) -> bool {
+        if self.export.is_some() {
+            return false;
+        }
+        match self.screen {
+            Screen::Names => self.names_focus == 0,
+            Screen::Region
+            | Screen::Admins
+            | Screen::Principal
+            | Screen::Regionality
+            | Screen::Rotation => true,
+            _ => false,
         }
     }
 
@@ -1023,6 +1160,8 @@ impl App {
                             .key(K::Char('n'))
                             .key(K::Esc),
                     );
+                    // A second Ctrl-C: stop after the call in flight, then quit.
+                    b.push(Binding::new("^C", "stop and quit", Quit).ctrl('c'));
                 } else if running && run.is_some_and(|r| r.cancelling) {
                     b.push(Binding::new("^C", "quit now", Quit).ctrl('c'));
                 } else if running {
@@ -1113,11 +1252,16 @@ impl App {
                 let list = matches!(
                     s,
                     Screen::Vendor | Screen::Region | Screen::Admins | Screen::Regionality
-                ) && !(s == Screen::Regionality && self.regionality_focus == 1);
+                );
+                let searching = s == Screen::Admins && !self.admin_filter.value().trim().is_empty();
                 b.push(
                     Binding::new(
                         "Enter",
-                        if self.from_review {
+                        if searching && self.admin_filter.value().trim().starts_with("arn:") {
+                            "add"
+                        } else if searching {
+                            "select"
+                        } else if self.from_review {
                             "back to review"
                         } else {
                             "next"
@@ -1153,9 +1297,15 @@ impl App {
                         b.push(Binding::new("", "", Down).key(K::Char('j')));
                     }
                 }
+                // Space in a text field is text: it selects or toggles only when nothing is
+                // being typed.
                 match s {
-                    Screen::Admins => {
+                    Screen::Admins if self.admin_filter.value().is_empty() => {
                         b.push(Binding::new("Space", "select", Toggle).key(K::Char(' ')));
+                    }
+                    Screen::Admins => {}
+                    Screen::Rotation if self.rotation_on => {
+                        b.push(Binding::new("^T", "on/off", Toggle).ctrl('t'));
                     }
                     Screen::Rotation => {
                         b.push(
@@ -1207,11 +1357,22 @@ impl App {
             Event::Paste(text) => {
                 self.error = None;
                 let clean = crate::sanitize::strip(&text).trim().to_string();
+                let takes_a_name = self.takes_a_name();
                 if let Some(input) = self.focused_input() {
-                    for c in clean.chars() {
+                    // An ARN, account, Region or number copied from a document or JSON often
+                    // comes with its quotes and a comma: they are never part of it.
+                    let (text, unquoted) = if takes_a_name {
+                        unquote(&clean)
+                    } else {
+                        (clean.clone(), false)
+                    };
+                    for c in text.chars() {
                         input.handle(tui_input::InputRequest::InsertChar(c));
                     }
                     self.after_edit();
+                    if unquoted {
+                        self.status = Some("Pasted without the quotes and commas around it".into());
+                    }
                 }
                 Vec::new()
             }
@@ -1254,6 +1415,12 @@ impl App {
                 if let Some(run) = &mut self.run {
                     run.confirm_cancel = false;
                     run.cancelling = false;
+                    // A step under way when the run stopped spins no more.
+                    for s in &mut run.steps {
+                        if s.status == StepStatus::Running {
+                            s.status = StepStatus::Stopped;
+                        }
+                    }
                     for k in &report.keys {
                         match run.keys.iter_mut().find(|x| x.role == k.role) {
                             Some(x) => *x = k.clone(),
@@ -1399,7 +1566,9 @@ impl App {
                     self.region = Some(r.clone());
                 }
             }
-            Screen::Admins => self.admin_cursor = 1.min(self.admin_rows().len()),
+            // Typing never puts the cursor on "may delete": on the first match, if any.
+            Screen::Admins => self.admin_cursor = 1,
+            Screen::Regionality => self.second_pick = self.second_choices().first().cloned(),
             _ => {}
         }
     }
@@ -1468,11 +1637,20 @@ impl App {
     fn block(&mut self, errs: Vec<FieldError>) -> bool {
         match errs.into_iter().next() {
             Some(e) => {
-                self.error = Some(format!("{}: {}", e.field.label(), e.message));
+                self.error = Some(self.screen_message(&e));
                 true
             }
             None => false,
         }
+    }
+
+    /// A validation message in the wizard's own terms: what the screen shows, not the flag
+    /// that would set it.
+    fn screen_message(&self, e: &FieldError) -> String {
+        if e.field == Field::Admins && self.admins_can_delete && self.admins.is_empty() {
+            return "Administrators: \"They may also delete the key\" needs at least one administrator: select one, or untick it".into();
+        }
+        format!("{}: {}", e.field.label(), e.message)
     }
 
     /// Enter on a form screen: validate what it asks, then move on.
@@ -1480,6 +1658,17 @@ impl App {
         match self.screen {
             // The vendor list always holds a valid choice.
             Screen::Vendor => {}
+            // Two Regions with any second one: Enter goes on to choose it, as Tab does.
+            Screen::Regionality
+                if self.regionality_focus == 0
+                    && self.regionality().is_dual()
+                    && self.allowed_second_regions().is_none() =>
+            {
+                if !self.block(self.field_errors(&[Field::Regionality])) {
+                    self.focus_second_region();
+                }
+                return Vec::new();
+            }
             Screen::Names => {
                 let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
                 if self.block(self.field_errors(&[f])) {
@@ -1492,9 +1681,45 @@ impl App {
             }
             Screen::Admins => {
                 let typed = self.admin_filter.value().trim().to_string();
+                if !typed.is_empty() && !typed.starts_with("arn:") {
+                    // A search: Enter selects (or unselects) the match under the cursor.
+                    let rows = self.admin_rows();
+                    match rows.get(self.admin_cursor.max(1) - 1) {
+                        Some(row) => {
+                            let arn = row.arn.clone();
+                            match self.admins.iter().position(|a| *a == arn) {
+                                Some(i) => {
+                                    self.admins.remove(i);
+                                    self.status = Some(format!("Unselected {}", row.name));
+                                }
+                                None => {
+                                    self.admins.push(arn);
+                                    self.status = Some(format!("✓ Selected {}", row.name));
+                                }
+                            }
+                            self.admin_filter.reset();
+                            self.after_edit();
+                        }
+                        None => {
+                            self.error = Some(format!(
+                                "Administrators: no IAM role or user matches {typed:?}: change the search, or paste a full ARN"
+                            ))
+                        }
+                    }
+                    return Vec::new();
+                }
                 if typed.starts_with("arn:") {
                     let region = self.region.clone().unwrap_or_default();
-                    match answers::check_admin(&region, &typed) {
+                    let checked = answers::check_admin(&region, &typed).and_then(|arn| {
+                        match (self.account(), crate::arn::Arn::parse(&arn)) {
+                            (Some(acct), Ok(x)) if x.account != acct => Err(format!(
+                                "{arn} is in account {}, but you are signed in to account {acct}, which will hold the key: administrators must be in that account",
+                                x.account
+                            )),
+                            _ => Ok(arn),
+                        }
+                    });
+                    match checked {
                         Ok(arn) => {
                             if !self.manual_admins.contains(&arn)
                                 && !self.admin_rows().iter().any(|r| r.arn == arn)
@@ -1560,7 +1785,7 @@ impl App {
                 let s = Screen::of_field(e.field);
                 if s != self.screen {
                     self.go(s);
-                    self.error = Some(format!("{}: {}", e.field.label(), e.message));
+                    self.error = Some(self.screen_message(e));
                     return Vec::new();
                 }
             }
@@ -1620,6 +1845,18 @@ impl App {
         self.second_idx = 0;
     }
 
+    /// To the second Region's list, the suggestion under the cursor when none is chosen.
+    fn focus_second_region(&mut self) {
+        self.regionality_focus = 1;
+        if !self
+            .second_pick
+            .as_ref()
+            .is_some_and(|p| self.second_choices().contains(p))
+        {
+            self.second_pick = self.suggested_second();
+        }
+    }
+
     fn move_cursor(&mut self, delta: i64) {
         let step = |cur: usize, len: usize| -> usize {
             if len == 0 {
@@ -1645,6 +1882,15 @@ impl App {
             }
             Screen::Admins => {
                 self.admin_cursor = step(self.admin_cursor, self.admin_rows().len() + 1);
+            }
+            Screen::Regionality if self.regionality_focus == 1 => {
+                let choices = self.second_choices();
+                let cur = self
+                    .second_pick
+                    .as_ref()
+                    .and_then(|p| choices.iter().position(|c| c == p))
+                    .unwrap_or(0);
+                self.second_pick = choices.get(step(cur, choices.len())).cloned();
             }
             Screen::Regionality => {
                 self.regionality_idx = step(self.regionality_idx, self.regionalities().len());
@@ -1675,7 +1921,7 @@ impl App {
                 }
                 Screen::Regionality if self.regionality_focus == 0 => {
                     if !self.block(self.field_errors(&[Field::Regionality])) {
-                        self.regionality_focus = 1;
+                        self.focus_second_region();
                     }
                 }
                 _ => return self.next(),
@@ -1741,7 +1987,7 @@ impl App {
                         let e = &errs[0];
                         self.from_review = true;
                         self.go(Screen::of_field(e.field));
-                        self.error = Some(format!("{}: {}", e.field.label(), e.message));
+                        self.error = Some(self.screen_message(e));
                         return Vec::new();
                     }
                 };
@@ -1821,11 +2067,7 @@ impl App {
                     Ok(_) => self.export = Some(ExportDialog::Choose { index: 0 }),
                     Err(errs) => {
                         let e = &errs[0];
-                        self.error = Some(format!(
-                            "Cannot export yet: {}: {}",
-                            e.field.label(),
-                            e.message
-                        ));
+                        self.error = Some(format!("Cannot export yet: {}", self.screen_message(e)));
                     }
                 }
             }
@@ -1848,10 +2090,9 @@ impl App {
 
     /// The files an export in `format` writes, from the answers as they stand.
     pub fn export_files(&self, format: Format) -> Result<Vec<ExportFile>, String> {
-        let answers = self.validate().map_err(|errs| {
-            let e = &errs[0];
-            format!("{}: {}", e.field.label(), e.message)
-        })?;
+        let answers = self
+            .validate()
+            .map_err(|errs| self.screen_message(&errs[0]))?;
         Ok(export::render(
             &Plan::build(&answers),
             format,
@@ -1931,13 +2172,12 @@ impl App {
         }
     }
 
-    /// The process exit code: the run's, or 0 when nothing ran.
+    /// The process exit code: the run's; 130 (interrupted) when the wizard was left before a
+    /// run finished, so that `ARN=$(byok)` never carries on with no ARN.
     pub fn exit_code(&self) -> i32 {
         match self.run.as_ref().and_then(|r| r.report.as_ref()) {
             Some(r) => r.exit_code(),
-            None if self.run.is_some() => crate::exec::exit::INTERRUPTED,
-            None if self.interrupted => crate::exec::exit::INTERRUPTED,
-            None => crate::exec::exit::OK,
+            None => crate::exec::exit::INTERRUPTED,
         }
     }
 }
@@ -1957,6 +2197,26 @@ fn given(raw: &RawAnswers, f: Field) -> bool {
         Field::RotationDays => raw.rotation_days.is_some(),
         Field::Account => false,
     }
+}
+
+/// Text without the quotes, commas and semicolons around it (`"arn:...",` -> `arn:...`);
+/// whether there were any.
+fn unquote(text: &str) -> (String, bool) {
+    let mut t = text.trim();
+    loop {
+        let before = t;
+        t = t.trim_end_matches([',', ';']).trim();
+        for (open, close) in [('"', '"'), ('\'', '\''), ('`', '`'), ('“', '”'), ('‘', '’')]
+        {
+            if let Some(inner) = t.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
+                t = inner.trim();
+            }
+        }
+        if t == before {
+            break;
+        }
+    }
+    (t.to_string(), t != text.trim())
 }
 
 fn kind_of(arn: &str) -> String {
@@ -1987,6 +2247,13 @@ pub fn fix_screen(e: &ExecError) -> Screen {
     match e {
         ExecError::AliasTaken { .. } | ExecError::PendingDeletion { .. } => Screen::Names,
         ExecError::AdminAccount { .. } => Screen::Admins,
+        // The vendor principal given more than the vendor's statements (it is the account or
+        // an administrator): the answer to change is the principal.
+        ExecError::Policy { problems }
+            if problems.iter().any(|p| p.contains("grants the vendor")) =>
+        {
+            Screen::Principal
+        }
         ExecError::Kms {
             error: KmsError::InvalidPrincipal { .. },
             ..

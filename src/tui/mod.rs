@@ -39,7 +39,7 @@ pub use app::{
     Load, RunState, Screen, StepState, StepStatus, fix_screen,
 };
 pub use theme::Theme;
-pub use view::{draw, help_text, render};
+pub use view::{MIN_HEIGHT, MIN_WIDTH, draw, help_text, render};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -456,25 +456,50 @@ where
             }
         }
         if stopped {
-            if keys.is_empty() && unconfirmed {
-                eprintln!(
-                    "byok stopped. A key may have been created (its answer was lost): run byok again with the same answers, it finds that key instead of making a second one."
-                );
-            } else if keys.is_empty() {
-                eprintln!("byok stopped. Nothing was created.");
-            } else {
-                eprintln!("byok stopped. What exists now:");
+            let regionality = run.answers.regionality;
+            let in_flight = run.in_flight();
+            match run.failed_error() {
+                Some(e) => eprintln!(
+                    "byok stopped: {}",
+                    e.explain(
+                        app.ctx.profile.as_deref(),
+                        &run.answers.vendor.principal.help
+                    )
+                ),
+                None => eprintln!("byok stopped."),
+            }
+            if keys.is_empty() && in_flight.is_none() && !unconfirmed {
+                eprintln!("Nothing was created.");
+            }
+            if !keys.is_empty() {
+                eprintln!("What exists now:");
                 for k in keys {
-                    eprintln!("  {:<9} {:<15} {}", k.role.as_str(), k.region, k.arn);
-                }
-                if app.ctx.demo {
-                    eprintln!("This was the demo: the keys were simulated, nothing exists in AWS.");
-                } else {
                     eprintln!(
-                        "Run byok again with the same answers to finish: it reuses what exists."
+                        "  {:<13} {:<15} {}",
+                        view::key_name(regionality, k.role),
+                        k.region,
+                        k.arn
                     );
                 }
             }
+            if let Some(f) = &in_flight {
+                eprintln!(
+                    "{} in {} may have been created: its request was on its way when byok stopped. The journal holds the attempt; the command below finds that key instead of making a second one.",
+                    view::key_name(regionality, f.role),
+                    f.region
+                );
+            } else if unconfirmed {
+                eprintln!(
+                    "A key may have been created (its answer was lost): the command below finds that key instead of making a second one."
+                );
+            }
+            if app.ctx.demo && (!keys.is_empty() || in_flight.is_some()) {
+                eprintln!("This was the demo: the keys were simulated, nothing exists in AWS.");
+            }
+            eprintln!(
+                "To finish, run the same setup again; byok reuses what exists and creates nothing twice:\n  {}",
+                run.answers.create_command(&app.ctx.invocation())
+            );
         }
     }
     for l in lines {

@@ -275,7 +275,10 @@ fn rotation_days_are_checked_and_can_be_turned_off() {
     a.handle(enter());
     assert_eq!(a.screen, Screen::Rotation);
     assert!(a.error.as_deref().unwrap().contains("90 to 2560"));
+    // Space while the days show is text (a pasted " 180" keeps rotation on); Ctrl-T toggles.
     a.handle(ch(' '));
+    assert!(a.rotation_on);
+    a.handle(ctrl('t'));
     assert!(!a.rotation_on);
     a.handle(enter());
     assert_eq!(a.screen, Screen::Review);
@@ -359,8 +362,14 @@ fn administrators_search_select_paste_and_may_delete() {
     assert_eq!(a.admins, vec![identity().policy_arn]);
     type_str(&mut a, "plat");
     assert_eq!(a.admin_rows().len(), 1);
+    // While searching, Space is text and Enter selects the match.
     a.handle(ch(' '));
+    assert_eq!(a.admins.len(), 1);
+    assert_eq!(a.admin_filter.value(), "plat ");
+    a.handle(enter());
     assert_eq!(a.admins.len(), 2);
+    assert_eq!(a.screen, Screen::Admins);
+    assert!(a.admin_filter.value().is_empty(), "the search is cleared");
     assert!(a.admins[1].ends_with("role/PlatformTeam"));
     a.handle(ctrl('u'));
     // A typed ARN from another partition is refused with the reason.
@@ -403,11 +412,9 @@ fn may_delete_without_administrators_is_refused() {
     a.handle(ch(' '));
     a.handle(enter());
     assert_eq!(a.screen, Screen::Admins);
-    assert!(
-        a.error.as_deref().unwrap().contains("--admin"),
-        "{:?}",
-        a.error
-    );
+    let e = a.error.as_deref().unwrap();
+    assert!(e.contains("They may also delete the key"), "{e}");
+    assert!(!e.contains("--"), "in the screen's terms, not flags: {e}");
 }
 
 #[test]
@@ -454,15 +461,17 @@ fn regionality_choice_and_second_region() {
     });
     enter_until(&mut o, Screen::Regionality);
     o.handle(key(KeyCode::Down));
+    // Enter goes on to the second Region: a list, as the first one, with one near the
+    // primary under the cursor.
     o.handle(enter());
     assert_eq!(o.screen, Screen::Regionality);
-    assert!(
-        o.error.as_deref().unwrap().starts_with("Second Region"),
-        "{:?}",
-        o.error
-    );
-    o.handle(key(KeyCode::Tab));
     assert_eq!(o.regionality_focus, 1);
+    assert_eq!(o.second_region_value().as_deref(), Some("eu-central-2"));
+    assert!(!o.second_choices().contains(&"eu-central-1".to_string()));
+    assert!(!o.second_choices().contains(&"cn-north-1".to_string()));
+    o.handle(key(KeyCode::Down));
+    assert_eq!(o.second_region_value().as_deref(), Some("eu-west-1"));
+    // Typed: the list is filtered; the primary is not in it, and Enter says why.
     type_str(&mut o, "eu-central-1");
     o.handle(enter());
     assert!(
@@ -787,7 +796,8 @@ fn ctrl_c_in_the_form_quits_at_once() {
     let mut a = app();
     a.handle(enter());
     assert_eq!(a.handle(ctrl('c')), vec![Effect::Quit]);
-    assert_eq!(a.exit_code(), 0);
+    // Nothing was created: interrupted, so `ARN=$(byok)` does not carry on with no ARN.
+    assert_eq!(a.exit_code(), crate::exec::exit::INTERRUPTED);
     let mut b = app();
     assert_eq!(b.handle(Event::Interrupt), vec![Effect::Quit]);
     assert_eq!(b.exit_code(), crate::exec::exit::INTERRUPTED);
@@ -999,7 +1009,7 @@ fn the_policy_preview_keeps_punctuation_on_its_line() {
         let doc = crate::policy::to_document(&app.preview_policy().unwrap());
         let lines = doc.lines().count() as u16;
         // Every width of the box: alone up to 99 columns, half the screen from 100.
-        for w in (40..=130u16).chain((132..=220).step_by(2)) {
+        for w in (super::view::MIN_WIDTH..=130u16).chain((132..=220).step_by(2)) {
             let mut a = app.clone();
             a.handle(Event::Resize(w, lines * 2));
             if !a.wide() {
@@ -1550,4 +1560,197 @@ fn the_vendor_screen_opens_the_status_screen() {
     assert!(a.handle(ch('s')).is_empty());
     a.handle(enter());
     assert!(!a.bindings().iter().any(|b| b.label == "status of keys"));
+}
+
+/// At the minimum size and a little above it, every screen of a run keeps its footer, and
+/// each ARN is whole: on one row, or on rows of its own at the terminal's full width, never
+/// beside a border. Below the minimum, the wizard says what it needs.
+#[tokio::test]
+async fn small_terminals_keep_the_footer_and_every_arn_whole() {
+    let sim = SimKms::new(SimOptions::instant());
+    let mut a = app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        regionality: Some("multi-region".into()),
+        region: Some("eu-west-1".into()),
+        ..Default::default()
+    });
+    a.handle(Event::Identity(load_identity(&sim).await));
+    a.handle(Event::Principals(sim.list_iam_principals().await));
+    let sizes = [(MIN_WIDTH, MIN_HEIGHT), (70, 22), (80, 24)];
+    let footer_ok = |a: &App| {
+        for (w, h) in sizes {
+            let text = screen_text(a, w, h);
+            let last = text.lines().last().unwrap();
+            assert!(
+                last.contains("^C") || last.contains("q quit"),
+                "{:?} {w}x{h}:\n{text}",
+                a.screen
+            );
+        }
+    };
+    for _ in 0..14 {
+        footer_ok(&a);
+        if a.screen == Screen::Review {
+            break;
+        }
+        a.handle(enter());
+    }
+    let plan = match &a.handle(ch('r'))[..] {
+        [Effect::Run(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (_c, cancel) = watch::channel(false);
+    let report = crate::exec::run(
+        &sim,
+        &plan,
+        &crate::journal::Journal::disabled(),
+        &tx,
+        &cancel,
+        &crate::exec::ExecOptions::default(),
+    )
+    .await;
+    drop(tx);
+    while let Some(p) = rx.recv().await {
+        a.handle(Event::Progress(p));
+        footer_ok(&a);
+    }
+    a.handle(Event::RunFinished(Box::new(report)));
+    assert_eq!(a.screen, Screen::Done);
+    footer_ok(&a);
+    for (w, h) in sizes {
+        let text = screen_text(&a, w, h);
+        let rows: Vec<&str> = text.lines().collect();
+        assert!(
+            text.contains("Paste the key ARN"),
+            "{w}x{h}: the next step\n{text}"
+        );
+        for arn in a.stdout_lines() {
+            let whole = rows.iter().any(|r| r.contains(&arn) && !r.contains('│'));
+            let boxed = rows.iter().any(|r| r.contains(&format!("│{arn}")));
+            let split = rows.windows(2).any(|p| {
+                p[0].len() == w as usize
+                    && !p[0].contains('│')
+                    && format!("{}{}", p[0], p[1].trim_end()) == arn
+            });
+            assert!(whole || boxed || split, "{w}x{h}: {arn} cut\n{text}");
+        }
+    }
+    let tiny = screen_text(&a, 40, 12);
+    let words = tiny.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("byok needs at least 60x20; this terminal is 40x12."),
+        "{tiny}"
+    );
+}
+
+/// Text cut short ends in "…": a description longer than its field, a long name.
+#[test]
+fn cut_text_ends_in_an_ellipsis() {
+    let mut a = app_with(RawAnswers {
+        vendor: Some("other".into()),
+        description: Some("A key for the vendor's BYOK feature, for the payments team".into()),
+        ..Default::default()
+    });
+    a.handle(Event::Resize(MIN_WIDTH, MIN_HEIGHT));
+    enter_until(&mut a, Screen::Names);
+    let text = screen_text(&a, MIN_WIDTH, MIN_HEIGHT);
+    let row = text.lines().find(|l| l.contains("Description")).unwrap();
+    assert!(row.trim_end().ends_with('…'), "{row:?}");
+    assert_eq!(super::view::ellipsize("KeyAdministrators", 8), "KeyAdmi…");
+    assert_eq!(super::view::ellipsize("short", 8), "short");
+}
+
+/// A second Ctrl-C at "Stop after the call in flight?" stops and quits; the step under way
+/// when the run stopped spins no more; a create in flight is reported as a key that may
+/// exist, with the `byok create` command that finishes.
+#[test]
+fn a_stop_names_what_may_exist_and_how_to_finish() {
+    let mut a = camunda_ready();
+    a.ctx.raw.regionality = Some("multi-region".into());
+    a.regionality_idx = 1;
+    a.handle(ch('r'));
+    a.handle(Event::Progress(Progress::Started { step: 5 }));
+    assert!(a.handle(ctrl('c')).is_empty());
+    assert!(a.run.as_ref().unwrap().confirm_cancel);
+    assert_eq!(a.handle(ctrl('c')), vec![Effect::Cancel]);
+    assert!(a.quit && a.run.as_ref().unwrap().cancelling);
+    // Quit at once before the report: the step under way names what may exist.
+    assert_eq!(
+        a.run.as_ref().unwrap().in_flight(),
+        Some(crate::exec::InFlight {
+            role: KeyRole::Replica,
+            region: "eu-west-2".into()
+        })
+    );
+    a.handle(Event::RunFinished(Box::new(RunReport {
+        account: Some("111122223333".into()),
+        caller: None,
+        keys: vec![record(KeyRole::Primary, "eu-west-1")],
+        policy: None,
+        outcome: Outcome::Interrupted { step: 5 },
+        done_steps: vec![0, 1, 2, 3, 4],
+        retired: vec![],
+        in_flight: Some(crate::exec::InFlight {
+            role: KeyRole::Replica,
+            region: "eu-west-2".into(),
+        }),
+    })));
+    assert_eq!(a.run.as_ref().unwrap().steps[5].status, StepStatus::Stopped);
+    assert!(!a.is_spinning());
+    assert_eq!(a.exit_code(), crate::exec::exit::INTERRUPTED);
+    let text = screen_text(&a, 120, 40);
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("Replica key in Europe (London) eu-west-2 may have been created"),
+        "{text}"
+    );
+    assert!(
+        words.contains("Primary key in Europe (Ireland) eu-west-1"),
+        "{text}"
+    );
+    assert!(
+        words.contains("byok --demo create --vendor camunda --region eu-west-1"),
+        "{text}"
+    );
+    assert!(!text.contains('⠋'), "{text}");
+}
+
+/// Pasted with its quotes and comma (from JSON, a document): they go, and the screen says so;
+/// into free text (a description) a paste is kept as it is.
+#[test]
+fn pasted_quotes_and_commas_are_not_part_of_an_arn() {
+    let mut a = loaded(app());
+    enter_until(&mut a, Screen::Principal);
+    a.handle(Event::Paste(format!("  \"{ROLE}\",\n")));
+    assert_eq!(a.principal.value(), ROLE);
+    assert!(a.status.as_deref().unwrap().contains("without the quotes"));
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Regionality);
+    // Typed rather than pasted, the quotes stay, and the step says what to do.
+    a.handle(key(KeyCode::Esc));
+    a.handle(ctrl('u'));
+    type_str(&mut a, &format!("'{ROLE}'"));
+    a.handle(enter());
+    assert!(
+        a.error.as_deref().unwrap().contains("quotes"),
+        "{:?}",
+        a.error
+    );
+    // Free text keeps what was pasted.
+    enter_until_back(&mut a, Screen::Names);
+    a.handle(key(KeyCode::Tab));
+    a.handle(ctrl('u'));
+    a.handle(Event::Paste("\"Payments\", EU".into()));
+    assert_eq!(a.description.value(), "\"Payments\", EU");
+}
+
+fn enter_until_back(a: &mut App, s: Screen) {
+    for _ in 0..12 {
+        if a.screen == s {
+            return;
+        }
+        a.handle(key(KeyCode::Esc));
+    }
+    assert_eq!(a.screen, s);
 }

@@ -30,20 +30,35 @@ pub fn draw(app: &App, frame: &mut ratatui::Frame) {
     }
 }
 
+/// The smallest terminal the wizard draws in: every screen, its footer and each ARN whole.
+/// Below it the wizard says so instead of drawing a screen with parts missing.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 20;
+
 /// Render everything; returns where the text cursor belongs.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) -> Option<Position> {
     let t = Theme { mono: app.ctx.mono };
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(&t, area, buf);
+        return None;
+    }
     let mut v = View {
         app,
         t,
         cursor: None,
         plain_inputs: false,
     };
-    // The message line grows to show a whole validation message (up to three lines).
-    let msg = app.error.as_ref().or(app.status.as_ref());
+    // The message line grows to show a whole validation message (up to three lines). On the
+    // vendor step, with no message, it holds the vendor's documentation link: the terminal's
+    // whole width, so that the link stays whole (and clickable) wherever it can.
+    let msg = app
+        .error
+        .clone()
+        .or(app.status.clone())
+        .or_else(|| docs_link(app, area.width));
     let msg_h = msg.map_or(1, |m| {
-        let w = area.width.saturating_sub(4).max(1) as usize;
-        (Line::raw(m.clone()).width().div_ceil(w)).clamp(1, 3) as u16
+        let w = area.width.saturating_sub(2).max(1) as usize;
+        (Line::raw(m).width().div_ceil(w)).clamp(1, 3) as u16
     });
     let [header, steps, body, message, footer] = Layout::vertical([
         Constraint::Length(1),
@@ -72,6 +87,32 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) -> Option<Position> {
         return None;
     }
     v.cursor
+}
+
+/// What shows on a terminal below the minimum size.
+fn too_small(t: &Theme, area: Rect, buf: &mut Buffer) {
+    let lines = vec![
+        Line::styled(
+            format!(
+                "byok needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {}x{}.",
+                area.width, area.height
+            ),
+            t.title(),
+        ),
+        Line::raw(""),
+        Line::styled(
+            "Make the window larger: the wizard comes back where it was. Ctrl-C quits.",
+            t.dim(),
+        ),
+    ];
+    let inner = area.inner(ratatui::layout::Margin::new(1, 0));
+    let h = wrapped_height(&lines, inner.width).min(inner.height);
+    let r = Rect {
+        y: inner.y + inner.height.saturating_sub(h) / 2,
+        height: h,
+        ..inner
+    };
+    para(lines).render(r, buf);
 }
 
 struct View<'a> {
@@ -123,7 +164,21 @@ impl View<'_> {
         let line = Line::from(right);
         let w = (line.width() as u16).min(area.width);
         let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(w)]).areas(area);
-        Line::from(left).render(l, buf);
+        // The left side never runs into the account: "· a KMS key for" goes first, then the
+        // vendor's name is shortened with an ellipsis, a space kept between the two.
+        let room = (l.width as usize).saturating_sub(1);
+        let mut left = Line::from(left);
+        if left.width() > room && a.screen != Screen::Vendor {
+            left = Line::from(vec![
+                Span::styled(" byok ", self.t.title()),
+                Span::styled("· ", self.t.dim()),
+                Span::styled(a.vendor().name.clone(), self.t.accent()),
+            ]);
+        }
+        if left.width() > room && a.screen == Screen::Vendor {
+            left = Line::from(vec![Span::styled(" byok ", self.t.title())]);
+        }
+        fit_line(left, room).render(l, buf);
         line.render(r, buf);
     }
 
@@ -208,6 +263,20 @@ impl View<'_> {
     }
 
     fn message(&self, area: Rect, buf: &mut Buffer) {
+        if self.app.error.is_none()
+            && self.app.status.is_none()
+            && let Some(url) = docs_link(self.app, area.width + 2)
+        {
+            // Split only where the row ends, nothing else on its rows.
+            let w = area.width.max(1) as usize;
+            let chars: Vec<char> = url.chars().collect();
+            let lines: Vec<Line> = chars
+                .chunks(w)
+                .map(|c| Line::styled(c.iter().collect::<String>(), self.t.dim()))
+                .collect();
+            Paragraph::new(lines).render(area, buf);
+            return;
+        }
         if let Some(e) = &self.app.error {
             para(Line::from(vec![
                 Span::styled("! ", self.t.error()),
@@ -325,7 +394,11 @@ impl View<'_> {
         } else {
             0
         };
-        let shown: String = input.value().chars().skip(scroll).take(width).collect();
+        let shown: String = if !focused && unicode_width(input.value()) > width {
+            ellipsize(input.value(), width)
+        } else {
+            input.value().chars().skip(scroll).take(width).collect()
+        };
         let pad = width.saturating_sub(unicode_width(&shown));
         Line::from(vec![Span::styled(
             format!("{shown}{}", " ".repeat(pad + 1)),
@@ -365,8 +438,22 @@ impl View<'_> {
             .collect();
         lines.push(Line::raw(""));
         let v = a.vendor();
+        // Not signed in: the cause and its fix, here on the first screen.
+        if let Load::Failed(e) = &a.identity {
+            lines.push(Line::from(vec![
+                Span::styled("! Not signed in: ", self.t.error()),
+                Span::styled(
+                    e.explain(a.ctx.profile.as_deref(), &v.principal.help),
+                    self.t.error(),
+                ),
+            ]));
+            lines.push(Line::raw(""));
+        }
         lines.push(Line::styled(v.summary.clone(), self.t.text()));
-        lines.push(Line::styled(v.docs_url.clone(), self.t.dim()));
+        // The link where it fits whole, else below, across the terminal (see `docs_link`).
+        if docs_link(a, a.size.0).is_none() {
+            lines.push(Line::styled(v.docs_url.clone(), self.t.dim()));
+        }
         para(lines).render(rest, buf);
     }
 
@@ -676,7 +763,11 @@ impl View<'_> {
                 ),
                 Span::styled(format!("{:<5} ", r.kind), self.t.dim()),
                 Span::styled(
-                    r.name.clone(),
+                    ellipsize(
+                        &r.name,
+                        // "› [x] role  " before, "  (you)" after.
+                        (list.width as usize).saturating_sub(if r.is_caller { 19 } else { 12 }),
+                    ),
                     if focused {
                         self.t.title()
                     } else {
@@ -716,13 +807,19 @@ impl View<'_> {
                 self.t.dim(),
             ));
         }
-        if rows.is_empty() && !a.admin_filter.value().trim().is_empty() {
+        let typed = a.admin_filter.value().trim();
+        if rows.is_empty() && !typed.is_empty() {
             lines.push(Line::styled(
-                if a.admin_filter.value().trim().starts_with("arn:") {
+                if typed.starts_with("arn:") {
                     "  Enter adds this ARN."
                 } else {
                     "  Nothing matches: paste a full ARN to add it."
                 },
+                self.t.dim(),
+            ));
+        } else if !typed.is_empty() && !typed.starts_with("arn:") {
+            lines.push(Line::styled(
+                "  Enter selects the match under the cursor.",
                 self.t.dim(),
             ));
         }
@@ -807,10 +904,10 @@ impl View<'_> {
         let rest = self.question(area, "One Region or two?", &help, buf);
         let recommended = v.dual_region.as_ref().map(|d| d.recommended);
         let primary = a.region.clone().unwrap_or_default();
-        let second = match a.allowed_second_regions() {
-            Some(l) => l.get(a.second_idx).cloned(),
-            None => Some(a.second_region.value().trim().to_string()).filter(|s| !s.is_empty()),
-        };
+        let second = a.second_region_value().or_else(|| {
+            a.allowed_second_regions()
+                .and_then(|l| l.get(a.second_idx).cloned())
+        });
         let mut lines = Vec::new();
         for (i, r) in a.regionalities().iter().enumerate() {
             let focused = i == a.regionality_idx && a.regionality_focus == 0;
@@ -819,6 +916,10 @@ impl View<'_> {
                 spans.push(Span::styled("  recommended", self.t.accent()));
             }
             lines.push(self.choice(focused, i == a.regionality_idx, spans));
+            // Choosing the second Region: the list gets the room of the details.
+            if a.regionality_focus == 1 {
+                continue;
+            }
             let detail = match r {
                 crate::answers::Regionality::Single => {
                     format!("one key in {}", crate::regions::describe(&primary))
@@ -858,14 +959,61 @@ impl View<'_> {
                     ])
                     .render(below, buf);
                 }
+                // Any second Region: a list like the first one, filtered by typing.
+                None if a.regionality_focus == 0 => {
+                    let (text, style) = match a.second_region_value() {
+                        Some(r) => (v.region_label(&r), self.t.title()),
+                        None => ("Enter to choose it".to_string(), self.t.dim()),
+                    };
+                    Line::from(vec![
+                        Span::styled("  Second Region  ", self.t.dim()),
+                        Span::styled(text, style),
+                    ])
+                    .render(below, buf);
+                }
                 None => {
+                    let [f, list] =
+                        Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(below);
+                    self.plain_inputs = true;
                     self.input(
-                        Rect { height: 1, ..below },
-                        "Second Region ",
+                        Rect { height: 1, ..f },
+                        "Second Region, filter ",
                         &a.second_region,
-                        a.regionality_focus == 1,
+                        true,
                         buf,
                     );
+                    self.plain_inputs = false;
+                    let choices = a.second_choices();
+                    let cur = a
+                        .second_pick
+                        .as_ref()
+                        .and_then(|p| choices.iter().position(|c| c == p))
+                        .unwrap_or(0);
+                    let visible = list.height.saturating_sub(1).max(1) as usize;
+                    let start = cur.saturating_sub(visible.saturating_sub(1));
+                    let label_w = list.width.saturating_sub(6) as usize;
+                    let mut lines: Vec<Line> = choices
+                        .iter()
+                        .enumerate()
+                        .skip(start)
+                        .take(visible)
+                        .map(|(i, code)| {
+                            let label = fit_region_label(&v.region_label(code), code, label_w);
+                            self.choice(i == cur, i == cur, vec![Span::raw(label)])
+                        })
+                        .collect();
+                    if choices.is_empty() {
+                        lines.push(Line::styled(
+                            "  No Region matches: Enter says why.",
+                            self.t.dim(),
+                        ));
+                    } else if choices.len() > visible {
+                        lines.push(Line::styled(
+                            format!("  {} of {} shown: ↑↓ to see more", visible, choices.len()),
+                            self.t.dim(),
+                        ));
+                    }
+                    para(lines).render(list, buf);
                 }
             }
         }
@@ -890,7 +1038,14 @@ impl View<'_> {
             Span::styled("  ", self.t.focus()),
             Span::styled(if a.rotation_on { "[x] " } else { "[ ] " }, self.t.focus()),
             Span::styled("Automatic rotation", self.t.title()),
-            Span::styled("   Space turns it on or off", self.t.dim()),
+            Span::styled(
+                if a.rotation_on {
+                    "   Ctrl-T turns it off"
+                } else {
+                    "   Space turns it on"
+                },
+                self.t.dim(),
+            ),
         ])
         .render(toggle, buf);
         if a.rotation_on {
@@ -934,8 +1089,13 @@ impl View<'_> {
         let rows = a.review_rows();
         let label_w = 17usize;
         let mut lines = Vec::new();
+        // The rows of the focused answer: kept in view on a short terminal.
+        let mut focus_rows = (0, 0);
         for (i, (_, _, label, value)) in rows.iter().enumerate() {
             let focused = a.review_cursor == i;
+            if focused {
+                focus_rows.0 = lines.len();
+            }
             let row = vec![
                 Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
                 Span::styled(
@@ -959,9 +1119,15 @@ impl View<'_> {
             for chunk in wrap_spans(row, rest.width as usize, label_w + 2) {
                 lines.push(Line::from(chunk));
             }
+            if focused {
+                focus_rows.1 = lines.len();
+            }
         }
         lines.push(Line::raw(""));
         let on_create = a.review_cursor >= rows.len();
+        if on_create {
+            focus_rows = (lines.len(), lines.len() + 1);
+        }
         lines.push(Line::from(vec![
             Span::styled(if on_create { "› " } else { "  " }, self.t.focus()),
             Span::styled(
@@ -987,7 +1153,8 @@ impl View<'_> {
                 self.t.error(),
             ));
         }
-        para(lines).render(rest, buf);
+        let scroll = focus_rows.1.saturating_sub(rest.height as usize) as u16;
+        para(lines).scroll((scroll, 0)).render(rest, buf);
     }
 
     // ---- the policy ------------------------------------------------------------------
@@ -1079,9 +1246,47 @@ impl View<'_> {
             Some(Outcome::Interrupted { .. }) => "Stopped, as you asked".into(),
         };
         let width = area.width as usize;
-        let steps = |with_done_notes: bool| -> Vec<Line<'static>> {
-            let mut lines = vec![Line::styled(title.clone(), self.t.title()), Line::raw("")];
+        // The steps done from the first on, and the steps not run at the end, as one row
+        // each when the screen is short.
+        let done_first = run
+            .steps
+            .iter()
+            .take_while(|s| matches!(s.status, StepStatus::Done { .. }))
+            .count();
+        let n_steps = run.steps.len();
+        let pending_from = n_steps
+            - run
+                .steps
+                .iter()
+                .rev()
+                .take_while(|s| s.status == StepStatus::Pending)
+                .count();
+        let steps = |with_done_notes: bool, collapse: bool| -> Vec<Line<'static>> {
+            let mut lines = vec![Line::styled(title.clone(), self.t.title())];
+            if !collapse {
+                lines.push(Line::raw(""));
+            }
             for (i, s) in run.steps.iter().enumerate() {
+                if collapse && done_first > 1 && i < done_first {
+                    if i == 0 {
+                        lines.push(Line::from(vec![
+                            Span::styled(" ✓ ", self.t.ok()),
+                            Span::styled(format!(" 1-{done_first}. "), self.t.dim()),
+                            Span::styled("done", self.t.text()),
+                        ]));
+                    }
+                    continue;
+                }
+                if collapse && n_steps - pending_from > 1 && i >= pending_from {
+                    if i == pending_from {
+                        lines.push(Line::from(vec![
+                            Span::styled(" · ", self.t.dim()),
+                            Span::styled(format!(" {}-{n_steps}. ", i + 1), self.t.dim()),
+                            Span::styled("not run", self.t.dim()),
+                        ]));
+                    }
+                    continue;
+                }
                 let (mark, style) = match &s.status {
                     StepStatus::Pending => ("·".to_string(), self.t.dim()),
                     StepStatus::Running => {
@@ -1089,11 +1294,13 @@ impl View<'_> {
                     }
                     StepStatus::Done { .. } => ("✓".to_string(), self.t.ok()),
                     StepStatus::Failed { .. } => ("✗".to_string(), self.t.error()),
+                    StepStatus::Stopped => ("■".to_string(), self.t.accent()),
                 };
                 let dur = match &s.status {
                     StepStatus::Done { elapsed, .. } | StepStatus::Failed { elapsed, .. } => {
                         format!("{:.1} s", elapsed.as_secs_f64())
                     }
+                    StepStatus::Stopped => "stopped".to_string(),
                     _ => String::new(),
                 };
                 let text_style = if matches!(s.status, StepStatus::Pending) {
@@ -1147,11 +1354,8 @@ impl View<'_> {
             }
             lines
         };
-        // What the steps found goes when the screen is short; the steps themselves stay.
-        let mut lines = steps(true);
-        if lines.len() + 8 > area.height as usize {
-            lines = steps(false);
-        }
+        // Below the steps: the question, or what the run left.
+        let mut lines: Vec<Line<'static>> = Vec::new();
         if run.confirm_cancel {
             lines.push(Line::raw(""));
             lines.push(Line::styled(
@@ -1173,17 +1377,14 @@ impl View<'_> {
                 ]));
                 lines.push(Line::raw(""));
             }
-            if report.keys.is_empty() && report.may_have_created() {
-                // The explanation above says a key may exist and how the re-run finds it.
-            } else if report.keys.is_empty() {
-                lines.push(Line::raw("Nothing was created."));
-            } else {
+            let regionality = run.answers.regionality;
+            if !report.keys.is_empty() {
                 lines.push(Line::styled("What exists now:", self.t.title()));
                 for k in &report.keys {
                     lines.push(Line::styled(
                         format!(
-                            "  {} key in {}{}",
-                            capitalize(k.role.as_str()),
+                            "  {} in {}{}",
+                            key_name(regionality, k.role),
                             crate::regions::describe(&k.region),
                             k.alias
                                 .as_ref()
@@ -1192,29 +1393,71 @@ impl View<'_> {
                         ),
                         self.t.dim(),
                     ));
-                    // The ARN on a line of its own: whole at 80 columns.
-                    for chunk in wrap_spans(vec![Span::raw(format!("  {}", k.arn))], width, 2) {
+                    // The ARN on a line of its own, from the first column when it would not
+                    // fit after the indent: never broken where it could fit.
+                    let indent = if k.arn.chars().count() + 2 <= width {
+                        "  "
+                    } else {
+                        ""
+                    };
+                    for chunk in wrap_spans(vec![Span::raw(format!("{indent}{}", k.arn))], width, 0)
+                    {
                         lines.push(Line::from(chunk));
                     }
                 }
             }
+            if let Some(f) = &report.in_flight {
+                lines.push(Line::styled(
+                    format!(
+                        "{} in {} may have been created: its request was on its way when byok stopped. Running again finds it instead of making a second one.",
+                        key_name(regionality, f.role),
+                        crate::regions::describe(&f.region)
+                    ),
+                    self.t.accent(),
+                ));
+            } else if report.keys.is_empty() && !report.may_have_created() {
+                lines.push(Line::raw("Nothing was created."));
+            }
+            let something = !report.keys.is_empty() || report.may_have_created();
             if let Some(j) = &a.ctx.journal
-                && !report.keys.is_empty()
+                && something
             {
                 lines.push(Line::styled(
                     format!("Every ARN is recorded in {}.", j.display()),
                     self.t.dim(),
                 ));
             }
+            let interrupted = matches!(report.outcome, Outcome::Interrupted { .. });
             lines.push(Line::styled(
-                if matches!(report.outcome, Outcome::Interrupted { .. }) {
-                    "Press r to finish: byok reuses what exists and creates nothing twice."
-                } else {
-                    "Fix the answer and run again: byok reuses what exists and creates nothing twice."
+                match (interrupted, something) {
+                    (true, true) => "Press r to finish here, or later with this command; nothing is made twice:",
+                    (true, false) => "Press r to run again here, or later with this command:",
+                    (false, true) => "Fix the answer and run again; nothing is made twice. With the same answers:",
+                    (false, false) => "Fix the answer and run again.",
                 },
                 self.t.dim(),
             ));
+            if interrupted || something {
+                let cmd = run.answers.create_command_words(&a.ctx.invocation());
+                for l in command_lines(&cmd, width) {
+                    lines.push(Line::styled(l, self.t.text()));
+                }
+            }
         }
+        // When the screen is short, what the steps found goes first, then the steps done
+        // become one row; the heading stays, and the end of it all is what shows.
+        let below = lines;
+        let below_h = wrapped_height(&below, area.width);
+        let mut lines = steps(true, false);
+        // (Room is kept for what comes below while the run goes on, so that the notes do not
+        // come and go as steps finish.)
+        if lines.len() + below_h.max(8) as usize > area.height as usize {
+            lines = steps(false, false);
+        }
+        if wrapped_height(&lines, area.width) + below_h > area.height {
+            lines = steps(false, true);
+        }
+        lines.extend(below);
         let total = wrapped_height(&lines, area.width);
         let scroll = total.saturating_sub(area.height);
         para(lines).scroll((scroll, 0)).render(area, buf);
@@ -1239,55 +1482,92 @@ impl View<'_> {
             ]),
             Line::raw(""),
         ];
-        let head_h = lines.len() as u16;
+        let head_h = wrapped_height(&lines, area.width).min(area.height);
         para(lines).render(area, buf);
         let mut y = area.y + head_h;
-        // Each ARN in its own frame: large, whole, with the key that copies it.
+        // Each ARN whole, with the key that copies it: in its own frame when the frame fits
+        // around it, else on lines of its own with no border beside it (a mouse selection
+        // takes the ARN and nothing else). The ARNs come first; what follows gets the rest.
         for (i, k) in run.keys.iter().enumerate() {
             let hint = if n == 1 {
                 "c".to_string()
             } else {
                 (i + 1).to_string()
             };
-            let inner_w = area.width.saturating_sub(2) as usize;
-            let arn_lines: Vec<Line> =
-                wrap_spans(vec![Span::styled(k.arn.clone(), self.t.arn())], inner_w, 0)
-                    .into_iter()
-                    .map(Line::from)
-                    .collect();
-            let h = arn_lines.len() as u16 + 2;
-            if y + h > area.bottom() {
-                break;
-            }
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .border_type(BorderType::Rounded)
-                .border_style(self.t.dim())
-                .title(Span::styled(
-                    format!(
-                        " {} key · {} · {} ",
-                        capitalize(k.role.as_str()),
-                        crate::regions::describe(&k.region),
-                        k.alias.as_deref().unwrap_or("")
+            let title = format!(
+                " {} · {} · {} ",
+                key_name(run.answers.regionality, k.role),
+                crate::regions::describe(&k.region),
+                k.alias.as_deref().unwrap_or("")
+            );
+            let arn_w = k.arn.chars().count();
+            if arn_w + 2 <= area.width as usize {
+                let h = 3;
+                if y + h > area.bottom() {
+                    break;
+                }
+                let title_w = (area.width as usize).saturating_sub(4);
+                let block = Block::default()
+                    .borders(Borders::ALL)
+                    .border_type(BorderType::Rounded)
+                    .border_style(self.t.dim())
+                    .title(Span::styled(ellipsize(&title, title_w), self.t.text()))
+                    .title_bottom(
+                        Line::from(vec![
+                            Span::styled(format!(" {hint}"), self.t.key_hint()),
+                            Span::styled(" copy ", self.t.dim()),
+                        ])
+                        .right_aligned(),
+                    );
+                let r = Rect {
+                    y,
+                    height: h,
+                    ..area
+                };
+                let inner = block.inner(r);
+                block.render(r, buf);
+                Line::styled(k.arn.clone(), self.t.arn()).render(inner, buf);
+                y += h + 1;
+            } else {
+                // The terminal's whole width for the ARN, with nothing beside it.
+                let full = Rect {
+                    x: area.x.saturating_sub(1),
+                    width: (area.width + 2).min(buf.area.width),
+                    ..area
+                };
+                let rows = arn_w.div_ceil(full.width.max(1) as usize) as u16;
+                if y + 1 + rows > area.bottom() {
+                    break;
+                }
+                let label = Line::from(vec![
+                    Span::styled(hint.clone(), self.t.key_hint()),
+                    Span::styled(" copy ", self.t.dim()),
+                    Span::styled(
+                        ellipsize(title.trim(), (area.width as usize).saturating_sub(8)),
+                        self.t.text(),
                     ),
-                    self.t.text(),
-                ))
-                .title_bottom(
-                    Line::from(vec![
-                        Span::styled(format!(" {hint}"), self.t.key_hint()),
-                        Span::styled(" copy ", self.t.dim()),
-                    ])
-                    .right_aligned(),
+                ]);
+                label.render(
+                    Rect {
+                        y,
+                        height: 1,
+                        ..area
+                    },
+                    buf,
                 );
-            let r = Rect {
-                y,
-                height: h,
-                ..area
-            };
-            let inner = block.inner(r);
-            block.render(r, buf);
-            Paragraph::new(arn_lines).render(inner, buf);
-            y += h + 1;
+                let chars: Vec<char> = k.arn.chars().collect();
+                for (j, row) in chars.chunks(full.width.max(1) as usize).enumerate() {
+                    Line::styled(row.iter().collect::<String>(), self.t.arn()).render(
+                        Rect {
+                            y: y + 1 + j as u16,
+                            height: 1,
+                            ..full
+                        },
+                        buf,
+                    );
+                }
+                y += 1 + rows + 1;
+            }
         }
         let rest = Rect {
             y: y.min(area.bottom()),
@@ -1296,11 +1576,13 @@ impl View<'_> {
         };
         let mut lines = vec![Line::styled("Next", self.t.title())];
         lines.push(Line::raw(run.answers.vendor.next_step.clone()));
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            "When you quit, the ARNs are also printed, one a line, so ARN=$(byok …) works.",
-            self.t.dim(),
-        ));
+        if wrapped_height(&lines, rest.width) + 2 <= rest.height {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "When you quit, the ARNs are also printed, one a line, so ARN=$(byok …) works.",
+                self.t.dim(),
+            ));
+        }
         para(lines).render(rest, buf);
     }
 
@@ -1420,7 +1702,9 @@ impl View<'_> {
 
     fn help(&self, area: Rect, buf: &mut Buffer) {
         let a = self.app;
-        let w = area.width.saturating_sub(8).min(72);
+        // Wide enough for the vendor's link when the terminal is: a link stays whole.
+        let want = 72.max(a.vendor().docs_url.chars().count() as u16 + 4);
+        let w = area.width.saturating_sub(8).min(want);
         let text = help_text(a);
         let lines: Vec<Line> = text.lines().map(|l| Line::raw(l.to_string())).collect();
         let h =
@@ -1538,6 +1822,103 @@ fn fit_region_label(label: &str, code: &str, width: usize) -> String {
         }
         _ => cut(label, width),
     }
+}
+
+/// A line cut to `width` columns, ending in "…" when something was cut.
+fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut out: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    let room = width.saturating_sub(1);
+    for span in line.spans {
+        let w = span.width();
+        if used + w <= room {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        let mut cut = String::new();
+        for c in span.content.chars() {
+            let cw = unicode_width(&c.to_string());
+            if used + cw > room {
+                break;
+            }
+            used += cw;
+            cut.push(c);
+        }
+        out.push(Span::styled(cut, span.style));
+        break;
+    }
+    if width > 0 {
+        let style = out.last().map(|s| s.style).unwrap_or_default();
+        out.push(Span::styled("…", style));
+    }
+    Line::from(out)
+}
+
+/// Text cut to `width` columns, ending in "…" when something was cut.
+pub(super) fn ellipsize(s: &str, width: usize) -> String {
+    fit_line(Line::raw(s.to_string()), width)
+        .spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect()
+}
+
+/// How a key is named on screen: "Key" for the only key, else by its role.
+pub(super) fn key_name(
+    regionality: crate::answers::Regionality,
+    role: crate::plan::KeyRole,
+) -> String {
+    if regionality == crate::answers::Regionality::Single {
+        "Key".to_string()
+    } else {
+        format!("{} key", capitalize(role.as_str()))
+    }
+}
+
+/// A shell command in rows of at most `width` columns, broken only between words, each
+/// row but the last ending in ` \` so that the rows copied together still run as one
+/// command; a word longer than a row has a row of its own.
+pub(super) fn command_lines(words: &[String], width: usize) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    let mut row = "  ".to_string();
+    for word in words {
+        let fresh = row.trim().is_empty();
+        if !fresh && row.chars().count() + 1 + word.chars().count() + 2 > width {
+            rows.push(format!("{row} \\"));
+            row = "    ".to_string();
+        } else if !fresh {
+            row.push(' ');
+        }
+        row.push_str(word);
+    }
+    rows.push(row);
+    rows
+}
+
+/// The form's width for a terminal this wide.
+fn form_width(app: &App, width: u16) -> u16 {
+    let body = width.saturating_sub(2);
+    if app.wide() {
+        body.saturating_sub(1) / 2
+    } else {
+        body
+    }
+}
+
+/// On the vendor step, when the vendor's documentation link is wider than the form: the
+/// link, for the message row below, which spans the terminal (a link cut in two cannot be
+/// clicked).
+fn docs_link(app: &App, width: u16) -> Option<String> {
+    let url = &app.vendor().docs_url;
+    (app.screen == Screen::Vendor
+        && !app.help
+        && app.export.is_none()
+        && url.chars().count() > form_width(app, width) as usize)
+        .then(|| url.clone())
 }
 
 fn capitalize(s: &str) -> String {
@@ -1658,7 +2039,7 @@ pub fn help_text(a: &App) -> String {
         Screen::Region => "The key lives in one AWS Region and can only be used there. Vendors run in fixed Regions: pick the one your vendor account uses.".to_string(),
         Screen::KeyType => "Vendors encrypt with symmetric keys through KMS (Encrypt, Decrypt, GenerateDataKey). KMS never lets a key change its type, so choosing wrongly would mean a new key.".to_string(),
         Screen::Names => "The alias is the key's readable name (alias/...): unique per account and Region. The description shows in the AWS console. Tags help your team find and bill the key: KEY=VALUE, separated by commas.\n\nTab moves to the next field; Enter checks it.".to_string(),
-        Screen::Admins => "Administrators may change the key's policy, tags, rotation and state, but not use it to encrypt. The account root statement already lets IAM policies in your account manage the key, so this is optional.\n\nType to search; Space selects; paste a full ARN and press Enter to add one that is not listed. \"May also delete\" adds kms:ScheduleKeyDeletion and kms:CancelKeyDeletion.".to_string(),
+        Screen::Admins => "Administrators may change the key's policy, tags, rotation and state, but not use it to encrypt. The account root statement already lets IAM policies in your account manage the key, so this is optional.\n\nType to search (every word typed must match); Enter selects the match under the cursor. With nothing typed, Space selects the row under the cursor. Paste a full ARN and press Enter to add one that is not listed. \"May also delete\" adds kms:ScheduleKeyDeletion and kms:CancelKeyDeletion.".to_string(),
         Screen::Principal => format!("{}\n\n{}", v.principal.label, v.principal.help),
         Screen::Regionality => v
             .dual_region
@@ -1666,11 +2047,11 @@ pub fn help_text(a: &App) -> String {
             .map(|d| format!("{}\n\nA Multi-Region key and its replica share key material and key ID: data encrypted in one Region can be decrypted in the other. Two independent keys do not. Multi-Region cannot be turned on later.", d.help))
             .unwrap_or_default(),
         Screen::Rotation => format!(
-            "Automatic rotation makes new key material every N days (90 to 2560). Old material is kept, so everything encrypted before still decrypts; the key ID and ARN do not change.\n\n{}",
+            "Automatic rotation makes new key material every N days (90 to 2560). Ctrl-T turns it on or off (Space too while it is off: while the days show, Space is typed). Old material is kept, so everything encrypted before still decrypts; the key ID and ARN do not change.\n\n{}",
             v.key.rotation_note
         ),
         Screen::Review => "Every answer on the left, the exact key policy on the right (the statements that come from the focused answer are marked ▌). Enter on an answer goes back to change it. r creates the key; s saves the policy to a file; e exports the whole setup as Terraform, CloudFormation or an AWS CLI script, to apply with your own tools.".to_string(),
-        Screen::Execute => "Each step shows when it is done and how long it took. Ctrl-C asks, then stops after the call in flight: nothing is left half-made, and running byok again continues where it stopped.".to_string(),
+        Screen::Execute => "Each step shows when it is done and how long it took. Ctrl-C asks, then stops after the call in flight (a few seconds at most): nothing is left half-made, and running byok again continues where it stopped. A second Ctrl-C stops and quits.".to_string(),
         Screen::Done => "Copy an ARN with its key (OSC 52, tmux or a local clipboard tool; byok says which worked), or save them all to a file.".to_string(),
     };
     let mut shown = a.clone();
