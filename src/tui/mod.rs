@@ -261,6 +261,17 @@ fn spawn_status_effect(
     });
 }
 
+/// The simulated account of `byok --demo status`: keys of every vendor in every state.
+pub async fn demo_status_backend(catalog: &Catalog) -> Backend {
+    let sim = crate::kms::sim::SimKms::new(crate::kms::sim::SimOptions {
+        latency: Duration::from_millis(25),
+        replica_creating: Duration::ZERO,
+    });
+    // Made in memory: it cannot fail but for a bug, and then the screen shows what exists.
+    let _ = crate::status::seed_demo(&sim, catalog).await;
+    Backend::Sim(sim)
+}
+
 /// The backend once it has loaded.
 async fn ready(rx: &mut watch::Receiver<Option<Backend>>) -> Option<Backend> {
     rx.wait_for(Option::is_some).await.ok()?.clone()
@@ -311,6 +322,11 @@ where
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut stopping = false;
     let mut embedded: Option<Embedded> = None;
+    // The status screen's backend: the wizard's own, or in the demo the simulated account
+    // `byok --demo status` shows (made when the screen is first opened).
+    let (demo_tx, demo_rx) = watch::channel(None);
+    let mut demo_status = app.ctx.demo.then_some(demo_tx);
+    let status_svc = if app.ctx.demo { demo_rx } else { svc.clone() };
     let _ = term.draw(&app);
     loop {
         let spinning = match &embedded {
@@ -337,7 +353,7 @@ where
                     }
                     for m in batch {
                         for fx in e.screen.handle(m) {
-                            spawn_status_effect(fx, &svc, &app.ctx.catalog, &scope, &e.tx);
+                            spawn_status_effect(fx, &status_svc, &app.ctx.catalog, &scope, &e.tx);
                         }
                     }
                     let _ = term.draw_with(|f| f.render_widget(&e.screen, f.area()));
@@ -368,7 +384,7 @@ where
                     app.handle(Event::Resize(w, h));
                 }
                 for fx in e.screen.handle(msg) {
-                    spawn_status_effect(fx, &svc, &app.ctx.catalog, &scope, &e.tx);
+                    spawn_status_effect(fx, &status_svc, &app.ctx.catalog, &scope, &e.tx);
                 }
                 if e.screen.quit {
                     embedded = None;
@@ -404,11 +420,18 @@ where
                     term.osc52(text);
                 }
                 if e == Effect::OpenStatus && embedded.is_none() {
+                    if let Some(tx) = demo_status.take() {
+                        // The demo's keys, made once, as `byok --demo status` shows them.
+                        let catalog = app.ctx.catalog.clone();
+                        tokio::spawn(async move {
+                            let _ = tx.send(Some(demo_status_backend(&catalog).await));
+                        });
+                    }
                     let (stx, srx) = mpsc::unbounded_channel();
                     let mut screen = status::StatusScreen::new_embedded(app.ctx.mono, app.ctx.demo);
                     screen.handle(status::Msg::Resize(app.size.0, app.size.1));
                     for fx in screen.start() {
-                        spawn_status_effect(fx, &svc, &app.ctx.catalog, &scope, &stx);
+                        spawn_status_effect(fx, &status_svc, &app.ctx.catalog, &scope, &stx);
                     }
                     embedded = Some(Embedded {
                         screen,
