@@ -276,8 +276,12 @@ fn stop_during_execution(how: &str) {
         made[0]
     );
     assert!(
-        all.contains("Run byok again"),
-        "{how}: no way to finish:\n{all}"
+        all.contains("To finish, run the same setup again")
+            && all.contains(&format!(
+                "byok --endpoint-url {} create --vendor gearset --region us-west-2",
+                p.endpoint
+            )),
+        "{how}: no command that finishes:\n{all}"
     );
     let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
     assert!(journal.contains(&made[0]));
@@ -291,4 +295,88 @@ fn ctrl_c_during_execution_leaves_the_terminal_usable() {
 #[test]
 fn sigterm_during_execution_leaves_the_terminal_usable() {
     stop_during_execution("sigterm");
+}
+
+/// Stop while ReplicateKey is in flight, held by the proxy longer than byok waits for a call
+/// in flight after a stop: the primary is listed, and the replica is reported as what it
+/// is, a key that may have been created, with the command that finishes (which finds it).
+#[test]
+fn a_stop_during_replicate_key_says_the_replica_may_exist() {
+    let moto = Moto::start();
+    let p = Proxy::start(
+        &moto.endpoint,
+        Schedule::one("ReplicateKey", 1, Fault::Delay(Duration::from_secs(8))),
+    );
+    let dir = TempDir::new("term-stop-replica");
+    let t = start(
+        dir.path(),
+        &env(dir.path(), &[]),
+        &[
+            "--endpoint-url",
+            &p.endpoint,
+            "--vendor",
+            "camunda",
+            "--principal",
+            CAMUNDA_ROLE,
+            "--regionality",
+            "multi-region",
+        ],
+    );
+    t.wait_for("Which vendor is the key for?", T);
+    for (keys, wait) in [
+        (&["Enter"][..], "Which AWS Region should hold the key?"),
+        (&["Enter"][..], "Fixed: nothing to choose here."),
+        (&["Enter"][..], "Name the key"),
+        (&["Enter", "Enter", "Enter"][..], "(you)"),
+        (&["Enter"][..], "Camunda tenant IAM role ARN?"),
+        (&["Enter"][..], "One Region or two?"),
+        (&["Enter"][..], "Rotate the key automatically?"),
+        (&["Enter"][..], "Enter on an answer changes it"),
+        (&["r"][..], "Creating your key"),
+    ] {
+        t.keys(keys);
+        t.wait_for(wait, T);
+    }
+    let t0 = std::time::Instant::now();
+    while !p.log().iter().any(|s| s.name() == "ReplicateKey") {
+        assert!(t0.elapsed() < T, "ReplicateKey never sent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.keys(&["C-c"]);
+    t.wait_for("stop after this call", T);
+    t.keys(&["y"]);
+    let stopped = t.wait_until("the stopped run", T, |s| {
+        s.contains("may have been created")
+    });
+    let words = stopped.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("Replica key in Europe (London) eu-west-2 may have been created"),
+        "{stopped}"
+    );
+    t.keys(&["q"]);
+    let code = assert_usable(&t, dir.path(), "stop during ReplicateKey");
+    assert_eq!(code, 130);
+    let primary: Vec<String> = p
+        .log()
+        .iter()
+        .filter(|s| s.name() == "CreateKey" && s.upstream_status == Some(200))
+        .filter_map(|s| {
+            Some(
+                s.upstream_json()?["KeyMetadata"]["Arn"]
+                    .as_str()?
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(primary.len(), 1);
+    let all = t.capture_all();
+    assert!(all.contains(&primary[0]), "the primary is listed:\n{all}");
+    assert!(
+        all.contains("Replica key in eu-west-2 may have been created"),
+        "the replica is not forgotten:\n{all}"
+    );
+    assert!(
+        all.contains("--regionality multi-region --replica-region eu-west-2"),
+        "{all}"
+    );
 }

@@ -139,10 +139,18 @@ fn colours_in(styled: &str) -> Vec<String> {
 
 /// After byok exited: the shell got a sane terminal back, and stdout held the ARNs.
 fn assert_restored(t: &Tmux, out: &Path, arns: &[String]) {
+    assert_restored_with(t, out, arns, 0);
+}
+
+/// As [`assert_restored`], with the exit status expected.
+fn assert_restored_with(t: &Tmux, out: &Path, arns: &[String], code: i32) {
     // The shell stays in the pane (sleeping), so the pane's modes are still the ones byok
     // left behind.
     let screen = t.wait_for("[byok exited with", T);
-    assert!(screen.contains("[byok exited with 0]"), "{screen}");
+    assert!(
+        screen.contains(&format!("[byok exited with {code}]")),
+        "{screen}"
+    );
     let stty = std::fs::read_to_string(out.join("stty")).expect("stty -a output");
     let modes: Vec<&str> = stty.split([' ', ';', '\n']).collect();
     for m in ["icanon", "echo", "isig", "icrnl", "opost"] {
@@ -273,6 +281,10 @@ fn status_over_the_wizard_goes_back_and_on_its_own_quits() {
     let footer = status.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
     assert!(footer.contains("q back"), "{status}");
     assert!(!footer.contains("quit"), "{status}");
+    // The demo's keys, as `byok --demo status` shows them below.
+    t.wait_until("the demo keys, over the wizard", T, |s| {
+        s.contains("✗ 3") && s.contains("camunda-staging-byok") && !s.contains("loading")
+    });
     t.keys(&["q"]);
     let wizard = t.wait_for("Which vendor is the key for?", T);
     assert!(!t.exited() && !wizard.contains("[byok exited"), "{wizard}");
@@ -280,9 +292,9 @@ fn status_over_the_wizard_goes_back_and_on_its_own_quits() {
     t.wait_for("byok status", T);
     t.keys(&["Escape"]);
     t.wait_for("Which vendor is the key for?", T);
-    // The wizard's own ^C quits.
+    // The wizard's own ^C quits: interrupted, nothing created (130, as the README says).
     t.keys(&["C-c"]);
-    assert_restored(&t, dir.path(), &[]);
+    assert_restored_with(&t, dir.path(), &[], 130);
 
     let dir = TempDir::new("tmux-status-quit");
     // (stdout goes to a file here, so the screen is asked for.)
@@ -354,6 +366,16 @@ fn demo_gearset_on_a_small_terminal_that_is_resized() {
         done.contains("Send the key ARN"),
         "the vendor's next step: {done}"
     );
+    // One key: named as the key, not as the primary of a set that has no replica.
+    assert!(done.contains(" Key · Europe (Ireland)"), "{done}");
+    assert!(
+        !done.contains("Primary") && !done.contains("primary"),
+        "{done}"
+    );
+    // Its ID is shaped as KMS's: a UUID.
+    let id = arns_on(&done)[0].rsplit('/').next().unwrap().to_string();
+    let parts: Vec<usize> = id.split('-').map(str::len).collect();
+    assert_eq!(parts, vec![8, 4, 4, 4, 12], "{id}");
     t.keys(&["q"]);
     let stdout = {
         t.wait_for("[byok exited with", T);
@@ -407,7 +429,7 @@ fn no_color_is_monochrome_and_focus_and_errors_still_show() {
     let colours = colours_in(&t.capture_styled());
     assert!(colours.is_empty(), "colours under NO_COLOR: {colours:?}");
     t.keys(&["C-c"]);
-    assert_restored(&t, dir.path(), &[]);
+    assert_restored_with(&t, dir.path(), &[], 130);
 }
 
 /// Camunda, Multi-Region primary + replica, against a real KMS API (moto): the tenant role is
@@ -511,7 +533,8 @@ async fn gearset_single_region_against_kms() {
     t.wait_for("[ ] role  KeyAdmin", T);
     t.type_text("keyadm");
     t.wait_for("› [ ] role  KeyAdmin", T);
-    t.keys(&["Space"]);
+    // While searching, Enter selects the match (Space would be part of the search).
+    t.keys(&["Enter"]);
     t.wait_for("1 selected", T);
     t.keys(&["Up", "Space"]);
     t.wait_for("[x] They may also delete the key", T);
@@ -637,4 +660,454 @@ fn create_asks_before_changing_anything() {
         all.contains("arn:aws:iam::157764733222:root"),
         "the Gearset account of us-west-2 is in the policy: {all}"
     );
+}
+
+/// The words on a screen, across its line breaks.
+fn words(screen: &str) -> String {
+    screen.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The words of the form, left of the policy beside it, across line breaks.
+fn form_words(screen: &str) -> String {
+    words(
+        &screen
+            .lines()
+            .map(|l| l.split(['│', '╭', '╰']).next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// The rows of a screen that show an error message ("! ...").
+fn message_on(screen: &str) -> String {
+    let rows: Vec<&str> = screen.lines().collect();
+    let Some(i) = rows.iter().position(|l| l.trim_start().starts_with("! ")) else {
+        return String::new();
+    };
+    rows[i..]
+        .iter()
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `byok --demo`, another vendor: each answer that can only fail later is refused on its own
+/// step, in the step's own terms: an administrator in another account than the one signed
+/// in, "may delete" with no administrator, the vendor principal as your own account or as
+/// one of your administrators. Space in a text field is text (a search, a pasted number);
+/// pasted quotes and commas go. The second Region is a list, and leaving before anything was
+/// created is an interruption (130), with nothing on stdout.
+#[test]
+fn demo_answers_are_checked_on_their_own_step() {
+    let dir = TempDir::new("tmux-own-step");
+    let t = byok_in_tmux(dir.path(), &demo_env(dir.path()), &["--demo"]);
+    t.wait_for("Which vendor is the key for?", T);
+    t.keys(&["Down", "Down"]);
+    // The vendor's link, whole on one row (the form is narrower than it).
+    let url = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html";
+    let vendor = t.wait_for("› (•) Other vendor", T);
+    assert!(vendor.lines().any(|l| l.trim() == url), "{vendor}");
+    t.keys(&["Enter"]);
+    t.wait_for("Which AWS Region should hold the key?", T);
+    // A typo is refused naming the nearest Region, with nothing about files byok does not ship.
+    t.type_text("eu-wset-1").keys(&["Enter"]);
+    let refused = t.wait_for("did you mean eu-west-1?", T);
+    assert!(!message_on(&refused).contains("assets/"), "{refused}");
+    t.keys(&["C-u"]);
+    t.type_text("eu-west-1");
+    t.wait_for("› (•) Europe (Ireland) eu-west-1", T);
+    t.keys(&["Enter"]);
+    t.wait_for("Fixed: nothing to choose here.", T);
+    t.keys(&["Enter"]);
+    t.wait_for("Name the key", T);
+    t.keys(&["Enter", "Enter", "Enter"]);
+    t.wait_for("Who may administer the key?", T);
+    t.wait_for("(you)", T);
+
+    // An administrator in another account than the one signed in (the header's).
+    t.paste("arn:aws:iam::999999999999:role/Outsider");
+    t.keys(&["Enter"]);
+    let refused = t.wait_until("the administrator refused", T, |s| {
+        message_on(s).contains("signed in to account 111122223333")
+    });
+    assert!(refused.contains("0 selected"), "{refused}");
+    assert!(!refused.contains("ARN   Outsider"), "not listed: {refused}");
+    t.keys(&["C-u"]);
+
+    // "May delete" with no administrator: said as the screen says it.
+    t.keys(&["Up", "Space"]);
+    t.wait_for("[x] They may also delete the key", T);
+    t.keys(&["Enter"]);
+    let refused = t.wait_until("may delete refused", T, |s| {
+        message_on(s).contains("needs at least one administrator")
+    });
+    let m = message_on(&refused);
+    assert!(m.contains("They may also delete the key"), "{m}");
+    assert!(!m.contains("--"), "no flags in the wizard: {m}");
+    t.keys(&["Space"]);
+    t.wait_for("[ ] They may also delete the key", T);
+
+    // A search with a space in it: the spaces are the search's, Enter selects the match.
+    t.keys(&["Down"]);
+    t.type_text("key admin");
+    let searching = t.wait_for("› [ ] role  KeyAdministrators", T);
+    assert!(
+        searching.contains("[ ] They may also delete the key") && searching.contains("0 selected"),
+        "a space toggled something: {searching}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("1 selected", T);
+    t.keys(&["Enter"]);
+
+    // The vendor principal: your own account, then one of your administrators (pasted from a
+    // JSON document, with its quotes and comma), then the vendor's.
+    t.wait_for("Vendor AWS account ID or IAM role ARN?", T);
+    t.type_text("111122223333").keys(&["Enter"]);
+    let refused = t.wait_until("own account refused", T, |s| {
+        message_on(s).contains("your own account 111122223333")
+    });
+    assert!(
+        refused.contains("Vendor AWS account ID or IAM role ARN?"),
+        "{refused}"
+    );
+    t.keys(&["C-u"]);
+    t.paste("\"arn:aws:iam::111122223333:role/KeyAdministrators\",");
+    let pasted = t.wait_for("Pasted without the quotes", T);
+    assert!(
+        pasted.contains("ARN  arn:aws:iam::111122223333:role/KeyAdministrators "),
+        "{pasted}"
+    );
+    assert!(!pasted.contains("KeyAdministrators\""), "{pasted}");
+    t.keys(&["Enter"]);
+    t.wait_until("an administrator refused as the vendor", T, |s| {
+        message_on(s).contains("is one of the key's administrators")
+    });
+    t.keys(&["C-u"]);
+    t.type_text("210987654321").keys(&["Enter"]);
+
+    // Two Regions: the help and the recommendation agree; the second Region is a list.
+    let regions = t.wait_for("One Region or two?", T);
+    assert!(!regions.contains("Only if your vendor asks"), "{regions}");
+    t.keys(&["Down", "Enter"]);
+    let second = t.wait_for("› (•) Europe (London) eu-west-2", T);
+    assert!(second.contains("Second Region"), "{second}");
+    t.keys(&["Enter"]);
+
+    // " 180" arriving as keys (a paste the terminal does not bracket): rotation stays on.
+    t.wait_for("Rotate the key automatically?", T);
+    t.keys(&["C-u"]);
+    t.type_text(" 180");
+    let rotation = t.wait_for("[x] Automatic rotation", T);
+    assert!(rotation.contains(" 180"), "{rotation}");
+    t.keys(&["Enter"]);
+    let review = t.wait_for("Enter on an answer changes it", T);
+    assert!(review.contains("automatic, every 180 days"), "{review}");
+    assert!(review.contains("eu-west-2"), "{review}");
+
+    // Leaving now: nothing was created, interrupted, nothing on stdout.
+    t.keys(&["C-c"]);
+    assert_restored_with(&t, dir.path(), &[], 130);
+}
+
+/// Walk the demo wizard from flags (Camunda, Multi-Region) to its run, and wait until the
+/// replica is being waited for (the demo replica is Creating for a few seconds).
+fn demo_to_replica_wait(t: &Tmux) {
+    demo_flags_to_review(t);
+    t.keys(&["r"]);
+    // The replica made, and waited for.
+    t.wait_until("the replica's wait under way", T, |s| {
+        s.lines()
+            .any(|l| l.trim_start().starts_with("✓") && l.contains("Replicate it to eu-west-2"))
+    });
+}
+
+/// From the first screen to the review, every answer from the flags (Camunda, Multi-Region).
+fn demo_flags_to_review(t: &Tmux) {
+    t.wait_for("Which vendor is the key for?", T);
+    for (after, wait) in [
+        ("Enter", "Which AWS Region should hold the key?"),
+        ("Enter", "Fixed: nothing to choose here."),
+        ("Enter", "Name the key"),
+    ] {
+        t.keys(&[after]);
+        t.wait_for(wait, T);
+    }
+    t.keys(&["Enter", "Enter", "Enter"]);
+    t.wait_for("(you)", T);
+    for (after, wait) in [
+        ("Enter", "Camunda tenant IAM role ARN?"),
+        ("Enter", "One Region or two?"),
+        ("Enter", "Rotate the key automatically?"),
+        ("Enter", "Enter on an answer changes it"),
+    ] {
+        t.keys(&[after]);
+        t.wait_for(wait, T);
+    }
+}
+
+const SPINNER_FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Ctrl-C while the replica is awaited: y stops after the call in flight; the stopped
+/// screen spins no more, lists what exists and gives the `byok create` command that
+/// finishes; quitting says the same on the way out, exit 130.
+#[test]
+fn demo_a_stopped_run_gives_the_command_that_finishes_it() {
+    let dir = TempDir::new("tmux-stopped");
+    let t = byok_in_tmux(
+        dir.path(),
+        &demo_env(dir.path()),
+        &[
+            "--demo",
+            "--vendor",
+            "camunda",
+            "--principal",
+            CAMUNDA_ROLE,
+            "--regionality",
+            "multi-region",
+        ],
+    );
+    demo_to_replica_wait(&t);
+    t.keys(&["C-c"]);
+    t.wait_for("stop after this call", T);
+    t.keys(&["y"]);
+    let stopped = t.wait_for("Press r to finish here", T);
+    // Still the same frame a moment later: nothing spins on a stopped run.
+    std::thread::sleep(Duration::from_millis(300));
+    let later = t.capture();
+    assert_eq!(stopped, later, "the stopped screen still changes");
+    assert!(
+        !SPINNER_FRAMES.iter().any(|f| later.contains(f)),
+        "a spinner on the stopped screen: {later}"
+    );
+    assert!(later.contains("stopped"), "the step under way: {later}");
+    assert!(later.contains("Primary key in Europe (Ireland)"), "{later}");
+    let words = later.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("byok --demo create --vendor camunda --region eu-west-1 --principal"),
+        "{later}"
+    );
+    t.keys(&["q"]);
+    assert_restored_with(&t, dir.path(), &[], 130);
+    let all = t.capture_all();
+    assert!(all.contains("What exists now:"), "{all}");
+    assert!(
+        all.contains("byok --demo create --vendor camunda --region eu-west-1"),
+        "the command that finishes, on the way out: {all}"
+    );
+}
+
+/// At "Stop after the call in flight?", a second Ctrl-C stops and quits (as the README says
+/// of the second Ctrl-C), exit 130, naming what exists.
+#[test]
+fn demo_a_second_ctrl_c_quits() {
+    let dir = TempDir::new("tmux-second-ctrl-c");
+    let t = byok_in_tmux(
+        dir.path(),
+        &demo_env(dir.path()),
+        &[
+            "--demo",
+            "--vendor",
+            "camunda",
+            "--principal",
+            CAMUNDA_ROLE,
+            "--regionality",
+            "multi-region",
+        ],
+    );
+    demo_to_replica_wait(&t);
+    t.keys(&["C-c"]);
+    t.wait_for("stop after this call", T);
+    t.keys(&["C-c"]);
+    assert_restored_with(&t, dir.path(), &[], 130);
+    let all = t.capture_all();
+    assert!(all.contains("byok stopped."), "{all}");
+    assert!(
+        all.contains("arn:aws:kms:eu-west-1:111122223333:key/mrk-"),
+        "{all}"
+    );
+    assert!(all.contains("byok --demo create --vendor camunda"), "{all}");
+}
+
+/// Small terminals: at the minimum (60x20) the header keeps the vendor and the account
+/// apart, names cut short end in "…", and the Done screen keeps each ARN whole with nothing
+/// beside it, the vendor's next step and the footer; below the minimum the wizard says so,
+/// and comes back when the terminal grows.
+#[test]
+fn demo_small_terminals() {
+    let dir = TempDir::new("tmux-tiny");
+    let mut t = byok_in_tmux_sized(
+        dir.path(),
+        &demo_env(dir.path()),
+        &[
+            "--demo",
+            "--vendor",
+            "camunda",
+            "--principal",
+            CAMUNDA_ROLE,
+            "--regionality",
+            "multi-region",
+        ],
+        60,
+        20,
+    );
+    t.wait_for("Which vendor is the key for?", T);
+    t.wait_for("account 111122223333", T);
+    t.keys(&["Enter"]);
+    let region = t.wait_for("Which AWS Region should hold the key?", T);
+    let header = region.lines().next().unwrap();
+    let (left, right) = header.split_once("account 111122223333").expect(header);
+    assert!(
+        left.ends_with("  "),
+        "the header runs into the account: {header:?}"
+    );
+    assert!(right.contains("DEMO"), "{header:?}");
+
+    t.resize(40, 12);
+    t.wait_until("the minimum size said", T, |s| {
+        words(s).contains("byok needs at least 60x20; this terminal is 40x12.")
+    });
+    t.resize(60, 20);
+    t.wait_for("Which AWS Region should hold the key?", T);
+
+    t.keys(&["Enter"]);
+    t.wait_for("Fixed: nothing to choose here.", T);
+    t.keys(&["Enter"]);
+    t.wait_for("Name the key", T);
+    t.keys(&["Enter", "Enter", "Enter"]);
+    let admins = t.wait_for("(you)", T);
+    let me = admins.lines().find(|l| l.contains("(you)")).unwrap();
+    assert!(
+        me.contains("AWSReservedSSO_AdministratorAccess_012…  (you)"),
+        "{me:?}"
+    );
+    for (after, wait) in [
+        ("Enter", "Camunda tenant IAM role ARN?"),
+        ("Enter", "One Region or two?"),
+        ("Enter", "Rotate the key automatically?"),
+        ("Enter", "Enter on an answer changes it"),
+    ] {
+        t.keys(&[after]);
+        t.wait_for(wait, T);
+    }
+    // The review scrolls to what is focused: down to the Create button.
+    for _ in 0..12 {
+        t.keys(&["Down"]);
+    }
+    t.wait_for("› [ Create the keys ]", T);
+    t.keys(&["r"]);
+    let done = t.wait_until("the done screen", Duration::from_secs(20), |s| {
+        s.contains("are ready")
+    });
+    let rows: Vec<&str> = done.lines().collect();
+    assert!(done.contains("Paste the key ARN"), "the next step: {done}");
+    assert!(
+        rows.last().unwrap().contains("q quit") || rows.iter().rev().any(|l| l.contains("q quit")),
+        "{done}"
+    );
+    // Each ARN: on rows of its own, no border in them.
+    let starts: Vec<usize> = (0..rows.len())
+        .filter(|i| rows[*i].starts_with("arn:aws:kms:"))
+        .collect();
+    assert_eq!(starts.len(), 2, "{done}");
+    let mut shown = Vec::new();
+    for i in starts {
+        assert!(
+            !rows[i].contains('│') && !rows[i + 1].contains('│'),
+            "{done}"
+        );
+        shown.push(format!("{}{}", rows[i], rows[i + 1].trim_end()));
+    }
+    t.keys(&["q"]);
+    let stdout = {
+        t.wait_for("[byok exited with", T);
+        std::fs::read_to_string(dir.path().join("stdout")).unwrap()
+    };
+    let printed: Vec<String> = stdout.lines().map(str::to_string).collect();
+    assert_eq!(shown, printed, "each ARN whole on the screen");
+}
+
+/// Not signed in, and why, on the first screen: a profile that does not exist (named by
+/// AWS_PROFILE or --profile) is said to be missing; a credential_process that fails is said
+/// to fail, with what it said. Neither sends the user to `aws sso login`.
+#[test]
+fn sign_in_problems_are_explained_on_the_first_screen() {
+    let dir = TempDir::new("tmux-no-profile");
+    let d = dir.path().to_string_lossy().into_owned();
+    let base = vec![
+        ("HOME".to_string(), d.clone()),
+        ("BYOK_STATE_DIR".to_string(), d.clone()),
+        ("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string()),
+        ("AWS_CONFIG_FILE".to_string(), format!("{d}/config")),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+            format!("{d}/credentials"),
+        ),
+    ];
+    std::fs::write(
+        dir.path().join("config"),
+        "[profile broken]\ncredential_process = sh -c \"echo token service unreachable >&2; exit 3\"\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let words = form_words;
+
+    let mut env = base.clone();
+    env.push(("AWS_PROFILE".into(), "nonexistent".into()));
+    let t = byok_in_tmux(dir.path(), &env, &[]);
+    let first = t.wait_until("the sign-in problem", T, |s| {
+        words(s).contains("is not defined in")
+    });
+    let w = words(&first);
+    assert!(first.contains("Which vendor is the key for?"), "{first}");
+    assert!(
+        w.contains("Not signed in: The AWS profile \"nonexistent\" is not defined"),
+        "{first}"
+    );
+    assert!(w.contains("the profiles there are broken"), "{first}");
+    assert!(!w.contains("sso login"), "{first}");
+    t.keys(&["C-c"]);
+    t.wait_for("[byok exited with 130]", T);
+
+    let t = byok_in_tmux(dir.path(), &base, &["--profile", "nosuch"]);
+    let first = t.wait_until("the sign-in problem", T, |s| {
+        words(s).contains("is not defined in")
+    });
+    assert!(
+        words(&first).contains("The AWS profile \"nosuch\""),
+        "{first}"
+    );
+    t.keys(&["C-c"]);
+    t.wait_for("[byok exited with 130]", T);
+
+    let t = byok_in_tmux(dir.path(), &base, &["--profile", "broken"]);
+    let first = t.wait_until("the sign-in problem", T, |s| {
+        words(s).contains("credential_process")
+    });
+    let w = words(&first);
+    assert!(w.contains("token service unreachable"), "{first}");
+    assert!(!w.contains("sso login"), "{first}");
+    t.keys(&["C-c"]);
+    t.wait_for("[byok exited with 130]", T);
+}
+
+/// The status screen over the wizard speaks in its own terms: with no keys, nothing about
+/// flags the wizard does not take.
+#[test]
+fn status_over_the_wizard_with_no_keys() {
+    let moto = Moto::start();
+    let dir = TempDir::new("tmux-status-empty");
+    let (env, args) = moto_env(&moto, dir.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let t = byok_in_tmux(dir.path(), &env, &args);
+    t.wait_for("Which vendor is the key for?", T);
+    t.wait_for("account 123456789012", T);
+    t.keys(&["S"]);
+    let status = t.wait_until("the keys looked for", Duration::from_secs(30), |s| {
+        s.contains("No byok keys found")
+    });
+    assert!(!status.contains("--key"), "{status}");
+    t.keys(&["q"]);
+    t.wait_for("Which vendor is the key for?", T);
+    t.keys(&["C-c"]);
+    assert_restored_with(&t, dir.path(), &[], 130);
 }

@@ -448,3 +448,46 @@ async fn review_export_dialog() {
     a.handle(Event::ExportExists(vec!["camunda-saas-byok.tf".into()]));
     snap("27_review_export_overwrite", &a);
 }
+
+/// The minimum size and below it; a stop with the replica's request on its way.
+#[tokio::test]
+async fn small_terminals_and_a_stop_with_a_create_in_flight() {
+    let (mut a, events) = demo_run(RawAnswers {
+        regionality: Some("multi-region".into()),
+        ..camunda()
+    })
+    .await;
+    let mut stopped = a.clone();
+    for e in events.iter().cloned() {
+        a.handle(e);
+    }
+    let text = render(&a, 60, 20);
+    insta::assert_snapshot!("29_done_multi_region_60x20", text);
+    insta::assert_snapshot!("30_too_small_40x12", render(&a, 40, 12));
+
+    // Stopped while ReplicateKey (step 5) was on its way.
+    for e in events {
+        if let Event::Progress(Progress::Started { step: 5 }) = e {
+            stopped.handle(e);
+            break;
+        }
+        stopped.handle(e);
+    }
+    stopped.handle(ctrl('c'));
+    stopped.handle(ch('y'));
+    let keys = stopped.run.as_ref().unwrap().keys.clone();
+    stopped.handle(Event::RunFinished(Box::new(RunReport {
+        account: Some("111122223333".into()),
+        caller: None,
+        keys,
+        policy: None,
+        outcome: Outcome::Interrupted { step: 5 },
+        done_steps: vec![0, 1, 2, 3, 4],
+        retired: vec![],
+        in_flight: Some(exec::InFlight {
+            role: byok::plan::KeyRole::Replica,
+            region: "eu-west-2".into(),
+        }),
+    })));
+    snap("28_execute_stopped_replica_in_flight", &stopped);
+}
