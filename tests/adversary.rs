@@ -340,3 +340,45 @@ async fn a_key_adopted_by_its_intent_is_never_retired_after_losing_the_alias() {
         stderr(&third)
     );
 }
+
+/// No signal at all. Two keys side by side: one CreateKey is refused (AccessDenied); the
+/// other reaches KMS and makes its key, but its answer is lost and looking for the key is
+/// refused too (the "may have been created" case, exit 4 on its own). Only the first failure
+/// is kept: the run says "Nothing was created." and exits 3, while a key exists and grants
+/// the vendor.
+#[tokio::test]
+async fn a_second_failure_hides_a_key_that_may_have_been_created() {
+    let moto = Moto::start();
+    let alias = "alias/adv-second-failure";
+    let wire = Proxy::start(
+        &moto.endpoint,
+        Schedule {
+            at: vec![
+                ("CreateKey".into(), 1, Fault::Deny),
+                ("CreateKey".into(), 2, Fault::ResetAfter),
+                ("ListKeys".into(), 1, Fault::Deny),
+            ],
+            ..Default::default()
+        },
+    );
+    let dir = TempDir::new("adv-second-failure");
+    let out = run(byok_at(&wire.endpoint, dir.path()).args(args("two-keys", alias)));
+    let made: Vec<String> = wire
+        .log()
+        .iter()
+        .filter(|s| s.name() == "CreateKey" && s.upstream_status == Some(200))
+        .filter_map(|s| s.upstream_json()?["KeyMetadata"]["Arn"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(made.len(), 1, "one CreateKey reached KMS: {}", show(&out));
+    let err = stderr(&out);
+    assert!(
+        !err.contains("Nothing was created"),
+        "KMS made {made:?}, yet byok says:\n{}",
+        show(&out)
+    );
+    assert!(
+        err.contains("may have been created") && out.status.code() == Some(4),
+        "a create whose answer was lost must be named and exit 4:\n{}",
+        show(&out)
+    );
+}
