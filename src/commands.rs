@@ -416,8 +416,8 @@ fn report_result(
         if !report.retired.is_empty() {
             doc["retired"] = json!(report.retired);
         }
-        if let Some(f) = &report.in_flight {
-            doc["may_have_created"] = json!(f);
+        if !report.in_flight.is_empty() {
+            doc["may_have_created"] = json!(report.in_flight);
         }
         if let Outcome::Failed { step, error } = &report.outcome {
             doc["error"] = json!({ "step": plan.steps[*step].title(), "message": error.to_string(), "explanation": explain(error), "detail": error });
@@ -464,7 +464,7 @@ fn report_result(
         }
         Outcome::Interrupted { .. } => eprintln_safe!("\nbyok stopped because you asked it to."),
     }
-    if let Some(f) = &report.in_flight {
+    for f in &report.in_flight {
         eprintln_safe!(
             "The {} key in {} may have been created: its request was on its way when byok stopped. The journal holds the attempt; the command below finds that key instead of making a second one.",
             f.role.as_str(),

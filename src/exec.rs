@@ -219,10 +219,11 @@ pub struct RunReport {
     /// Keys this setup's runs made that lost the alias to another byok run's key: retired.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredKey>,
-    /// A create that was on its way when the run was stopped: the key may exist (the
-    /// journal holds the intent; a re-run finds it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub in_flight: Option<InFlight>,
+    /// Creates whose keys may exist without the run knowing: on their way when the run
+    /// stopped, or answered with a lost answer that could not be looked up after another
+    /// step had already failed (the journal holds each intent; a re-run finds the key).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub in_flight: Vec<InFlight>,
 }
 
 /// A duplicate key a run took out of service.
@@ -262,6 +263,7 @@ impl RunReport {
             }
             Outcome::Completed => exit::OK,
             Outcome::Interrupted { .. } => exit::INTERRUPTED,
+            Outcome::Failed { .. } if !self.in_flight.is_empty() => exit::PARTLY_DONE,
             Outcome::Failed { .. } if self.keys.iter().any(|k| k.created_now) => exit::PARTLY_DONE,
             Outcome::Failed {
                 error: ExecError::Unconfirmed { .. },
@@ -276,7 +278,7 @@ impl RunReport {
     /// A create whose answer was lost and could not be confirmed: a key may exist that the
     /// report does not list (the journal holds the attempt; a re-run finds the key).
     pub fn may_have_created(&self) -> bool {
-        self.in_flight.is_some()
+        !self.in_flight.is_empty()
             || matches!(
                 &self.outcome,
                 Outcome::Failed {
@@ -418,7 +420,7 @@ pub async fn run<S: KeyService>(
     let mut state = vec![StepState::Pending; n];
     let mut done_steps = Vec::new();
     let mut outcome = Outcome::Completed;
-    let mut in_flight = None;
+    let mut in_flight: Vec<InFlight> = Vec::new();
     let mut stopping = false;
     let mut running = FuturesUnordered::new();
     // A stop asked during a call lets it finish for `cancel_grace`; after that the run
@@ -482,7 +484,7 @@ pub async fn run<S: KeyService>(
                 let st = r.st();
                 match step {
                     Step::CreateKey { role, region, .. } if !st.keys.contains_key(role) => {
-                        in_flight = Some(InFlight {
+                        in_flight.push(InFlight {
                             role: *role,
                             region: region.clone(),
                         });
@@ -490,7 +492,7 @@ pub async fn run<S: KeyService>(
                     Step::ReplicateKey { region, .. }
                         if !st.keys.contains_key(&KeyRole::Replica) =>
                     {
-                        in_flight = Some(InFlight {
+                        in_flight.push(InFlight {
                             role: KeyRole::Replica,
                             region: region.clone(),
                         });
@@ -533,9 +535,12 @@ pub async fn run<S: KeyService>(
                 });
                 state[i] = StepState::Pending;
                 stopping = true;
-                // The first failure is the one reported; steps already in flight finish.
+                // The first failure is the one reported; steps already in flight finish. A
+                // later one that leaves a key unconfirmed is kept, so it is not lost.
                 if !matches!(outcome, Outcome::Failed { .. }) {
                     outcome = Outcome::Failed { step: i, error };
+                } else if let ExecError::Unconfirmed { role, region, .. } = error {
+                    in_flight.push(InFlight { role, region });
                 }
             }
         }
@@ -899,7 +904,7 @@ impl<S: KeyService> Run<'_, S> {
         let mut out: Vec<(String, Option<String>)> = Vec::new();
         for e in &st.entries {
             if e.role == Some(role)
-                && matches!(e.event, Event::Created | Event::Retiring)
+                && matches!(e.event, Event::Created | Event::Adopted | Event::Retiring)
                 && e.intent.is_some()
                 && let Some(arn) = &e.arn
                 && arn != holder
@@ -1270,7 +1275,7 @@ impl<S: KeyService> Run<'_, S> {
                     .iter()
                     .rev()
                     .find(|e| matches!(e.event, Event::Created | Event::Adopted))
-                    .and_then(|e| e.arn.clone());
+                    .and_then(|e| Some((e.arn.clone()?, e.intent.clone())));
                 // A journal of an earlier version: an intent with no ID and no outcome.
                 let legacy_open = mine
                     .last()
@@ -1278,9 +1283,15 @@ impl<S: KeyService> Run<'_, S> {
                 (last_arn, legacy_open)
             };
             let mut candidate = None;
-            if let Some(arn) = last_arn {
+            if let Some((arn, intent)) = last_arn {
                 match self.svc.describe_key(&pk.region, &arn).await {
-                    Ok(k) if !pending_deletion(&k.state) => candidate = Some(k),
+                    Ok(k) if !pending_deletion(&k.state) => {
+                        // Made by an intent of this setup: it is ours to retire if it loses.
+                        if let Some(i) = intent {
+                            self.st().intents.insert(pk.role, i);
+                        }
+                        candidate = Some(k)
+                    }
                     Ok(_) | Err(KmsError::NotFound { .. }) => {}
                     Err(e) => return Err(kms_err("DescribeKey")(e)),
                 }
@@ -1418,8 +1429,10 @@ impl<S: KeyService> Run<'_, S> {
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
         self.begin_intent(role, region)?;
-        let req = self.new_key(role, multi_region);
-        let intent = vec![self.st().intents[&role].clone()];
+        // Each attempt has an intent of its own: a request that lands after its attempt gave
+        // up (a slow network) is then recognised by the intent the journal holds open.
+        let mut attempts = vec![self.st().intents[&role].clone()];
+        let mut req = self.new_key(role, multi_region);
         let mut attempt = 1;
         let mut maybe_created = false;
         loop {
@@ -1437,17 +1450,20 @@ impl<S: KeyService> Run<'_, S> {
                         self.pause_before_retry(attempt, &e).await;
                         attempt += 1;
                     }
-                    // Look (by this intent's tag) before creating again, and after the last
-                    // attempt too. KMS lists a new key only after a moment: when an answer
-                    // may have been lost, a miss is checked once more after a pause.
+                    // Look (by every attempt's intent) before creating again, and after the
+                    // last attempt too. KMS lists a new key only after a moment: when an
+                    // answer may have been lost, a miss is checked once more after a pause.
                     let mut seen = BTreeSet::new();
-                    let mut found = self.find_tagged(region, role, &intent, &mut seen).await;
+                    let mut found = self.find_tagged(region, role, &attempts, &mut seen).await;
                     if maybe_created && matches!(&found, Ok(v) if v.is_empty()) {
                         tokio::time::sleep(self.opts.poll_max).await;
-                        found = self.find_tagged(region, role, &intent, &mut seen).await;
+                        found = self.find_tagged(region, role, &attempts, &mut seen).await;
                     }
                     match found.map(|v| v.into_iter().next()) {
-                        Ok(Some((k, _))) => {
+                        Ok(Some((k, intent))) => {
+                            if let Some(i) = intent {
+                                self.st().intents.insert(role, i);
+                            }
                             self.adopt(role, &k, true)?;
                             return Ok(StepEnd::Done(Some(k.arn)));
                         }
@@ -1457,6 +1473,11 @@ impl<S: KeyService> Run<'_, S> {
                     }
                     if last {
                         return Err(kms_err("CreateKey")(e));
+                    }
+                    if maybe_created {
+                        self.begin_intent(role, region)?;
+                        attempts.push(self.st().intents[&role].clone());
+                        req = self.new_key(role, multi_region);
                     }
                 }
                 Err(e) => return Err(kms_err("CreateKey")(e)),
@@ -1545,7 +1566,16 @@ impl<S: KeyService> Run<'_, S> {
             key_arn: winner.arn.clone(),
             ours: ours.arn.clone(),
         };
-        let made_here = ours.created_now && self.st().intents.contains_key(&role);
+        // Made by an intent of this setup (this run's, or an interrupted run's it adopted),
+        // and never named by the alias.
+        let made_here = {
+            let st = self.st();
+            st.intents.contains_key(&role)
+                && !st
+                    .entries
+                    .iter()
+                    .any(|e| e.event == Event::Aliased && e.arn.as_deref() == Some(&ours.arn))
+        };
         if role == KeyRole::Replica || !made_here {
             return Err(taken());
         }

@@ -1,6 +1,7 @@
 //! Adversarial cases against the first promise: one correct key per setup, never a second
 //! one; a run that fails reports every resource it created; a re-run finishes the job.
-//! Each test states what it breaks. Against a real KMS API (moto), checked through the AWS API.
+//! Each test states the attack and what byok must do. Against a real KMS API (moto), checked
+//! through the AWS API.
 
 mod common;
 use common::*;
@@ -119,8 +120,8 @@ async fn live_keys_for(kms: &aws_sdk_kms::Client, alias: &str) -> Vec<String> {
 }
 
 /// Two keys side by side, both CreateKey requests on their way when SIGTERM comes: the
-/// report must say that *each* may have been created. It names one: `RunReport::in_flight`
-/// is a single `Option`, and the loop over the steps still running keeps only the last.
+/// report must say that *each* may have been created (`RunReport::in_flight` lists every
+/// create still on its way).
 #[test]
 fn sigterm_with_both_creates_of_two_keys_in_flight_names_both() {
     let moto = Moto::start();
@@ -168,10 +169,10 @@ fn sigterm_with_both_creates_of_two_keys_in_flight_names_both() {
 
 /// Two keys side by side: the primary's CreateKey is refused (AccessDenied) while the
 /// secondary's is still on its way; then SIGTERM. The run stops after its grace, says a key
-/// "may have been created", and exits 3, which the README defines as "nothing was created".
-/// The held request then lands: a key exists. The exit code lies.
+/// "may have been created", and must exit 4 (partly done), never 3 ("nothing was created"):
+/// the held request then lands and a key exists.
 #[test]
-fn exit_3_nothing_was_created_while_a_create_may_have_landed() {
+fn a_refused_create_beside_one_in_flight_exits_4_not_3() {
     let moto = Moto::start();
     let wire = Proxy::start(
         &moto.endpoint,
@@ -227,12 +228,11 @@ fn exit_3_nothing_was_created_while_a_create_may_have_landed() {
 
 /// A single run, no signal: CreateKey's request is slow to reach KMS (40 s, past the SDK's
 /// 30 s attempt timeout). byok looks for its intent's key (twice, 3 s apart), finds none,
-/// sends CreateKey again with the same intent and finishes with that key, exit 0. The first
-/// request then lands: a second live key, granting the vendor, carrying the same intent
-/// tag. Its intent is closed (`created`), and only journalled ARNs are retirement
-/// candidates, so neither this run nor any re-run ever finds it.
+/// sends CreateKey again under a new intent and finishes with that key, exit 0. The first
+/// request then lands: a second key, carrying the first attempt's intent, which the journal
+/// holds open. The re-run must find it by that intent and retire it.
 #[tokio::test]
-async fn a_create_that_lands_after_the_attempt_timeout_leaves_a_second_key_forever() {
+async fn a_create_that_lands_after_its_attempt_timed_out_is_retired_by_the_rerun() {
     let moto = Moto::start();
     let alias = "alias/adv-late";
     let slow = Proxy::start(
@@ -285,11 +285,10 @@ async fn a_create_that_lands_after_the_attempt_timeout_leaves_a_second_key_forev
 /// A key an interrupted run made is found by its intent and adopted by the re-run (journal:
 /// `adopted`, with the intent), but the re-run stops before naming it (here CreateAlias is
 /// refused; a kill does the same). Meanwhile a run on another machine makes its own key and
-/// takes the alias. The next re-run adopts that key and exits 0, but never retires ours: the
-/// intent is closed by the `adopted` entry, and only `created`/`retiring` entries are
-/// retirement candidates. A second live key grants the vendor, and no run names it again.
+/// takes the alias. The next re-run adopts that key and must retire ours (made by an intent
+/// of this setup, never named by the alias), not leave it granting the vendor.
 #[tokio::test]
-async fn a_key_adopted_by_its_intent_is_never_retired_after_losing_the_alias() {
+async fn a_key_adopted_by_its_intent_is_retired_when_it_loses_the_alias() {
     let moto = Moto::start();
     let alias = "alias/adv-adopted";
     let a_dir = TempDir::new("adv-adopted-a");
@@ -343,11 +342,10 @@ async fn a_key_adopted_by_its_intent_is_never_retired_after_losing_the_alias() {
 
 /// No signal at all. Two keys side by side: one CreateKey is refused (AccessDenied); the
 /// other reaches KMS and makes its key, but its answer is lost and looking for the key is
-/// refused too (the "may have been created" case, exit 4 on its own). Only the first failure
-/// is kept: the run says "Nothing was created." and exits 3, while a key exists and grants
-/// the vendor.
+/// refused too (the "may have been created" case, exit 4 on its own). The second failure
+/// must not be hidden by the first: the run names the key that may exist and exits 4.
 #[tokio::test]
-async fn a_second_failure_hides_a_key_that_may_have_been_created() {
+async fn a_second_failure_still_reports_a_key_that_may_have_been_created() {
     let moto = Moto::start();
     let alias = "alias/adv-second-failure";
     let wire = Proxy::start(
@@ -367,7 +365,11 @@ async fn a_second_failure_hides_a_key_that_may_have_been_created() {
         .log()
         .iter()
         .filter(|s| s.name() == "CreateKey" && s.upstream_status == Some(200))
-        .filter_map(|s| s.upstream_json()?["KeyMetadata"]["Arn"].as_str().map(str::to_string))
+        .filter_map(|s| {
+            s.upstream_json()?["KeyMetadata"]["Arn"]
+                .as_str()
+                .map(str::to_string)
+        })
         .collect();
     assert_eq!(made.len(), 1, "one CreateKey reached KMS: {}", show(&out));
     let err = stderr(&out);

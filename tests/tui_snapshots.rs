@@ -331,7 +331,7 @@ async fn a_failed_run() {
         },
         done_steps: vec![0, 1, 2],
         retired: vec![],
-        in_flight: None,
+        in_flight: vec![],
     })));
     assert_eq!(a.screen(), Screen::Execute);
     snap("20_execute_failed", &a);
@@ -418,7 +418,7 @@ async fn an_interrupted_run_lists_what_exists() {
         outcome: Outcome::Interrupted { step: stop_at },
         done_steps: vec![0, 1, 2, 3],
         retired: vec![],
-        in_flight: None,
+        in_flight: vec![],
     })));
     snap("24_execute_interrupted", &a);
 }
@@ -484,10 +484,10 @@ async fn small_terminals_and_a_stop_with_a_create_in_flight() {
         outcome: Outcome::Interrupted { step: 5 },
         done_steps: vec![0, 1, 2, 3, 4],
         retired: vec![],
-        in_flight: Some(exec::InFlight {
+        in_flight: vec![exec::InFlight {
             role: byok::plan::KeyRole::Replica,
             region: "eu-west-2".into(),
-        }),
+        }],
     })));
     snap("28_execute_stopped_replica_in_flight", &stopped);
 }

@@ -384,7 +384,7 @@ impl RunState {
 
     /// A create whose request was on its way when the run stopped: the key may exist. From
     /// the report, or, when the wizard quit without waiting for it, from the step under way.
-    pub fn in_flight(&self) -> Option<InFlight> {
+    pub fn in_flight(&self) -> Vec<InFlight> {
         if let Some(r) = &self.report {
             return r.in_flight.clone();
         }
@@ -393,7 +393,7 @@ impl RunState {
             .iter()
             .zip(&self.steps)
             .filter(|(_, s)| s.status == StepStatus::Running)
-            .find_map(|(step, _)| match step {
+            .filter_map(|(step, _)| match step {
                 Step::CreateKey { role, region, .. } => Some(InFlight {
                     role: *role,
                     region: region.clone(),
@@ -404,6 +404,7 @@ impl RunState {
                 }),
                 _ => None,
             })
+            .collect()
     }
 
     pub fn failed_error(&self) -> Option<&ExecError> {

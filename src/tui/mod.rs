@@ -491,7 +491,7 @@ where
                 ),
                 None => eprintln!("byok stopped."),
             }
-            if keys.is_empty() && in_flight.is_none() && !unconfirmed {
+            if keys.is_empty() && in_flight.is_empty() && !unconfirmed {
                 eprintln!("Nothing was created.");
             }
             if !keys.is_empty() {
@@ -505,18 +505,19 @@ where
                     );
                 }
             }
-            if let Some(f) = &in_flight {
+            for f in &in_flight {
                 eprintln!(
                     "{} in {} may have been created: its request was on its way when byok stopped. The journal holds the attempt; the command below finds that key instead of making a second one.",
                     view::key_name(regionality, f.role),
                     f.region
                 );
-            } else if unconfirmed {
+            }
+            if in_flight.is_empty() && unconfirmed {
                 eprintln!(
                     "A key may have been created (its answer was lost): the command below finds that key instead of making a second one."
                 );
             }
-            if app.ctx.demo && (!keys.is_empty() || in_flight.is_some()) {
+            if app.ctx.demo && (!keys.is_empty() || !in_flight.is_empty()) {
                 eprintln!("This was the demo: the keys were simulated, nothing exists in AWS.");
             }
             eprintln!(

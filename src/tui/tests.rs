@@ -681,7 +681,7 @@ fn run_progress_done_copy_and_save() {
         outcome: Outcome::Completed,
         done_steps: vec![0],
         retired: vec![],
-        in_flight: None,
+        in_flight: vec![],
     })));
     assert_eq!(a.screen, Screen::Done);
     assert!(!a.is_spinning());
@@ -721,7 +721,7 @@ fn ctrl_c_during_a_run_asks_then_stops_after_the_call_in_flight() {
         outcome: Outcome::Interrupted { step: 3 },
         done_steps: vec![0, 1, 2],
         retired: vec![],
-        in_flight: None,
+        in_flight: vec![],
     })));
     assert_eq!(a.screen, Screen::Execute);
     assert_eq!(a.exit_code(), crate::exec::exit::INTERRUPTED);
@@ -772,7 +772,7 @@ fn a_failed_run_goes_back_to_the_answer_that_fixes_it() {
         },
         done_steps: vec![0, 1],
         retired: vec![],
-        in_flight: None,
+        in_flight: vec![],
     })));
     assert_eq!(a.screen, Screen::Execute);
     assert_eq!(a.exit_code(), crate::exec::exit::INVALID_INPUT);
@@ -1678,10 +1678,10 @@ fn a_stop_names_what_may_exist_and_how_to_finish() {
     // Quit at once before the report: the step under way names what may exist.
     assert_eq!(
         a.run.as_ref().unwrap().in_flight(),
-        Some(crate::exec::InFlight {
+        vec![crate::exec::InFlight {
             role: KeyRole::Replica,
             region: "eu-west-2".into()
-        })
+        }]
     );
     a.handle(Event::RunFinished(Box::new(RunReport {
         account: Some("111122223333".into()),
@@ -1691,10 +1691,10 @@ fn a_stop_names_what_may_exist_and_how_to_finish() {
         outcome: Outcome::Interrupted { step: 5 },
         done_steps: vec![0, 1, 2, 3, 4],
         retired: vec![],
-        in_flight: Some(crate::exec::InFlight {
+        in_flight: vec![crate::exec::InFlight {
             role: KeyRole::Replica,
             region: "eu-west-2".into(),
-        }),
+        }],
     })));
     assert_eq!(a.run.as_ref().unwrap().steps[5].status, StepStatus::Stopped);
     assert!(!a.is_spinning());

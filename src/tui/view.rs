@@ -1406,7 +1406,7 @@ impl View<'_> {
                     }
                 }
             }
-            if let Some(f) = &report.in_flight {
+            for f in &report.in_flight {
                 lines.push(Line::styled(
                     format!(
                         "{} in {} may have been created: its request was on its way when byok stopped. Running again finds it instead of making a second one.",
@@ -1415,7 +1415,8 @@ impl View<'_> {
                     ),
                     self.t.accent(),
                 ));
-            } else if report.keys.is_empty() && !report.may_have_created() {
+            }
+            if report.keys.is_empty() && !report.may_have_created() {
                 lines.push(Line::raw("Nothing was created."));
             }
             let something = !report.keys.is_empty() || report.may_have_created();
