@@ -49,7 +49,13 @@ impl Arn {
         if !s.is_ascii() {
             return Err("contains a non-ASCII character (a look-alike letter pasted from a document?): type it again or copy it from the AWS console".into());
         }
-        if s.starts_with(['"', '\'', '`']) || s.ends_with(['"', '\'', '`', ',', ';']) {
+        // A trailing comma alone may end a real IAM name (`,` is allowed in names); after a
+        // quote it is what a JSON list pastes.
+        if s.starts_with(['"', '\'', '`'])
+            || s.ends_with(['"', '\'', '`', ';'])
+            || s.ends_with("\",")
+            || s.ends_with("',")
+        {
             return Err(
                 "has quotes or a comma around it: remove them, the ARN is what is inside".into(),
             );

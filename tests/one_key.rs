@@ -321,7 +321,7 @@ async fn sigterm_or_sighup_during_a_slow_create_reports_and_the_rerun_finds_the_
         if json {
             let doc: Value = serde_json::from_str(&out).expect("one JSON document");
             assert_eq!(doc["status"], "interrupted");
-            assert_eq!(doc["may_have_created"]["role"], "primary");
+            assert_eq!(doc["may_have_created"][0]["role"], "primary");
             assert!(
                 doc["finish_command"]
                     .as_str()
