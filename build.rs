@@ -1,7 +1,7 @@
 // Puts the built-in vendor profiles' versions into `byok --version`.
 fn main() {
     let mut parts = Vec::new();
-    for name in ["camunda", "gearset", "other"] {
+    for name in ["camunda", "gearset", "clickhouse", "aiven", "other"] {
         let path = format!("assets/vendors/{name}.json");
         println!("cargo:rerun-if-changed={path}");
         let text = std::fs::read_to_string(&path).expect("vendor profile");

@@ -427,6 +427,14 @@ pub fn check_principal(
             arn::check_iam_principal(p, Want::AnyPrincipal).map_err(|e| format!("{p:?} {e}"))?
         }
     };
+    if let Some(r) = vendor
+        .principal
+        .refuse
+        .iter()
+        .find(|r| r.arn == arn.to_string())
+    {
+        return Err(format!("{arn} is refused: {}", r.reason));
+    }
     if arn.partition != partition {
         return Err(format!(
             "is in partition {} but {region} is in {partition}",

@@ -87,6 +87,30 @@ pub enum Command {
     /// Show every BYOK key's health and what it means for the vendor; act on a key.
     #[command(after_help = footer("status"), after_long_help = footer("status"))]
     Status(StatusArgs),
+    /// List the vendor profiles (id, name, version, sources, date checked), or show one.
+    #[command(after_help = footer("vendors"), after_long_help = footer("vendors"))]
+    Vendors(VendorsArgs),
+}
+
+/// `byok vendors [show ID]`.
+#[derive(Debug, Args)]
+pub struct VendorsArgs {
+    #[command(subcommand)]
+    pub show: Option<VendorsCommand>,
+    /// text: a readable list. json: one JSON document.
+    #[arg(long, value_enum, default_value_t, global = true)]
+    pub output: Output,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VendorsCommand {
+    /// What one vendor asks for (principal, Regions, regionality) and what it is granted.
+    #[command(after_help = footer("vendors"), after_long_help = footer("vendors"))]
+    Show {
+        /// The vendor's id (see `byok vendors`).
+        #[arg(value_name = "ID", value_parser = vendors(), hide_possible_values = true)]
+        id: String,
+    },
 }
 
 impl Command {
@@ -99,6 +123,7 @@ impl Command {
             Command::Completions { .. } => "completions",
             Command::Man { .. } => "man",
             Command::Status(_) => "status",
+            Command::Vendors(_) => "vendors",
         }
     }
 }
@@ -182,7 +207,7 @@ pub struct PolicyArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Answers")]
 pub struct AnswerArgs {
-    /// camunda, gearset, other, or the id of a --vendor-file profile.
+    /// camunda, gearset, clickhouse, aiven, other, or the id of a --vendor-file profile (see `byok vendors`).
     #[arg(long, value_name = "VENDOR", value_parser = vendors(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 100)]
     pub vendor: Option<String>,
     /// The primary AWS Region (must be one the vendor supports).
@@ -545,6 +570,20 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "Schedule a deletion",
                 "byok status --key \"$ARN\" --schedule-deletion 30 --confirm-alias camunda-saas-byok",
             ),
+        ],
+    ),
+    (
+        "vendors",
+        &[
+            (
+                "Every vendor profile, its sources and when they were checked",
+                "byok vendors",
+            ),
+            (
+                "What ClickHouse Cloud asks for and is granted",
+                "byok vendors show clickhouse",
+            ),
+            ("As JSON", "byok vendors show aiven --output json"),
         ],
     ),
     (

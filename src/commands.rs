@@ -53,6 +53,7 @@ pub async fn dispatch(mut cli: Cli) -> i32 {
         Some(Command::Man { out_dir }) => crate::ecosystem::man(&g, out_dir.as_deref()),
         Some(Command::Policy(a)) => policy_cmd(&g, a).await,
         Some(Command::Status(a)) => crate::status_cmd::run(&g, a).await,
+        Some(Command::Vendors(a)) => crate::vendors_cmd::run(&g, &a),
     }
 }
 

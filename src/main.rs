@@ -21,6 +21,7 @@ mod cli;
 mod commands;
 mod ecosystem;
 mod status_cmd;
+mod vendors_cmd;
 mod version;
 
 use clap::Parser;

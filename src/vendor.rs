@@ -17,8 +17,17 @@ const BUILT_IN: &[(&str, &str)] = &[
         "gearset.json",
         include_str!("../assets/vendors/gearset.json"),
     ),
+    (
+        "clickhouse.json",
+        include_str!("../assets/vendors/clickhouse.json"),
+    ),
+    ("aiven.json", include_str!("../assets/vendors/aiven.json")),
     ("other.json", include_str!("../assets/vendors/other.json")),
 ];
+
+/// The id of the template profile, the one profile whose `sources` and `checked` may be left
+/// out: it describes no vendor, only the AWS console's defaults for another account.
+pub const TEMPLATE_ID: &str = "other";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +40,13 @@ pub struct VendorProfile {
     /// One line on what the vendor needs.
     pub summary: String,
     pub docs_url: String,
+    /// Where the facts of the profile come from: the vendor's own pages (at least one, but for
+    /// the `other` template).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// The date those sources were last checked against the profile, YYYY-MM-DD.
+    #[serde(default)]
+    pub checked: String,
     /// The Regions the vendor supports; empty means any Region.
     #[serde(default)]
     pub regions: Vec<VendorRegion>,
@@ -82,6 +98,19 @@ pub struct PrincipalSpec {
     pub kind: PrincipalKind,
     pub label: String,
     pub help: String,
+    /// Principals the vendor has retired (ClickHouse's old shared role): refused as the
+    /// answer, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refuse: Vec<RefusedPrincipal>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedPrincipal {
+    /// The principal's ARN, exactly as it would be written into the policy.
+    pub arn: String,
+    /// Why, and what to give instead.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -177,6 +206,7 @@ const MAX_REGIONS: usize = 64;
 const MAX_STATEMENTS: usize = 16;
 const MAX_ACTIONS: usize = 32;
 const MAX_STATES: usize = 32;
+const MAX_SOURCES: usize = 16;
 
 /// The longest text a field may hold, in characters, by its path with `[]` for any index and
 /// `*` for any map key. One paragraph (1000) unless said otherwise.
@@ -194,7 +224,8 @@ fn max_chars(pattern: &str) -> usize {
         "root_statement_sid" | "statements[].sid" | "statements[].actions[]" => 128,
         "principal.label" => 200,
         "key.alias" => 256,
-        "docs_url" => 2048,
+        "docs_url" | "sources[]" => 2048,
+        "checked" => 10,
         // What KMS allows for a description (and `--description`).
         "key.description" => 8192,
         p if p.starts_with("statements[].condition") => 1024,
@@ -413,6 +444,7 @@ impl VendorProfile {
             ("regions", self.regions.len(), MAX_REGIONS),
             ("statements", self.statements.len(), MAX_STATEMENTS),
             ("states", self.states.len(), MAX_STATES),
+            ("sources", self.sources.len(), MAX_SOURCES),
             (
                 "dual_region.pairs",
                 self.dual_region.as_ref().map_or(0, |d| d.pairs.len()),
@@ -516,16 +548,21 @@ impl VendorProfile {
                 ),
             ));
         }
-        if !(self.docs_url.starts_with("https://") || self.docs_url.starts_with("http://"))
-            || self.docs_url.contains(char::is_whitespace)
-        {
-            return Err(err(
-                "docs_url",
-                format!(
-                    "{:?} must be an https:// address without spaces",
-                    self.docs_url
-                ),
-            ));
+        let urls = std::iter::once(("docs_url".to_string(), &self.docs_url)).chain(
+            self.sources
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (format!("sources[{i}]"), u)),
+        );
+        for (field, url) in urls {
+            if !(url.starts_with("https://") || url.starts_with("http://"))
+                || url.contains(char::is_whitespace)
+            {
+                return Err(err(
+                    &field,
+                    format!("{url:?} must be an https:// address without spaces"),
+                ));
+            }
         }
         if let Some(c) = self
             .key
@@ -639,6 +676,15 @@ impl VendorProfile {
                 }
             }
         }
+        for (i, r) in self.principal.refuse.iter().enumerate() {
+            if let Err(e) = crate::arn::check_iam_principal(&r.arn, crate::arn::Want::AnyPrincipal)
+            {
+                return Err(err(
+                    &format!("principal.refuse[{i}].arn"),
+                    format!("{:?} {e}", r.arn),
+                ));
+            }
+        }
         if let Err(e) = crate::answers::normalize_alias(&self.key.alias) {
             return Err(err("key.alias", e));
         }
@@ -678,8 +724,71 @@ impl VendorProfile {
                 ));
             }
         }
+        self.check_sources(file)
+    }
+
+    /// Where the facts come from, and when they were checked: every profile but the `other`
+    /// template names at least one source and the date.
+    fn check_sources(&self, file: &str) -> Result<(), ProfileError> {
+        let err = |field: &str, problem: String| ProfileError {
+            file: file.to_string(),
+            field: field.to_string(),
+            problem,
+        };
+        let template = self.id == TEMPLATE_ID;
+        if self.sources.is_empty() && !template {
+            return Err(err(
+                "sources",
+                "list at least one address where the vendor documents these facts (its BYOK page, its published key policy)".into(),
+            ));
+        }
+        if self.checked.is_empty() {
+            if template && self.sources.is_empty() {
+                return Ok(());
+            }
+            return Err(err(
+                "checked",
+                "give the date the sources were checked against this profile, as YYYY-MM-DD".into(),
+            ));
+        }
+        if !is_date(&self.checked) {
+            return Err(err(
+                "checked",
+                format!(
+                    "{:?} is not a date written YYYY-MM-DD (such as 2026-12-01)",
+                    self.checked
+                ),
+            ));
+        }
         Ok(())
     }
+}
+
+/// `YYYY-MM-DD`, a real day of the Gregorian calendar.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = &s[r];
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    y >= 1970 && (1..=days).contains(&d)
 }
 
 /// What a path that is not a regular file is, for a message.
@@ -753,7 +862,10 @@ mod tests {
     #[test]
     fn built_ins_load() {
         let c = Catalog::built_in();
-        assert_eq!(c.ids(), vec!["camunda", "gearset", "other"]);
+        assert_eq!(
+            c.ids(),
+            vec!["camunda", "gearset", "clickhouse", "aiven", "other"]
+        );
         let g = c.get("gearset").unwrap();
         assert_eq!(g.vendor_account("eu-west-1"), Some("347752291521"));
         assert_eq!(g.vendor_account("us-west-2"), Some("157764733222"));
@@ -777,6 +889,68 @@ mod tests {
         let other = c.get("other").unwrap();
         assert!(other.allows_region("sa-east-1"));
         assert_eq!(other.secondary_regions("eu-west-1"), None);
+    }
+
+    #[test]
+    fn every_profile_names_its_sources_and_date_but_the_template_may_not() {
+        for p in Catalog::built_in().profiles {
+            assert!(!p.sources.is_empty(), "{}", p.id);
+            assert!(is_date(&p.checked), "{}: {:?}", p.id, p.checked);
+        }
+        let mut v = camunda_json();
+        v.as_object_mut().unwrap().remove("sources");
+        let e = load(v).unwrap_err();
+        assert_eq!(
+            (e.file.as_str(), e.field.as_str()),
+            ("acme.json", "sources")
+        );
+        let mut v = camunda_json();
+        v.as_object_mut().unwrap().remove("checked");
+        assert_eq!(load(v).unwrap_err().field, "checked");
+        let mut v = camunda_json();
+        v["sources"][1] = "docs.camunda.io".into();
+        assert_eq!(load(v).unwrap_err().field, "sources[1]");
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../assets/vendors/other.json")).unwrap();
+        v.as_object_mut().unwrap().remove("sources");
+        v.as_object_mut().unwrap().remove("checked");
+        load(v.clone()).unwrap();
+        v["checked"] = "2026-12-01".into();
+        load(v).unwrap();
+        for ok in ["2026-12-01", "2024-02-29", "2000-02-29"] {
+            assert!(is_date(ok), "{ok}");
+        }
+        for bad in [
+            "2026-2-01",
+            "2026-13-01",
+            "2026-02-30",
+            "2100-02-29",
+            "26-12-01",
+            "2026/12/01",
+            "+026-12-01",
+            "",
+        ] {
+            assert!(!is_date(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_refused_principal_is_refused_and_must_be_an_arn() {
+        let c = Catalog::built_in();
+        let ch = c.get("clickhouse").unwrap();
+        let old = "arn:aws:iam::576599896960:role/prod-kms-request-role";
+        let e = crate::answers::check_principal(ch, "us-east-1", Some(old)).unwrap_err();
+        assert!(e.contains("retired shared role"), "{e}");
+        let role = "arn:aws:iam::576599896960:role/clickhouse-svc-1";
+        assert_eq!(
+            crate::answers::check_principal(ch, "us-east-1", Some(role)).unwrap(),
+            role
+        );
+        // The role's partition bounds the Regions: not a China or GovCloud key.
+        assert!(crate::answers::check_principal(ch, "cn-north-1", Some(role)).is_err());
+        let mut v = camunda_json();
+        v["principal"]["refuse"] = serde_json::json!([{ "arn": "role/x", "reason": "old" }]);
+        assert_eq!(load(v).unwrap_err().field, "principal.refuse[0].arn");
     }
 
     fn camunda_json() -> serde_json::Value {
@@ -1077,7 +1251,10 @@ mod tests {
         let path = dir.join("acme.json");
         std::fs::write(&path, v.to_string()).unwrap();
         let c = Catalog::with_files(std::slice::from_ref(&path)).unwrap();
-        assert_eq!(c.ids(), vec!["camunda", "gearset", "other", "acme"]);
+        assert_eq!(
+            c.ids(),
+            vec!["camunda", "gearset", "clickhouse", "aiven", "other", "acme"]
+        );
         let e = Catalog::with_files(&[dir.join("missing.json")]).unwrap_err();
         assert!(e.to_string().contains("missing.json"));
     }

@@ -199,8 +199,30 @@ fn plan_as_json_lists_steps_keys_and_tags() {
 fn policy_with_account_equals_the_golden_files() {
     let dir = TempDir::new("policy");
     let nobody = Nobody::new();
-    let cases: [(&[&str], &str); 2] = [
+    let cases: [(&[&str], &str); 4] = [
         (CAMUNDA, "camunda-single.json"),
+        (
+            &[
+                "--vendor",
+                "clickhouse",
+                "--region",
+                "us-east-1",
+                "--principal",
+                "arn:aws:iam::210987654321:role/clickhouse-service-encryption",
+            ],
+            "clickhouse-single.json",
+        ),
+        (
+            &[
+                "--vendor",
+                "aiven",
+                "--region",
+                "eu-west-1",
+                "--principal",
+                "arn:aws:iam::210987654321:role/aiven-cmk-anchor",
+            ],
+            "aiven-single.json",
+        ),
         (
             &[
                 "--vendor",
@@ -279,6 +301,8 @@ fn acme_profile() -> Value {
         "name": "Acme Analytics",
         "summary": "Acme reads your data with your key.",
         "docs_url": "https://acme.example/byok",
+        "sources": ["https://acme.example/byok"],
+        "checked": "2026-12-01",
         "regions": [
             { "code": "us-east-1", "name": "US East (N. Virginia)" },
             { "code": "eu-central-1", "name": "Europe (Frankfurt)" }
@@ -649,6 +673,7 @@ fn help_groups_flags_under_headings_with_examples_for_every_command() {
         "status",
         "completions",
         "man",
+        "vendors",
     ] {
         let mut c = byok(dir.path());
         if !command.is_empty() {
@@ -1031,4 +1056,217 @@ fn licence_texts_and_changelog_are_there() {
     let changelog = std::fs::read_to_string(root().join("CHANGELOG.md")).unwrap();
     assert!(changelog.starts_with("# Changelog"));
     assert!(changelog.contains("\n## [Unreleased]\n"));
+}
+
+/// `byok vendors` lists every profile with its sources and the date they were checked, as
+/// text and as JSON, without touching AWS.
+#[test]
+fn vendors_lists_every_profile_with_its_sources_and_date() {
+    let dir = TempDir::new("vendors");
+    let nobody = Nobody::new();
+    let text = run(byok(dir.path()).args(["--endpoint-url", &nobody.url, "vendors"]));
+    assert_exit(&text, 0);
+    let json = run(byok(dir.path()).args(["vendors", "--output", "json"]));
+    assert_exit(&json, 0);
+    let doc: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let listed = doc["vendors"].as_array().unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("assets/vendors")).unwrap() {
+        let p: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        let id = p["id"].as_str().unwrap();
+        let line = format!(
+            "{id}  {}  (profile {}, checked {})",
+            p["name"].as_str().unwrap(),
+            p["version"].as_str().unwrap(),
+            p["checked"].as_str().unwrap()
+        );
+        assert!(stdout(&text).contains(&line), "{line}:\n{}", stdout(&text));
+        let j = listed.iter().find(|v| v["id"] == id).unwrap();
+        assert_eq!(j["version"], p["version"]);
+        assert_eq!(j["checked"], p["checked"]);
+        assert_eq!(j["sources"], p["sources"]);
+        let sources = p["sources"].as_array().unwrap();
+        assert!(!sources.is_empty(), "{id}");
+        for s in sources {
+            let s = s.as_str().unwrap();
+            assert!(s.starts_with("https://"), "{id}: {s}");
+            assert!(
+                stdout(&text).contains(&format!("  source: {s}")),
+                "{id}: {s}"
+            );
+        }
+        n += 1;
+    }
+    assert_eq!(listed.len(), n);
+    for id in ["camunda", "gearset", "clickhouse", "aiven", "other"] {
+        assert!(listed.iter().any(|v| v["id"] == id), "{id}");
+    }
+    // A --vendor-file profile is listed too.
+    let file = write_profile(
+        dir.path(),
+        "acme.json",
+        &serde_json::to_string(&acme_profile()).unwrap(),
+    );
+    let out = run(byok(dir.path())
+        .arg("--vendor-file")
+        .arg(&file)
+        .args(["vendors", "--output", "json"]));
+    assert_exit(&out, 0);
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(
+        doc["vendors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["id"] == "acme")
+    );
+    nobody.assert_untouched();
+}
+
+/// `byok vendors show ID` says what the vendor asks for and what it is granted.
+#[test]
+fn vendors_show_says_what_the_vendor_asks_for_and_is_granted() {
+    let dir = TempDir::new("vendors-show");
+    let out = run(byok(dir.path()).args(["vendors", "show", "clickhouse"]));
+    assert_exit(&out, 0);
+    let t = stdout(&out);
+    for part in [
+        "ClickHouse Cloud (clickhouse), profile 2026.12.1, checked 2026-12-01",
+        "Principal: ClickHouse encryption role ARN: an IAM role ARN",
+        "Refused: arn:aws:iam::576599896960:role/prod-kms-request-role",
+        "any Region byok knows",
+        "Regionality: single",
+        "Default alias: alias/clickhouse-cloud-cmek",
+        "\"Allow ClickHouse Access\": kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:DescribeKey",
+        "no condition",
+        "Next step: Paste the key ARN in ClickHouse Cloud",
+        "https://clickhouse.com/docs/cloud/security/cmek-migration",
+    ] {
+        assert!(t.contains(part), "{part:?} missing from:\n{t}");
+    }
+    let out = run(byok(dir.path()).args(["vendors", "show", "gearset"]));
+    assert_exit(&out, 0);
+    let t = stdout(&out);
+    for part in [
+        "us-west-2 US West (Oregon) (vendor account 157764733222)",
+        "only when {\"Bool\":{\"kms:GrantIsForAWSResource\":\"true\"}}",
+    ] {
+        assert!(t.contains(part), "{part:?} missing from:\n{t}");
+    }
+    let out = run(byok(dir.path()).args(["vendors", "show", "camunda"]));
+    assert!(stdout(&out).contains("Regionality: single, multi-region, two-keys"));
+    assert!(stdout(&out).contains("eu-west-1 with eu-west-2"));
+
+    let out = run(byok(dir.path()).args(["vendors", "show", "aiven", "--output", "json"]));
+    assert_exit(&out, 0);
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["id"], "aiven");
+    assert_eq!(doc["principal"]["kind"], "iam-role-arn");
+    assert_eq!(doc["any_region"], true);
+    assert_eq!(doc["regionalities"], serde_json::json!(["single"]));
+    assert_eq!(
+        doc["statements"][0]["actions"],
+        serde_json::json!(["kms:Encrypt", "kms:Decrypt"])
+    );
+    assert_eq!(doc["checked"], "2026-12-01");
+
+    let out = run(byok(dir.path()).args(["vendors", "show", "heroku"]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("no vendor profile \"heroku\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A vendor file must say where its facts come from and when they were checked; only the
+/// `other` template may leave both out.
+#[test]
+fn a_vendor_file_without_sources_or_date_is_refused_naming_the_field() {
+    let dir = TempDir::new("vendor-sources");
+    for (edit, field) in [("sources", "sources"), ("checked", "checked")] {
+        let mut p = acme_profile();
+        p.as_object_mut().unwrap().remove(edit);
+        let file = write_profile(dir.path(), "acme.json", &p.to_string());
+        let out = run(byok(dir.path())
+            .arg("--vendor-file")
+            .arg(&file)
+            .arg("vendors"));
+        assert_exit(&out, 2);
+        let e = stderr(&out);
+        assert!(
+            e.contains("acme.json") && e.contains(&format!(": {field}: ")),
+            "{e}"
+        );
+    }
+    for (bad, field) in [
+        (serde_json::json!({ "checked": "2026-13-01" }), "checked"),
+        (serde_json::json!({ "checked": "1 Dec 2026" }), "checked"),
+        (
+            serde_json::json!({ "sources": ["ftp://acme.example"] }),
+            "sources[0]",
+        ),
+        (serde_json::json!({ "sources": [] }), "sources"),
+    ] {
+        let mut p = acme_profile();
+        for (k, v) in bad.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        let file = write_profile(dir.path(), "acme.json", &p.to_string());
+        let out = run(byok(dir.path())
+            .arg("--vendor-file")
+            .arg(&file)
+            .arg("vendors"));
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains(&format!(": {field}: ")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // The template, copied as is (id "other"), still loads without them.
+    let mut p: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("assets/vendors/other.json")).unwrap(),
+    )
+    .unwrap();
+    p.as_object_mut().unwrap().remove("sources");
+    p.as_object_mut().unwrap().remove("checked");
+    let file = write_profile(dir.path(), "other.json", &p.to_string());
+    let out = run(byok(dir.path())
+        .arg("--vendor-file")
+        .arg(&file)
+        .args(["vendors", "show", "other"]));
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("checked not given (a template)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// ClickHouse's retired shared role (CMEK v1) is refused as the principal, before any call.
+#[test]
+fn clickhouse_refuses_the_retired_shared_role() {
+    let dir = TempDir::new("clickhouse-v1");
+    let nobody = Nobody::new();
+    let out = run(byok(dir.path()).args([
+        "--endpoint-url",
+        &nobody.url,
+        "create",
+        "--vendor",
+        "clickhouse",
+        "--region",
+        "us-east-1",
+        "--principal",
+        "arn:aws:iam::576599896960:role/prod-kms-request-role",
+        "--yes",
+    ]));
+    assert_exit(&out, 2);
+    let e = stderr(&out);
+    assert!(
+        e.contains("--principal") && e.contains("retired shared role"),
+        "{e}"
+    );
+    nobody.assert_untouched();
 }

@@ -1193,3 +1193,109 @@ async fn ctrl_c_stops_after_the_call_in_flight_with_exit_130() {
     assert_exit(&out, 0);
     assert_eq!(key_ids(&kms).await, keys);
 }
+
+/// A built-in vendor whose principal is a role ARN the customer copies, in a Region of the
+/// customer's choosing: the stored policy is the golden file byte for byte, the key carries
+/// the vendor's alias, description and byok's tags, and the same command again changes
+/// nothing.
+async fn role_vendor_then_rerun(
+    vendor: &str,
+    region: &str,
+    role: &str,
+    alias: &str,
+    description: &str,
+    golden_file: &str,
+) {
+    let moto = Moto::start();
+    let dir = TempDir::new(vendor);
+    let args = [
+        "create",
+        "--vendor",
+        vendor,
+        "--region",
+        region,
+        "--principal",
+        role,
+        "--tag",
+        "team=data",
+        "--yes",
+    ];
+    let out = run(moto.byok(dir.path()).args(args));
+    assert_exit(&out, 0);
+    let arn = stdout(&out).trim().to_string();
+    assert!(
+        arn.starts_with(&format!("arn:aws:kms:{region}:{ACCOUNT}:key/")),
+        "{arn}"
+    );
+    let kms = moto.kms(region).await;
+    let keys = key_ids(&kms).await;
+    assert_eq!(keys.len(), 1, "{vendor}");
+    let key_id = &keys[0];
+    let meta = describe(&kms, key_id).await;
+    assert_eq!(meta.arn(), Some(arn.as_str()));
+    assert_eq!(meta.multi_region(), Some(false));
+    assert_eq!(meta.description(), Some(description));
+    assert_eq!(
+        meta.key_usage().map(|s| s.as_str()),
+        Some("ENCRYPT_DECRYPT")
+    );
+    assert_eq!(
+        alias_target(&kms, alias).await.as_deref(),
+        Some(key_id.as_str())
+    );
+    // Byte for byte, as KMS stores it.
+    let stored = kms
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .to_string();
+    let golden_text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(golden_file),
+    )
+    .unwrap();
+    assert_eq!(stored.trim_end(), golden_text.trim_end(), "{vendor}");
+    assert!(rotation(&kms, key_id).await.0);
+    let tags = tags_of(&kms, key_id).await;
+    assert_byok_tags(&tags, vendor, alias, "primary");
+    assert!(tags.contains(&("team".into(), "data".into())), "{tags:?}");
+
+    let again = run(moto.byok(dir.path()).args(args));
+    assert_exit(&again, 0);
+    assert_eq!(stdout(&again).trim(), arn);
+    assert_eq!(key_ids(&kms).await.len(), 1);
+    assert_eq!(policy_of(&kms, key_id).await, golden(golden_file));
+    assert_eq!(tags_of(&kms, key_id).await.len(), tags.len());
+}
+
+#[tokio::test]
+async fn clickhouse_service_role_then_rerun_creates_nothing() {
+    role_vendor_then_rerun(
+        "clickhouse",
+        "us-east-1",
+        "arn:aws:iam::210987654321:role/clickhouse-service-encryption",
+        "alias/clickhouse-cloud-cmek",
+        "KMS key for ClickHouse Cloud CMEK",
+        "clickhouse-single.json",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn aiven_project_role_then_rerun_creates_nothing() {
+    role_vendor_then_rerun(
+        "aiven",
+        "eu-west-1",
+        "arn:aws:iam::210987654321:role/aiven-cmk-anchor",
+        "alias/aiven-cmk",
+        "Aiven CMK for data-at-rest encryption",
+        "aiven-single.json",
+    )
+    .await;
+}

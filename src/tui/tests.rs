@@ -1061,6 +1061,8 @@ fn a_vendor_file_profile_is_listed_and_selectable() {
             "name": "Acme Analytics",
             "summary": "Acme reads your data with your key.",
             "docs_url": "https://acme.example/byok",
+            "sources": ["https://acme.example/byok"],
+            "checked": "2026-12-01",
             "regions": [
                 { "code": "us-east-1", "name": "US East (N. Virginia)" },
                 { "code": "eu-central-1", "name": "Europe (Frankfurt)" }

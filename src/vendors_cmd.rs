@@ -1,0 +1,182 @@
+//! `byok vendors`: the vendor profiles, where their facts come from and when they were
+//! checked; `byok vendors show ID`: what one vendor asks for and what it is granted.
+
+use serde_json::{Value, json};
+
+use byok::exec::exit;
+use byok::sanitize;
+use byok::vendor::{Catalog, PrincipalKind, VendorProfile};
+
+use crate::cli::{GlobalArgs, Output, VendorsArgs, VendorsCommand};
+
+pub fn run(g: &GlobalArgs, args: &VendorsArgs) -> i32 {
+    let catalog = match Catalog::with_files(&g.vendor_files) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln_safe!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    match &args.show {
+        None => list(&catalog, args.output),
+        Some(VendorsCommand::Show { id }) => match catalog.get(id) {
+            Some(v) => show(v, args.output),
+            None => {
+                eprintln_safe!(
+                    "error: no vendor profile {:?}: the profiles are {} (a --vendor-file adds its own)",
+                    id,
+                    catalog.ids().join(", ")
+                );
+                exit::INVALID_INPUT
+            }
+        },
+    }
+}
+
+/// "2026-12-01", or what a profile without a date (the `other` template) says instead.
+fn checked(v: &VendorProfile) -> &str {
+    if v.checked.is_empty() {
+        "not given (a template)"
+    } else {
+        &v.checked
+    }
+}
+
+fn list(catalog: &Catalog, output: Output) -> i32 {
+    match output {
+        Output::Json => {
+            let vendors: Vec<Value> = catalog
+                .profiles
+                .iter()
+                .map(|v| {
+                    json!({
+                        "id": v.id,
+                        "name": v.name,
+                        "version": v.version,
+                        "summary": v.summary,
+                        "sources": v.sources,
+                        "checked": (!v.checked.is_empty()).then_some(&v.checked),
+                    })
+                })
+                .collect();
+            println_safe!("{}", sanitize::json_pretty(&json!({ "vendors": vendors })));
+        }
+        Output::Text => {
+            for (i, v) in catalog.profiles.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                println_safe!(
+                    "{}  {}  (profile {}, checked {})",
+                    sanitize::line(&v.id),
+                    sanitize::line(&v.name),
+                    sanitize::line(&v.version),
+                    sanitize::line(checked(v))
+                );
+                println_safe!("  {}", sanitize::line(&v.summary));
+                for s in &v.sources {
+                    println_safe!("  source: {}", sanitize::line(s));
+                }
+            }
+        }
+    }
+    exit::OK
+}
+
+/// How the principal is given, in words.
+fn principal_kind(k: PrincipalKind) -> &'static str {
+    match k {
+        PrincipalKind::IamRoleArn => "an IAM role ARN you copy from the vendor (--principal)",
+        PrincipalKind::AccountRootByRegion => {
+            "the vendor's AWS account for the Region you choose (nothing to type)"
+        }
+        PrincipalKind::AccountOrArn => {
+            "the AWS account ID or IAM ARN the vendor names (--principal)"
+        }
+    }
+}
+
+/// The Regions, as words: the vendor's list, or any Region byok knows.
+fn regions_text(v: &VendorProfile) -> Vec<String> {
+    if v.regions.is_empty() {
+        return vec![
+            "any Region byok knows, in the partition of the vendor's principal (an arn:aws: role: the commercial Regions)".into(),
+        ];
+    }
+    v.regions
+        .iter()
+        .map(|r| match &r.vendor_account {
+            Some(a) => format!("{} {} (vendor account {a})", r.code, r.name),
+            None => format!("{} {}", r.code, r.name),
+        })
+        .collect()
+}
+
+fn show(v: &VendorProfile, output: Output) -> i32 {
+    let regionalities: Vec<&str> = v.regionalities().iter().map(|r| r.as_str()).collect();
+    if output == Output::Json {
+        let mut doc = serde_json::to_value(v).expect("a profile serializes");
+        doc["any_region"] = v.regions.is_empty().into();
+        doc["regionalities"] = json!(regionalities);
+        println_safe!("{}", sanitize::json_pretty(&doc));
+        return exit::OK;
+    }
+    let l = |s: &str| sanitize::line(s).into_owned();
+    println_safe!(
+        "{} ({}), profile {}, checked {}",
+        l(&v.name),
+        l(&v.id),
+        l(&v.version),
+        l(checked(v))
+    );
+    println_safe!("{}", l(&v.summary));
+    println!();
+    println!("What {} asks for", l(&v.name));
+    println_safe!(
+        "  Principal: {}: {}",
+        l(&v.principal.label),
+        principal_kind(v.principal.kind)
+    );
+    println_safe!("    {}", l(&v.principal.help));
+    for r in &v.principal.refuse {
+        println_safe!("    Refused: {}: {}", l(&r.arn), l(&r.reason));
+    }
+    println!("  Regions:");
+    for r in regions_text(v) {
+        println_safe!("    {}", l(&r));
+    }
+    println_safe!("  Regionality: {}", regionalities.join(", "));
+    if let Some(d) = &v.dual_region {
+        println_safe!("    recommended: {}", d.recommended.as_str());
+        for p in &d.pairs {
+            println_safe!("    {} with {}", l(&p.primary), l(&p.secondary));
+        }
+    }
+    println_safe!(
+        "  Default alias: alias/{}; description: {}",
+        l(v.key.alias.trim_start_matches("alias/")),
+        l(&v.key.description)
+    );
+    println!();
+    println!(
+        "What {} is granted (its statements in the key policy)",
+        l(&v.name)
+    );
+    for s in &v.statements {
+        println_safe!("  {:?}: {}", l(&s.sid), s.actions.join(", "));
+        if let Some(c) = &s.condition {
+            println_safe!("    only when {}", sanitize::line(&c.to_string()));
+        } else {
+            println!("    no condition");
+        }
+    }
+    println!();
+    println_safe!("Next step: {}", l(&v.next_step));
+    if !v.sources.is_empty() {
+        println!("Sources:");
+        for s in &v.sources {
+            println_safe!("  {}", l(s));
+        }
+    }
+    exit::OK
+}
