@@ -105,6 +105,9 @@ pub struct CreateArgs {
     /// text: ARNs on stdout, progress on stderr. json: one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,
+    /// Write a Markdown change record here (appended if the file exists): who, when, every API call and its result, the policy, the ARNs.
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -357,6 +360,9 @@ pub struct StatusArgs {
     /// Act without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// With an action: write a Markdown change record here (appended if the file exists).
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

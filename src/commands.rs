@@ -279,6 +279,13 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         eprintln_safe!("error: {problem} Nothing was sent to AWS.");
         return exit::INVALID_INPUT;
     }
+    if let Some(path) = &args.record
+        && let Err(e) = byok::record::check_writable(path)
+    {
+        eprintln_safe!("error: Record (--record): {e}. Nothing was sent to AWS.");
+        return exit::INVALID_INPUT;
+    }
+    let started = journal::now_rfc3339();
     let svc = backend(g).await;
     let journal = if g.demo {
         Journal::disabled()
@@ -324,14 +331,18 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     let printer_plan = plan.clone();
     let quiet = args.output == Output::Json || g.quiet;
     let printer = tokio::spawn(async move {
+        let mut steps = Vec::new();
         while let Some(p) = rx.recv().await {
             if !quiet {
                 print_progress(&printer_plan, &p);
             }
+            byok::record::note_progress(&printer_plan, &p, &mut steps);
         }
+        steps
     });
+    let recorder = byok::record::Recording::new(svc.for_executor());
     let report = exec::run(
-        &svc.for_executor(),
+        &recorder,
         &plan,
         &journal,
         &tx,
@@ -340,9 +351,39 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     )
     .await;
     drop(tx);
-    let _ = printer.await;
+    let steps = printer.await.unwrap_or_default();
     report_result(g, &answers, &plan, &report, args.output, journal.path());
+    if let Some(path) = &args.record {
+        let rec = byok::record::for_create(byok::record::CreateRun {
+            plan: &plan,
+            report: &report,
+            steps,
+            calls: recorder.log.calls(),
+            started,
+            finished: journal::now_rfc3339(),
+            command: Some(finish_command(g, &answers)),
+            demo: g.demo,
+        });
+        write_record(path, &rec, g.quiet);
+    }
     report.exit_code()
+}
+
+/// Write the change record; a failure is said, and does not change the exit status (the
+/// keys exist whether or not their record could be written).
+pub fn write_record(path: &std::path::Path, rec: &byok::record::Record, quiet: bool) {
+    match byok::record::write(path, rec) {
+        Ok(appended) if !quiet => eprintln_safe!(
+            "The change record is {} {}.",
+            if appended { "appended to" } else { "in" },
+            path.display()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln_safe!(
+            "warning: the change record could not be written to {} ({e}); the output above holds every ARN.",
+            path.display()
+        ),
+    }
 }
 
 /// Ctrl-C, SIGTERM (`timeout`, a CI cancel, a supervisor) and SIGHUP (the terminal closed)

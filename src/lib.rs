@@ -12,6 +12,7 @@ pub mod journal;
 pub mod kms;
 pub mod plan;
 pub mod policy;
+pub mod record;
 pub mod regions;
 pub mod sanitize;
 pub mod status;

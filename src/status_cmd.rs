@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use byok::exec::exit;
 use byok::journal;
-use byok::kms::Backend;
+use byok::kms::{Backend, KeyService};
 use byok::status::{self, Action, Health, KeyStatus, Scope, StatusReport};
 use byok::vendor::Catalog;
 
@@ -117,6 +117,13 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
             errs.push("Confirmation (--yes): byok asks before changing a key; add --yes to act without a terminal".into());
         }
     }
+    if let Some(path) = &args.record {
+        if action.is_none() {
+            errs.push("Record (--record): a change record is written for an action; add one (--disable, --repair-policy, ...)".into());
+        } else if let Err(e) = byok::record::check_writable(path) {
+            errs.push(format!("Record (--record): {e}"));
+        }
+    }
     if !errs.is_empty() {
         eprintln_safe!(
             "byok status cannot start: {} problem(s). Nothing was sent to AWS.",
@@ -214,6 +221,68 @@ async fn act(
     args: &StatusArgs,
     action: Action,
 ) -> i32 {
+    let started = journal::now_rfc3339();
+    let svc = &byok::record::Recording::new(svc.clone());
+    let mut done = Acted {
+        plans: vec![],
+        results: vec![],
+        outcome: String::new(),
+    };
+    let code = act_recorded(svc, catalog, scope, args, action, &mut done).await;
+    if let Some(path) = &args.record {
+        let caller = svc.identity().await.ok();
+        let rec = byok::record::for_action(byok::record::ActionRun {
+            plans: &done.plans,
+            results: &done.results,
+            outcome: done.outcome,
+            calls: svc.log.calls(),
+            caller,
+            started,
+            finished: journal::now_rfc3339(),
+            command: Some(action_command(args)),
+        });
+        crate::commands::write_record(path, &rec, false);
+    }
+    code
+}
+
+/// What an action planned and did, for the change record.
+struct Acted {
+    plans: Vec<status::ActionPlan>,
+    results: Vec<status::ChangeResult>,
+    outcome: String,
+}
+
+/// The command as given, for the record (the values are the user's own flags).
+fn action_command(args: &StatusArgs) -> String {
+    let mut parts = vec!["byok status".to_string()];
+    for k in &args.keys {
+        parts.push(format!("--key {}", byok::sanitize::shell_word(k)));
+    }
+    for r in &args.regions {
+        parts.push(format!("--region {}", byok::sanitize::shell_word(r)));
+    }
+    if let Some(a) = action_of(args) {
+        parts.push(status::action_flag(&a));
+    }
+    if let Some(c) = &args.confirm_alias {
+        parts.push(format!("--confirm-alias {}", byok::sanitize::shell_word(c)));
+    }
+    if args.yes {
+        parts.push("--yes".into());
+    }
+    parts.join(" ")
+}
+
+async fn act_recorded<S: byok::kms::KeyService>(
+    svc: &S,
+    catalog: &Catalog,
+    scope: &Scope,
+    args: &StatusArgs,
+    action: Action,
+    done: &mut Acted,
+) -> i32 {
+    done.outcome = "nothing was changed (the key could not be planned)".into();
     let report = status::collect(svc, catalog, scope).await;
     if !report.named_errors.is_empty() {
         for e in &report.named_errors {
@@ -250,7 +319,9 @@ async fn act(
     for p in &plans {
         eprint_safe!("{}", p.render_text());
     }
+    done.plans = plans.clone();
     if plans.iter().all(|p| p.changes.is_empty()) {
+        done.outcome = "nothing to change".into();
         eprintln_safe!("Nothing to change.");
         if json {
             println_safe!(
@@ -263,6 +334,7 @@ async fn act(
         return exit::OK;
     }
     if !args.yes && !confirm("Go ahead?") {
+        done.outcome = "not confirmed: nothing was changed".into();
         eprintln_safe!("Nothing was changed.");
         return exit::OK;
     }
@@ -294,6 +366,12 @@ async fn act(
             byok::sanitize::json_pretty(&serde_json::json!({ "plans": plans, "results": results }))
         );
     }
+    done.outcome = if all_ok {
+        "completed".into()
+    } else {
+        "failed: AWS refused a change (below); the changes after it were not sent".into()
+    };
+    done.results = results;
     if all_ok { exit::OK } else { exit::AWS_REFUSED }
 }
 

@@ -167,6 +167,8 @@ pub enum Event {
     Principals(Result<Vec<IamPrincipal>, KmsError>),
     Progress(Progress),
     RunFinished(Box<RunReport>),
+    /// The run's steps and API calls, for its change record (sent before `RunFinished`).
+    Recorded(Box<crate::record::RunLog>),
     /// Ok(how it was copied) or Err(why not).
     Copied(Result<String, String>),
     Saved(Result<PathBuf, String>),
@@ -243,6 +245,7 @@ pub enum Action {
     Run,
     SavePolicy,
     SaveArns,
+    SaveRecord,
     Copy(usize),
     AskCancel,
     ConfirmCancel,
@@ -330,6 +333,8 @@ pub struct RunState {
     pub steps: Vec<StepState>,
     pub keys: Vec<KeyRecord>,
     pub report: Option<RunReport>,
+    /// The steps and calls of the run, for the change record.
+    pub log: Option<crate::record::RunLog>,
     /// Ctrl-C was pressed: asking whether to stop.
     pub confirm_cancel: bool,
     /// Stopping after the call in flight.
@@ -355,6 +360,7 @@ impl RunState {
             steps,
             keys: Vec::new(),
             report: None,
+            log: None,
             confirm_cancel: false,
             cancelling: false,
         }
@@ -1063,6 +1069,7 @@ impl App {
                     }
                 }
                 b.push(Binding::new("s", "save ARNs", SaveArns).key(K::Char('s')));
+                b.push(Binding::new("r", "save record", SaveRecord).key(K::Char('r')));
                 b.push(
                     Binding::new("q", "quit", Quit)
                         .key(K::Char('q'))
@@ -1248,6 +1255,12 @@ impl App {
             }
             Event::Progress(p) => {
                 self.on_progress(p);
+                Vec::new()
+            }
+            Event::Recorded(log) => {
+                if let Some(run) = &mut self.run {
+                    run.log = Some(*log);
+                }
                 Vec::new()
             }
             Event::RunFinished(report) => {
@@ -1790,6 +1803,30 @@ impl App {
                     return vec![Effect::Save {
                         path: PathBuf::from(format!("{name}-arns.txt")),
                         contents,
+                    }];
+                }
+            }
+            SaveRecord => {
+                if let Some(run) = &self.run
+                    && let Some(report) = &run.report
+                {
+                    let log = run.log.clone().unwrap_or_default();
+                    let rec = crate::record::for_create(crate::record::CreateRun {
+                        plan: &run.plan,
+                        report,
+                        steps: log.steps,
+                        calls: log.calls,
+                        started: log.started,
+                        finished: log.finished,
+                        command: None,
+                        demo: self.ctx.demo,
+                    });
+                    return vec![Effect::Save {
+                        path: PathBuf::from(format!(
+                            "{}-change-record.md",
+                            alias_slug(&run.answers.alias)
+                        )),
+                        contents: rec.to_markdown(),
                     }];
                 }
             }

@@ -688,6 +688,29 @@ fn run_progress_done_copy_and_save() {
         }
         other => panic!("{other:?}"),
     }
+    // `r`: the change record, with the calls the run sent.
+    a.handle(Event::Recorded(Box::new(crate::record::RunLog {
+        steps: vec![],
+        calls: vec![crate::record::Call {
+            at: "2026-01-01T00:00:00Z".into(),
+            api: "kms:CreateKey".into(),
+            region: "eu-west-1".into(),
+            target: String::new(),
+            ok: true,
+            result: k.arn.clone(),
+        }],
+        started: "2026-01-01T00:00:00Z".into(),
+        finished: "2026-01-01T00:00:01Z".into(),
+    })));
+    match &a.handle(ch('r'))[..] {
+        [Effect::Save { path, contents }] => {
+            assert_eq!(path.to_str(), Some("camunda-saas-byok-change-record.md"));
+            assert!(contents.contains("# byok change record"), "{contents}");
+            assert!(contents.contains("`kms:CreateKey`"), "{contents}");
+            assert!(contents.contains(&format!("`{}`", k.arn)), "{contents}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(a.handle(ch('q')), vec![Effect::Quit]);
 }
 
