@@ -323,6 +323,19 @@ pub struct StatusArgs {
     /// tui on a terminal, json otherwise; text is a plain report.
     #[arg(long, value_enum)]
     pub output: Option<StatusOutput>,
+    /// Read many accounts: `org` (every active account of the organisation) or IDs separated by commas.
+    #[arg(long, value_name = "org|ID,ID")]
+    pub accounts: Option<String>,
+    /// With --accounts: the role assumed in each account other than yours.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "OrganizationAccountAccessRole"
+    )]
+    pub role_name: String,
+    /// With --accounts: the external ID the role's trust policy asks for.
+    #[arg(long, value_name = "ID")]
+    pub role_external_id: Option<String>,
 
     /// Enable the key(s) named with --key.
     #[arg(long, group = "action")]

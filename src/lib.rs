@@ -10,6 +10,7 @@ pub mod exec;
 pub mod export;
 pub mod journal;
 pub mod kms;
+pub mod org;
 pub mod plan;
 pub mod policy;
 pub mod record;

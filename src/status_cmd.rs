@@ -117,6 +117,47 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
             errs.push("Confirmation (--yes): byok asks before changing a key; add --yes to act without a terminal".into());
         }
     }
+    let accounts = match &args.accounts {
+        None => None,
+        Some(v) => match byok::org::parse_accounts(v) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                errs.push(e);
+                None
+            }
+        },
+    };
+    if let Err(e) = byok::org::check_role_name(&args.role_name) {
+        errs.push(e);
+    }
+    if let Some(x) = &args.role_external_id
+        && let Err(e) = byok::org::check_external_id(x)
+    {
+        errs.push(e);
+    }
+    if args.accounts.is_some() {
+        if let Some(a) = &action {
+            errs.push(format!(
+                "Accounts (--accounts): {} acts in one account; run it there (--profile) without --accounts",
+                status::action_flag(a)
+            ));
+        }
+        if !args.keys.is_empty() {
+            errs.push("Accounts (--accounts): --key names a key in your own account; read other accounts' keys with --accounts alone".into());
+        }
+        if g.demo {
+            errs.push("Accounts (--accounts): the demo has one account".into());
+        }
+    } else {
+        if args.role_name != byok::org::DEFAULT_ROLE {
+            errs.push("Role (--role-name): the role is assumed only with --accounts".into());
+        }
+        if args.role_external_id.is_some() {
+            errs.push(
+                "External ID (--role-external-id): the role is assumed only with --accounts".into(),
+            );
+        }
+    }
     if let Some(path) = &args.record {
         if action.is_none() {
             errs.push("Record (--record): a change record is written for an action; add one (--disable, --repair-policy, ...)".into());
@@ -167,6 +208,10 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
     } else {
         StatusOutput::Json
     });
+    if let (Some(accounts), Backend::Aws(aws)) = (&accounts, &svc) {
+        let mono = g.no_color || std::env::var_os("NO_COLOR").is_some();
+        return org(aws, &catalog, &scope, &args, accounts, output, mono).await;
+    }
     match output {
         StatusOutput::Tui => {
             crate::status_cmd::tui(
@@ -188,6 +233,112 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
             exit_code(report.overall())
         }
     }
+}
+
+/// `--accounts`: every account's keys, grouped by account.
+async fn org(
+    aws: &byok::kms::aws::AwsKms,
+    catalog: &Catalog,
+    scope: &Scope,
+    args: &StatusArgs,
+    accounts: &byok::org::Accounts,
+    output: StatusOutput,
+    mono: bool,
+) -> i32 {
+    if output == StatusOutput::Tui {
+        let org = byok::tui::status::OrgView {
+            aws: aws.clone(),
+            accounts: accounts.clone(),
+            role_name: args.role_name.clone(),
+            external_id: args.role_external_id.clone(),
+        };
+        return byok::tui::status::run_with(
+            Backend::Aws(Box::new(aws.clone())),
+            catalog.clone(),
+            scope.clone(),
+            mono,
+            Some(org),
+        )
+        .await;
+    }
+    let report = match byok::org::collect(
+        aws,
+        catalog,
+        scope,
+        accounts,
+        &args.role_name,
+        args.role_external_id.as_deref(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(byok::org::OrgError::Identity(e)) => {
+            eprintln_safe!("error: {}", e.explain(None, ""));
+            return exit::AWS_REFUSED;
+        }
+        Err(byok::org::OrgError::ListAccounts(e)) => {
+            eprintln_safe!(
+                "error: the organisation's accounts could not be listed: {}\n`--accounts org` needs organizations:ListAccounts, from the management account or a delegated administrator; or name the accounts: --accounts 111111111111,222222222222",
+                e.explain(None, "")
+            );
+            return exit::AWS_REFUSED;
+        }
+    };
+    match output {
+        StatusOutput::Json => println_safe!("{}", byok::sanitize::json_pretty(&report)),
+        StatusOutput::Text => print_safe!("{}", render_org_text(&report)),
+        StatusOutput::Tui => unreachable!("the screen reads the accounts itself"),
+    }
+    exit_code(report.overall())
+}
+
+/// The plain report of many accounts: per account its summary line, then its keys.
+pub fn render_org_text(r: &StatusReport) -> String {
+    let mut o = String::new();
+    for a in &r.accounts {
+        o.push_str(&byok::sanitize::line(&byok::org::account_line(a)));
+        o.push('\n');
+        if let Some(e) = &a.error {
+            o.push_str(&format!("  {}\n\n", byok::sanitize::line(&e.explanation)));
+            continue;
+        }
+        let sub = StatusReport {
+            regions: r
+                .regions
+                .iter()
+                .filter(|x| x.account.as_deref() == Some(a.account.as_str()))
+                .cloned()
+                .collect(),
+            keys: r
+                .keys
+                .iter()
+                .filter(|k| k.account == a.account)
+                .cloned()
+                .collect(),
+            named_errors: vec![],
+            summary: a.summary.clone(),
+            accounts: vec![],
+        };
+        for l in render_text(&sub).lines() {
+            o.push_str(&format!("  {l}\n"));
+        }
+        o.push('\n');
+    }
+    for e in &r.named_errors {
+        o.push_str(&format!("✗ {}\n", byok::sanitize::line(e)));
+    }
+    let failed = r.accounts.iter().filter(|a| a.error.is_some()).count();
+    o.push_str(&format!(
+        "{} account(s){}: {}\n",
+        r.accounts.len(),
+        if failed > 0 {
+            format!(", {failed} not readable")
+        } else {
+            String::new()
+        },
+        status::summary_line(&r.summary)
+    ));
+    o
 }
 
 async fn tui(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i32 {

@@ -52,6 +52,8 @@ pub enum Msg {
     Applied(Vec<ChangeResult>),
     /// Fresh state of keys after an action.
     Reloaded(Vec<KeyStatus>),
+    /// `--accounts`: every account read, at once.
+    Loaded(Box<StatusReport>),
 }
 
 /// What the screen asks its runner to do.
@@ -230,6 +232,13 @@ impl StatusScreen {
             }
             Msg::Tick => {
                 self.spinner = (self.spinner + 1) % SPINNER.len();
+                vec![]
+            }
+            Msg::Loaded(r) => {
+                self.report = *r;
+                self.regions_done = self.report.regions.len();
+                self.loading = false;
+                self.clamp();
                 vec![]
             }
             Msg::Discovery(e) => {
@@ -544,8 +553,29 @@ impl StatusScreen {
         self.plan(action)
     }
 
+    /// With `--accounts`, the account read with the caller's own credentials: actions are
+    /// sent only there.
+    fn foreign(&self, k: &KeyStatus) -> bool {
+        !self.report.accounts.is_empty()
+            && !self
+                .report
+                .accounts
+                .iter()
+                .any(|a| a.access == "caller" && a.account == k.account)
+    }
+
     fn plan(&mut self, action: Action) -> Vec<StatusEffect> {
         match self.current() {
+            Some(k) if self.foreign(k) => {
+                self.mode = Mode::Error(format!(
+                    "{} is in account {}, read through a role for status only. Act on it there: byok --profile PROFILE status --key {} {}",
+                    k.name(),
+                    k.account,
+                    k.arn,
+                    status::action_flag(&action)
+                ));
+                vec![]
+            }
             Some(k) => {
                 let key = Box::new(k.clone());
                 self.mode = Mode::Planning;
@@ -665,13 +695,21 @@ impl Widget for &StatusScreen {
         head.push(Span::styled(format!("✓ {} ", s.ok), t.ok()));
         head.push(Span::styled(format!("! {} ", s.needs_attention), t.focus()));
         head.push(Span::styled(format!("✗ {}", s.broken), t.error()));
-        let failed: Vec<&str> = self
+        let mut failed: Vec<&str> = self
             .report
             .regions
             .iter()
             .filter(|r| r.error.is_some())
             .map(|r| r.region.as_str())
             .collect();
+        failed.dedup();
+        failed.extend(
+            self.report
+                .accounts
+                .iter()
+                .filter(|a| a.error.is_some())
+                .map(|a| a.account.as_str()),
+        );
         if !failed.is_empty() {
             head.push(Span::styled(
                 format!("  ! not readable: {}", failed.join(", ")),
@@ -818,10 +856,52 @@ impl StatusScreen {
                 .render(inner, buf);
             return;
         }
+        // With --accounts, each account's keys under a line with its summary.
+        let mut order: Vec<Result<usize, &crate::org::AccountReport>> = Vec::new();
+        if self.report.accounts.is_empty() {
+            order.extend((0..keys.len()).map(Ok));
+        } else {
+            for a in &self.report.accounts {
+                order.push(Err(a));
+                order.extend(
+                    keys.iter()
+                        .enumerate()
+                        .filter(|(_, k)| k.account == a.account)
+                        .map(|(i, _)| Ok(i)),
+                );
+            }
+        }
         // Scroll so the selection stays visible.
-        let top = self.selected.saturating_sub(rows.saturating_sub(1));
+        let sel_row = order
+            .iter()
+            .position(|r| *r == Ok(self.selected))
+            .unwrap_or(0);
+        let top = sel_row.saturating_sub(rows.saturating_sub(1));
         let w = usize::from(inner.width);
-        for (row, (i, k)) in keys.iter().enumerate().skip(top).take(rows).enumerate() {
+        for (row, entry) in order.iter().skip(top).take(rows).enumerate() {
+            let y = inner.y + row as u16;
+            let i = match entry {
+                Ok(i) => *i,
+                Err(a) => {
+                    let style = match (&a.error, a.summary.overall) {
+                        (Some(_), _) => t.error(),
+                        (None, Some(h)) => health_style(t, h),
+                        _ => t.dim(),
+                    };
+                    let text: String = crate::sanitize::line(&crate::org::account_short(a))
+                        .chars()
+                        .take(w)
+                        .collect();
+                    buf.set_line(
+                        inner.x,
+                        y,
+                        &Line::from(Span::styled(text, style)),
+                        inner.width,
+                    );
+                    continue;
+                }
+            };
+            let k = keys[i];
             let sel = i == self.selected;
             let region_w = 14.min(w.saturating_sub(6));
             let name_w = w.saturating_sub(4 + region_w + 1);
@@ -842,7 +922,6 @@ impl StatusScreen {
                 ),
                 Span::styled(format!("{:<region_w$}", k.region), t.dim()),
             ]);
-            let y = inner.y + row as u16;
             buf.set_line(inner.x, y, &line, inner.width);
         }
     }
@@ -1231,6 +1310,58 @@ pub fn spawn_effect(
 /// Run the status screen on the terminal (drawn on stderr); restores the terminal on every
 /// path. Returns the exit status of what was shown last (0 only when every key is OK).
 pub async fn run(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i32 {
+    run_with(svc, catalog, scope, mono, None).await
+}
+
+/// `byok status --accounts ...` on the terminal: every account is read (and read again with
+/// `r`) through [`crate::org::collect`]; actions go to the caller's own account only.
+pub struct OrgView {
+    pub aws: crate::kms::aws::AwsKms,
+    pub accounts: crate::org::Accounts,
+    pub role_name: String,
+    pub external_id: Option<String>,
+}
+
+fn spawn_org(
+    org: &std::sync::Arc<OrgView>,
+    catalog: &Catalog,
+    scope: &Scope,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let (org, catalog, scope, tx) = (org.clone(), catalog.clone(), scope.clone(), tx.clone());
+    tokio::spawn(async move {
+        let r = crate::org::collect(
+            &org.aws,
+            &catalog,
+            &scope,
+            &org.accounts,
+            &org.role_name,
+            org.external_id.as_deref(),
+        )
+        .await;
+        let report = match r {
+            Ok(r) => r,
+            Err(crate::org::OrgError::Identity(e) | crate::org::OrgError::ListAccounts(e)) => {
+                let mut r = StatusReport::empty();
+                r.named_errors.push(format!(
+                    "the accounts could not be read: {}",
+                    e.explain(None, "")
+                ));
+                r
+            }
+        };
+        let _ = tx.send(Msg::Loaded(Box::new(report)));
+    });
+}
+
+pub async fn run_with(
+    svc: Backend,
+    catalog: Catalog,
+    scope: Scope,
+    mono: bool,
+    org: Option<OrgView>,
+) -> i32 {
+    let org = org.map(std::sync::Arc::new);
     let demo = svc.is_demo();
     let mut screen = StatusScreen::new(mono, demo);
     let term = match super::terminal::Term::enter() {
@@ -1256,8 +1387,12 @@ pub async fn run(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i3
         screen.handle(Msg::Resize(size.width, size.height));
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let spawn = |e: StatusEffect, tx: &mpsc::UnboundedSender<Msg>| match (&org, e) {
+        (Some(o), StatusEffect::Discover) => spawn_org(o, &catalog, &scope, tx),
+        (_, e) => spawn_effect(e, &svc, &catalog, &scope, tx),
+    };
     for e in screen.start() {
-        spawn_effect(e, &svc, &catalog, &scope, &tx);
+        spawn(e, &tx);
     }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -1287,7 +1422,7 @@ pub async fn run(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i3
         }
         for m in batch {
             for e in screen.handle(m) {
-                spawn_effect(e, &svc, &catalog, &scope, &tx);
+                spawn(e, &tx);
             }
         }
         if screen.quit {
