@@ -370,6 +370,9 @@ pub struct StatusArgs {
     /// Give the vendor its access back.
     #[arg(long, group = "action")]
     pub restore_access: bool,
+    /// Mail this address when someone disables, schedules for deletion, re-policies or unaliases the key(s) (EventBridge + SNS).
+    #[arg(long, group = "action", value_name = "ADDRESS")]
+    pub alerts_email: Option<String>,
     /// Act without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,

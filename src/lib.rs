@@ -3,6 +3,7 @@
 //! The core is `Answers -> Policy -> Plan -> Executor`; the CLI and the wizard are views
 //! over it. Nothing here knows about the terminal.
 
+pub mod alerts;
 pub mod answers;
 pub mod arn;
 pub mod error;

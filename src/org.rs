@@ -181,7 +181,11 @@ pub async fn collect(
                 };
                 let report = match svc {
                     Ok(svc) => {
-                        Ok(status::collect(&Backend::Aws(Box::new(svc)), catalog, scope).await)
+                        let mut r =
+                            status::collect(&Backend::Aws(Box::new(svc.clone())), catalog, scope)
+                                .await;
+                        crate::alerts::annotate(&svc, &mut r).await;
+                        Ok(r)
                     }
                     Err(e) => Err(e),
                 };

@@ -201,6 +201,9 @@ pub struct KeyStatus {
     /// The policy document as read (not in JSON output: it can be long).
     #[serde(skip)]
     pub policy_document: Option<String>,
+    /// The alerts on this key (read from AWS after discovery; absent when not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<crate::alerts::AlertsStatus>,
 }
 
 impl KeyStatus {
@@ -417,6 +420,7 @@ pub fn gone_key(catalog: &Catalog, k: &KnownKey) -> KeyStatus {
             fix: recovery,
         }],
         policy_document: None,
+        alerts: None,
     }
 }
 
@@ -1129,6 +1133,7 @@ fn deleted_key(region: &str, key_id: &str, e: &KmsError) -> KeyStatus {
             fix: e.explain(None, ""),
         }],
         policy_document: None,
+        alerts: None,
     }
 }
 
@@ -2039,6 +2044,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
         health,
         findings,
         policy_document: i.policy.ok(),
+        alerts: None,
     }
 }
 

@@ -76,6 +76,12 @@ impl AwsKms {
         }
     }
 
+    /// The shared configuration (credentials, endpoint, HTTP client), for the other AWS
+    /// services byok reads (alerts: EventBridge, SNS, CloudTrail).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
     pub fn profile(&self) -> Option<&str> {
         self.profile.as_deref()
     }
