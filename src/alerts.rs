@@ -796,6 +796,67 @@ async fn topic_policy_of(
     Ok(out.attributes().and_then(|a| a.get("Policy").cloned()))
 }
 
+/// What setting alerts up did (`byok create --alerts-email`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AlertsOutcome {
+    /// Per Region: a trail logs management events, and what was found.
+    pub trails: Vec<(String, bool, String)>,
+    pub results: Vec<AlertResult>,
+    /// What was already in place.
+    pub kept: Vec<String>,
+    /// The address was subscribed now: AWS mailed it a confirmation link.
+    pub subscribed: bool,
+}
+
+impl AlertsOutcome {
+    /// One line for the progress: what was done, the subscription to confirm, no trail.
+    pub fn note(&self, email: &str) -> String {
+        let mut parts = vec![if self.results.is_empty() {
+            "already set up".to_string()
+        } else {
+            format!("{} change(s)", self.results.len())
+        }];
+        if self.subscribed {
+            parts.push(format!(
+                "AWS mailed {email} a confirmation link: nothing is sent until it is confirmed"
+            ));
+        }
+        for (region, ok, note) in &self.trails {
+            if !ok {
+                parts.push(format!(
+                    "NO TRAIL in {region} ({note}): EventBridge sees KMS calls only through a CloudTrail trail that logs management events, so these alerts would never fire"
+                ));
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+/// Plan and apply: for the executor (`KeyService::ensure_alerts`).
+pub async fn ensure(
+    aws: &AwsKms,
+    account: &str,
+    partition: &str,
+    keys: &[AlertKey],
+    email: &str,
+    journal: &crate::journal::Journal,
+) -> Result<AlertsOutcome, KmsError> {
+    let p = plan(aws, account, partition, keys, email).await?;
+    let results = apply(aws, account, partition, &p, journal).await;
+    if let Some(bad) = results.iter().find(|r| !r.ok) {
+        return Err(KmsError::Service {
+            code: "AlertsRefused".into(),
+            message: format!("{}: {}", bad.change, bad.error.clone().unwrap_or_default()),
+        });
+    }
+    Ok(AlertsOutcome {
+        trails: p.trails,
+        subscribed: p.changes.iter().any(|c| c.call == "sns:Subscribe"),
+        results,
+        kept: p.kept,
+    })
+}
+
 /// The outcome of one change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertResult {

@@ -202,6 +202,9 @@ pub struct AnswerArgs {
     /// Do not turn on automatic rotation.
     #[arg(long)]
     pub no_rotation: bool,
+    /// Mail this address when the key is disabled, scheduled for deletion, re-policied or unaliased (EventBridge + SNS).
+    #[arg(long, value_name = "ADDRESS")]
+    pub alerts_email: Option<String>,
 }
 
 impl AnswerArgs {
@@ -225,6 +228,7 @@ impl AnswerArgs {
         flag(self.admins_can_delete, "--admins-can-delete");
         flag(self.rotation_days.is_some(), "--rotation-days");
         flag(self.no_rotation, "--no-rotation");
+        flag(self.alerts_email.is_some(), "--alerts-email");
         v
     }
 
@@ -274,6 +278,11 @@ impl AnswerArgs {
             &outer.rotation_days,
             "--rotation-days",
         )?;
+        one(
+            &mut self.alerts_email,
+            &outer.alerts_email,
+            "--alerts-email",
+        )?;
         many(&mut self.tags, &outer.tags, "--tag")?;
         many(&mut self.admins, &outer.admins, "--admin")?;
         self.admins_can_delete |= outer.admins_can_delete;
@@ -295,6 +304,7 @@ impl AnswerArgs {
             admins_can_delete: self.admins_can_delete,
             rotation_days: self.rotation_days.clone(),
             no_rotation: self.no_rotation,
+            alerts_email: self.alerts_email.clone(),
         }
     }
 }

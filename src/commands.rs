@@ -332,13 +332,22 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     let quiet = args.output == Output::Json || g.quiet;
     let printer = tokio::spawn(async move {
         let mut steps = Vec::new();
+        let mut notes = Vec::new();
         while let Some(p) = rx.recv().await {
             if !quiet {
                 print_progress(&printer_plan, &p);
             }
             byok::record::note_progress(&printer_plan, &p, &mut steps);
+            if let Progress::Done {
+                step,
+                note: Some(n),
+                ..
+            } = &p
+            {
+                notes.push((*step, n.clone()));
+            }
         }
-        steps
+        (steps, notes)
     });
     let recorder = byok::record::Recording::new(svc.for_executor());
     let report = exec::run(
@@ -351,8 +360,31 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     )
     .await;
     drop(tx);
-    let steps = printer.await.unwrap_or_default();
-    report_result(g, &answers, &plan, &report, args.output, journal.path());
+    let (steps, notes) = printer.await.unwrap_or_default();
+    // The alerts steps' outcome: the subscription to confirm, a missing trail.
+    let alert_notes: Vec<String> = notes
+        .iter()
+        .filter(|(i, _)| matches!(plan.steps[*i], byok::plan::Step::Alerts { .. }))
+        .map(|(_, n)| n.clone())
+        .collect();
+    report_result(
+        g,
+        &answers,
+        &plan,
+        &report,
+        args.output,
+        journal.path(),
+        &alert_notes,
+    );
+    if let Some(email) = &answers.alerts_email
+        && args.output == Output::Text
+    {
+        if !g.quiet || alert_notes.iter().any(|n| n.contains("NO TRAIL")) {
+            for n in &alert_notes {
+                eprintln_safe!("Alerts to {email}: {n}");
+            }
+        }
+    }
     if let Some(path) = &args.record {
         let rec = byok::record::for_create(byok::record::CreateRun {
             plan: &plan,
@@ -429,6 +461,7 @@ fn report_result(
     report: &RunReport,
     output: Output,
     journal: Option<&std::path::Path>,
+    alert_notes: &[String],
 ) {
     let finish = finish_command(g, a);
     let explain = |e: &exec::ExecError| e.explain(g.profile.as_deref(), &a.vendor.principal.help);
@@ -446,6 +479,9 @@ fn report_result(
         }
         if let Some(f) = &report.in_flight {
             doc["may_have_created"] = json!(f);
+        }
+        if let Some(email) = &a.alerts_email {
+            doc["alerts"] = json!({ "email": email, "steps": alert_notes });
         }
         if let Outcome::Failed { step, error } = &report.outcome {
             doc["error"] = json!({ "step": plan.steps[*step].title(), "message": error.to_string(), "explanation": explain(error), "detail": error });

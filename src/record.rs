@@ -245,6 +245,36 @@ impl<S: KeyService + Clone> KeyService for Recording<S> {
         self.note("kms:CancelKeyDeletion", region, key_id, &r, ok);
         r
     }
+    async fn ensure_alerts(
+        &self,
+        account: &str,
+        partition: &str,
+        keys: &[crate::alerts::AlertKey],
+        email: &str,
+        journal: &crate::journal::Journal,
+    ) -> KmsResult<crate::alerts::AlertsOutcome> {
+        let r = self
+            .inner
+            .ensure_alerts(account, partition, keys, email, journal)
+            .await;
+        let region = keys.first().map(|k| k.region.as_str()).unwrap_or_default();
+        match &r {
+            Ok(o) => {
+                for x in &o.results {
+                    self.log.push(Call {
+                        at: crate::journal::now_rfc3339(),
+                        api: x.change.split(' ').next().unwrap_or_default().to_string(),
+                        region: region.to_string(),
+                        target: x.change.split(' ').nth(1).unwrap_or_default().to_string(),
+                        ok: x.ok,
+                        result: x.arn.clone().unwrap_or_else(|| "ok".into()),
+                    });
+                }
+            }
+            Err(_) => self.note("alerts", region, email, &r, |_| String::new()),
+        }
+        r
+    }
 }
 
 // ---------------------------------------------------------------------------------------

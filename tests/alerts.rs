@@ -385,3 +385,140 @@ async fn bad_addresses_are_refused_before_any_call() {
     }
     assert!(wire.log().is_empty());
 }
+
+#[tokio::test]
+async fn create_sets_alerts_up_after_the_key_and_a_rerun_sends_nothing_new() {
+    let moto = Moto::start();
+    let dir = TempDir::new("alerts-create");
+    let wire = proxy::Proxy::start(&moto.endpoint, proxy::Schedule::pass());
+    let args = [
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--regionality",
+        "multi-region",
+        "--alerts-email",
+        "secops@example.com",
+        "--yes",
+    ];
+    let out = run(moto.byok_through(dir.path(), &wire.endpoint).args(args));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("Mail secops@example.com when the key in eu-west-1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Mail secops@example.com when the key in eu-west-2"),
+        "{err}"
+    );
+    assert!(err.contains("confirmation link"), "{err}");
+    assert!(err.contains("NO TRAIL in eu-west-1"), "{err}");
+    let arns: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(arns.len(), 2);
+    // A rule per key, each in its Region, after the keys were verified.
+    let log = wire.log();
+    let names: Vec<&str> = log.iter().map(|s| s.name()).collect();
+    let verify = names
+        .iter()
+        .rposition(|n| *n == "GetKeyRotationStatus")
+        .unwrap();
+    let first_rule = names.iter().position(|n| *n == "PutRule").unwrap();
+    assert!(first_rule > verify, "{names:?}");
+    assert_eq!(names.iter().filter(|n| **n == "PutRule").count(), 2);
+    assert_eq!(names.iter().filter(|n| **n == "Subscribe").count(), 2);
+    for (arn, region) in arns.iter().zip(["eu-west-1", "eu-west-2"]) {
+        let id = arn.rsplit('/').next().unwrap();
+        let events = client!(aws_sdk_eventbridge, moto, region);
+        let rule = events
+            .describe_rule()
+            .name(format!("byok-alerts-{id}"))
+            .send()
+            .await
+            .unwrap();
+        let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
+        assert_eq!(
+            pattern["detail"]["$or"][1]["requestParameters"]["aliasName"],
+            json!(["alias/camunda-saas-byok"]),
+            "{pattern:#}"
+        );
+        assert!(pattern.to_string().contains(arn.as_str()));
+    }
+
+    // The same command again: the keys and the alerts are found, nothing is made.
+    let before = wire.log().len();
+    let out = run(moto
+        .byok_through(dir.path(), &wire.endpoint)
+        .args(args)
+        .args(["--output", "json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["alerts"]["email"], "secops@example.com");
+    let steps = doc["alerts"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{doc:#}");
+    assert!(
+        steps[0].as_str().unwrap().starts_with("already set up"),
+        "{doc:#}"
+    );
+    assert!(steps[0].as_str().unwrap().contains("NO TRAIL"), "{doc:#}");
+    let again: Vec<String> = wire.log()[before..]
+        .iter()
+        .map(|s| s.name().to_string())
+        .collect();
+    for call in [
+        "CreateKey",
+        "ReplicateKey",
+        "CreateTopic",
+        "Subscribe",
+        "PutRule",
+        "PutTargets",
+    ] {
+        assert!(
+            !again.iter().any(|s| s == call),
+            "{call} sent again: {again:?}"
+        );
+    }
+
+    // The plan names the step and its calls.
+    let out = run(moto.byok(dir.path()).args([
+        "plan",
+        "--vendor",
+        "gearset",
+        "--region",
+        "eu-west-1",
+        "--alerts-email",
+        "secops@example.com",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let last = plan["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["step"]["step"], "alerts", "{plan:#}");
+    assert_eq!(last["step"]["email"], "secops@example.com");
+    assert!(
+        last["api_calls"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("events:PutRule"))
+    );
+    // A bad address is refused before anything, naming the flag.
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "gearset",
+        "--region",
+        "eu-west-1",
+        "--alerts-email",
+        "secops",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("Alerts (--alerts-email)"),
+        "{}",
+        stderr(&out)
+    );
+}

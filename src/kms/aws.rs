@@ -472,6 +472,17 @@ fn missing(what: &str) -> KmsError {
 }
 
 impl KeyService for AwsKms {
+    async fn ensure_alerts(
+        &self,
+        account: &str,
+        partition: &str,
+        keys: &[crate::alerts::AlertKey],
+        email: &str,
+        journal: &crate::journal::Journal,
+    ) -> KmsResult<crate::alerts::AlertsOutcome> {
+        crate::alerts::ensure(self, account, partition, keys, email, journal).await
+    }
+
     async fn identity(&self) -> KmsResult<Identity> {
         let region = self.home_region();
         let out = self

@@ -118,7 +118,7 @@ impl Screen {
             Field::Admins => Screen::Admins,
             Field::Principal => Screen::Principal,
             Field::Regionality | Field::ReplicaRegion => Screen::Regionality,
-            Field::RotationDays => Screen::Rotation,
+            Field::RotationDays | Field::AlertsEmail => Screen::Rotation,
         }
     }
 
@@ -629,6 +629,7 @@ impl App {
                 .rotation_on
                 .then(|| self.rotation_days.value().trim().to_string()),
             no_rotation: !self.rotation_on,
+            alerts_email: self.ctx.raw.alerts_email.clone(),
         }
     }
 
@@ -692,6 +693,7 @@ impl App {
                                 raw.admins_can_delete = false;
                             }
                             Field::RotationDays => raw.rotation_days = None,
+                            Field::AlertsEmail => raw.alerts_email = None,
                         }
                     }
                 }
@@ -1992,6 +1994,7 @@ fn given(raw: &RawAnswers, f: Field) -> bool {
         Field::Tags => !raw.tags.is_empty(),
         Field::Admins => !raw.admins.is_empty() || raw.admins_can_delete,
         Field::RotationDays => raw.rotation_days.is_some(),
+        Field::AlertsEmail => raw.alerts_email.is_some(),
         Field::Account => false,
     }
 }
