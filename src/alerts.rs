@@ -67,7 +67,12 @@ pub fn check_email(v: &str) -> Result<(), String> {
     let Some((local, domain)) = v.split_once('@') else {
         return bad();
     };
+    // A plain address only: these characters are safe in JSON, a shell word, HCL and the
+    // exports' templates without escaping.
     if local.is_empty()
+        || !local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
         || domain.contains('@')
         || !domain.contains('.')
         || domain.starts_with('.')
