@@ -104,7 +104,7 @@ impl Screen {
             Screen::Admins => &[Field::Admins],
             Screen::Principal => &[Field::Principal],
             Screen::Regionality => &[Field::Regionality, Field::ReplicaRegion],
-            Screen::Rotation => &[Field::RotationDays],
+            Screen::Rotation => &[Field::RotationDays, Field::AlertsEmail],
             _ => &[],
         }
     }
@@ -417,6 +417,10 @@ pub struct App {
     pub regionality_focus: usize,
     pub rotation_on: bool,
     pub rotation_days: Input,
+    /// The optional alerts address, on the rotation screen.
+    pub alerts_email: Input,
+    /// 0: rotation, 1: the alerts address.
+    pub rotation_focus: usize,
     pub review_cursor: usize,
     pub policy_scroll: u16,
     /// On a narrow terminal: the policy instead of the form.
@@ -503,6 +507,8 @@ impl App {
                     .clone()
                     .unwrap_or(DEFAULT_ROTATION_DAYS.to_string()),
             ),
+            alerts_email: Input::new(raw.alerts_email.clone().unwrap_or_default()),
+            rotation_focus: 0,
             review_cursor: 0,
             policy_scroll: 0,
             show_policy: false,
@@ -629,7 +635,8 @@ impl App {
                 .rotation_on
                 .then(|| self.rotation_days.value().trim().to_string()),
             no_rotation: !self.rotation_on,
-            alerts_email: self.ctx.raw.alerts_email.clone(),
+            alerts_email: Some(self.alerts_email.value().trim().to_string())
+                .filter(|s| !s.is_empty()),
         }
     }
 
@@ -725,6 +732,9 @@ impl App {
             Screen::Review => self.review_rows().get(self.review_cursor).and_then(|r| r.1),
             Screen::Names => {
                 Some([Field::Alias, Field::Description, Field::Tags][self.names_focus])
+            }
+            Screen::Rotation => {
+                Some([Field::RotationDays, Field::AlertsEmail][self.rotation_focus])
             }
             s => s.fields().first().copied(),
         }
@@ -850,6 +860,15 @@ impl App {
                 "off".into()
             },
         ));
+        let email = self.alerts_email.value().trim();
+        if !email.is_empty() {
+            rows.push((
+                Screen::Rotation,
+                Some(Field::AlertsEmail),
+                "Alerts",
+                format!("mail {email} (needs a CloudTrail trail; confirm the mail AWS sends)"),
+            ));
+        }
         rows.into_iter()
             .map(|(s, f, l, v)| (s, f, l.to_string(), v))
             .collect()
@@ -929,6 +948,7 @@ impl App {
                 Some(&self.principal)
             }
             Screen::Regionality if self.regionality_focus == 1 => Some(&self.second_region),
+            Screen::Rotation if self.rotation_focus == 1 => Some(&self.alerts_email),
             Screen::Rotation if self.rotation_on => Some(&self.rotation_days),
             _ => None,
         }
@@ -950,6 +970,7 @@ impl App {
             Screen::Admins => Some(&mut self.admin_filter),
             Screen::Principal if typed_principal => Some(&mut self.principal),
             Screen::Regionality if self.regionality_focus == 1 => Some(&mut self.second_region),
+            Screen::Rotation if self.rotation_focus == 1 => Some(&mut self.alerts_email),
             Screen::Rotation if self.rotation_on => Some(&mut self.rotation_days),
             _ => None,
         }
@@ -1137,6 +1158,9 @@ impl App {
                 );
                 if fields_in_screen > 1 {
                     b.push(Binding::new("Tab", "next field", FocusNext).key(K::Tab));
+                } else if s == Screen::Rotation {
+                    // The optional alerts address: the screen says Tab reaches it.
+                    b.push(Binding::new("", "", FocusNext).key(K::Tab));
                 } else {
                     b.push(Binding::new("", "", Next).key(K::Tab));
                 }
@@ -1149,7 +1173,7 @@ impl App {
                             .key(K::F(2)),
                     );
                 }
-                if fields_in_screen > 1 {
+                if fields_in_screen > 1 || s == Screen::Rotation {
                     b.push(Binding::new("", "", FocusPrev).key(K::BackTab));
                 } else if s != Screen::Vendor {
                     b.push(Binding::new("", "", Back).key(K::BackTab));
@@ -1456,6 +1480,9 @@ impl App {
         if s == Screen::Regionality {
             self.regionality_focus = 0;
         }
+        if s == Screen::Rotation {
+            self.rotation_focus = 0;
+        }
         if s == Screen::Region {
             self.sync_region_cursor();
         }
@@ -1495,6 +1522,17 @@ impl App {
         match self.screen {
             // The vendor list always holds a valid choice.
             Screen::Vendor => {}
+            // Enter moves on (the address is optional: Tab reaches it); a problem in either
+            // answer stops here, with the focus on it.
+            Screen::Rotation => {
+                let errs = self.field_errors(&[Field::RotationDays, Field::AlertsEmail]);
+                if let Some(e) = errs.first() {
+                    self.rotation_focus = usize::from(e.field == Field::AlertsEmail);
+                }
+                if self.block(errs) {
+                    return Vec::new();
+                }
+            }
             Screen::Names => {
                 let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
                 if self.block(self.field_errors(&[f])) {
@@ -1558,6 +1596,9 @@ impl App {
                         Some(Field::Tags) => 2,
                         _ => 0,
                     };
+                }
+                if s == Screen::Rotation {
+                    self.rotation_focus = usize::from(f == Some(Field::AlertsEmail));
                 }
                 return Vec::new();
             }
@@ -1693,10 +1734,16 @@ impl App {
                         self.regionality_focus = 1;
                     }
                 }
+                Screen::Rotation if self.rotation_focus == 0 => {
+                    if !self.block(self.field_errors(&[Field::RotationDays])) {
+                        self.rotation_focus = 1;
+                    }
+                }
                 _ => return self.next(),
             },
             FocusPrev => match self.screen {
                 Screen::Names if self.names_focus > 0 => self.names_focus -= 1,
+                Screen::Rotation if self.rotation_focus > 0 => self.rotation_focus = 0,
                 Screen::Regionality if self.regionality_focus > 0 => self.regionality_focus = 0,
                 _ => self.back(),
             },
@@ -1717,7 +1764,9 @@ impl App {
                         }
                     }
                 }
-                Screen::Rotation => self.rotation_on = !self.rotation_on,
+                Screen::Rotation if self.rotation_focus == 0 => {
+                    self.rotation_on = !self.rotation_on
+                }
                 _ => {}
             },
             Cycle => {
