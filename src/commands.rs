@@ -378,11 +378,10 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     );
     if let Some(email) = &answers.alerts_email
         && args.output == Output::Text
+        && (!g.quiet || alert_notes.iter().any(|n| n.contains("NO TRAIL")))
     {
-        if !g.quiet || alert_notes.iter().any(|n| n.contains("NO TRAIL")) {
-            for n in &alert_notes {
-                eprintln_safe!("Alerts to {email}: {n}");
-            }
+        for n in &alert_notes {
+            eprintln_safe!("Alerts to {email}: {n}");
         }
     }
     if let Some(path) = &args.record {
