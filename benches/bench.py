@@ -7,6 +7,8 @@ Goals live here as printed ratios, never in `cargo test`.
                plus byok's wall time against the sum of its own API round trips
     status     byok status with 1000 keys in two Regions vs a sequential boto3 reader
                (benches/status_scale.py), on moto directly and with 20 ms per request
+    org        byok status --accounts org, 20 accounts x 3 Regions x 20 keys with 20 ms per
+               request, vs a sequential boto3 reader doing the same reads (benches/org_scale.py)
     footprint  binary size, peak RSS, single versions of the big crates; with --build-time,
                clean release builds with cargo's default profile and with byok's
     ui         time to first frame and idle CPU of the wizard, in a pseudo-terminal
@@ -861,6 +863,35 @@ def goals_latency(r: dict) -> list[tuple[str, bool, str]]:
 
 
 
+def bench_org(args, results: dict) -> None:
+    """benches/org_scale.py: byok status --accounts org against a sequential boto3 reader."""
+    cmd = [sys.executable, str(ROOT / "benches" / "org_scale.py"), "--bin", str(BYOK), "--runs", "1"]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    fig: dict = {}
+    where = ""
+    for line in out.splitlines():
+        if " accounts x " in line and line.rstrip().endswith(":"):
+            where = line.strip().rstrip(":")
+        elif ":" in line:
+            k, _, v = line.partition(":")
+            try:
+                fig[k.strip()] = float(v.strip().split()[0].rstrip("x"))
+            except ValueError:
+                pass
+    results["org"] = {"where": where, "byok_s": fig["byok status --accounts org"], "byok_cpu_s": fig["byok's own CPU time"],
+                      "boto3_s": fig["sequential boto3 script"], "ratio": fig["ratio boto3 / byok"]}
+
+
+def report_org(r: dict) -> list[str]:
+    return ["| byok status --accounts org | byok | byok CPU | sequential boto3 | ratio |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            f"| {r['where']} | {r['byok_s']:.2f} s | {r['byok_cpu_s']:.2f} s | {r['boto3_s']:.2f} s | {r['ratio']:.1f}x |"]
+
+
+def goals_org(r: dict) -> list[tuple[str, bool, str]]:
+    return [("status --accounts org: >= 10x faster than sequential boto3 (20 ms per request)", r["ratio"] >= 10, f"{r['ratio']:.1f}x")]
+
+
 def bench_journal(args, results: dict) -> None:
     """`byok status` with a large journal (re-runs of many setups, junk and a torn line) beside
     the same status with an empty journal, and beside a naive reader (Python, json.loads per
@@ -936,6 +967,7 @@ def goals_journal(r: dict) -> list[tuple[str, bool, str]]:
 SECTIONS = {
     "create": (bench_create, report_create, goals_create),
     "status": (bench_status, report_status, goals_status),
+    "org": (bench_org, report_org, goals_org),
     "footprint": (bench_footprint, report_footprint, goals_footprint),
     "ui": (bench_ui, report_ui, goals_ui),
     "journal": (bench_journal, report_journal, goals_journal),

@@ -4,6 +4,7 @@
 #   benches/run.sh                    # create, status, footprint, ui, journal, latency: the tables
 #   benches/run.sh create --runs 15   # one section, more runs
 #   benches/run.sh status --status-keys 200   # status at scale, fewer keys (default 1000)
+#   benches/run.sh org                # status --accounts org: 20 accounts x 3 Regions x 20 keys
 #   benches/run.sh --build-time       # also clean release builds, cargo's default profile
 #                                     # and byok's, each in a target dir of its own (slow)
 #

@@ -73,6 +73,7 @@ pub enum Field {
     Admins,
     RotationDays,
     Account,
+    AlertsEmail,
 }
 
 impl Field {
@@ -89,6 +90,7 @@ impl Field {
             Field::Admins => "--admin",
             Field::RotationDays => "--rotation-days",
             Field::Account => "--account",
+            Field::AlertsEmail => "--alerts-email",
         }
     }
 
@@ -105,6 +107,7 @@ impl Field {
             Field::Admins => "Administrators",
             Field::RotationDays => "Rotation",
             Field::Account => "Account",
+            Field::AlertsEmail => "Alerts",
         }
     }
 }
@@ -147,6 +150,9 @@ pub struct RawAnswers {
     pub rotation_days: Option<String>,
     #[serde(default)]
     pub no_rotation: bool,
+    /// Mail this address when the key's access is broken (EventBridge + SNS).
+    #[serde(default)]
+    pub alerts_email: Option<String>,
 }
 
 /// Validated answers: everything the policy and the plan need, except the caller's account.
@@ -170,6 +176,8 @@ pub struct Answers {
     pub rotation_days: Option<u32>,
     /// The vendor principal ARN the vendor statements name.
     pub principal: String,
+    /// Alerts (`crate::alerts`) to this address, when asked for.
+    pub alerts_email: Option<String>,
 }
 
 impl Answers {
@@ -247,9 +255,22 @@ impl Answers {
             Some(d) => flag("--rotation-days", Some(&d.to_string())),
             None => flag("--no-rotation", None),
         }
+        if let Some(e) = &self.alerts_email {
+            flag("--alerts-email", Some(e));
+        }
         flag("--yes", None);
         parts
     }
+}
+
+/// The address the alerts are mailed to (`--alerts-email`).
+pub fn check_alerts_email(v: &str) -> Result<String, String> {
+    crate::alerts::check_email(v)
+        .map(|()| v.to_string())
+        .map_err(|e| {
+            e.trim_start_matches("Alerts (--alerts-email): ")
+                .to_string()
+        })
 }
 
 pub const DEFAULT_ROTATION_DAYS: u32 = 365;
@@ -566,6 +587,7 @@ impl RawAnswers {
             (Field::ReplicaRegion, &self.replica_region),
             (Field::Alias, &self.alias),
             (Field::RotationDays, &self.rotation_days),
+            (Field::AlertsEmail, &self.alerts_email),
         ];
         let many = [(Field::Tags, &self.tags), (Field::Admins, &self.admins)];
         single
@@ -784,6 +806,12 @@ impl RawAnswers {
                 .map_err(|m| bad(Field::Principal, m))
                 .ok()
         });
+        let alerts_email = match self.alerts_email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(e) => check_alerts_email(e)
+                .map_err(|m| bad(Field::AlertsEmail, m))
+                .ok(),
+        };
 
         if !errs.is_empty() {
             return Err(errs);
@@ -801,6 +829,7 @@ impl RawAnswers {
             admins_can_delete: self.admins_can_delete,
             rotation_days,
             principal: principal.expect("no errors"),
+            alerts_email,
         };
         // The policy's size depends on the account only through its fixed 12 digits, so the
         // KMS limit can be checked now, before any call, rather than after signing in.

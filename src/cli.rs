@@ -143,6 +143,9 @@ pub struct CreateArgs {
     /// text: ARNs on stdout, progress on stderr. json: one JSON document on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,
+    /// Write a Markdown change record here (appended if the file exists): who, when, every API call and its result, the policy, the ARNs.
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
     /// The answers (flattened last: their help heading follows them).
     #[command(flatten)]
     pub answers: AnswerArgs,
@@ -243,6 +246,9 @@ pub struct AnswerArgs {
     /// Do not turn on automatic rotation.
     #[arg(long, display_order = 111)]
     pub no_rotation: bool,
+    /// Mail this address when the key is disabled, scheduled for deletion, re-policied or unaliased (EventBridge + SNS).
+    #[arg(long, value_name = "ADDRESS")]
+    pub alerts_email: Option<String>,
 }
 
 impl AnswerArgs {
@@ -266,6 +272,7 @@ impl AnswerArgs {
         flag(self.admins_can_delete, "--admins-can-delete");
         flag(self.rotation_days.is_some(), "--rotation-days");
         flag(self.no_rotation, "--no-rotation");
+        flag(self.alerts_email.is_some(), "--alerts-email");
         v
     }
 
@@ -315,6 +322,11 @@ impl AnswerArgs {
             &outer.rotation_days,
             "--rotation-days",
         )?;
+        one(
+            &mut self.alerts_email,
+            &outer.alerts_email,
+            "--alerts-email",
+        )?;
         many(&mut self.tags, &outer.tags, "--tag")?;
         many(&mut self.admins, &outer.admins, "--admin")?;
         self.admins_can_delete |= outer.admins_can_delete;
@@ -336,6 +348,7 @@ impl AnswerArgs {
             admins_can_delete: self.admins_can_delete,
             rotation_days: self.rotation_days.clone(),
             no_rotation: self.no_rotation,
+            alerts_email: self.alerts_email.clone(),
         }
     }
 }
@@ -361,6 +374,19 @@ pub struct StatusArgs {
     /// tui on a terminal, json otherwise; text is a plain report.
     #[arg(long, value_enum)]
     pub output: Option<StatusOutput>,
+    /// Read many accounts: `org` (every active account of the organisation) or IDs separated by commas.
+    #[arg(long, value_name = "org|ID,ID")]
+    pub accounts: Option<String>,
+    /// With --accounts: the role assumed in each account other than yours.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "OrganizationAccountAccessRole"
+    )]
+    pub role_name: String,
+    /// With --accounts: the external ID the role's trust policy asks for.
+    #[arg(long, value_name = "ID")]
+    pub role_external_id: Option<String>,
 
     /// Enable the key(s) named with --key.
     #[arg(long, group = "action", help_heading = "Actions")]
@@ -395,9 +421,15 @@ pub struct StatusArgs {
     /// Give the vendor its access back.
     #[arg(long, group = "action", help_heading = "Actions")]
     pub restore_access: bool,
+    /// Mail this address when someone disables, schedules for deletion, re-policies or unaliases the key(s) (EventBridge + SNS).
+    #[arg(long, group = "action", value_name = "ADDRESS")]
+    pub alerts_email: Option<String>,
     /// Act without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// With an action: write a Markdown change record here (appended if the file exists).
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

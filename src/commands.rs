@@ -276,6 +276,13 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         eprintln_safe!("error: {problem} Nothing was sent to AWS.");
         return exit::INVALID_INPUT;
     }
+    if let Some(path) = &args.record
+        && let Err(e) = byok::record::check_writable(path)
+    {
+        eprintln_safe!("error: Record (--record): {e}. Nothing was sent to AWS.");
+        return exit::INVALID_INPUT;
+    }
+    let started = journal::now_rfc3339();
     let svc = backend(g).await;
     let journal = if g.demo {
         Journal::disabled()
@@ -325,7 +332,18 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         // order: a step's end waits for the ends of the steps before it.
         let mut ends: std::collections::BTreeMap<usize, Progress> = Default::default();
         let mut next = 0;
+        let mut steps = Vec::new();
+        let mut notes = Vec::new();
         while let Some(p) = rx.recv().await {
+            byok::record::note_progress(&printer_plan, &p, &mut steps);
+            if let Progress::Done {
+                step,
+                note: Some(n),
+                ..
+            } = &p
+            {
+                notes.push((*step, n.clone()));
+            }
             if quiet {
                 continue;
             }
@@ -343,9 +361,11 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
         for e in ends.into_values() {
             print_progress(&printer_plan, &e);
         }
+        (steps, notes)
     });
+    let recorder = byok::record::Recording::new(svc.for_executor());
     let report = exec::run(
-        &svc.for_executor(),
+        &recorder,
         &plan,
         &journal,
         &tx,
@@ -354,9 +374,61 @@ async fn create(g: &GlobalArgs, args: CreateArgs) -> i32 {
     )
     .await;
     drop(tx);
-    let _ = printer.await;
-    report_result(g, &answers, &plan, &report, args.output, journal.path());
+    let (steps, notes) = printer.await.unwrap_or_default();
+    // The alerts steps' outcome: the subscription to confirm, a missing trail.
+    let alert_notes: Vec<String> = notes
+        .iter()
+        .filter(|(i, _)| matches!(plan.steps[*i], byok::plan::Step::Alerts { .. }))
+        .map(|(_, n)| n.clone())
+        .collect();
+    report_result(
+        g,
+        &answers,
+        &plan,
+        &report,
+        args.output,
+        journal.path(),
+        &alert_notes,
+    );
+    if let Some(email) = &answers.alerts_email
+        && args.output == Output::Text
+        && (!g.quiet || alert_notes.iter().any(|n| n.contains("NO TRAIL")))
+    {
+        for n in &alert_notes {
+            eprintln_safe!("Alerts to {email}: {n}");
+        }
+    }
+    if let Some(path) = &args.record {
+        let rec = byok::record::for_create(byok::record::CreateRun {
+            plan: &plan,
+            report: &report,
+            steps,
+            calls: recorder.log.calls(),
+            started,
+            finished: journal::now_rfc3339(),
+            command: Some(finish_command(g, &answers)),
+            demo: g.demo,
+        });
+        write_record(path, &rec, g.quiet);
+    }
     report.exit_code()
+}
+
+/// Write the change record; a failure is said, and does not change the exit status (the
+/// keys exist whether or not their record could be written).
+pub fn write_record(path: &std::path::Path, rec: &byok::record::Record, quiet: bool) {
+    match byok::record::write(path, rec) {
+        Ok(appended) if !quiet => eprintln_safe!(
+            "The change record is {} {}.",
+            if appended { "appended to" } else { "in" },
+            path.display()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln_safe!(
+            "warning: the change record could not be written to {} ({e}); the output above holds every ARN.",
+            path.display()
+        ),
+    }
 }
 
 /// Ctrl-C, SIGTERM (`timeout`, a CI cancel, a supervisor) and SIGHUP (the terminal closed)
@@ -402,6 +474,7 @@ fn report_result(
     report: &RunReport,
     output: Output,
     journal: Option<&std::path::Path>,
+    alert_notes: &[String],
 ) {
     let finish = finish_command(g, a);
     let explain = |e: &exec::ExecError| e.explain(g.profile.as_deref(), &a.vendor.principal.help);
@@ -419,6 +492,9 @@ fn report_result(
         }
         if !report.in_flight.is_empty() {
             doc["may_have_created"] = json!(report.in_flight);
+        }
+        if let Some(email) = &a.alerts_email {
+            doc["alerts"] = json!({ "email": email, "steps": alert_notes });
         }
         if let Outcome::Failed { step, error } = &report.outcome {
             doc["error"] = json!({ "step": plan.steps[*step].title(), "message": error.to_string(), "explanation": explain(error), "detail": error });

@@ -1104,7 +1104,50 @@ impl<S: KeyService> Run<'_, S> {
             Step::WaitEnabled { role, region } => self.wait_enabled(*role, region).await,
             Step::EnsureTags { role, region } => self.ensure_tags(*role, region).await,
             Step::Verify => self.verify().await,
+            Step::Alerts { region, email } => self.alerts(region, email).await,
         }
+    }
+
+    /// Alerts on the keys of this Region: after the keys are verified, so a key whose
+    /// alerts cannot be set up still exists and is reported (exit 4, the command re-runs).
+    async fn alerts(&self, region: &str, email: &str) -> Result<StepEnd, ExecError> {
+        let (account, caller, keys) = {
+            let st = self.st();
+            let keys: Vec<crate::alerts::AlertKey> = st
+                .keys
+                .values()
+                .filter(|k| k.region == region)
+                .map(|k| crate::alerts::AlertKey {
+                    region: k.region.clone(),
+                    arn: k.arn.clone(),
+                    key_id: k.key_id.clone(),
+                    aliases: self
+                        .plan
+                        .key(k.role)
+                        .map(|p| vec![p.alias.clone()])
+                        .unwrap_or_default(),
+                })
+                .collect();
+            (
+                st.account.clone().expect("identity resolved first"),
+                st.caller.clone(),
+                keys,
+            )
+        };
+        let partition = caller
+            .as_deref()
+            .and_then(|c| crate::arn::Arn::parse(c).ok())
+            .map(|a| a.partition)
+            .unwrap_or_else(|| self.plan.answers.partition().to_string());
+        let out = self
+            .svc
+            .ensure_alerts(&account, &partition, &keys, email, self.journal)
+            .await
+            .map_err(|error| ExecError::Kms {
+                operation: "setting up alerts".into(),
+                error,
+            })?;
+        Ok(StepEnd::Done(Some(out.note(email))))
     }
 
     async fn resolve_identity(&self) -> Result<StepEnd, ExecError> {

@@ -30,6 +30,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+mod alerts;
+
 use crate::answers::Regionality;
 use crate::plan::{KeyRole, Plan, PlannedKey};
 use crate::policy;
@@ -643,6 +645,7 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
                 .render(0),
         );
     }
+    alerts::terraform(plan, account, &mut out);
     out
 }
 
@@ -768,6 +771,7 @@ pub fn cloudformation<'p>(plan: &'p Plan, account: Option<&str>) -> Vec<(&'p Pla
                 "Properties": { "AliasName": key.alias, "TargetKeyId": { "Ref": resource } }
             }),
         );
+        alerts::cloudformation(plan, key, resource, &mut resources);
         let mut template = Map::new();
         template.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
         template.insert(
@@ -932,6 +936,7 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
         }
         _ => {}
     }
+    alerts::aws_cli(plan, &arns, &mut s);
     let _ = writeln!(s, "\nsay \"\"");
     // What the script prints is vendor text too: one line, nothing a terminal would run.
     let say = |text: String| format!("say {}", q(&sanitize::line(&text)));

@@ -3,6 +3,7 @@
 //! The core is `Answers -> Policy -> Plan -> Executor`; the CLI and the wizard are views
 //! over it. Nothing here knows about the terminal.
 
+pub mod alerts;
 pub mod answers;
 pub mod arn;
 pub mod debug;
@@ -11,8 +12,10 @@ pub mod exec;
 pub mod export;
 pub mod journal;
 pub mod kms;
+pub mod org;
 pub mod plan;
 pub mod policy;
+pub mod record;
 pub mod regions;
 pub mod sanitize;
 pub mod status;

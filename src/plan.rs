@@ -71,6 +71,12 @@ pub enum Step {
         region: String,
     },
     Verify,
+    /// Mail `email` when someone breaks the vendor's access to the keys of this Region
+    /// (`crate::alerts`).
+    Alerts {
+        region: String,
+        email: String,
+    },
 }
 
 impl Step {
@@ -111,6 +117,9 @@ impl Step {
             }
             Step::EnsureTags { region, .. } => format!("Check the replica's tags in {region}"),
             Step::Verify => "Verify every key, alias and policy".into(),
+            Step::Alerts { region, email } => format!(
+                "Mail {email} when the key in {region} is disabled, scheduled for deletion, re-policied or unaliased"
+            ),
         }
     }
 
@@ -131,6 +140,7 @@ impl Step {
                 "kms:GetKeyPolicy",
                 "kms:GetKeyRotationStatus",
             ],
+            Step::Alerts { .. } => crate::alerts::CALLS,
         }
     }
 
@@ -266,6 +276,16 @@ impl Plan {
             }
         }
         steps.push(Step::Verify);
+        if let Some(email) = &a.alerts_email {
+            let mut regions: Vec<&String> = keys.iter().map(|k| &k.region).collect();
+            regions.dedup();
+            for region in regions {
+                steps.push(Step::Alerts {
+                    region: region.clone(),
+                    email: email.clone(),
+                });
+            }
+        }
         Plan {
             steps,
             keys,
@@ -310,6 +330,8 @@ impl Plan {
                     Step::WaitEnabled { .. } => find(&|x| matches!(x, Step::ReplicateKey { .. })),
                     Step::EnsureTags { .. } => find(&|x| matches!(x, Step::WaitEnabled { .. })),
                     Step::Verify => return (0..i).collect(),
+                    // After the keys are verified: alerts never hold up a key.
+                    Step::Alerts { .. } => find(&|x| matches!(x, Step::Verify)),
                 };
                 d.into_iter().collect()
             })

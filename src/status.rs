@@ -201,6 +201,9 @@ pub struct KeyStatus {
     /// The policy document as read (not in JSON output: it can be long).
     #[serde(skip)]
     pub policy_document: Option<String>,
+    /// The alerts on this key (read from AWS after discovery; absent when not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<crate::alerts::AlertsStatus>,
 }
 
 impl KeyStatus {
@@ -228,6 +231,9 @@ pub struct RegionError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegionReport {
     pub region: String,
+    /// The account the Region was read in (`--accounts` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Keys listed in the Region (customer keys; AWS-managed ones are skipped).
     pub keys_listed: usize,
     pub byok_keys: usize,
@@ -252,11 +258,19 @@ pub struct StatusReport {
     /// Problems with `--key` names (not found anywhere, unreadable).
     pub named_errors: Vec<String>,
     pub summary: Summary,
+    /// `--accounts`: every account read (or that could not be), with its own summary.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<crate::org::AccountReport>,
 }
 
 impl StatusReport {
     pub fn overall(&self) -> Health {
-        overall(&self.keys, &self.regions)
+        let h = overall(&self.keys, &self.regions);
+        if self.accounts.iter().any(|a| a.error.is_some()) {
+            h.max(Health::NeedsAttention)
+        } else {
+            h
+        }
     }
 }
 
@@ -406,6 +420,7 @@ pub fn gone_key(catalog: &Catalog, k: &KnownKey) -> KeyStatus {
             fix: recovery,
         }],
         policy_document: None,
+        alerts: None,
     }
 }
 
@@ -734,6 +749,7 @@ pub async fn collect<S: KeyService>(svc: &S, catalog: &Catalog, scope: &Scope) -
         keys: vec![],
         named_errors: vec![],
         summary: Summary::default(),
+        accounts: vec![],
     };
     let gather = async {
         let mut events = Vec::new();
@@ -761,6 +777,7 @@ impl StatusReport {
             keys: vec![],
             named_errors: vec![],
             summary: Summary::default(),
+            accounts: vec![],
         }
     }
 
@@ -771,6 +788,7 @@ impl StatusReport {
                 for r in regions {
                     self.regions.push(RegionReport {
                         region: r,
+                        account: None,
                         keys_listed: 0,
                         byok_keys: 0,
                         error: None,
@@ -814,16 +832,31 @@ impl StatusReport {
         }
     }
 
-    /// Sort (vendor, alias, Region) and compute the summary.
+    /// Sort (account, as listed with `--accounts`; vendor, alias, Region) and compute the
+    /// summary.
     pub fn finish(&mut self) {
+        let accounts: HashMap<&str, usize> = self
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.account.as_str(), i))
+            .collect();
         self.keys.sort_by(|a, b| {
-            (a.vendor.as_deref(), a.name(), &a.region).cmp(&(
-                b.vendor.as_deref(),
-                b.name(),
-                &b.region,
-            ))
+            (
+                accounts.get(a.account.as_str()),
+                a.vendor.as_deref(),
+                a.name(),
+                &a.region,
+            )
+                .cmp(&(
+                    accounts.get(b.account.as_str()),
+                    b.vendor.as_deref(),
+                    b.name(),
+                    &b.region,
+                ))
         });
         self.summary = summarize(&self.keys, &self.regions);
+        self.summary.overall = Some(self.overall());
     }
 }
 
@@ -1100,6 +1133,7 @@ fn deleted_key(region: &str, key_id: &str, e: &KmsError) -> KeyStatus {
             fix: e.explain(None, ""),
         }],
         policy_document: None,
+        alerts: None,
     }
 }
 
@@ -2010,6 +2044,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
         health,
         findings,
         policy_document: i.policy.ok(),
+        alerts: None,
     }
 }
 
@@ -3892,6 +3927,7 @@ mod fault_tests {
     #[test]
     fn a_region_not_enabled_is_only_reported() {
         let err = |kind: &str| RegionReport {
+            account: None,
             region: "me-south-1".into(),
             keys_listed: 0,
             byok_keys: 0,

@@ -2235,3 +2235,126 @@ fn schemas_are_self_contained_for_a_plain_validator() {
         validate(schema, &out.stdout);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Alerts (--alerts-email) in every export
+
+/// Each export holds the alerts: per key, the topic, its policy, the subscription and the
+/// rule with byok's own pattern, targeting the topic. The script, run against moto, makes
+/// what `byok status --alerts-email` would: byok then has nothing to change.
+#[tokio::test]
+async fn alerts_are_in_every_export_and_the_script_makes_what_byok_makes() {
+    let a = answers(|r| {
+        r.vendor = Some("camunda".into());
+        r.principal = Some(CAMUNDA_ROLE.into());
+        r.regionality = Some("multi-region".into());
+        r.alerts_email = Some("secops@example.com".into());
+    });
+    let plan = Plan::build(&a);
+
+    // Terraform: the five resources per key, each with the key's provider.
+    let tf = export::terraform(&plan, Some(ACCOUNT));
+    let body: hcl::Body = hcl::from_str(&tf).unwrap_or_else(|e| panic!("{e}\n{tf}"));
+    let mut kinds = Vec::new();
+    for b in body.blocks() {
+        if b.identifier() == "resource" {
+            kinds.push(labels(b).join("."));
+        }
+    }
+    for role in ["primary", "replica"] {
+        for r in [
+            "aws_sns_topic",
+            "aws_sns_topic_policy",
+            "aws_sns_topic_subscription",
+            "aws_cloudwatch_event_rule",
+            "aws_cloudwatch_event_target",
+        ] {
+            assert!(
+                kinds.contains(&format!("{r}.alerts_{role}")),
+                "{r} {role}: {kinds:?}"
+            );
+        }
+    }
+    assert!(tf.contains("\"secops@example.com\""));
+    assert!(tf.contains("never fire"));
+    assert!(
+        tf.contains(
+            "keyId = [aws_kms_replica_key.replica.key_id, aws_kms_replica_key.replica.arn]"
+        )
+    );
+
+    // CloudFormation: cfn-lint passes with the alerts resources.
+    let dir = TempDir::new("alerts-export");
+    let files = export::render(&plan, Format::CloudFormation, None);
+    let paths = export::write_files(&files, dir.path()).unwrap();
+    for f in &files {
+        let t: Value = serde_json::from_str(&f.contents).unwrap();
+        let rule = &t["Resources"]["AlertsRule"];
+        assert_eq!(rule["Type"], "AWS::Events::Rule", "{}", f.name);
+        assert_eq!(
+            rule["Properties"]["Targets"][0]["Arn"],
+            json!({ "Ref": "AlertsTopic" })
+        );
+        assert_eq!(
+            t["Resources"]["AlertsSubscription"]["Properties"]["Endpoint"],
+            "secops@example.com"
+        );
+    }
+    let out = Command::new(venv_bin("cfn-lint"))
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The script: clean under shellcheck; against moto it makes the keys and the alerts.
+    let moto = Moto::start();
+    let script = dir.path().join("setup.sh");
+    std::fs::write(&script, export::aws_cli_script(&plan, None)).unwrap();
+    let lint = Command::new("shellcheck")
+        .arg(&script)
+        .output()
+        .expect("shellcheck");
+    assert!(
+        lint.status.success(),
+        "shellcheck: {}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    let first = run_script(&moto, dir.path(), &script);
+    assert!(first.status.success(), "script failed: {}", stderr(&first));
+    let err = stderr(&first);
+    assert!(err.contains("confirmation link"), "{err}");
+    assert!(err.contains("NO TRAIL in eu-west-1"), "{err}");
+    let arns: Vec<String> = stdout(&first).lines().map(str::to_string).collect();
+    assert_eq!(arns.len(), 2);
+    // byok finds the same alerts it would make: nothing to change, and status shows them.
+    let state = TempDir::new("alerts-export-state");
+    let out = run(moto.byok(state.path()).args([
+        "status",
+        "--key",
+        &arns[0],
+        "--alerts-email",
+        "secops@example.com",
+        "--yes",
+        "--output",
+        "text",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Nothing to change"),
+        "{}",
+        stderr(&out)
+    );
+    // A second run of the script subscribes no one twice and makes no second rule.
+    let again = run_script(&moto, dir.path(), &script);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        !stderr(&again).contains("confirmation link"),
+        "{}",
+        stderr(&again)
+    );
+}

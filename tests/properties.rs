@@ -200,6 +200,7 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                 admins,
                 rotation_days: if no_rotation { None } else { rotation_days },
                 no_rotation,
+                alerts_email: None,
             },
         )
 }

@@ -1632,6 +1632,125 @@ mod screen {
     }
 
     #[tokio::test]
+    async fn alerts_from_the_screen_and_accounts_grouped() {
+        let (_, _, mut s) = loaded(120, 40).await;
+        s.handle(key(KeyCode::Char('a')));
+        s.handle(key(KeyCode::Char('m')));
+        assert!(matches!(s.mode, Mode::Email { .. }), "{:?}", s.mode);
+        for m in chars("not-an-address") {
+            s.handle(m);
+        }
+        assert!(s.handle(key(KeyCode::Enter)).is_empty());
+        assert!(draw(&s).contains("not an email address"));
+        for _ in 0.."not-an-address".len() {
+            s.handle(key(KeyCode::Backspace));
+        }
+        s.handle(Msg::Paste("secops@example.com".into()));
+        let effects = s.handle(key(KeyCode::Enter));
+        let [StatusEffect::PlanAlerts { key: k, email }] = &effects[..] else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(email, "secops@example.com");
+        let plan = byok::alerts::AlertPlan {
+            email: email.clone(),
+            keys: vec![byok::alerts::AlertKey {
+                region: k.region.clone(),
+                arn: k.arn.clone(),
+                key_id: k.key_id.clone(),
+                aliases: k.aliases.clone(),
+            }],
+            changes: vec![byok::alerts::AlertChange {
+                region: k.region.clone(),
+                call: "events:PutRule".into(),
+                target: format!("byok-alerts-{}", k.key_id),
+                what: "match DisableKey, ...".into(),
+                document: None,
+                key_id: k.key_id.clone(),
+            }],
+            trails: vec![(k.region.clone(), false, "no CloudTrail trail".into())],
+            kept: vec![],
+        };
+        s.handle(Msg::AlertsPlanned(Ok(Box::new(plan))));
+        let screen = draw(&s);
+        assert!(screen.contains("NO TRAIL"), "{screen}");
+        assert!(screen.contains("confirmation link"), "{screen}");
+        let effects = s.handle(key(KeyCode::Char('y')));
+        assert!(
+            matches!(&effects[..], [StatusEffect::ApplyAlerts(_)]),
+            "{effects:?}"
+        );
+        let arn = k.arn.clone();
+        s.handle(Msg::Applied(vec![]));
+        s.handle(Msg::Alerts(vec![(
+            arn.clone(),
+            byok::alerts::AlertsStatus {
+                state: byok::alerts::AlertState::NoTrail,
+                detail: "no CloudTrail trail: these alerts would never fire".into(),
+                rule_arn: None,
+                topic_arn: None,
+                emails: vec!["secops@example.com (not confirmed)".into()],
+            },
+        )]));
+        s.handle(key(KeyCode::Esc));
+        let screen = draw(&s);
+        assert!(screen.contains("Alerts    no trail"), "{screen}");
+
+        // Many accounts: a line per account over its keys; keys of another account are not
+        // changed from here.
+        let mut report = s.report.clone();
+        let first = report.keys[0].account.clone();
+        report.keys[1].account = "210987654321".into();
+        report.accounts = vec![
+            byok::org::AccountReport {
+                account: first.clone(),
+                name: Some("main".into()),
+                access: "caller".into(),
+                error: None,
+                regions_failed: 0,
+                summary: report.summary.clone(),
+            },
+            byok::org::AccountReport {
+                account: "210987654321".into(),
+                name: Some("prod".into()),
+                access: "arn:aws:iam::210987654321:role/OrganizationAccountAccessRole".into(),
+                error: None,
+                regions_failed: 0,
+                summary: report.summary.clone(),
+            },
+            byok::org::AccountReport {
+                account: "333333333333".into(),
+                name: None,
+                access: "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole".into(),
+                error: Some(byok::status::RegionError {
+                    kind: "access-denied".into(),
+                    message: "AssumeRole refused".into(),
+                    explanation: "refused".into(),
+                }),
+                regions_failed: 0,
+                summary: Default::default(),
+            },
+        ];
+        report.finish();
+        s.handle(Msg::Loaded(Box::new(report)));
+        let screen = draw(&s);
+        assert!(screen.contains(&format!("{first} main")), "{screen}");
+        assert!(screen.contains("210987654321 prod: "), "{screen}");
+        assert!(screen.contains("333333333333: not readable"), "{screen}");
+        let last = s.visible().len() - 1;
+        for _ in 0..last {
+            s.handle(key(KeyCode::Down));
+        }
+        assert_eq!(s.current().unwrap().account, "210987654321");
+        s.handle(key(KeyCode::Char('a')));
+        assert!(s.handle(key(KeyCode::Char('d'))).is_empty());
+        assert!(
+            matches!(&s.mode, Mode::Error(e) if e.contains("read through a role")),
+            "{:?}",
+            s.mode
+        );
+    }
+
+    #[tokio::test]
     async fn keys_arriving_keep_the_selection_and_quit_works() {
         let (_, _, mut s) = loaded(80, 24).await;
         let all = s.report.keys.clone();

@@ -76,6 +76,12 @@ impl AwsKms {
         }
     }
 
+    /// The shared configuration (credentials, endpoint, HTTP client), for the other AWS
+    /// services byok reads (alerts: EventBridge, SNS, CloudTrail).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
     pub fn profile(&self) -> Option<&str> {
         self.profile.as_deref()
     }
@@ -98,6 +104,88 @@ impl AwsKms {
                 Client::from_conf(conf.build())
             })
             .clone()
+    }
+
+    /// The same configuration (endpoint, Region, retries, HTTP client) with the credentials
+    /// of `role_arn`, assumed through STS `AssumeRole` with the caller's own credentials.
+    /// The session lasts an hour, longer than any status run; its credentials stay in memory.
+    pub async fn assume_role(
+        &self,
+        role_arn: &str,
+        external_id: Option<&str>,
+    ) -> KmsResult<AwsKms> {
+        let region = self.home_region();
+        let out = self
+            .sts()
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name("byok-status")
+            .set_external_id(external_id.map(str::to_string))
+            .duration_seconds(3600)
+            .send()
+            .await
+            .map_err(|e| classify("AssumeRole", &region, e))?;
+        let c = out.credentials().ok_or_else(|| missing("credentials"))?;
+        let creds = aws_sdk_sts::config::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            std::time::SystemTime::try_from(*c.expiration()).ok(),
+            "byok-assume-role",
+        );
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(creds))
+            .build();
+        Ok(AwsKms {
+            config,
+            clients: Arc::default(),
+            profile: self.profile.clone(),
+            retry: self.retry.clone(),
+        })
+    }
+
+    /// The organisation's accounts (`organizations:ListAccounts`, from the management
+    /// account or a delegated administrator): (account ID, name, active).
+    pub async fn list_org_accounts(&self) -> KmsResult<Vec<(String, String, bool)>> {
+        let region = match crate::regions::partition_of(&self.home_region()) {
+            "aws-cn" => "cn-northwest-1",
+            "aws-us-gov" => "us-gov-west-1",
+            _ => "us-east-1",
+        };
+        let conf = aws_sdk_organizations::config::Builder::from(&self.config)
+            .region(Region::new(region))
+            .retry_config(self.retry.clone())
+            .build();
+        let org = aws_sdk_organizations::Client::from_conf(conf);
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = org
+                .list_accounts()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("ListAccounts", region, e))?;
+            for a in page.accounts() {
+                let active = match (a.state(), a.status()) {
+                    (Some(s), _) => s.as_str() == "ACTIVE",
+                    (None, Some(s)) => s.as_str() == "ACTIVE",
+                    (None, None) => true,
+                };
+                out.push((
+                    a.id().unwrap_or_default().to_string(),
+                    a.name().unwrap_or_default().to_string(),
+                    active,
+                ));
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn home_region(&self) -> String {
@@ -460,6 +548,17 @@ fn missing(what: &str) -> KmsError {
 }
 
 impl KeyService for AwsKms {
+    async fn ensure_alerts(
+        &self,
+        account: &str,
+        partition: &str,
+        keys: &[crate::alerts::AlertKey],
+        email: &str,
+        journal: &crate::journal::Journal,
+    ) -> KmsResult<crate::alerts::AlertsOutcome> {
+        crate::alerts::ensure(self, account, partition, keys, email, journal).await
+    }
+
     async fn identity(&self) -> KmsResult<Identity> {
         let region = self.home_region();
         let out = self.sts().get_caller_identity().send().await.map_err(|e| {

@@ -220,6 +220,7 @@ flaky! {
     fn disable_key(&self, region: &str, key_id: &str) -> KmsResult<()> = "DisableKey";
     fn schedule_deletion(&self, region: &str, key_id: &str, days: u32) -> KmsResult<String> = "ScheduleKeyDeletion";
     fn cancel_deletion(&self, region: &str, key_id: &str) -> KmsResult<()> = "CancelKeyDeletion";
+    fn ensure_alerts(&self, account: &str, partition: &str, keys: &[crate::alerts::AlertKey], email: &str, journal: &crate::journal::Journal) -> KmsResult<crate::alerts::AlertsOutcome> = "Alerts";
 }
 
 #[cfg(test)]

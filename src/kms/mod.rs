@@ -182,6 +182,26 @@ pub trait KeyService: Send + Sync + 'static {
         region: &str,
         key_id: &str,
     ) -> impl Future<Output = KmsResult<()>> + Send;
+
+    /// Alerts on these keys, all in one Region (see [`crate::alerts`]): what exists is
+    /// looked up, only what is missing is made, each create journalled before and after.
+    /// Only the real backend has EventBridge and SNS.
+    fn ensure_alerts(
+        &self,
+        account: &str,
+        partition: &str,
+        keys: &[crate::alerts::AlertKey],
+        email: &str,
+        journal: &crate::journal::Journal,
+    ) -> impl Future<Output = KmsResult<crate::alerts::AlertsOutcome>> + Send {
+        let _ = (account, partition, keys, email, journal);
+        async {
+            Err(KmsError::Service {
+                code: "Unsupported".into(),
+                message: "alerts need EventBridge and SNS, which this backend does not have".into(),
+            })
+        }
+    }
 }
 
 /// The backend a run uses, chosen at start-up: real AWS or the demo simulator.
@@ -242,6 +262,7 @@ delegate! {
     fn disable_key(&self, region: &str, key_id: &str) -> KmsResult<()>;
     fn schedule_deletion(&self, region: &str, key_id: &str, days: u32) -> KmsResult<String>;
     fn cancel_deletion(&self, region: &str, key_id: &str) -> KmsResult<()>;
+    fn ensure_alerts(&self, account: &str, partition: &str, keys: &[crate::alerts::AlertKey], email: &str, journal: &crate::journal::Journal) -> KmsResult<crate::alerts::AlertsOutcome>;
 }
 
 /// The key an alias names in a Region, if the alias exists there: one `DescribeKey` call.

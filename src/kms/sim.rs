@@ -200,6 +200,26 @@ impl SimKms {
 }
 
 impl KeyService for SimKms {
+    /// The demo has no EventBridge or SNS: the alerts are reported as simulated.
+    async fn ensure_alerts(
+        &self,
+        _account: &str,
+        _partition: &str,
+        keys: &[crate::alerts::AlertKey],
+        _email: &str,
+        _journal: &crate::journal::Journal,
+    ) -> KmsResult<crate::alerts::AlertsOutcome> {
+        Ok(crate::alerts::AlertsOutcome {
+            trails: keys
+                .iter()
+                .map(|k| (k.region.clone(), true, "simulated in the demo".into()))
+                .take(1)
+                .collect(),
+            kept: vec!["the demo simulates alerts: nothing is set up".into()],
+            ..Default::default()
+        })
+    }
+
     async fn identity(&self) -> KmsResult<Identity> {
         self.enter("GetCallerIdentity", "global").await;
         Ok(Identity {

@@ -120,7 +120,7 @@ impl Screen {
             Screen::Admins => &[Field::Admins],
             Screen::Principal => &[Field::Principal],
             Screen::Regionality => &[Field::Regionality, Field::ReplicaRegion],
-            Screen::Rotation => &[Field::RotationDays],
+            Screen::Rotation => &[Field::RotationDays, Field::AlertsEmail],
             _ => &[],
         }
     }
@@ -134,7 +134,7 @@ impl Screen {
             Field::Admins => Screen::Admins,
             Field::Principal => Screen::Principal,
             Field::Regionality | Field::ReplicaRegion => Screen::Regionality,
-            Field::RotationDays => Screen::Rotation,
+            Field::RotationDays | Field::AlertsEmail => Screen::Rotation,
         }
     }
 
@@ -183,6 +183,8 @@ pub enum Event {
     Principals(Result<Vec<IamPrincipal>, KmsError>),
     Progress(Progress),
     RunFinished(Box<RunReport>),
+    /// The run's steps and API calls, for its change record (sent before `RunFinished`).
+    Recorded(Box<crate::record::RunLog>),
     /// Ok(how it was copied) or Err(why not).
     Copied(Result<String, String>),
     Saved(Result<PathBuf, String>),
@@ -259,6 +261,7 @@ pub enum Action {
     Run,
     SavePolicy,
     SaveArns,
+    SaveRecord,
     Copy(usize),
     AskCancel,
     ConfirmCancel,
@@ -348,6 +351,8 @@ pub struct RunState {
     pub steps: Vec<StepState>,
     pub keys: Vec<KeyRecord>,
     pub report: Option<RunReport>,
+    /// The steps and calls of the run, for the change record.
+    pub log: Option<crate::record::RunLog>,
     /// Ctrl-C was pressed: asking whether to stop.
     pub confirm_cancel: bool,
     /// Stopping after the call in flight.
@@ -373,6 +378,7 @@ impl RunState {
             steps,
             keys: Vec::new(),
             report: None,
+            log: None,
             confirm_cancel: false,
             cancelling: false,
         }
@@ -457,6 +463,10 @@ pub struct App {
     pub regionality_focus: usize,
     pub rotation_on: bool,
     pub rotation_days: Input,
+    /// The optional alerts address, on the rotation screen.
+    pub alerts_email: Input,
+    /// 0: rotation, 1: the alerts address.
+    pub rotation_focus: usize,
     pub review_cursor: usize,
     pub policy_scroll: u16,
     /// On a narrow terminal: the policy instead of the form.
@@ -544,6 +554,8 @@ impl App {
                     .clone()
                     .unwrap_or(DEFAULT_ROTATION_DAYS.to_string()),
             ),
+            alerts_email: Input::new(raw.alerts_email.clone().unwrap_or_default()),
+            rotation_focus: 0,
             review_cursor: 0,
             policy_scroll: 0,
             show_policy: false,
@@ -727,6 +739,8 @@ impl App {
                 .rotation_on
                 .then(|| self.rotation_days.value().trim().to_string()),
             no_rotation: !self.rotation_on,
+            alerts_email: Some(self.alerts_email.value().trim().to_string())
+                .filter(|s| !s.is_empty()),
         }
     }
 
@@ -803,6 +817,7 @@ impl App {
                                 raw.admins_can_delete = false;
                             }
                             Field::RotationDays => raw.rotation_days = None,
+                            Field::AlertsEmail => raw.alerts_email = None,
                         }
                     }
                 }
@@ -834,6 +849,9 @@ impl App {
             Screen::Review => self.review_rows().get(self.review_cursor).and_then(|r| r.1),
             Screen::Names => {
                 Some([Field::Alias, Field::Description, Field::Tags][self.names_focus])
+            }
+            Screen::Rotation => {
+                Some([Field::RotationDays, Field::AlertsEmail][self.rotation_focus])
             }
             s => s.fields().first().copied(),
         }
@@ -959,6 +977,15 @@ impl App {
                 "off".into()
             },
         ));
+        let email = self.alerts_email.value().trim();
+        if !email.is_empty() {
+            rows.push((
+                Screen::Rotation,
+                Some(Field::AlertsEmail),
+                "Alerts",
+                format!("mail {email} (needs a CloudTrail trail; confirm the mail AWS sends)"),
+            ));
+        }
         rows.into_iter()
             .map(|(s, f, l, v)| (s, f, l.to_string(), v))
             .collect()
@@ -1042,6 +1069,7 @@ impl App {
                 Some(&self.principal)
             }
             Screen::Regionality if self.regionality_focus == 1 => Some(&self.second_region),
+            Screen::Rotation if self.rotation_focus == 1 => Some(&self.alerts_email),
             Screen::Rotation if self.rotation_on => Some(&self.rotation_days),
             _ => None,
         }
@@ -1080,6 +1108,7 @@ impl App {
             Screen::Admins => Some(&mut self.admin_filter),
             Screen::Principal if typed_principal => Some(&mut self.principal),
             Screen::Regionality if self.regionality_focus == 1 => Some(&mut self.second_region),
+            Screen::Rotation if self.rotation_focus == 1 => Some(&mut self.alerts_email),
             Screen::Rotation if self.rotation_on => Some(&mut self.rotation_days),
             _ => None,
         }
@@ -1203,6 +1232,7 @@ impl App {
                     }
                 }
                 b.push(Binding::new("s", "save ARNs", SaveArns).key(K::Char('s')));
+                b.push(Binding::new("r", "save record", SaveRecord).key(K::Char('r')));
                 b.push(
                     Binding::new("q", "quit", Quit)
                         .key(K::Char('q'))
@@ -1273,6 +1303,9 @@ impl App {
                 );
                 if fields_in_screen > 1 {
                     b.push(Binding::new("Tab", "next field", FocusNext).key(K::Tab));
+                } else if s == Screen::Rotation {
+                    // The optional alerts address: the screen says Tab reaches it.
+                    b.push(Binding::new("", "", FocusNext).key(K::Tab));
                 } else {
                     b.push(Binding::new("", "", Next).key(K::Tab));
                 }
@@ -1285,7 +1318,7 @@ impl App {
                             .key(K::F(2)),
                     );
                 }
-                if fields_in_screen > 1 {
+                if fields_in_screen > 1 || s == Screen::Rotation {
                     b.push(Binding::new("", "", FocusPrev).key(K::BackTab));
                 } else if s != Screen::Vendor {
                     b.push(Binding::new("", "", Back).key(K::BackTab));
@@ -1410,6 +1443,12 @@ impl App {
             }
             Event::Progress(p) => {
                 self.on_progress(p);
+                Vec::new()
+            }
+            Event::Recorded(log) => {
+                if let Some(run) = &mut self.run {
+                    run.log = Some(*log);
+                }
                 Vec::new()
             }
             Event::RunFinished(report) => {
@@ -1611,6 +1650,9 @@ impl App {
         if s == Screen::Regionality {
             self.regionality_focus = 0;
         }
+        if s == Screen::Rotation {
+            self.rotation_focus = 0;
+        }
         if s == Screen::Region {
             self.sync_region_cursor();
         }
@@ -1669,6 +1711,17 @@ impl App {
                     self.focus_second_region();
                 }
                 return Vec::new();
+            }
+            // Enter moves on (the address is optional: Tab reaches it); a problem in either
+            // answer stops here, with the focus on it.
+            Screen::Rotation => {
+                let errs = self.field_errors(&[Field::RotationDays, Field::AlertsEmail]);
+                if let Some(e) = errs.first() {
+                    self.rotation_focus = usize::from(e.field == Field::AlertsEmail);
+                }
+                if self.block(errs) {
+                    return Vec::new();
+                }
             }
             Screen::Names => {
                 let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
@@ -1769,6 +1822,9 @@ impl App {
                         Some(Field::Tags) => 2,
                         _ => 0,
                     };
+                }
+                if s == Screen::Rotation {
+                    self.rotation_focus = usize::from(f == Some(Field::AlertsEmail));
                 }
                 return Vec::new();
             }
@@ -1925,10 +1981,16 @@ impl App {
                         self.focus_second_region();
                     }
                 }
+                Screen::Rotation if self.rotation_focus == 0 => {
+                    if !self.block(self.field_errors(&[Field::RotationDays])) {
+                        self.rotation_focus = 1;
+                    }
+                }
                 _ => return self.next(),
             },
             FocusPrev => match self.screen {
                 Screen::Names if self.names_focus > 0 => self.names_focus -= 1,
+                Screen::Rotation if self.rotation_focus > 0 => self.rotation_focus = 0,
                 Screen::Regionality if self.regionality_focus > 0 => self.regionality_focus = 0,
                 _ => self.back(),
             },
@@ -1949,7 +2011,9 @@ impl App {
                         }
                     }
                 }
-                Screen::Rotation => self.rotation_on = !self.rotation_on,
+                Screen::Rotation if self.rotation_focus == 0 => {
+                    self.rotation_on = !self.rotation_on
+                }
                 _ => {}
             },
             Cycle => {
@@ -2037,6 +2101,30 @@ impl App {
                     return vec![Effect::Save {
                         path: PathBuf::from(format!("{name}-arns.txt")),
                         contents,
+                    }];
+                }
+            }
+            SaveRecord => {
+                if let Some(run) = &self.run
+                    && let Some(report) = &run.report
+                {
+                    let log = run.log.clone().unwrap_or_default();
+                    let rec = crate::record::for_create(crate::record::CreateRun {
+                        plan: &run.plan,
+                        report,
+                        steps: log.steps,
+                        calls: log.calls,
+                        started: log.started,
+                        finished: log.finished,
+                        command: None,
+                        demo: self.ctx.demo,
+                    });
+                    return vec![Effect::Save {
+                        path: PathBuf::from(format!(
+                            "{}-change-record.md",
+                            alias_slug(&run.answers.alias)
+                        )),
+                        contents: rec.to_markdown(),
                     }];
                 }
             }
@@ -2196,6 +2284,7 @@ fn given(raw: &RawAnswers, f: Field) -> bool {
         Field::Tags => !raw.tags.is_empty(),
         Field::Admins => !raw.admins.is_empty() || raw.admins_can_delete,
         Field::RotationDays => raw.rotation_days.is_some(),
+        Field::AlertsEmail => raw.alerts_email.is_some(),
         Field::Account => false,
     }
 }

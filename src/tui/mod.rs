@@ -105,13 +105,19 @@ fn spawn_effect(
                 };
                 let (ptx, mut prx) = mpsc::unbounded_channel();
                 let fwd_tx = tx.clone();
+                let fwd_plan = plan.clone();
                 let forward = tokio::spawn(async move {
+                    let mut steps = Vec::new();
                     while let Some(p) = prx.recv().await {
+                        crate::record::note_progress(&fwd_plan, &p, &mut steps);
                         let _ = fwd_tx.send(Event::Progress(p));
                     }
+                    steps
                 });
+                let started = crate::journal::now_rfc3339();
+                let recorder = crate::record::Recording::new(svc.for_executor());
                 let report = exec::run(
-                    &svc.for_executor(),
+                    &recorder,
                     &plan,
                     &journal,
                     &ptx,
@@ -120,7 +126,13 @@ fn spawn_effect(
                 )
                 .await;
                 drop(ptx);
-                let _ = forward.await;
+                let steps = forward.await.unwrap_or_default();
+                let _ = tx.send(Event::Recorded(Box::new(crate::record::RunLog {
+                    steps,
+                    calls: recorder.log.calls(),
+                    started,
+                    finished: crate::journal::now_rfc3339(),
+                })));
                 let _ = tx.send(Event::RunFinished(Box::new(report)));
             });
         }

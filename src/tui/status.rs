@@ -52,6 +52,12 @@ pub enum Msg {
     Applied(Vec<ChangeResult>),
     /// Fresh state of keys after an action.
     Reloaded(Vec<KeyStatus>),
+    /// `--accounts`: every account read, at once.
+    Loaded(Box<StatusReport>),
+    /// The keys' alerts, read after discovery (ARN, alerts).
+    Alerts(Vec<(String, crate::alerts::AlertsStatus)>),
+    /// The alerts' plan, or why it cannot be made.
+    AlertsPlanned(Result<Box<crate::alerts::AlertPlan>, String>),
 }
 
 /// What the screen asks its runner to do.
@@ -68,6 +74,13 @@ pub enum StatusEffect {
     Apply(Box<ActionPlan>),
     /// Read these keys again (ARNs); answer with `Msg::Reloaded`.
     Reload(Vec<String>),
+    /// Plan alerts on the key (and the rest of its set); answer with `Msg::AlertsPlanned`.
+    PlanAlerts {
+        key: Box<KeyStatus>,
+        email: String,
+    },
+    /// Set the alerts up; answer with `Msg::Applied`.
+    ApplyAlerts(Box<crate::alerts::AlertPlan>),
     Quit,
 }
 
@@ -83,6 +96,7 @@ pub const MENU: &[(&str, &str)] = &[
     ("p", "Repair the key policy"),
     ("v", "Revoke the vendor's access"),
     ("t", "Restore the vendor's access"),
+    ("m", "Mail alerts when someone breaks it"),
 ];
 
 #[derive(Debug, Clone)]
@@ -98,6 +112,16 @@ pub enum Mode {
         deletion: bool,
         input: Input,
         error: Option<String>,
+    },
+    /// Typing the address alerts go to.
+    Email {
+        input: Input,
+        error: Option<String>,
+    },
+    /// The alerts' plan, shown before anything is sent.
+    ConfirmAlerts {
+        plan: Box<crate::alerts::AlertPlan>,
+        scroll: u16,
     },
     /// Waiting for a plan.
     Planning,
@@ -232,6 +256,31 @@ impl StatusScreen {
                 self.spinner = (self.spinner + 1) % SPINNER.len();
                 vec![]
             }
+            Msg::Alerts(list) => {
+                for (arn, a) in list {
+                    if let Some(k) = self.report.keys.iter_mut().find(|k| k.arn == arn) {
+                        k.alerts = Some(a);
+                    }
+                }
+                vec![]
+            }
+            Msg::AlertsPlanned(Ok(plan)) => {
+                if matches!(self.mode, Mode::Planning) {
+                    self.mode = Mode::ConfirmAlerts { plan, scroll: 0 };
+                }
+                vec![]
+            }
+            Msg::AlertsPlanned(Err(e)) => {
+                self.mode = Mode::Error(e);
+                vec![]
+            }
+            Msg::Loaded(r) => {
+                self.report = *r;
+                self.regions_done = self.report.regions.len();
+                self.loading = false;
+                self.clamp();
+                vec![]
+            }
             Msg::Discovery(e) => {
                 match e {
                     StatusEvent::Key(k) => self.insert(*k),
@@ -278,10 +327,13 @@ impl StatusScreen {
                     .filter(|k| arns.contains(&k.key_id))
                     .map(|k| k.arn.clone())
                     .collect();
-                let failed = results.iter().any(|r| !r.ok);
+                let no_trail = |r: &ChangeResult| r.change.starts_with("NO TRAIL");
+                let failed = results.iter().any(|r| !r.ok && !no_trail(r));
                 self.mode = Mode::Result {
                     title: if failed {
                         "AWS refused a change".into()
+                    } else if results.iter().any(no_trail) {
+                        "Done, but no trail: the alerts would never fire".into()
                     } else {
                         "Done".into()
                     },
@@ -313,6 +365,7 @@ impl StatusScreen {
                 let input = match &mut self.mode {
                     Mode::Filter => Some(&mut self.filter),
                     Mode::Days { input, .. } => Some(input),
+                    Mode::Email { input, .. } => Some(input),
                     Mode::Confirm { typed: Some(t), .. } => Some(t),
                     _ => None,
                 };
@@ -410,6 +463,59 @@ impl StatusScreen {
                     if let Some(r) = to_input_request(&CtEvent::Key(k)) {
                         input.handle(r);
                     }
+                    vec![]
+                }
+            },
+            Mode::Email { input, error } => match k.code {
+                KeyCode::Esc => {
+                    self.mode = Mode::List;
+                    vec![]
+                }
+                KeyCode::Enter => {
+                    let v = input.value().trim().to_string();
+                    if let Err(e) = crate::alerts::check_email(&v) {
+                        *error = Some(e.split(": ").skip(1).collect::<Vec<_>>().join(": "));
+                        return vec![];
+                    }
+                    match self.current() {
+                        Some(k) => {
+                            let key = Box::new(k.clone());
+                            self.mode = Mode::Planning;
+                            vec![StatusEffect::PlanAlerts { key, email: v }]
+                        }
+                        None => {
+                            self.mode = Mode::List;
+                            vec![]
+                        }
+                    }
+                }
+                _ => {
+                    *error = None;
+                    if let Some(r) = to_input_request(&CtEvent::Key(k)) {
+                        input.handle(r);
+                    }
+                    vec![]
+                }
+            },
+            Mode::ConfirmAlerts { plan, scroll } => match k.code {
+                KeyCode::Up => {
+                    *scroll = scroll.saturating_sub(1);
+                    vec![]
+                }
+                KeyCode::Down => {
+                    *scroll = scroll.saturating_add(1);
+                    vec![]
+                }
+                KeyCode::Char('y') | KeyCode::Enter if !plan.changes.is_empty() => {
+                    if let Mode::ConfirmAlerts { plan, .. } =
+                        std::mem::replace(&mut self.mode, Mode::Applying)
+                    {
+                        return vec![StatusEffect::ApplyAlerts(plan)];
+                    }
+                    vec![]
+                }
+                _ => {
+                    self.mode = Mode::List;
                     vec![]
                 }
             },
@@ -539,13 +645,52 @@ impl StatusScreen {
             "c" => Action::CancelDeletion,
             "p" => Action::RepairPolicy,
             "v" => Action::RevokeAccess,
+            "m" => {
+                if let Some(k) = self.current()
+                    && self.foreign(k)
+                {
+                    self.mode = Mode::Error(format!(
+                        "{} is in account {}, read through a role for status only. Set its alerts up there: byok --profile PROFILE status --key {} --alerts-email ADDRESS",
+                        k.name(),
+                        k.account,
+                        k.arn
+                    ));
+                    return vec![];
+                }
+                self.mode = Mode::Email {
+                    input: Input::default(),
+                    error: None,
+                };
+                return vec![];
+            }
             _ => Action::RestoreAccess,
         };
         self.plan(action)
     }
 
+    /// With `--accounts`, the account read with the caller's own credentials: actions are
+    /// sent only there.
+    fn foreign(&self, k: &KeyStatus) -> bool {
+        !self.report.accounts.is_empty()
+            && !self
+                .report
+                .accounts
+                .iter()
+                .any(|a| a.access == "caller" && a.account == k.account)
+    }
+
     fn plan(&mut self, action: Action) -> Vec<StatusEffect> {
         match self.current() {
+            Some(k) if self.foreign(k) => {
+                self.mode = Mode::Error(format!(
+                    "{} is in account {}, read through a role for status only. Act on it there: byok --profile PROFILE status --key {} {}",
+                    k.name(),
+                    k.account,
+                    k.arn,
+                    status::action_flag(&action)
+                ));
+                vec![]
+            }
             Some(k) => {
                 let key = Box::new(k.clone());
                 self.mode = Mode::Planning;
@@ -574,7 +719,13 @@ impl StatusScreen {
             }
             Mode::Filter => vec![("Enter", "keep filter"), ("Esc", "clear")],
             Mode::Menu { .. } => vec![("↑↓", "choose"), ("Enter", "plan it"), ("Esc", "back")],
-            Mode::Days { .. } => vec![("Enter", "plan it"), ("Esc", "back")],
+            Mode::Days { .. } | Mode::Email { .. } => vec![("Enter", "plan it"), ("Esc", "back")],
+            Mode::ConfirmAlerts { plan, .. } if plan.changes.is_empty() => {
+                vec![("any key", "back to the list")]
+            }
+            Mode::ConfirmAlerts { .. } => {
+                vec![("y", "set them up"), ("n/Esc", "cancel"), ("↑↓", "scroll")]
+            }
             Mode::Confirm { typed: Some(_), .. } => {
                 vec![
                     ("type the alias", ""),
@@ -665,13 +816,21 @@ impl Widget for &StatusScreen {
         head.push(Span::styled(format!("✓ {} ", s.ok), t.ok()));
         head.push(Span::styled(format!("! {} ", s.needs_attention), t.focus()));
         head.push(Span::styled(format!("✗ {}", s.broken), t.error()));
-        let failed: Vec<&str> = self
+        let mut failed: Vec<&str> = self
             .report
             .regions
             .iter()
             .filter(|r| r.error.is_some())
             .map(|r| r.region.as_str())
             .collect();
+        failed.dedup();
+        failed.extend(
+            self.report
+                .accounts
+                .iter()
+                .filter(|a| a.error.is_some())
+                .map(|a| a.account.as_str()),
+        );
         if !failed.is_empty() {
             head.push(Span::styled(
                 format!("  ! not readable: {}", failed.join(", ")),
@@ -780,6 +939,36 @@ impl Widget for &StatusScreen {
                 }
                 popup(&t, &format!(" {title} "), lines, body, 100, 12, 0, buf);
             }
+            Mode::Email { input, error } => {
+                let mut lines = vec![
+                    Line::from(
+                        "Mail this address when someone disables the key, schedules its deletion, changes its policy or its alias:",
+                    ),
+                    Line::from(Span::styled(format!(" {} ", input.value()), t.input())),
+                ];
+                if let Some(e) = error {
+                    lines.push(Line::from(Span::styled(format!("! {e}"), t.error())));
+                }
+                popup(&t, " Alerts ", lines, body, 70, 7, 0, buf);
+            }
+            Mode::ConfirmAlerts { plan, scroll } => {
+                let mut lines: Vec<Line> = plan
+                    .render_text()
+                    .lines()
+                    .map(|l| {
+                        let style = if l.contains("NO TRAIL") {
+                            t.error()
+                        } else {
+                            t.text()
+                        };
+                        Line::from(Span::styled(crate::sanitize::line(l).into_owned(), style))
+                    })
+                    .collect();
+                if plan.changes.is_empty() {
+                    lines.push(Line::from("Nothing to change: the alerts are set up."));
+                }
+                popup(&t, " Alerts: the plan ", lines, body, 110, 20, *scroll, buf);
+            }
             Mode::Error(e) => popup(
                 &t,
                 " Cannot do that ",
@@ -820,10 +1009,52 @@ impl StatusScreen {
                 .render(inner, buf);
             return;
         }
+        // With --accounts, each account's keys under a line with its summary.
+        let mut order: Vec<Result<usize, &crate::org::AccountReport>> = Vec::new();
+        if self.report.accounts.is_empty() {
+            order.extend((0..keys.len()).map(Ok));
+        } else {
+            for a in &self.report.accounts {
+                order.push(Err(a));
+                order.extend(
+                    keys.iter()
+                        .enumerate()
+                        .filter(|(_, k)| k.account == a.account)
+                        .map(|(i, _)| Ok(i)),
+                );
+            }
+        }
         // Scroll so the selection stays visible.
-        let top = self.selected.saturating_sub(rows.saturating_sub(1));
+        let sel_row = order
+            .iter()
+            .position(|r| *r == Ok(self.selected))
+            .unwrap_or(0);
+        let top = sel_row.saturating_sub(rows.saturating_sub(1));
         let w = usize::from(inner.width);
-        for (row, (i, k)) in keys.iter().enumerate().skip(top).take(rows).enumerate() {
+        for (row, entry) in order.iter().skip(top).take(rows).enumerate() {
+            let y = inner.y + row as u16;
+            let i = match entry {
+                Ok(i) => *i,
+                Err(a) => {
+                    let style = match (&a.error, a.summary.overall) {
+                        (Some(_), _) => t.error(),
+                        (None, Some(h)) => health_style(t, h),
+                        _ => t.dim(),
+                    };
+                    let text: String = crate::sanitize::line(&crate::org::account_short(a))
+                        .chars()
+                        .take(w)
+                        .collect();
+                    buf.set_line(
+                        inner.x,
+                        y,
+                        &Line::from(Span::styled(text, style)),
+                        inner.width,
+                    );
+                    continue;
+                }
+            };
+            let k = keys[i];
             let sel = i == self.selected;
             let region_w = 14.min(w.saturating_sub(6));
             let name_w = w.saturating_sub(4 + region_w + 1);
@@ -844,7 +1075,6 @@ impl StatusScreen {
                 ),
                 Span::styled(format!("{:<region_w$}", k.region), t.dim()),
             ]);
-            let y = inner.y + row as u16;
             buf.set_line(inner.x, y, &line, inner.width);
         }
     }
@@ -962,6 +1192,23 @@ impl StatusScreen {
             None => "unknown".into(),
         };
         lines.extend(hang(vec![label("Rotation"), Span::raw(rot)], 10));
+        if let Some(a) = &k.alerts {
+            use crate::alerts::AlertState;
+            let style = match a.state {
+                AlertState::On => t.ok(),
+                AlertState::Off => t.dim(),
+                AlertState::NoTrail => t.error(),
+                _ => t.focus(),
+            };
+            let mut v = vec![label("Alerts"), Span::styled(a.state.label(), style)];
+            if !a.emails.is_empty() {
+                v.push(Span::raw(format!(" · {}", a.emails.join(", "))));
+            }
+            if a.state != AlertState::On && a.state != AlertState::Off {
+                v.push(Span::styled(format!(" · {}", a.detail), t.dim()));
+            }
+            lines.extend(hang(v, 10));
+        }
         if !k.administrators.is_empty() {
             lines.extend(hang(
                 vec![label("Admins"), Span::raw(k.administrators.join(", "))],
@@ -1192,13 +1439,50 @@ pub fn spawn_effect(
                 let (etx, mut erx) = mpsc::unbounded_channel();
                 let fwd = tx.clone();
                 let forward = tokio::spawn(async move {
+                    let mut keys = Vec::new();
                     while let Some(e) = erx.recv().await {
+                        if let StatusEvent::Key(k) = &e {
+                            keys.push((**k).clone());
+                        }
                         let _ = fwd.send(Msg::Discovery(e));
                     }
+                    keys
                 });
                 status::discover(&svc, &catalog, &scope, &etx).await;
                 drop(etx);
-                let _ = forward.await;
+                let keys = forward.await.unwrap_or_default();
+                if let Backend::Aws(aws) = &svc {
+                    let _ = tx.send(Msg::Alerts(alerts_of(aws, keys).await));
+                }
+            });
+        }
+        StatusEffect::PlanAlerts { key, email } => {
+            tokio::spawn(async move {
+                let r = match &svc {
+                    Backend::Aws(aws) => plan_alerts(aws, &key, &email).await,
+                    Backend::Sim(_) => Err("The demo has no EventBridge or SNS: set alerts up against AWS (byok status --key KEY --alerts-email ADDRESS).".into()),
+                };
+                let _ = tx.send(Msg::AlertsPlanned(r.map(Box::new)));
+            });
+        }
+        StatusEffect::ApplyAlerts(plan) => {
+            tokio::spawn(async move {
+                let results = match &svc {
+                    Backend::Aws(aws) => apply_alerts(aws, &plan).await,
+                    Backend::Sim(_) => vec![],
+                };
+                let _ = tx.send(Msg::Applied(results));
+                if let Backend::Aws(aws) = &svc {
+                    let mut fresh = Vec::new();
+                    for k in &plan.keys {
+                        let r = crate::alerts::read_region(aws, &k.region).await;
+                        fresh.push((
+                            k.arn.clone(),
+                            crate::alerts::status_of(&r, &k.region, &k.key_id),
+                        ));
+                    }
+                    let _ = tx.send(Msg::Alerts(fresh));
+                }
             });
         }
         StatusEffect::Plan { key, action } => {
@@ -1222,7 +1506,10 @@ pub fn spawn_effect(
                     named_only: true,
                     ..scope
                 };
-                let r = status::collect(&svc, &catalog, &s).await;
+                let mut r = status::collect(&svc, &catalog, &s).await;
+                if let Backend::Aws(aws) = &svc {
+                    crate::alerts::annotate(aws, &mut r).await;
+                }
                 let _ = tx.send(Msg::Reloaded(r.keys));
             });
         }
@@ -1230,9 +1517,171 @@ pub fn spawn_effect(
     }
 }
 
+/// The alerts of keys just discovered, read per Region.
+async fn alerts_of(
+    aws: &crate::kms::aws::AwsKms,
+    keys: Vec<KeyStatus>,
+) -> Vec<(String, crate::alerts::AlertsStatus)> {
+    let mut r = StatusReport::empty();
+    r.keys = keys;
+    crate::alerts::annotate(aws, &mut r).await;
+    r.keys
+        .into_iter()
+        .filter_map(|k| k.alerts.map(|a| (k.arn, a)))
+        .collect()
+}
+
+/// The alerts' plan for a key and the rest of its Multi-Region set.
+async fn plan_alerts(
+    aws: &crate::kms::aws::AwsKms,
+    key: &KeyStatus,
+    email: &str,
+) -> Result<crate::alerts::AlertPlan, String> {
+    use crate::kms::KeyService;
+    let me = aws.identity().await.map_err(|e| e.explain(None, ""))?;
+    let partition = crate::arn::Arn::parse(&me.arn)
+        .map(|a| a.partition)
+        .unwrap_or_else(|_| "aws".into());
+    let mut keys = Vec::new();
+    for (region, key_id) in status::key_set(key) {
+        let aliases = aws
+            .list_aliases(&region)
+            .await
+            .map_err(|e| e.explain(None, ""))?;
+        let mut names: Vec<String> = aliases
+            .into_iter()
+            .filter(|a| a.target_key_id.as_deref() == Some(key_id.as_str()))
+            .map(|a| a.name)
+            .collect();
+        names.sort();
+        let arn = if region == key.region {
+            key.arn.clone()
+        } else {
+            format!("arn:{partition}:kms:{region}:{}:key/{key_id}", key.account)
+        };
+        keys.push(crate::alerts::AlertKey {
+            region,
+            arn,
+            key_id,
+            aliases: names,
+        });
+    }
+    crate::alerts::plan(aws, &me.account, &partition, &keys, email)
+        .await
+        .map_err(|e| e.explain(None, ""))
+}
+
+/// Set the alerts up, journalled; the results as the other actions' are.
+async fn apply_alerts(
+    aws: &crate::kms::aws::AwsKms,
+    plan: &crate::alerts::AlertPlan,
+) -> Vec<ChangeResult> {
+    use crate::kms::KeyService;
+    let fail = |m: String| {
+        vec![ChangeResult {
+            change: "set the alerts up".into(),
+            ok: false,
+            error: Some(m),
+        }]
+    };
+    let me = match aws.identity().await {
+        Ok(me) => me,
+        Err(e) => return fail(e.explain(None, "")),
+    };
+    let partition = crate::arn::Arn::parse(&me.arn)
+        .map(|a| a.partition)
+        .unwrap_or_else(|_| "aws".into());
+    let journal = match crate::journal::Journal::open(&crate::journal::state_dir()) {
+        Ok(j) => j,
+        Err(e) => return fail(format!("the journal cannot be written: {e}")),
+    };
+    let mut out: Vec<ChangeResult> =
+        crate::alerts::apply(aws, &me.account, &partition, plan, &journal)
+            .await
+            .into_iter()
+            .map(|r| ChangeResult {
+                change: r.change,
+                ok: r.ok,
+                error: r.error,
+            })
+            .collect();
+    if out.iter().all(|r| r.ok) && plan.changes.iter().any(|c| c.call == "sns:Subscribe") {
+        out.push(ChangeResult {
+            change: format!(
+                "AWS mailed {} a confirmation link: no alert is sent until it is confirmed",
+                plan.email
+            ),
+            ok: true,
+            error: None,
+        });
+    }
+    for (region, ok, note) in &plan.trails {
+        if !ok {
+            out.push(ChangeResult {
+                change: format!("NO TRAIL in {region}: {note}: these alerts would never fire"),
+                ok: false,
+                error: Some("create a CloudTrail trail that logs management events".into()),
+            });
+        }
+    }
+    out
+}
+
 /// Run the status screen on the terminal (drawn on stderr); restores the terminal on every
 /// path. Returns the exit status of what was shown last (0 only when every key is OK).
 pub async fn run(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i32 {
+    run_with(svc, catalog, scope, mono, None).await
+}
+
+/// `byok status --accounts ...` on the terminal: every account is read (and read again with
+/// `r`) through [`crate::org::collect`]; actions go to the caller's own account only.
+pub struct OrgView {
+    pub aws: crate::kms::aws::AwsKms,
+    pub accounts: crate::org::Accounts,
+    pub role_name: String,
+    pub external_id: Option<String>,
+}
+
+fn spawn_org(
+    org: &std::sync::Arc<OrgView>,
+    catalog: &Catalog,
+    scope: &Scope,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let (org, catalog, scope, tx) = (org.clone(), catalog.clone(), scope.clone(), tx.clone());
+    tokio::spawn(async move {
+        let r = crate::org::collect(
+            &org.aws,
+            &catalog,
+            &scope,
+            &org.accounts,
+            &org.role_name,
+            org.external_id.as_deref(),
+        )
+        .await;
+        let report = match r {
+            Ok(r) => r,
+            Err(crate::org::OrgError::Identity(e) | crate::org::OrgError::ListAccounts(e)) => {
+                let mut r = StatusReport::empty();
+                r.named_errors.push(format!(
+                    "the accounts could not be read: {}",
+                    e.explain(None, "")
+                ));
+                r
+            }
+        };
+        let _ = tx.send(Msg::Loaded(Box::new(report)));
+    });
+}
+
+pub async fn run_with(
+    svc: Backend,
+    catalog: Catalog,
+    scope: Scope,
+    mono: bool,
+    org: Option<OrgView>,
+) -> i32 {
+    let org = org.map(std::sync::Arc::new);
     let demo = svc.is_demo();
     let mut screen = StatusScreen::new(mono, demo);
     let term = match super::terminal::Term::enter() {
@@ -1258,8 +1707,12 @@ pub async fn run(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i3
         screen.handle(Msg::Resize(size.width, size.height));
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let spawn = |e: StatusEffect, tx: &mpsc::UnboundedSender<Msg>| match (&org, e) {
+        (Some(o), StatusEffect::Discover) => spawn_org(o, &catalog, &scope, tx),
+        (_, e) => spawn_effect(e, &svc, &catalog, &scope, tx),
+    };
     for e in screen.start() {
-        spawn_effect(e, &svc, &catalog, &scope, &tx);
+        spawn(e, &tx);
     }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -1289,7 +1742,7 @@ pub async fn run(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i3
         }
         for m in batch {
             for e in screen.handle(m) {
-                spawn_effect(e, &svc, &catalog, &scope, &tx);
+                spawn(e, &tx);
             }
         }
         if screen.quit {

@@ -286,6 +286,45 @@ fn rotation_days_are_checked_and_can_be_turned_off() {
 }
 
 #[test]
+fn the_alerts_address_is_optional_and_checked_on_the_rotation_screen() {
+    let mut a = app_with(RawAnswers {
+        principal: Some(ROLE.into()),
+        ..Default::default()
+    });
+    enter_until(&mut a, Screen::Rotation);
+    assert_eq!(a.rotation_focus, 0);
+    a.handle(key(KeyCode::Tab));
+    assert_eq!(a.rotation_focus, 1);
+    // Space types nothing into an address and does not turn rotation off from there.
+    a.handle(ch(' '));
+    assert!(a.rotation_on);
+    type_str(&mut a, "secops");
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Rotation);
+    assert!(
+        a.error.as_deref().unwrap().contains("Alerts"),
+        "{:?}",
+        a.error
+    );
+    type_str(&mut a, "@example.com");
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Review);
+    assert!(
+        a.review_rows()
+            .iter()
+            .any(|r| r.2 == "Alerts" && r.3.contains("secops@example.com"))
+    );
+    let answers = a.validate().unwrap();
+    assert_eq!(answers.alerts_email.as_deref(), Some("secops@example.com"));
+    assert!(
+        crate::plan::Plan::build(&answers)
+            .steps
+            .iter()
+            .any(|s| matches!(s, crate::plan::Step::Alerts { .. }))
+    );
+}
+
+#[test]
 fn a_new_vendor_brings_its_defaults_unless_edited() {
     let mut a = app();
     a.handle(key(KeyCode::Down));
@@ -694,6 +733,29 @@ fn run_progress_done_copy_and_save() {
         [Effect::Save { path, contents }] => {
             assert_eq!(path.to_str(), Some("camunda-saas-byok-arns.txt"));
             assert!(contents.contains(&k.arn));
+        }
+        other => panic!("{other:?}"),
+    }
+    // `r`: the change record, with the calls the run sent.
+    a.handle(Event::Recorded(Box::new(crate::record::RunLog {
+        steps: vec![],
+        calls: vec![crate::record::Call {
+            at: "2026-01-01T00:00:00Z".into(),
+            api: "kms:CreateKey".into(),
+            region: "eu-west-1".into(),
+            target: String::new(),
+            ok: true,
+            result: k.arn.clone(),
+        }],
+        started: "2026-01-01T00:00:00Z".into(),
+        finished: "2026-01-01T00:00:01Z".into(),
+    })));
+    match &a.handle(ch('r'))[..] {
+        [Effect::Save { path, contents }] => {
+            assert_eq!(path.to_str(), Some("camunda-saas-byok-change-record.md"));
+            assert!(contents.contains("# byok change record"), "{contents}");
+            assert!(contents.contains("`kms:CreateKey`"), "{contents}");
+            assert!(contents.contains(&format!("`{}`", k.arn)), "{contents}");
         }
         other => panic!("{other:?}"),
     }

@@ -1028,12 +1028,14 @@ impl View<'_> {
             "KMS makes new key material on schedule; the key ID and ARN stay the same.",
             buf,
         );
-        let [toggle, days, note] = Layout::vertical([
+        let [toggle, days, note, alerts] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Length(3),
             Constraint::Min(1),
+            Constraint::Length(4),
         ])
         .areas(rest);
+        self.alerts_field(alerts, buf);
         Line::from(vec![
             Span::styled("  ", self.t.focus()),
             Span::styled(if a.rotation_on { "[x] " } else { "[ ] " }, self.t.focus()),
@@ -1057,7 +1059,7 @@ impl View<'_> {
                 },
                 "Every (days) ",
                 &a.rotation_days,
-                true,
+                a.rotation_focus == 0,
                 buf,
             );
             Line::styled("  90 to 2560; 365 is the default", self.t.dim()).render(
@@ -1076,6 +1078,40 @@ impl View<'_> {
             .render(days, buf);
         }
         para(Line::raw(v.key.rotation_note.clone())).render(note, buf);
+    }
+
+    /// The optional alerts address under the rotation (Tab moves to it).
+    fn alerts_field(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        Line::styled(
+            "  Alerts (optional, Tab): mail when the vendor's access is broken",
+            self.t.dim(),
+        )
+        .render(Rect { height: 1, ..area }, buf);
+        self.input(
+            Rect {
+                y: area.y + 1,
+                height: 1,
+                width: area.width.min(60),
+                ..area
+            },
+            "Address ",
+            &a.alerts_email,
+            a.rotation_focus == 1,
+            buf,
+        );
+        Line::styled(
+            "  Needs a CloudTrail trail; AWS mails a confirmation link.",
+            self.t.dim(),
+        )
+        .render(
+            Rect {
+                y: area.y + 2,
+                height: 1,
+                ..area
+            },
+            buf,
+        );
     }
 
     fn review(&mut self, area: Rect, buf: &mut Buffer) {

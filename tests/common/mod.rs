@@ -126,6 +126,27 @@ impl Moto {
         c
     }
 
+    /// The byok binary as [`Moto::byok`] sets it up, sending to `endpoint` (a proxy in
+    /// front of this server) instead.
+    pub fn byok_through(&self, state_dir: &Path, endpoint: &str) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_byok"));
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", state_dir)
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("BYOK_STATE_DIR", state_dir)
+            .arg("--endpoint-url")
+            .arg(endpoint)
+            .stdin(Stdio::null());
+        c
+    }
+
     /// A real aws-sdk-kms client for checking results through the AWS API.
     pub async fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         let conf = aws_sdk_kms::Config::builder()

@@ -30,6 +30,9 @@ pub enum Fault {
     Delay(Duration),
     /// HTTP 400 `AccessDeniedException`: a call the caller may not make. Not forwarded.
     Deny,
+    /// HTTP 403 `AccessDenied` in the query protocol's XML (STS, IAM): for example an
+    /// `AssumeRole` that the role's trust policy refuses. Not forwarded.
+    DenyXml,
 }
 
 impl Fault {
@@ -42,6 +45,7 @@ impl Fault {
             Fault::ResetAfter => "reset-after".into(),
             Fault::Delay(d) => format!("delay-{}ms", d.as_millis()),
             Fault::Deny => "access-denied".into(),
+            Fault::DenyXml => "access-denied-xml".into(),
         }
     }
 
@@ -98,6 +102,9 @@ pub struct Schedule {
     /// Eventual consistency, as real KMS has it: `ListKeys` answers leave out the keys
     /// created (through this proxy) less than this long ago.
     pub stale_list: Option<Duration>,
+    /// (operation, text in the request body) -> fault, on every such request: for example
+    /// `("AssumeRole", "222222222222", Fault::DenyXml)` refuses the role in one account.
+    pub when_body: Vec<(String, String, Fault)>,
 }
 
 impl Schedule {
@@ -358,6 +365,15 @@ fn handle(mut conn: TcpStream, upstream: &str, state: &Mutex<State>) {
             .iter()
             .find(|(o, n, _)| *n == nth && (*o == op || *o == name))
             .map(|(_, _, f)| *f);
+        if fault.is_none() {
+            let text = String::from_utf8_lossy(&body);
+            fault = st
+                .schedule
+                .when_body
+                .iter()
+                .find(|(o, needle, _)| (*o == op || *o == name) && text.contains(needle.as_str()))
+                .map(|(_, _, f)| *f);
+        }
         if fault.is_none()
             && let Some((k, f)) = st.schedule.from
             && st.log.len() + 1 >= k
@@ -413,6 +429,17 @@ fn handle(mut conn: TcpStream, upstream: &str, state: &Mutex<State>) {
                 "400 Bad Request",
                 r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform this operation (injected by the test proxy)"}"#,
             );
+        }
+        Some(Fault::DenyXml) => {
+            let body = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole (injected by the test proxy)</Message></Error><RequestId>proxy-fault</RequestId></ErrorResponse>"#;
+            let msg = format!(
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nx-amzn-RequestId: proxy-fault\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(msg.as_bytes());
+            let _ = conn.flush();
+            let _ = conn.shutdown(Shutdown::Write);
+            return;
         }
         Some(Fault::Unavailable503) => return respond(&mut conn, "503 Service Unavailable", ""),
         Some(Fault::ResetBefore) => return reset(conn),
