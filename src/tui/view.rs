@@ -237,12 +237,13 @@ impl View<'_> {
             .map(|b| (b.hint, b.label))
             .collect();
         let w = |(h, l): &(&str, String)| h.chars().count() + l.chars().count() + 4;
-        // The policy toggle, help and quit always show; the others in order while they fit.
+        // The policy toggle, help and quit (^C, or q on the last screen) always show; the
+        // others in order while they fit.
         let n = items.len();
         let keep_tail = items
             .iter()
             .rev()
-            .take_while(|(h, _)| matches!(*h, "^C" | "?" | "F1" | "^P"))
+            .take_while(|(h, _)| matches!(*h, "^C" | "?" | "F1" | "^P" | "q"))
             .count();
         let mut budget = (area.width as usize)
             .saturating_sub(1 + items[n - keep_tail..].iter().map(w).sum::<usize>());
