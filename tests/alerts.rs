@@ -45,10 +45,10 @@ fn status(moto: &Moto, dir: &TempDir) -> Value {
 
 /// A bucket in moto's S3, for the trail (a plain PUT: moto does not check signatures).
 fn make_bucket(moto: &Moto, name: &str) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
+    let mut s = std::net::TcpStream::connect((MOTO_HOST, moto.port)).unwrap();
     write!(
         s,
-        "PUT /{name} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "PUT /{name} HTTP/1.1\r\nHost: {MOTO_HOST}:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         moto.port
     )
     .unwrap();

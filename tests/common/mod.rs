@@ -21,7 +21,7 @@ pub struct Moto {
 /// moto listens on its own loopback address: the tests' proxies and other listeners take
 /// ports on 127.0.0.1, so a port picked here cannot be taken by one of them before moto binds
 /// it (which would make another listener look like moto).
-const MOTO_HOST: &str = "127.0.0.2";
+pub const MOTO_HOST: &str = "127.0.0.2";
 
 fn free_port() -> u16 {
     TcpListener::bind((MOTO_HOST, 0))
