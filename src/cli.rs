@@ -651,6 +651,7 @@ pub fn exit_statuses(command: &str) -> Vec<(i32, &'static str)> {
             (0, "every key is OK, or the action was done"),
             (1, "a key needs attention"),
             (5, "a key is broken"),
+            (6, "no Region could be read: nothing is known about any key"),
         ],
         _ => vec![(0, "done")],
     };

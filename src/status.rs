@@ -264,6 +264,15 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
+    /// No Region could be read and no key was found: the report says nothing about any key,
+    /// which cron must tell from a finding (exit 6, not 1).
+    pub fn nothing_read(&self) -> bool {
+        !self.regions.is_empty()
+            && self.regions.iter().all(|r| r.error.is_some())
+            && self.keys.is_empty()
+            && self.accounts.is_empty()
+    }
+
     pub fn overall(&self) -> Health {
         let h = overall(&self.keys, &self.regions);
         if self.accounts.iter().any(|a| a.error.is_some()) {

@@ -14,6 +14,17 @@ use crate::cli::{GlobalArgs, StatusArgs, StatusOutput};
 /// Exit status when a key needs attention (a broken key gives [`BROKEN`]).
 pub const NEEDS_ATTENTION: i32 = 1;
 pub const BROKEN: i32 = 5;
+/// Exit status when no Region could be read: nothing is known about any key.
+pub const NOTHING_READ: i32 = 6;
+
+/// The exit status of a report: 6 when nothing could be read, else by its health.
+pub fn report_exit_code(r: &status::StatusReport) -> i32 {
+    if r.nothing_read() {
+        NOTHING_READ
+    } else {
+        exit_code(r.overall())
+    }
+}
 
 pub fn exit_code(h: Health) -> i32 {
     match h {
@@ -257,7 +268,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
                 byok::alerts::annotate(aws, &mut report).await;
             }
             println_safe!("{}", byok::sanitize::json_pretty(&report));
-            exit_code(report.overall())
+            report_exit_code(&report)
         }
         StatusOutput::Text => {
             let mut report = status::collect(&svc, &catalog, &scope).await;
@@ -265,7 +276,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
                 byok::alerts::annotate(aws, &mut report).await;
             }
             print_safe!("{}", render_text(&report));
-            exit_code(report.overall())
+            report_exit_code(&report)
         }
     }
 }

@@ -4,6 +4,8 @@
 
 mod common;
 use common::*;
+#[path = "common/proxy.rs"]
+mod proxy;
 
 use aws_sdk_kms::types::{KeyState, Tag};
 use serde_json::{Value, json};
@@ -486,6 +488,48 @@ async fn a_named_key_that_does_not_exist_and_bad_input() {
     ] {
         assert!(e.contains(want), "{want} in {e}");
     }
+}
+
+/// Every Region refused (HTTP 403): no key could be read, which is not a finding about a key.
+/// Exit 6 ("nothing could be read"), so cron can tell it from "needs attention" (1).
+#[tokio::test]
+async fn nothing_readable_is_its_own_exit_status() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-nothing");
+    let deny = proxy::Proxy::start(&moto.endpoint, proxy::Schedule::from(1, proxy::Fault::Deny));
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_byok"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("BYOK_STATE_DIR", dir.path())
+        .args(["--endpoint-url", &deny.endpoint])
+        .args([
+            "status",
+            "--output",
+            "json",
+            "--region",
+            "eu-west-1",
+            "--region",
+            "eu-west-2",
+        ])
+        .stdin(std::process::Stdio::null());
+    let out = run(&mut c);
+    let r: Value = serde_json::from_str(&stdout(&out)).expect("a JSON report");
+    assert!(r["keys"].as_array().unwrap().is_empty(), "{r:#}");
+    assert!(
+        r["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| !x["error"].is_null()),
+        "{r:#}"
+    );
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    // One Region readable: the other's failure is a finding (1), as before.
 }
 
 #[tokio::test]

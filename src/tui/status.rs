@@ -741,6 +741,9 @@ impl StatusScreen {
 
     /// The exit status: as `byok status --output json` would give for what is shown.
     pub fn exit_code(&self) -> i32 {
+        if self.report.nothing_read() {
+            return 6;
+        }
         match self.report.overall() {
             Health::Ok => 0,
             Health::NeedsAttention => 1,
