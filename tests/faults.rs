@@ -374,8 +374,13 @@ fn run_case(server: &mut Server, case: &Case, n: usize, t: &Mutex<Totals>) {
     // A create whose answer was lost while AWS also refused to let byok look for the key: the
     // run must say a key may exist, and the journal's intent leads the re-run to it (checked
     // below: no orphan, no duplicate).
-    let unconfirmed =
-        failed && first.stderr.contains("may have been created") && journal.contains("\"intent\"");
+    // With --output json the document says it: the error's kind, or the creates it lists.
+    let json_says_maybe = serde_json::from_str::<serde_json::Value>(&first.stdout).is_ok_and(|d| {
+        d["error"]["detail"]["kind"] == "unconfirmed" || d["may_have_created"].is_array()
+    });
+    let unconfirmed = failed
+        && (first.stderr.contains("may have been created") || json_says_maybe)
+        && journal.contains("\"intent\"");
     if let Disturb::Faults(_) = case.disturb {
         if failed {
             if !matches!(first.code, Some(3) | Some(4)) {
