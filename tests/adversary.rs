@@ -10,46 +10,8 @@ mod proxy;
 
 use proxy::{Fault, Proxy, Schedule};
 use std::io::Read;
-use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn args(regionality: &str, alias: &str) -> Vec<String> {
-    [
-        "create",
-        "--vendor",
-        "camunda",
-        "--principal",
-        CAMUNDA_ROLE,
-        "--regionality",
-        regionality,
-        "--alias",
-        alias,
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
-/// byok with fake credentials and a private state dir, pointed at `endpoint`.
-fn byok_at(endpoint: &str, state: &Path) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_byok"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", state)
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("BYOK_STATE_DIR", state)
-        .args(["--endpoint-url", endpoint])
-        .stdin(Stdio::null());
-    c
-}
 
 fn spawn(mut c: std::process::Command) -> Child {
     c.stdout(Stdio::piped())
@@ -136,7 +98,7 @@ fn sigterm_with_both_creates_of_two_keys_in_flight_names_both() {
         },
     );
     let dir = TempDir::new("adv-two-inflight");
-    let mut a = args("two-keys", "alias/adv-two-inflight");
+    let mut a = camunda_create("two-keys", "alias/adv-two-inflight");
     a.extend(["--output".into(), "json".into()]);
     let child = spawn({
         let mut c = byok_at(&slow.endpoint, dir.path());
@@ -187,7 +149,7 @@ fn a_refused_create_beside_one_in_flight_exits_4_not_3() {
     let dir = TempDir::new("adv-exit3");
     let child = spawn({
         let mut c = byok_at(&wire.endpoint, dir.path());
-        c.args(args("two-keys", "alias/adv-exit3"));
+        c.args(camunda_create("two-keys", "alias/adv-exit3"));
         c
     });
     wait_for(
@@ -240,7 +202,7 @@ async fn a_create_that_lands_after_its_attempt_timed_out_is_retired_by_the_rerun
         Schedule::one("CreateKey", 1, Fault::Delay(Duration::from_secs(40))),
     );
     let dir = TempDir::new("adv-late");
-    let out = run(byok_at(&slow.endpoint, dir.path()).args(args("single", alias)));
+    let out = run(byok_at(&slow.endpoint, dir.path()).args(camunda_create("single", alias)));
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     wait_for(
         "the slow CreateKey to land",
@@ -253,7 +215,7 @@ async fn a_create_that_lands_after_its_attempt_timed_out_is_retired_by_the_rerun
         },
     );
     // The same command again, as the README says finishes any setup.
-    let again = run(moto.byok(dir.path()).args(args("single", alias)));
+    let again = run(moto.byok(dir.path()).args(camunda_create("single", alias)));
     assert_eq!(again.status.code(), Some(0), "{}", show(&again));
     let kms = moto.kms("eu-west-1").await;
     let live = live_keys_for(&kms, alias).await;
@@ -304,7 +266,7 @@ async fn a_key_adopted_by_its_intent_is_retired_when_it_loses_the_alias() {
             ..Default::default()
         },
     );
-    let first = run(byok_at(&lossy.endpoint, a_dir.path()).args(args("single", alias)));
+    let first = run(byok_at(&lossy.endpoint, a_dir.path()).args(camunda_create("single", alias)));
     assert_eq!(first.status.code(), Some(4), "{}", show(&first));
     assert!(
         stderr(&first).contains("may have been created"),
@@ -313,17 +275,22 @@ async fn a_key_adopted_by_its_intent_is_retired_when_it_loses_the_alias() {
     );
     // 2. Re-run A: finds the key by its intent and adopts it; CreateAlias is refused.
     let deny_alias = Proxy::start(&moto.endpoint, Schedule::one("CreateAlias", 1, Fault::Deny));
-    let second = run(byok_at(&deny_alias.endpoint, a_dir.path()).args(args("single", alias)));
+    let second =
+        run(byok_at(&deny_alias.endpoint, a_dir.path()).args(camunda_create("single", alias)));
     assert_eq!(second.status.code(), Some(4), "{}", show(&second));
     let key_a = stdout(&second).trim().to_string();
     assert!(key_a.contains(":key/"), "{}", show(&second));
     // 3. Run B, on another machine, completes with its own key.
     let b_dir = TempDir::new("adv-adopted-b");
-    let b = run(moto.byok(b_dir.path()).args(args("single", alias)));
+    let b = run(moto
+        .byok(b_dir.path())
+        .args(camunda_create("single", alias)));
     assert_eq!(b.status.code(), Some(0), "{}", show(&b));
     let key_b = stdout(&b).trim().to_string();
     // 4. Re-run A: adopts B's key, exit 0. A's key should have been retired.
-    let third = run(moto.byok(a_dir.path()).args(args("single", alias)));
+    let third = run(moto
+        .byok(a_dir.path())
+        .args(camunda_create("single", alias)));
     assert_eq!(third.status.code(), Some(0), "{}", show(&third));
     assert_eq!(stdout(&third).trim(), key_b);
     let kms = moto.kms("eu-west-1").await;
@@ -360,7 +327,7 @@ async fn a_second_failure_still_reports_a_key_that_may_have_been_created() {
         },
     );
     let dir = TempDir::new("adv-second-failure");
-    let out = run(byok_at(&wire.endpoint, dir.path()).args(args("two-keys", alias)));
+    let out = run(byok_at(&wire.endpoint, dir.path()).args(camunda_create("two-keys", alias)));
     let made: Vec<String> = wire
         .log()
         .iter()

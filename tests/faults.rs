@@ -18,7 +18,7 @@ use proxy::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -99,41 +99,7 @@ fn answers(kind: Kind, alias: &str) -> RawAnswers {
 }
 
 fn create_args(kind: Kind, alias: &str) -> Vec<String> {
-    [
-        "create",
-        "--vendor",
-        "camunda",
-        "--principal",
-        CAMUNDA_ROLE,
-        "--regionality",
-        kind.regionality(),
-        "--alias",
-        alias,
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
-/// The byok binary with fake credentials, pointed at `endpoint`.
-fn byok(endpoint: &str, state: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_byok"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", state)
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("BYOK_STATE_DIR", state)
-        .arg("--endpoint-url")
-        .arg(endpoint)
-        .stdin(Stdio::null());
-    c
+    camunda_create(kind.regionality(), alias)
 }
 
 /// Keys the server really created, as the proxy saw their answers (delivered or lost).
@@ -259,7 +225,7 @@ struct RunResult {
 
 fn run_faults(server: &Server, state: &Path, args: &[String], schedule: Schedule) -> RunResult {
     let p = Proxy::start(&server.moto.endpoint, schedule);
-    let out = byok(&p.endpoint, state)
+    let out = byok_at(&p.endpoint, state)
         .args(args)
         .output()
         .expect("run byok");
@@ -280,7 +246,7 @@ fn run_kill(
     schedule: Schedule,
 ) -> (RunResult, bool) {
     let p = Proxy::start(&server.moto.endpoint, schedule);
-    let mut child = byok(&p.endpoint, state)
+    let mut child = byok_at(&p.endpoint, state)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -966,7 +932,7 @@ fn kill_in_flight_case(
         &server.moto.endpoint,
         Schedule::one(op, nth, Fault::Delay(delay)),
     );
-    let mut child = byok(&slow.endpoint, state)
+    let mut child = byok_at(&slow.endpoint, state)
         .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -10,7 +10,7 @@ mod proxy;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -51,25 +51,6 @@ fn permissions(log: &[proxy::Seen]) -> BTreeSet<String> {
         })
         .filter(|p| p != "sts:GetCallerIdentity")
         .collect()
-}
-
-/// byok with moto's fake credentials, its own state directory, and this endpoint.
-fn byok(endpoint: &str, state: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_byok"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", state)
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("BYOK_STATE_DIR", state)
-        .args(["--endpoint-url", endpoint])
-        .stdin(Stdio::null());
-    c
 }
 
 #[track_caller]
@@ -113,7 +94,7 @@ async fn the_create_policy_allows_exactly_the_calls_create_sends() {
     for regionality in ["single", "multi-region", "two-keys"] {
         let alias = format!("iam-{regionality}");
         for _ in 0..2 {
-            assert_ok(&run(byok(&wire.endpoint, dir.path())
+            assert_ok(&run(byok_at(&wire.endpoint, dir.path())
                 .args(create(&alias, &["--regionality", regionality]))));
         }
     }
@@ -125,7 +106,7 @@ async fn the_create_policy_allows_exactly_the_calls_create_sends() {
         proxy::Schedule::one("TrentService.CreateKey", 1, proxy::Fault::ResetAfter),
     );
     assert_ok(&run(
-        byok(&lossy.endpoint, dir.path()).args(create("iam-lost", &[]))
+        byok_at(&lossy.endpoint, dir.path()).args(create("iam-lost", &[]))
     ));
     let lost = permissions(&lossy.log());
     assert!(lost.contains("kms:ListKeys"), "{lost:?}");
@@ -134,7 +115,7 @@ async fn the_create_policy_allows_exactly_the_calls_create_sends() {
     // Another machine's run takes the alias while this run's CreateKey is on its way: this
     // run retires its own duplicate.
     let other = TempDir::new("iam-race-winner");
-    let out = run(byok(&moto.endpoint, other.path()).args(create("iam-race", &[])));
+    let out = run(byok_at(&moto.endpoint, other.path()).args(create("iam-race", &[])));
     assert_ok(&out);
     let winner = stdout(&out).trim().rsplit('/').next().unwrap().to_string();
     let kms = moto.kms("eu-west-1").await;
@@ -152,7 +133,7 @@ async fn the_create_policy_allows_exactly_the_calls_create_sends() {
         ),
     );
     let loser = TempDir::new("iam-race-loser");
-    let child = byok(&slow.endpoint, loser.path())
+    let child = byok_at(&slow.endpoint, loser.path())
         .args(create("iam-race", &[]))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -202,13 +183,12 @@ async fn the_status_policies_allow_exactly_the_calls_status_sends() {
     let dir = TempDir::new("iam-status");
     for regionality in ["single", "multi-region"] {
         let alias = format!("iam-status-{regionality}");
-        assert_ok(&run(
-            byok(&moto.endpoint, dir.path()).args(create(&alias, &["--regionality", regionality]))
-        ));
+        assert_ok(&run(byok_at(&moto.endpoint, dir.path())
+            .args(create(&alias, &["--regionality", regionality]))));
     }
     let reading = proxy::Proxy::start(&moto.endpoint, proxy::Schedule::pass());
     for output in ["json", "text"] {
-        let out = run(byok(&reading.endpoint, dir.path()).args(["status", "--output", output]));
+        let out = run(byok_at(&reading.endpoint, dir.path()).args(["status", "--output", output]));
         assert!(!stdout(&out).is_empty(), "{}", stderr(&out));
     }
     let read = permissions(&reading.log());
@@ -246,7 +226,7 @@ async fn the_status_policies_allow_exactly_the_calls_status_sends() {
         &["--cancel-deletion"],
     ];
     for action in actions {
-        let out = run(byok(&acting.endpoint, dir.path())
+        let out = run(byok_at(&acting.endpoint, dir.path())
             .args(["status", "--key", key, "--region", "eu-west-1", "--yes"])
             .args(["--output", "json"])
             .args(*action));

@@ -17,24 +17,6 @@ use serde_json::Value;
 
 const REGIONS: [&str; 2] = ["eu-west-1", "eu-west-2"];
 
-fn args(regionality: &str, alias: &str) -> Vec<String> {
-    [
-        "create",
-        "--vendor",
-        "camunda",
-        "--principal",
-        CAMUNDA_ROLE,
-        "--regionality",
-        regionality,
-        "--alias",
-        alias,
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 #[track_caller]
 fn assert_exit(out: &Output, code: i32) {
     assert_eq!(
@@ -44,25 +26,6 @@ fn assert_exit(out: &Output, code: i32) {
         stdout(out),
         stderr(out)
     );
-}
-
-/// byok with fake credentials and a private state dir, pointed at `endpoint`.
-fn byok_at(endpoint: &str, state: &Path) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_byok"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", state)
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("BYOK_STATE_DIR", state)
-        .args(["--endpoint-url", endpoint])
-        .stdin(Stdio::null());
-    c
 }
 
 /// Keys byok made for `alias` (and its replica alias) in `region`, by state: (live, pending
@@ -106,7 +69,7 @@ fn race(moto: &Moto, n: usize, regionality: &str, alias: &str, shared: &Path) ->
                 shared
             };
             moto.byok(state)
-                .args(args(regionality, alias))
+                .args(camunda_create(regionality, alias))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -192,7 +155,7 @@ async fn racing_runs_send_only_documented_calls() {
         .iter()
         .map(|d| {
             byok_at(&wire.endpoint, d.path())
-                .args(args("two-keys", "alias/race-calls"))
+                .args(camunda_create("two-keys", "alias/race-calls"))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -280,7 +243,7 @@ async fn sigterm_or_sighup_during_a_slow_create_reports_and_the_rerun_finds_the_
             &moto.endpoint,
             proxy::Schedule::one("CreateKey", 1, proxy::Fault::Delay(Duration::from_secs(8))),
         );
-        let mut a = args("single", &alias);
+        let mut a = camunda_create("single", &alias);
         if json {
             a.extend(["--output".into(), "json".into()]);
         }
@@ -336,7 +299,7 @@ async fn sigterm_or_sighup_during_a_slow_create_reports_and_the_rerun_finds_the_
             );
         }
         // At once: the held request lands while the re-run waits for it.
-        let again = run(moto.byok(dir.path()).args(args("single", &alias)));
+        let again = run(moto.byok(dir.path()).args(camunda_create("single", &alias)));
         assert_exit(&again, 0);
         let kms = moto.kms("eu-west-1").await;
         let arn = stdout(&again).trim().to_string();
@@ -372,7 +335,9 @@ async fn sigterm_or_sighup_during_a_slow_create_reports_and_the_rerun_finds_the_
 async fn a_damaged_journal_is_read_around_and_never_causes_a_second_key() {
     let moto = Moto::start();
     let dir = TempDir::new("journal");
-    let out = run(moto.byok(dir.path()).args(args("single", "alias/journal")));
+    let out = run(moto
+        .byok(dir.path())
+        .args(camunda_create("single", "alias/journal")));
     assert_exit(&out, 0);
     let arn = stdout(&out).trim().to_string();
     let path = dir.path().join("journal.jsonl");
@@ -390,7 +355,9 @@ async fn a_damaged_journal_is_read_around_and_never_causes_a_second_key() {
     assert!(doc.to_string().contains(&arn), "status still knows the key");
     assert!(stderr(&out).contains("3 line(s)"), "{}", stderr(&out));
 
-    let out = run(moto.byok(dir.path()).args(args("single", "alias/journal")));
+    let out = run(moto
+        .byok(dir.path())
+        .args(camunda_create("single", "alias/journal")));
     assert_exit(&out, 0);
     assert_eq!(stdout(&out).trim(), arn, "the same key");
     let kms = moto.kms("eu-west-1").await;
@@ -423,7 +390,7 @@ fn a_symlinked_journal_is_refused_and_its_target_untouched() {
         .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "x")
         .args(["--endpoint-url", "http://127.0.0.1:9"])
-        .args(args("single", "alias/link"))
+        .args(camunda_create("single", "alias/link"))
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -108,43 +108,13 @@ impl Moto {
 
     /// The byok binary with fake credentials, a private state dir, and this endpoint.
     pub fn byok(&self, state_dir: &Path) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_byok"));
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", state_dir)
-            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env(
-                "AWS_SECRET_ACCESS_KEY",
-                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            )
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("BYOK_STATE_DIR", state_dir)
-            .arg("--endpoint-url")
-            .arg(&self.endpoint)
-            .stdin(Stdio::null());
-        c
+        byok_at(&self.endpoint, state_dir)
     }
 
     /// The byok binary as [`Moto::byok`] sets it up, sending to `endpoint` (a proxy in
     /// front of this server) instead.
     pub fn byok_through(&self, state_dir: &Path, endpoint: &str) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_byok"));
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", state_dir)
-            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env(
-                "AWS_SECRET_ACCESS_KEY",
-                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            )
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("BYOK_STATE_DIR", state_dir)
-            .arg("--endpoint-url")
-            .arg(endpoint)
-            .stdin(Stdio::null());
-        c
+        byok_at(endpoint, state_dir)
     }
 
     /// A real aws-sdk-kms client for checking results through the AWS API.
@@ -193,6 +163,46 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The byok binary with fake credentials and a private state dir, pointed at `endpoint`
+/// (moto, or a proxy in front of it).
+pub fn byok_at(endpoint: &str, state_dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_byok"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", state_dir)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("BYOK_STATE_DIR", state_dir)
+        .arg("--endpoint-url")
+        .arg(endpoint)
+        .stdin(Stdio::null());
+    c
+}
+
+/// `byok create` for Camunda with this regionality and alias, without asking.
+pub fn camunda_create(regionality: &str, alias: &str) -> Vec<String> {
+    [
+        "create",
+        "--vendor",
+        "camunda",
+        "--principal",
+        CAMUNDA_ROLE,
+        "--regionality",
+        regionality,
+        "--alias",
+        alias,
+        "--yes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 pub fn run(cmd: &mut Command) -> Output {
