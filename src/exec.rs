@@ -818,17 +818,7 @@ impl<S: KeyService> Run<'_, S> {
     ) -> Result<Vec<(KeyInfo, Option<String>)>, ExecError> {
         let ids: Vec<String> = intents.iter().map(|(i, _)| i.clone()).collect();
         let newest = intents.iter().filter_map(|(_, t)| *t).max();
-        let settle_secs = self.opts.intent_settle.as_secs_f64();
-        let remaining = || -> f64 {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or_default();
-            match newest {
-                Some(t) => (t as f64 + settle_secs + 1.0 - now).min(settle_secs),
-                None => 0.0,
-            }
-        };
+        let remaining = || self.settle_left(newest);
         let mut seen = BTreeSet::new();
         let mut said = false;
         loop {
@@ -875,15 +865,23 @@ impl<S: KeyService> Run<'_, S> {
             .collect()
     }
 
+    /// Seconds during which the key of an intent journalled at `t` (Unix seconds) may still
+    /// appear: at most `intent_settle`, 0 once that has passed (or the time is unknown).
+    fn settle_left(&self, t: Option<i64>) -> f64 {
+        let Some(t) = t else { return 0.0 };
+        let settle = self.opts.intent_settle.as_secs_f64();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        (t as f64 + settle + 1.0 - now).clamp(0.0, settle)
+    }
+
     /// Intents whose key never appeared, now older than a request can take: closed, so
     /// that later runs stop looking.
     fn close_settled(&self, role: KeyRole, region: &str, intents: &[(String, Option<i64>)]) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default();
         for (id, t) in intents {
-            if t.is_some_and(|t| now - t > self.opts.intent_settle.as_secs() as i64 + 1) {
+            if t.is_some() && self.settle_left(*t) <= 0.0 {
                 let mut e = self.entry(Event::NotMade, Some(role), Some(region), None);
                 e.intent = Some(id.clone());
                 let _ = self.record(e);
@@ -1838,12 +1836,11 @@ impl<S: KeyService> Run<'_, S> {
     /// they are independent, and on a multi-Region setup this saves most of the step's wait.
     async fn verify(&self) -> Result<StepEnd, ExecError> {
         let expected = self.policy_value();
-        let this = self;
         let per_key = futures_util::future::try_join_all(
-            this.plan
+            self.plan
                 .keys
                 .iter()
-                .map(|pk| this.verify_key(pk, &expected)),
+                .map(|pk| self.verify_key(pk, &expected)),
         )
         .await?;
         let problems: Vec<String> = per_key.into_iter().flatten().collect();
