@@ -41,6 +41,12 @@ pub use app::{
 pub use theme::Theme;
 pub use view::{MIN_HEIGHT, MIN_WIDTH, draw, help_text, render};
 
+/// A line on stderr with text from outside (ARNs and messages from AWS, vendor text) escaped
+/// for the terminal.
+macro_rules! say {
+    ($($t:tt)*) => { eprintln!("{}", crate::sanitize::block(&format!($($t)*))) };
+}
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -309,7 +315,7 @@ where
     let mut term = match terminal::Term::enter() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
+            say!(
                 "error: cannot start the wizard on this terminal ({e}). Use `byok create` with flags instead."
             );
             return exec::exit::INVALID_INPUT;
@@ -480,7 +486,7 @@ where
         let unconfirmed = run.report.as_ref().is_some_and(|r| r.may_have_created());
         if let Some(r) = &run.report {
             for k in &r.retired {
-                eprintln!(
+                say!(
                     "Another byok run made this setup's key at the same time: byok uses it, and retired the duplicate {} ({}): {}.",
                     k.arn,
                     k.region,
@@ -494,22 +500,22 @@ where
             let regionality = run.answers.regionality;
             let in_flight = run.in_flight();
             match run.failed_error() {
-                Some(e) => eprintln!(
+                Some(e) => say!(
                     "byok stopped: {}",
                     e.explain(
                         app.ctx.profile.as_deref(),
                         &run.answers.vendor.principal.help
                     )
                 ),
-                None => eprintln!("byok stopped."),
+                None => say!("byok stopped."),
             }
             if keys.is_empty() && in_flight.is_empty() && !unconfirmed {
-                eprintln!("Nothing was created.");
+                say!("Nothing was created.");
             }
             if !keys.is_empty() {
-                eprintln!("What exists now:");
+                say!("What exists now:");
                 for k in keys {
-                    eprintln!(
+                    say!(
                         "  {:<13} {:<15} {}",
                         view::key_name(regionality, k.role),
                         k.region,
@@ -518,28 +524,28 @@ where
                 }
             }
             for f in &in_flight {
-                eprintln!(
+                say!(
                     "{} in {} may have been created: its request was on its way when byok stopped. The journal holds the attempt; the command below finds that key instead of making a second one.",
                     view::key_name(regionality, f.role),
                     f.region
                 );
             }
             if in_flight.is_empty() && unconfirmed {
-                eprintln!(
+                say!(
                     "A key may have been created (its answer was lost): the command below finds that key instead of making a second one."
                 );
             }
             if app.ctx.demo && (!keys.is_empty() || !in_flight.is_empty()) {
-                eprintln!("This was the demo: the keys were simulated, nothing exists in AWS.");
+                say!("This was the demo: the keys were simulated, nothing exists in AWS.");
             }
-            eprintln!(
+            say!(
                 "To finish, run the same setup again; byok reuses what exists and creates nothing twice:\n  {}",
                 run.answers.create_command(&app.ctx.invocation())
             );
         }
     }
     for l in lines {
-        println!("{l}");
+        println!("{}", crate::sanitize::line(&l));
     }
     code
 }
