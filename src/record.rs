@@ -236,7 +236,7 @@ impl<S: KeyService + Clone> KeyService for Recording<S> {
     async fn schedule_deletion(&self, region: &str, key_id: &str, days: u32) -> KmsResult<String> {
         let r = self.inner.schedule_deletion(region, key_id, days).await;
         self.note("kms:ScheduleKeyDeletion", region, key_id, &r, |d| {
-            format!("deletion on {d}")
+            format!("deletion on {}", crate::status::human_time(d))
         });
         r
     }

@@ -308,10 +308,34 @@ pub fn summarize(keys: &[KeyStatus], regions: &[RegionReport]) -> Summary {
     }
 }
 
+/// An RFC 3339 time as people read it: `2026-12-31 18:20 UTC` (KMS gives microseconds and a
+/// `Z`; the JSON keeps the exact value). Anything else is shown as it is, made printable.
+pub fn human_time(t: &str) -> String {
+    let b = t.as_bytes();
+    let shaped = b.len() >= 16
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b' ')
+        && b[13] == b':'
+        && t.is_char_boundary(16);
+    if !shaped {
+        return crate::sanitize::line(t).into_owned();
+    }
+    // The offset: after the seconds and their fraction.
+    let rest = &t[16..];
+    let offset = rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ':' || c == '.');
+    let zone = match offset {
+        "" | "Z" | "z" | "+00:00" => "UTC".to_string(),
+        o => format!("UTC{}", crate::sanitize::line(o)),
+    };
+    crate::sanitize::line(&format!("{} {} {zone}", &t[..10], &t[11..16])).into_owned()
+}
+
 // ---------------------------------------------------------------------------------------
 // Where to look
 
 /// What the user asked to see.
+
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// `--region`: only these Regions (empty: the discovery Regions).
@@ -1708,7 +1732,10 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
             meaning: if retired {
                 format!(
                     "byok took it out of service: no vendor access, disabled, deletion on {}. Nothing to do.",
-                    info.deletion_date.as_deref().unwrap_or("its scheduled date")
+                    info.deletion_date
+                        .as_deref()
+                        .map(human_time)
+                        .unwrap_or_else(|| "its scheduled date".into())
                 )
             } else {
                 "byok began to retire it and did not finish: it may still let the vendor use it."
@@ -1754,7 +1781,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
             kind: FindingKind::State,
             severity: Health::Broken,
             what: match (&info.deletion_date, other) {
-                (Some(d), _) => format!("the key is {other}: deletion on {d}"),
+                (Some(d), _) => format!("the key is {other}: deletion on {}", human_time(d)),
                 _ => format!("the key is {other}"),
             },
             meaning: state_meaning.clone(),
@@ -1847,8 +1874,8 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
                         ),
                         meaning: pm.clone(),
                         fix: format!(
-                            "{pa} byok needs the principal: give it with --principal ({}).",
-                            prof.principal.help
+                            "{pa} byok needs the {} to do it: {}",
+                            prof.principal.label, prof.principal.help
                         ),
                     });
                 } else if !c.missing.is_empty() {
@@ -2658,11 +2685,7 @@ pub async fn plan_action<S: KeyService>(
         summary: vec![],
     };
     let multi = set.len() > 1;
-    let names = set
-        .iter()
-        .map(|(r, _)| r.as_str())
-        .collect::<Vec<_>>()
-        .join(" and ");
+    let names = join_and(&set.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>());
     // The state of each key of the set, read now: an action goes only where it applies
     // (KMS refuses to cancel a deletion that is not scheduled, to enable a key pending deletion).
     let mut states: HashMap<String, String> = HashMap::new();
@@ -2762,10 +2785,12 @@ pub async fn plan_action<S: KeyService>(
                     notes.push(format!("No deletion is scheduled for the key in {r}."));
                 }
             }
-            notes.push(
-                "KMS leaves a key Disabled after a cancelled deletion: byok enables it again."
-                    .into(),
-            );
+            if !changes.is_empty() {
+                notes.push(
+                    "KMS leaves a key Disabled after a cancelled deletion: byok enables it again."
+                        .into(),
+                );
+            }
             consequence = meaning_of(profile, "Enabled").0;
         }
         Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess => {
@@ -2862,9 +2887,13 @@ pub async fn plan_action<S: KeyService>(
                     .iter()
                     .any(|(tk, tv)| tk == TAG_VENDOR_PRINCIPAL && *tv == principal);
                 let tag_wrong = resolved.tag_disagrees().is_some();
-                if old_doc == new_doc && !tag_wrong && (has_tag || *action == Action::RepairPolicy)
-                {
-                    notes.push(format!("The policy in {r} already is what it should be."));
+                if old_doc == new_doc && !tag_wrong {
+                    notes.push(match action {
+                        Action::RevokeAccess => {
+                            format!("The vendor already has no access to the key in {r}.")
+                        }
+                        _ => format!("The policy in {r} already is what it should be."),
+                    });
                     continue;
                 }
                 if !has_tag {
@@ -2880,9 +2909,10 @@ pub async fn plan_action<S: KeyService>(
                     changes.push(c);
                 }
             }
-            if multi {
+            if multi && !changes.is_empty() {
                 notes.push(format!(
-                    "Each key of a Multi-Region set has its own policy: applied in {names}."
+                    "Each key of a Multi-Region set has its own policy: this changes {}.",
+                    regions_of(&changes)
                 ));
             }
             consequence = match action {
@@ -2901,11 +2931,23 @@ pub async fn plan_action<S: KeyService>(
                 | Action::DisableRotation
                 | Action::RotateNow
         )
+        && !changes.is_empty()
     {
-        notes.push(format!(
-            "The vendor uses every key of the Multi-Region set: applied in {names}."
-        ));
+        let changed = regions_of(&changes);
+        notes.push(if changed == names {
+            format!("The vendor uses every key of the Multi-Region set: this changes each ({names}).")
+        } else {
+            format!(
+                "The vendor uses every key of the Multi-Region set ({names}): this changes only {changed}."
+            )
+        });
     }
+    // Nothing to send: the notes say why; no consequence to announce.
+    let consequence = if changes.is_empty() {
+        String::new()
+    } else {
+        consequence
+    };
     Ok(ActionPlan {
         title: action.title(),
         target: format!("{} in {}", target.name(), target.region),
@@ -2913,6 +2955,25 @@ pub async fn plan_action<S: KeyService>(
         consequence,
         notes,
     })
+}
+
+/// The Regions a plan's changes go to, in order: "eu-west-1 and eu-west-2".
+fn regions_of(changes: &[Change]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for c in changes {
+        if !out.contains(&c.region.as_str()) {
+            out.push(&c.region);
+        }
+    }
+    join_and(&out)
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_and(items: &[&str]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => items.join(""),
+    }
 }
 
 /// The outcome of one change.
@@ -3001,6 +3062,100 @@ pub fn by_region(keys: &[KeyStatus]) -> BTreeMap<&str, Vec<&KeyStatus>> {
     m
 }
 
+/// Whether `action` means anything for the key as status read it, and if not, why: the
+/// status screen offers only the actions that apply (enabling an enabled key, cancelling a
+/// deletion nobody scheduled are not offered). A Multi-Region primary counts its replicas.
+pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
+    let states: Vec<&str> = std::iter::once(k.state.as_str())
+        .chain(
+            k.multi_region
+                .iter()
+                .flat_map(|m| m.replicas.iter().filter_map(|r| r.state.as_deref())),
+        )
+        .collect();
+    let any = |f: &dyn Fn(&str) -> bool| states.iter().any(|s| f(s));
+    let pending = |s: &str| s.starts_with("Pending");
+    if !KEY_STATES.contains(&k.state.as_str()) {
+        return Err(format!("the key is {}: byok cannot act on it", k.state));
+    }
+    let has = |kind: FindingKind| k.findings.iter().any(|f| f.kind == kind);
+    let policy_known = k.vendor.is_some() && k.policy.is_some();
+    let vendor_has_access = k
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.vendor_principal.is_some() && p.missing.len() < p.required.len());
+    let ok = match action {
+        Action::Enable => any(&|s| s == "Disabled"),
+        Action::Disable => k.state == "Enabled",
+        Action::EnableRotation { .. } | Action::RotateNow => k.state == "Enabled",
+        Action::DisableRotation => {
+            k.state == "Enabled" && k.rotation.as_ref().is_some_and(|r| r.enabled)
+        }
+        Action::ScheduleDeletion { .. } => !pending(&k.state),
+        Action::CancelDeletion => any(&pending),
+        Action::RepairPolicy => {
+            policy_known
+                && [
+                    FindingKind::MissingActions,
+                    FindingKind::MissingRoot,
+                    FindingKind::VendorManagesKey,
+                    FindingKind::ConditionMissing,
+                    FindingKind::PrincipalUnknown,
+                ]
+                .into_iter()
+                .any(has)
+        }
+        Action::RevokeAccess => policy_known && vendor_has_access,
+        Action::RestoreAccess => {
+            policy_known && (has(FindingKind::AccessRevoked) || has(FindingKind::PrincipalUnknown))
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match action {
+        Action::Enable if any(&pending) => {
+            "its deletion is scheduled: cancel the deletion (it enables the key too)".into()
+        }
+        Action::Enable => "it is already enabled".into(),
+        Action::Disable | Action::EnableRotation { .. } | Action::RotateNow => {
+            format!("the key is {}", k.state)
+        }
+        Action::DisableRotation if k.state == "Enabled" => "rotation is already off".into(),
+        Action::DisableRotation => format!("the key is {}", k.state),
+        Action::ScheduleDeletion { .. } => "its deletion is already scheduled".into(),
+        Action::CancelDeletion => "no deletion is scheduled".into(),
+        _ if !policy_known => "byok does not know this key's vendor or policy".into(),
+        Action::RepairPolicy => "the policy has nothing byok would repair".into(),
+        Action::RevokeAccess => "the vendor has no access to revoke".into(),
+        Action::RestoreAccess => "the vendor's access is not revoked".into(),
+    })
+}
+
+/// The key states KMS reports (a key byok cannot read or that is gone has another).
+const KEY_STATES: &[&str] = &[
+    "Enabled",
+    "Disabled",
+    "PendingDeletion",
+    "PendingReplicaDeletion",
+    "PendingImport",
+    "Unavailable",
+    "Creating",
+    "Updating",
+];
+
+/// Whether the action changes the vendor statements, so it needs the vendor principal; with
+/// none named by anything byok trusts, the status screen asks for it.
+pub fn needs_principal(action: &Action, k: &KeyStatus) -> bool {
+    matches!(
+        action,
+        Action::RepairPolicy | Action::RestoreAccess | Action::RevokeAccess
+    ) && k
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.vendor_principal.is_none())
+}
+
 /// The action that recovers a key, if byok can take it.
 pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
     match k.state.as_str() {
@@ -3019,6 +3174,15 @@ pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
         .is_some_and(|p| p.vendor_principal.is_some());
     if known && has(FindingKind::AccessRevoked) {
         return Some(Action::RestoreAccess);
+    }
+    // Nothing byok trusts names the principal: the repair asks for it (the screen) or needs
+    // --principal (the command line).
+    if k.vendor.is_some()
+        && has(FindingKind::PrincipalUnknown)
+        && !has(FindingKind::NotMadeByByok)
+        && !has(FindingKind::TagUnconfirmed)
+    {
+        return Some(Action::RepairPolicy);
     }
     if known
         && [
@@ -3926,6 +4090,136 @@ mod action_tests {
             "{:#?}",
             again.keys[0].findings
         );
+    }
+
+    async fn demo_keys() -> (SimKms, Catalog, Vec<KeyStatus>) {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        seed_demo(&sim, &cat).await.unwrap();
+        let r = collect(&sim, &cat, &Scope::default()).await;
+        (sim, cat, r.keys)
+    }
+
+    fn by_alias<'k>(keys: &'k [KeyStatus], alias: &str, region: &str) -> &'k KeyStatus {
+        keys.iter()
+            .find(|k| k.aliases.iter().any(|a| a == alias) && k.region == region)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn only_the_actions_that_apply_to_a_key_are_offered() {
+        let (_, _, keys) = demo_keys().await;
+        let offered = |k: &KeyStatus| -> Vec<Action> {
+            [
+                Action::Enable,
+                Action::Disable,
+                Action::EnableRotation { days: 365 },
+                Action::DisableRotation,
+                Action::RotateNow,
+                Action::ScheduleDeletion { days: 30 },
+                Action::CancelDeletion,
+                Action::RepairPolicy,
+                Action::RevokeAccess,
+                Action::RestoreAccess,
+            ]
+            .into_iter()
+            .filter(|a| applies(a, k).is_ok())
+            .collect()
+        };
+        let ok = by_alias(&keys, "alias/camunda-saas-byok", "eu-west-1");
+        assert_eq!(
+            offered(ok),
+            [
+                Action::Disable,
+                Action::EnableRotation { days: 365 },
+                Action::DisableRotation,
+                Action::RotateNow,
+                Action::ScheduleDeletion { days: 30 },
+                Action::RevokeAccess,
+            ]
+        );
+        assert_eq!(
+            applies(&Action::Enable, ok).unwrap_err(),
+            "it is already enabled"
+        );
+        let disabled = by_alias(&keys, "alias/gearset-backup-byok", "us-west-2");
+        assert_eq!(
+            offered(disabled),
+            [
+                Action::Enable,
+                Action::ScheduleDeletion { days: 30 },
+                Action::RevokeAccess
+            ]
+        );
+        let pending = by_alias(&keys, "alias/gearset-old-byok", "ca-central-1");
+        assert_eq!(
+            offered(pending),
+            [Action::CancelDeletion, Action::RevokeAccess]
+        );
+        assert!(
+            applies(&Action::Enable, pending)
+                .unwrap_err()
+                .contains("cancel the deletion")
+        );
+        let missing = by_alias(&keys, "alias/camunda-staging-byok", "eu-west-1");
+        assert!(offered(missing).contains(&Action::RepairPolicy));
+        assert!(!offered(ok).contains(&Action::RepairPolicy));
+        let rotation_off = by_alias(&keys, "alias/gearset-apac-byok", "ap-southeast-2");
+        assert!(!offered(rotation_off).contains(&Action::DisableRotation));
+    }
+
+    /// A plan never says it applies what it then says needs nothing.
+    #[tokio::test]
+    async fn a_plan_with_nothing_to_do_says_only_that() {
+        let (sim, cat, keys) = demo_keys().await;
+        let replica = by_alias(&keys, "alias/camunda-saas-byok", "eu-west-2");
+        for action in [Action::Enable, Action::CancelDeletion, Action::RepairPolicy] {
+            let p = plan_action(&sim, &cat, replica, &action, None)
+                .await
+                .unwrap();
+            assert!(p.changes.is_empty(), "{action:?}: {p:?}");
+            assert!(p.consequence.is_empty(), "{action:?}: {p:?}");
+            for n in &p.notes {
+                assert!(
+                    !n.contains("applied in")
+                        && !n.contains("this changes")
+                        && !n.contains("byok enables it again"),
+                    "{action:?}: {n}"
+                );
+            }
+        }
+        let p = plan_action(&sim, &cat, replica, &Action::Disable, None)
+            .await
+            .unwrap();
+        assert_eq!(p.changes.len(), 2);
+        assert_eq!(
+            p.notes,
+            [
+                "The vendor uses every key of the Multi-Region set: this changes each (eu-west-1 and eu-west-2)."
+            ]
+        );
+        assert!(!p.consequence.is_empty());
+    }
+
+    #[test]
+    fn times_read_as_people_write_them() {
+        assert_eq!(
+            human_time("2026-12-31T18:20:55.701712Z"),
+            "2026-12-31 18:20 UTC"
+        );
+        assert_eq!(human_time("2027-11-23T09:00:00Z"), "2027-11-23 09:00 UTC");
+        assert_eq!(
+            human_time("2027-11-23T09:00:00+00:00"),
+            "2027-11-23 09:00 UTC"
+        );
+        assert_eq!(
+            human_time("2027-11-23T09:00:00.5+02:00"),
+            "2027-11-23 09:00 UTC+02:00"
+        );
+        assert_eq!(human_time("soon"), "soon");
+        // A time from an untrusted answer never carries a terminal escape.
+        assert!(!human_time("2027-11-23T09:00:00\x1b[2J").contains('\x1b'));
+        assert!(!human_time("\x1b[2J2027-11-23T09:00").contains('\x1b'));
     }
 }
 

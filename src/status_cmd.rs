@@ -817,10 +817,6 @@ async fn act_recorded<S: byok::kms::KeyService>(
     if all_ok { exit::OK } else { exit::AWS_REFUSED }
 }
 
-fn dash(s: Option<&str>) -> &str {
-    s.filter(|s| !s.is_empty()).unwrap_or("—")
-}
-
 /// The plain report: one block per key, then the Regions and the summary line.
 pub fn render_text(r: &StatusReport) -> String {
     let mut o = String::new();
@@ -849,11 +845,18 @@ pub fn render_text(r: &StatusReport) -> String {
             add(&mut o, "Aliases", &k.aliases.join(", "));
         }
         let state = match &k.deletion_date {
-            Some(d) => format!("{} (deletion on {d})", k.state),
+            Some(d) => format!("{} (deletion on {})", k.state, status::human_time(d)),
             None => k.state.clone(),
         };
         add(&mut o, "State", &state);
-        add(&mut o, "Created", dash(k.created.as_deref()));
+        add(
+            &mut o,
+            "Created",
+            &k.created
+                .as_deref()
+                .map(status::human_time)
+                .unwrap_or_else(|| "—".into()),
+        );
         if let Some(m) = &k.multi_region {
             let mut s = format!("Multi-Region {}", m.role.to_lowercase());
             if m.role == "REPLICA" {
@@ -876,7 +879,7 @@ pub fn render_text(r: &StatusReport) -> String {
                     .unwrap_or_default(),
                 r.next_rotation
                     .as_ref()
-                    .map(|d| format!(", next {d}"))
+                    .map(|d| format!(", next {}", status::human_time(d)))
                     .unwrap_or_default()
             ),
             Some(_) => "off".into(),
@@ -934,7 +937,18 @@ pub fn render_text(r: &StatusReport) -> String {
         }
         if !k.recovery.is_empty() {
             let cmd = status::suggested_action(k)
-                .map(|a| format!(" (byok status --key {} {})", k.arn, status::action_flag(&a)))
+                .map(|a| {
+                    let principal = if status::needs_principal(&a, k) {
+                        " --principal ARN"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        " (byok status --key {} {}{principal})",
+                        k.arn,
+                        status::action_flag(&a)
+                    )
+                })
                 .unwrap_or_default();
             add(&mut o, "Fix", &format!("{}{cmd}", k.recovery));
         }

@@ -1270,3 +1270,27 @@ fn clickhouse_refuses_the_retired_shared_role() {
     );
     nobody.assert_untouched();
 }
+
+/// The plain report shows times as people read them (KMS answers with microseconds); the
+/// JSON keeps the exact values.
+#[test]
+fn status_text_shows_readable_times() {
+    let dir = TempDir::new("times");
+    let out = run(byok(dir.path()).args(["--demo", "status", "--output", "text"]));
+    let text = stdout(&out);
+    assert!(text.contains("Created "), "{text}");
+    for line in text.lines() {
+        if line.contains("deletion on") || line.contains("Created") || line.contains("next ") {
+            assert!(line.contains(" UTC"), "{line}");
+        }
+        let raw = line
+            .as_bytes()
+            .windows(20)
+            .any(|w| w[4] == b'-' && w[10] == b'T' && w[13] == b':' && w[19] == b'.');
+        assert!(!raw, "a raw RFC 3339 time: {line}");
+    }
+    let out = run(byok(dir.path()).args(["--demo", "status", "--output", "json"]));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let created = doc["keys"][0]["created"].as_str().unwrap();
+    assert!(created.contains('T') && created.ends_with('Z'), "{created}");
+}

@@ -1448,9 +1448,13 @@ mod screen {
         let mut queue = effects;
         while let Some(e) = queue.pop() {
             let msg = match e {
-                StatusEffect::Plan { key, action } => {
-                    Msg::Planned(status::plan_action(sim, cat, &key, &action, None).await)
-                }
+                StatusEffect::Plan {
+                    key,
+                    action,
+                    principal,
+                } => Msg::Planned(
+                    status::plan_action(sim, cat, &key, &action, principal.as_deref()).await,
+                ),
                 StatusEffect::Apply(plan) => Msg::Applied(status::apply(sim, &plan).await),
                 StatusEffect::Reload(arns) => {
                     let scope = Scope {
@@ -1530,7 +1534,7 @@ mod screen {
                 ..
             }]
         ));
-        let StatusEffect::Plan { key: k, action } = effects[0].clone() else {
+        let StatusEffect::Plan { key: k, action, .. } = effects[0].clone() else {
             unreachable!()
         };
         s.handle(Msg::Planned(
@@ -1571,7 +1575,7 @@ mod screen {
             s.handle(m);
         }
         let effects = s.handle(key(KeyCode::Enter));
-        let StatusEffect::Plan { key: k, action } = effects[0].clone() else {
+        let StatusEffect::Plan { key: k, action, .. } = effects[0].clone() else {
             panic!("{effects:?}")
         };
         assert_eq!(action, Action::ScheduleDeletion { days: 7 });
@@ -1829,7 +1833,9 @@ mod terminal {
     impl Pane {
         /// Run `argv` under `env -i` with `env`, then record the exit code and `stty -a`.
         fn start(env: &[(String, String)], argv: &[String], out: &Path) -> Pane {
-            let socket = format!("byok-status-{}", std::process::id());
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let socket = format!("byok-status-{}-{n}", std::process::id());
             let mut words: Vec<String> = vec!["env".into(), "-i".into()];
             words.push(format!(
                 "PATH={}",
@@ -1974,5 +1980,92 @@ mod terminal {
             json!(["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"])
         );
         assert_eq!(grants["Principal"]["AWS"], CAMUNDA_ROLE);
+    }
+
+    /// The vendor statements are gone and nothing byok trusts names the principal (no
+    /// journal on this machine, no other key in the set, a role the profile cannot know): the
+    /// screen offers only what applies, asks for the principal, checks it, and restores.
+    #[tokio::test]
+    async fn the_screen_asks_for_a_principal_nothing_names() {
+        let moto = Moto::start();
+        let dir = TempDir::new("status-tmux-principal");
+        let kms = moto.kms("eu-west-1").await;
+        let root_only = json!({"Version": "2012-10-17", "Statement": [camunda_policy()["Statement"][0].clone()]});
+        let id = make_key(&kms, Some("camunda"), "alias/camunda-saas-byok", &root_only).await;
+        kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+
+        let c = moto.byok(dir.path());
+        let env: Vec<(String, String)> = c
+            .get_envs()
+            .filter(|(k, _)| *k != "PATH")
+            .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+            .collect();
+        let mut argv = vec![c.get_program().to_string_lossy().into_owned()];
+        argv.extend(c.get_args().map(|a| a.to_string_lossy().into_owned()));
+        argv.extend(["status", "--region", "eu-west-1"].map(String::from));
+        let pane = Pane::start(&env, &argv, dir.path());
+
+        let list = pane.wait_for(&[
+            "camunda-saas-byok",
+            "unknown: nothing byok trusts",
+            "✗ broken",
+        ]);
+        assert!(
+            !list.contains("--principal"),
+            "the screen speaks in its own terms: {list}"
+        );
+        pane.keys(&["a"]);
+        let menu = pane.wait_for(&[
+            "Act on alias/camunda-saas-byok",
+            "Disable the key",
+            "Restore the vendor's access",
+            "Schedule deletion",
+            "Mail alerts",
+        ]);
+        // Enabled, no deletion scheduled, access not there to revoke: not offered.
+        for absent in ["Enable the key", "Cancel the deletion", "Revoke the vendor"] {
+            assert!(!menu.contains(absent), "{absent} is offered: {menu}");
+        }
+        pane.keys(&["t"]);
+        pane.wait_for(&["The vendor principal", "Who is it?"]);
+        // The customer's own account is refused on the spot.
+        pane.keys(&["arn:aws:iam::123456789012:role/admin", "Enter"]);
+        pane.wait_for(&["your own account"]);
+        pane.keys(&["C-u"]);
+        // Pasted from JSON: quotes and the comma go.
+        Command::new("tmux")
+            .args([
+                "-L",
+                &pane.socket,
+                "set-buffer",
+                &format!("\"{CAMUNDA_ROLE}\","),
+            ])
+            .status()
+            .unwrap();
+        Command::new("tmux")
+            .args(["-L", &pane.socket, "paste-buffer", "-p", "-t", "t"])
+            .status()
+            .unwrap();
+        pane.keys(&["Enter"]);
+        let plan = pane.wait_for(&["Apply these changes? y/n"]);
+        assert!(plan.contains("PutKeyPolicy"), "{plan}");
+        pane.keys(&["y"]);
+        pane.wait_for(&["✓ PutKeyPolicy"]);
+        pane.keys(&["Space"]);
+        pane.wait_for(&["has every action it needs", "✓ OK"]);
+        pane.keys(&["q"]);
+        let t0 = Instant::now();
+        while !dir.path().join("code").exists() {
+            assert!(t0.elapsed() < Duration::from_secs(10), "byok did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let p = policy_of(&kms, &id).await;
+        let vendor: Vec<&Value> = p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Principal"]["AWS"] == CAMUNDA_ROLE)
+            .collect();
+        assert_eq!(vendor.len(), 2, "both Camunda statements are back: {p}");
     }
 }

@@ -277,7 +277,7 @@ fn status_over_the_wizard_goes_back_and_on_its_own_quits() {
     let t = byok_in_tmux(dir.path(), &demo_env(dir.path()), &["--demo"]);
     t.wait_for("Which vendor is the key for?", T);
     t.keys(&["S"]);
-    let status = t.wait_for("byok status", T);
+    let status = t.wait_for("· key status", T);
     let footer = status.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
     assert!(footer.contains("q back"), "{status}");
     assert!(!footer.contains("quit"), "{status}");
@@ -289,7 +289,7 @@ fn status_over_the_wizard_goes_back_and_on_its_own_quits() {
     let wizard = t.wait_for("Which vendor is the key for?", T);
     assert!(!t.exited() && !wizard.contains("[byok exited"), "{wizard}");
     t.keys(&["F2"]);
-    t.wait_for("byok status", T);
+    t.wait_for("· key status", T);
     t.keys(&["Escape"]);
     t.wait_for("Which vendor is the key for?", T);
     // The wizard's own ^C quits: interrupted, nothing created (130, as the README says).

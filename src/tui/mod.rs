@@ -447,6 +447,7 @@ where
                     }
                     let (stx, srx) = mpsc::unbounded_channel();
                     let mut screen = status::StatusScreen::new_embedded(app.ctx.mono, app.ctx.demo);
+                    screen.catalog = app.ctx.catalog.clone();
                     screen.handle(status::Msg::Resize(app.size.0, app.size.1));
                     for fx in screen.start() {
                         spawn_status_effect(fx, &status_svc, &app.ctx.catalog, &scope, &stx);

@@ -23,7 +23,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
 use tokio::sync::mpsc;
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
@@ -65,10 +65,12 @@ pub enum Msg {
 pub enum StatusEffect {
     /// Run discovery; send each event back as `Msg::Discovery`.
     Discover,
-    /// Plan `action` on the key; answer with `Msg::Planned`.
+    /// Plan `action` on the key; answer with `Msg::Planned`. `principal`: the vendor
+    /// principal typed on the screen, when nothing byok trusts names it.
     Plan {
         key: Box<KeyStatus>,
         action: Action,
+        principal: Option<String>,
     },
     /// Send the changes; answer with `Msg::Applied`.
     Apply(Box<ActionPlan>),
@@ -84,7 +86,8 @@ pub enum StatusEffect {
     Quit,
 }
 
-/// The actions offered in the menu, in order.
+/// Every action of the menu, in order; [`StatusScreen::menu`] offers those that apply to
+/// the selected key.
 pub const MENU: &[(&str, &str)] = &[
     ("e", "Enable the key"),
     ("d", "Disable the key"),
@@ -110,6 +113,12 @@ pub enum Mode {
     /// Typing a number of days for rotation (`deletion == false`) or deletion.
     Days {
         deletion: bool,
+        input: Input,
+        error: Option<String>,
+    },
+    /// Typing the vendor principal, which nothing byok trusts names, for `action`.
+    Principal {
+        action: Action,
         input: Input,
         error: Option<String>,
     },
@@ -158,6 +167,8 @@ pub struct StatusScreen {
     /// Shown over the wizard: leaving (q, Esc, Ctrl-C) goes back to it, so the footer says
     /// "back" rather than "quit".
     pub embedded: bool,
+    /// The vendor profiles, to check a vendor principal typed on the screen.
+    pub catalog: Catalog,
 }
 
 const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -178,6 +189,7 @@ impl StatusScreen {
             quit: false,
             moved: false,
             embedded: false,
+            catalog: Catalog::built_in(),
         }
     }
 
@@ -202,27 +214,11 @@ impl StatusScreen {
     /// Keys shown, after the filter (matches alias, ARN, Region, vendor, state, health).
     pub fn visible(&self) -> Vec<&KeyStatus> {
         let f = self.filter.value().trim().to_ascii_lowercase();
-        self.report
-            .keys
-            .iter()
-            .filter(|k| {
-                f.is_empty()
-                    || [
-                        k.name(),
-                        k.arn.as_str(),
-                        k.region.as_str(),
-                        k.vendor.as_deref().unwrap_or(""),
-                        k.state.as_str(),
-                        k.health.label(),
-                    ]
-                    .iter()
-                    .any(|s| s.to_ascii_lowercase().contains(&f))
-            })
-            .collect()
+        self.report.keys.iter().filter(|k| shown(k, &f)).collect()
     }
 
     pub fn current(&self) -> Option<&KeyStatus> {
-        self.visible().get(self.selected).copied()
+        current_key(&self.report, &self.filter, self.selected)
     }
 
     fn clamp(&mut self) {
@@ -366,11 +362,17 @@ impl StatusScreen {
                     Mode::Filter => Some(&mut self.filter),
                     Mode::Days { input, .. } => Some(input),
                     Mode::Email { input, .. } => Some(input),
+                    Mode::Principal { input, .. } => Some(input),
                     Mode::Confirm { typed: Some(t), .. } => Some(t),
                     _ => None,
                 };
                 if let Some(input) = input {
-                    for c in crate::sanitize::strip(&text).trim().chars() {
+                    // An ARN copied from JSON comes with its quotes and comma.
+                    let clean = crate::sanitize::strip(&text);
+                    let clean = clean
+                        .trim()
+                        .trim_matches(|c: char| matches!(c, '"' | '\'' | ','));
+                    for c in clean.trim().chars() {
                         input.handle(tui_input::InputRequest::InsertChar(c));
                     }
                 }
@@ -409,29 +411,33 @@ impl StatusScreen {
                 }
                 vec![]
             }
-            Mode::Menu { index } => match k.code {
-                KeyCode::Esc | KeyCode::Char('q') => {
-                    self.mode = Mode::List;
-                    vec![]
+            Mode::Menu { index } => {
+                let menu = menu_for(current_key(&self.report, &self.filter, self.selected));
+                let n = menu.len().max(1);
+                match k.code {
+                    KeyCode::Esc | KeyCode::Char('q') => {
+                        self.mode = Mode::List;
+                        vec![]
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        *index = index.checked_sub(1).unwrap_or(n - 1);
+                        vec![]
+                    }
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        *index = (*index + 1) % n;
+                        vec![]
+                    }
+                    KeyCode::Enter => match menu.get(*index) {
+                        Some((h, _)) => self.choose(h),
+                        None => vec![],
+                    },
+                    KeyCode::Char(c) => match menu.iter().find(|(h, _)| h.starts_with(c)) {
+                        Some((h, _)) => self.choose(h),
+                        None => vec![],
+                    },
+                    _ => vec![],
                 }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    *index = index.checked_sub(1).unwrap_or(MENU.len() - 1);
-                    vec![]
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    *index = (*index + 1) % MENU.len();
-                    vec![]
-                }
-                KeyCode::Enter => {
-                    let i = *index;
-                    self.choose(i)
-                }
-                KeyCode::Char(c) => match MENU.iter().position(|(h, _)| h.starts_with(c)) {
-                    Some(i) => self.choose(i),
-                    None => vec![],
-                },
-                _ => vec![],
-            },
+            }
             Mode::Days {
                 deletion,
                 input,
@@ -457,6 +463,40 @@ impl StatusScreen {
                         return vec![];
                     }
                     self.plan(action)
+                }
+                _ => {
+                    *error = None;
+                    if let Some(r) = to_input_request(&CtEvent::Key(k)) {
+                        input.handle(r);
+                    }
+                    vec![]
+                }
+            },
+            Mode::Principal {
+                action,
+                input,
+                error,
+            } => match k.code {
+                KeyCode::Esc => {
+                    self.mode = Mode::List;
+                    vec![]
+                }
+                KeyCode::Enter => {
+                    let action = action.clone();
+                    let typed = input.value().trim().to_string();
+                    let checked = match current_key(&self.report, &self.filter, self.selected) {
+                        Some(k) => check_typed_principal(&self.catalog, k, &typed),
+                        None => Err("no key is selected".into()),
+                    };
+                    match checked {
+                        Ok(p) => self.plan_with(action, Some(p)),
+                        Err(e) => {
+                            if let Mode::Principal { error, .. } = &mut self.mode {
+                                *error = Some(e);
+                            }
+                            vec![]
+                        }
+                    }
                 }
                 _ => {
                     *error = None;
@@ -615,8 +655,13 @@ impl StatusScreen {
         vec![]
     }
 
-    fn choose(&mut self, i: usize) -> Vec<StatusEffect> {
-        let action = match MENU[i].0 {
+    /// The menu's actions that apply to the selected key (and the alerts, always).
+    pub fn menu(&self) -> Vec<(&'static str, &'static str)> {
+        menu_for(self.current())
+    }
+
+    fn choose(&mut self, hotkey: &str) -> Vec<StatusEffect> {
+        let action = match hotkey {
             "e" => Action::Enable,
             "d" => Action::Disable,
             "o" => {
@@ -663,7 +708,8 @@ impl StatusScreen {
                 };
                 return vec![];
             }
-            _ => Action::RestoreAccess,
+            "t" => Action::RestoreAccess,
+            _ => return vec![],
         };
         self.plan(action)
     }
@@ -680,6 +726,21 @@ impl StatusScreen {
     }
 
     fn plan(&mut self, action: Action) -> Vec<StatusEffect> {
+        if let Some(k) = self.current()
+            && !self.foreign(k)
+            && status::needs_principal(&action, k)
+        {
+            self.mode = Mode::Principal {
+                action,
+                input: Input::default(),
+                error: None,
+            };
+            return vec![];
+        }
+        self.plan_with(action, None)
+    }
+
+    fn plan_with(&mut self, action: Action, principal: Option<String>) -> Vec<StatusEffect> {
         match self.current() {
             Some(k) if self.foreign(k) => {
                 self.mode = Mode::Error(format!(
@@ -694,7 +755,11 @@ impl StatusScreen {
             Some(k) => {
                 let key = Box::new(k.clone());
                 self.mode = Mode::Planning;
-                vec![StatusEffect::Plan { key, action }]
+                vec![StatusEffect::Plan {
+                    key,
+                    action,
+                    principal,
+                }]
             }
             None => {
                 self.mode = Mode::List;
@@ -719,7 +784,9 @@ impl StatusScreen {
             }
             Mode::Filter => vec![("Enter", "keep filter"), ("Esc", "clear")],
             Mode::Menu { .. } => vec![("↑↓", "choose"), ("Enter", "plan it"), ("Esc", "back")],
-            Mode::Days { .. } | Mode::Email { .. } => vec![("Enter", "plan it"), ("Esc", "back")],
+            Mode::Days { .. } | Mode::Email { .. } | Mode::Principal { .. } => {
+                vec![("Enter", "plan it"), ("Esc", "back")]
+            }
             Mode::ConfirmAlerts { plan, .. } if plan.changes.is_empty() => {
                 vec![("any key", "back to the list")]
             }
@@ -750,6 +817,87 @@ impl StatusScreen {
             Health::Broken => 5,
         }
     }
+}
+
+/// The selected key, from the parts of the screen (for use while `mode` is borrowed).
+fn current_key<'r>(
+    report: &'r StatusReport,
+    filter: &Input,
+    selected: usize,
+) -> Option<&'r KeyStatus> {
+    let f = filter.value().trim().to_ascii_lowercase();
+    report.keys.iter().filter(|k| shown(k, &f)).nth(selected)
+}
+
+/// Whether the filter (lower case) matches the key's alias, ARN, Region, vendor, state or
+/// health.
+fn shown(k: &KeyStatus, f: &str) -> bool {
+    f.is_empty()
+        || [
+            k.name(),
+            k.arn.as_str(),
+            k.region.as_str(),
+            k.vendor.as_deref().unwrap_or(""),
+            k.state.as_str(),
+            k.health.label(),
+        ]
+        .iter()
+        .any(|s| s.to_ascii_lowercase().contains(f))
+}
+
+/// The menu for a key: each action that applies to it, then the alerts.
+fn menu_for(k: Option<&KeyStatus>) -> Vec<(&'static str, &'static str)> {
+    let Some(k) = k else {
+        return vec![];
+    };
+    MENU.iter()
+        .copied()
+        .filter(|(h, _)| match menu_action(h) {
+            Some(a) => status::applies(&a, k).is_ok(),
+            None => true,
+        })
+        .collect()
+}
+
+/// The action behind a menu entry (its number of days aside); None for the alerts.
+fn menu_action(hotkey: &str) -> Option<Action> {
+    Some(match hotkey {
+        "e" => Action::Enable,
+        "d" => Action::Disable,
+        "o" => Action::EnableRotation { days: 365 },
+        "x" => Action::DisableRotation,
+        "n" => Action::RotateNow,
+        "s" => Action::ScheduleDeletion { days: 30 },
+        "c" => Action::CancelDeletion,
+        "p" => Action::RepairPolicy,
+        "v" => Action::RevokeAccess,
+        "t" => Action::RestoreAccess,
+        _ => return None,
+    })
+}
+
+/// A vendor principal typed on the screen, checked as the wizard checks it: the profile's
+/// kind and refusals, the key's partition, and never the key's own account.
+fn check_typed_principal(catalog: &Catalog, k: &KeyStatus, typed: &str) -> Result<String, String> {
+    let typed = typed
+        .trim()
+        .trim_matches(|c: char| matches!(c, '"' | '\'' | ','));
+    if typed.is_empty() {
+        return Err("type the vendor's principal (an ARN or account ID)".into());
+    }
+    let profile = k
+        .vendor
+        .as_deref()
+        .and_then(|v| catalog.get(v))
+        .ok_or("byok does not know this key's vendor")?;
+    let p = crate::answers::check_principal(profile, &k.region, Some(typed))?;
+    if p.contains(&format!(":iam::{}:", k.account)) {
+        return Err(format!(
+            "{p} is in your own account {}: give the vendor's account or role",
+            k.account
+        ));
+    }
+    Ok(p)
 }
 
 fn alias_typed(aliases: &[String], typed: &str) -> bool {
@@ -794,10 +942,32 @@ impl Widget for &StatusScreen {
         // Header: what is loaded and the overall health.
         let s = &self.report.summary;
         let total = self.report.keys.len();
-        let mut head = vec![Span::styled(" byok status ", t.title())];
+        // As the wizard's: byok and what this screen is on the left; the account and the
+        // DEMO badge on the right.
+        let mut head = vec![
+            Span::styled(" byok ", t.title()),
+            Span::styled("· key status  ", t.dim()),
+        ];
+        let mut right = Vec::new();
+        let mut accounts: Vec<&str> = self
+            .report
+            .keys
+            .iter()
+            .map(|k| k.account.as_str())
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        if !self.report.accounts.is_empty() {
+            right.push(Span::styled(
+                format!("{} accounts ", self.report.accounts.len()),
+                t.dim(),
+            ));
+        } else if let [one] = accounts[..] {
+            right.push(Span::styled(format!("account {one} "), t.dim()));
+        }
         if self.demo {
-            head.push(Span::styled(" DEMO ", t.badge()));
-            head.push(Span::raw(" "));
+            right.push(Span::styled(" DEMO ", t.badge()));
+            right.push(Span::raw(" "));
         }
         let loading = if self.loading {
             format!(
@@ -840,7 +1010,16 @@ impl Widget for &StatusScreen {
                 t.error(),
             ));
         }
-        Paragraph::new(Line::from(head)).render(header, buf);
+        // What could not be read matters more than the account: the account gives way.
+        let head_w: usize = head.iter().map(|s| s.width()).sum();
+        if head_w + right.iter().map(|s| s.width()).sum::<usize>() > usize::from(header.width) {
+            right.retain(|s| !s.content.starts_with("account") && !s.content.contains(" accounts"));
+        }
+        let right = Line::from(right);
+        let w = (right.width() as u16).min(header.width);
+        let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(w)]).areas(header);
+        Paragraph::new(Line::from(head)).render(l, buf);
+        right.render(r, buf);
 
         // Body: the list, and the selected key's details beside (or below, when narrow).
         let list_w = if body.width >= 100 { 46 } else { 36 };
@@ -850,12 +1029,18 @@ impl Widget for &StatusScreen {
         self.render_detail(&t, detail_area, buf);
 
         // Footer: the key hints.
-        let mut spans = Vec::new();
+        // As the wizard's: each key, its label, three spaces.
+        let mut spans = vec![Span::raw(" ")];
         for (k, what) in self.hints() {
-            spans.push(Span::styled(format!(" {k}"), t.key_hint()));
-            if !what.is_empty() {
-                spans.push(Span::styled(format!(" {what} "), t.dim()));
-            }
+            spans.push(Span::styled(k, t.key_hint()));
+            spans.push(Span::styled(
+                if what.is_empty() {
+                    "   ".to_string()
+                } else {
+                    format!(" {what}   ")
+                },
+                t.dim(),
+            ));
         }
         if let Mode::Filter = self.mode {
             spans.push(Span::styled(
@@ -942,6 +1127,25 @@ impl Widget for &StatusScreen {
                 }
                 popup(&t, &format!(" {title} "), lines, body, 100, 12, 0, buf);
             }
+            Mode::Principal { input, error, .. } => {
+                let help = self
+                    .current()
+                    .and_then(|k| k.vendor.as_deref())
+                    .and_then(|v| self.catalog.get(v))
+                    .map(|p| crate::sanitize::line(&p.principal.help).into_owned())
+                    .unwrap_or_default();
+                let mut lines = vec![
+                    Line::from(
+                        "Nothing byok trusts names the vendor principal of this key (its policy, the other keys of its set, byok's journal on this machine, the vendor profile). Who is it?",
+                    ),
+                    Line::from(Span::styled(help, t.dim())),
+                    Line::from(Span::styled(format!(" {}▏", input.value()), t.input())),
+                ];
+                if let Some(e) = error {
+                    lines.push(Line::from(Span::styled(format!("! {e}"), t.error())));
+                }
+                popup(&t, " The vendor principal ", lines, body, 80, 13, 0, buf);
+            }
             Mode::Email { input, error } => {
                 let mut lines = vec![
                     Line::from(
@@ -991,6 +1195,7 @@ impl StatusScreen {
     fn render_list(&self, t: &Theme, area: Rect, buf: &mut Buffer) {
         let block = Block::default()
             .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
             .title(Span::styled(" Keys ", t.title()));
         let inner = block.inner(area);
         block.render(area, buf);
@@ -1084,7 +1289,9 @@ impl StatusScreen {
 
     fn render_detail(&self, t: &Theme, area: Rect, buf: &mut Buffer) {
         let Some(k) = self.current() else {
-            let block = Block::default().borders(Borders::ALL);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Rounded);
             let inner = block.inner(area);
             block.render(area, buf);
             let mut lines = vec![];
@@ -1107,6 +1314,7 @@ impl StatusScreen {
         let title = format!(" {} ", k.name());
         let block = Block::default()
             .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
             .title(Span::styled(title, t.title()));
         let inner = block.inner(area);
         block.render(area, buf);
@@ -1225,7 +1433,7 @@ impl StatusScreen {
                     Span::raw(
                         p.vendor_principal
                             .clone()
-                            .unwrap_or_else(|| "unknown: give it with --principal".into()),
+                            .unwrap_or_else(|| "unknown: nothing byok trusts names it".into()),
                     ),
                 ],
                 10,
@@ -1285,7 +1493,8 @@ impl StatusScreen {
             .current()
             .map(|k| k.name().to_string())
             .unwrap_or_default();
-        let lines: Vec<Line> = MENU
+        let menu = self.menu();
+        let lines: Vec<Line> = menu
             .iter()
             .enumerate()
             .map(|(i, (k, what))| {
@@ -1303,7 +1512,7 @@ impl StatusScreen {
             lines,
             area,
             46,
-            MENU.len() as u16 + 2,
+            menu.len() as u16 + 2,
             0,
             buf,
         );
@@ -1362,28 +1571,30 @@ impl StatusScreen {
                 Span::raw(plan.consequence.clone()),
             ]));
         }
+        let mut pinned = Vec::new();
         match typed {
             Some(input) => {
-                lines.push(Line::from(Span::styled(
+                pinned.push(Line::from(Span::styled(
                     "Type the key's alias to confirm the deletion:",
                     t.error(),
                 )));
-                lines.push(Line::from(Span::styled(
+                pinned.push(Line::from(Span::styled(
                     format!(" {}▏", input.value()),
                     t.input(),
                 )));
             }
-            None if !plan.changes.is_empty() => lines.push(Line::from(Span::styled(
+            None if !plan.changes.is_empty() => pinned.push(Line::from(Span::styled(
                 "Apply these changes? y/n",
                 t.focus(),
             ))),
             None => {}
         }
         let h = area.height;
-        popup(
+        popup_pinned(
             t,
             &format!(" {} · {} ", plan.title, plan.target),
             lines,
+            pinned,
             area,
             area.width,
             h,
@@ -1405,6 +1616,23 @@ fn popup(
     scroll: u16,
     buf: &mut Buffer,
 ) {
+    popup_pinned(t, title, lines, vec![], area, w, h, scroll, buf);
+}
+
+/// [`popup`] with `pinned` lines kept at its bottom whatever the scroll (the question a
+/// long plan ends with).
+#[allow(clippy::too_many_arguments)]
+fn popup_pinned(
+    t: &Theme,
+    title: &str,
+    lines: Vec<Line>,
+    pinned: Vec<Line>,
+    area: Rect,
+    w: u16,
+    h: u16,
+    scroll: u16,
+    buf: &mut Buffer,
+) {
     let w = w.min(area.width);
     let h = h.min(area.height);
     let r = Rect {
@@ -1416,12 +1644,23 @@ fn popup(
     Clear.render(r, buf);
     let block = Block::default()
         .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
         .title(Span::styled(title.to_string(), t.title()));
+    let inner = block.inner(r);
+    block.render(r, buf);
+    let rows: usize = pinned
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(usize::from(inner.width.max(1))))
+        .sum();
+    let pin_h = (rows as u16).min(inner.height / 2);
+    let pin = Paragraph::new(pinned).wrap(Wrap { trim: false });
+    let [body, bottom] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(pin_h)]).areas(inner);
     Paragraph::new(lines)
-        .block(block)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
-        .render(r, buf);
+        .render(body, buf);
+    pin.render(bottom, buf);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1488,11 +1727,14 @@ pub fn spawn_effect(
                 }
             });
         }
-        StatusEffect::Plan { key, action } => {
+        StatusEffect::Plan {
+            key,
+            action,
+            principal,
+        } => {
             tokio::spawn(async move {
-                let p =
-                    status::plan_action(&svc, &catalog, &key, &action, scope.principal.as_deref())
-                        .await;
+                let hint = principal.as_deref().or(scope.principal.as_deref());
+                let p = status::plan_action(&svc, &catalog, &key, &action, hint).await;
                 let _ = tx.send(Msg::Planned(p));
             });
         }
@@ -1687,6 +1929,7 @@ pub async fn run_with(
     let org = org.map(std::sync::Arc::new);
     let demo = svc.is_demo();
     let mut screen = StatusScreen::new(mono, demo);
+    screen.catalog = catalog.clone();
     let term = match super::terminal::Term::enter() {
         Ok(t) => t,
         Err(e) => {
