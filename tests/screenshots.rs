@@ -57,5 +57,13 @@ async fn the_screenshot_journey_draws_every_main_screen() {
         2,
         "both ARNs on the done screen"
     );
+    let status = shoot::shoot_status(&dir, false).await;
+    let names: Vec<String> = status
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["status.svg", "status-repair.svg"]);
+    assert!(read("status.svg").contains("camunda-staging-byok"));
+    assert!(read("status-repair.svg").contains("Apply these changes? y/n"));
     let _ = std::fs::remove_dir_all(&dir);
 }

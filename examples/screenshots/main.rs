@@ -41,4 +41,7 @@ async fn main() {
     for p in shoot::shoot_all(&out, png, SimOptions::demo()).await {
         println!("{}", p.display());
     }
+    for p in shoot::shoot_status(&out, png).await {
+        println!("{}", p.display());
+    }
 }

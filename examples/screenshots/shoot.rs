@@ -140,21 +140,83 @@ impl Shooter {
             ..svg::Frame::default()
         };
         let doc = svg::render(backend.buffer(), &frame, cursor);
-        let svg_path = self.out.join(format!("{name}.svg"));
-        std::fs::write(&svg_path, doc).expect("write svg");
-        self.written.push(svg_path.clone());
-        if self.png {
-            let png_path = self.out.join(format!("{name}.png"));
-            let ok = Command::new("rsvg-convert")
-                .args(["--zoom", "1.5", "--output"])
-                .arg(&png_path)
-                .arg(&svg_path)
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "rsvg-convert failed on {}", svg_path.display());
-            self.written.push(png_path);
+        let files = save(&self.out, name, &doc, self.png);
+        self.written.extend(files);
+    }
+}
+
+/// Write `name.svg` (and `name.png` when `png`) in `out`; returns the files written.
+fn save(out: &Path, name: &str, doc: &str, png: bool) -> Vec<PathBuf> {
+    let svg_path = out.join(format!("{name}.svg"));
+    std::fs::write(&svg_path, doc).expect("write svg");
+    let mut written = vec![svg_path.clone()];
+    if png {
+        let png_path = out.join(format!("{name}.png"));
+        let ok = Command::new("rsvg-convert")
+            .args(["--zoom", "1.5", "--output"])
+            .arg(&png_path)
+            .arg(&svg_path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "rsvg-convert failed on {}", svg_path.display());
+        written.push(png_path);
+    }
+    written
+}
+
+/// The status screen on the demo's keys (`byok --demo status`): the broken Camunda key
+/// selected, then the plan of its fix. Returns the files written.
+pub async fn shoot_status(out: &Path, png: bool) -> Vec<PathBuf> {
+    use byok::status::{self, Scope, StatusEvent};
+    use byok::tui::status::{Msg, StatusEffect, StatusScreen};
+
+    let catalog = Catalog::built_in();
+    let sim = SimKms::new(SimOptions::instant());
+    status::seed_demo(&sim, &catalog).await.expect("demo keys");
+    let report = status::collect(&sim, &catalog, &Scope::default()).await;
+    let mut screen = StatusScreen::new(false, true);
+    screen.catalog = catalog.clone();
+    screen.handle(Msg::Resize(WIDTH, HEIGHT));
+    screen.handle(Msg::Discovery(StatusEvent::Scanning {
+        regions: report.regions.iter().map(|r| r.region.clone()).collect(),
+    }));
+    for k in report.keys {
+        screen.handle(Msg::Discovery(StatusEvent::Key(Box::new(k))));
+    }
+    screen.handle(Msg::Discovery(StatusEvent::Done));
+    let key = |c| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    while screen
+        .current()
+        .is_some_and(|k| !k.aliases.iter().any(|a| a == "alias/camunda-staging-byok"))
+    {
+        screen.handle(key(KeyCode::Down));
+    }
+    let mut written = Vec::new();
+    let mut term = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
+    let mut picture = |screen: &StatusScreen, name: &str| {
+        term.draw(|f| f.render_widget(screen, f.area()))
+            .expect("draw");
+        let frame = svg::Frame {
+            title: format!("byok --demo status · {WIDTH}×{HEIGHT}"),
+            ..svg::Frame::default()
+        };
+        let doc = svg::render(term.backend().buffer(), &frame, None);
+        written.extend(save(out, name, &doc, png));
+    };
+    picture(&screen, "status");
+    for e in screen.handle(key(KeyCode::Char('f'))) {
+        if let StatusEffect::Plan {
+            key,
+            action,
+            principal,
+        } = e
+        {
+            let p = status::plan_action(&sim, &catalog, &key, &action, principal.as_deref()).await;
+            screen.handle(Msg::Planned(p));
         }
     }
+    picture(&screen, "status-repair");
+    written
 }
 
 /// Walk Camunda with a Multi-Region key from the first screen to the done screen, saving
