@@ -1,0 +1,1115 @@
+//! The lifecycle actions: which apply to a key, each planned as a list of changes (with the
+//! policy diff) before anything is sent, then sent.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------
+// Actions
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Enable,
+    Disable,
+    /// Turn on (or change the period of) automatic rotation.
+    EnableRotation {
+        days: u32,
+    },
+    DisableRotation,
+    RotateNow,
+    ScheduleDeletion {
+        days: u32,
+    },
+    CancelDeletion,
+    RepairPolicy,
+    RevokeAccess,
+    RestoreAccess,
+}
+
+impl Action {
+    pub fn title(&self) -> String {
+        match self {
+            Action::Enable => "Enable the key".into(),
+            Action::Disable => "Disable the key".into(),
+            Action::EnableRotation { days } => format!("Rotate automatically every {days} days"),
+            Action::DisableRotation => "Turn off automatic rotation".into(),
+            Action::RotateNow => "Rotate the key material now".into(),
+            Action::ScheduleDeletion { days } => format!("Schedule deletion in {days} days"),
+            Action::CancelDeletion => "Cancel the deletion and re-enable".into(),
+            Action::RepairPolicy => "Repair the key policy".into(),
+            Action::RevokeAccess => "Revoke the vendor's access".into(),
+            Action::RestoreAccess => "Restore the vendor's access".into(),
+        }
+    }
+
+    /// Check the numbers before anything is sent.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Action::EnableRotation { days } if !(90..=2560).contains(days) => Err(format!(
+                "Rotation period (--rotation-days): {days} is outside 90 to 2560 days"
+            )),
+            Action::ScheduleDeletion { days } if !(7..=30).contains(days) => Err(format!(
+                "Waiting period (--schedule-deletion): {days} is outside 7 to 30 days"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn changes_policy(&self) -> bool {
+        matches!(
+            self,
+            Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess
+        )
+    }
+}
+
+/// One API call of an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub region: String,
+    pub key_id: String,
+    pub arn: String,
+    /// The KMS operation, e.g. DisableKey.
+    pub call: String,
+    /// Rotation period or deletion window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<(String, String)>>,
+    /// The policy diff (`-`/`+`/` ` lines), for PutKeyPolicy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<String>,
+    /// For PutKeyPolicy: what the new policy keeps of yours and what it takes away, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub summary: Vec<String>,
+}
+
+/// What an action will do, shown before asking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionPlan {
+    pub title: String,
+    /// The key the user chose.
+    pub target: String,
+    pub changes: Vec<Change>,
+    /// What it means for the vendor's service.
+    pub consequence: String,
+    /// Notes such as "also applied to the replica in eu-west-2".
+    pub notes: Vec<String>,
+}
+
+impl ActionPlan {
+    pub fn render_text(&self) -> String {
+        let mut out = format!("{} ({}):\n", self.title, self.target);
+        for c in &self.changes {
+            let extra = match (c.days, &c.tags) {
+                (Some(d), _) => format!(" ({d} days)"),
+                (_, Some(t)) => format!(
+                    " ({})",
+                    t.iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "  - {} {} in {}{extra}\n",
+                c.call, c.key_id, c.region
+            ));
+            for d in &c.diff {
+                out.push_str(&format!("      {d}\n"));
+            }
+            for l in &c.summary {
+                out.push_str(&format!("    {l}\n"));
+            }
+        }
+        for n in &self.notes {
+            out.push_str(&format!("  Note: {}\n", crate::sanitize::line(n)));
+        }
+        if !self.consequence.is_empty() {
+            out.push_str(&format!(
+                "  For the vendor: {}\n",
+                crate::sanitize::line(&self.consequence)
+            ));
+        }
+        out
+    }
+}
+
+/// A line diff of two texts (longest common subsequence), `- `, `+ ` and `  ` prefixed.
+pub fn line_diff(old: &str, new: &str) -> Vec<String> {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            out.push(format!("  {}", a[i]));
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(format!("- {}", a[i]));
+            i += 1;
+        } else {
+            out.push(format!("+ {}", b[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Only the changed lines and up to two lines of context around them.
+pub fn compact_diff(diff: &[String]) -> Vec<String> {
+    let changed: Vec<usize> = diff
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with("  "))
+        .map(|(i, _)| i)
+        .collect();
+    let keep = |i: usize| changed.iter().any(|c| c.abs_diff(i) <= 2);
+    let mut out = Vec::new();
+    let mut gap = false;
+    for (i, l) in diff.iter().enumerate() {
+        if keep(i) {
+            if gap && !out.is_empty() {
+                out.push("  …".to_string());
+            }
+            gap = false;
+            out.push(l.clone());
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
+pub(super) fn statement_json(
+    sid: &str,
+    principal: &str,
+    actions: &[String],
+    condition: Option<&Value>,
+) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("Sid".into(), json!(sid));
+    m.insert("Effect".into(), json!("Allow"));
+    m.insert("Principal".into(), json!({ "AWS": principal }));
+    m.insert("Action".into(), json!(actions));
+    m.insert("Resource".into(), json!("*"));
+    if let Some(c) = condition {
+        m.insert("Condition".into(), c.clone());
+    }
+    Value::Object(m)
+}
+
+/// A new key policy, and what it keeps and takes away in words (`kept: ...`,
+/// `removed: ...`): shown with the diff, since a diff does not say whose lines stayed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyChange {
+    pub policy: Value,
+    pub summary: Vec<String>,
+}
+
+pub(super) fn str_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => vec![],
+    }
+}
+
+pub(super) fn one_or_list(list: &[String]) -> Value {
+    if list.len() == 1 {
+        json!(list[0])
+    } else {
+        json!(list)
+    }
+}
+
+/// A statement's `Principal.AWS` entries.
+pub(super) fn aws_principals(s: &Value) -> Vec<String> {
+    str_list(s.get("Principal").and_then(|p| p.get("AWS")))
+}
+
+/// Whether a statement names principals other than `Principal.AWS` ones (a service, ...).
+pub(super) fn other_principal_kinds(s: &Value) -> bool {
+    s.get("Principal")
+        .and_then(Value::as_object)
+        .is_some_and(|o| o.keys().any(|k| k != "AWS"))
+}
+
+/// Set `Principal.AWS`, keeping the statement's other kinds of principal.
+pub(super) fn set_aws_principals(s: &mut Value, list: &[String]) {
+    match s.get_mut("Principal") {
+        Some(Value::Object(o)) => {
+            if list.is_empty() {
+                o.remove("AWS");
+            } else {
+                o.insert("AWS".into(), one_or_list(list));
+            }
+        }
+        _ => s["Principal"] = json!({ "AWS": one_or_list(list) }),
+    }
+}
+
+pub(super) fn sid_of(s: &Value) -> String {
+    s.get("Sid")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The `operator key` entries of a Condition.
+pub(super) fn condition_entries(c: Option<&Value>) -> Vec<(String, String)> {
+    c.and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(op, block)| {
+            block
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(k, _)| (op.clone(), k.clone()))
+        })
+        .collect()
+}
+
+/// Repair a key policy without widening anything: the account-root statement added if
+/// missing; each vendor statement (by Sid) that exists keeps its other principals, its
+/// Condition and its extra use actions, and gets the vendor principal, the missing actions and
+/// any missing part of the profile's condition; a missing one is added whole. Every action
+/// that manages the key is taken from the vendor, wherever it was granted. Nothing else changes.
+pub fn repair_policy(
+    profile: &VendorProfile,
+    policy: &Value,
+    account: &str,
+    partition: &str,
+    principal: &str,
+) -> PolicyChange {
+    let mut out = policy.clone();
+    if !out.is_object() {
+        out = json!({ "Version": "2012-10-17", "Statement": [] });
+    }
+    if out.get("Statement").and_then(Value::as_array).is_none() {
+        out["Statement"] = json!([]);
+    }
+    let mut summary = Vec::new();
+    let root = format!("arn:{partition}:iam::{account}:root");
+    let has_root = has_root_statement(&out, account);
+    let vendor_sids: Vec<&str> = profile.statements.iter().map(|s| s.sid.as_str()).collect();
+    let list = out["Statement"].as_array_mut().expect("a list");
+    if !has_root {
+        let mut s = statement_json(&profile.root_statement_sid, &root, &[], None);
+        s["Action"] = json!("kms:*");
+        list.insert(0, s);
+    }
+
+    // A vendor never manages the key: outside its own statements, such grants to it go.
+    let mut kept = Vec::with_capacity(list.len());
+    for mut s in list.drain(..) {
+        let sid = sid_of(&s);
+        let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
+        let names_vendor = aws_principals(&s)
+            .iter()
+            .any(|p| same_principal(p, principal));
+        let bad: Vec<String> = policy::actions(&s)
+            .into_iter()
+            .filter(|a| policy::vendor_action_problem(a).is_some())
+            .map(str::to_string)
+            .collect();
+        if !allow || !names_vendor || bad.is_empty() || vendor_sids.contains(&sid.as_str()) {
+            kept.push(s);
+            continue;
+        }
+        let others: Vec<String> = aws_principals(&s)
+            .into_iter()
+            .filter(|p| !same_principal(p, principal))
+            .collect();
+        if !others.is_empty() || other_principal_kinds(&s) {
+            set_aws_principals(&mut s, &others);
+            summary.push(format!(
+                "removed: the vendor {principal} from {sid:?}, which lets its principals manage the key ({}); kept: its other principals",
+                bad.join(", ")
+            ));
+        } else {
+            let rest: Vec<String> = policy::actions(&s)
+                .into_iter()
+                .filter(|a| !bad.iter().any(|b| b == a))
+                .map(str::to_string)
+                .collect();
+            if rest.is_empty() {
+                summary.push(format!(
+                    "removed: statement {sid:?}, which let the vendor manage the key ({})",
+                    bad.join(", ")
+                ));
+                continue;
+            }
+            s["Action"] = one_or_list(&rest);
+            summary.push(format!(
+                "removed: {} from {sid:?} (a vendor never manages the key)",
+                bad.join(", ")
+            ));
+        }
+        kept.push(s);
+    }
+    *list = kept;
+
+    for ps in &profile.statements {
+        let sid = ps.sid.as_str();
+        let Some(s) = list.iter_mut().find(|s| sid_of(s) == sid) else {
+            list.push(statement_json(
+                sid,
+                principal,
+                &ps.actions,
+                ps.condition.as_ref(),
+            ));
+            continue;
+        };
+        let effect = s
+            .get("Effect")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if effect != "Allow" {
+            summary.push(format!(
+                "kept: {sid:?} as it is: a {effect} statement, which byok does not change"
+            ));
+            continue;
+        }
+        // The principal: the vendor added, the others kept. A wildcard is left to the lint.
+        let mut aws = aws_principals(s);
+        if !matches!(s.get("Principal"), Some(Value::String(_))) && !aws.iter().any(|p| p == "*") {
+            for o in aws.iter().filter(|p| !same_principal(p, principal)) {
+                summary.push(format!("kept: the principal {o} in {sid:?}, added by you"));
+            }
+            if !aws.iter().any(|p| same_principal(p, principal)) {
+                aws.push(principal.to_string());
+                set_aws_principals(s, &aws);
+            }
+        }
+        // The actions: the missing ones added, the management ones removed, the rest kept.
+        let acts: Vec<String> = policy::actions(s).into_iter().map(str::to_string).collect();
+        let (bad, fine): (Vec<String>, Vec<String>) = acts
+            .into_iter()
+            .partition(|a| policy::vendor_action_problem(a).is_some());
+        let lacking = ps
+            .actions
+            .iter()
+            .any(|r| !fine.iter().any(|a| policy::action_matches(a, r)));
+        let extra: Vec<String> = fine
+            .into_iter()
+            .filter(|a| !ps.actions.iter().any(|r| r.eq_ignore_ascii_case(a)))
+            .collect();
+        if !bad.is_empty() || lacking {
+            let mut new = ps.actions.clone();
+            new.extend(extra.iter().cloned());
+            s["Action"] = json!(new);
+        }
+        if !bad.is_empty() {
+            summary.push(format!(
+                "removed: {} from {sid:?} (a vendor never manages the key)",
+                bad.join(", ")
+            ));
+        }
+        if !extra.is_empty() {
+            summary.push(format!(
+                "kept: {} in {sid:?}, beyond what the profile asks",
+                extra.join(", ")
+            ));
+        }
+        // The condition: the profile's added where missing; yours kept, never dropped.
+        let wanted = condition_entries(ps.condition.as_ref());
+        let own: Vec<String> = condition_entries(s.get("Condition"))
+            .into_iter()
+            .filter(|e| !wanted.contains(e))
+            .map(|(op, k)| format!("{op} {k}"))
+            .collect();
+        let (_, differs) = condition_gap(ps.condition.as_ref(), s.get("Condition"));
+        if let Some(pc) = ps.condition.as_ref().and_then(Value::as_object) {
+            for (op, block) in pc {
+                for (k, v) in block.as_object().into_iter().flatten() {
+                    if s.get("Condition")
+                        .and_then(|c| c.get(op))
+                        .and_then(|b| b.get(k))
+                        .is_none()
+                    {
+                        s["Condition"][op.as_str()][k.as_str()] = v.clone();
+                    }
+                }
+            }
+        }
+        if !own.is_empty() {
+            summary.push(format!(
+                "kept: the Condition on {sid:?} ({}), yours",
+                own.join(", ")
+            ));
+        }
+        for (k, yours, theirs) in differs {
+            summary.push(format!(
+                "kept: your {k} = {yours} in {sid:?} (the profile's is {theirs})"
+            ));
+        }
+    }
+    PolicyChange {
+        policy: out,
+        summary,
+    }
+}
+
+/// [`repair_policy`]'s policy alone.
+pub fn repaired_policy(
+    profile: &VendorProfile,
+    policy: &Value,
+    account: &str,
+    partition: &str,
+    principal: &str,
+) -> Value {
+    repair_policy(profile, policy, account, partition, principal).policy
+}
+
+/// Every grant to the vendor principal removed, and nothing else: a statement naming only
+/// it goes; from one that names others too only the vendor is taken.
+pub fn revoke_policy(policy: &Value, principal: &str) -> PolicyChange {
+    let mut out = policy.clone();
+    let mut summary = Vec::new();
+    let Some(list) = out.get_mut("Statement").and_then(Value::as_array_mut) else {
+        return PolicyChange {
+            policy: out,
+            summary,
+        };
+    };
+    list.retain_mut(|s| {
+        if s.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            return true;
+        }
+        let ps = aws_principals(s);
+        if !ps.iter().any(|p| same_principal(p, principal)) {
+            return true;
+        }
+        let sid = sid_of(s);
+        let rest: Vec<String> = ps
+            .into_iter()
+            .filter(|p| !same_principal(p, principal))
+            .collect();
+        if rest.is_empty() && !other_principal_kinds(s) {
+            summary.push(match s.get("Condition") {
+                Some(_) => format!(
+                    "removed: statement {sid:?}, which named only the vendor (its Condition goes with it: restoring access adds the profile's statement)"
+                ),
+                None => format!("removed: statement {sid:?}, which named only the vendor"),
+            });
+            return false;
+        }
+        set_aws_principals(s, &rest);
+        summary.push(format!(
+            "removed: the vendor from {sid:?}; kept: its other principals{}",
+            if s.get("Condition").is_some() {
+                " and its Condition"
+            } else {
+                ""
+            }
+        ));
+        true
+    });
+    PolicyChange {
+        policy: out,
+        summary,
+    }
+}
+
+/// [`revoke_policy`]'s policy alone.
+pub fn revoked_policy(policy: &Value, principal: &str) -> Value {
+    revoke_policy(policy, principal).policy
+}
+
+/// The keys an action applies to: for a Multi-Region key, the primary and every replica.
+pub fn key_set(target: &KeyStatus) -> Vec<(String, String)> {
+    match &target.multi_region {
+        Some(m) => {
+            let primary_region = m.primary_region.clone();
+            let mut out = vec![(primary_region, target.key_id.clone())];
+            let replicas: Vec<String> = if m.role == "PRIMARY" {
+                m.replicas.iter().map(|r| r.region.clone()).collect()
+            } else {
+                vec![]
+            };
+            out.extend(replicas.into_iter().map(|r| (r, target.key_id.clone())));
+            if m.role == "REPLICA" && !out.iter().any(|(r, _)| *r == target.region) {
+                out.push((target.region.clone(), target.key_id.clone()));
+            }
+            out
+        }
+        None => vec![(target.region.clone(), target.key_id.clone())],
+    }
+}
+
+/// Plan an action on a key (and, where it must, on the rest of its Multi-Region set).
+/// Reads fresh state for each key of the set; sends nothing that changes anything.
+pub async fn plan_action<S: KeyService>(
+    svc: &S,
+    catalog: &Catalog,
+    target: &KeyStatus,
+    action: &Action,
+    principal_hint: Option<&str>,
+) -> Result<ActionPlan, String> {
+    action.check()?;
+    let profile = target.vendor.as_deref().and_then(|v| catalog.get(v));
+    let consequence_of = |s: &str| meaning_of(profile, s);
+    let mut set = key_set(target);
+    // A replica's own entry knows only its primary: ask the primary for the replicas.
+    if target.is_replica()
+        && let Some((pr, id)) = set.first().cloned()
+        && let Ok(p) = svc.describe_key(&pr, &id).await
+        && let Some(mr) = p.multi_region
+    {
+        for r in mr.replicas {
+            if !set.iter().any(|(x, _)| *x == r.region) {
+                set.push((r.region, id.clone()));
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    let mut changes = Vec::new();
+    let arn_of = |region: &str, key_id: &str| {
+        format!(
+            "arn:{}:kms:{region}:{}:key/{key_id}",
+            partition_of_arn(&target.arn),
+            target.account
+        )
+    };
+    let change = |region: &str, key_id: &str, call: &str| Change {
+        region: region.to_string(),
+        key_id: key_id.to_string(),
+        arn: arn_of(region, key_id),
+        call: call.to_string(),
+        days: None,
+        policy: None,
+        tags: None,
+        diff: vec![],
+        summary: vec![],
+    };
+    let multi = set.len() > 1;
+    let names = join_and(&set.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>());
+    // The state of each key of the set, read now: an action goes only where it applies
+    // (KMS refuses to cancel a deletion that is not scheduled, to enable a key pending deletion).
+    let mut states: HashMap<String, String> = HashMap::new();
+    if matches!(
+        action,
+        Action::Enable | Action::Disable | Action::ScheduleDeletion { .. } | Action::CancelDeletion
+    ) {
+        for (r, k) in &set {
+            let st = match svc.describe_key(r, k).await {
+                Ok(info) => info.state,
+                Err(e) => {
+                    return Err(format!(
+                        "cannot read the key in {r}: {}",
+                        e.explain(None, "")
+                    ));
+                }
+            };
+            states.insert(r.clone(), st);
+        }
+    }
+    let state_in = |r: &str| states.get(r).map(String::as_str).unwrap_or("");
+    let pending = |r: &str| state_in(r).starts_with("Pending");
+    let consequence;
+    match action {
+        Action::Enable => {
+            for (r, k) in &set {
+                match state_in(r) {
+                    "Enabled" => notes.push(format!("The key in {r} is already enabled.")),
+                    st if st.starts_with("Pending") => notes.push(format!(
+                        "The key in {r} is {st}: cancel the deletion instead (it enables the key too)."
+                    )),
+                    _ => changes.push(change(r, k, "EnableKey")),
+                }
+            }
+            consequence = meaning_of(profile, "Enabled").0;
+        }
+        Action::Disable => {
+            for (r, k) in &set {
+                match state_in(r) {
+                    "Enabled" => changes.push(change(r, k, "DisableKey")),
+                    st => notes.push(format!("The key in {r} is {st}: nothing to disable.")),
+                }
+            }
+            consequence = consequence_of("Disabled").0;
+        }
+        Action::EnableRotation { .. } | Action::DisableRotation | Action::RotateNow => {
+            if target.state != "Enabled" {
+                return Err(format!(
+                    "The key is {}: KMS changes rotation only on an enabled key. Enable it first.",
+                    target.state
+                ));
+            }
+            let (pr, id) = set[0].clone();
+            let mut c = change(
+                &pr,
+                &id,
+                match action {
+                    Action::EnableRotation { .. } => "EnableKeyRotation",
+                    Action::DisableRotation => "DisableKeyRotation",
+                    _ => "RotateKeyOnDemand",
+                },
+            );
+            if let Action::EnableRotation { days } = action {
+                c.days = Some(*days);
+            }
+            changes.push(c);
+            if multi {
+                notes.push(format!(
+                    "Rotation belongs to the Multi-Region primary in {pr}: the replicas share it."
+                ));
+            }
+            consequence = profile
+                .map(|p| p.key.rotation_note.clone())
+                .unwrap_or_default();
+        }
+        Action::ScheduleDeletion { days } => {
+            // Replicas first: a primary with replicas would wait in PendingReplicaDeletion.
+            for (r, k) in set.iter().skip(1).chain(set.iter().take(1)) {
+                if pending(r) {
+                    notes.push(format!("The key in {r} is already {}.", state_in(r)));
+                    continue;
+                }
+                let mut c = change(r, k, "ScheduleKeyDeletion");
+                c.days = Some(*days);
+                changes.push(c);
+            }
+            let (m1, _) = consequence_of("PendingDeletion");
+            let (m2, _) = consequence_of("Deleted");
+            consequence = format!("{m1} After {days} days: {m2}").trim().to_string();
+        }
+        Action::CancelDeletion => {
+            for (r, k) in &set {
+                if pending(r) {
+                    changes.push(change(r, k, "CancelKeyDeletion"));
+                    changes.push(change(r, k, "EnableKey"));
+                } else {
+                    notes.push(format!("No deletion is scheduled for the key in {r}."));
+                }
+            }
+            if !changes.is_empty() {
+                notes.push(
+                    "KMS leaves a key Disabled after a cancelled deletion: byok enables it again."
+                        .into(),
+                );
+            }
+            consequence = meaning_of(profile, "Enabled").0;
+        }
+        Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess => {
+            let Some(profile) = profile else {
+                return Err("byok does not know this key's vendor: name it with --vendor.".into());
+            };
+            // Every policy of the set first: another key's vendor statements may name the
+            // vendor when this one's are gone.
+            let mut olds: Vec<Value> = Vec::new();
+            for (r, k) in &set {
+                let doc = svc.get_policy(r, k).await.map_err(|e| {
+                    format!("cannot read the key policy in {r}: {}", e.explain(None, ""))
+                })?;
+                olds.push(
+                    serde_json::from_str(&doc)
+                        .map_err(|e| format!("the key policy in {r} is not JSON: {e}"))?,
+                );
+            }
+            // The journal's principal, as status found it for the key named.
+            let journal = target
+                .policy
+                .as_ref()
+                .filter(|p| p.principal_source == Some(PrincipalSource::Journal))
+                .and_then(|p| p.vendor_principal.as_deref());
+            let partition = partition_of_arn(&target.arn);
+            for (n, ((r, k), old)) in set.iter().zip(&olds).enumerate() {
+                let tags = svc.list_tags(r, k).await.unwrap_or_default();
+                let others: Vec<Value> = olds
+                    .iter()
+                    .enumerate()
+                    .filter(|(m, _)| *m != n)
+                    .map(|(_, p)| p.clone())
+                    .collect();
+                let resolved = vendor_principal(
+                    profile,
+                    r,
+                    &partition,
+                    &target.account,
+                    &Evidence {
+                        flag: principal_hint,
+                        journal,
+                        policy: Some(old),
+                        set_policies: &others,
+                        tags: &tags,
+                    },
+                );
+                let Some((principal, _)) = resolved.principal.clone() else {
+                    let tag = match &resolved.tag {
+                        Some(t) => format!(
+                            " The tag {TAG_VENDOR_PRINCIPAL} says {t}, but byok never takes the principal from a tag (anyone allowed kms:TagResource can write it): if it is the vendor's, give it with --principal {t}."
+                        ),
+                        None => String::new(),
+                    };
+                    return Err(format!(
+                        "byok cannot tell the vendor principal of the key in {r}: neither byok's journal on this machine, the vendor profile nor the key policies name it. Give it with --principal ({}).{tag}",
+                        profile.principal.help
+                    ));
+                };
+                if let Some((t, p, from)) = resolved.tag_disagrees() {
+                    notes.push(format!(
+                        "The tag {TAG_VENDOR_PRINCIPAL} in {r} says {t}, but {} says {p}: byok uses {p} and sets the tag back.",
+                        from.describe()
+                    ));
+                }
+                let change_of = match action {
+                    Action::RevokeAccess => revoke_policy(old, &principal),
+                    _ => repair_policy(profile, old, &target.account, &partition, &principal),
+                };
+                let new = &change_of.policy;
+                // Never send a problem the change brings; say which ones it leaves.
+                let before = policy::lint(old, &target.account, &principal);
+                let (brought, left): (Vec<PolicyProblem>, Vec<PolicyProblem>) =
+                    policy::lint(new, &target.account, &principal)
+                        .into_iter()
+                        .partition(|p| !before.contains(p));
+                if !brought.is_empty() {
+                    return Err(format!(
+                        "byok will not send the new policy for {r}: {}. Edit the policy by hand.",
+                        brought
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
+                for p in &left {
+                    notes.push(format!(
+                        "The policy in {r} still has a problem byok leaves to you: {p}."
+                    ));
+                }
+                let old_doc = policy::to_document(old);
+                let new_doc = policy::to_document(new);
+                let has_tag = tags
+                    .iter()
+                    .any(|(tk, tv)| tk == TAG_VENDOR_PRINCIPAL && *tv == principal);
+                let tag_wrong = resolved.tag_disagrees().is_some();
+                if old_doc == new_doc && !tag_wrong {
+                    notes.push(match action {
+                        Action::RevokeAccess => {
+                            format!("The vendor already has no access to the key in {r}.")
+                        }
+                        _ => format!("The policy in {r} already is what it should be."),
+                    });
+                    continue;
+                }
+                if !has_tag {
+                    let mut t = change(r, k, "TagResource");
+                    t.tags = Some(vec![(TAG_VENDOR_PRINCIPAL.to_string(), principal.clone())]);
+                    changes.push(t);
+                }
+                if old_doc != new_doc {
+                    let mut c = change(r, k, "PutKeyPolicy");
+                    c.diff = compact_diff(&line_diff(&old_doc, &new_doc));
+                    c.summary = change_of.summary;
+                    c.policy = Some(new_doc);
+                    changes.push(c);
+                }
+            }
+            if multi && !changes.is_empty() {
+                notes.push(format!(
+                    "Each key of a Multi-Region set has its own policy: this changes {}.",
+                    regions_of(&changes)
+                ));
+            }
+            consequence = match action {
+                Action::RevokeAccess => consequence_of("PolicyMissingActions").0,
+                _ => meaning_of(Some(profile), "Enabled").0,
+            };
+        }
+    }
+    if multi
+        && !matches!(
+            action,
+            Action::RepairPolicy
+                | Action::RevokeAccess
+                | Action::RestoreAccess
+                | Action::EnableRotation { .. }
+                | Action::DisableRotation
+                | Action::RotateNow
+        )
+        && !changes.is_empty()
+    {
+        let changed = regions_of(&changes);
+        notes.push(if changed == names {
+            format!("The vendor uses every key of the Multi-Region set: this changes each ({names}).")
+        } else {
+            format!(
+                "The vendor uses every key of the Multi-Region set ({names}): this changes only {changed}."
+            )
+        });
+    }
+    // Nothing to send: the notes say why; no consequence to announce.
+    let consequence = if changes.is_empty() {
+        String::new()
+    } else {
+        consequence
+    };
+    Ok(ActionPlan {
+        title: action.title(),
+        target: format!("{} in {}", target.name(), target.region),
+        changes,
+        consequence,
+        notes,
+    })
+}
+
+/// The Regions a plan's changes go to, in order: "eu-west-1 and eu-west-2".
+pub(super) fn regions_of(changes: &[Change]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for c in changes {
+        if !out.contains(&c.region.as_str()) {
+            out.push(&c.region);
+        }
+    }
+    join_and(&out)
+}
+
+/// "a", "a and b", "a, b and c".
+pub(super) fn join_and(items: &[&str]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => items.join(""),
+    }
+}
+
+/// The outcome of one change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeResult {
+    pub change: String,
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+/// Send the planned changes in order; stop at the first refusal.
+pub async fn apply<S: KeyService>(svc: &S, plan: &ActionPlan) -> Vec<ChangeResult> {
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        let r = match c.call.as_str() {
+            "EnableKey" => svc.enable_key(&c.region, &c.key_id).await,
+            "DisableKey" => svc.disable_key(&c.region, &c.key_id).await,
+            "EnableKeyRotation" => {
+                svc.enable_rotation(&c.region, &c.key_id, c.days.unwrap_or(365))
+                    .await
+            }
+            "DisableKeyRotation" => svc.disable_rotation(&c.region, &c.key_id).await,
+            "RotateKeyOnDemand" => svc.rotate_now(&c.region, &c.key_id).await,
+            "ScheduleKeyDeletion" => svc
+                .schedule_deletion(&c.region, &c.key_id, c.days.unwrap_or(30))
+                .await
+                .map(|_| ()),
+            "CancelKeyDeletion" => svc.cancel_deletion(&c.region, &c.key_id).await,
+            "PutKeyPolicy" => {
+                svc.put_policy(
+                    &c.region,
+                    &c.key_id,
+                    c.policy.as_deref().unwrap_or_default(),
+                )
+                .await
+            }
+            "TagResource" => {
+                svc.tag_key(&c.region, &c.key_id, c.tags.as_deref().unwrap_or_default())
+                    .await
+            }
+            other => Err(KmsError::Service {
+                code: "Unsupported".into(),
+                message: format!("byok does not send {other}"),
+            }),
+        };
+        let label = format!("{} {} in {}", c.call, c.key_id, c.region);
+        match r {
+            Ok(()) => out.push(ChangeResult {
+                change: label,
+                ok: true,
+                error: None,
+            }),
+            Err(e) => {
+                out.push(ChangeResult {
+                    change: label,
+                    ok: false,
+                    error: Some(e.explain(None, "")),
+                });
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Whether `action` means anything for the key as status read it, and if not, why: the
+/// status screen offers only the actions that apply (enabling an enabled key, cancelling a
+/// deletion nobody scheduled are not offered). A Multi-Region primary counts its replicas.
+pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
+    let states: Vec<&str> = std::iter::once(k.state.as_str())
+        .chain(
+            k.multi_region
+                .iter()
+                .flat_map(|m| m.replicas.iter().filter_map(|r| r.state.as_deref())),
+        )
+        .collect();
+    let any = |f: &dyn Fn(&str) -> bool| states.iter().any(|s| f(s));
+    let pending = |s: &str| s.starts_with("Pending");
+    if !KEY_STATES.contains(&k.state.as_str()) {
+        return Err(format!("the key is {}: byok cannot act on it", k.state));
+    }
+    let has = |kind: FindingKind| k.findings.iter().any(|f| f.kind == kind);
+    let policy_known = k.vendor.is_some() && k.policy.is_some();
+    let vendor_has_access = k
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.vendor_principal.is_some() && p.missing.len() < p.required.len());
+    let ok = match action {
+        Action::Enable => any(&|s| s == "Disabled"),
+        Action::Disable => k.state == "Enabled",
+        Action::EnableRotation { .. } | Action::RotateNow => k.state == "Enabled",
+        Action::DisableRotation => {
+            k.state == "Enabled" && k.rotation.as_ref().is_some_and(|r| r.enabled)
+        }
+        Action::ScheduleDeletion { .. } => !pending(&k.state),
+        Action::CancelDeletion => any(&pending),
+        Action::RepairPolicy => {
+            policy_known
+                && [
+                    FindingKind::MissingActions,
+                    FindingKind::MissingRoot,
+                    FindingKind::VendorManagesKey,
+                    FindingKind::ConditionMissing,
+                    FindingKind::PrincipalUnknown,
+                ]
+                .into_iter()
+                .any(has)
+        }
+        Action::RevokeAccess => policy_known && vendor_has_access,
+        Action::RestoreAccess => {
+            policy_known && (has(FindingKind::AccessRevoked) || has(FindingKind::PrincipalUnknown))
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match action {
+        Action::Enable if any(&pending) => {
+            "its deletion is scheduled: cancel the deletion (it enables the key too)".into()
+        }
+        Action::Enable => "it is already enabled".into(),
+        Action::Disable | Action::EnableRotation { .. } | Action::RotateNow => {
+            format!("the key is {}", k.state)
+        }
+        Action::DisableRotation if k.state == "Enabled" => "rotation is already off".into(),
+        Action::DisableRotation => format!("the key is {}", k.state),
+        Action::ScheduleDeletion { .. } => "its deletion is already scheduled".into(),
+        Action::CancelDeletion => "no deletion is scheduled".into(),
+        _ if !policy_known => "byok does not know this key's vendor or policy".into(),
+        Action::RepairPolicy => "the policy has nothing byok would repair".into(),
+        Action::RevokeAccess => "the vendor has no access to revoke".into(),
+        Action::RestoreAccess => "the vendor's access is not revoked".into(),
+    })
+}
+
+/// The key states KMS reports (a key byok cannot read or that is gone has another).
+pub(super) const KEY_STATES: &[&str] = &[
+    "Enabled",
+    "Disabled",
+    "PendingDeletion",
+    "PendingReplicaDeletion",
+    "PendingImport",
+    "Unavailable",
+    "Creating",
+    "Updating",
+];
+
+/// Whether the action changes the vendor statements, so it needs the vendor principal; with
+/// none named by anything byok trusts, the status screen asks for it.
+pub fn needs_principal(action: &Action, k: &KeyStatus) -> bool {
+    matches!(
+        action,
+        Action::RepairPolicy | Action::RestoreAccess | Action::RevokeAccess
+    ) && k
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.vendor_principal.is_none())
+}
+
+/// The action that recovers a key, if byok can take it.
+pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
+    match k.state.as_str() {
+        "Disabled" => return Some(Action::Enable),
+        "PendingDeletion" | "PendingReplicaDeletion" => return Some(Action::CancelDeletion),
+        _ => {}
+    }
+    let has = |kind: FindingKind| k.findings.iter().any(|f| f.kind == kind);
+    // Anyone may use the key: only a person can tell which statement is wanted.
+    if has(FindingKind::WildcardPrincipal) {
+        return None;
+    }
+    let known = k
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.vendor_principal.is_some());
+    if known && has(FindingKind::AccessRevoked) {
+        return Some(Action::RestoreAccess);
+    }
+    // Nothing byok trusts names the principal: the repair asks for it (the screen) or needs
+    // --principal (the command line).
+    if k.vendor.is_some()
+        && has(FindingKind::PrincipalUnknown)
+        && !has(FindingKind::NotMadeByByok)
+        && !has(FindingKind::TagUnconfirmed)
+    {
+        return Some(Action::RepairPolicy);
+    }
+    if known
+        && [
+            FindingKind::MissingActions,
+            FindingKind::MissingRoot,
+            FindingKind::VendorManagesKey,
+            FindingKind::ConditionMissing,
+        ]
+        .into_iter()
+        .any(has)
+    {
+        return Some(Action::RepairPolicy);
+    }
+    if k.state == "Enabled" && !k.is_replica() && k.rotation.as_ref().is_some_and(|r| !r.enabled) {
+        return Some(Action::EnableRotation { days: 365 });
+    }
+    None
+}
+
+/// The `byok status` flag for an action.
+pub fn action_flag(a: &Action) -> String {
+    match a {
+        Action::Enable => "--enable".into(),
+        Action::Disable => "--disable".into(),
+        Action::EnableRotation { days } => format!("--rotation-days {days}"),
+        Action::DisableRotation => "--disable-rotation".into(),
+        Action::RotateNow => "--rotate-now".into(),
+        Action::ScheduleDeletion { days } => format!("--schedule-deletion {days}"),
+        Action::CancelDeletion => "--cancel-deletion".into(),
+        Action::RepairPolicy => "--repair-policy".into(),
+        Action::RevokeAccess => "--revoke-access".into(),
+        Action::RestoreAccess => "--restore-access".into(),
+    }
+}

@@ -1,0 +1,93 @@
+//! The demo's keys: a simulated KMS with keys in every state.
+
+use super::*;
+
+/// Fill a simulated KMS with keys in every state, for `byok --demo status` and UI tests.
+pub async fn seed_demo<S: KeyService>(svc: &S, catalog: &Catalog) -> KmsResult<()> {
+    let account = svc.identity().await?.account;
+    let camunda = catalog.get("camunda").expect("built-in profile");
+    let gearset = catalog.get("gearset").expect("built-in profile");
+    let role = "arn:aws:iam::210987654321:role/camunda-tenant-7f3a";
+    let make = |p: &VendorProfile, alias: &str, principal: &str, role_tag: &str| {
+        let partition = "aws";
+        let pol = repaired_policy(
+            p,
+            &json!({"Version": "2012-10-17", "Statement": []}),
+            &account,
+            partition,
+            principal,
+        );
+        crate::kms::NewKey {
+            policy: policy::to_document(&pol),
+            description: p.key.description.clone(),
+            tags: vec![
+                (TAG_MANAGED_BY.into(), "byok".into()),
+                (TAG_VENDOR.into(), p.id.clone()),
+                (crate::plan::TAG_ALIAS.into(), alias.into()),
+                (TAG_ROLE.into(), role_tag.into()),
+            ],
+            multi_region: false,
+        }
+    };
+    // Camunda, Multi-Region, healthy.
+    let mut nk = make(camunda, "alias/camunda-saas-byok", role, "primary");
+    nk.multi_region = true;
+    let k = svc.create_key("eu-west-1", &nk).await?;
+    svc.create_alias("eu-west-1", "alias/camunda-saas-byok", &k.key_id)
+        .await?;
+    svc.enable_rotation("eu-west-1", &k.key_id, 365).await?;
+    let mut rk = nk.clone();
+    rk.tags[3].1 = "replica".into();
+    svc.replicate_key("eu-west-1", &k.key_id, "eu-west-2", &rk)
+        .await?;
+    svc.create_alias("eu-west-2", "alias/camunda-saas-byok", &k.key_id)
+        .await?;
+    // Camunda, a second cluster: the grant statement lost an action.
+    let nk = make(
+        camunda,
+        "alias/camunda-staging-byok",
+        "arn:aws:iam::210987654321:role/camunda-tenant-19bc",
+        "primary",
+    );
+    let mut pol: Value = serde_json::from_str(&nk.policy).expect("json");
+    pol["Statement"][2]["Action"] = json!(["kms:CreateGrant", "kms:ListGrants"]);
+    let nk = crate::kms::NewKey {
+        policy: policy::to_document(&pol),
+        ..nk
+    };
+    let k = svc.create_key("eu-west-1", &nk).await?;
+    svc.create_alias("eu-west-1", "alias/camunda-staging-byok", &k.key_id)
+        .await?;
+    svc.enable_rotation("eu-west-1", &k.key_id, 365).await?;
+    // Gearset in Oregon: disabled.
+    let principal = format!(
+        "arn:aws:iam::{}:root",
+        gearset.vendor_account("us-west-2").unwrap_or_default()
+    );
+    let nk = make(gearset, "alias/gearset-backup-byok", &principal, "primary");
+    let k = svc.create_key("us-west-2", &nk).await?;
+    svc.create_alias("us-west-2", "alias/gearset-backup-byok", &k.key_id)
+        .await?;
+    svc.enable_rotation("us-west-2", &k.key_id, 180).await?;
+    svc.disable_key("us-west-2", &k.key_id).await?;
+    // Gearset in Sydney: no rotation.
+    let principal = format!(
+        "arn:aws:iam::{}:root",
+        gearset.vendor_account("ap-southeast-2").unwrap_or_default()
+    );
+    let nk = make(gearset, "alias/gearset-apac-byok", &principal, "primary");
+    let k = svc.create_key("ap-southeast-2", &nk).await?;
+    svc.create_alias("ap-southeast-2", "alias/gearset-apac-byok", &k.key_id)
+        .await?;
+    // Gearset in Canada: pending deletion.
+    let principal = format!(
+        "arn:aws:iam::{}:root",
+        gearset.vendor_account("ca-central-1").unwrap_or_default()
+    );
+    let nk = make(gearset, "alias/gearset-old-byok", &principal, "primary");
+    let k = svc.create_key("ca-central-1", &nk).await?;
+    svc.create_alias("ca-central-1", "alias/gearset-old-byok", &k.key_id)
+        .await?;
+    svc.schedule_deletion("ca-central-1", &k.key_id, 30).await?;
+    Ok(())
+}
