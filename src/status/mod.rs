@@ -7,8 +7,8 @@
 //! key `ListResourceTags` and, for byok's keys, `DescribeKey` + `GetKeyPolicy` +
 //! `GetKeyRotationStatus` together; at most [`KEYS_IN_FLIGHT`] keys per Region at once.
 //!
-//! This module holds the report (what is shown); [`scope`] where to look, [`discovery`] the
-//! reads, [`assess`] the judging, [`actions`] the actions, [`demo`] the demo's keys. Their
+//! This module holds the report (what is shown); `scope` where to look, `discovery` the
+//! reads, `assess` the judging, `actions` the actions, `demo` the demo's keys. Their
 //! items are re-exported here, so callers name them `status::X`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
