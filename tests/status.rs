@@ -1772,7 +1772,7 @@ mod screen {
     async fn over_the_wizard_leaving_is_labelled_back() {
         let (_, _, standalone) = loaded(80, 24).await;
         assert!(!standalone.embedded);
-        assert!(standalone.hints().contains(&("q", "quit")));
+        assert!(standalone.hints().contains(&("q", "quit".to_string())));
         assert!(
             draw(&standalone)
                 .lines()
@@ -1795,7 +1795,7 @@ mod screen {
         let fx = s.handle(key(KeyCode::Char('f')));
         assert!(matches!(&fx[..], [StatusEffect::Plan { .. }]), "{fx:?}");
         assert!(matches!(s.mode, Mode::Planning));
-        assert_eq!(s.hints(), vec![("Ctrl-C", "back")]);
+        assert_eq!(s.hints(), vec![("Ctrl-C", "back".to_string())]);
         assert!(draw(&s).lines().last().unwrap().contains("Ctrl-C back"));
         // What the labels promise: q, Esc and Ctrl-C leave the screen (the wizard then
         // resumes; tests/tmux.rs checks that end to end).

@@ -798,8 +798,10 @@ fn demo_answers_are_checked_on_their_own_step() {
     t.wait_for("Rotate the key automatically?", T);
     t.keys(&["C-u"]);
     t.type_text(" 180");
-    let rotation = t.wait_for("[x] Automatic rotation", T);
-    assert!(rotation.contains(" 180"), "{rotation}");
+    // Both on screen: the check waits for the last key typed to be drawn.
+    t.wait_until("rotation on, 180 days", T, |s| {
+        s.contains("[x] Automatic rotation") && s.contains(" 180")
+    });
     t.keys(&["Enter"]);
     let review = t.wait_for("Enter on an answer changes it", T);
     assert!(review.contains("automatic, every 180 days"), "{review}");

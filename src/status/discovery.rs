@@ -75,7 +75,10 @@ pub(super) fn index_aliases(list: Vec<AliasEntry>) -> RegionListing {
     }
 }
 
-pub(super) async fn list_region<S: KeyService>(svc: &S, region: &str) -> Result<RegionListing, KmsError> {
+pub(super) async fn list_region<S: KeyService>(
+    svc: &S,
+    region: &str,
+) -> Result<RegionListing, KmsError> {
     let (keys, aliases) = tokio::join!(svc.list_keys(region), svc.list_aliases(region));
     let mut listing = index_aliases(aliases?);
     listing.keys = keys?;

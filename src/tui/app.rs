@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent, KeyEventKind};
 use serde_json::Value;
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
@@ -280,42 +280,9 @@ pub enum Action {
     Status,
 }
 
-/// A key binding: what the footer shows and what `handle` obeys, from one table.
-#[derive(Debug, Clone)]
-pub struct Binding {
-    keys: Vec<(KeyCode, KeyModifiers)>,
-    /// How the footer names the key ("Enter", "^C").
-    pub hint: &'static str,
-    /// What it does; empty to leave it out of the footer.
-    pub label: String,
-    pub action: Action,
-}
-
-impl Binding {
-    fn new(hint: &'static str, label: impl Into<String>, action: Action) -> Self {
-        Binding {
-            keys: Vec::new(),
-            hint,
-            label: label.into(),
-            action,
-        }
-    }
-    fn key(mut self, code: KeyCode) -> Self {
-        self.keys.push((code, KeyModifiers::NONE));
-        self
-    }
-    fn ctrl(mut self, c: char) -> Self {
-        self.keys.push((KeyCode::Char(c), KeyModifiers::CONTROL));
-        self
-    }
-    fn matches(&self, k: &KeyEvent) -> bool {
-        let mods = k.modifiers - KeyModifiers::SHIFT;
-        self.keys.iter().any(|(code, m)| {
-            *code == k.code
-                && (*m == mods || (*m == KeyModifiers::NONE && k.modifiers == KeyModifiers::SHIFT))
-        })
-    }
-}
+/// A key binding of the wizard: what the footer shows and what `handle` obeys, from one
+/// table ([`super::binding`], shared with the status screen).
+pub type Binding = super::binding::Binding<Action>;
 
 /// Where a plan step stands.
 #[derive(Debug, Clone, PartialEq)]

@@ -25,6 +25,7 @@
 //!   ARNs of a completed run on stdout, and returns the exit code.
 
 mod app;
+pub mod binding;
 mod clipboard;
 pub mod status;
 pub mod terminal;

@@ -15,9 +15,7 @@
 
 use std::time::Duration;
 
-use crossterm::event::{
-    Event as CtEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
-};
+use crossterm::event::{Event as CtEvent, EventStream, KeyCode, KeyEvent, KeyEventKind};
 use futures_util::StreamExt;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -35,6 +33,7 @@ use crate::status::{
 use crate::vendor::Catalog;
 
 use super::Theme;
+use super::binding::{self, Binding};
 
 /// What the screen reacts to.
 #[derive(Debug, Clone)]
@@ -84,6 +83,38 @@ pub enum StatusEffect {
     /// Set the alerts up; answer with `Msg::Applied`.
     ApplyAlerts(Box<crate::alerts::AlertPlan>),
     Quit,
+}
+
+/// What a key does on the status screen (see [`StatusScreen::bindings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    /// Ctrl-C: leave (quit, or back to the wizard).
+    Interrupt,
+    /// q or Esc on the list.
+    Leave,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Filter,
+    KeepFilter,
+    ClearFilter,
+    Menu,
+    Fix,
+    Reload,
+    /// Enter on the menu: the highlighted action.
+    Choose,
+    /// A menu entry's own key.
+    Pick(char),
+    /// Enter in a field.
+    Submit,
+    /// Back to the list, changing nothing.
+    Back,
+    ScrollUp,
+    ScrollDown,
+    Yes,
 }
 
 /// Every action of the menu, in order; [`StatusScreen::menu`] offers those that apply to
@@ -383,276 +414,342 @@ impl StatusScreen {
         }
     }
 
-    fn key(&mut self, k: KeyEvent) -> Vec<StatusEffect> {
-        if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
-            self.quit = true;
-            return vec![StatusEffect::Quit];
-        }
-        let aliases = self
-            .current()
-            .map(|c| c.aliases.clone())
-            .unwrap_or_default();
-        match &mut self.mode {
-            Mode::List => self.key_list(k),
+    /// The screen's key table for its current mode: the footer shows it and [`Self::key`]
+    /// obeys it.
+    pub fn bindings(&self) -> Vec<Binding<Cmd>> {
+        use KeyCode as K;
+        // What leaving does: `byok status` ends; over the wizard, the wizard comes back.
+        let leave = if self.embedded { "back" } else { "quit" };
+        let interrupt = |label: &str| Binding::new("Ctrl-C", label, Cmd::Interrupt).ctrl('c');
+        let scroll = || {
+            [
+                Binding::new("↑↓", "scroll", Cmd::ScrollUp).key(K::Up),
+                Binding::new("", "", Cmd::ScrollDown).key(K::Down),
+            ]
+        };
+        let mut b = vec![interrupt("")];
+        match &self.mode {
+            Mode::List => {
+                let n = self.visible().len();
+                b.push(
+                    Binding::new("↑↓", "select", Cmd::Up)
+                        .key(K::Up)
+                        .key(K::Char('k')),
+                );
+                b.push(
+                    Binding::new("", "", Cmd::Down)
+                        .key(K::Down)
+                        .key(K::Char('j')),
+                );
+                b.push(Binding::new("", "", Cmd::PageUp).key(K::PageUp));
+                b.push(Binding::new("", "", Cmd::PageDown).key(K::PageDown));
+                b.push(
+                    Binding::new("", "", Cmd::Home)
+                        .key(K::Home)
+                        .key(K::Char('g')),
+                );
+                b.push(Binding::new("", "", Cmd::End).key(K::End).key(K::Char('G')));
+                b.push(Binding::new("/", "filter", Cmd::Filter).key(K::Char('/')));
+                if n > 0 {
+                    b.push(
+                        Binding::new("a", "actions", Cmd::Menu)
+                            .key(K::Char('a'))
+                            .key(K::Enter),
+                    );
+                }
+                if self.current().and_then(status::suggested_action).is_some() {
+                    b.push(Binding::new("f", "fix", Cmd::Fix).key(K::Char('f')));
+                }
+                if !self.loading {
+                    b.push(Binding::new("r", "reload", Cmd::Reload).key(K::Char('r')));
+                }
+                b.push(
+                    Binding::new("q", leave, Cmd::Leave)
+                        .key(K::Char('q'))
+                        .key(K::Esc),
+                );
+            }
             Mode::Filter => {
-                match k.code {
-                    KeyCode::Enter | KeyCode::Esc => {
-                        if k.code == KeyCode::Esc {
-                            self.filter = Input::default();
-                        }
-                        self.mode = Mode::List;
-                    }
-                    _ => {
-                        if let Some(r) = to_input_request(&CtEvent::Key(k)) {
-                            self.filter.handle(r);
-                        }
-                        self.selected = 0;
-                    }
-                }
-                vec![]
+                b.push(Binding::new("Enter", "keep filter", Cmd::KeepFilter).key(K::Enter));
+                b.push(Binding::new("Esc", "clear", Cmd::ClearFilter).key(K::Esc));
             }
-            Mode::Menu { index } => {
-                let menu = menu_for(current_key(&self.report, &self.filter, self.selected));
-                let n = menu.len().max(1);
-                match k.code {
-                    KeyCode::Esc | KeyCode::Char('q') => {
-                        self.mode = Mode::List;
-                        vec![]
+            Mode::Menu { .. } => {
+                b.push(
+                    Binding::new("↑↓", "choose", Cmd::Up)
+                        .key(K::Up)
+                        .key(K::Char('k')),
+                );
+                b.push(
+                    Binding::new("", "", Cmd::Down)
+                        .key(K::Down)
+                        .key(K::Char('j')),
+                );
+                b.push(Binding::new("Enter", "plan it", Cmd::Choose).key(K::Enter));
+                b.push(
+                    Binding::new("Esc", "back", Cmd::Back)
+                        .key(K::Esc)
+                        .key(K::Char('q')),
+                );
+                for (h, _) in self.menu() {
+                    if let Some(c) = h.chars().next() {
+                        b.push(Binding::new("", "", Cmd::Pick(c)).key(K::Char(c)));
                     }
-                    KeyCode::Up | KeyCode::Char('k') => {
-                        *index = index.checked_sub(1).unwrap_or(n - 1);
-                        vec![]
-                    }
-                    KeyCode::Down | KeyCode::Char('j') => {
-                        *index = (*index + 1) % n;
-                        vec![]
-                    }
-                    KeyCode::Enter => match menu.get(*index) {
-                        Some((h, _)) => self.choose(h),
-                        None => vec![],
-                    },
-                    KeyCode::Char(c) => match menu.iter().find(|(h, _)| h.starts_with(c)) {
-                        Some((h, _)) => self.choose(h),
-                        None => vec![],
-                    },
-                    _ => vec![],
                 }
             }
-            Mode::Days {
-                deletion,
-                input,
-                error,
-            } => match k.code {
-                KeyCode::Esc => {
-                    self.mode = Mode::List;
-                    vec![]
+            Mode::Days { .. } | Mode::Email { .. } | Mode::Principal { .. } => {
+                b.push(Binding::new("Enter", "plan it", Cmd::Submit).key(K::Enter));
+                b.push(Binding::new("Esc", "back", Cmd::Back).key(K::Esc));
+            }
+            Mode::ConfirmAlerts { plan, .. } if plan.changes.is_empty() => {
+                b.push(Binding::new("any key", "back to the list", Cmd::Back));
+            }
+            Mode::ConfirmAlerts { .. } => {
+                b.push(
+                    Binding::new("y", "set them up", Cmd::Yes)
+                        .key(K::Char('y'))
+                        .key(K::Enter),
+                );
+                b.push(Binding::new("n/Esc", "cancel", Cmd::Back));
+                b.extend(scroll());
+            }
+            Mode::Confirm { typed: Some(_), .. } => {
+                b.push(
+                    Binding::new("Enter", "delete (type the alias first)", Cmd::Submit)
+                        .key(K::Enter),
+                );
+                b.push(Binding::new("Esc", "cancel", Cmd::Back).key(K::Esc));
+                b.extend(scroll());
+            }
+            Mode::Confirm { plan, .. } => {
+                if plan.changes.is_empty() {
+                    b.push(
+                        Binding::new("Enter", "back to the list", Cmd::Back)
+                            .key(K::Enter)
+                            .key(K::Char('y')),
+                    );
+                } else {
+                    b.push(
+                        Binding::new("y", "apply", Cmd::Yes)
+                            .key(K::Char('y'))
+                            .key(K::Enter),
+                    );
                 }
-                KeyCode::Enter => {
-                    let deletion = *deletion;
-                    let v = input.value().trim().to_string();
-                    let action = match v.parse::<u32>() {
-                        Ok(days) if deletion => Action::ScheduleDeletion { days },
-                        Ok(days) => Action::EnableRotation { days },
-                        Err(_) => {
-                            *error = Some(format!("{v:?} is not a number of days"));
-                            return vec![];
-                        }
-                    };
-                    if let Err(e) = action.check() {
-                        *error = Some(e.split(": ").last().unwrap_or(&e).to_string());
-                        return vec![];
-                    }
-                    self.plan(action)
-                }
-                _ => {
-                    *error = None;
-                    if let Some(r) = to_input_request(&CtEvent::Key(k)) {
-                        input.handle(r);
-                    }
-                    vec![]
-                }
-            },
-            Mode::Principal {
-                action,
-                input,
-                error,
-            } => match k.code {
-                KeyCode::Esc => {
-                    self.mode = Mode::List;
-                    vec![]
-                }
-                KeyCode::Enter => {
-                    let action = action.clone();
-                    let typed = input.value().trim().to_string();
-                    let checked = match current_key(&self.report, &self.filter, self.selected) {
-                        Some(k) => check_typed_principal(&self.catalog, k, &typed),
-                        None => Err("no key is selected".into()),
-                    };
-                    match checked {
-                        Ok(p) => self.plan_with(action, Some(p)),
-                        Err(e) => {
-                            if let Mode::Principal { error, .. } = &mut self.mode {
-                                *error = Some(e);
-                            }
-                            vec![]
-                        }
-                    }
-                }
-                _ => {
-                    *error = None;
-                    if let Some(r) = to_input_request(&CtEvent::Key(k)) {
-                        input.handle(r);
-                    }
-                    vec![]
-                }
-            },
-            Mode::Email { input, error } => match k.code {
-                KeyCode::Esc => {
-                    self.mode = Mode::List;
-                    vec![]
-                }
-                KeyCode::Enter => {
-                    let v = input.value().trim().to_string();
-                    if let Err(e) = crate::alerts::check_email(&v) {
-                        *error = Some(e.split(": ").skip(1).collect::<Vec<_>>().join(": "));
-                        return vec![];
-                    }
-                    match self.current() {
-                        Some(k) => {
-                            let key = Box::new(k.clone());
-                            self.mode = Mode::Planning;
-                            vec![StatusEffect::PlanAlerts { key, email: v }]
-                        }
-                        None => {
-                            self.mode = Mode::List;
-                            vec![]
-                        }
-                    }
-                }
-                _ => {
-                    *error = None;
-                    if let Some(r) = to_input_request(&CtEvent::Key(k)) {
-                        input.handle(r);
-                    }
-                    vec![]
-                }
-            },
-            Mode::ConfirmAlerts { plan, scroll } => match k.code {
-                KeyCode::Up => {
-                    *scroll = scroll.saturating_sub(1);
-                    vec![]
-                }
-                KeyCode::Down => {
-                    *scroll = scroll.saturating_add(1);
-                    vec![]
-                }
-                KeyCode::Char('y') | KeyCode::Enter if !plan.changes.is_empty() => {
-                    if let Mode::ConfirmAlerts { plan, .. } =
-                        std::mem::replace(&mut self.mode, Mode::Applying)
-                    {
-                        return vec![StatusEffect::ApplyAlerts(plan)];
-                    }
-                    vec![]
-                }
-                _ => {
-                    self.mode = Mode::List;
-                    vec![]
-                }
-            },
-            Mode::Planning | Mode::Applying => vec![],
-            Mode::Confirm {
-                plan,
-                typed,
-                scroll,
-            } => match (k.code, typed.as_mut()) {
-                (KeyCode::Esc, _) => {
-                    self.mode = Mode::List;
-                    vec![]
-                }
-                (KeyCode::Up, _) => {
-                    *scroll = scroll.saturating_sub(1);
-                    vec![]
-                }
-                (KeyCode::Down, _) => {
-                    *scroll = scroll.saturating_add(1);
-                    vec![]
-                }
-                (KeyCode::Enter, Some(t)) => {
-                    let ok = alias_typed(&aliases, t.value());
-                    if ok
-                        && let Mode::Confirm { plan, .. } =
-                            std::mem::replace(&mut self.mode, Mode::Applying)
-                    {
-                        return vec![StatusEffect::Apply(plan)];
-                    }
-                    vec![]
-                }
-                (_, Some(t)) => {
-                    if let Some(r) = to_input_request(&CtEvent::Key(k)) {
-                        t.handle(r);
-                    }
-                    vec![]
-                }
-                (KeyCode::Char('y') | KeyCode::Enter, None) => {
-                    if plan.changes.is_empty() {
-                        self.mode = Mode::List;
-                        return vec![];
-                    }
-                    if let Mode::Confirm { plan, .. } =
-                        std::mem::replace(&mut self.mode, Mode::Applying)
-                    {
-                        return vec![StatusEffect::Apply(plan)];
-                    }
-                    vec![]
-                }
-                (KeyCode::Char('n') | KeyCode::Char('q'), None) => {
-                    self.mode = Mode::List;
-                    vec![]
-                }
-                _ => vec![],
-            },
+                b.push(
+                    Binding::new("n/Esc", "cancel", Cmd::Back)
+                        .key(K::Char('n'))
+                        .key(K::Char('q'))
+                        .key(K::Esc),
+                );
+                b.extend(scroll());
+            }
+            Mode::Planning | Mode::Applying => b[0] = interrupt(leave),
             Mode::Result { .. } | Mode::Error(_) => {
-                self.mode = Mode::List;
-                vec![]
+                b.push(Binding::new("any key", "back to the list", Cmd::Back));
             }
+        }
+        b
+    }
+
+    /// The key hints of the current mode: the labelled entries of [`Self::bindings`].
+    pub fn hints(&self) -> Vec<(&'static str, String)> {
+        binding::hints(&self.bindings())
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Vec<StatusEffect> {
+        match binding::find(&self.bindings(), &k) {
+            Some(cmd) => self.run(cmd),
+            None => self.unbound(k),
         }
     }
 
-    fn key_list(&mut self, k: KeyEvent) -> Vec<StatusEffect> {
+    /// A key no binding names: text for the field being typed; in a box that closes on any
+    /// key, back to the list.
+    fn unbound(&mut self, k: KeyEvent) -> Vec<StatusEffect> {
+        let input = match &mut self.mode {
+            Mode::Filter => {
+                self.selected = 0;
+                Some(&mut self.filter)
+            }
+            Mode::Days { input, error, .. }
+            | Mode::Email { input, error }
+            | Mode::Principal { input, error, .. } => {
+                *error = None;
+                Some(input)
+            }
+            Mode::Confirm { typed: Some(t), .. } => Some(t),
+            Mode::ConfirmAlerts { .. } | Mode::Result { .. } | Mode::Error(_) => {
+                self.mode = Mode::List;
+                None
+            }
+            _ => None,
+        };
+        if let Some(input) = input
+            && let Some(r) = to_input_request(&CtEvent::Key(k))
+        {
+            input.handle(r);
+        }
+        vec![]
+    }
+
+    fn run(&mut self, cmd: Cmd) -> Vec<StatusEffect> {
         let n = self.visible().len();
         let page = usize::from(self.size.1.saturating_sub(6)).max(1);
-        self.moved = true;
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => {
+        let menu_len = self.menu().len().max(1);
+        if matches!(self.mode, Mode::List) {
+            self.moved = true;
+        }
+        match (cmd, &mut self.mode) {
+            (Cmd::Interrupt | Cmd::Leave, _) => {
                 self.quit = true;
                 return vec![StatusEffect::Quit];
             }
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.selected = (self.selected + 1).min(n.saturating_sub(1))
+            (Cmd::Up, Mode::Menu { index }) => {
+                *index = index.checked_sub(1).unwrap_or(menu_len - 1)
             }
-            KeyCode::PageUp => self.selected = self.selected.saturating_sub(page),
-            KeyCode::PageDown => self.selected = (self.selected + page).min(n.saturating_sub(1)),
-            KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => self.selected = n.saturating_sub(1),
-            KeyCode::Char('/') => self.mode = Mode::Filter,
-            KeyCode::Char('a') | KeyCode::Enter if n > 0 => {
-                self.mode = Mode::Menu { index: 0 };
+            (Cmd::Down, Mode::Menu { index }) => *index = (*index + 1) % menu_len,
+            (Cmd::Up, _) => self.selected = self.selected.saturating_sub(1),
+            (Cmd::Down, _) => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
+            (Cmd::PageUp, _) => self.selected = self.selected.saturating_sub(page),
+            (Cmd::PageDown, _) => self.selected = (self.selected + page).min(n.saturating_sub(1)),
+            (Cmd::Home, _) => self.selected = 0,
+            (Cmd::End, _) => self.selected = n.saturating_sub(1),
+            (Cmd::Filter, _) => self.mode = Mode::Filter,
+            (Cmd::KeepFilter, _) => self.mode = Mode::List,
+            (Cmd::ClearFilter, _) => {
+                self.filter = Input::default();
+                self.mode = Mode::List;
             }
-            KeyCode::Char('f') => {
+            (Cmd::Menu, _) => self.mode = Mode::Menu { index: 0 },
+            (Cmd::Fix, _) => {
                 if let Some(a) = self.current().and_then(status::suggested_action) {
                     return self.plan(a);
                 }
             }
-            KeyCode::Char('r') if !self.loading => {
+            (Cmd::Reload, _) => {
                 self.report = StatusReport::empty();
                 self.regions_done = 0;
                 self.selected = 0;
                 return self.start();
             }
+            (Cmd::Choose, Mode::Menu { index }) => {
+                let i = *index;
+                if let Some((h, _)) = self.menu().get(i).copied() {
+                    return self.choose(h);
+                }
+            }
+            (Cmd::Pick(c), _) => {
+                if let Some((h, _)) = self.menu().into_iter().find(|(h, _)| h.starts_with(c)) {
+                    return self.choose(h);
+                }
+            }
+            (Cmd::Submit, _) => return self.submit(),
+            (Cmd::Back, _) => self.mode = Mode::List,
+            (Cmd::ScrollUp, Mode::Confirm { scroll, .. } | Mode::ConfirmAlerts { scroll, .. }) => {
+                *scroll = scroll.saturating_sub(1)
+            }
+            (
+                Cmd::ScrollDown,
+                Mode::Confirm { scroll, .. } | Mode::ConfirmAlerts { scroll, .. },
+            ) => *scroll = scroll.saturating_add(1),
+            (Cmd::Yes, Mode::ConfirmAlerts { .. }) => {
+                if let Mode::ConfirmAlerts { plan, .. } =
+                    std::mem::replace(&mut self.mode, Mode::Applying)
+                {
+                    return vec![StatusEffect::ApplyAlerts(plan)];
+                }
+            }
+            (Cmd::Yes, Mode::Confirm { .. }) => {
+                if let Mode::Confirm { plan, .. } =
+                    std::mem::replace(&mut self.mode, Mode::Applying)
+                {
+                    return vec![StatusEffect::Apply(plan)];
+                }
+            }
             _ => {}
         }
         vec![]
+    }
+
+    /// Enter in a field: the days, the address, the principal, or the alias typed to
+    /// confirm a deletion.
+    fn submit(&mut self) -> Vec<StatusEffect> {
+        let aliases = self
+            .current()
+            .map(|c| c.aliases.clone())
+            .unwrap_or_default();
+        let key = self.current().cloned();
+        match &mut self.mode {
+            Mode::Days {
+                deletion,
+                input,
+                error,
+            } => {
+                let deletion = *deletion;
+                let v = input.value().trim().to_string();
+                let action = match v.parse::<u32>() {
+                    Ok(days) if deletion => Action::ScheduleDeletion { days },
+                    Ok(days) => Action::EnableRotation { days },
+                    Err(_) => {
+                        *error = Some(format!("{v:?} is not a number of days"));
+                        return vec![];
+                    }
+                };
+                if let Err(e) = action.check() {
+                    *error = Some(e.split(": ").last().unwrap_or(&e).to_string());
+                    return vec![];
+                }
+                self.plan(action)
+            }
+            Mode::Email { input, error } => {
+                let v = input.value().trim().to_string();
+                if let Err(e) = crate::alerts::check_email(&v) {
+                    *error = Some(e.split(": ").skip(1).collect::<Vec<_>>().join(": "));
+                    return vec![];
+                }
+                match key {
+                    Some(k) => {
+                        self.mode = Mode::Planning;
+                        vec![StatusEffect::PlanAlerts {
+                            key: Box::new(k),
+                            email: v,
+                        }]
+                    }
+                    None => {
+                        self.mode = Mode::List;
+                        vec![]
+                    }
+                }
+            }
+            Mode::Principal {
+                action,
+                input,
+                error,
+            } => {
+                let action = action.clone();
+                let typed = input.value().trim().to_string();
+                let checked = match &key {
+                    Some(k) => check_typed_principal(&self.catalog, k, &typed),
+                    None => Err("no key is selected".into()),
+                };
+                match checked {
+                    Ok(p) => self.plan_with(action, Some(p)),
+                    Err(e) => {
+                        *error = Some(e);
+                        vec![]
+                    }
+                }
+            }
+            Mode::Confirm { typed: Some(t), .. } => {
+                if alias_typed(&aliases, t.value())
+                    && let Mode::Confirm { plan, .. } =
+                        std::mem::replace(&mut self.mode, Mode::Applying)
+                {
+                    return vec![StatusEffect::Apply(plan)];
+                }
+                vec![]
+            }
+            _ => vec![],
+        }
     }
 
     /// The menu's actions that apply to the selected key (and the alerts, always).
@@ -765,44 +862,6 @@ impl StatusScreen {
                 self.mode = Mode::List;
                 vec![]
             }
-        }
-    }
-
-    /// The key hints of the current mode, from its bindings.
-    pub fn hints(&self) -> Vec<(&'static str, &'static str)> {
-        // What leaving does: `byok status` ends; over the wizard, the wizard comes back.
-        let leave = if self.embedded { "back" } else { "quit" };
-        match &self.mode {
-            Mode::List => {
-                let mut h = vec![("↑↓", "select"), ("/", "filter"), ("a", "actions")];
-                if self.current().and_then(status::suggested_action).is_some() {
-                    h.push(("f", "fix"));
-                }
-                h.push(("r", "reload"));
-                h.push(("q", leave));
-                h
-            }
-            Mode::Filter => vec![("Enter", "keep filter"), ("Esc", "clear")],
-            Mode::Menu { .. } => vec![("↑↓", "choose"), ("Enter", "plan it"), ("Esc", "back")],
-            Mode::Days { .. } | Mode::Email { .. } | Mode::Principal { .. } => {
-                vec![("Enter", "plan it"), ("Esc", "back")]
-            }
-            Mode::ConfirmAlerts { plan, .. } if plan.changes.is_empty() => {
-                vec![("any key", "back to the list")]
-            }
-            Mode::ConfirmAlerts { .. } => {
-                vec![("y", "set them up"), ("n/Esc", "cancel"), ("↑↓", "scroll")]
-            }
-            Mode::Confirm { typed: Some(_), .. } => {
-                vec![
-                    ("type the alias", ""),
-                    ("Enter", "delete"),
-                    ("Esc", "cancel"),
-                ]
-            }
-            Mode::Confirm { .. } => vec![("y", "apply"), ("n/Esc", "cancel"), ("↑↓", "scroll")],
-            Mode::Planning | Mode::Applying => vec![("Ctrl-C", leave)],
-            Mode::Result { .. } | Mode::Error(_) => vec![("any key", "back to the list")],
         }
     }
 
