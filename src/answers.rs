@@ -230,8 +230,14 @@ pub fn check_alerts_email(v: &str) -> Result<String, String> {
 
 pub const DEFAULT_ROTATION_DAYS: u32 = 365;
 pub const ROTATION_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
-/// KMS allows 50 tags a key; byok uses [`crate::plan::BYOK_RESERVED_TAGS`] of them.
+/// KMS allows 50 tags a key; byok uses [`BYOK_RESERVED_TAGS`] of them.
 pub const MAX_TAGS: usize = 50;
+/// How many tags byok adds to every key (the plan's `byok:managed-by`, `byok:vendor`,
+/// `byok:alias` and `byok:role`).
+pub const BYOK_TAG_COUNT: usize = 4;
+/// How many of a key's 50 tags byok keeps for itself: its own, the intent, and the
+/// duplicate mark a retired key gets.
+pub const BYOK_RESERVED_TAGS: usize = BYOK_TAG_COUNT + 2;
 
 pub fn check_rotation(input: &str) -> Result<u32, String> {
     let days: u32 = input.trim().parse().map_err(|_| {
@@ -662,14 +668,14 @@ impl RawAnswers {
                 Err(m) => bad(Field::Tags, m),
             }
         }
-        if tags.len() + crate::plan::BYOK_RESERVED_TAGS > MAX_TAGS {
+        if tags.len() + BYOK_RESERVED_TAGS > MAX_TAGS {
             bad(
                 Field::Tags,
                 format!(
                     "{} tags given: KMS allows {MAX_TAGS} a key and byok uses {}, so give at most {}",
                     tags.len(),
-                    crate::plan::BYOK_RESERVED_TAGS,
-                    MAX_TAGS - crate::plan::BYOK_RESERVED_TAGS
+                    BYOK_RESERVED_TAGS,
+                    MAX_TAGS - BYOK_RESERVED_TAGS
                 ),
             );
         }
