@@ -145,6 +145,29 @@ impl Answers {
     }
 }
 
+impl<'a> From<&'a Answers> for crate::policy::Inputs<'a> {
+    fn from(a: &'a Answers) -> Self {
+        crate::policy::Inputs {
+            partition: a.partition(),
+            root_sid: &a.vendor.root_statement_sid,
+            admins: &a.admins,
+            admins_can_delete: a.admins_can_delete,
+            multi_region: a.multi_region(),
+            principal: &a.principal,
+            grants: a
+                .vendor
+                .statements
+                .iter()
+                .map(|s| crate::policy::Grant {
+                    sid: &s.sid,
+                    actions: &s.actions,
+                    condition: s.condition.as_ref(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// How byok was started, apart from the answers: what the command that repeats a setup
 /// needs besides them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
