@@ -7,7 +7,7 @@
 //! key `ListResourceTags` and, for byok's keys, `DescribeKey` + `GetKeyPolicy` +
 //! `GetKeyRotationStatus` together; at most [`KEYS_IN_FLIGHT`] keys per Region at once.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -2107,13 +2107,6 @@ impl Action {
             _ => Ok(()),
         }
     }
-
-    pub fn changes_policy(&self) -> bool {
-        matches!(
-            self,
-            Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess
-        )
-    }
 }
 
 /// One API call of an action.
@@ -2990,15 +2983,6 @@ pub fn summary_line(s: &Summary) -> String {
         s.broken,
         s.overall.unwrap_or(Health::Ok).label()
     )
-}
-
-/// Keys grouped by Region, for the text report.
-pub fn by_region(keys: &[KeyStatus]) -> BTreeMap<&str, Vec<&KeyStatus>> {
-    let mut m: BTreeMap<&str, Vec<&KeyStatus>> = BTreeMap::new();
-    for k in keys {
-        m.entry(k.region.as_str()).or_default().push(k);
-    }
-    m
 }
 
 /// The action that recovers a key, if byok can take it.
