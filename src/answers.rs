@@ -3,60 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 use crate::arn::{self, Want};
 use crate::regions;
 use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
 
-/// Single key, Multi-Region primary + replica, or two independent keys.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum Regionality {
-    Single,
-    MultiRegion,
-    TwoKeys,
-}
-
-impl Regionality {
-    pub const ALL: [Regionality; 3] = [Self::Single, Self::MultiRegion, Self::TwoKeys];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Single => "single",
-            Self::MultiRegion => "multi-region",
-            Self::TwoKeys => "two-keys",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Single => "Single Region: one key",
-            Self::MultiRegion => "Multi-Region primary key + replica",
-            Self::TwoKeys => "Two independent single-Region keys",
-        }
-    }
-
-    pub fn is_dual(self) -> bool {
-        self != Self::Single
-    }
-}
-
-impl fmt::Display for Regionality {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Regionality {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("{s:?} is not one of single, multi-region, two-keys"))
-    }
-}
+// A vendor profile checks its default alias and lists its regionalities with these, so they
+// live below it (in `arn` and `vendor`); the answers name them here too.
+pub use crate::arn::normalize_alias;
+pub use crate::vendor::Regionality;
 
 /// Each answer the user gives, named as the flag that sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -190,6 +145,29 @@ impl Answers {
     }
 }
 
+impl<'a> From<&'a Answers> for crate::policy::Inputs<'a> {
+    fn from(a: &'a Answers) -> Self {
+        crate::policy::Inputs {
+            partition: a.partition(),
+            root_sid: &a.vendor.root_statement_sid,
+            admins: &a.admins,
+            admins_can_delete: a.admins_can_delete,
+            multi_region: a.multi_region(),
+            principal: &a.principal,
+            grants: a
+                .vendor
+                .statements
+                .iter()
+                .map(|s| crate::policy::Grant {
+                    sid: &s.sid,
+                    actions: &s.actions,
+                    condition: s.condition.as_ref(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// How byok was started, apart from the answers: what the command that repeats a setup
 /// needs besides them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -275,43 +253,14 @@ pub fn check_alerts_email(v: &str) -> Result<String, String> {
 
 pub const DEFAULT_ROTATION_DAYS: u32 = 365;
 pub const ROTATION_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
-/// KMS allows 50 tags a key; byok uses [`crate::plan::BYOK_RESERVED_TAGS`] of them.
+/// KMS allows 50 tags a key; byok uses [`BYOK_RESERVED_TAGS`] of them.
 pub const MAX_TAGS: usize = 50;
-
-/// `camunda` -> `alias/camunda`, then the KMS alias rules.
-pub fn normalize_alias(input: &str) -> Result<String, String> {
-    let s = input.trim();
-    if s.is_empty() {
-        return Err("is empty: give a name such as camunda-saas-byok".into());
-    }
-    let full = if s.starts_with("alias/") {
-        s.to_string()
-    } else {
-        format!("alias/{s}")
-    };
-    let name = &full["alias/".len()..];
-    if name.is_empty() {
-        return Err("needs a name after alias/".into());
-    }
-    if full.to_ascii_lowercase().starts_with("alias/aws/") {
-        return Err("alias/aws/ is reserved for AWS managed keys: choose a name that does not start with aws/".into());
-    }
-    if full.len() > 256 {
-        return Err(format!(
-            "is {} characters long with its alias/ prefix: KMS allows 256 at most",
-            full.len()
-        ));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')))
-    {
-        return Err(format!(
-            "contains {c:?}: use only letters, digits, '/', '_' and '-'"
-        ));
-    }
-    Ok(full)
-}
+/// How many tags byok adds to every key (the plan's `byok:managed-by`, `byok:vendor`,
+/// `byok:alias` and `byok:role`).
+pub const BYOK_TAG_COUNT: usize = 4;
+/// How many of a key's 50 tags byok keeps for itself: its own, the intent, and the
+/// duplicate mark a retired key gets.
+pub const BYOK_RESERVED_TAGS: usize = BYOK_TAG_COUNT + 2;
 
 pub fn check_rotation(input: &str) -> Result<u32, String> {
     let days: u32 = input.trim().parse().map_err(|_| {
@@ -742,14 +691,14 @@ impl RawAnswers {
                 Err(m) => bad(Field::Tags, m),
             }
         }
-        if tags.len() + crate::plan::BYOK_RESERVED_TAGS > MAX_TAGS {
+        if tags.len() + BYOK_RESERVED_TAGS > MAX_TAGS {
             bad(
                 Field::Tags,
                 format!(
                     "{} tags given: KMS allows {MAX_TAGS} a key and byok uses {}, so give at most {}",
                     tags.len(),
-                    crate::plan::BYOK_RESERVED_TAGS,
-                    MAX_TAGS - crate::plan::BYOK_RESERVED_TAGS
+                    BYOK_RESERVED_TAGS,
+                    MAX_TAGS - BYOK_RESERVED_TAGS
                 ),
             );
         }

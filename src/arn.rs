@@ -1,4 +1,5 @@
-//! ARNs, account IDs and Region codes: parsing and the checks byok makes before any call.
+//! ARNs, account IDs, Region codes and alias names: parsing and the checks byok makes before
+//! any call.
 
 use std::fmt;
 
@@ -22,6 +23,41 @@ pub fn is_region_code(s: &str) -> bool {
         && !last.is_empty()
         && last.len() <= 2
         && last.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `camunda` -> `alias/camunda`, then the KMS alias rules.
+pub fn normalize_alias(input: &str) -> Result<String, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("is empty: give a name such as camunda-saas-byok".into());
+    }
+    let full = if s.starts_with("alias/") {
+        s.to_string()
+    } else {
+        format!("alias/{s}")
+    };
+    let name = &full["alias/".len()..];
+    if name.is_empty() {
+        return Err("needs a name after alias/".into());
+    }
+    if full.to_ascii_lowercase().starts_with("alias/aws/") {
+        return Err("alias/aws/ is reserved for AWS managed keys: choose a name that does not start with aws/".into());
+    }
+    if full.len() > 256 {
+        return Err(format!(
+            "is {} characters long with its alias/ prefix: KMS allows 256 at most",
+            full.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')))
+    {
+        return Err(format!(
+            "contains {c:?}: use only letters, digits, '/', '_' and '-'"
+        ));
+    }
+    Ok(full)
 }
 
 /// A parsed ARN: `arn:partition:service:region:account:resource`.

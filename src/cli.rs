@@ -441,7 +441,7 @@ pub enum StatusOutput {
 
 impl StatusArgs {
     /// Whether `byok status` will draw its screen (on stderr): no action flag, and
-    /// `--output tui` or a terminal on both ends, as `status_cmd::run` decides.
+    /// `--output tui` or a terminal on both ends, as `cmd::status::run` decides.
     pub fn draws_screen(&self) -> bool {
         use std::io::IsTerminal;
         let action = self.enable

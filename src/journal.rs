@@ -237,6 +237,24 @@ pub fn read_from(r: impl Read) -> Contents {
     out
 }
 
+/// The journal's file in the state directory `dir`.
+pub fn file_in(dir: &Path) -> PathBuf {
+    dir.join("journal.jsonl")
+}
+
+/// The Regions byok made keys in, sorted, once each: where `byok status` looks beyond the
+/// vendors' own Regions (a vendor that allows any Region).
+pub fn regions(entries: &[Entry]) -> Vec<String> {
+    let mut out: Vec<String> = entries
+        .iter()
+        .filter_map(|e| e.region.clone())
+        .filter(|r| crate::arn::is_region_code(r))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Read the journal at `path` (missing: empty). Never follows a symbolic link.
 pub fn read_path(path: &Path) -> Contents {
     match OpenOptions::new()
@@ -278,7 +296,7 @@ impl Journal {
     /// change is made, if it cannot be written, is a symbolic link or not a regular file.
     pub fn open(dir: &Path) -> std::io::Result<Journal> {
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("journal.jsonl");
+        let path = file_in(dir);
         let file = open_no_follow(&path)?;
         Ok(Journal {
             path: Some(path),

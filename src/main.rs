@@ -18,10 +18,7 @@ macro_rules! eprint_safe {
 }
 
 mod cli;
-mod commands;
-mod ecosystem;
-mod status_cmd;
-mod vendors_cmd;
+mod cmd;
 mod version;
 
 use clap::Parser;
@@ -51,7 +48,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let code = rt.block_on(commands::dispatch(cli));
+    let code = rt.block_on(cmd::dispatch(cli));
     // Do not wait for background tasks (credential loading, IAM lists) on the way out.
     rt.shutdown_background();
     std::process::exit(code);

@@ -32,11 +32,6 @@ pub const TAG_ROLE: &str = "byok:role";
 pub const TAG_INTENT: &str = "byok:intent";
 /// On a key retired as a duplicate: the ARN of the key that holds the alias.
 pub const TAG_DUPLICATE_OF: &str = "byok:duplicate-of";
-/// How many tags byok adds to every key.
-pub const BYOK_TAG_COUNT: usize = 4;
-/// How many of a key's 50 tags byok keeps for itself: its own, the intent, and the
-/// duplicate mark a retired key gets.
-pub const BYOK_RESERVED_TAGS: usize = BYOK_TAG_COUNT + 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
@@ -647,7 +642,7 @@ mod tests {
     fn byok_tags() {
         let p = plan("multi-region", true);
         let t = p.tags_for(KeyRole::Replica);
-        assert_eq!(t.len(), BYOK_TAG_COUNT);
+        assert_eq!(t.len(), crate::answers::BYOK_TAG_COUNT);
         assert!(t.contains(&(TAG_ROLE.into(), "replica".into())));
         assert!(t.contains(&(TAG_VENDOR.into(), "camunda".into())));
     }

@@ -1,4 +1,5 @@
-//! The key policy: built deterministically from the answers, then linted.
+//! The key policy: built deterministically from the answers, then linted; and the rules a
+//! vendor profile's statements are checked against.
 //!
 //! Statement order: account root (what prevents lockout), administrators (when chosen),
 //! then the vendor's statements from its profile. Key order inside a statement is fixed
@@ -6,8 +7,6 @@
 //! the same bytes.
 
 use serde_json::{Map, Value, json};
-
-use crate::answers::Answers;
 
 pub const ADMIN_SID: &str = "Allow access for Key Administrators";
 /// KMS refuses key policies over this many bytes.
@@ -87,36 +86,60 @@ pub fn vendor_action_problem(action: &str) -> Option<String> {
         })
 }
 
+/// What a key policy is made of. The answers give it (`From<&Answers>`, in answers.rs): this
+/// module names neither the answers nor the vendor profiles, so that both can use its rules.
+#[derive(Debug, Clone)]
+pub struct Inputs<'a> {
+    /// The partition of the key's Region (`aws`, `aws-cn`...).
+    pub partition: &'a str,
+    /// The Sid of the statement that gives the account root the key.
+    pub root_sid: &'a str,
+    pub admins: &'a [String],
+    pub admins_can_delete: bool,
+    pub multi_region: bool,
+    /// The vendor's principal, granted each of `grants`.
+    pub principal: &'a str,
+    pub grants: Vec<Grant<'a>>,
+}
+
+/// One of the vendor's statements: its Sid, its actions and its Condition.
+#[derive(Debug, Clone)]
+pub struct Grant<'a> {
+    pub sid: &'a str,
+    pub actions: &'a [String],
+    pub condition: Option<&'a Value>,
+}
+
 /// Build the key policy for these answers in `account`.
-pub fn build(answers: &Answers, account: &str) -> Value {
-    let partition = answers.partition();
+pub fn build<'a>(inputs: impl Into<Inputs<'a>>, account: &str) -> Value {
+    let i = inputs.into();
     let mut statements = vec![statement(
-        &answers.vendor.root_statement_sid,
-        json!({ "AWS": format!("arn:{partition}:iam::{account}:root") }),
+        i.root_sid,
+        json!({ "AWS": format!("arn:{}:iam::{account}:root", i.partition) }),
         json!("kms:*"),
         None,
     )];
-    if !answers.admins.is_empty() {
+    if !i.admins.is_empty() {
         let mut actions: Vec<&str> = ADMIN_ACTIONS.to_vec();
-        if answers.admins_can_delete {
+        if i.admins_can_delete {
             actions.extend(ADMIN_DELETE_ACTIONS);
         }
-        if answers.multi_region() {
+        if i.multi_region {
             actions.extend(ADMIN_MULTI_REGION_ACTIONS);
         }
         statements.push(statement(
             ADMIN_SID,
-            json!({ "AWS": answers.admins }),
+            json!({ "AWS": i.admins }),
             json!(actions),
             None,
         ));
     }
-    for s in &answers.vendor.statements {
+    for g in &i.grants {
         statements.push(statement(
-            &s.sid,
-            json!({ "AWS": answers.principal }),
-            json!(s.actions),
-            s.condition.clone(),
+            g.sid,
+            json!({ "AWS": i.principal }),
+            json!(g.actions),
+            g.condition.cloned(),
         ));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
@@ -290,7 +313,7 @@ fn is_root_of(principal: &str, account: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answers::RawAnswers;
+    use crate::answers::{Answers, RawAnswers};
     use crate::vendor::Catalog;
 
     const ACCOUNT: &str = "123456789012";

@@ -3,9 +3,58 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
-use crate::answers::Regionality;
+/// Single key, Multi-Region primary + replica, or two independent keys.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Regionality {
+    Single,
+    MultiRegion,
+    TwoKeys,
+}
+
+impl Regionality {
+    pub const ALL: [Regionality; 3] = [Self::Single, Self::MultiRegion, Self::TwoKeys];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Single => "single",
+            Self::MultiRegion => "multi-region",
+            Self::TwoKeys => "two-keys",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Single => "Single Region: one key",
+            Self::MultiRegion => "Multi-Region primary key + replica",
+            Self::TwoKeys => "Two independent single-Region keys",
+        }
+    }
+
+    pub fn is_dual(self) -> bool {
+        self != Self::Single
+    }
+}
+
+impl fmt::Display for Regionality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Regionality {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not one of single, multi-region, two-keys"))
+    }
+}
 
 /// The built-in profiles, in the order the wizard lists them.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -685,7 +734,7 @@ impl VendorProfile {
                 ));
             }
         }
-        if let Err(e) = crate::answers::normalize_alias(&self.key.alias) {
+        if let Err(e) = crate::arn::normalize_alias(&self.key.alias) {
             return Err(err("key.alias", e));
         }
         if self.statements.is_empty() {

@@ -53,13 +53,6 @@ impl Action {
             _ => Ok(()),
         }
     }
-
-    pub fn changes_policy(&self) -> bool {
-        matches!(
-            self,
-            Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess
-        )
-    }
 }
 
 /// One API call of an action.

@@ -11,7 +11,7 @@
 //! reads, `assess` the judging, `actions` the actions, `demo` the demo's keys. Their
 //! items are re-exported here, so callers name them `status::X`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -347,15 +347,6 @@ pub fn summary_line(s: &Summary) -> String {
         s.broken,
         s.overall.unwrap_or(Health::Ok).label()
     )
-}
-
-/// Keys grouped by Region, for the text report.
-pub fn by_region(keys: &[KeyStatus]) -> BTreeMap<&str, Vec<&KeyStatus>> {
-    let mut m: BTreeMap<&str, Vec<&KeyStatus>> = BTreeMap::new();
-    for k in keys {
-        m.entry(k.region.as_str()).or_default().push(k);
-    }
-    m
 }
 
 mod actions;

@@ -137,10 +137,6 @@ impl Screen {
             Field::RotationDays | Field::AlertsEmail => Screen::Rotation,
         }
     }
-
-    pub fn is_form(self) -> bool {
-        Screen::FORM.contains(&self)
-    }
 }
 
 /// Who the caller is, resolved for the policy.

@@ -242,15 +242,8 @@ fn status_scope(journal: &Journal, demo: bool) -> Scope {
         return Scope::default();
     }
     let entries = journal.entries();
-    let mut extra_regions: Vec<String> = entries
-        .iter()
-        .filter_map(|e| e.region.clone())
-        .filter(|r| crate::arn::is_region_code(r))
-        .collect();
-    extra_regions.sort();
-    extra_regions.dedup();
     Scope {
-        extra_regions,
+        extra_regions: crate::journal::regions(&entries),
         known_keys: crate::status::known_keys(&entries),
         ..Scope::default()
     }

@@ -1,7 +1,7 @@
 //! `byok status`: the report (JSON, text or the status screen) and the lifecycle actions
 //! given as flags.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use byok::exec::exit;
 use byok::journal;
@@ -9,6 +9,7 @@ use byok::kms::{Backend, KeyService};
 use byok::status::{self, Action, Health, KeyStatus, Scope, StatusReport};
 use byok::vendor::Catalog;
 
+use super::common;
 use crate::cli::{GlobalArgs, StatusArgs, StatusOutput};
 
 /// Exit status when a key needs attention (a broken key gives [`BROKEN`]).
@@ -66,7 +67,7 @@ fn journal_contents(demo: bool) -> journal::Contents {
     if demo {
         return journal::Contents::default();
     }
-    let path = journal::state_dir().join("journal.jsonl");
+    let path = journal::file_in(&journal::state_dir());
     let c = journal::read_path(&path);
     if let Some(w) = c.warning(&path) {
         eprintln_safe!("note: {w}");
@@ -74,25 +75,10 @@ fn journal_contents(demo: bool) -> journal::Contents {
     c
 }
 
-/// Regions byok created keys in, from the journal: where "other" vendor keys live.
-fn journal_regions(entries: &[journal::Entry]) -> Vec<String> {
-    let mut out: Vec<String> = entries
-        .iter()
-        .filter_map(|e| e.region.clone())
-        .filter(|r| byok::arn::is_region_code(r))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
-    let catalog = match Catalog::with_files(&g.vendor_files) {
+    let catalog = match common::catalog(g) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln_safe!("error: {e}");
-            return exit::INVALID_INPUT;
-        }
+        Err(code) => return code,
     };
     let action = action_of(&args);
     let alerts = args.alerts_email.clone();
@@ -102,7 +88,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
         keys: args.keys.clone(),
         vendor: args.vendor.clone(),
         principal: args.principal.clone(),
-        extra_regions: journal_regions(&journal.entries),
+        extra_regions: journal::regions(&journal.entries),
         all_regions: args.all_regions,
         named_only: action.is_some() || alerts.is_some(),
         known_keys: status::known_keys(&journal.entries),
@@ -220,7 +206,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
             replica_creating: std::time::Duration::ZERO,
         }))
     } else {
-        crate::commands::backend(g).await
+        common::backend(g).await
     };
     if let Backend::Sim(sim) = &svc
         && let Err(e) = status::seed_demo(sim, &catalog).await
@@ -254,7 +240,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
     }
     match output {
         StatusOutput::Tui => {
-            crate::status_cmd::tui(
+            byok::tui::status::run(
                 svc,
                 catalog,
                 scope,
@@ -387,20 +373,6 @@ pub fn render_org_text(r: &StatusReport) -> String {
     o
 }
 
-async fn tui(svc: Backend, catalog: Catalog, scope: Scope, mono: bool) -> i32 {
-    byok::tui::status::run(svc, catalog, scope, mono).await
-}
-
-fn confirm(question: &str) -> bool {
-    eprint_safe!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    if std::io::stdin().read_line(&mut line).is_err() {
-        return false;
-    }
-    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
-}
-
 fn alias_matches(k: &KeyStatus, typed: &str) -> bool {
     let t = typed.trim();
     let t = if t.starts_with("alias/") {
@@ -438,7 +410,7 @@ async fn act(
             finished: journal::now_rfc3339(),
             command: Some(action_command(args)),
         });
-        crate::commands::write_record(path, &rec, false);
+        common::write_record(path, &rec, false);
     }
     code
 }
@@ -533,36 +505,23 @@ async fn alerts_act(
         eprintln_safe!("Nothing to change.");
         outcome = "nothing to change".to_string();
         exit::OK
-    } else if !args.yes && !confirm("Go ahead?") {
+    } else if !args.yes && !common::confirm("Go ahead?") {
         eprintln_safe!("Nothing was changed.");
         outcome = "not confirmed: nothing was changed".to_string();
         exit::OK
     } else {
-        let journal = match byok::journal::Journal::open(&journal::state_dir()) {
+        // The demo has no alerts: refused with the other inputs.
+        let journal = match common::open_journal(false, "Nothing was changed.") {
             Ok(j) => j,
-            Err(e) => {
-                eprintln_safe!(
-                    "error: cannot write the journal in {} ({e}): set BYOK_STATE_DIR to a writable directory. Nothing was changed.",
-                    journal::state_dir().display()
-                );
-                return exit::INVALID_INPUT;
-            }
+            Err(code) => return code,
         };
         results = alerts::apply(aws, &me.account, &partition, &plan, &journal).await;
-        let mut ok = true;
-        for r in &results {
-            match &r.error {
-                None => eprintln_safe!("✓ {}", r.change),
-                Some(e) => {
-                    ok = false;
-                    eprintln_safe!("✗ {}: {e}", r.change);
-                }
-            }
-        }
-        let not_sent = plan.changes.len() - results.len();
-        if not_sent > 0 {
-            eprintln_safe!("  {not_sent} change(s) not sent after the refusal.");
-        }
+        let ok = say_results(
+            results
+                .iter()
+                .map(|r| (r.change.as_str(), r.error.as_deref())),
+            plan.changes.len(),
+        );
         if ok && plan.changes.iter().any(|c| c.call == "sns:Subscribe") {
             eprintln_safe!(
                 "AWS has mailed {email} a confirmation link: the alerts are sent once it is confirmed."
@@ -683,9 +642,32 @@ async fn alerts_act(
                 .collect(),
             next_step: None,
         };
-        crate::commands::write_record(path, &rec, false);
+        common::write_record(path, &rec, false);
     }
     code
+}
+
+/// Each change sent, done or refused (with why), on stderr, then how many of the `planned`
+/// were not sent after a refusal. True when none was refused.
+fn say_results<'a>(
+    results: impl ExactSizeIterator<Item = (&'a str, Option<&'a str>)>,
+    planned: usize,
+) -> bool {
+    let not_sent = planned - results.len();
+    let mut ok = true;
+    for (change, error) in results {
+        match error {
+            None => eprintln_safe!("✓ {change}"),
+            Some(e) => {
+                ok = false;
+                eprintln_safe!("✗ {change}: {e}");
+            }
+        }
+    }
+    if not_sent > 0 {
+        eprintln_safe!("  {not_sent} change(s) not sent after the refusal.");
+    }
+    ok
 }
 
 /// What an action planned and did, for the change record.
@@ -775,7 +757,7 @@ async fn act_recorded<S: byok::kms::KeyService>(
         }
         return exit::OK;
     }
-    if !args.yes && !confirm("Go ahead?") {
+    if !args.yes && !common::confirm("Go ahead?") {
         done.outcome = "not confirmed: nothing was changed".into();
         eprintln_safe!("Nothing was changed.");
         return exit::OK;
@@ -784,19 +766,10 @@ async fn act_recorded<S: byok::kms::KeyService>(
     let mut results = Vec::new();
     for p in &plans {
         let rs = status::apply(svc, p).await;
-        for r in &rs {
-            match &r.error {
-                None => eprintln_safe!("✓ {}", r.change),
-                Some(e) => {
-                    all_ok = false;
-                    eprintln_safe!("✗ {}: {e}", r.change);
-                }
-            }
-        }
-        let not_sent = p.changes.len() - rs.len();
-        if not_sent > 0 {
-            eprintln_safe!("  {not_sent} change(s) not sent after the refusal.");
-        }
+        all_ok &= say_results(
+            rs.iter().map(|r| (r.change.as_str(), r.error.as_deref())),
+            p.changes.len(),
+        );
         results.extend(rs);
         if !all_ok {
             break;

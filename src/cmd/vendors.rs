@@ -7,15 +7,13 @@ use byok::exec::exit;
 use byok::sanitize;
 use byok::vendor::{Catalog, PrincipalKind, VendorProfile};
 
+use super::common;
 use crate::cli::{GlobalArgs, Output, VendorsArgs, VendorsCommand};
 
 pub fn run(g: &GlobalArgs, args: &VendorsArgs) -> i32 {
-    let catalog = match Catalog::with_files(&g.vendor_files) {
+    let catalog = match common::catalog(g) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln_safe!("error: {e}");
-            return exit::INVALID_INPUT;
-        }
+        Err(code) => return code,
     };
     match &args.show {
         None => list(&catalog, args.output),
