@@ -1,23 +1,10 @@
 //! byok: set up a customer-managed AWS KMS key for a SaaS vendor's BYOK feature.
 //!
-//! The core is `Answers -> Policy -> Plan -> Executor`; the CLI and the wizard are views
-//! over it. Nothing here knows about the terminal.
+//! The core (`byok-core`, re-exported here so its modules read `byok::plan`,
+//! `byok::status`, ...) is `Answers -> Policy -> Plan -> Executor`; it knows no terminal,
+//! which its manifest enforces. This crate adds the screens (`tui`); the binary adds the
+//! command line.
 
-pub mod alerts;
-pub mod answers;
-pub mod arn;
-pub mod debug;
-pub mod error;
-pub mod exec;
-pub mod export;
-pub mod journal;
-pub mod kms;
-pub mod org;
-pub mod plan;
-pub mod policy;
-pub mod record;
-pub mod regions;
-pub mod sanitize;
-pub mod status;
+pub use byok_core::*;
+
 pub mod tui;
-pub mod vendor;

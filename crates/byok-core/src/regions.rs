@@ -199,7 +199,7 @@ mod tests {
     /// The endpoint data (partitions and their Regions) baked into the aws-sdk-kms that
     /// Cargo.lock pins, read from its source in cargo's registry.
     fn sdk_partitions() -> serde_json::Value {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let lock = std::fs::read_to_string(root.join("Cargo.lock")).expect("Cargo.lock");
         let version = lock
             .split("[[package]]")

@@ -400,7 +400,7 @@ mod tests {
         assert_eq!(to_document(&p), to_document(&build(&a, ACCOUNT)));
         assert_eq!(
             to_document(&p),
-            include_str!("../tests/golden/camunda-single.json").trim_end()
+            include_str!("../../../tests/golden/camunda-single.json").trim_end()
         );
         assert!(lint(&p, ACCOUNT, role).is_empty());
     }
@@ -415,7 +415,7 @@ mod tests {
         let p = build(&a, ACCOUNT);
         assert_eq!(
             to_document(&p),
-            include_str!("../tests/golden/gearset-admins.json").trim_end()
+            include_str!("../../../tests/golden/gearset-admins.json").trim_end()
         );
         let s = &p["Statement"];
         assert_eq!(s[0]["Sid"], "Enable IAM User Permissions");

@@ -27,7 +27,8 @@ mod assess_tests {
         let pol = camunda_policy();
         // Built from nothing, it equals what `byok create` writes.
         let golden: Value =
-            serde_json::from_str(include_str!("../../tests/golden/camunda-single.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../tests/golden/camunda-single.json"))
+                .unwrap();
         assert_eq!(pol, golden);
         let c = check_policy(
             p,

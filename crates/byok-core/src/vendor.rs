@@ -60,18 +60,24 @@ impl FromStr for Regionality {
 const BUILT_IN: &[(&str, &str)] = &[
     (
         "camunda.json",
-        include_str!("../assets/vendors/camunda.json"),
+        include_str!("../../../assets/vendors/camunda.json"),
     ),
     (
         "gearset.json",
-        include_str!("../assets/vendors/gearset.json"),
+        include_str!("../../../assets/vendors/gearset.json"),
     ),
     (
         "clickhouse.json",
-        include_str!("../assets/vendors/clickhouse.json"),
+        include_str!("../../../assets/vendors/clickhouse.json"),
     ),
-    ("aiven.json", include_str!("../assets/vendors/aiven.json")),
-    ("other.json", include_str!("../assets/vendors/other.json")),
+    (
+        "aiven.json",
+        include_str!("../../../assets/vendors/aiven.json"),
+    ),
+    (
+        "other.json",
+        include_str!("../../../assets/vendors/other.json"),
+    ),
 ];
 
 /// The id of the template profile, the one profile whose `sources` and `checked` may be left
@@ -960,7 +966,7 @@ mod tests {
         v["sources"][1] = "docs.camunda.io".into();
         assert_eq!(load(v).unwrap_err().field, "sources[1]");
         let mut v: serde_json::Value =
-            serde_json::from_str(include_str!("../assets/vendors/other.json")).unwrap();
+            serde_json::from_str(include_str!("../../../assets/vendors/other.json")).unwrap();
         v.as_object_mut().unwrap().remove("sources");
         v.as_object_mut().unwrap().remove("checked");
         load(v.clone()).unwrap();
@@ -1003,7 +1009,7 @@ mod tests {
     }
 
     fn camunda_json() -> serde_json::Value {
-        serde_json::from_str(include_str!("../assets/vendors/camunda.json")).unwrap()
+        serde_json::from_str(include_str!("../../../assets/vendors/camunda.json")).unwrap()
     }
 
     fn load(v: serde_json::Value) -> Result<VendorProfile, ProfileError> {

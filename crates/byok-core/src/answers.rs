@@ -1132,7 +1132,7 @@ mod tests {
 
         // A Region AWS opens later: a vendor file that lists it (here a copy of other).
         let mut v: serde_json::Value =
-            serde_json::from_str(include_str!("../assets/vendors/other.json")).unwrap();
+            serde_json::from_str(include_str!("../../../assets/vendors/other.json")).unwrap();
         v["regions"] = serde_json::json!([{ "code": "eu-new-1", "name": "Europe (New)" }]);
         let newer = VendorProfile::from_json("other-new.json", &v.to_string()).unwrap();
         assert_eq!(check_region(&newer, "eu-new-1").unwrap(), "eu-new-1");
