@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 use byok::answers::RawAnswers;
+use byok::status;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -388,39 +389,12 @@ pub struct StatusArgs {
     #[arg(long, value_name = "ID")]
     pub role_external_id: Option<String>,
 
-    /// Enable the key(s) named with --key.
-    #[arg(long, group = "action", help_heading = "Actions")]
-    pub enable: bool,
-    /// Disable the key(s): the vendor's service stops using them.
-    #[arg(long, group = "action", help_heading = "Actions")]
-    pub disable: bool,
-    /// Turn on automatic rotation with this period (90 to 2560 days), or change the period.
-    #[arg(long, group = "action", value_name = "DAYS", help_heading = "Actions", value_hint = ValueHint::Other)]
-    pub rotation_days: Option<u32>,
-    /// Turn off automatic rotation.
-    #[arg(long, group = "action", help_heading = "Actions")]
-    pub disable_rotation: bool,
-    /// Rotate the key material now (RotateKeyOnDemand).
-    #[arg(long, group = "action", help_heading = "Actions")]
-    pub rotate_now: bool,
-    /// Schedule deletion after this many days (7 to 30); needs --confirm-alias.
-    #[arg(long, group = "action", value_name = "DAYS", help_heading = "Actions", value_hint = ValueHint::Other)]
-    pub schedule_deletion: Option<u32>,
+    /// The action, from the flags [`status::ACTIONS`] lists (one at most).
+    #[command(flatten)]
+    pub action: ActionFlags,
     /// The key's alias, typed again to confirm a deletion.
     #[arg(long, value_name = "ALIAS", help_heading = "Actions", value_hint = ValueHint::Other)]
     pub confirm_alias: Option<String>,
-    /// Cancel a scheduled deletion and enable the key again.
-    #[arg(long, group = "action", help_heading = "Actions")]
-    pub cancel_deletion: bool,
-    /// Restore the vendor statements the profile requires (shows the policy diff first).
-    #[arg(long, group = "action", help_heading = "Actions")]
-    pub repair_policy: bool,
-    /// Remove the vendor's access from the key policy (restore it with --restore-access).
-    #[arg(long, group = "action", help_heading = "Actions")]
-    pub revoke_access: bool,
-    /// Give the vendor its access back.
-    #[arg(long, group = "action", help_heading = "Actions")]
-    pub restore_access: bool,
     /// Mail this address when someone disables, schedules for deletion, re-policies or unaliases the key(s) (EventBridge + SNS).
     #[arg(long, group = "action", value_name = "ADDRESS")]
     pub alerts_email: Option<String>,
@@ -444,21 +418,58 @@ impl StatusArgs {
     /// `--output tui` or a terminal on both ends, as `cmd::status::run` decides.
     pub fn draws_screen(&self) -> bool {
         use std::io::IsTerminal;
-        let action = self.enable
-            || self.disable
-            || self.rotation_days.is_some()
-            || self.disable_rotation
-            || self.rotate_now
-            || self.schedule_deletion.is_some()
-            || self.cancel_deletion
-            || self.repair_policy
-            || self.revoke_access
-            || self.restore_access;
-        !action
+        self.action.0.is_none()
             && match self.output {
                 Some(o) => o == StatusOutput::Tui,
                 None => std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
             }
+    }
+}
+
+/// `byok status`'s action flags, made from [`status::ACTIONS`] (the list the status screen's
+/// menu reads too): each a flag of the "action" group, so at most one is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionFlags(pub Option<status::Action>);
+
+impl clap::FromArgMatches for ActionFlags {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        for spec in status::ACTIONS {
+            let chosen = match spec.days {
+                Some(_) => m.get_one::<u32>(spec.flag).map(|d| spec.action(*d)),
+                None => m.get_flag(spec.flag).then(|| spec.action(0)),
+            };
+            if chosen.is_some() {
+                return Ok(ActionFlags(chosen));
+            }
+        }
+        Ok(ActionFlags(None))
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for ActionFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        status::ACTIONS.iter().fold(cmd, |cmd, spec| {
+            let arg = clap::Arg::new(spec.flag)
+                .long(spec.flag)
+                .help(spec.help)
+                .help_heading("Actions")
+                .group("action");
+            cmd.arg(match spec.days {
+                Some(name) => arg
+                    .value_name(name)
+                    .value_parser(clap::value_parser!(u32))
+                    .value_hint(ValueHint::Other)
+                    .action(clap::ArgAction::Set),
+                None => arg.action(clap::ArgAction::SetTrue),
+            })
+        })
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 

@@ -36,29 +36,7 @@ pub fn exit_code(h: Health) -> i32 {
 }
 
 fn action_of(a: &StatusArgs) -> Option<Action> {
-    if a.enable {
-        Some(Action::Enable)
-    } else if a.disable {
-        Some(Action::Disable)
-    } else if let Some(days) = a.rotation_days {
-        Some(Action::EnableRotation { days })
-    } else if a.disable_rotation {
-        Some(Action::DisableRotation)
-    } else if a.rotate_now {
-        Some(Action::RotateNow)
-    } else if let Some(days) = a.schedule_deletion {
-        Some(Action::ScheduleDeletion { days })
-    } else if a.cancel_deletion {
-        Some(Action::CancelDeletion)
-    } else if a.repair_policy {
-        Some(Action::RepairPolicy)
-    } else if a.revoke_access {
-        Some(Action::RevokeAccess)
-    } else if a.restore_access {
-        Some(Action::RestoreAccess)
-    } else {
-        None
-    }
+    a.action.0.clone()
 }
 
 /// The journal, read once, in linear time, whatever it holds: lines that do not parse are

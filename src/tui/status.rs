@@ -117,21 +117,8 @@ pub enum Cmd {
     Yes,
 }
 
-/// Every action of the menu, in order; [`StatusScreen::menu`] offers those that apply to
-/// the selected key.
-pub const MENU: &[(&str, &str)] = &[
-    ("e", "Enable the key"),
-    ("d", "Disable the key"),
-    ("o", "Turn on rotation / change its period"),
-    ("x", "Turn off automatic rotation"),
-    ("n", "Rotate the key material now"),
-    ("s", "Schedule deletion (7-30 days)"),
-    ("c", "Cancel the deletion and re-enable"),
-    ("p", "Repair the key policy"),
-    ("v", "Revoke the vendor's access"),
-    ("t", "Restore the vendor's access"),
-    ("m", "Mail alerts when someone breaks it"),
-];
+/// The menu's last entry, beside the actions of [`status::ACTIONS`]: alerts.
+pub const ALERTS_ENTRY: (char, &str) = ('m', "Mail alerts when someone breaks it");
 
 #[derive(Debug, Clone)]
 pub enum Mode {
@@ -414,7 +401,7 @@ impl StatusScreen {
         }
     }
 
-    /// The screen's key table for its current mode: the footer shows it and [`Self::key`]
+    /// The screen's key table for its current mode: the footer shows it and `key`
     /// obeys it.
     pub fn bindings(&self) -> Vec<Binding<Cmd>> {
         use KeyCode as K;
@@ -490,10 +477,8 @@ impl StatusScreen {
                         .key(K::Esc)
                         .key(K::Char('q')),
                 );
-                for (h, _) in self.menu() {
-                    if let Some(c) = h.chars().next() {
-                        b.push(Binding::new("", "", Cmd::Pick(c)).key(K::Char(c)));
-                    }
+                for (c, _) in self.menu() {
+                    b.push(Binding::new("", "", Cmd::Pick(c)).key(K::Char(c)));
                 }
             }
             Mode::Days { .. } | Mode::Email { .. } | Mode::Principal { .. } => {
@@ -594,7 +579,8 @@ impl StatusScreen {
     fn run(&mut self, cmd: Cmd) -> Vec<StatusEffect> {
         let n = self.visible().len();
         let page = usize::from(self.size.1.saturating_sub(6)).max(1);
-        let menu_len = self.menu().len().max(1);
+        let offered: Vec<char> = self.menu().iter().map(|(k, _)| *k).collect();
+        let menu_len = offered.len().max(1);
         if matches!(self.mode, Mode::List) {
             self.moved = true;
         }
@@ -633,14 +619,12 @@ impl StatusScreen {
             }
             (Cmd::Choose, Mode::Menu { index }) => {
                 let i = *index;
-                if let Some((h, _)) = self.menu().get(i).copied() {
-                    return self.choose(h);
+                if let Some((c, _)) = self.menu().get(i).copied() {
+                    return self.choose(c);
                 }
             }
-            (Cmd::Pick(c), _) => {
-                if let Some((h, _)) = self.menu().into_iter().find(|(h, _)| h.starts_with(c)) {
-                    return self.choose(h);
-                }
+            (Cmd::Pick(c), _) if offered.contains(&c) => {
+                return self.choose(c);
             }
             (Cmd::Submit, _) => return self.submit(),
             (Cmd::Back, _) => self.mode = Mode::List,
@@ -753,62 +737,51 @@ impl StatusScreen {
     }
 
     /// The menu's actions that apply to the selected key (and the alerts, always).
-    pub fn menu(&self) -> Vec<(&'static str, &'static str)> {
+    pub fn menu(&self) -> Vec<(char, &'static str)> {
         menu_for(self.current())
     }
 
-    fn choose(&mut self, hotkey: &str) -> Vec<StatusEffect> {
-        let action = match hotkey {
-            "e" => Action::Enable,
-            "d" => Action::Disable,
-            "o" => {
-                let current = self
-                    .current()
-                    .and_then(|k| k.rotation.as_ref())
-                    .and_then(|r| r.period_days)
-                    .unwrap_or(365);
-                self.mode = Mode::Days {
-                    deletion: false,
-                    input: Input::new(current.to_string()),
-                    error: None,
-                };
+    fn choose(&mut self, key: char) -> Vec<StatusEffect> {
+        if key == ALERTS_ENTRY.0 {
+            if let Some(k) = self.current()
+                && self.foreign(k)
+            {
+                self.mode = Mode::Error(format!(
+                    "{} is in account {}, read through a role for status only. Set its alerts up there: byok --profile PROFILE status --key {} --alerts-email ADDRESS",
+                    k.name(),
+                    k.account,
+                    k.arn
+                ));
                 return vec![];
             }
-            "x" => Action::DisableRotation,
-            "n" => Action::RotateNow,
-            "s" => {
-                self.mode = Mode::Days {
-                    deletion: true,
-                    input: Input::new("30".into()),
-                    error: None,
-                };
-                return vec![];
-            }
-            "c" => Action::CancelDeletion,
-            "p" => Action::RepairPolicy,
-            "v" => Action::RevokeAccess,
-            "m" => {
-                if let Some(k) = self.current()
-                    && self.foreign(k)
-                {
-                    self.mode = Mode::Error(format!(
-                        "{} is in account {}, read through a role for status only. Set its alerts up there: byok --profile PROFILE status --key {} --alerts-email ADDRESS",
-                        k.name(),
-                        k.account,
-                        k.arn
-                    ));
-                    return vec![];
-                }
-                self.mode = Mode::Email {
-                    input: Input::default(),
-                    error: None,
-                };
-                return vec![];
-            }
-            "t" => Action::RestoreAccess,
-            _ => return vec![],
+            self.mode = Mode::Email {
+                input: Input::default(),
+                error: None,
+            };
+            return vec![];
+        }
+        let Some(spec) = status::ACTIONS.iter().find(|s| s.key == key) else {
+            return vec![];
         };
-        self.plan(action)
+        if spec.days.is_none() {
+            return self.plan(spec.action(0));
+        }
+        // The days first: rotation starts from the key's period, deletion from 30.
+        let deletion = matches!(spec.action(0), Action::ScheduleDeletion { .. });
+        let days = if deletion {
+            30
+        } else {
+            self.current()
+                .and_then(|k| k.rotation.as_ref())
+                .and_then(|r| r.period_days)
+                .unwrap_or(365)
+        };
+        self.mode = Mode::Days {
+            deletion,
+            input: Input::new(days.to_string()),
+            error: None,
+        };
+        vec![]
     }
 
     /// With `--accounts`, the account read with the caller's own credentials: actions are
@@ -904,35 +877,19 @@ fn shown(k: &KeyStatus, f: &str) -> bool {
         .any(|s| s.to_ascii_lowercase().contains(f))
 }
 
-/// The menu for a key: each action that applies to it, then the alerts.
-fn menu_for(k: Option<&KeyStatus>) -> Vec<(&'static str, &'static str)> {
+/// The menu for a key: each action of [`status::ACTIONS`] that applies to it, then the
+/// alerts.
+fn menu_for(k: Option<&KeyStatus>) -> Vec<(char, &'static str)> {
     let Some(k) = k else {
         return vec![];
     };
-    MENU.iter()
-        .copied()
-        .filter(|(h, _)| match menu_action(h) {
-            Some(a) => status::applies(&a, k).is_ok(),
-            None => true,
-        })
+    status::ACTIONS
+        .iter()
+        // The days do not change whether an action applies.
+        .filter(|spec| status::applies(&spec.action(30), k).is_ok())
+        .map(|spec| (spec.key, spec.menu))
+        .chain([ALERTS_ENTRY])
         .collect()
-}
-
-/// The action behind a menu entry (its number of days aside); None for the alerts.
-fn menu_action(hotkey: &str) -> Option<Action> {
-    Some(match hotkey {
-        "e" => Action::Enable,
-        "d" => Action::Disable,
-        "o" => Action::EnableRotation { days: 365 },
-        "x" => Action::DisableRotation,
-        "n" => Action::RotateNow,
-        "s" => Action::ScheduleDeletion { days: 30 },
-        "c" => Action::CancelDeletion,
-        "p" => Action::RepairPolicy,
-        "v" => Action::RevokeAccess,
-        "t" => Action::RestoreAccess,
-        _ => return None,
-    })
 }
 
 /// A vendor principal typed on the screen, checked as the wizard checks it: the profile's

@@ -25,7 +25,132 @@ pub enum Action {
     RestoreAccess,
 }
 
+/// One action as every surface offers it: the status screen's menu (its key and words) and
+/// `byok status`'s flags (name, value and help) are read from [`ACTIONS`], so a new action is
+/// one entry here plus its planning in [`plan_action`].
+#[derive(Debug)]
+pub struct ActionSpec {
+    /// The key that picks it in the status screen's menu.
+    pub key: char,
+    /// Its words in the menu.
+    pub menu: &'static str,
+    /// The `byok status` flag, without `--`.
+    pub flag: &'static str,
+    /// For the actions that take a number of days: the flag's value name.
+    pub days: Option<&'static str>,
+    /// The flag's help.
+    pub help: &'static str,
+    make: fn(u32) -> Action,
+}
+
+impl ActionSpec {
+    /// The action, with `days` for the ones that take them.
+    pub fn action(&self, days: u32) -> Action {
+        (self.make)(days)
+    }
+}
+
+/// Every lifecycle action, in the order the menu and the help list them.
+pub const ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        key: 'e',
+        menu: "Enable the key",
+        flag: "enable",
+        days: None,
+        help: "Enable the key(s) named with --key",
+        make: |_| Action::Enable,
+    },
+    ActionSpec {
+        key: 'd',
+        menu: "Disable the key",
+        flag: "disable",
+        days: None,
+        help: "Disable the key(s): the vendor's service stops using them",
+        make: |_| Action::Disable,
+    },
+    ActionSpec {
+        key: 'o',
+        menu: "Turn on rotation / change its period",
+        flag: "rotation-days",
+        days: Some("DAYS"),
+        help: "Turn on automatic rotation with this period (90 to 2560 days), or change the period",
+        make: |days| Action::EnableRotation { days },
+    },
+    ActionSpec {
+        key: 'x',
+        menu: "Turn off automatic rotation",
+        flag: "disable-rotation",
+        days: None,
+        help: "Turn off automatic rotation",
+        make: |_| Action::DisableRotation,
+    },
+    ActionSpec {
+        key: 'n',
+        menu: "Rotate the key material now",
+        flag: "rotate-now",
+        days: None,
+        help: "Rotate the key material now (RotateKeyOnDemand)",
+        make: |_| Action::RotateNow,
+    },
+    ActionSpec {
+        key: 's',
+        menu: "Schedule deletion (7-30 days)",
+        flag: "schedule-deletion",
+        days: Some("DAYS"),
+        help: "Schedule deletion after this many days (7 to 30); needs --confirm-alias",
+        make: |days| Action::ScheduleDeletion { days },
+    },
+    ActionSpec {
+        key: 'c',
+        menu: "Cancel the deletion and re-enable",
+        flag: "cancel-deletion",
+        days: None,
+        help: "Cancel a scheduled deletion and enable the key again",
+        make: |_| Action::CancelDeletion,
+    },
+    ActionSpec {
+        key: 'p',
+        menu: "Repair the key policy",
+        flag: "repair-policy",
+        days: None,
+        help: "Restore the vendor statements the profile requires (shows the policy diff first)",
+        make: |_| Action::RepairPolicy,
+    },
+    ActionSpec {
+        key: 'v',
+        menu: "Revoke the vendor's access",
+        flag: "revoke-access",
+        days: None,
+        help: "Remove the vendor's access from the key policy (restore it with --restore-access)",
+        make: |_| Action::RevokeAccess,
+    },
+    ActionSpec {
+        key: 't',
+        menu: "Restore the vendor's access",
+        flag: "restore-access",
+        days: None,
+        help: "Give the vendor its access back",
+        make: |_| Action::RestoreAccess,
+    },
+];
+
 impl Action {
+    /// Its entry in [`ACTIONS`].
+    pub fn spec(&self) -> &'static ActionSpec {
+        ACTIONS
+            .iter()
+            .find(|s| std::mem::discriminant(&s.action(0)) == std::mem::discriminant(self))
+            .expect("every action is listed in ACTIONS")
+    }
+
+    /// The days it carries (rotation period, deletion window).
+    pub fn days(&self) -> Option<u32> {
+        match self {
+            Action::EnableRotation { days } | Action::ScheduleDeletion { days } => Some(*days),
+            _ => None,
+        }
+    }
+
     pub fn title(&self) -> String {
         match self {
             Action::Enable => "Enable the key".into(),
@@ -1093,16 +1218,8 @@ pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
 
 /// The `byok status` flag for an action.
 pub fn action_flag(a: &Action) -> String {
-    match a {
-        Action::Enable => "--enable".into(),
-        Action::Disable => "--disable".into(),
-        Action::EnableRotation { days } => format!("--rotation-days {days}"),
-        Action::DisableRotation => "--disable-rotation".into(),
-        Action::RotateNow => "--rotate-now".into(),
-        Action::ScheduleDeletion { days } => format!("--schedule-deletion {days}"),
-        Action::CancelDeletion => "--cancel-deletion".into(),
-        Action::RepairPolicy => "--repair-policy".into(),
-        Action::RevokeAccess => "--revoke-access".into(),
-        Action::RestoreAccess => "--restore-access".into(),
+    match a.days() {
+        Some(d) => format!("--{} {d}", a.spec().flag),
+        None => format!("--{}", a.spec().flag),
     }
 }

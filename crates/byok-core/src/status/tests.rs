@@ -981,4 +981,23 @@ mod fault_tests {
         assert_eq!(r.keys.len(), 6 - in_failed - 1, "{:?}", failed[0].region);
         assert!(r.overall() >= Health::NeedsAttention);
     }
+
+    /// Every action is listed once, and its entry gives back the same action, key and flag.
+    #[test]
+    fn each_action_is_listed_once() {
+        let mut keys = std::collections::HashSet::new();
+        let mut flags = std::collections::HashSet::new();
+        for spec in ACTIONS {
+            assert!(keys.insert(spec.key), "menu key {} twice", spec.key);
+            assert!(flags.insert(spec.flag), "flag {} twice", spec.flag);
+            let a = spec.action(90);
+            assert_eq!(a.spec().flag, spec.flag);
+            assert!(action_flag(&a).starts_with(&format!("--{}", spec.flag)));
+            assert_eq!(spec.days.is_some(), a.days().is_some(), "{}", spec.flag);
+        }
+        assert_eq!(
+            action_flag(&Action::ScheduleDeletion { days: 7 }),
+            "--schedule-deletion 7"
+        );
+    }
 }
