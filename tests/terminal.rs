@@ -380,3 +380,35 @@ fn a_stop_during_replicate_key_says_the_replica_may_exist() {
         "{all}"
     );
 }
+
+/// `byok status` on the terminal runs on the wizard's event loop: SIGTERM while it shows
+/// restores the terminal and exits with the status of what was shown (the demo has broken
+/// keys: 5), the summary line on stderr.
+#[test]
+fn sigterm_on_the_status_screen_leaves_the_terminal_usable() {
+    let dir = TempDir::new("term-status");
+    let t = start(
+        dir.path(),
+        &env(dir.path(), &[]),
+        &["--demo", "status", "--output", "tui"],
+    );
+    t.wait_until("the demo keys loaded", T, |s| {
+        s.contains("✗ 3") && !s.contains("loading") && s.contains("q quit")
+    });
+    t.keys(&["a"]);
+    t.wait_for("Act on", T);
+    let pid = byok_pid(&t);
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let code = assert_usable(&t, dir.path(), "sigterm on the status screen");
+    assert_eq!(code, 5, "{}", t.capture_all());
+    assert!(
+        t.capture_all().contains("6 keys: 2 OK"),
+        "{}",
+        t.capture_all()
+    );
+}

@@ -255,9 +255,15 @@ fn spawn_status_effect(
     svc: &watch::Receiver<Option<Backend>>,
     catalog: &Catalog,
     scope: &Scope,
+    org: Option<&Arc<status::OrgView>>,
     tx: &mpsc::UnboundedSender<status::Msg>,
 ) {
     if effect == status::StatusEffect::Quit {
+        return;
+    }
+    // `--accounts`: every account is read (and read again) through the organisation.
+    if let (Some(o), status::StatusEffect::Discover) = (org, &effect) {
+        status::spawn_org(o, catalog, scope, tx);
         return;
     }
     let loaded = svc.borrow().clone();
@@ -301,6 +307,46 @@ pub async fn run_with<F>(backend: F, ctx: Ctx, journal: Journal) -> i32
 where
     F: std::future::Future<Output = Backend> + Send + 'static,
 {
+    run_loop(backend, ctx, journal, None).await
+}
+
+/// `byok status` on the terminal: the status screen alone, on the wizard's event loop (the
+/// same terminal guard, signals and key tables); leaving it ends byok with the exit status
+/// of what was shown, and the summary line on stderr.
+pub(crate) async fn run_status(
+    svc: Backend,
+    catalog: Catalog,
+    scope: Scope,
+    mono: bool,
+    org: Option<Arc<status::OrgView>>,
+) -> i32 {
+    let mut ctx = Ctx::new(catalog);
+    ctx.mono = mono;
+    ctx.demo = svc.is_demo();
+    run_loop(
+        async move { svc },
+        ctx,
+        Journal::disabled(),
+        Some(StatusOnly { scope, org }),
+    )
+    .await
+}
+
+/// What `byok status` brings to the event loop.
+struct StatusOnly {
+    scope: Scope,
+    org: Option<Arc<status::OrgView>>,
+}
+
+async fn run_loop<F>(backend: F, ctx: Ctx, journal: Journal, status_only: Option<StatusOnly>) -> i32
+where
+    F: std::future::Future<Output = Backend> + Send + 'static,
+{
+    let only_status = status_only.is_some();
+    let (scope, org) = match status_only {
+        Some(s) => (s.scope, s.org),
+        None => (status_scope(&journal, ctx.demo), None),
+    };
     let mut app = App::new(ctx);
     let (svc_tx, svc) = watch::channel(None);
     tokio::spawn(async move {
@@ -308,6 +354,12 @@ where
     });
     let mut term = match terminal::Term::enter() {
         Ok(t) => t,
+        Err(e) if only_status => {
+            say!(
+                "error: cannot start the status screen on this terminal ({e}). Use `byok status --output json` or `--output text`."
+            );
+            return exec::exit::INVALID_INPUT;
+        }
         Err(e) => {
             say!(
                 "error: cannot start the wizard on this terminal ({e}). Use `byok create` with flags instead."
@@ -318,12 +370,13 @@ where
     if let Ok(size) = term.size() {
         app.handle(Event::Resize(size.width, size.height));
     }
-    let scope = status_scope(&journal, app.ctx.demo);
     let journal = Arc::new(journal);
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     let (cancel, _) = watch::channel(false);
-    for e in app.start() {
-        spawn_effect(e, &svc, &journal, &tx, &cancel);
+    if !only_status {
+        for e in app.start() {
+            spawn_effect(e, &svc, &journal, &tx, &cancel);
+        }
     }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -337,9 +390,51 @@ where
     // The status screen's backend: the wizard's own, or in the demo the simulated account
     // `byok --demo status` shows (made when the screen is first opened).
     let (demo_tx, demo_rx) = watch::channel(None);
-    let mut demo_status = app.ctx.demo.then_some(demo_tx);
-    let status_svc = if app.ctx.demo { demo_rx } else { svc.clone() };
-    let _ = term.draw(&app);
+    let mut demo_status = (app.ctx.demo && !only_status).then_some(demo_tx);
+    let status_svc = if app.ctx.demo && !only_status {
+        demo_rx
+    } else {
+        svc.clone()
+    };
+    // A screen of its own channel: a screen opened again never receives the previous one's
+    // late results.
+    let open_status = |app: &App, embedded: bool| {
+        let (stx, srx) = mpsc::unbounded_channel();
+        let mut screen = if embedded {
+            status::StatusScreen::new_embedded(app.ctx.mono, app.ctx.demo)
+        } else {
+            status::StatusScreen::new(app.ctx.mono, app.ctx.demo)
+        };
+        screen.catalog = app.ctx.catalog.clone();
+        screen.handle(status::Msg::Resize(app.size.0, app.size.1));
+        for fx in screen.start() {
+            spawn_status_effect(
+                fx,
+                &status_svc,
+                &app.ctx.catalog,
+                &scope,
+                org.as_ref(),
+                &stx,
+            );
+        }
+        Embedded {
+            screen,
+            tx: stx,
+            rx: srx,
+        }
+    };
+    if only_status {
+        embedded = Some(open_status(&app, false));
+    }
+    let mut status_code = None;
+    match &embedded {
+        Some(e) => {
+            let _ = term.draw_with(|f| f.render_widget(&e.screen, f.area()));
+        }
+        None => {
+            let _ = term.draw(&app);
+        }
+    }
     loop {
         let spinning = match &embedded {
             Some(e) => e.screen.is_spinning(),
@@ -365,7 +460,7 @@ where
                     }
                     for m in batch {
                         for fx in e.screen.handle(m) {
-                            spawn_status_effect(fx, &status_svc, &app.ctx.catalog, &scope, &e.tx);
+                            spawn_status_effect(fx, &status_svc, &app.ctx.catalog, &scope, org.as_ref(), &e.tx);
                         }
                     }
                     let _ = term.draw_with(|f| f.render_widget(&e.screen, f.area()));
@@ -396,9 +491,19 @@ where
                     app.handle(Event::Resize(w, h));
                 }
                 for fx in e.screen.handle(msg) {
-                    spawn_status_effect(fx, &status_svc, &app.ctx.catalog, &scope, &e.tx);
+                    spawn_status_effect(
+                        fx,
+                        &status_svc,
+                        &app.ctx.catalog,
+                        &scope,
+                        org.as_ref(),
+                        &e.tx,
+                    );
                 }
-                if e.screen.quit {
+                if e.screen.quit && only_status {
+                    status_code = Some(e.screen.exit_code());
+                    break;
+                } else if e.screen.quit {
                     embedded = None;
                     let _ = term.draw(&app);
                 } else {
@@ -407,6 +512,10 @@ where
                 continue;
             }
             if matches!(ev, Event::Interrupt) {
+                if only_status {
+                    status_code = Some(e.screen.exit_code());
+                    break;
+                }
                 embedded = None;
             }
         }
@@ -439,18 +548,7 @@ where
                             let _ = tx.send(Some(demo_status_backend(&catalog).await));
                         });
                     }
-                    let (stx, srx) = mpsc::unbounded_channel();
-                    let mut screen = status::StatusScreen::new_embedded(app.ctx.mono, app.ctx.demo);
-                    screen.catalog = app.ctx.catalog.clone();
-                    screen.handle(status::Msg::Resize(app.size.0, app.size.1));
-                    for fx in screen.start() {
-                        spawn_status_effect(fx, &status_svc, &app.ctx.catalog, &scope, &stx);
-                    }
-                    embedded = Some(Embedded {
-                        screen,
-                        tx: stx,
-                        rx: srx,
-                    });
+                    embedded = Some(open_status(&app, true));
                 }
                 spawn_effect(e, &svc, &journal, &tx, &cancel);
             }
@@ -470,6 +568,16 @@ where
         }
     }
     drop(term);
+    if let Some(code) = status_code {
+        if let Some(e) = &embedded {
+            let r = &e.screen.report;
+            eprintln!(
+                "{}",
+                crate::status::summary_line(&crate::status::summarize(&r.keys, &r.regions))
+            );
+        }
+        return code;
+    }
     let code = app.exit_code();
     let lines = app.stdout_lines();
     if let Some(run) = &app.run {

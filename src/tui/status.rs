@@ -13,10 +13,7 @@
 //! channel whose messages go back to `handle`; [`StatusEffect::Quit`] means "back".
 //! Standalone, [`run`] does all of that on the terminal (`byok status`).
 
-use std::time::Duration;
-
-use crossterm::event::{Event as CtEvent, EventStream, KeyCode, KeyEvent, KeyEventKind};
-use futures_util::StreamExt;
+use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent, KeyEventKind};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -1903,7 +1900,7 @@ pub struct OrgView {
     pub external_id: Option<String>,
 }
 
-fn spawn_org(
+pub(super) fn spawn_org(
     org: &std::sync::Arc<OrgView>,
     catalog: &Catalog,
     scope: &Scope,
@@ -1942,85 +1939,6 @@ pub async fn run_with(
     mono: bool,
     org: Option<OrgView>,
 ) -> i32 {
-    let org = org.map(std::sync::Arc::new);
-    let demo = svc.is_demo();
-    let mut screen = StatusScreen::new(mono, demo);
-    screen.catalog = catalog.clone();
-    let term = match super::terminal::Term::enter() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "error: cannot start the status screen on this terminal ({e}). Use `byok status --output json` or `--output text`."
-            );
-            return crate::exec::exit::INVALID_INPUT;
-        }
-    };
-    // `Term` owns raw mode, the alternate screen and the panic hook; this draws the screen.
-    let mut terminal =
-        match ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stderr())) {
-            Ok(t) => t,
-            Err(e) => {
-                drop(term);
-                eprintln!("error: cannot draw on this terminal ({e})");
-                return crate::exec::exit::INVALID_INPUT;
-            }
-        };
-    if let Ok(size) = terminal.size() {
-        screen.handle(Msg::Resize(size.width, size.height));
-    }
-    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let spawn = |e: StatusEffect, tx: &mpsc::UnboundedSender<Msg>| match (&org, e) {
-        (Some(o), StatusEffect::Discover) => spawn_org(o, &catalog, &scope, tx),
-        (_, e) => spawn_effect(e, &svc, &catalog, &scope, tx),
-    };
-    for e in screen.start() {
-        spawn(e, &tx);
-    }
-    let mut events = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut sigterm =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let _ = terminal.draw(|f| f.render_widget(&screen, f.area()));
-    loop {
-        let msg = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(CtEvent::Key(k))) => Msg::Key(k),
-                Some(Ok(CtEvent::Resize(w, h))) => Msg::Resize(w, h),
-                Some(Ok(CtEvent::Paste(text))) => Msg::Paste(text),
-                Some(Ok(_)) => continue,
-                Some(Err(_)) | None => break,
-            },
-            Some(m) = rx.recv() => m,
-            _ = tick.tick(), if screen.is_spinning() => Msg::Tick,
-            Some(_) = async { match sigterm.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => break,
-        };
-        // Results that are already waiting (a burst of loaded keys) are drawn once.
-        let mut batch = vec![msg];
-        while batch.len() < 512
-            && let Ok(m) = rx.try_recv()
-        {
-            batch.push(m);
-        }
-        for m in batch {
-            for e in screen.handle(m) {
-                spawn(e, &tx);
-            }
-        }
-        if screen.quit {
-            break;
-        }
-        let _ = terminal.draw(|f| f.render_widget(&screen, f.area()));
-    }
-    drop(terminal);
-    drop(term);
-    let code = screen.exit_code();
-    eprintln!(
-        "{}",
-        status::summary_line(&status::summarize(
-            &screen.report.keys,
-            &screen.report.regions
-        ))
-    );
-    code
+    // The wizard's event loop, terminal guard and signal handling, showing only this screen.
+    super::run_status(svc, catalog, scope, mono, org.map(std::sync::Arc::new)).await
 }
