@@ -914,6 +914,22 @@ impl Catalog {
 mod tests {
     use super::*;
 
+    /// A profile file added to assets/vendors/ is built in: forgetting its line in
+    /// `BUILT_IN` fails here.
+    #[test]
+    fn every_profile_file_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/vendors");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        files.sort();
+        let mut built: Vec<String> = BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
+        built.sort();
+        assert_eq!(files, built);
+    }
+
     #[test]
     fn built_ins_load() {
         let c = Catalog::built_in();
