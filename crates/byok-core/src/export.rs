@@ -6,7 +6,7 @@
 //! The API (the wizard's review screen and `byok plan --format` use it):
 //!
 //! ```no_run
-//! # use byok::{export::{self, Format}, plan::Plan};
+//! # use byok_core::{export::{self, Format}, plan::Plan};
 //! # fn demo(plan: &Plan) -> std::io::Result<()> {
 //! // `account`: None references the account at apply time (Terraform's
 //! // `data "aws_caller_identity"`, CloudFormation's `${AWS::AccountId}`, the script's

@@ -5,7 +5,7 @@
 //! the KMS/STS/IAM operation name (`CreateKey`, `DescribeKey`, `GetCallerIdentity`, ...).
 //!
 //! ```
-//! # use byok::kms::{flaky::FlakyKms, sim::{SimKms, SimOptions}, KmsError};
+//! # use byok_core::kms::{flaky::FlakyKms, sim::{SimKms, SimOptions}, KmsError};
 //! let kms = FlakyKms::new(SimKms::new(SimOptions::instant()));
 //! let throttled = KmsError::Throttled { message: "slow down".into() };
 //! kms.fail("CreateAlias", 1, throttled.clone())
