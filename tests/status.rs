@@ -106,6 +106,89 @@ fn key<'a>(report: &'a Value, arn_suffix: &str, region: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no key {arn_suffix} in {region}: {report:#}"))
 }
 
+/// A key made under ClickHouse's retired scheme (its shared `prod-kms-request-role`) is
+/// flagged with what changed; the retired role is removed only when asked, and only once the
+/// service's own role has its access.
+#[tokio::test]
+async fn a_retired_vendor_principal_is_flagged_and_removed_only_when_asked() {
+    const LEGACY: &str = "arn:aws:iam::576599896960:role/prod-kms-request-role";
+    const ROLE: &str = "arn:aws:iam::111122223333:role/CH-Encryption-role-abc";
+    let moto = Moto::start();
+    let dir = TempDir::new("status-retired");
+    let kms = moto.kms("us-east-1").await;
+    let policy = |principals: Value| {
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Allow ClickHouse Access", "Effect": "Allow", "Principal": {"AWS": principals},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:DescribeKey"], "Resource": "*"}
+        ]})
+    };
+    // Both roles: the migration's first half done.
+    let both = make_key(
+        &kms,
+        Some("clickhouse"),
+        "alias/ch-both",
+        &policy(json!([LEGACY, ROLE])),
+    )
+    .await;
+    // The retired role alone: nothing to migrate to yet.
+    let old = make_key(
+        &kms,
+        Some("clickhouse"),
+        "alias/ch-old",
+        &policy(json!(LEGACY)),
+    )
+    .await;
+    for id in [&both, &old] {
+        kms.enable_key_rotation()
+            .key_id(id.as_str())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let (report, _, err) = status_json(&moto, &dir, &["--region", "us-east-1", "--output", "json"]);
+    let b = key(&report, &both, "us-east-1");
+    assert_eq!(
+        b["policy"]["vendor_principal"], ROLE,
+        "the retired role is never the vendor's current one: {err}"
+    );
+    assert_eq!(kinds(b), ["retired-principal"], "{b:#}");
+    assert_eq!(b["health"], "needs-attention");
+    let o = key(&report, &old, "us-east-1");
+    assert!(kinds(o).contains(&"retired-principal".to_string()), "{o:#}");
+    assert!(kinds(o).contains(&"principal-unknown".to_string()), "{o:#}");
+
+    let act = |alias: &str| {
+        let out = run(moto.byok(dir.path()).args([
+            "status",
+            "--key",
+            alias,
+            "--region",
+            "us-east-1",
+            "--remove-retired",
+            "--yes",
+        ]));
+        (out.status.code().unwrap_or(-1), stderr(&out))
+    };
+    // The old key: the retired role is all ClickHouse has; byok removes nothing.
+    let (code, err) = act("alias/ch-old");
+    assert_ne!(code, 0, "{err}");
+    assert!(policy_of(&kms, &old).await.to_string().contains(LEGACY));
+
+    let (code, err) = act("alias/ch-both");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("PutKeyPolicy"), "{err}");
+    let p = policy_of(&kms, &both).await;
+    assert!(!p.to_string().contains(LEGACY), "{p:#}");
+    assert_eq!(principals_of(&p, "ClickHouse"), [json!(ROLE)]);
+    let (report, _, _) = status_json(&moto, &dir, &["--region", "us-east-1", "--output", "json"]);
+    let b = key(&report, &both, "us-east-1");
+    assert!(kinds(b).is_empty(), "{b:#}");
+    assert_eq!(b["health"], "ok");
+}
+
 // --------------------------------------------------------------------------------------
 // A tiny JSON Schema subset (type, required, properties, additionalProperties, items,
 // enum, $ref to $defs): enough to hold the real output to the documented shape.

@@ -23,6 +23,8 @@ pub enum Action {
     RepairPolicy,
     RevokeAccess,
     RestoreAccess,
+    /// Remove the principals the vendor has retired (its profile's `principal.refuse`).
+    RemoveRetired,
 }
 
 /// One action as every surface offers it: the status screen's menu (its key and words) and
@@ -132,6 +134,14 @@ pub const ACTIONS: &[ActionSpec] = &[
         help: "Give the vendor its access back",
         make: |_| Action::RestoreAccess,
     },
+    ActionSpec {
+        key: 'u',
+        menu: "Remove the vendor's retired principal",
+        flag: "remove-retired",
+        days: None,
+        help: "Remove a principal the vendor has retired (such as ClickHouse's old shared role) from the key policy; the vendor's current principal must have its access first",
+        make: |_| Action::RemoveRetired,
+    },
 ];
 
 impl Action {
@@ -163,6 +173,7 @@ impl Action {
             Action::RepairPolicy => "Repair the key policy".into(),
             Action::RevokeAccess => "Revoke the vendor's access".into(),
             Action::RestoreAccess => "Restore the vendor's access".into(),
+            Action::RemoveRetired => "Remove the vendor's retired principal".into(),
         }
     }
 
@@ -650,6 +661,25 @@ pub fn revoke_policy(policy: &Value, principal: &str) -> PolicyChange {
     }
 }
 
+/// The policy without the principals the vendor has retired (its profile's
+/// `principal.refuse`), each removed as [`revoke_policy`] removes the vendor.
+pub fn remove_retired(profile: &VendorProfile, policy: &Value) -> PolicyChange {
+    let mut out = PolicyChange {
+        policy: policy.clone(),
+        summary: Vec::new(),
+    };
+    for r in &profile.principal.refuse {
+        let c = revoke_policy(&out.policy, &r.arn);
+        out.policy = c.policy;
+        out.summary.extend(
+            c.summary
+                .into_iter()
+                .map(|l| l.replace("the vendor", &format!("the retired {}", r.arn))),
+        );
+    }
+    out
+}
+
 /// [`revoke_policy`]'s policy alone.
 pub fn revoked_policy(policy: &Value, principal: &str) -> Value {
     revoke_policy(policy, principal).policy
@@ -830,7 +860,10 @@ pub async fn plan_action<S: KeyService>(
             }
             consequence = meaning_of(profile, "Enabled").0;
         }
-        Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess => {
+        Action::RepairPolicy
+        | Action::RevokeAccess
+        | Action::RestoreAccess
+        | Action::RemoveRetired => {
             let Some(profile) = profile else {
                 return Err("byok does not know this key's vendor: name it with --vendor.".into());
             };
@@ -894,6 +927,24 @@ pub async fn plan_action<S: KeyService>(
                 }
                 let change_of = match action {
                     Action::RevokeAccess => revoke_policy(old, &principal),
+                    Action::RemoveRetired => {
+                        let change = remove_retired(profile, old);
+                        // Only once the current principal has every action it needs: the
+                        // retired one may be all the vendor still uses.
+                        let after = check_policy(
+                            profile,
+                            &change.policy,
+                            &target.account,
+                            Some((principal.clone(), PrincipalSource::Flag)),
+                        );
+                        if !after.missing.is_empty() {
+                            return Err(format!(
+                                "{principal} lacks {} in the key policy in {r}: grant the vendor's current principal first (repair the policy with it), then remove the retired one.",
+                                after.missing.join(", ")
+                            ));
+                        }
+                        change
+                    }
                     _ => repair_policy(profile, old, &target.account, &partition, &principal),
                 };
                 let new = &change_of.policy;
@@ -928,6 +979,9 @@ pub async fn plan_action<S: KeyService>(
                     notes.push(match action {
                         Action::RevokeAccess => {
                             format!("The vendor already has no access to the key in {r}.")
+                        }
+                        Action::RemoveRetired => {
+                            format!("The policy in {r} grants no retired principal.")
                         }
                         _ => format!("The policy in {r} already is what it should be."),
                     });
@@ -964,6 +1018,7 @@ pub async fn plan_action<S: KeyService>(
             Action::RepairPolicy
                 | Action::RevokeAccess
                 | Action::RestoreAccess
+                | Action::RemoveRetired
                 | Action::EnableRotation { .. }
                 | Action::DisableRotation
                 | Action::RotateNow
@@ -1123,6 +1178,7 @@ pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
         Action::RestoreAccess => {
             policy_known && (has(FindingKind::AccessRevoked) || has(FindingKind::PrincipalUnknown))
         }
+        Action::RemoveRetired => policy_known && has(FindingKind::RetiredPrincipal),
     };
     if ok {
         return Ok(());
@@ -1143,6 +1199,7 @@ pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
         Action::RepairPolicy => "the policy has nothing byok would repair".into(),
         Action::RevokeAccess => "the vendor has no access to revoke".into(),
         Action::RestoreAccess => "the vendor's access is not revoked".into(),
+        Action::RemoveRetired => "the policy grants no principal the vendor has retired".into(),
     })
 }
 
@@ -1163,7 +1220,7 @@ pub(super) const KEY_STATES: &[&str] = &[
 pub fn needs_principal(action: &Action, k: &KeyStatus) -> bool {
     matches!(
         action,
-        Action::RepairPolicy | Action::RestoreAccess | Action::RevokeAccess
+        Action::RepairPolicy | Action::RestoreAccess | Action::RevokeAccess | Action::RemoveRetired
     ) && k
         .policy
         .as_ref()

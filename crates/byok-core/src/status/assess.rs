@@ -160,9 +160,17 @@ pub fn policy_vendor_principals(
         }) else {
             continue;
         };
+        // A principal the vendor has retired is never taken for its current one.
         let named: Vec<String> = policy::principals(s)
             .into_iter()
             .filter(|p| *p != "*" && !same_principal(p, account))
+            .filter(|p| {
+                !profile
+                    .principal
+                    .refuse
+                    .iter()
+                    .any(|r| same_principal(&r.arn, p))
+            })
             .map(str::to_string)
             .collect();
         common = Some(match common {
@@ -256,6 +264,48 @@ pub fn vendor_principal(
             .find(|(k, _)| k == TAG_VENDOR_PRINCIPAL)
             .map(|(_, v)| v.clone()),
     }
+}
+
+/// The principals the vendor has retired that the policy still allows, with the vendor's
+/// reason (from its profile).
+pub fn retired_principals<'p>(
+    profile: &'p VendorProfile,
+    policy: &Value,
+) -> Vec<&'p crate::vendor::RefusedPrincipal> {
+    profile
+        .principal
+        .refuse
+        .iter()
+        .filter(|r| {
+            statements(policy).iter().any(|s| {
+                s.get("Effect").and_then(Value::as_str) == Some("Allow")
+                    && policy::principals(s)
+                        .iter()
+                        .any(|p| same_principal(p, &r.arn))
+            })
+        })
+        .collect()
+}
+
+pub(super) fn retired_findings(profile: &VendorProfile, policy: &Value) -> Vec<Finding> {
+    retired_principals(profile, policy)
+        .into_iter()
+        .map(|r| Finding {
+            kind: FindingKind::RetiredPrincipal,
+            severity: Health::NeedsAttention,
+            what: format!(
+                "the key policy still grants {}, which {} has retired",
+                r.arn, profile.name
+            ),
+            meaning: format!("{} refuses it for new keys: {}", profile.name, r.reason),
+            fix: format!(
+                "Once {} uses its current principal (repair the policy with it), remove the retired one: \"{}\" (--{}).",
+                profile.name,
+                Action::RemoveRetired.title(),
+                Action::RemoveRetired.spec().flag
+            ),
+        })
+        .collect()
 }
 
 pub(super) fn statements(policy: &Value) -> &[Value] {
@@ -695,6 +745,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
                             .iter()
                             .any(|x| has_vendor_statements(prof, x)),
                 ));
+                findings.extend(retired_findings(prof, p));
                 let c = check_policy(prof, p, &account, resolved.principal.clone());
                 let (pm, pa) = meaning_of(profile, "PolicyMissingActions");
                 if c.vendor_principal.is_none() {

@@ -104,6 +104,9 @@ pub enum FindingKind {
     /// A replica of a Multi-Region primary is not enabled.
     Replica,
     NoAlias,
+    /// The policy still grants a principal the vendor has retired (ClickHouse's old shared
+    /// role): its profile lists it under `principal.refuse`.
+    RetiredPrincipal,
     /// A key a run of the same setup made while another run's key took the alias: retired
     /// (tagged `byok:duplicate-of`), or still to retire.
     Duplicate,
