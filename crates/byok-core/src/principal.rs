@@ -250,7 +250,9 @@ impl PrincipalKind {
                         .into(),
                 )
             }
-            _ => Ok(()),
+            PrincipalKind::AccountRootByRegion
+            | PrincipalKind::IamRoleArn
+            | PrincipalKind::AccountOrArn => Ok(()),
         }
     }
 }
