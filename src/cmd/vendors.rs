@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use byok::exec::exit;
 use byok::sanitize;
-use byok::vendor::{Catalog, PrincipalKind, VendorProfile};
+use byok::vendor::{Catalog, VendorProfile};
 
 use super::common;
 use crate::cli::{GlobalArgs, Output, VendorsArgs, VendorsCommand};
@@ -81,19 +81,6 @@ fn list(catalog: &Catalog, output: Output) -> i32 {
     exit::OK
 }
 
-/// How the principal is given, in words.
-fn principal_kind(k: PrincipalKind) -> &'static str {
-    match k {
-        PrincipalKind::IamRoleArn => "an IAM role ARN you copy from the vendor (--principal)",
-        PrincipalKind::AccountRootByRegion => {
-            "the vendor's AWS account for the Region you choose (nothing to type)"
-        }
-        PrincipalKind::AccountOrArn => {
-            "the AWS account ID or IAM ARN the vendor names (--principal)"
-        }
-    }
-}
-
 /// The Regions, as words: the vendor's list, or any Region byok knows.
 fn regions_text(v: &VendorProfile) -> Vec<String> {
     if v.regions.is_empty() {
@@ -133,7 +120,7 @@ fn show(v: &VendorProfile, output: Output) -> i32 {
     println_safe!(
         "  Principal: {}: {}",
         l(&v.principal.label),
-        principal_kind(v.principal.kind)
+        v.principal.kind.describe()
     );
     println_safe!("    {}", l(&v.principal.help));
     for r in &v.principal.refuse {

@@ -17,7 +17,7 @@ use crate::export::{self, ExportFile, Format};
 use crate::kms::IamPrincipal;
 use crate::plan::{KeyRole, Plan, Step};
 use crate::policy;
-use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
+use crate::vendor::{Catalog, VendorProfile};
 
 /// What a wizard starts from.
 #[derive(Debug, Clone)]
@@ -454,8 +454,6 @@ pub struct App {
     pub interrupted: bool,
 }
 
-const PLACEHOLDER_ROLE: &str = "arn:aws:iam::000000000000:role/placeholder";
-
 impl App {
     pub fn new(ctx: Ctx) -> App {
         let raw = ctx.raw.clone();
@@ -682,10 +680,10 @@ impl App {
     /// The answers as the screens hold them now.
     pub fn raw(&self) -> RawAnswers {
         let v = self.vendor();
-        let principal = if v.principal.kind == PrincipalKind::AccountRootByRegion {
-            None
-        } else {
+        let principal = if v.principal.kind.asks_customer() {
             Some(self.principal.value().trim().to_string()).filter(|s| !s.is_empty())
+        } else {
+            None
         };
         RawAnswers {
             vendor: Some(v.id.clone()),
@@ -762,11 +760,7 @@ impl App {
                             }
                             Field::Principal => {
                                 principal_placeholder = true;
-                                raw.principal = Some(match v.principal.kind {
-                                    PrincipalKind::AccountOrArn => "000000000000".into(),
-                                    PrincipalKind::IamRoleArn => PLACEHOLDER_ROLE.into(),
-                                    PrincipalKind::AccountRootByRegion => return None,
-                                });
+                                raw.principal = Some(v.principal.kind.placeholder()?.into());
                             }
                             Field::Regionality | Field::ReplicaRegion => {
                                 raw.regionality = None;
@@ -826,9 +820,7 @@ impl App {
         let vendor_sids = || v.statements.iter().map(|s| s.sid.clone()).collect();
         match self.focused_field() {
             Some(Field::Vendor) | Some(Field::Principal) => vendor_sids(),
-            Some(Field::Region) if v.principal.kind == PrincipalKind::AccountRootByRegion => {
-                vendor_sids()
-            }
+            Some(Field::Region) if v.principal.kind.follows_region() => vendor_sids(),
             Some(Field::Admins) => vec![policy::ADMIN_SID.to_string()],
             Some(Field::Regionality) | Some(Field::ReplicaRegion)
                 if self.regionality() == Regionality::MultiRegion && !self.admins.is_empty() =>
@@ -1026,9 +1018,7 @@ impl App {
             Screen::Region if self.region_filterable() => Some(&self.region_filter),
             Screen::Names => Some([&self.alias, &self.description, &self.tags][self.names_focus]),
             Screen::Admins => Some(&self.admin_filter),
-            Screen::Principal
-                if self.vendor().principal.kind != PrincipalKind::AccountRootByRegion =>
-            {
+            Screen::Principal if self.vendor().principal.kind.asks_customer() => {
                 Some(&self.principal)
             }
             Screen::Regionality if self.regionality_focus == 1 => Some(&self.second_region),
@@ -1057,7 +1047,7 @@ impl App {
 
     fn focused_input(&mut self) -> Option<&mut Input> {
         let filterable = self.region_filterable();
-        let typed_principal = self.vendor().principal.kind != PrincipalKind::AccountRootByRegion;
+        let typed_principal = self.vendor().principal.kind.asks_customer();
         if let Some(ExportDialog::Name { input, .. }) = &mut self.export {
             return Some(input);
         }

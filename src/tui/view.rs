@@ -12,7 +12,7 @@ use super::app::{App, EXPORT_FORMATS, ExportDialog, Load, Screen, StepStatus};
 use super::theme::Theme;
 use crate::exec::Outcome;
 use crate::policy;
-use crate::vendor::PrincipalKind;
+use crate::principal::Step;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -834,20 +834,20 @@ impl View<'_> {
     fn principal(&mut self, area: Rect, buf: &mut Buffer) {
         let a = self.app;
         let v = a.vendor();
-        match v.principal.kind {
-            PrincipalKind::AccountRootByRegion => {
-                let rest = self.question(
-                    area,
-                    &format!("{} gets access through its AWS account", v.name),
-                    &v.principal.help,
-                    buf,
-                );
-                let region = a.region.clone().unwrap_or_default();
-                let acct = v.vendor_account(&region).unwrap_or("?");
+        let region = a.region.clone().unwrap_or_default();
+        match v.principal.kind.step(v, &region) {
+            Step::FromRegion {
+                question,
+                explain,
+                label,
+                account,
+                note,
+            } => {
+                let rest = self.question(area, &question, &explain, buf);
                 let lines = vec![
                     Line::from(vec![
-                        Span::styled(format!("  {:<20}", v.principal.label), self.t.dim()),
-                        Span::styled(acct.to_string(), self.t.title()),
+                        Span::styled(format!("  {label:<20}"), self.t.dim()),
+                        Span::styled(account, self.t.title()),
                     ]),
                     Line::from(vec![
                         Span::styled(format!("  {:<20}", "for the Region"), self.t.dim()),
@@ -861,35 +861,30 @@ impl View<'_> {
                         ),
                     ]),
                     Line::raw(""),
-                    Line::styled(
-                        "To change it, go back and choose another Region.",
-                        self.t.dim(),
-                    ),
+                    Line::styled(note, self.t.dim()),
                 ];
                 para(lines).render(rest, buf);
             }
-            _ => {
-                let rest = self.question(
-                    area,
-                    &format!("{}?", v.principal.label),
-                    "The vendor's identity the key policy lets use the key.",
-                    buf,
-                );
-                let [i, help] =
+            Step::Typed {
+                question,
+                explain,
+                input,
+                help,
+                note,
+            } => {
+                let rest = self.question(area, &question, explain, buf);
+                let [i, help_area] =
                     Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
-                self.input(Rect { height: 1, ..i }, "ARN ", &a.principal, true, buf);
+                self.input(Rect { height: 1, ..i }, input, &a.principal, true, buf);
                 let lines = vec![
                     Line::from(vec![
                         Span::styled("Where to find it: ", self.t.accent()),
-                        Span::raw(v.principal.help.clone()),
+                        Span::raw(help),
                     ]),
                     Line::raw(""),
-                    Line::styled(
-                        "byok checks its form now; KMS checks that it exists when the key is created.",
-                        self.t.dim(),
-                    ),
+                    Line::styled(note, self.t.dim()),
                 ];
-                para(lines).render(help, buf);
+                para(lines).render(help_area, buf);
             }
         }
     }

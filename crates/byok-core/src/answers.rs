@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::arn::{self, Want};
 use crate::regions;
-use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
+use crate::vendor::{Catalog, VendorProfile};
 
 // A vendor profile checks its default alias and lists its regionalities with these, so they
 // live below it (in `arn` and `vendor`); the answers name them here too.
@@ -209,7 +209,7 @@ impl Answers {
         flag("create", None);
         flag("--vendor", Some(&self.vendor.id));
         flag("--region", Some(&self.region));
-        if self.vendor.principal.kind != PrincipalKind::AccountRootByRegion {
+        if self.vendor.principal.kind.asks_customer() {
             flag("--principal", Some(&self.principal));
         }
         flag("--regionality", Some(self.regionality.as_str()));
@@ -354,64 +354,14 @@ fn unknown_region(r: &str, hint: Option<String>, example: &str) -> String {
     }
 }
 
-/// The vendor principal, from what the user typed (or the Region, for Gearset-style vendors).
+/// The vendor principal, from what the user typed (or the Region, for Gearset-style vendors):
+/// its kind checks it.
 pub fn check_principal(
     vendor: &VendorProfile,
     region: &str,
     input: Option<&str>,
 ) -> Result<String, String> {
-    let partition = regions::partition_of(region);
-    let input = input.map(str::trim).filter(|s| !s.is_empty());
-    let arn = match vendor.principal.kind {
-        PrincipalKind::AccountRootByRegion => {
-            let account = vendor
-                .vendor_account(region)
-                .ok_or_else(|| format!("{} has no account for {region}", vendor.name))?;
-            let derived = format!("arn:{partition}:iam::{account}:root");
-            match input {
-                Some(p) if p != derived && p != account => {
-                    return Err(format!(
-                        "{}'s account follows from the Region ({account} for {region}): leave it out",
-                        vendor.name
-                    ));
-                }
-                _ => return Ok(derived),
-            }
-        }
-        PrincipalKind::IamRoleArn => {
-            let p = input.ok_or_else(|| format!("is required: {}", vendor.principal.help))?;
-            arn::check_iam_principal(p, Want::Role)
-                .map_err(|e| format!("{p:?} {e}. {}", vendor.principal.help))?
-        }
-        PrincipalKind::AccountOrArn => {
-            let p = input.ok_or_else(|| format!("is required: {}", vendor.principal.help))?;
-            if arn::is_account_id(p) {
-                return Ok(format!("arn:{partition}:iam::{p}:root"));
-            }
-            if p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!(
-                    "{p:?} has {} digits: an AWS account ID has exactly 12",
-                    p.len()
-                ));
-            }
-            arn::check_iam_principal(p, Want::AnyPrincipal).map_err(|e| format!("{p:?} {e}"))?
-        }
-    };
-    if let Some(r) = vendor
-        .principal
-        .refuse
-        .iter()
-        .find(|r| r.arn == arn.to_string())
-    {
-        return Err(format!("{arn} is refused: {}", r.reason));
-    }
-    if arn.partition != partition {
-        return Err(format!(
-            "is in partition {} but {region} is in {partition}",
-            arn.partition
-        ));
-    }
-    Ok(arn.to_string())
+    vendor.principal.kind.check(vendor, region, input)
 }
 
 /// An administrator: an IAM user or role ARN.

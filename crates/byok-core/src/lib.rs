@@ -16,6 +16,7 @@ pub mod kms;
 pub mod org;
 pub mod plan;
 pub mod policy;
+pub mod principal;
 pub mod record;
 pub mod regions;
 pub mod sanitize;

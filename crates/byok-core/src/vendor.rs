@@ -7,6 +7,9 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+// A vendor file's `principal` and its kinds are `principal`'s; the profile names them here too.
+pub use crate::principal::{PrincipalKind, PrincipalSpec, RefusedPrincipal};
+
 /// Single key, Multi-Region primary + replica, or two independent keys.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
@@ -134,38 +137,6 @@ pub struct VendorRegion {
     /// The vendor's AWS account for this Region, when the principal follows from the Region.
     #[serde(default)]
     pub vendor_account: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum PrincipalKind {
-    /// The customer pastes an IAM role ARN the vendor gave them (Camunda).
-    IamRoleArn,
-    /// The vendor's account root, chosen by Region (Gearset).
-    AccountRootByRegion,
-    /// A 12-digit account ID or an IAM ARN.
-    AccountOrArn,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct PrincipalSpec {
-    pub kind: PrincipalKind,
-    pub label: String,
-    pub help: String,
-    /// Principals the vendor has retired (ClickHouse's old shared role): refused as the
-    /// answer, with the reason.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub refuse: Vec<RefusedPrincipal>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct RefusedPrincipal {
-    /// The principal's ARN, exactly as it would be written into the policy.
-    pub arn: String,
-    /// Why, and what to give instead.
-    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -691,13 +662,13 @@ impl VendorProfile {
                 ));
             }
         }
-        if self.principal.kind == PrincipalKind::AccountRootByRegion
-            && (self.regions.is_empty() || self.regions.iter().any(|r| r.vendor_account.is_none()))
-        {
-            return Err(err(
-                "principal.kind",
-                "account-root-by-region needs a vendor_account on every entry of regions".into(),
-            ));
+        let accounts: Vec<Option<&str>> = self
+            .regions
+            .iter()
+            .map(|r| r.vendor_account.as_deref())
+            .collect();
+        if let Err(e) = self.principal.kind.check_regions(&accounts) {
+            return Err(err("principal.kind", e));
         }
         if let Some(d) = &self.dual_region {
             if d.methods.is_empty() || d.methods.contains(&Regionality::Single) {
@@ -816,6 +787,18 @@ impl VendorProfile {
             ));
         }
         Ok(())
+    }
+}
+
+impl crate::principal::VendorFacts for VendorProfile {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn principal(&self) -> &PrincipalSpec {
+        &self.principal
+    }
+    fn vendor_account(&self, region: &str) -> Option<&str> {
+        VendorProfile::vendor_account(self, region)
     }
 }
 

@@ -221,13 +221,12 @@ pub fn vendor_principal(
     if let Some(j) = e.journal {
         found.push((vec![as_arn(j)], PrincipalSource::Journal));
     }
-    if profile.principal.kind == PrincipalKind::AccountRootByRegion
-        && let Some(a) = profile.vendor_account(region)
+    if let Some(p) = profile
+        .principal
+        .kind
+        .from_profile(profile, region, partition)
     {
-        found.push((
-            vec![format!("arn:{partition}:iam::{a}:root")],
-            PrincipalSource::Profile,
-        ));
+        found.push((vec![p], PrincipalSource::Profile));
     }
     let policies = e
         .policy

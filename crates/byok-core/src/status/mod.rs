@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use crate::kms::{AliasEntry, KeyInfo, KeyService, KmsError, KmsResult, Rotation};
 use crate::plan::{TAG_MANAGED_BY, TAG_ROLE, TAG_VENDOR};
 use crate::policy::{self, PolicyProblem, same_principal};
-use crate::vendor::{Catalog, PrincipalKind, VendorProfile};
+use crate::vendor::{Catalog, VendorProfile};
 
 /// Keys whose details are read at the same time, per Region.
 pub const KEYS_IN_FLIGHT: usize = 8;

@@ -1,0 +1,450 @@
+//! The kinds of vendor principal (a vendor file's `principal.kind`), and every question the
+//! rest of byok asks of a kind: whether the customer is asked for it ([`asks_customer`]),
+//! whether it follows from the Region ([`follows_region`]), how an answer is checked
+//! ([`check`]), what stands in for it in a preview ([`placeholder`]), what the wizard's
+//! principal step shows ([`step`]), how `byok vendors` describes it ([`describe`]), which
+//! principal `byok status` takes from the vendor file alone ([`from_profile`]) and what the
+//! vendor file must list for it ([`check_regions`]).
+//!
+//! Past the check, a principal is its ARN: the policy, the plan, the exports and the review
+//! show that ARN whatever the kind.
+//!
+//! This module sits below `vendor`, whose profiles hold a [`PrincipalSpec`]: it learns what
+//! it needs of a vendor through [`VendorFacts`], which `VendorProfile` implements.
+//!
+//! [`asks_customer`]: PrincipalKind::asks_customer
+//! [`follows_region`]: PrincipalKind::follows_region
+//! [`check`]: PrincipalKind::check
+//! [`placeholder`]: PrincipalKind::placeholder
+//! [`step`]: PrincipalKind::step
+//! [`describe`]: PrincipalKind::describe
+//! [`from_profile`]: PrincipalKind::from_profile
+//! [`check_regions`]: PrincipalKind::check_regions
+
+use serde::{Deserialize, Serialize};
+
+use crate::arn::{self, Want};
+use crate::regions;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrincipalKind {
+    /// The customer pastes an IAM role ARN the vendor gave them (Camunda).
+    IamRoleArn,
+    /// The vendor's account root, chosen by Region (Gearset).
+    AccountRootByRegion,
+    /// A 12-digit account ID or an IAM ARN.
+    AccountOrArn,
+}
+
+/// A vendor file's `principal`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalSpec {
+    pub kind: PrincipalKind,
+    pub label: String,
+    pub help: String,
+    /// Principals the vendor has retired (ClickHouse's old shared role): refused as the
+    /// answer, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refuse: Vec<RefusedPrincipal>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedPrincipal {
+    /// The principal's ARN, exactly as it would be written into the policy.
+    pub arn: String,
+    /// Why, and what to give instead.
+    pub reason: String,
+}
+
+/// What a kind needs to know of its vendor.
+pub trait VendorFacts {
+    /// The vendor's name, for messages.
+    fn name(&self) -> &str;
+    /// The vendor file's `principal`.
+    fn principal(&self) -> &PrincipalSpec;
+    /// The vendor's AWS account for a Region, when the vendor file lists one.
+    fn vendor_account(&self, region: &str) -> Option<&str>;
+}
+
+/// What the wizard's principal step shows; the screen draws it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The customer types the principal.
+    Typed {
+        question: String,
+        explain: &'static str,
+        /// The input's label.
+        input: &'static str,
+        /// Where to find it (the vendor file's `principal.help`).
+        help: String,
+        note: &'static str,
+    },
+    /// Nothing to type: the principal follows from the Region, shown with the vendor's
+    /// account for it.
+    FromRegion {
+        question: String,
+        explain: String,
+        /// The account's label (the vendor file's `principal.label`).
+        label: String,
+        /// The vendor's account for the Region, `?` when it has none.
+        account: String,
+        note: &'static str,
+    },
+}
+
+/// The IAM role a preview shows while the customer has not typed a valid one.
+const PLACEHOLDER_ROLE: &str = "arn:aws:iam::000000000000:role/placeholder";
+
+/// An account's root principal.
+fn account_root(partition: &str, account: &str) -> String {
+    format!("arn:{partition}:iam::{account}:root")
+}
+
+impl PrincipalKind {
+    /// Whether the customer gives the principal (`--principal`, the wizard's input); when
+    /// not, `create` leaves the flag out and the wizard's step has nothing to type.
+    pub fn asks_customer(self) -> bool {
+        match self {
+            PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => true,
+            PrincipalKind::AccountRootByRegion => false,
+        }
+    }
+
+    /// Whether the principal follows from the chosen Region, so that choosing the Region
+    /// changes the vendor's statements.
+    pub fn follows_region(self) -> bool {
+        match self {
+            PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => false,
+            PrincipalKind::AccountRootByRegion => true,
+        }
+    }
+
+    /// A principal of this kind that passes [`check`](Self::check), for a preview drawn
+    /// before the customer has typed one; `None` when the kind asks for nothing.
+    pub fn placeholder(self) -> Option<&'static str> {
+        match self {
+            PrincipalKind::IamRoleArn => Some(PLACEHOLDER_ROLE),
+            PrincipalKind::AccountOrArn => Some("000000000000"),
+            PrincipalKind::AccountRootByRegion => None,
+        }
+    }
+
+    /// How the principal is given, in words (`byok vendors`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            PrincipalKind::IamRoleArn => "an IAM role ARN you copy from the vendor (--principal)",
+            PrincipalKind::AccountRootByRegion => {
+                "the vendor's AWS account for the Region you choose (nothing to type)"
+            }
+            PrincipalKind::AccountOrArn => {
+                "the AWS account ID or IAM ARN the vendor names (--principal)"
+            }
+        }
+    }
+
+    /// The vendor principal, as its ARN, from what the customer typed (or the Region, when
+    /// it follows from it); the error says why not and what to give.
+    pub fn check(
+        self,
+        vendor: &(impl VendorFacts + ?Sized),
+        region: &str,
+        input: Option<&str>,
+    ) -> Result<String, String> {
+        let spec = vendor.principal();
+        let partition = regions::partition_of(region);
+        let input = input.map(str::trim).filter(|s| !s.is_empty());
+        let arn = match self {
+            PrincipalKind::AccountRootByRegion => {
+                let account = vendor
+                    .vendor_account(region)
+                    .ok_or_else(|| format!("{} has no account for {region}", vendor.name()))?;
+                let derived = account_root(partition, account);
+                return match input {
+                    Some(p) if p != derived && p != account => Err(format!(
+                        "{}'s account follows from the Region ({account} for {region}): leave it out",
+                        vendor.name()
+                    )),
+                    _ => Ok(derived),
+                };
+            }
+            PrincipalKind::IamRoleArn => {
+                let p = input.ok_or_else(|| format!("is required: {}", spec.help))?;
+                arn::check_iam_principal(p, Want::Role)
+                    .map_err(|e| format!("{p:?} {e}. {}", spec.help))?
+            }
+            PrincipalKind::AccountOrArn => {
+                let p = input.ok_or_else(|| format!("is required: {}", spec.help))?;
+                if arn::is_account_id(p) {
+                    return Ok(account_root(partition, p));
+                }
+                if p.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!(
+                        "{p:?} has {} digits: an AWS account ID has exactly 12",
+                        p.len()
+                    ));
+                }
+                arn::check_iam_principal(p, Want::AnyPrincipal).map_err(|e| format!("{p:?} {e}"))?
+            }
+        };
+        if let Some(r) = spec.refuse.iter().find(|r| r.arn == arn.to_string()) {
+            return Err(format!("{arn} is refused: {}", r.reason));
+        }
+        if arn.partition != partition {
+            return Err(format!(
+                "is in partition {} but {region} is in {partition}",
+                arn.partition
+            ));
+        }
+        Ok(arn.to_string())
+    }
+
+    /// What the wizard's principal step shows for a vendor and the chosen Region.
+    pub fn step(self, vendor: &(impl VendorFacts + ?Sized), region: &str) -> Step {
+        let spec = vendor.principal();
+        match self {
+            PrincipalKind::AccountRootByRegion => Step::FromRegion {
+                question: format!("{} gets access through its AWS account", vendor.name()),
+                explain: spec.help.clone(),
+                label: spec.label.clone(),
+                account: vendor.vendor_account(region).unwrap_or("?").to_string(),
+                note: "To change it, go back and choose another Region.",
+            },
+            PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => Step::Typed {
+                question: format!("{}?", spec.label),
+                explain: "The vendor's identity the key policy lets use the key.",
+                input: "ARN ",
+                help: spec.help.clone(),
+                note: "byok checks its form now; KMS checks that it exists when the key is created.",
+            },
+        }
+    }
+
+    /// The principal the vendor file alone names for a Region, which `byok status` trusts
+    /// as much as the journal: `None` when the customer gives it.
+    pub fn from_profile(
+        self,
+        vendor: &(impl VendorFacts + ?Sized),
+        region: &str,
+        partition: &str,
+    ) -> Option<String> {
+        match self {
+            PrincipalKind::AccountRootByRegion => vendor
+                .vendor_account(region)
+                .map(|a| account_root(partition, a)),
+            PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => None,
+        }
+    }
+
+    /// Whether a vendor file's Regions suit the kind, given each Region's `vendor_account`
+    /// (the error is the vendor file's `principal.kind` error).
+    pub fn check_regions(self, accounts: &[Option<&str>]) -> Result<(), String> {
+        match self {
+            PrincipalKind::AccountRootByRegion
+                if accounts.is_empty() || accounts.iter().any(Option::is_none) =>
+            {
+                Err(
+                    "account-root-by-region needs a vendor_account on every entry of regions"
+                        .into(),
+                )
+            }
+            PrincipalKind::AccountRootByRegion
+            | PrincipalKind::IamRoleArn
+            | PrincipalKind::AccountOrArn => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [PrincipalKind; 3] = [
+        PrincipalKind::IamRoleArn,
+        PrincipalKind::AccountRootByRegion,
+        PrincipalKind::AccountOrArn,
+    ];
+
+    struct Acme {
+        spec: PrincipalSpec,
+    }
+
+    impl Acme {
+        fn new(kind: PrincipalKind) -> Acme {
+            Acme {
+                spec: PrincipalSpec {
+                    kind,
+                    label: "Acme principal".into(),
+                    help: "Acme's console shows it.".into(),
+                    refuse: vec![RefusedPrincipal {
+                        arn: "arn:aws:iam::111122223333:role/old".into(),
+                        reason: "Acme retired it".into(),
+                    }],
+                },
+            }
+        }
+    }
+
+    impl VendorFacts for Acme {
+        fn name(&self) -> &str {
+            "Acme"
+        }
+        fn principal(&self) -> &PrincipalSpec {
+            &self.spec
+        }
+        fn vendor_account(&self, region: &str) -> Option<&str> {
+            match region {
+                "eu-west-1" => Some("123456789012"),
+                "cn-north-1" => Some("210987654321"),
+                _ => None,
+            }
+        }
+    }
+
+    #[test]
+    fn a_kind_is_its_vendor_file_name() {
+        let names: Vec<String> = ALL
+            .iter()
+            .map(|k| {
+                serde_json::to_value(k)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            ["iam-role-arn", "account-root-by-region", "account-or-arn"]
+        );
+        for k in ALL {
+            let v = serde_json::to_value(k).unwrap();
+            assert_eq!(serde_json::from_value::<PrincipalKind>(v).unwrap(), k);
+        }
+    }
+
+    #[test]
+    fn a_kind_is_asked_for_or_follows_the_region() {
+        for k in ALL {
+            assert_ne!(k.asks_customer(), k.follows_region(), "{k:?}");
+            assert_eq!(k.asks_customer(), k.placeholder().is_some(), "{k:?}");
+            assert_eq!(
+                k.asks_customer(),
+                matches!(k.step(&Acme::new(k), "eu-west-1"), Step::Typed { .. }),
+                "{k:?}"
+            );
+            assert!(
+                k.describe().contains("--principal") == k.asks_customer(),
+                "{k:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_placeholder_passes_the_check() {
+        for k in ALL {
+            if let Some(p) = k.placeholder() {
+                assert!(
+                    k.check(&Acme::new(k), "eu-west-1", Some(p)).is_ok(),
+                    "{k:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_role_is_typed_and_checked() {
+        let k = PrincipalKind::IamRoleArn;
+        let v = Acme::new(k);
+        let role = "arn:aws:iam::444455556666:role/acme";
+        assert_eq!(
+            k.check(&v, "eu-west-1", Some(&format!(" {role} ")))
+                .unwrap(),
+            role
+        );
+        assert_eq!(
+            k.check(&v, "eu-west-1", None).unwrap_err(),
+            "is required: Acme's console shows it."
+        );
+        assert!(k.check(&v, "eu-west-1", Some("444455556666")).is_err());
+        assert!(
+            k.check(&v, "eu-west-1", Some("arn:aws:iam::444455556666:user/u"))
+                .is_err()
+        );
+        let e = k
+            .check(&v, "eu-west-1", Some("arn:aws:iam::111122223333:role/old"))
+            .unwrap_err();
+        assert!(e.ends_with("is refused: Acme retired it"), "{e}");
+        let e = k.check(&v, "cn-north-1", Some(role)).unwrap_err();
+        assert_eq!(e, "is in partition aws but cn-north-1 is in aws-cn");
+        assert_eq!(k.from_profile(&v, "eu-west-1", "aws"), None);
+    }
+
+    #[test]
+    fn an_account_or_an_arn_is_typed_and_checked() {
+        let k = PrincipalKind::AccountOrArn;
+        let v = Acme::new(k);
+        assert_eq!(
+            k.check(&v, "cn-north-1", Some("444455556666")).unwrap(),
+            "arn:aws-cn:iam::444455556666:root"
+        );
+        assert_eq!(
+            k.check(&v, "eu-west-1", Some("4444")).unwrap_err(),
+            "\"4444\" has 4 digits: an AWS account ID has exactly 12"
+        );
+        let user = "arn:aws:iam::444455556666:user/u";
+        assert_eq!(k.check(&v, "eu-west-1", Some(user)).unwrap(), user);
+        assert!(k.check(&v, "eu-west-1", None).is_err());
+        assert_eq!(k.from_profile(&v, "eu-west-1", "aws"), None);
+    }
+
+    #[test]
+    fn an_account_by_region_follows_the_region() {
+        let k = PrincipalKind::AccountRootByRegion;
+        let v = Acme::new(k);
+        let root = "arn:aws:iam::123456789012:root";
+        for input in [None, Some(""), Some("123456789012"), Some(root)] {
+            assert_eq!(k.check(&v, "eu-west-1", input).unwrap(), root, "{input:?}");
+        }
+        assert_eq!(
+            k.check(&v, "eu-west-1", Some("444455556666")).unwrap_err(),
+            "Acme's account follows from the Region (123456789012 for eu-west-1): leave it out"
+        );
+        assert_eq!(
+            k.check(&v, "us-east-1", None).unwrap_err(),
+            "Acme has no account for us-east-1"
+        );
+        assert_eq!(
+            k.check(&v, "cn-north-1", None).unwrap(),
+            "arn:aws-cn:iam::210987654321:root"
+        );
+        assert_eq!(
+            k.from_profile(&v, "eu-west-1", "aws").as_deref(),
+            Some(root)
+        );
+        assert_eq!(k.from_profile(&v, "us-east-1", "aws"), None);
+        match k.step(&v, "us-east-1") {
+            Step::FromRegion {
+                question, account, ..
+            } => {
+                assert_eq!(question, "Acme gets access through its AWS account");
+                assert_eq!(account, "?");
+            }
+            s => panic!("{s:?}"),
+        }
+    }
+
+    #[test]
+    fn an_account_by_region_needs_every_account() {
+        let k = PrincipalKind::AccountRootByRegion;
+        assert!(k.check_regions(&[Some("123456789012")]).is_ok());
+        assert!(k.check_regions(&[]).is_err());
+        assert!(k.check_regions(&[Some("123456789012"), None]).is_err());
+        for k in [PrincipalKind::IamRoleArn, PrincipalKind::AccountOrArn] {
+            assert!(k.check_regions(&[]).is_ok());
+            assert!(k.check_regions(&[None]).is_ok());
+        }
+    }
+}
