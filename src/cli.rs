@@ -91,6 +91,39 @@ pub enum Command {
     /// List the vendor profiles (id, name, version, sources, date checked), or show one.
     #[command(after_help = footer("vendors"), after_long_help = footer("vendors"))]
     Vendors(VendorsArgs),
+    /// Give the vendor's principal(s) access to an existing key: for a vendor that names its
+    /// principal only once the key is registered with it, or one more of its roles.
+    #[command(after_help = footer("grant"), after_long_help = footer("grant"))]
+    Grant(GrantArgs),
+}
+
+/// `byok grant --key KEY --principal ARN [--principal ARN]`.
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// The key (key ARN, alias ARN, alias/NAME or key ID); its Multi-Region set follows.
+    #[arg(long, value_name = "ARN|ALIAS", value_hint = ValueHint::Other)]
+    pub key: String,
+    /// A vendor principal to grant (as the vendor gave it); repeatable.
+    #[arg(long = "principal", value_name = "ARN|ACCOUNT", required = true, value_hint = ValueHint::Other)]
+    pub principals: Vec<String>,
+    /// The vendor profile, for a key byok did not tag.
+    #[arg(long, value_name = "VENDOR", value_parser = vendors(), value_hint = ValueHint::Other, hide_possible_values = true)]
+    pub vendor: Option<String>,
+    /// The Region to look the key up in (default: the key ARN's, else every vendor Region).
+    #[arg(long = "region", value_name = "REGION", value_parser = regions(), value_hint = ValueHint::Other, hide_possible_values = true)]
+    pub regions: Vec<String>,
+    /// text (default) or json: the plan and the results.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: GrantOutput,
+    /// Act without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GrantOutput {
+    Text,
+    Json,
 }
 
 /// `byok vendors [show ID]`.
@@ -125,6 +158,7 @@ impl Command {
             Command::Man { .. } => "man",
             Command::Status(_) => "status",
             Command::Vendors(_) => "vendors",
+            Command::Grant(_) => "grant",
         }
     }
 }
@@ -630,6 +664,19 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "grant",
+        &[
+            (
+                "Add the role the vendor gave you after you registered the key",
+                "byok grant --key alias/camunda-saas-byok --principal \"$ROLE\"",
+            ),
+            (
+                "Several roles at once, without asking, as JSON",
+                "byok grant --key \"$ARN\" --principal \"$ROLE1\" --principal \"$ROLE2\" --yes --output json",
+            ),
+        ],
+    ),
+    (
         "completions",
         &[
             (
@@ -667,7 +714,7 @@ pub fn exit_statuses(command: &str) -> Vec<(i32, &'static str)> {
         _ => vec![(0, "done")],
     };
     v.push((2, "invalid input; nothing was sent to AWS"));
-    if matches!(command, "" | "create" | "policy" | "status") {
+    if matches!(command, "" | "create" | "policy" | "status" | "grant") {
         v.push((3, "AWS refused; nothing was changed"));
     }
     if matches!(command, "" | "create") {

@@ -237,6 +237,18 @@ async fn the_status_policies_allow_exactly_the_calls_status_sends() {
             stderr(&out)
         );
     }
+    // `byok grant` needs what the status actions need.
+    let out = run(byok_at(&acting.endpoint, dir.path()).args([
+        "grant",
+        "--key",
+        key,
+        "--region",
+        "eu-west-1",
+        "--principal",
+        "arn:aws:iam::210987654321:role/camunda-tenant-second",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let mut sent = read;
     sent.extend(permissions(&acting.log()));
     sent.extend(ONLY_WITH_ALERTS.iter().map(|a| a.to_string()));

@@ -189,6 +189,85 @@ async fn a_retired_vendor_principal_is_flagged_and_removed_only_when_asked() {
     assert_eq!(b["health"], "ok");
 }
 
+/// `byok grant`: the vendor's principal(s) added to an existing key's vendor statements (the
+/// ones already there stay), checked like the wizard's answer before anything changes, and a
+/// second run changes nothing.
+#[tokio::test]
+async fn grant_adds_the_vendors_principals_once() {
+    const SECOND: &str = "arn:aws:iam::210987654321:role/camunda-tenant-second";
+    let moto = Moto::start();
+    let dir = TempDir::new("grant");
+    let kms = moto.kms("eu-west-1").await;
+    let id = make_key(
+        &kms,
+        Some("camunda"),
+        "alias/camunda-grant",
+        &camunda_policy(),
+    )
+    .await;
+    kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+    let grant = |args: &[&str]| {
+        let out = run(moto
+            .byok(dir.path())
+            .args([
+                "grant",
+                "--key",
+                "alias/camunda-grant",
+                "--region",
+                "eu-west-1",
+            ])
+            .args(args));
+        (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
+    };
+    // Refused before any change: no --yes without a terminal; not an ARN; the customer's
+    // own account (moto's 123456789012); a Gearset-style account for Camunda's role.
+    for (args, says) in [
+        (vec!["--principal", SECOND], "--yes"),
+        (
+            vec!["--principal", "camunda", "--yes"],
+            "Vendor principal (--principal)",
+        ),
+        (
+            vec![
+                "--principal",
+                "arn:aws:iam::123456789012:role/Admin",
+                "--yes",
+            ],
+            "your own account",
+        ),
+        (vec!["--principal", "210987654321", "--yes"], "IAM role ARN"),
+    ] {
+        let (code, _, err) = grant(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(
+            policy_of(&kms, &id).await,
+            camunda_policy(),
+            "{args:?} changed the policy"
+        );
+    }
+
+    let (code, out, err) = grant(&["--principal", SECOND, "--yes", "--output", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["results"][0]["ok"], true, "{doc:#}");
+    let p = policy_of(&kms, &id).await;
+    for principals in principals_of(&p, "Camunda") {
+        assert_eq!(principals, json!([CAMUNDA_ROLE, SECOND]), "{p:#}");
+    }
+    // Again: nothing to change.
+    let (code, out, err) = grant(&["--principal", SECOND, "--yes", "--output", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Nothing to change"), "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["results"], json!([]));
+    assert_eq!(policy_of(&kms, &id).await, p);
+    // Status reads both roles as the vendor's: nothing to report.
+    let (report, _, _) = status_json(&moto, &dir, &["--region", "eu-west-1", "--output", "json"]);
+    let k = key(&report, &id, "eu-west-1");
+    assert!(kinds(k).is_empty(), "{k:#}");
+}
+
 // --------------------------------------------------------------------------------------
 // A tiny JSON Schema subset (type, required, properties, additionalProperties, items,
 // enum, $ref to $defs): enough to hold the real output to the documented shape.

@@ -4,6 +4,7 @@
 mod common;
 mod completions;
 mod create;
+mod grant;
 mod man;
 mod plan;
 mod policy;
@@ -52,6 +53,7 @@ pub async fn dispatch(mut cli: Cli) -> i32 {
         Some(Command::Policy(a)) => policy::run(&g, a).await,
         Some(Command::Status(a)) => status::run(&g, a).await,
         Some(Command::Vendors(a)) => vendors::run(&g, &a),
+        Some(Command::Grant(a)) => grant::run(&g, a).await,
     }
 }
 

@@ -1068,6 +1068,110 @@ pub(super) fn join_and(items: &[&str]) -> String {
     }
 }
 
+/// `byok grant`: add the vendor principals given (checked by the caller against the
+/// profile) to the vendor statements of the key and of the rest of its Multi-Region set, as
+/// a repair with each of them would; the principals already there stay. For a vendor that
+/// gives its principal only once the key is registered with it, or one more of its roles.
+pub async fn plan_grant<S: KeyService>(
+    svc: &S,
+    catalog: &Catalog,
+    target: &KeyStatus,
+    principals: &[String],
+) -> Result<ActionPlan, String> {
+    let profile = target
+        .vendor
+        .as_deref()
+        .and_then(|v| catalog.get(v))
+        .ok_or("byok does not know this key's vendor: name it with --vendor.")?;
+    let mut set = key_set(target);
+    if target.is_replica()
+        && let Some((pr, id)) = set.first().cloned()
+        && let Ok(p) = svc.describe_key(&pr, &id).await
+        && let Some(mr) = p.multi_region
+    {
+        for r in mr.replicas {
+            if !set.iter().any(|(x, _)| *x == r.region) {
+                set.push((r.region, id.clone()));
+            }
+        }
+    }
+    let partition = partition_of_arn(&target.arn);
+    let mut changes = Vec::new();
+    let mut notes = Vec::new();
+    for (r, k) in &set {
+        let doc = svc
+            .get_policy(r, k)
+            .await
+            .map_err(|e| format!("cannot read the key policy in {r}: {}", e.explain(None, "")))?;
+        let old: Value = serde_json::from_str(&doc)
+            .map_err(|e| format!("the key policy in {r} is not JSON: {e}"))?;
+        let mut new = old.clone();
+        let mut summary = Vec::new();
+        for p in principals {
+            let c = repair_policy(profile, &new, &target.account, &partition, p);
+            new = c.policy;
+            for l in c.summary {
+                if !summary.contains(&l) {
+                    summary.push(l);
+                }
+            }
+        }
+        for p in principals {
+            let before = policy::lint(&old, &target.account, p);
+            let brought: Vec<String> = policy::lint(&new, &target.account, p)
+                .into_iter()
+                .filter(|x| !before.contains(x))
+                .map(|x| x.to_string())
+                .collect();
+            if !brought.is_empty() {
+                return Err(format!(
+                    "byok will not send the new policy for {r}: {}. Edit the policy by hand.",
+                    brought.join("; ")
+                ));
+            }
+        }
+        let (old_doc, new_doc) = (policy::to_document(&old), policy::to_document(&new));
+        if old_doc == new_doc {
+            notes.push(format!(
+                "The policy in {r} already grants {} what it needs.",
+                join_and(&principals.iter().map(String::as_str).collect::<Vec<_>>())
+            ));
+            continue;
+        }
+        changes.push(Change {
+            region: r.clone(),
+            key_id: k.clone(),
+            arn: format!("arn:{partition}:kms:{r}:{}:key/{k}", target.account),
+            call: "PutKeyPolicy".into(),
+            days: None,
+            policy: Some(new_doc.clone()),
+            tags: None,
+            diff: compact_diff(&line_diff(&old_doc, &new_doc)),
+            summary,
+        });
+    }
+    if set.len() > 1 && !changes.is_empty() {
+        notes.push(format!(
+            "Each key of a Multi-Region set has its own policy: this changes {}.",
+            regions_of(&changes)
+        ));
+    }
+    Ok(ActionPlan {
+        title: format!(
+            "Grant {} the vendor's access",
+            join_and(&principals.iter().map(String::as_str).collect::<Vec<_>>())
+        ),
+        target: format!("{} in {}", target.name(), target.region),
+        consequence: if changes.is_empty() {
+            String::new()
+        } else {
+            meaning_of(Some(profile), "Enabled").0
+        },
+        changes,
+        notes,
+    })
+}
+
 /// The outcome of one change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeResult {

@@ -1,0 +1,134 @@
+//! `byok grant`: give the vendor's principal(s) access to a key that exists, for a vendor that
+//! names its principal only once the key is registered with it, or one more of its roles.
+//! Checked like the wizard's answer, planned with the policy diff, asked, sent.
+
+use std::io::IsTerminal;
+
+use byok::exec::exit;
+use byok::status::{self, Scope};
+
+use super::common;
+use crate::cli::{GlobalArgs, GrantArgs, GrantOutput};
+
+pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
+    let catalog = match common::catalog(g) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let scope = Scope {
+        keys: vec![args.key.clone()],
+        regions: args.regions.clone(),
+        vendor: args.vendor.clone(),
+        named_only: true,
+        ..Scope::default()
+    };
+    // Every input is checked before the first call; the profile's own rules for the
+    // principal need the key's vendor and Region, read next (a read, not a change).
+    let mut errs = status::check_scope(&catalog, &scope);
+    for p in &args.principals {
+        let p = p.trim();
+        if !byok::arn::is_account_id(p)
+            && let Err(e) = byok::arn::check_iam_principal(p, byok::arn::Want::AnyPrincipal)
+        {
+            errs.push(format!("Vendor principal (--principal): {p:?} {e}"));
+        }
+    }
+    if !args.yes && !std::io::stdin().is_terminal() {
+        errs.push(
+            "Confirmation (--yes): byok asks before changing a key; add --yes to act without a terminal"
+                .into(),
+        );
+    }
+    if !errs.is_empty() {
+        eprintln_safe!(
+            "byok grant cannot start: {} problem(s). Nothing was sent to AWS.",
+            errs.len()
+        );
+        for e in &errs {
+            eprintln_safe!("  - {e}");
+        }
+        return exit::INVALID_INPUT;
+    }
+    let svc = common::backend(g).await;
+    let report = status::collect(&svc, &catalog, &scope).await;
+    if !report.named_errors.is_empty() {
+        for e in &report.named_errors {
+            eprintln_safe!("error: {e}");
+        }
+        eprintln_safe!("Nothing was changed.");
+        return exit::INVALID_INPUT;
+    }
+    let Some(k) = report.keys.first() else {
+        eprintln_safe!(
+            "error: Key (--key): no key {} was found. Nothing was changed.",
+            args.key
+        );
+        return exit::INVALID_INPUT;
+    };
+    let Some(profile) = k.vendor.as_deref().and_then(|v| catalog.get(v)) else {
+        eprintln_safe!(
+            "error: Vendor (--vendor): byok does not know the vendor of {}; name it with --vendor. Nothing was changed.",
+            k.arn
+        );
+        return exit::INVALID_INPUT;
+    };
+    let mut principals = Vec::new();
+    for p in &args.principals {
+        let checked = byok::answers::check_principal(profile, &k.region, Some(p)).and_then(|arn| {
+            if arn.contains(&format!(":iam::{}:", k.account)) {
+                Err(format!(
+                    "{arn} is in your own account {}: give the vendor's account or role",
+                    k.account
+                ))
+            } else {
+                Ok(arn)
+            }
+        });
+        match checked {
+            Ok(arn) if !principals.contains(&arn) => principals.push(arn),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln_safe!("error: Vendor principal (--principal): {e}. Nothing was changed.");
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
+    let plan = match status::plan_grant(&svc, &catalog, k, &principals).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln_safe!("error: {}: {e}\nNothing was changed.", k.name());
+            return exit::INVALID_INPUT;
+        }
+    };
+    let json = args.output == GrantOutput::Json;
+    eprint_safe!("{}", plan.render_text());
+    let document = |results: &[status::ChangeResult]| {
+        byok::sanitize::json_pretty(&serde_json::json!({ "plans": [&plan], "results": results }))
+    };
+    if plan.changes.is_empty() {
+        eprintln_safe!("Nothing to change.");
+        if json {
+            println_safe!("{}", document(&[]));
+        }
+        return exit::OK;
+    }
+    if !args.yes && !common::confirm("Go ahead?") {
+        eprintln_safe!("Nothing was changed.");
+        return exit::OK;
+    }
+    let results = status::apply(&svc, &plan).await;
+    let mut ok = true;
+    for r in &results {
+        match &r.error {
+            None => eprintln_safe!("✓ {}", r.change),
+            Some(e) => {
+                ok = false;
+                eprintln_safe!("✗ {}: {e}", r.change);
+            }
+        }
+    }
+    if json {
+        println_safe!("{}", document(&results));
+    }
+    if ok { exit::OK } else { exit::AWS_REFUSED }
+}
