@@ -229,7 +229,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
         StatusOutput::Json => {
             let mut report = status::collect(&svc, &catalog, &scope).await;
             if let Backend::Aws(aws) = &svc {
-                byok::alerts::annotate(aws, &mut report).await;
+                byok::status::annotate_alerts(aws, &mut report).await;
             }
             println_safe!("{}", byok::sanitize::json_pretty(&report));
             report_exit_code(&report)
@@ -237,7 +237,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
         StatusOutput::Text => {
             let mut report = status::collect(&svc, &catalog, &scope).await;
             if let Backend::Aws(aws) = &svc {
-                byok::alerts::annotate(aws, &mut report).await;
+                byok::status::annotate_alerts(aws, &mut report).await;
             }
             print_safe!("{}", render_text(&report));
             report_exit_code(&report)
@@ -402,7 +402,7 @@ async fn alerts_act(
     args: &StatusArgs,
     email: &str,
 ) -> i32 {
-    use byok::alerts::{self, AlertKey};
+    use byok::alerts::AlertKey;
     let started = journal::now_rfc3339();
     let svc = Backend::Aws(Box::new(aws.clone()));
     let report = status::collect(&svc, catalog, scope).await;
@@ -465,7 +465,7 @@ async fn alerts_act(
             });
         }
     }
-    let plan = match alerts::plan(aws, &me.account, &partition, &keys, email).await {
+    let plan = match byok::kms::alerts::plan(aws, &me.account, &partition, &keys, email).await {
         Ok(p) => p,
         Err(e) => {
             eprintln_safe!(
@@ -493,7 +493,7 @@ async fn alerts_act(
             Ok(j) => j,
             Err(code) => return code,
         };
-        results = alerts::apply(aws, &me.account, &partition, &plan, &journal).await;
+        results = byok::kms::alerts::apply(aws, &me.account, &partition, &plan, &journal).await;
         let ok = say_results(
             results
                 .iter()

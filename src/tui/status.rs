@@ -1730,7 +1730,7 @@ pub fn spawn_effect(
                 if let Backend::Aws(aws) = &svc {
                     let mut fresh = Vec::new();
                     for k in &plan.keys {
-                        let r = crate::alerts::read_region(aws, &k.region).await;
+                        let r = crate::kms::alerts::read_region(aws, &k.region).await;
                         fresh.push((
                             k.arn.clone(),
                             crate::alerts::status_of(&r, &k.region, &k.key_id),
@@ -1766,7 +1766,7 @@ pub fn spawn_effect(
                 };
                 let mut r = status::collect(&svc, &catalog, &s).await;
                 if let Backend::Aws(aws) = &svc {
-                    crate::alerts::annotate(aws, &mut r).await;
+                    crate::status::annotate_alerts(aws, &mut r).await;
                 }
                 let _ = tx.send(Msg::Reloaded(r.keys));
             });
@@ -1782,7 +1782,7 @@ async fn alerts_of(
 ) -> Vec<(String, crate::alerts::AlertsStatus)> {
     let mut r = StatusReport::empty();
     r.keys = keys;
-    crate::alerts::annotate(aws, &mut r).await;
+    crate::status::annotate_alerts(aws, &mut r).await;
     r.keys
         .into_iter()
         .filter_map(|k| k.alerts.map(|a| (k.arn, a)))
@@ -1824,7 +1824,7 @@ async fn plan_alerts(
             aliases: names,
         });
     }
-    crate::alerts::plan(aws, &me.account, &partition, &keys, email)
+    crate::kms::alerts::plan(aws, &me.account, &partition, &keys, email)
         .await
         .map_err(|e| e.explain(None, ""))
 }
@@ -1854,7 +1854,7 @@ async fn apply_alerts(
         Err(e) => return fail(format!("the journal cannot be written: {e}")),
     };
     let mut out: Vec<ChangeResult> =
-        crate::alerts::apply(aws, &me.account, &partition, plan, &journal)
+        crate::kms::alerts::apply(aws, &me.account, &partition, plan, &journal)
             .await
             .into_iter()
             .map(|r| ChangeResult {

@@ -11,7 +11,6 @@
 //! shown.
 
 use futures_util::StreamExt;
-use serde::Serialize;
 
 use crate::kms::aws::AwsKms;
 use crate::kms::{Backend, KeyService, KmsError};
@@ -85,21 +84,8 @@ pub fn check_external_id(v: &str) -> Result<(), String> {
         Err("External ID (--role-external-id): 2 to 1224 letters, digits or _+=,.@:/-".into())
     }
 }
-
-/// One account of an organisation-wide report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AccountReport {
-    pub account: String,
-    /// The name Organizations gives it (None for `--accounts` lists).
-    pub name: Option<String>,
-    /// "caller" when read with the caller's own credentials; else the role ARN assumed.
-    pub access: String,
-    /// Why it could not be assumed or read; its keys are then not shown.
-    pub error: Option<RegionError>,
-    /// Its Regions that could not be read.
-    pub regions_failed: usize,
-    pub summary: Summary,
-}
+/// One account of a `--accounts` report (kept with the report it is part of).
+pub use crate::status::AccountReport;
 
 /// What went wrong before any account could be read.
 #[derive(Debug)]
@@ -184,7 +170,7 @@ pub async fn collect(
                         let mut r =
                             status::collect(&Backend::Aws(Box::new(svc.clone())), catalog, scope)
                                 .await;
-                        crate::alerts::annotate(&svc, &mut r).await;
+                        crate::status::annotate_alerts(&svc, &mut r).await;
                         Ok(r)
                     }
                     Err(e) => Err(e),

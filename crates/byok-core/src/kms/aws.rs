@@ -556,7 +556,7 @@ impl KeyService for AwsKms {
         email: &str,
         journal: &crate::journal::Journal,
     ) -> KmsResult<crate::alerts::AlertsOutcome> {
-        crate::alerts::ensure(self, account, partition, keys, email, journal).await
+        super::alerts::ensure(self, account, partition, keys, email, journal).await
     }
 
     async fn identity(&self) -> KmsResult<Identity> {

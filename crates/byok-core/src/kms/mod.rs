@@ -1,6 +1,7 @@
 //! The KMS operations byok uses, behind one trait with two implementations:
 //! [`aws::AwsKms`] (the real aws-sdk-kms) and [`sim::SimKms`] (the demo simulator).
 
+pub mod alerts;
 pub mod aws;
 pub mod flaky;
 mod http;

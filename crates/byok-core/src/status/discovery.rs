@@ -630,3 +630,31 @@ pub(super) fn deleted_key(region: &str, key_id: &str, e: &KmsError) -> KeyStatus
         alerts: None,
     }
 }
+
+/// Fill in each key's alerts (`crate::alerts`): one read per Region, all Regions at once.
+pub async fn annotate_alerts(aws: &crate::kms::aws::AwsKms, report: &mut StatusReport) {
+    let mut regions: Vec<String> = report
+        .keys
+        .iter()
+        .filter(|k| k.state != "Deleted")
+        .map(|k| k.region.clone())
+        .collect();
+    regions.sort();
+    regions.dedup();
+    let reads = futures_util::future::join_all(
+        regions
+            .iter()
+            .map(|r| crate::kms::alerts::read_region(aws, r)),
+    )
+    .await;
+    let by_region: HashMap<&str, crate::alerts::RegionAlerts> =
+        regions.iter().map(String::as_str).zip(reads).collect();
+    for k in &mut report.keys {
+        if let Some(r) = by_region.get(k.region.as_str()) {
+            k.alerts = Some(crate::alerts::status_of(r, &k.region, &k.key_id));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Setting them up

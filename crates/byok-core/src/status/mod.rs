@@ -258,6 +258,21 @@ pub struct Summary {
     pub overall: Option<Health>,
 }
 
+/// One account of an organisation-wide report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountReport {
+    pub account: String,
+    /// The name Organizations gives it (None for `--accounts` lists).
+    pub name: Option<String>,
+    /// "caller" when read with the caller's own credentials; else the role ARN assumed.
+    pub access: String,
+    /// Why it could not be assumed or read; its keys are then not shown.
+    pub error: Option<RegionError>,
+    /// Its Regions that could not be read.
+    pub regions_failed: usize,
+    pub summary: Summary,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusReport {
     pub regions: Vec<RegionReport>,
@@ -267,7 +282,7 @@ pub struct StatusReport {
     pub summary: Summary,
     /// `--accounts`: every account read (or that could not be), with its own summary.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub accounts: Vec<crate::org::AccountReport>,
+    pub accounts: Vec<AccountReport>,
 }
 
 impl StatusReport {
