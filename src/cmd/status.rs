@@ -797,7 +797,7 @@ pub fn render_text(r: &StatusReport) -> String {
         }
         let state = match &k.deletion_date {
             Some(d) => format!("{} (deletion on {})", k.state, status::human_time(d)),
-            None => k.state.clone(),
+            None => k.state.to_string(),
         };
         add(&mut o, "State", &state);
         add(

@@ -1368,7 +1368,7 @@ impl StatusScreen {
         }
         let state = match &k.deletion_date {
             Some(d) => format!("{} · deletion on {}", k.state, short_date(Some(d))),
-            None => k.state.clone(),
+            None => k.state.to_string(),
         };
         lines.extend(hang(
             vec![

@@ -799,7 +799,7 @@ pub async fn plan_action<S: KeyService>(
             consequence = consequence_of("Disabled").0;
         }
         Action::EnableRotation { .. } | Action::DisableRotation | Action::RotateNow => {
-            if target.state != "Enabled" {
+            if target.state != KeyState::Enabled {
                 return Err(format!(
                     "The key is {}: KMS changes rotation only on an enabled key. Enable it first.",
                     target.state
@@ -1239,16 +1239,16 @@ pub async fn apply<S: KeyService>(svc: &S, plan: &ActionPlan) -> Vec<ChangeResul
 /// status screen offers only the actions that apply (enabling an enabled key, cancelling a
 /// deletion nobody scheduled are not offered). A Multi-Region primary counts its replicas.
 pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
-    let states: Vec<&str> = std::iter::once(k.state.as_str())
-        .chain(
-            k.multi_region
+    let states: Vec<KeyState> = std::iter::once(k.state.clone())
+        .chain(k.multi_region.iter().flat_map(|m| {
+            m.replicas
                 .iter()
-                .flat_map(|m| m.replicas.iter().filter_map(|r| r.state.as_deref())),
-        )
+                .filter_map(|r| r.state.as_deref().map(KeyState::parse))
+        }))
         .collect();
-    let any = |f: &dyn Fn(&str) -> bool| states.iter().any(|s| f(s));
-    let pending = |s: &str| s.starts_with("Pending");
-    if !KEY_STATES.contains(&k.state.as_str()) {
+    let any = |f: &dyn Fn(&KeyState) -> bool| states.iter().any(f);
+    let pending = |s: &KeyState| s.is_pending_deletion();
+    if !k.state.is_live() {
         return Err(format!("the key is {}: byok cannot act on it", k.state));
     }
     let has = |kind: FindingKind| k.findings.iter().any(|f| f.kind == kind);
@@ -1258,13 +1258,13 @@ pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
         .as_ref()
         .is_some_and(|p| p.vendor_principal.is_some() && p.missing.len() < p.required.len());
     let ok = match action {
-        Action::Enable => any(&|s| s == "Disabled"),
-        Action::Disable => k.state == "Enabled",
-        Action::EnableRotation { .. } | Action::RotateNow => k.state == "Enabled",
+        Action::Enable => any(&|s| *s == KeyState::Disabled),
+        Action::Disable => k.state == KeyState::Enabled,
+        Action::EnableRotation { .. } | Action::RotateNow => k.state == KeyState::Enabled,
         Action::DisableRotation => {
-            k.state == "Enabled" && k.rotation.as_ref().is_some_and(|r| r.enabled)
+            k.state == KeyState::Enabled && k.rotation.as_ref().is_some_and(|r| r.enabled)
         }
-        Action::ScheduleDeletion { .. } => !pending(&k.state),
+        Action::ScheduleDeletion { .. } => !k.state.is_pending_deletion(),
         Action::CancelDeletion => any(&pending),
         Action::RepairPolicy => {
             policy_known
@@ -1295,7 +1295,7 @@ pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
         Action::Disable | Action::EnableRotation { .. } | Action::RotateNow => {
             format!("the key is {}", k.state)
         }
-        Action::DisableRotation if k.state == "Enabled" => "rotation is already off".into(),
+        Action::DisableRotation if k.state == KeyState::Enabled => "rotation is already off".into(),
         Action::DisableRotation => format!("the key is {}", k.state),
         Action::ScheduleDeletion { .. } => "its deletion is already scheduled".into(),
         Action::CancelDeletion => "no deletion is scheduled".into(),
@@ -1306,18 +1306,6 @@ pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
         Action::RemoveRetired => "the policy grants no principal the vendor has retired".into(),
     })
 }
-
-/// The key states KMS reports (a key byok cannot read or that is gone has another).
-pub(super) const KEY_STATES: &[&str] = &[
-    "Enabled",
-    "Disabled",
-    "PendingDeletion",
-    "PendingReplicaDeletion",
-    "PendingImport",
-    "Unavailable",
-    "Creating",
-    "Updating",
-];
 
 /// Whether the action changes the vendor statements, so it needs the vendor principal; with
 /// none named by anything byok trusts, the status screen asks for it.
@@ -1333,9 +1321,11 @@ pub fn needs_principal(action: &Action, k: &KeyStatus) -> bool {
 
 /// The action that recovers a key, if byok can take it.
 pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
-    match k.state.as_str() {
-        "Disabled" => return Some(Action::Enable),
-        "PendingDeletion" | "PendingReplicaDeletion" => return Some(Action::CancelDeletion),
+    match k.state {
+        KeyState::Disabled => return Some(Action::Enable),
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
+            return Some(Action::CancelDeletion);
+        }
         _ => {}
     }
     let has = |kind: FindingKind| k.findings.iter().any(|f| f.kind == kind);
@@ -1371,7 +1361,10 @@ pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
     {
         return Some(Action::RepairPolicy);
     }
-    if k.state == "Enabled" && !k.is_replica() && k.rotation.as_ref().is_some_and(|r| !r.enabled) {
+    if k.state == KeyState::Enabled
+        && !k.is_replica()
+        && k.rotation.as_ref().is_some_and(|r| !r.enabled)
+    {
         return Some(Action::EnableRotation { days: 365 });
     }
     None

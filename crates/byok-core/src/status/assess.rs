@@ -949,7 +949,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
             .find(|(k, _)| k == TAG_ROLE)
             .map(|(_, v)| v.clone()),
         aliases: i.aliases,
-        state: info.state.clone(),
+        state: KeyState::parse(&info.state),
         enabled,
         description: info.description,
         created: info.created,

@@ -636,7 +636,7 @@ pub async fn annotate_alerts(aws: &crate::kms::aws::AwsKms, report: &mut StatusR
     let mut regions: Vec<String> = report
         .keys
         .iter()
-        .filter(|k| k.state != "Deleted")
+        .filter(|k| k.state != KeyState::Deleted)
         .map(|k| k.region.clone())
         .collect();
     regions.sort();

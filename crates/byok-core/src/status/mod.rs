@@ -174,6 +174,111 @@ pub struct PolicyCheck {
     pub lint: Vec<String>,
 }
 
+/// A key's state: what KMS reports, and what byok adds when it cannot describe the key
+/// (`Deleted`: gone; `Unknown`: unreadable). Shown and serialized as KMS spells it; compares
+/// equal to that text (`state == "Enabled"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+    PendingReplicaDeletion,
+    PendingImport,
+    Unavailable,
+    Creating,
+    Updating,
+    Deleted,
+    Unknown,
+    /// A state this release of byok does not know (KMS may add one).
+    Other(String),
+}
+
+impl KeyState {
+    pub fn parse(s: &str) -> KeyState {
+        match s {
+            "Enabled" => KeyState::Enabled,
+            "Disabled" => KeyState::Disabled,
+            "PendingDeletion" => KeyState::PendingDeletion,
+            "PendingReplicaDeletion" => KeyState::PendingReplicaDeletion,
+            "PendingImport" => KeyState::PendingImport,
+            "Unavailable" => KeyState::Unavailable,
+            "Creating" => KeyState::Creating,
+            "Updating" => KeyState::Updating,
+            "Deleted" => KeyState::Deleted,
+            "Unknown" => KeyState::Unknown,
+            other => KeyState::Other(crate::sanitize::line(other).into_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "PendingDeletion",
+            KeyState::PendingReplicaDeletion => "PendingReplicaDeletion",
+            KeyState::PendingImport => "PendingImport",
+            KeyState::Unavailable => "Unavailable",
+            KeyState::Creating => "Creating",
+            KeyState::Updating => "Updating",
+            KeyState::Deleted => "Deleted",
+            KeyState::Unknown => "Unknown",
+            KeyState::Other(s) => s,
+        }
+    }
+
+    /// Waiting for its deletion (or its replicas').
+    pub fn is_pending_deletion(&self) -> bool {
+        matches!(
+            self,
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+        )
+    }
+
+    /// A state KMS reports for a key that exists: byok can act on it.
+    pub fn is_live(&self) -> bool {
+        !matches!(
+            self,
+            KeyState::Deleted | KeyState::Unknown | KeyState::Other(_)
+        )
+    }
+}
+
+impl std::fmt::Display for KeyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for KeyState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<&str> for KeyState {
+    fn from(s: &str) -> Self {
+        KeyState::parse(s)
+    }
+}
+
+impl From<String> for KeyState {
+    fn from(s: String) -> Self {
+        KeyState::parse(&s)
+    }
+}
+
+impl PartialEq<&str> for KeyState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for KeyState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
 /// Everything `byok status` knows about one regional key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyStatus {
@@ -189,8 +294,8 @@ pub struct KeyStatus {
     /// byok's role tag: primary, replica or secondary.
     pub byok_role: Option<String>,
     pub aliases: Vec<String>,
-    /// KMS key state; "Deleted" when a named key no longer exists.
-    pub state: String,
+    /// The key's state; `Deleted` when a named key no longer exists.
+    pub state: KeyState,
     pub enabled: bool,
     pub description: String,
     pub created: Option<String>,
