@@ -302,16 +302,15 @@ pub async fn run(svc: Backend, ctx: Ctx, journal: Journal) -> i32 {
 }
 
 /// As [`run`], with the backend still loading (the AWS configuration may look for a
-/// Region on the network): the first frame does not wait for it.
+/// Region on the network): the first frame does not wait for it. Nothing goes on the
+/// network before the first frame: the backend and the first loads start once it is drawn
+/// (on two cores they would also compete with it).
 pub async fn run_with<F>(backend: F, ctx: Ctx, journal: Journal) -> i32
 where
     F: std::future::Future<Output = Backend> + Send + 'static,
 {
     let mut app = App::new(ctx);
     let (svc_tx, svc) = watch::channel(None);
-    tokio::spawn(async move {
-        let _ = svc_tx.send(Some(backend.await));
-    });
     let mut term = match terminal::Term::enter() {
         Ok(t) => t,
         Err(e) => {
@@ -328,9 +327,6 @@ where
     let journal = Arc::new(journal);
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     let (cancel, _) = watch::channel(false);
-    for e in app.start() {
-        spawn_effect(e, &svc, &journal, &tx, &cancel);
-    }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -346,6 +342,12 @@ where
     let mut demo_status = app.ctx.demo.then_some(demo_tx);
     let status_svc = if app.ctx.demo { demo_rx } else { svc.clone() };
     let _ = term.draw(&app);
+    tokio::spawn(async move {
+        let _ = svc_tx.send(Some(backend.await));
+    });
+    for e in app.start() {
+        spawn_effect(e, &svc, &journal, &tx, &cancel);
+    }
     loop {
         let spinning = match &embedded {
             Some(e) => e.screen.is_spinning(),

@@ -1714,15 +1714,16 @@ pub async fn run_with(
         (Some(o), StatusEffect::Discover) => spawn_org(o, &catalog, &scope, tx),
         (_, e) => spawn_effect(e, &svc, &catalog, &scope, tx),
     };
-    for e in screen.start() {
-        spawn(e, &tx);
-    }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sigterm =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    // The first frame before any read goes on the network.
     let _ = terminal.draw(|f| f.render_widget(&screen, f.area()));
+    for e in screen.start() {
+        spawn(e, &tx);
+    }
     loop {
         let msg = tokio::select! {
             ev = events.next() => match ev {
