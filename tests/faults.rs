@@ -278,16 +278,12 @@ fn run_kill(
     let status = child.wait().unwrap();
     let mut stdout = String::new();
     let _ = std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout);
-    // The proxy may still be delivering the request the kill interrupted: wait for its answer.
-    let t0 = Instant::now();
-    while t0.elapsed() < Duration::from_secs(10)
-        && !p
-            .log()
-            .iter()
-            .all(|s| s.upstream_status.is_some() || s.fault.is_some_and(|f| !f.forwards()))
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // The proxy may still be delivering requests the kill interrupted, some not yet read
+    // from their connections: wait until each has been answered.
+    assert!(
+        p.settle(Duration::from_secs(30)),
+        "the proxy still had requests in flight 30 s after the kill"
+    );
     (
         RunResult {
             code: status.code(),
@@ -988,12 +984,10 @@ fn kill_in_flight_case(
                 .join(" | ")
         ));
     }
-    // Let the held request finish, then look at what exists.
-    let t_wait = Instant::now();
-    while t_wait.elapsed() < Duration::from_secs(20)
-        && !slow.log().iter().all(|s| s.upstream_status.is_some())
-    {
-        std::thread::sleep(Duration::from_millis(20));
+    // Let the held request (and any other the kill interrupted) finish, then look at what
+    // exists.
+    if !slow.settle(Duration::from_secs(20)) {
+        problems.push("the proxy still had requests in flight 20 s after the kill".to_string());
     }
     let third = run_faults(server, state, &args, Schedule::pass());
     if third.code != Some(0) || !created_arns(&third.log).is_empty() {

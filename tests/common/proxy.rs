@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -237,7 +237,12 @@ pub struct Proxy {
     port: u16,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
+    /// Connections accepted whose handling has not ended (counted from the accept).
+    active: Arc<AtomicUsize>,
 }
+
+/// The request line of [`Proxy::settle`]'s own connection.
+const SETTLE: &str = "PROXY-SETTLE";
 
 impl Proxy {
     /// Forward to `upstream` (`http://127.0.0.1:PORT`).
@@ -256,15 +261,20 @@ impl Proxy {
             created: Vec::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp) = (state.clone(), stop.clone());
+        let active = Arc::new(AtomicUsize::new(0));
+        let (st, sp, act) = (state.clone(), stop.clone(), active.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if sp.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (st, up) = (st.clone(), upstream.clone());
-                std::thread::spawn(move || handle(conn, &up, &st));
+                act.fetch_add(1, Ordering::SeqCst);
+                let (st, up, act) = (st.clone(), upstream.clone(), act.clone());
+                std::thread::spawn(move || {
+                    handle(conn, &up, &st);
+                    act.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         Proxy {
@@ -272,7 +282,31 @@ impl Proxy {
             port,
             state,
             stop,
+            active,
         }
+    }
+
+    /// Once the client is gone (killed), wait until every request it opened a connection
+    /// for has been handled: forwarded and answered, or faulted. Connections still waiting
+    /// to be accepted count too: the proxy's own connection, accepted after them, marks the
+    /// end of the queue. False if that takes longer than `timeout`.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let t0 = std::time::Instant::now();
+        let Ok(mut marker) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = marker.set_read_timeout(Some(timeout));
+        let _ = marker.write_all(format!("{SETTLE} / HTTP/1.1\r\n\r\n").as_bytes());
+        let mut answer = Vec::new();
+        let _ = marker.read_to_end(&mut answer);
+        drop(marker);
+        while self.active.load(Ordering::SeqCst) > 0 {
+            if t0.elapsed() >= timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
     }
 
     /// Replace the schedule (call counts go on).
@@ -467,6 +501,9 @@ fn handle(mut conn: TcpStream, upstream: &str, state: &Mutex<State>) {
     let Some((head, body)) = read_message(&mut conn, false) else {
         return;
     };
+    if head.starts_with(SETTLE) {
+        return respond(&mut conn, "200 OK", "");
+    }
     let op = operation(&head, &body);
     let region = region(&head);
     let (fault, index) = {
