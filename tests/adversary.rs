@@ -8,7 +8,7 @@ use common::*;
 #[path = "common/proxy.rs"]
 mod proxy;
 
-use proxy::{Fault, Proxy, Schedule};
+use proxy::{At, Fault, Proxy, Schedule};
 use std::io::Read;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -89,13 +89,20 @@ fn sigterm_with_both_creates_of_two_keys_in_flight_names_both() {
     let moto = Moto::start();
     let slow = Proxy::start(
         &moto.endpoint,
-        Schedule {
-            at: vec![
-                ("CreateKey".into(), 1, Fault::Delay(Duration::from_secs(8))),
-                ("CreateKey".into(), 2, Fault::Delay(Duration::from_secs(8))),
-            ],
-            ..Default::default()
-        },
+        Schedule::at(vec![
+            At::in_region(
+                "CreateKey",
+                "eu-west-1",
+                1,
+                Fault::Delay(Duration::from_secs(8)),
+            ),
+            At::in_region(
+                "CreateKey",
+                "eu-west-2",
+                1,
+                Fault::Delay(Duration::from_secs(8)),
+            ),
+        ]),
     );
     let dir = TempDir::new("adv-two-inflight");
     let mut a = camunda_create("two-keys", "alias/adv-two-inflight");
@@ -138,13 +145,15 @@ fn a_refused_create_beside_one_in_flight_exits_4_not_3() {
     let moto = Moto::start();
     let wire = Proxy::start(
         &moto.endpoint,
-        Schedule {
-            at: vec![
-                ("CreateKey".into(), 1, Fault::Deny),
-                ("CreateKey".into(), 2, Fault::Delay(Duration::from_secs(6))),
-            ],
-            ..Default::default()
-        },
+        Schedule::at(vec![
+            At::in_region("CreateKey", "eu-west-1", 1, Fault::Deny),
+            At::in_region(
+                "CreateKey",
+                "eu-west-2",
+                1,
+                Fault::Delay(Duration::from_secs(6)),
+            ),
+        ]),
     );
     let dir = TempDir::new("adv-exit3");
     let child = spawn({
@@ -258,13 +267,10 @@ async fn a_key_adopted_by_its_intent_is_retired_when_it_loses_the_alias() {
     //    created", exit 4; the journal holds only the intent.
     let lossy = Proxy::start(
         &moto.endpoint,
-        Schedule {
-            at: vec![
-                ("CreateKey".into(), 1, Fault::ResetAfter),
-                ("ListKeys".into(), 1, Fault::Deny),
-            ],
-            ..Default::default()
-        },
+        Schedule::at(vec![
+            At::any("CreateKey", 1, Fault::ResetAfter),
+            At::any("ListKeys", 1, Fault::Deny),
+        ]),
     );
     let first = run(byok_at(&lossy.endpoint, a_dir.path()).args(camunda_create("single", alias)));
     assert_eq!(first.status.code(), Some(4), "{}", show(&first));
@@ -317,14 +323,11 @@ async fn a_second_failure_still_reports_a_key_that_may_have_been_created() {
     let alias = "alias/adv-second-failure";
     let wire = Proxy::start(
         &moto.endpoint,
-        Schedule {
-            at: vec![
-                ("CreateKey".into(), 1, Fault::Deny),
-                ("CreateKey".into(), 2, Fault::ResetAfter),
-                ("ListKeys".into(), 1, Fault::Deny),
-            ],
-            ..Default::default()
-        },
+        Schedule::at(vec![
+            At::in_region("CreateKey", "eu-west-1", 1, Fault::Deny),
+            At::in_region("CreateKey", "eu-west-2", 1, Fault::ResetAfter),
+            At::in_region("ListKeys", "eu-west-2", 1, Fault::Deny),
+        ]),
     );
     let dir = TempDir::new("adv-second-failure");
     let out = run(byok_at(&wire.endpoint, dir.path()).args(camunda_create("two-keys", alias)));

@@ -34,6 +34,10 @@ const RANDOM_SCHEDULES: u64 = 200;
 const RANDOM_KILLS: u64 = 40;
 /// A scaled-down delay for most schedules; a few use real 2-10 s delays.
 const SHORT_DELAY: Duration = Duration::from_millis(250);
+/// The Regions of the plans: the primary (single-Region key, Multi-Region primary, first of
+/// two keys; `ReplicateKey` is sent here too) and the secondary.
+const PRIMARY: &str = "eu-west-1";
+const SECONDARY: &str = "eu-west-2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -128,7 +132,11 @@ fn check_requests(log: &[Seen], problems: &mut Vec<String>) {
         if s.name() == "EnableKeyRotation"
             && s.json().and_then(|j| j["RotationPeriodInDays"].as_i64()) != Some(365)
         {
-            problems.push(format!("EnableKeyRotation #{} without 365 days", s.nth));
+            problems.push(format!(
+                "EnableKeyRotation {} #{} without 365 days",
+                s.region.as_deref().unwrap_or("?"),
+                s.nth_in_region
+            ));
         }
         if matches!(s.name(), "CreateKey" | "ReplicateKey" | "PutKeyPolicy") {
             let policy = s
@@ -147,8 +155,10 @@ fn check_requests(log: &[Seen], problems: &mut Vec<String>) {
             });
             if !keeps_root {
                 problems.push(format!(
-                    "{} #{} sent a policy without the account-root statement",
-                    s.op, s.nth
+                    "{} {} #{} sent a policy without the account-root statement",
+                    s.op,
+                    s.region.as_deref().unwrap_or("?"),
+                    s.nth_in_region
                 ));
             }
         }
@@ -181,7 +191,7 @@ impl Server {
             .build()
             .unwrap();
         let mut clients = BTreeMap::new();
-        for r in ["eu-west-1", "eu-west-2"] {
+        for r in [PRIMARY, SECONDARY] {
             clients.insert(r.to_string(), rt.block_on(moto.kms(r)));
         }
         Server {
@@ -268,16 +278,12 @@ fn run_kill(
     let status = child.wait().unwrap();
     let mut stdout = String::new();
     let _ = std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout);
-    // The proxy may still be delivering the request the kill interrupted: wait for its answer.
-    let t0 = Instant::now();
-    while t0.elapsed() < Duration::from_secs(10)
-        && !p
-            .log()
-            .iter()
-            .all(|s| s.upstream_status.is_some() || s.fault.is_some_and(|f| !f.forwards()))
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // The proxy may still be delivering requests the kill interrupted, some not yet read
+    // from their connections: wait until each has been answered.
+    assert!(
+        p.settle(Duration::from_secs(30)),
+        "the proxy still had requests in flight 30 s after the kill"
+    );
     (
         RunResult {
             code: status.code(),
@@ -548,8 +554,9 @@ fn run_case(server: &mut Server, case: &Case, n: usize, t: &Mutex<Totals>) {
     }
 }
 
-/// The requests a fault-free run makes: (operation, n-th call).
-fn request_sequence(kind: Kind) -> Vec<(String, u32)> {
+/// The requests a fault-free run makes: (operation, Region, n-th call of it in that Region).
+/// Requests of different Regions overlap, so this is a set of calls, not an order.
+fn request_sequence(kind: Kind) -> Vec<(String, String, u32)> {
     let server = Server::start();
     let dir = TempDir::new("faults-seq");
     let r = run_faults(
@@ -559,10 +566,19 @@ fn request_sequence(kind: Kind) -> Vec<(String, u32)> {
         Schedule::pass(),
     );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    r.log
+    let mut seq: Vec<(String, String, u32)> = r
+        .log
         .iter()
-        .map(|s| (s.name().to_string(), s.nth))
-        .collect()
+        .map(|s| {
+            let region = s
+                .region
+                .clone()
+                .expect("every request byok sends is signed");
+            (s.name().to_string(), region, s.nth_in_region)
+        })
+        .collect();
+    seq.sort();
+    seq
 }
 
 fn run_all(cases: Vec<Case>, cases_per_server: usize) -> Totals {
@@ -664,13 +680,13 @@ fn deterministic_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for kind in Kind::ALL {
         let seq = request_sequence(kind);
-        for (op, nth) in &seq {
+        for (op, region, nth) in &seq {
             for f in all_kinds_of_fault() {
                 cases.push(Case {
-                    label: format!("{} {op}#{nth}", f.name()),
+                    label: format!("{} {op} {region}#{nth}", f.name()),
                     json: false,
                     kind,
-                    disturb: Disturb::Faults(Schedule::one(op, *nth, f)),
+                    disturb: Disturb::Faults(Schedule::one_in(op, region, *nth, f)),
                 });
             }
         }
@@ -708,20 +724,22 @@ fn deterministic_cases() -> Vec<Case> {
             }
         }
     }
-    // A few real delays, 2 to 10 s, on the calls that create.
-    for (kind, op, secs) in [
-        (Kind::Single, "CreateKey", 2),
-        (Kind::Multi, "ReplicateKey", 5),
-        (Kind::Two, "CreateKey", 10),
-        (Kind::Multi, "CreateAlias", 3),
+    // A few real delays, 2 to 10 s, on the calls that create (ReplicateKey is sent to the
+    // primary's Region).
+    for (kind, op, region, secs) in [
+        (Kind::Single, "CreateKey", PRIMARY, 2),
+        (Kind::Multi, "ReplicateKey", PRIMARY, 5),
+        (Kind::Two, "CreateKey", SECONDARY, 10),
+        (Kind::Multi, "CreateAlias", PRIMARY, 3),
     ] {
         cases.push(Case {
-            label: format!("real delay {secs} s on {op}"),
+            label: format!("real delay {secs} s on {op} in {region}"),
             json: false,
             kind,
-            disturb: Disturb::Faults(Schedule::one(
+            disturb: Disturb::Faults(Schedule::one_in(
                 op,
-                if kind == Kind::Two { 2 } else { 1 },
+                region,
+                1,
                 Fault::Delay(Duration::from_secs(secs)),
             )),
         });
@@ -779,8 +797,8 @@ fn every_fault_at_every_step_random_schedules_and_kills() {
     report("fault matrix", &t, t0);
 }
 
-fn many(op: &str, nths: std::ops::RangeInclusive<u32>, fault: Fault) -> Vec<(String, u32, Fault)> {
-    nths.map(|n| (op.to_string(), n, fault)).collect()
+fn many(op: &str, region: &str, nths: std::ops::RangeInclusive<u32>, fault: Fault) -> Vec<At> {
+    nths.map(|n| At::in_region(op, region, n, fault)).collect()
 }
 
 /// Lost answers in the worst places: on the last attempt byok makes, and followed by AWS
@@ -790,62 +808,52 @@ fn many(op: &str, nths: std::ops::RangeInclusive<u32>, fault: Fault) -> Vec<(Str
 fn lost_answers_in_the_worst_places() {
     let t0 = Instant::now();
     let mut cases = Vec::new();
-    for (kind, op, first) in [
-        (Kind::Single, "CreateKey", 1),
-        (Kind::Two, "CreateKey", 2),
-        (Kind::Multi, "ReplicateKey", 1),
+    for (kind, op, region) in [
+        (Kind::Single, "CreateKey", PRIMARY),
+        (Kind::Two, "CreateKey", SECONDARY),
+        (Kind::Multi, "ReplicateKey", PRIMARY),
     ] {
-        let mut at = many(op, first..=first + 4, Fault::Throttle);
-        at.push((op.to_string(), first + 5, Fault::ResetAfter));
+        let mut at = many(op, region, 1..=5, Fault::Throttle);
+        at.push(At::in_region(op, region, 6, Fault::ResetAfter));
         cases.push(Case {
-            label: format!("{op}: throttled, then the last attempt's answer lost"),
+            label: format!("{op} in {region}: throttled, then the last attempt's answer lost"),
             json: false,
             kind,
-            disturb: Disturb::Faults(Schedule {
-                at,
-                ..Default::default()
-            }),
+            disturb: Disturb::Faults(Schedule::at(at)),
         });
     }
-    for (kind, first) in [(Kind::Single, 1), (Kind::Two, 2)] {
-        let mut at = vec![("CreateKey".to_string(), first, Fault::ResetAfter)];
-        at.extend(many("ListResourceTags", 1..=24, Fault::Throttle));
+    for (kind, region) in [(Kind::Single, PRIMARY), (Kind::Two, SECONDARY)] {
+        let mut at = vec![At::in_region("CreateKey", region, 1, Fault::ResetAfter)];
+        at.extend(many("ListResourceTags", region, 1..=24, Fault::Throttle));
         cases.push(Case {
-            label: "CreateKey answer lost, then its tags unreadable".into(),
+            label: format!("CreateKey answer lost in {region}, then its tags unreadable"),
             json: false,
             kind,
-            disturb: Disturb::Faults(Schedule {
-                at,
-                ..Default::default()
-            }),
+            disturb: Disturb::Faults(Schedule::at(at)),
         });
-        let mut at = vec![("CreateKey".to_string(), first, Fault::ResetAfter)];
-        at.extend(many("ListKeys", 1..=24, Fault::Unavailable503));
+        let mut at = vec![At::in_region("CreateKey", region, 1, Fault::ResetAfter)];
+        at.extend(many("ListKeys", region, 1..=24, Fault::Unavailable503));
         cases.push(Case {
-            label: "CreateKey answer lost, then keys unlistable".into(),
+            label: format!("CreateKey answer lost in {region}, then keys unlistable"),
             json: false,
             kind,
-            disturb: Disturb::Faults(Schedule {
-                at,
-                ..Default::default()
-            }),
+            disturb: Disturb::Faults(Schedule::at(at)),
         });
     }
     // Real KMS lists a new key only after a moment: the search after a lost answer must
     // not conclude too early that nothing was made.
-    for (kind, op, first) in [
-        (Kind::Single, "CreateKey", 1),
-        (Kind::Two, "CreateKey", 2),
-        (Kind::Multi, "CreateKey", 1),
+    for (kind, op, region) in [
+        (Kind::Single, "CreateKey", PRIMARY),
+        (Kind::Two, "CreateKey", SECONDARY),
+        (Kind::Multi, "CreateKey", PRIMARY),
     ] {
         cases.push(Case {
-            label: format!("{op} answer lost, new keys listed only after 1.5 s"),
+            label: format!("{op} answer lost in {region}, new keys listed only after 1.5 s"),
             json: false,
             kind,
             disturb: Disturb::Faults(Schedule {
-                at: vec![(op.to_string(), first, Fault::ResetAfter)],
                 stale_list: Some(Duration::from_millis(1500)),
-                ..Default::default()
+                ..Schedule::one_in(op, region, 1, Fault::ResetAfter)
             }),
         });
     }
@@ -860,22 +868,22 @@ fn lost_answers_in_the_worst_places() {
 #[test]
 fn sigkill_with_a_create_in_flight_then_an_immediate_rerun() {
     let t0 = Instant::now();
-    let at: Vec<(Kind, &str, u32)> = vec![
-        (Kind::Single, "CreateKey", 1),
-        (Kind::Multi, "CreateKey", 1),
-        (Kind::Multi, "ReplicateKey", 1),
-        (Kind::Two, "CreateKey", 1),
-        (Kind::Two, "CreateKey", 2),
+    let at: Vec<(Kind, &str, &str)> = vec![
+        (Kind::Single, "CreateKey", PRIMARY),
+        (Kind::Multi, "CreateKey", PRIMARY),
+        (Kind::Multi, "ReplicateKey", PRIMARY),
+        (Kind::Two, "CreateKey", PRIMARY),
+        (Kind::Two, "CreateKey", SECONDARY),
     ];
     let delays = [300u64, 1500, 3000, 6000];
-    let mut cases: Vec<(usize, Kind, String, u32, Duration)> = Vec::new();
-    for (i, (kind, op, nth)) in at.iter().enumerate() {
+    let mut cases: Vec<(usize, Kind, String, String, Duration)> = Vec::new();
+    for (i, (kind, op, region)) in at.iter().enumerate() {
         for (j, d) in delays.iter().enumerate() {
             cases.push((
                 i * delays.len() + j,
                 *kind,
                 op.to_string(),
-                *nth,
+                region.to_string(),
                 Duration::from_millis(*d),
             ));
         }
@@ -888,10 +896,10 @@ fn sigkill_with_a_create_in_flight_then_an_immediate_rerun() {
             std::thread::spawn(move || {
                 let server = Server::start();
                 loop {
-                    let Some((n, kind, op, nth, delay)) = q.lock().unwrap().pop_front() else {
+                    let Some((n, kind, op, region, delay)) = q.lock().unwrap().pop_front() else {
                         break;
                     };
-                    kill_in_flight_case(&server, n, kind, &op, nth, delay, &t);
+                    kill_in_flight_case(&server, n, kind, &op, &region, delay, &t);
                 }
             })
         })
@@ -913,7 +921,7 @@ fn kill_in_flight_case(
     n: usize,
     kind: Kind,
     op: &str,
-    nth: u32,
+    region: &str,
     delay: Duration,
     t: &Mutex<Totals>,
 ) {
@@ -926,12 +934,14 @@ fn kill_in_flight_case(
             .validate(&Catalog::built_in())
             .expect("valid"),
     );
-    let label = format!("{op} #{nth} delayed {} ms", delay.as_millis());
+    let label = format!("{op} in {region} delayed {} ms", delay.as_millis());
     let mut problems = Vec::new();
     let slow = Proxy::start(
         &server.moto.endpoint,
-        Schedule::one(op, nth, Fault::Delay(delay)),
+        Schedule::one_in(op, region, 1, Fault::Delay(delay)),
     );
+    let held =
+        |s: &Seen| s.name() == op && s.region.as_deref() == Some(region) && s.nth_in_region == 1;
     let mut child = byok_at(&slow.endpoint, state)
         .args(&args)
         .stdout(Stdio::null())
@@ -942,7 +952,7 @@ fn kill_in_flight_case(
     let t_wait = Instant::now();
     let mut killed = false;
     while t_wait.elapsed() < Duration::from_secs(60) {
-        if slow.log().iter().any(|s| s.name() == op && s.nth == nth) {
+        if slow.log().iter().any(held) {
             killed = child.kill().is_ok();
             break;
         }
@@ -959,7 +969,7 @@ fn kill_in_flight_case(
     let landed_before = slow
         .log()
         .iter()
-        .any(|s| s.name() == op && s.nth == nth && s.upstream_status.is_some());
+        .any(|s| held(s) && s.upstream_status.is_some());
     let second = run_faults(server, state, &args, Schedule::pass());
     if second.code != Some(0) {
         problems.push(format!(
@@ -974,12 +984,10 @@ fn kill_in_flight_case(
                 .join(" | ")
         ));
     }
-    // Let the held request finish, then look at what exists.
-    let t_wait = Instant::now();
-    while t_wait.elapsed() < Duration::from_secs(20)
-        && !slow.log().iter().all(|s| s.upstream_status.is_some())
-    {
-        std::thread::sleep(Duration::from_millis(20));
+    // Let the held request (and any other the kill interrupted) finish, then look at what
+    // exists.
+    if !slow.settle(Duration::from_secs(20)) {
+        problems.push("the proxy still had requests in flight 20 s after the kill".to_string());
     }
     let third = run_faults(server, state, &args, Schedule::pass());
     if third.code != Some(0) || !created_arns(&third.log).is_empty() {

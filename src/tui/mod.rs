@@ -302,7 +302,9 @@ pub async fn run(svc: Backend, ctx: Ctx, journal: Journal) -> i32 {
 }
 
 /// As [`run`], with the backend still loading (the AWS configuration may look for a
-/// Region on the network): the first frame does not wait for it.
+/// Region on the network): the first frame does not wait for it. Nothing goes on the
+/// network before the first frame: the backend and the first loads start once it is drawn
+/// (on two cores they would also compete with it).
 pub async fn run_with<F>(backend: F, ctx: Ctx, journal: Journal) -> i32
 where
     F: std::future::Future<Output = Backend> + Send + 'static,
@@ -349,9 +351,6 @@ where
     };
     let mut app = App::new(ctx);
     let (svc_tx, svc) = watch::channel(None);
-    tokio::spawn(async move {
-        let _ = svc_tx.send(Some(backend.await));
-    });
     let mut term = match terminal::Term::enter() {
         Ok(t) => t,
         Err(e) if only_status => {
@@ -373,11 +372,6 @@ where
     let journal = Arc::new(journal);
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     let (cancel, _) = watch::channel(false);
-    if !only_status {
-        for e in app.start() {
-            spawn_effect(e, &svc, &journal, &tx, &cancel);
-        }
-    }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -398,7 +392,7 @@ where
     };
     // A screen of its own channel: a screen opened again never receives the previous one's
     // late results.
-    let open_status = |app: &App, embedded: bool| {
+    let open_status = |app: &App, embedded: bool, start: bool| {
         let (stx, srx) = mpsc::unbounded_channel();
         let mut screen = if embedded {
             status::StatusScreen::new_embedded(app.ctx.mono, app.ctx.demo)
@@ -407,7 +401,7 @@ where
         };
         screen.catalog = app.ctx.catalog.clone();
         screen.handle(status::Msg::Resize(app.size.0, app.size.1));
-        for fx in screen.start() {
+        for fx in if start { screen.start() } else { vec![] } {
             spawn_status_effect(
                 fx,
                 &status_svc,
@@ -424,7 +418,7 @@ where
         }
     };
     if only_status {
-        embedded = Some(open_status(&app, false));
+        embedded = Some(open_status(&app, false, false));
     }
     let mut status_code = None;
     match &embedded {
@@ -433,6 +427,30 @@ where
         }
         None => {
             let _ = term.draw(&app);
+        }
+    }
+    // Nothing goes on the network before the first frame: the backend and the first loads
+    // start once it is drawn (on two cores they would also compete with it).
+    tokio::spawn(async move {
+        let _ = svc_tx.send(Some(backend.await));
+    });
+    match embedded.as_mut() {
+        Some(e) if only_status => {
+            for fx in e.screen.start() {
+                spawn_status_effect(
+                    fx,
+                    &status_svc,
+                    &app.ctx.catalog,
+                    &scope,
+                    org.as_ref(),
+                    &e.tx,
+                );
+            }
+        }
+        _ => {
+            for e in app.start() {
+                spawn_effect(e, &svc, &journal, &tx, &cancel);
+            }
         }
     }
     loop {
@@ -548,7 +566,7 @@ where
                             let _ = tx.send(Some(demo_status_backend(&catalog).await));
                         });
                     }
-                    embedded = Some(open_status(&app, true));
+                    embedded = Some(open_status(&app, true, true));
                 }
                 spawn_effect(e, &svc, &journal, &tx, &cancel);
             }

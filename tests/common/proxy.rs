@@ -1,7 +1,12 @@
 //! A small fault-injecting HTTP proxy for the tests: it sits between byok and moto on
-//! loopback, and per request, by a programmable schedule keyed on the operation and its call
-//! count, answers a fault instead of (or after) forwarding. It records every request, so tests
-//! can assert what byok sent and what the server really did.
+//! loopback, and per request, by a programmable schedule keyed on the operation, its Region
+//! and its call count, answers a fault instead of (or after) forwarding. It records every
+//! request, so tests can assert what byok sent and what the server really did.
+//!
+//! byok sends the requests of different Regions at the same time, so "the second CreateKey"
+//! is whichever of two overlapping calls arrives last. A schedule entry for an operation sent
+//! to more than one Region therefore names the Region and counts calls in it alone; the proxy
+//! refuses (panics on drop) an entry without a Region for an operation it saw in several.
 //!
 //! One request per connection (it answers `Connection: close`), std threads only.
 #![allow(dead_code)]
@@ -9,7 +14,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -80,24 +85,64 @@ impl Rng {
     }
 }
 
-/// Faults drawn at random, per request.
+/// Faults drawn at random, per request. The draw for a request depends only on the seed and
+/// the request's operation, Region and call count in that Region, not on when it arrived: a
+/// seed names the same schedule however byok's concurrent calls interleave.
 #[derive(Debug, Clone)]
 pub struct RandomFaults {
-    pub rng: Rng,
+    pub seed: u64,
     /// Chance of a fault on each request, in thousandths.
     pub per_mille: u64,
     /// Delays are drawn in this range.
     pub delay: (Duration, Duration),
 }
 
+/// One scheduled fault: the n-th call (from 1) of an operation, in one Region or in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At {
+    /// Matched on the end of the target, so "CreateKey" and "TrentService.CreateKey" both work.
+    pub op: String,
+    /// `Some`: the n-th call of the operation in this Region (the Region the request is signed
+    /// for; `ReplicateKey` goes to the primary's). `None`: the n-th call across all Regions,
+    /// only for an operation byok sends to one Region.
+    pub region: Option<String>,
+    pub nth: u32,
+    pub fault: Fault,
+}
+
+impl At {
+    /// The n-th call of `op`, for an operation sent to one Region only.
+    pub fn any(op: &str, nth: u32, fault: Fault) -> At {
+        At {
+            op: op.to_string(),
+            region: None,
+            nth,
+            fault,
+        }
+    }
+    /// The n-th call of `op` in `region`.
+    pub fn in_region(op: &str, region: &str, nth: u32, fault: Fault) -> At {
+        At {
+            op: op.to_string(),
+            region: Some(region.to_string()),
+            nth,
+            fault,
+        }
+    }
+    fn matches(&self, op: &str, name: &str) -> bool {
+        self.op == op || self.op == name
+    }
+}
+
 /// When to inject what.
 #[derive(Debug, Clone, Default)]
 pub struct Schedule {
-    /// (operation, n-th call of it, from 1) -> fault. The operation is matched on the end of
-    /// the target, so "CreateKey" and "TrentService.CreateKey" both work.
-    pub at: Vec<(String, u32, Fault)>,
+    /// Faults at given calls of given operations (see [`At`]).
+    pub at: Vec<At>,
     pub random: Option<RandomFaults>,
-    /// From the k-th request (from 1, all operations counted) on, every request gets this.
+    /// From the k-th request to arrive (from 1, all operations and Regions counted) on, every
+    /// request gets this: an outage. Which of two overlapping calls is the k-th is up to the
+    /// timing; the fault suite's checks do not depend on it.
     pub from: Option<(usize, Fault)>,
     /// Eventual consistency, as real KMS has it: `ListKeys` answers leave out the keys
     /// created (through this proxy) less than this long ago.
@@ -111,16 +156,24 @@ impl Schedule {
     pub fn pass() -> Schedule {
         Schedule::default()
     }
+    /// The n-th call of `op`, for an operation byok sends to one Region only.
     pub fn one(op: &str, nth: u32, fault: Fault) -> Schedule {
+        Schedule::at(vec![At::any(op, nth, fault)])
+    }
+    /// The n-th call of `op` in `region`.
+    pub fn one_in(op: &str, region: &str, nth: u32, fault: Fault) -> Schedule {
+        Schedule::at(vec![At::in_region(op, region, nth, fault)])
+    }
+    pub fn at(at: Vec<At>) -> Schedule {
         Schedule {
-            at: vec![(op.to_string(), nth, fault)],
+            at,
             ..Default::default()
         }
     }
     pub fn random(seed: u64, per_mille: u64, delay: (Duration, Duration)) -> Schedule {
         Schedule {
             random: Some(RandomFaults {
-                rng: Rng::new(seed),
+                seed,
                 per_mille,
                 delay,
             }),
@@ -141,8 +194,12 @@ impl Schedule {
 pub struct Seen {
     /// `TrentService.CreateKey`, `STS.GetCallerIdentity`, ...
     pub op: String,
-    /// The n-th call of this operation, from 1.
+    /// The Region the request is for: its SigV4 credential scope, else its Host.
+    pub region: Option<String>,
+    /// The n-th call of this operation across all Regions, from 1 (in order of arrival).
     pub nth: u32,
+    /// The n-th call of this operation in its Region, from 1.
+    pub nth_in_region: u32,
     pub body: String,
     pub fault: Option<Fault>,
     /// The server's status and body, when the request was forwarded (even if the answer
@@ -167,6 +224,8 @@ impl Seen {
 struct State {
     schedule: Schedule,
     counts: HashMap<String, u32>,
+    /// Per (operation, Region).
+    region_counts: HashMap<(String, Option<String>), u32>,
     log: Vec<Seen>,
     /// Key IDs the server created, and when.
     created: Vec<(String, std::time::Instant)>,
@@ -178,7 +237,12 @@ pub struct Proxy {
     port: u16,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
+    /// Connections accepted whose handling has not ended (counted from the accept).
+    active: Arc<AtomicUsize>,
 }
+
+/// The request line of [`Proxy::settle`]'s own connection.
+const SETTLE: &str = "PROXY-SETTLE";
 
 impl Proxy {
     /// Forward to `upstream` (`http://127.0.0.1:PORT`).
@@ -192,19 +256,25 @@ impl Proxy {
         let state = Arc::new(Mutex::new(State {
             schedule,
             counts: HashMap::new(),
+            region_counts: HashMap::new(),
             log: Vec::new(),
             created: Vec::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp) = (state.clone(), stop.clone());
+        let active = Arc::new(AtomicUsize::new(0));
+        let (st, sp, act) = (state.clone(), stop.clone(), active.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if sp.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (st, up) = (st.clone(), upstream.clone());
-                std::thread::spawn(move || handle(conn, &up, &st));
+                act.fetch_add(1, Ordering::SeqCst);
+                let (st, up, act) = (st.clone(), upstream.clone(), act.clone());
+                std::thread::spawn(move || {
+                    handle(conn, &up, &st);
+                    act.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         Proxy {
@@ -212,7 +282,31 @@ impl Proxy {
             port,
             state,
             stop,
+            active,
         }
+    }
+
+    /// Once the client is gone (killed), wait until every request it opened a connection
+    /// for has been handled: forwarded and answered, or faulted. Connections still waiting
+    /// to be accepted count too: the proxy's own connection, accepted after them, marks the
+    /// end of the queue. False if that takes longer than `timeout`.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let t0 = std::time::Instant::now();
+        let Ok(mut marker) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = marker.set_read_timeout(Some(timeout));
+        let _ = marker.write_all(format!("{SETTLE} / HTTP/1.1\r\n\r\n").as_bytes());
+        let mut answer = Vec::new();
+        let _ = marker.read_to_end(&mut answer);
+        drop(marker);
+        while self.active.load(Ordering::SeqCst) > 0 {
+            if t0.elapsed() >= timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
     }
 
     /// Replace the schedule (call counts go on).
@@ -235,7 +329,76 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port)); // wake the accept loop
+        if std::thread::panicking() {
+            return;
+        }
+        // An entry without a Region for an operation seen in several: which call it hit
+        // depended on the timing of overlapping requests.
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for at in st.schedule.at.iter().filter(|a| a.region.is_none()) {
+            let regions: std::collections::BTreeSet<&str> = st
+                .log
+                .iter()
+                .filter(|s| at.matches(&s.op, s.name()))
+                .filter_map(|s| s.region.as_deref())
+                .collect();
+            assert!(
+                regions.len() <= 1,
+                "schedule entry {}#{} names no Region, but the operation went to {regions:?}: use At::in_region / Schedule::one_in",
+                at.op,
+                at.nth
+            );
+        }
     }
+}
+
+/// One header's value, by case-insensitive name.
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// The Region a request is for: the SigV4 credential scope
+/// (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`), else a Region-shaped label of the
+/// Host (`kms.eu-west-1.amazonaws.com`).
+fn region(head: &str) -> Option<String> {
+    let scoped = header(head, "authorization").and_then(|auth| {
+        let scope = auth.split("Credential=").nth(1)?;
+        let scope = scope.split([',', ' ']).next()?;
+        let region = scope.split('/').nth(2)?;
+        (!region.is_empty()).then(|| region.to_string())
+    });
+    scoped.or_else(|| {
+        let host = header(head, "host")?;
+        let host = host.split(':').next()?;
+        host.split('.')
+            .find(|l| {
+                l.matches('-').count() >= 2
+                    && l.ends_with(|c: char| c.is_ascii_digit())
+                    && l.starts_with(|c: char| c.is_ascii_lowercase())
+            })
+            .map(str::to_string)
+    })
+}
+
+/// A stable hash of a request's identity, for the random draw (FNV-1a).
+fn identity_hash(op: &str, region: Option<&str>, nth: u32) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let bytes = op
+        .bytes()
+        .chain([0])
+        .chain(region.unwrap_or("").bytes())
+        .chain([0])
+        .chain(nth.to_le_bytes());
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// Read one HTTP/1.1 message (head + Content-Length or chunked body, or to EOF when
@@ -255,14 +418,7 @@ fn read_message(s: &mut TcpStream, to_eof: bool) -> Option<(String, Vec<u8>)> {
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut body = buf[head_end..].to_vec();
-    let header = |name: &str| {
-        head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
-    };
+    let header = |name: &str| header(&head, name);
     if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
         while body.len() < len {
             let n = s.read(&mut chunk).ok()?;
@@ -311,12 +467,7 @@ fn dechunk(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn operation(head: &str, body: &[u8]) -> String {
-    if let Some(t) = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case("x-amz-target")
-            .then(|| v.trim().to_string())
-    }) {
+    if let Some(t) = header(head, "x-amz-target") {
         return t;
     }
     // The query protocol (STS, IAM): Action=... in a form body.
@@ -350,11 +501,23 @@ fn handle(mut conn: TcpStream, upstream: &str, state: &Mutex<State>) {
     let Some((head, body)) = read_message(&mut conn, false) else {
         return;
     };
+    if head.starts_with(SETTLE) {
+        return respond(&mut conn, "200 OK", "");
+    }
     let op = operation(&head, &body);
-    let (nth, fault, index) = {
+    let region = region(&head);
+    let (fault, index) = {
         let mut st = state.lock().unwrap();
         let nth = {
             let c = st.counts.entry(op.clone()).or_insert(0);
+            *c += 1;
+            *c
+        };
+        let nth_in_region = {
+            let c = st
+                .region_counts
+                .entry((op.clone(), region.clone()))
+                .or_insert(0);
             *c += 1;
             *c
         };
@@ -363,8 +526,14 @@ fn handle(mut conn: TcpStream, upstream: &str, state: &Mutex<State>) {
             .schedule
             .at
             .iter()
-            .find(|(o, n, _)| *n == nth && (*o == op || *o == name))
-            .map(|(_, _, f)| *f);
+            .find(|a| {
+                a.matches(&op, &name)
+                    && match &a.region {
+                        Some(r) => Some(r) == region.as_ref() && a.nth == nth_in_region,
+                        None => a.nth == nth,
+                    }
+            })
+            .map(|a| a.fault);
         if fault.is_none() {
             let text = String::from_utf8_lossy(&body);
             fault = st
@@ -381,33 +550,36 @@ fn handle(mut conn: TcpStream, upstream: &str, state: &Mutex<State>) {
             fault = Some(f);
         }
         if fault.is_none()
-            && let Some(r) = st.schedule.random.as_mut()
-            && r.rng.chance(r.per_mille)
+            && let Some(r) = st.schedule.random.as_ref()
         {
-            let (lo, hi) = r.delay;
-            let span = hi.saturating_sub(lo).as_millis() as u64;
-            // Mostly transient trouble; now and then a refusal that ends the run part-way.
-            fault = Some(match r.rng.below(20) {
-                0..=3 => Fault::Throttle,
-                4..=6 => Fault::Internal500,
-                7..=9 => Fault::Unavailable503,
-                10..=12 => Fault::ResetBefore,
-                13..=15 => Fault::ResetAfter,
-                16..=18 => Fault::Delay(lo + Duration::from_millis(r.rng.below(span + 1))),
-                _ => Fault::Deny,
-            });
+            let mut rng = Rng::new(r.seed ^ identity_hash(&name, region.as_deref(), nth_in_region));
+            if rng.chance(r.per_mille) {
+                let (lo, hi) = r.delay;
+                let span = hi.saturating_sub(lo).as_millis() as u64;
+                // Mostly transient trouble; now and then a refusal that ends the run part-way.
+                fault = Some(match rng.below(20) {
+                    0..=3 => Fault::Throttle,
+                    4..=6 => Fault::Internal500,
+                    7..=9 => Fault::Unavailable503,
+                    10..=12 => Fault::ResetBefore,
+                    13..=15 => Fault::ResetAfter,
+                    16..=18 => Fault::Delay(lo + Duration::from_millis(rng.below(span + 1))),
+                    _ => Fault::Deny,
+                });
+            }
         }
         st.log.push(Seen {
             op: op.clone(),
+            region,
             nth,
+            nth_in_region,
             body: String::from_utf8_lossy(&body).into_owned(),
             fault,
             upstream_status: None,
             upstream_body: None,
         });
-        (nth, fault, st.log.len() - 1)
+        (fault, st.log.len() - 1)
     };
-    let _ = nth;
     match fault {
         Some(Fault::Throttle) => {
             return respond(
