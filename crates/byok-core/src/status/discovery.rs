@@ -107,8 +107,18 @@ pub async fn discover<S: KeyService>(
         .iter()
         .map(|r| async move { (r.clone(), list_region(svc, r).await) })
         .collect();
-    let listings: Vec<(String, Result<RegionListing, KmsError>)> =
-        futures_util::future::join_all(list_futs).await;
+    // Beside them, who the caller is: step 2 needs the account, and waiting for it after
+    // the lists would cost one more round trip.
+    let wants_identity = !scope.known_keys.is_empty() && !scope.named_only;
+    let identity = async {
+        if wants_identity {
+            svc.identity().await.ok()
+        } else {
+            None
+        }
+    };
+    let (listings, me): (Vec<(String, Result<RegionListing, KmsError>)>, _) =
+        tokio::join!(futures_util::future::join_all(list_futs), identity);
     let mut alias_maps: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
     let mut ok_regions = Vec::new();
     for (region, l) in listings {
@@ -133,10 +143,7 @@ pub async fn discover<S: KeyService>(
     };
 
     // 2. Keys the journal knows that are gone from a Region that answered, in this account.
-    if !scope.known_keys.is_empty()
-        && !scope.named_only
-        && let Ok(me) = svc.identity().await
-    {
+    if let Some(me) = me {
         for k in &scope.known_keys {
             let Ok(a) = crate::arn::Arn::parse(&k.arn) else {
                 continue;
@@ -435,6 +442,8 @@ impl<S: KeyService> Ctx<'_, S> {
         }))
     }
 
+    /// A key known by its ID: its state, policy and rotation read together (one round
+    /// trip), then what depends on the state (a primary's replicas).
     async fn load(
         &self,
         region: &str,
@@ -442,8 +451,16 @@ impl<S: KeyService> Ctx<'_, S> {
         tags: Option<Vec<(String, String)>>,
         found_by: &str,
     ) -> KeyStatus {
-        match self.svc.describe_key(region, key_id).await {
-            Ok(info) => self.load_from(region, info, tags, None, found_by).await,
+        let (info, policy, rotation) = tokio::join!(
+            self.svc.describe_key(region, key_id),
+            self.svc.get_policy(region, key_id),
+            self.svc.rotation(region, key_id)
+        );
+        match info {
+            Ok(info) => {
+                self.load_read(region, info, tags, None, found_by, Some((policy, rotation)))
+                    .await
+            }
             Err(e) => deleted_key(region, key_id, &e),
         }
     }
@@ -455,6 +472,21 @@ impl<S: KeyService> Ctx<'_, S> {
         tags: Option<Vec<(String, String)>>,
         aliases: Option<Vec<String>>,
         found_by: &str,
+    ) -> KeyStatus {
+        self.load_read(region, info, tags, aliases, found_by, None)
+            .await
+    }
+
+    /// As [`Self::load_from`], with the policy and rotation already read (or read here).
+    #[allow(clippy::type_complexity)]
+    async fn load_read(
+        &self,
+        region: &str,
+        info: KeyInfo,
+        tags: Option<Vec<(String, String)>>,
+        aliases: Option<Vec<String>>,
+        found_by: &str,
+        read: Option<(KmsResult<String>, KmsResult<Rotation>)>,
     ) -> KeyStatus {
         let key_id: &str = &info.key_id;
         let svc = self.svc;
@@ -492,12 +524,13 @@ impl<S: KeyService> Ctx<'_, S> {
             }))
             .await
         };
-        let (tags, policy_doc, rotation, replicas) = tokio::join!(
-            tags_f,
-            svc.get_policy(region, key_id),
-            svc.rotation(region, key_id),
-            replicas_f
-        );
+        let read_f = async {
+            match read {
+                Some(r) => r,
+                None => tokio::join!(svc.get_policy(region, key_id), svc.rotation(region, key_id)),
+            }
+        };
+        let (tags, (policy_doc, rotation), replicas) = tokio::join!(tags_f, read_f, replicas_f);
         let named = found_by == "named";
         let vendor_hint = self.scope.vendor.clone().filter(|_| named);
         let set_policies = self
