@@ -82,47 +82,13 @@ pub enum Screen {
 }
 
 impl Screen {
-    /// The form's screens (the steps of the sidebar).
-    pub const FORM: [Screen; 9] = [
-        Screen::Vendor,
-        Screen::Region,
-        Screen::KeyType,
-        Screen::Names,
-        Screen::Admins,
-        Screen::Principal,
-        Screen::Regionality,
-        Screen::Rotation,
-        Screen::Review,
-    ];
-
     pub fn title(self) -> &'static str {
-        match self {
-            Screen::Vendor => "Vendor",
-            Screen::Region => "Region",
-            Screen::KeyType => "Key type",
-            Screen::Names => "Names",
-            Screen::Admins => "Admins",
-            Screen::Principal => "Access",
-            Screen::Regionality => "Regions",
-            Screen::Rotation => "Rotation",
-            Screen::Review => "Review",
-            Screen::Execute => "Create",
-            Screen::Done => "Done",
-        }
+        super::steps::step(self).title()
     }
 
     /// The answers a screen sets.
     pub fn fields(self) -> &'static [Field] {
-        match self {
-            Screen::Vendor => &[Field::Vendor],
-            Screen::Region => &[Field::Region],
-            Screen::Names => &[Field::Alias, Field::Description, Field::Tags],
-            Screen::Admins => &[Field::Admins],
-            Screen::Principal => &[Field::Principal],
-            Screen::Regionality => &[Field::Regionality, Field::ReplicaRegion],
-            Screen::Rotation => &[Field::RotationDays, Field::AlertsEmail],
-            _ => &[],
-        }
+        super::steps::step(self).fields()
     }
 
     /// The screen where a field is answered.
@@ -1575,23 +1541,17 @@ impl App {
             .unwrap_or(0);
     }
 
-    /// The next form screen, skipping what does not apply.
+    /// The next form screen, among the steps the vendor has.
     fn next_screen(&self, s: Screen) -> Screen {
-        let i = Screen::FORM.iter().position(|x| *x == s).unwrap_or(0);
-        let mut n = Screen::FORM[(i + 1).min(Screen::FORM.len() - 1)];
-        if n == Screen::Regionality && self.regionalities().len() < 2 {
-            n = Screen::Rotation;
-        }
-        n
+        let form = super::steps::form(self);
+        let i = form.iter().position(|x| *x == s).unwrap_or(0);
+        form[(i + 1).min(form.len() - 1)]
     }
 
     fn prev_screen(&self, s: Screen) -> Screen {
-        let i = Screen::FORM.iter().position(|x| *x == s).unwrap_or(0);
-        let mut p = Screen::FORM[i.saturating_sub(1)];
-        if p == Screen::Regionality && self.regionalities().len() < 2 {
-            p = Screen::Principal;
-        }
-        p
+        let form = super::steps::form(self);
+        let i = form.iter().position(|x| *x == s).unwrap_or(0);
+        form[i.saturating_sub(1)]
     }
 
     fn go(&mut self, s: Screen) {

@@ -1,0 +1,122 @@
+//! The region step.
+
+use super::prelude::*;
+
+pub(crate) struct Region;
+
+impl Step for Region {
+    fn screen(&self) -> Screen {
+        Screen::Region
+    }
+
+    fn title(&self) -> &'static str {
+        "Region"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::Region]
+    }
+
+    fn help(&self, _a: &App) -> String {
+        "The key lives in one AWS Region and can only be used there. Vendors run in fixed Regions: pick the one your vendor account uses.".to_string()
+    }
+
+    fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
+        v.region(area, buf)
+    }
+}
+
+impl View<'_> {
+    fn region(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let v = a.vendor();
+        let explain = match v.regions.len() {
+            0 => "Where your vendor's service runs; type to filter.".to_string(),
+            1 => format!(
+                "{} requires {}.",
+                v.name,
+                v.region_label(&v.regions[0].code)
+            ),
+            _ => format!("The regions {} offers.", v.name),
+        };
+        let mut rest = self.question(area, "Which AWS Region should hold the key?", &explain, buf);
+        if a.region_filterable() {
+            let [f, r] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
+            self.plain_inputs = true;
+            self.input(
+                Rect { height: 1, ..f },
+                "Filter",
+                &a.region_filter,
+                true,
+                buf,
+            );
+            self.plain_inputs = false;
+            rest = r;
+        }
+        let choices = a.region_choices();
+        // Columns fitted to the width: the Region (its name shortened first, the code kept)
+        // and, Gearset-style, the vendor's account under a heading.
+        let avail = rest.width.saturating_sub(6) as usize; // "› (•) "
+        let accounts: Vec<Option<&str>> = choices.iter().map(|c| v.vendor_account(c)).collect();
+        let acct_w = accounts.iter().flatten().map(|a| a.len()).max();
+        let heading = acct_w.map(|w| {
+            let long = format!("{} account", v.name);
+            let title = if w.max(long.chars().count()) + 2 + 20 <= avail {
+                long
+            } else {
+                "account".to_string()
+            };
+            let col = w.max(title.chars().count());
+            (title, col)
+        });
+        let label_w = choices
+            .iter()
+            .map(|c| v.region_label(c).chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(match &heading {
+                Some((_, col)) => avail.saturating_sub(col + 2),
+                None => avail,
+            });
+        let visible = rest
+            .height
+            .saturating_sub(2 + u16::from(heading.is_some()))
+            .max(1) as usize;
+        let start = a.region_cursor.saturating_sub(visible.saturating_sub(1));
+        let mut lines: Vec<Line> = Vec::new();
+        if let Some((title, _)) = &heading {
+            lines.push(Line::styled(
+                format!("      {:label_w$}  {title}", ""),
+                self.t.dim(),
+            ));
+        }
+        lines.extend(
+            choices
+                .iter()
+                .enumerate()
+                .skip(start)
+                .take(visible)
+                .map(|(i, code)| {
+                    let label = fit_region_label(&v.region_label(code), code, label_w);
+                    let mut spans = vec![Span::raw(format!("{label:<label_w$}"))];
+                    if let Some(acct) = accounts[i] {
+                        spans.push(Span::styled(format!("  {acct}"), self.t.dim()));
+                    }
+                    let sel = a.region.as_deref() == Some(code.as_str());
+                    self.choice(i == a.region_cursor, sel, spans)
+                }),
+        );
+        if choices.is_empty() {
+            lines.push(Line::styled(
+                "  No Region matches the filter.",
+                self.t.dim(),
+            ));
+        } else if choices.len() > visible {
+            lines.push(Line::styled(
+                format!("  {} of {} shown: ↑↓ to see more", visible, choices.len()),
+                self.t.dim(),
+            ));
+        }
+        para(lines).render(rest, buf);
+    }
+}

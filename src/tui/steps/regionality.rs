@@ -1,0 +1,164 @@
+//! The regions step.
+
+use super::prelude::*;
+
+pub(crate) struct Regionality;
+
+impl Step for Regionality {
+    fn screen(&self) -> Screen {
+        Screen::Regionality
+    }
+
+    fn title(&self) -> &'static str {
+        "Regions"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::Regionality, Field::ReplicaRegion]
+    }
+
+    /// Only a vendor that offers more than one.
+    fn applies(&self, a: &App) -> bool {
+        a.regionalities().len() > 1
+    }
+
+    fn help(&self, a: &App) -> String {
+        a.vendor()
+            .dual_region
+            .as_ref()
+            .map(|d| format!("{}\n\nA Multi-Region key and its replica share key material and key ID: data encrypted in one Region can be decrypted in the other. Two independent keys do not. Multi-Region cannot be turned on later.", d.help))
+            .unwrap_or_default()
+    }
+
+    fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
+        v.regionality(area, buf)
+    }
+}
+
+impl View<'_> {
+    fn regionality(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let v = a.vendor();
+        let help = v
+            .dual_region
+            .as_ref()
+            .map(|d| d.help.clone())
+            .unwrap_or_default();
+        let rest = self.question(area, "One Region or two?", &help, buf);
+        let recommended = v.dual_region.as_ref().map(|d| d.recommended);
+        let primary = a.region.clone().unwrap_or_default();
+        let second = a.second_region_value().or_else(|| {
+            a.allowed_second_regions()
+                .and_then(|l| l.get(a.second_idx).cloned())
+        });
+        let mut lines = Vec::new();
+        for (i, r) in a.regionalities().iter().enumerate() {
+            let focused = i == a.regionality_idx && a.regionality_focus == 0;
+            let mut spans = vec![Span::raw(r.label().to_string())];
+            if Some(*r) == recommended {
+                spans.push(Span::styled("  recommended", self.t.accent()));
+            }
+            lines.push(self.choice(focused, i == a.regionality_idx, spans));
+            // Choosing the second Region: the list gets the room of the details.
+            if a.regionality_focus == 1 {
+                continue;
+            }
+            let detail = match r {
+                crate::answers::Regionality::Single => {
+                    format!("one key in {}", crate::regions::describe(&primary))
+                }
+                crate::answers::Regionality::MultiRegion => format!(
+                    "the same key in {} and {}",
+                    primary,
+                    second.clone().unwrap_or("a second Region".into())
+                ),
+                crate::answers::Regionality::TwoKeys => format!(
+                    "a second, separate key in {}",
+                    second.clone().unwrap_or("a second Region".into())
+                ),
+            };
+            lines.push(Line::styled(format!("        {detail}"), self.t.dim()));
+        }
+        lines.push(Line::raw(""));
+        let h = wrapped_height(&lines, rest.width).min(rest.height);
+        para(lines).render(rest, buf);
+        let below = Rect {
+            y: rest.y + h,
+            height: rest.height - h,
+            ..rest
+        };
+        if a.regionality().is_dual() && below.height > 0 {
+            match a.allowed_second_regions() {
+                Some(list) => {
+                    let name = list
+                        .get(a.second_idx)
+                        .map(|r| crate::regions::describe(r))
+                        .unwrap_or_else(|| {
+                            format!("{} offers no second Region with {primary}", v.name)
+                        });
+                    Line::from(vec![
+                        Span::styled("  Second Region  ", self.t.dim()),
+                        Span::styled(name, self.t.title()),
+                    ])
+                    .render(below, buf);
+                }
+                // Any second Region: a list like the first one, filtered by typing.
+                None if a.regionality_focus == 0 => {
+                    let (text, style) = match a.second_region_value() {
+                        Some(r) => (v.region_label(&r), self.t.title()),
+                        None => ("Enter to choose it".to_string(), self.t.dim()),
+                    };
+                    Line::from(vec![
+                        Span::styled("  Second Region  ", self.t.dim()),
+                        Span::styled(text, style),
+                    ])
+                    .render(below, buf);
+                }
+                None => {
+                    let [f, list] =
+                        Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(below);
+                    self.plain_inputs = true;
+                    self.input(
+                        Rect { height: 1, ..f },
+                        "Second Region, filter ",
+                        &a.second_region,
+                        true,
+                        buf,
+                    );
+                    self.plain_inputs = false;
+                    let choices = a.second_choices();
+                    let cur = a
+                        .second_pick
+                        .as_ref()
+                        .and_then(|p| choices.iter().position(|c| c == p))
+                        .unwrap_or(0);
+                    let visible = list.height.saturating_sub(1).max(1) as usize;
+                    let start = cur.saturating_sub(visible.saturating_sub(1));
+                    let label_w = list.width.saturating_sub(6) as usize;
+                    let mut lines: Vec<Line> = choices
+                        .iter()
+                        .enumerate()
+                        .skip(start)
+                        .take(visible)
+                        .map(|(i, code)| {
+                            let label = fit_region_label(&v.region_label(code), code, label_w);
+                            self.choice(i == cur, i == cur, vec![Span::raw(label)])
+                        })
+                        .collect();
+                    if choices.is_empty() {
+                        lines.push(Line::styled(
+                            "  No Region matches: Enter says why.",
+                            self.t.dim(),
+                        ));
+                    } else if choices.len() > visible {
+                        lines.push(Line::styled(
+                            format!("  {} of {} shown: ↑↓ to see more", visible, choices.len()),
+                            self.t.dim(),
+                        ));
+                    }
+                    para(lines).render(list, buf);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The review step.
+
+use super::prelude::*;
+
+pub(crate) struct Review;
+
+impl Step for Review {
+    fn screen(&self) -> Screen {
+        Screen::Review
+    }
+
+    fn title(&self) -> &'static str {
+        "Review"
+    }
+
+    fn help(&self, _a: &App) -> String {
+        "Every answer on the left, the exact key policy on the right (the statements that come from the focused answer are marked ▌). Enter on an answer goes back to change it. r creates the key; s saves the policy to a file; e exports the whole setup as Terraform, CloudFormation or an AWS CLI script, to apply with your own tools.".to_string()
+    }
+
+    fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
+        v.review(area, buf)
+    }
+}
+
+impl View<'_> {
+    fn review(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let rest = self.question(
+            area,
+            "Review",
+            "Enter on an answer changes it. Nothing has been sent to AWS yet.",
+            buf,
+        );
+        let rows = a.review_rows();
+        let label_w = 17usize;
+        let mut lines = Vec::new();
+        // The rows of the focused answer: kept in view on a short terminal.
+        let mut focus_rows = (0, 0);
+        for (i, (_, _, label, value)) in rows.iter().enumerate() {
+            let focused = a.review_cursor == i;
+            if focused {
+                focus_rows.0 = lines.len();
+            }
+            let row = vec![
+                Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
+                Span::styled(
+                    format!("{label:<label_w$}"),
+                    if focused {
+                        self.t.focus()
+                    } else {
+                        self.t.dim()
+                    },
+                ),
+                Span::styled(
+                    value.clone(),
+                    if focused {
+                        self.t.title()
+                    } else {
+                        self.t.text()
+                    },
+                ),
+            ];
+            // Long values wrap under the value column, not under the labels.
+            for chunk in wrap_spans(row, rest.width as usize, label_w + 2) {
+                lines.push(Line::from(chunk));
+            }
+            if focused {
+                focus_rows.1 = lines.len();
+            }
+        }
+        lines.push(Line::raw(""));
+        let on_create = a.review_cursor >= rows.len();
+        if on_create {
+            focus_rows = (lines.len(), lines.len() + 1);
+        }
+        lines.push(Line::from(vec![
+            Span::styled(if on_create { "› " } else { "  " }, self.t.focus()),
+            Span::styled(
+                format!(
+                    "[ Create the key{} ]",
+                    if a.regionality().is_dual() { "s" } else { "" }
+                ),
+                if on_create {
+                    self.t.badge()
+                } else {
+                    self.t.accent()
+                },
+            ),
+            Span::styled("  r", self.t.key_hint()),
+        ]));
+        if let Load::Failed(e) = &a.identity {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(
+                    "! {}",
+                    e.explain(a.ctx.profile.as_deref(), &a.vendor().principal.help)
+                ),
+                self.t.error(),
+            ));
+        }
+        let scroll = focus_rows.1.saturating_sub(rest.height as usize) as u16;
+        para(lines).scroll((scroll, 0)).render(rest, buf);
+    }
+}
