@@ -8,6 +8,7 @@ use serde_json::Value;
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
+use super::steps;
 use crate::answers::{
     self, Answers, DEFAULT_ROTATION_DAYS, Field, FieldError, Invocation, RawAnswers, Regionality,
 };
@@ -688,7 +689,7 @@ impl App {
         }
     }
 
-    fn field_errors(&self, fields: &[Field]) -> Vec<FieldError> {
+    pub(crate) fn field_errors(&self, fields: &[Field]) -> Vec<FieldError> {
         match self.validate() {
             Ok(_) => Vec::new(),
             Err(errs) => errs
@@ -768,16 +769,7 @@ impl App {
 
     /// The field the user is looking at, for highlighting its statements.
     pub fn focused_field(&self) -> Option<Field> {
-        match self.screen {
-            Screen::Review => self.review_rows().get(self.review_cursor).and_then(|r| r.1),
-            Screen::Names => {
-                Some([Field::Alias, Field::Description, Field::Tags][self.names_focus])
-            }
-            Screen::Rotation => {
-                Some([Field::RotationDays, Field::AlertsEmail][self.rotation_focus])
-            }
-            s => s.fields().first().copied(),
-        }
+        steps::step(self.screen).focused_field(self)
     }
 
     /// The Sids of the statements that come from the focused answer.
@@ -962,11 +954,7 @@ impl App {
 
     /// Whether something on screen spins (the loop ticks only then).
     pub fn is_spinning(&self) -> bool {
-        match self.screen {
-            Screen::Admins => self.identity == Load::Loading || self.principals == Load::Loading,
-            Screen::Execute => self.run.as_ref().is_some_and(|r| r.running()),
-            _ => false,
-        }
+        steps::step(self.screen).spinning(self)
     }
 
     // ---- bindings ----------------------------------------------------------------------
@@ -980,55 +968,21 @@ impl App {
         if let Some(ExportDialog::Name { input, .. }) = &self.export {
             return Some(input);
         }
-        match self.screen {
-            Screen::Region if self.region_filterable() => Some(&self.region_filter),
-            Screen::Names => Some([&self.alias, &self.description, &self.tags][self.names_focus]),
-            Screen::Admins => Some(&self.admin_filter),
-            Screen::Principal if self.vendor().principal.kind.asks_customer() => {
-                Some(&self.principal)
-            }
-            Screen::Regionality if self.regionality_focus == 1 => Some(&self.second_region),
-            Screen::Rotation if self.rotation_focus == 1 => Some(&self.alerts_email),
-            Screen::Rotation if self.rotation_on => Some(&self.rotation_days),
-            _ => None,
-        }
+        steps::step(self.screen).input(self)
     }
 
     /// Whether the focused field takes a name, ARN, code or number (never quotes or commas),
     /// rather than free text (description, tags, a file name).
     fn takes_a_name(&self) -> bool {
-        if self.export.is_some() {
-            return false;
-        }
-        match self.screen {
-            Screen::Names => self.names_focus == 0,
-            Screen::Region
-            | Screen::Admins
-            | Screen::Principal
-            | Screen::Regionality
-            | Screen::Rotation => true,
-            _ => false,
-        }
+        self.export.is_none() && steps::step(self.screen).takes_a_name(self)
     }
 
     fn focused_input(&mut self) -> Option<&mut Input> {
-        let filterable = self.region_filterable();
-        let typed_principal = self.vendor().principal.kind.asks_customer();
-        if let Some(ExportDialog::Name { input, .. }) = &mut self.export {
-            return Some(input);
+        if !matches!(self.export, Some(ExportDialog::Name { .. })) {
+            return steps::step(self.screen).input_mut(self);
         }
-        match self.screen {
-            Screen::Region if filterable => Some(&mut self.region_filter),
-            Screen::Names => Some(match self.names_focus {
-                0 => &mut self.alias,
-                1 => &mut self.description,
-                _ => &mut self.tags,
-            }),
-            Screen::Admins => Some(&mut self.admin_filter),
-            Screen::Principal if typed_principal => Some(&mut self.principal),
-            Screen::Regionality if self.regionality_focus == 1 => Some(&mut self.second_region),
-            Screen::Rotation if self.rotation_focus == 1 => Some(&mut self.alerts_email),
-            Screen::Rotation if self.rotation_on => Some(&mut self.rotation_days),
+        match &mut self.export {
+            Some(ExportDialog::Name { input, .. }) => Some(input),
             _ => None,
         }
     }
@@ -1096,192 +1050,10 @@ impl App {
             b.push(Binding::new("^C", "quit", Quit).ctrl('c'));
             return b;
         }
-        match self.screen {
-            Screen::Execute => {
-                let run = self.run.as_ref();
-                let running = run.is_some_and(|r| r.running());
-                if running && run.is_some_and(|r| r.confirm_cancel) {
-                    b.push(
-                        Binding::new("y", "stop after this call", ConfirmCancel).key(K::Char('y')),
-                    );
-                    b.push(
-                        Binding::new("n", "keep going", KeepGoing)
-                            .key(K::Char('n'))
-                            .key(K::Esc),
-                    );
-                    // A second Ctrl-C: stop after the call in flight, then quit.
-                    b.push(Binding::new("^C", "stop and quit", Quit).ctrl('c'));
-                } else if running && run.is_some_and(|r| r.cancelling) {
-                    b.push(Binding::new("^C", "quit now", Quit).ctrl('c'));
-                } else if running {
-                    b.push(Binding::new("^C", "stop", AskCancel).ctrl('c'));
-                } else {
-                    if run.and_then(|r| r.failed_error()).is_some() {
-                        b.push(Binding::new("Enter", "fix the answer", Fix).key(K::Enter));
-                    }
-                    b.push(Binding::new("r", "run again", Rerun).key(K::Char('r')));
-                    b.push(
-                        Binding::new("Esc", "back to review", ToReview)
-                            .key(K::Esc)
-                            .key(K::BackTab),
-                    );
-                    b.push(Binding::new("q", "quit", Quit).key(K::Char('q')).ctrl('c'));
-                }
-                return b;
-            }
-            Screen::Done => {
-                let n = self.run.as_ref().map_or(0, |r| r.keys.len());
-                if n == 1 {
-                    b.push(
-                        Binding::new("c", "copy ARN", Copy(0))
-                            .key(K::Char('c'))
-                            .key(K::Char('1')),
-                    );
-                } else {
-                    for i in 0..n.min(9) {
-                        let hint: &'static str = ["1", "2", "3", "4", "5", "6", "7", "8", "9"][i];
-                        let label = format!(
-                            "copy {}",
-                            self.run.as_ref().map_or("", |r| r.keys[i].role.as_str())
-                        );
-                        b.push(
-                            Binding::new(hint, label, Copy(i))
-                                .key(K::Char(char::from(b'1' + i as u8))),
-                        );
-                    }
-                }
-                b.push(Binding::new("s", "save ARNs", SaveArns).key(K::Char('s')));
-                b.push(Binding::new("r", "save record", SaveRecord).key(K::Char('r')));
-                b.push(
-                    Binding::new("q", "quit", Quit)
-                        .key(K::Char('q'))
-                        .key(K::Enter)
-                        .key(K::Esc)
-                        .ctrl('c'),
-                );
-                return b;
-            }
-            Screen::Review => {
-                let on_create = self.review_cursor >= self.review_rows().len();
-                b.push(
-                    Binding::new("Enter", if on_create { "create" } else { "change" }, Next)
-                        .key(K::Enter),
-                );
-                b.push(Binding::new("r", "create", Run).key(K::Char('r')));
-                b.push(
-                    Binding::new("Esc", "back", Back)
-                        .key(K::Esc)
-                        .key(K::BackTab),
-                );
-                b.push(
-                    Binding::new("↑↓", "choose", Up)
-                        .key(K::Up)
-                        .key(K::Char('k')),
-                );
-                b.push(Binding::new("", "", Down).key(K::Down).key(K::Char('j')));
-                b.push(Binding::new("s", "save policy", SavePolicy).key(K::Char('s')));
-                b.push(Binding::new("e", "export", Export).key(K::Char('e')));
-                b.push(
-                    Binding::new("PgDn", "scroll policy", PageDown)
-                        .key(K::PageDown)
-                        .key(K::Char(' ')),
-                );
-                b.push(Binding::new("", "", PageUp).key(K::PageUp));
-            }
-            s => {
-                let fields_in_screen = match s {
-                    Screen::Names => 3,
-                    Screen::Regionality
-                        if self.regionality().is_dual()
-                            && self.allowed_second_regions().is_none() =>
-                    {
-                        2
-                    }
-                    _ => 1,
-                };
-                let list = matches!(
-                    s,
-                    Screen::Vendor | Screen::Region | Screen::Admins | Screen::Regionality
-                );
-                let searching = s == Screen::Admins && !self.admin_filter.value().trim().is_empty();
-                b.push(
-                    Binding::new(
-                        "Enter",
-                        if searching && self.admin_filter.value().trim().starts_with("arn:") {
-                            "add"
-                        } else if searching {
-                            "select"
-                        } else if self.from_review {
-                            "back to review"
-                        } else {
-                            "next"
-                        },
-                        Next,
-                    )
-                    .key(K::Enter),
-                );
-                if fields_in_screen > 1 {
-                    b.push(Binding::new("Tab", "next field", FocusNext).key(K::Tab));
-                } else if s == Screen::Rotation {
-                    // The optional alerts address: the screen says Tab reaches it.
-                    b.push(Binding::new("", "", FocusNext).key(K::Tab));
-                } else {
-                    b.push(Binding::new("", "", Next).key(K::Tab));
-                }
-                if s != Screen::Vendor {
-                    b.push(Binding::new("Esc", "back", Back).key(K::Esc));
-                } else {
-                    b.push(
-                        Binding::new("S", "status of keys", Status)
-                            .key(K::Char('S'))
-                            .key(K::F(2)),
-                    );
-                }
-                if fields_in_screen > 1 || s == Screen::Rotation {
-                    b.push(Binding::new("", "", FocusPrev).key(K::BackTab));
-                } else if s != Screen::Vendor {
-                    b.push(Binding::new("", "", Back).key(K::BackTab));
-                }
-                if list {
-                    b.push(Binding::new("↑↓", "choose", Up).key(K::Up));
-                    b.push(Binding::new("", "", Down).key(K::Down));
-                    if !typing {
-                        b.push(Binding::new("", "", Up).key(K::Char('k')));
-                        b.push(Binding::new("", "", Down).key(K::Char('j')));
-                    }
-                }
-                // Space in a text field is text: it selects or toggles only when nothing is
-                // being typed.
-                match s {
-                    Screen::Admins if self.admin_filter.value().is_empty() => {
-                        b.push(Binding::new("Space", "select", Toggle).key(K::Char(' ')));
-                    }
-                    Screen::Admins => {}
-                    Screen::Rotation if self.rotation_on => {
-                        b.push(Binding::new("^T", "on/off", Toggle).ctrl('t'));
-                    }
-                    Screen::Rotation => {
-                        b.push(
-                            Binding::new("Space", "on/off", Toggle)
-                                .key(K::Char(' '))
-                                .ctrl('t'),
-                        );
-                    }
-                    Screen::Regionality
-                        if self.allowed_second_regions().is_some_and(|l| l.len() > 1)
-                            && self.regionality().is_dual() =>
-                    {
-                        b.push(
-                            Binding::new("←→", "second Region", Cycle)
-                                .key(K::Right)
-                                .key(K::Left),
-                        );
-                    }
-                    _ => {}
-                }
-                b.push(Binding::new("PgUp/PgDn", "", PageDown).key(K::PageDown));
-                b.push(Binding::new("", "", PageUp).key(K::PageUp));
-            }
+        let step = steps::step(self.screen);
+        b.extend(step.bindings(self, typing));
+        if step.whole_screen() {
+            return b;
         }
         if !self.wide() {
             b.push(
@@ -1517,22 +1289,10 @@ impl App {
 
     /// Keep list cursors valid after typing in a filter.
     fn after_edit(&mut self) {
-        match self.screen {
-            Screen::Region => {
-                let choices = self.region_choices();
-                self.region_cursor = 0;
-                if let Some(r) = choices.first() {
-                    self.region = Some(r.clone());
-                }
-            }
-            // Typing never puts the cursor on "may delete": on the first match, if any.
-            Screen::Admins => self.admin_cursor = 1,
-            Screen::Regionality => self.second_pick = self.second_choices().first().cloned(),
-            _ => {}
-        }
+        steps::step(self.screen).after_edit(self);
     }
 
-    fn sync_region_cursor(&mut self) {
+    pub(crate) fn sync_region_cursor(&mut self) {
         let choices = self.region_choices();
         self.region_cursor = self
             .region
@@ -1554,21 +1314,10 @@ impl App {
         form[i.saturating_sub(1)]
     }
 
-    fn go(&mut self, s: Screen) {
+    pub(crate) fn go(&mut self, s: Screen) {
         self.screen = s;
         self.policy_scroll = 0;
-        if s == Screen::Names {
-            self.names_focus = 0;
-        }
-        if s == Screen::Regionality {
-            self.regionality_focus = 0;
-        }
-        if s == Screen::Rotation {
-            self.rotation_focus = 0;
-        }
-        if s == Screen::Region {
-            self.sync_region_cursor();
-        }
+        steps::step(s).arrive(self);
         self.show_flag_note();
     }
 
@@ -1590,7 +1339,7 @@ impl App {
         }
     }
 
-    fn block(&mut self, errs: Vec<FieldError>) -> bool {
+    pub(crate) fn block(&mut self, errs: Vec<FieldError>) -> bool {
         match errs.into_iter().next() {
             Some(e) => {
                 self.error = Some(self.screen_message(&e));
@@ -1610,142 +1359,9 @@ impl App {
     }
 
     /// Enter on a form screen: validate what it asks, then move on.
-    fn next(&mut self) -> Vec<Effect> {
-        match self.screen {
-            // The vendor list always holds a valid choice.
-            Screen::Vendor => {}
-            // Two Regions with any second one: Enter goes on to choose it, as Tab does.
-            Screen::Regionality
-                if self.regionality_focus == 0
-                    && self.regionality().is_dual()
-                    && self.allowed_second_regions().is_none() =>
-            {
-                if !self.block(self.field_errors(&[Field::Regionality])) {
-                    self.focus_second_region();
-                }
-                return Vec::new();
-            }
-            // Enter moves on (the address is optional: Tab reaches it); a problem in either
-            // answer stops here, with the focus on it.
-            Screen::Rotation => {
-                let errs = self.field_errors(&[Field::RotationDays, Field::AlertsEmail]);
-                if let Some(e) = errs.first() {
-                    self.rotation_focus = usize::from(e.field == Field::AlertsEmail);
-                }
-                if self.block(errs) {
-                    return Vec::new();
-                }
-            }
-            Screen::Names => {
-                let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
-                if self.block(self.field_errors(&[f])) {
-                    return Vec::new();
-                }
-                if self.names_focus < 2 {
-                    self.names_focus += 1;
-                    return Vec::new();
-                }
-            }
-            Screen::Admins => {
-                let typed = self.admin_filter.value().trim().to_string();
-                if !typed.is_empty() && !typed.starts_with("arn:") {
-                    // A search: Enter selects (or unselects) the match under the cursor.
-                    let rows = self.admin_rows();
-                    match rows.get(self.admin_cursor.max(1) - 1) {
-                        Some(row) => {
-                            let arn = row.arn.clone();
-                            match self.admins.iter().position(|a| *a == arn) {
-                                Some(i) => {
-                                    self.admins.remove(i);
-                                    self.status = Some(format!("Unselected {}", row.name));
-                                }
-                                None => {
-                                    self.admins.push(arn);
-                                    self.status = Some(format!("✓ Selected {}", row.name));
-                                }
-                            }
-                            self.admin_filter.reset();
-                            self.after_edit();
-                        }
-                        None => {
-                            self.error = Some(format!(
-                                "Administrators: no IAM role or user matches {typed:?}: change the search, or paste a full ARN"
-                            ))
-                        }
-                    }
-                    return Vec::new();
-                }
-                if typed.starts_with("arn:") {
-                    let region = self.region.clone().unwrap_or_default();
-                    let checked = answers::check_admin(&region, &typed).and_then(|arn| {
-                        match (self.account(), crate::arn::Arn::parse(&arn)) {
-                            (Some(acct), Ok(x)) if x.account != acct => Err(format!(
-                                "{arn} is in account {}, but you are signed in to account {acct}, which will hold the key: administrators must be in that account",
-                                x.account
-                            )),
-                            _ => Ok(arn),
-                        }
-                    });
-                    match checked {
-                        Ok(arn) => {
-                            if !self.manual_admins.contains(&arn)
-                                && !self.admin_rows().iter().any(|r| r.arn == arn)
-                            {
-                                self.manual_admins.push(arn.clone());
-                            }
-                            if !self.admins.contains(&arn) {
-                                self.admins.push(arn.clone());
-                            }
-                            self.admin_filter.reset();
-                            self.status = Some(format!("✓ Added {arn}"));
-                        }
-                        Err(m) => self.error = Some(format!("Administrators: {m}")),
-                    }
-                    return Vec::new();
-                }
-                if self.block(self.field_errors(Screen::Admins.fields())) {
-                    return Vec::new();
-                }
-            }
-            // A filter that matches no Region is what the user means to answer: checked as
-            // `--region` would be, rather than going on with the Region last under the cursor.
-            Screen::Region
-                if self.region_filterable()
-                    && !self.region_filter.value().trim().is_empty()
-                    && self.region_choices().is_empty() =>
-            {
-                let typed = self.region_filter.value().trim().to_string();
-                let message = match answers::check_region(self.vendor(), &typed) {
-                    Err(m) => m,
-                    Ok(_) => format!("{typed:?} is not in the list: clear the filter to choose"),
-                };
-                self.error = Some(format!("{}: {message}", Field::Region.label()));
-                return Vec::new();
-            }
-            Screen::Review => {
-                if self.review_cursor >= self.review_rows().len() {
-                    return self.act(Action::Run);
-                }
-                let (s, f, _, _) = self.review_rows()[self.review_cursor].clone();
-                self.from_review = true;
-                self.go(s);
-                if s == Screen::Names {
-                    self.names_focus = match f {
-                        Some(Field::Description) => 1,
-                        Some(Field::Tags) => 2,
-                        _ => 0,
-                    };
-                }
-                if s == Screen::Rotation {
-                    self.rotation_focus = usize::from(f == Some(Field::AlertsEmail));
-                }
-                return Vec::new();
-            }
-            s => {
-                if self.block(self.field_errors(s.fields())) {
-                    return Vec::new();
-                }
-            }
+    pub(crate) fn next(&mut self) -> Vec<Effect> {
+        if let Some(fx) = steps::step(self.screen).enter(self) {
+            return fx;
         }
         if self.from_review {
             // Later screens may depend on this answer: stop at the first that no longer holds.
@@ -1768,7 +1384,7 @@ impl App {
         Vec::new()
     }
 
-    fn back(&mut self) {
+    pub(crate) fn back(&mut self) {
         if self.from_review && self.screen != Screen::Review {
             // Editing one answer from the review: Esc returns there, the answer kept as typed
             // (the review shows it, and creating validates everything again).
@@ -1776,7 +1392,7 @@ impl App {
             self.go(Screen::Review);
             return;
         }
-        if self.screen == Screen::Vendor {
+        if steps::form(self).first() == Some(&self.screen) {
             return;
         }
         self.from_review = false;
@@ -1784,7 +1400,7 @@ impl App {
         self.go(p);
     }
 
-    fn select_vendor(&mut self, idx: usize) {
+    pub(crate) fn select_vendor(&mut self, idx: usize) {
         if idx == self.vendor_idx || idx >= self.ctx.catalog.profiles.len() {
             return;
         }
@@ -1816,7 +1432,7 @@ impl App {
     }
 
     /// To the second Region's list, the suggestion under the cursor when none is chosen.
-    fn focus_second_region(&mut self) {
+    pub(crate) fn focus_second_region(&mut self) {
         self.regionality_focus = 1;
         if !self
             .second_pick
@@ -1828,48 +1444,11 @@ impl App {
     }
 
     fn move_cursor(&mut self, delta: i64) {
-        let step = |cur: usize, len: usize| -> usize {
-            if len == 0 {
-                return 0;
-            }
-            (cur as i64 + delta).clamp(0, len as i64 - 1) as usize
-        };
         if let Some(ExportDialog::Choose { index }) = &mut self.export {
-            *index = step(*index, EXPORT_FORMATS.len());
+            *index = steps::moved(*index, EXPORT_FORMATS.len(), delta);
             return;
         }
-        match self.screen {
-            Screen::Vendor => {
-                let i = step(self.vendor_idx, self.ctx.catalog.profiles.len());
-                self.select_vendor(i);
-            }
-            Screen::Region => {
-                let choices = self.region_choices();
-                self.region_cursor = step(self.region_cursor, choices.len());
-                if let Some(r) = choices.get(self.region_cursor) {
-                    self.region = Some(r.clone());
-                }
-            }
-            Screen::Admins => {
-                self.admin_cursor = step(self.admin_cursor, self.admin_rows().len() + 1);
-            }
-            Screen::Regionality if self.regionality_focus == 1 => {
-                let choices = self.second_choices();
-                let cur = self
-                    .second_pick
-                    .as_ref()
-                    .and_then(|p| choices.iter().position(|c| c == p))
-                    .unwrap_or(0);
-                self.second_pick = choices.get(step(cur, choices.len())).cloned();
-            }
-            Screen::Regionality => {
-                self.regionality_idx = step(self.regionality_idx, self.regionalities().len());
-            }
-            Screen::Review => {
-                self.review_cursor = step(self.review_cursor, self.review_rows().len() + 1);
-            }
-            _ => {}
-        }
+        steps::step(self.screen).move_cursor(self, delta);
     }
 
     /// Carry out an action from the bindings table.
@@ -1878,57 +1457,13 @@ impl App {
         match a {
             Next => return self.next(),
             Back => self.back(),
-            FocusNext => match self.screen {
-                Screen::Names => {
-                    let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
-                    if !self.block(self.field_errors(&[f])) {
-                        if self.names_focus < 2 {
-                            self.names_focus += 1;
-                        } else {
-                            return self.next();
-                        }
-                    }
-                }
-                Screen::Regionality if self.regionality_focus == 0 => {
-                    if !self.block(self.field_errors(&[Field::Regionality])) {
-                        self.focus_second_region();
-                    }
-                }
-                Screen::Rotation if self.rotation_focus == 0 => {
-                    if !self.block(self.field_errors(&[Field::RotationDays])) {
-                        self.rotation_focus = 1;
-                    }
-                }
-                _ => return self.next(),
-            },
-            FocusPrev => match self.screen {
-                Screen::Names if self.names_focus > 0 => self.names_focus -= 1,
-                Screen::Rotation if self.rotation_focus > 0 => self.rotation_focus = 0,
-                Screen::Regionality if self.regionality_focus > 0 => self.regionality_focus = 0,
-                _ => self.back(),
-            },
+            FocusNext => return steps::step(self.screen).focus_next(self),
+            FocusPrev => steps::step(self.screen).focus_prev(self),
             Up => self.move_cursor(-1),
             Down => self.move_cursor(1),
             PageUp => self.policy_scroll = self.policy_scroll.saturating_sub(10),
             PageDown => self.policy_scroll = self.policy_scroll.saturating_add(10),
-            Toggle => match self.screen {
-                Screen::Admins => {
-                    if self.admin_cursor == 0 {
-                        self.admins_can_delete = !self.admins_can_delete;
-                    } else if let Some(row) = self.admin_rows().get(self.admin_cursor - 1) {
-                        match self.admins.iter().position(|a| *a == row.arn) {
-                            Some(i) => {
-                                self.admins.remove(i);
-                            }
-                            None => self.admins.push(row.arn.clone()),
-                        }
-                    }
-                }
-                Screen::Rotation if self.rotation_focus == 0 => {
-                    self.rotation_on = !self.rotation_on
-                }
-                _ => {}
-            },
+            Toggle => steps::step(self.screen).toggle(self),
             Cycle => {
                 if let Some(list) = self.allowed_second_regions()
                     && !list.is_empty()

@@ -291,7 +291,7 @@ impl View<'_> {
     fn body(&mut self, area: Rect, buf: &mut Buffer) {
         let a = self.app;
         // The run and its result take the whole body.
-        if matches!(a.screen, Screen::Execute | Screen::Done) {
+        if steps::step(a.screen).whole_screen() {
             return steps::step(a.screen).render(self, area, buf);
         }
         if a.wide() {

@@ -21,6 +21,127 @@ impl Step for Admins {
         "Administrators may change the key's policy, tags, rotation and state, but not use it to encrypt. The account root statement already lets IAM policies in your account manage the key, so this is optional.\n\nType to search (every word typed must match); Enter selects the match under the cursor. With nothing typed, Space selects the row under the cursor. Paste a full ARN and press Enter to add one that is not listed. \"May also delete\" adds kms:ScheduleKeyDeletion and kms:CancelKeyDeletion.".to_string()
     }
 
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        let typed = a.admin_filter.value().trim();
+        let enter = if typed.starts_with("arn:") {
+            Some("add")
+        } else if !typed.is_empty() {
+            Some("select")
+        } else {
+            None
+        };
+        let mut extra = Vec::new();
+        // Space in a text field is text: it selects only when nothing is being typed.
+        if a.admin_filter.value().is_empty() {
+            extra.push(Binding::new("Space", "select", Action::Toggle).key(K::Char(' ')));
+        }
+        let keys = FormKeys {
+            enter,
+            list: true,
+            extra,
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
+    }
+
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        Some(&a.admin_filter)
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        Some(&mut a.admin_filter)
+    }
+
+    fn takes_a_name(&self, _a: &App) -> bool {
+        true
+    }
+
+    fn spinning(&self, a: &App) -> bool {
+        a.identity == Load::Loading || a.principals == Load::Loading
+    }
+
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        let typed = a.admin_filter.value().trim().to_string();
+        if !typed.is_empty() && !typed.starts_with("arn:") {
+            // A search: Enter selects (or unselects) the match under the cursor.
+            let rows = a.admin_rows();
+            match rows.get(a.admin_cursor.max(1) - 1) {
+                Some(row) => {
+                    let arn = row.arn.clone();
+                    match a.admins.iter().position(|x| *x == arn) {
+                        Some(i) => {
+                            a.admins.remove(i);
+                            a.status = Some(format!("Unselected {}", row.name));
+                        }
+                        None => {
+                            a.admins.push(arn);
+                            a.status = Some(format!("✓ Selected {}", row.name));
+                        }
+                    }
+                    a.admin_filter.reset();
+                    self.after_edit(a);
+                }
+                None => {
+                    a.error = Some(format!(
+                        "Administrators: no IAM role or user matches {typed:?}: change the search, or paste a full ARN"
+                    ))
+                }
+            }
+            return Some(Vec::new());
+        }
+        if typed.starts_with("arn:") {
+            let region = a.region.clone().unwrap_or_default();
+            let checked = answers::check_admin(&region, &typed).and_then(|arn| {
+                match (a.account(), crate::arn::Arn::parse(&arn)) {
+                    (Some(acct), Ok(x)) if x.account != acct => Err(format!(
+                        "{arn} is in account {}, but you are signed in to account {acct}, which will hold the key: administrators must be in that account",
+                        x.account
+                    )),
+                    _ => Ok(arn),
+                }
+            });
+            match checked {
+                Ok(arn) => {
+                    if !a.manual_admins.contains(&arn)
+                        && !a.admin_rows().iter().any(|r| r.arn == arn)
+                    {
+                        a.manual_admins.push(arn.clone());
+                    }
+                    if !a.admins.contains(&arn) {
+                        a.admins.push(arn.clone());
+                    }
+                    a.admin_filter.reset();
+                    a.status = Some(format!("✓ Added {arn}"));
+                }
+                Err(m) => a.error = Some(format!("Administrators: {m}")),
+            }
+            return Some(Vec::new());
+        }
+        checked(a, self.fields())
+    }
+
+    fn move_cursor(&self, a: &mut App, delta: i64) {
+        a.admin_cursor = moved(a.admin_cursor, a.admin_rows().len() + 1, delta);
+    }
+
+    fn toggle(&self, a: &mut App) {
+        if a.admin_cursor == 0 {
+            a.admins_can_delete = !a.admins_can_delete;
+        } else if let Some(row) = a.admin_rows().get(a.admin_cursor - 1) {
+            match a.admins.iter().position(|x| *x == row.arn) {
+                Some(i) => {
+                    a.admins.remove(i);
+                }
+                None => a.admins.push(row.arn.clone()),
+            }
+        }
+    }
+
+    /// Typing never puts the cursor on "may delete": on the first match, if any.
+    fn after_edit(&self, a: &mut App) {
+        a.admin_cursor = 1;
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.admins(area, buf)
     }

@@ -17,6 +17,42 @@ impl Step for Done {
         "Copy an ARN with its key (OSC 52, tmux or a local clipboard tool; byok says which worked), or save them all to a file.".to_string()
     }
 
+    fn whole_screen(&self) -> bool {
+        true
+    }
+
+    fn bindings(&self, a: &App, _typing: bool) -> Vec<Binding> {
+        use Action::*;
+        let mut b = Vec::new();
+        let n = a.run.as_ref().map_or(0, |r| r.keys.len());
+        if n == 1 {
+            b.push(
+                Binding::new("c", "copy ARN", Copy(0))
+                    .key(K::Char('c'))
+                    .key(K::Char('1')),
+            );
+        } else {
+            for i in 0..n.min(9) {
+                let hint: &'static str = ["1", "2", "3", "4", "5", "6", "7", "8", "9"][i];
+                let label = format!(
+                    "copy {}",
+                    a.run.as_ref().map_or("", |r| r.keys[i].role.as_str())
+                );
+                b.push(Binding::new(hint, label, Copy(i)).key(K::Char(char::from(b'1' + i as u8))));
+            }
+        }
+        b.push(Binding::new("s", "save ARNs", SaveArns).key(K::Char('s')));
+        b.push(Binding::new("r", "save record", SaveRecord).key(K::Char('r')));
+        b.push(
+            Binding::new("q", "quit", Quit)
+                .key(K::Char('q'))
+                .key(K::Enter)
+                .key(K::Esc)
+                .ctrl('c'),
+        );
+        b
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.done(area, buf)
     }

@@ -17,6 +17,47 @@ impl Step for Execute {
         "Each step shows when it is done and how long it took. Ctrl-C asks, then stops after the call in flight (a few seconds at most): nothing is left half-made, and running byok again continues where it stopped. A second Ctrl-C stops and quits.".to_string()
     }
 
+    fn whole_screen(&self) -> bool {
+        true
+    }
+
+    fn spinning(&self, a: &App) -> bool {
+        a.run.as_ref().is_some_and(|r| r.running())
+    }
+
+    fn bindings(&self, a: &App, _typing: bool) -> Vec<Binding> {
+        use Action::*;
+        let mut b = Vec::new();
+        let run = a.run.as_ref();
+        let running = run.is_some_and(|r| r.running());
+        if running && run.is_some_and(|r| r.confirm_cancel) {
+            b.push(Binding::new("y", "stop after this call", ConfirmCancel).key(K::Char('y')));
+            b.push(
+                Binding::new("n", "keep going", KeepGoing)
+                    .key(K::Char('n'))
+                    .key(K::Esc),
+            );
+            // A second Ctrl-C: stop after the call in flight, then quit.
+            b.push(Binding::new("^C", "stop and quit", Quit).ctrl('c'));
+        } else if running && run.is_some_and(|r| r.cancelling) {
+            b.push(Binding::new("^C", "quit now", Quit).ctrl('c'));
+        } else if running {
+            b.push(Binding::new("^C", "stop", AskCancel).ctrl('c'));
+        } else {
+            if run.and_then(|r| r.failed_error()).is_some() {
+                b.push(Binding::new("Enter", "fix the answer", Fix).key(K::Enter));
+            }
+            b.push(Binding::new("r", "run again", Rerun).key(K::Char('r')));
+            b.push(
+                Binding::new("Esc", "back to review", ToReview)
+                    .key(K::Esc)
+                    .key(K::BackTab),
+            );
+            b.push(Binding::new("q", "quit", Quit).key(K::Char('q')).ctrl('c'));
+        }
+        b
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.execute(area, buf)
     }

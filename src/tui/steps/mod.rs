@@ -5,7 +5,10 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::app::{App, Screen};
+use crossterm::event::KeyCode as K;
+use tui_input::Input;
+
+use super::app::{Action, App, Binding, Effect, Screen};
 use super::view::View;
 use crate::answers::Field;
 
@@ -25,12 +28,17 @@ mod vendor;
 #[allow(unused_imports)]
 mod prelude {
     pub(crate) use super::Step;
+    pub(crate) use super::{FormKeys, checked, form_keys, moved};
+    pub(crate) use crate::answers;
     pub(crate) use crate::answers::Field;
     pub(crate) use crate::exec::Outcome;
     pub(crate) use crate::policy;
-    pub(crate) use crate::tui::app::{App, EXPORT_FORMATS, ExportDialog, Load, Screen, StepStatus};
+    pub(crate) use crate::tui::app::{
+        Action, App, Binding, EXPORT_FORMATS, Effect, ExportDialog, Load, Screen, StepStatus,
+    };
     pub(crate) use crate::tui::theme::Theme;
     pub(crate) use crate::tui::view::*;
+    pub(crate) use crossterm::event::KeyCode as K;
     pub(crate) use ratatui::buffer::Buffer;
     pub(crate) use ratatui::layout::{Constraint, Layout, Position, Rect};
     pub(crate) use ratatui::style::{Modifier, Style};
@@ -63,6 +71,145 @@ pub(crate) trait Step: Sync {
 
     /// Draw its form (the policy beside it is drawn by the view).
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer);
+
+    /// Whether it takes the whole body, without the policy beside it (the run, its result).
+    fn whole_screen(&self) -> bool {
+        false
+    }
+
+    /// Its keys, in footer order; unless it takes the whole screen, the view's own (the
+    /// policy, help, quit) follow.
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        form_keys(a, typing, FormKeys::default())
+    }
+
+    /// The text input that has the focus.
+    fn input<'a>(&self, _a: &'a App) -> Option<&'a Input> {
+        None
+    }
+
+    fn input_mut<'a>(&self, _a: &'a mut App) -> Option<&'a mut Input> {
+        None
+    }
+
+    /// Whether the focused input takes a name, ARN, code or number (never quotes or
+    /// commas), rather than free text.
+    fn takes_a_name(&self, _a: &App) -> bool {
+        false
+    }
+
+    /// The answer the user is looking at, for highlighting its statements.
+    fn focused_field(&self, _a: &App) -> Option<Field> {
+        self.fields().first().copied()
+    }
+
+    /// Put the focus on this answer (coming from the review).
+    fn focus_field(&self, _a: &mut App, _f: Option<Field>) {}
+
+    /// Whether something on it spins (the loop ticks only then).
+    fn spinning(&self, _a: &App) -> bool {
+        false
+    }
+
+    /// Shown anew: the focus back on its first field.
+    fn arrive(&self, _a: &mut App) {}
+
+    /// Enter: check what it asks. `Some` when it is handled here (a problem shown, the
+    /// focus moved); `None` to go on to the next step.
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        checked(a, self.fields())
+    }
+
+    /// Tab.
+    fn focus_next(&self, a: &mut App) -> Vec<Effect> {
+        a.next()
+    }
+
+    /// Shift-Tab.
+    fn focus_prev(&self, a: &mut App) {
+        a.back()
+    }
+
+    /// Up (-1) and Down (1) in its list.
+    fn move_cursor(&self, _a: &mut App, _delta: i64) {}
+
+    /// Space or Ctrl-T.
+    fn toggle(&self, _a: &mut App) {}
+
+    /// After typing: keep its list's cursor valid.
+    fn after_edit(&self, _a: &mut App) {}
+}
+
+/// Stop on the first problem with these answers, shown on the step.
+pub(crate) fn checked(a: &mut App, fields: &[Field]) -> Option<Vec<Effect>> {
+    let errs = a.field_errors(fields);
+    a.block(errs).then(Vec::new)
+}
+
+/// A list cursor moved by `delta`, kept in `0..len`.
+pub(crate) fn moved(cur: usize, len: usize, delta: i64) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (cur as i64 + delta).clamp(0, len as i64 - 1) as usize
+}
+
+/// How a form step's keys differ from the others'.
+#[derive(Default)]
+pub(crate) struct FormKeys {
+    /// What Enter says, when not "next" (or "back to review").
+    pub enter: Option<&'static str>,
+    /// Tab and Shift-Tab move between its fields.
+    pub fields: bool,
+    /// Tab and Shift-Tab move to an optional field the step names itself.
+    pub tab_focus: bool,
+    /// Up and Down choose in a list (and k, j when nothing is typed).
+    pub list: bool,
+    /// The first step: no way back; this key instead.
+    pub first: Option<Binding>,
+    /// Its own keys, after the common ones.
+    pub extra: Vec<Binding>,
+}
+
+/// The keys of a form step.
+pub(crate) fn form_keys(a: &App, typing: bool, k: FormKeys) -> Vec<Binding> {
+    use Action::*;
+    let mut b = Vec::new();
+    let enter = k.enter.unwrap_or(if a.from_review {
+        "back to review"
+    } else {
+        "next"
+    });
+    b.push(Binding::new("Enter", enter, Next).key(K::Enter));
+    if k.fields {
+        b.push(Binding::new("Tab", "next field", FocusNext).key(K::Tab));
+    } else if k.tab_focus {
+        b.push(Binding::new("", "", FocusNext).key(K::Tab));
+    } else {
+        b.push(Binding::new("", "", Next).key(K::Tab));
+    }
+    let first = k.first.is_some();
+    match k.first {
+        Some(f) => b.push(f),
+        None => b.push(Binding::new("Esc", "back", Back).key(K::Esc)),
+    }
+    if k.fields || k.tab_focus {
+        b.push(Binding::new("", "", FocusPrev).key(K::BackTab));
+    } else if !first {
+        b.push(Binding::new("", "", Back).key(K::BackTab));
+    }
+    if k.list {
+        b.push(Binding::new("↑↓", "choose", Up).key(K::Up));
+        b.push(Binding::new("", "", Down).key(K::Down));
+        if !typing {
+            b.push(Binding::new("", "", Up).key(K::Char('k')));
+            b.push(Binding::new("", "", Down).key(K::Char('j')));
+        }
+    }
+    b.extend(k.extra);
+    b.push(Binding::new("PgUp/PgDn", "", PageDown).key(K::PageDown));
+    b.push(Binding::new("", "", PageUp).key(K::PageUp));
+    b
 }
 
 /// Every step, in the order the wizard walks them: the form, then the run and its result.

@@ -4,6 +4,9 @@ use super::prelude::*;
 
 pub(crate) struct Names;
 
+/// Its fields, in focus order.
+const FIELDS: [Field; 3] = [Field::Alias, Field::Description, Field::Tags];
+
 impl Step for Names {
     fn screen(&self) -> Screen {
         Screen::Names
@@ -14,11 +17,83 @@ impl Step for Names {
     }
 
     fn fields(&self) -> &'static [Field] {
-        &[Field::Alias, Field::Description, Field::Tags]
+        &FIELDS
     }
 
     fn help(&self, _a: &App) -> String {
         "The alias is the key's readable name (alias/...): unique per account and Region. The description shows in the AWS console. Tags help your team find and bill the key: KEY=VALUE, separated by commas.\n\nTab moves to the next field; Enter checks it.".to_string()
+    }
+
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        let keys = FormKeys {
+            fields: true,
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
+    }
+
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        Some([&a.alias, &a.description, &a.tags][a.names_focus])
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        Some(match a.names_focus {
+            0 => &mut a.alias,
+            1 => &mut a.description,
+            _ => &mut a.tags,
+        })
+    }
+
+    /// The alias; the description and tags are free text.
+    fn takes_a_name(&self, a: &App) -> bool {
+        a.names_focus == 0
+    }
+
+    fn focused_field(&self, a: &App) -> Option<Field> {
+        Some(FIELDS[a.names_focus])
+    }
+
+    fn focus_field(&self, a: &mut App, f: Option<Field>) {
+        a.names_focus = match f {
+            Some(Field::Description) => 1,
+            Some(Field::Tags) => 2,
+            _ => 0,
+        };
+    }
+
+    fn arrive(&self, a: &mut App) {
+        a.names_focus = 0;
+    }
+
+    /// Enter checks the field, then moves to the next one, then on.
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        if let Some(fx) = checked(a, &[FIELDS[a.names_focus]]) {
+            return Some(fx);
+        }
+        if a.names_focus < 2 {
+            a.names_focus += 1;
+            return Some(Vec::new());
+        }
+        None
+    }
+
+    fn focus_next(&self, a: &mut App) -> Vec<Effect> {
+        if checked(a, &[FIELDS[a.names_focus]]).is_none() {
+            if a.names_focus < 2 {
+                a.names_focus += 1;
+            } else {
+                return a.next();
+            }
+        }
+        Vec::new()
+    }
+
+    fn focus_prev(&self, a: &mut App) {
+        if a.names_focus > 0 {
+            a.names_focus -= 1;
+        } else {
+            a.back();
+        }
     }
 
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {

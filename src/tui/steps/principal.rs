@@ -22,6 +22,26 @@ impl Step for Principal {
         format!("{}\n\n{}", v.principal.label, v.principal.help)
     }
 
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        a.vendor()
+            .principal
+            .kind
+            .asks_customer()
+            .then_some(&a.principal)
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        if a.vendor().principal.kind.asks_customer() {
+            Some(&mut a.principal)
+        } else {
+            None
+        }
+    }
+
+    fn takes_a_name(&self, _a: &App) -> bool {
+        true
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.principal(area, buf)
     }

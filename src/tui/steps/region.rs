@@ -21,6 +21,68 @@ impl Step for Region {
         "The key lives in one AWS Region and can only be used there. Vendors run in fixed Regions: pick the one your vendor account uses.".to_string()
     }
 
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        let keys = FormKeys {
+            list: true,
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
+    }
+
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        a.region_filterable().then_some(&a.region_filter)
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        if a.region_filterable() {
+            Some(&mut a.region_filter)
+        } else {
+            None
+        }
+    }
+
+    fn takes_a_name(&self, _a: &App) -> bool {
+        true
+    }
+
+    fn arrive(&self, a: &mut App) {
+        a.sync_region_cursor();
+    }
+
+    /// A filter that matches no Region is what the user means to answer: checked as
+    /// `--region` would be, rather than going on with the Region last under the cursor.
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        if a.region_filterable()
+            && !a.region_filter.value().trim().is_empty()
+            && a.region_choices().is_empty()
+        {
+            let typed = a.region_filter.value().trim().to_string();
+            let message = match answers::check_region(a.vendor(), &typed) {
+                Err(m) => m,
+                Ok(_) => format!("{typed:?} is not in the list: clear the filter to choose"),
+            };
+            a.error = Some(format!("{}: {message}", Field::Region.label()));
+            return Some(Vec::new());
+        }
+        checked(a, self.fields())
+    }
+
+    fn move_cursor(&self, a: &mut App, delta: i64) {
+        let choices = a.region_choices();
+        a.region_cursor = moved(a.region_cursor, choices.len(), delta);
+        if let Some(r) = choices.get(a.region_cursor) {
+            a.region = Some(r.clone());
+        }
+    }
+
+    fn after_edit(&self, a: &mut App) {
+        let choices = a.region_choices();
+        a.region_cursor = 0;
+        if let Some(r) = choices.first() {
+            a.region = Some(r.clone());
+        }
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.region(area, buf)
     }

@@ -30,6 +30,95 @@ impl Step for Regionality {
             .unwrap_or_default()
     }
 
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        let dual = a.regionality().is_dual();
+        let mut extra = Vec::new();
+        if dual && a.allowed_second_regions().is_some_and(|l| l.len() > 1) {
+            extra.push(
+                Binding::new("←→", "second Region", Action::Cycle)
+                    .key(K::Right)
+                    .key(K::Left),
+            );
+        }
+        let keys = FormKeys {
+            fields: dual && a.allowed_second_regions().is_none(),
+            list: true,
+            extra,
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
+    }
+
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        (a.regionality_focus == 1).then_some(&a.second_region)
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        if a.regionality_focus == 1 {
+            Some(&mut a.second_region)
+        } else {
+            None
+        }
+    }
+
+    fn takes_a_name(&self, _a: &App) -> bool {
+        true
+    }
+
+    fn arrive(&self, a: &mut App) {
+        a.regionality_focus = 0;
+    }
+
+    /// Two Regions with any second one: Enter goes on to choose it, as Tab does.
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        if a.regionality_focus == 0
+            && a.regionality().is_dual()
+            && a.allowed_second_regions().is_none()
+        {
+            if checked(a, &[Field::Regionality]).is_none() {
+                a.focus_second_region();
+            }
+            return Some(Vec::new());
+        }
+        checked(a, self.fields())
+    }
+
+    fn focus_next(&self, a: &mut App) -> Vec<Effect> {
+        if a.regionality_focus != 0 {
+            return a.next();
+        }
+        if checked(a, &[Field::Regionality]).is_none() {
+            a.focus_second_region();
+        }
+        Vec::new()
+    }
+
+    fn focus_prev(&self, a: &mut App) {
+        if a.regionality_focus > 0 {
+            a.regionality_focus = 0;
+        } else {
+            a.back();
+        }
+    }
+
+    fn move_cursor(&self, a: &mut App, delta: i64) {
+        if a.regionality_focus == 1 {
+            let choices = a.second_choices();
+            let cur = a
+                .second_pick
+                .as_ref()
+                .and_then(|p| choices.iter().position(|c| c == p))
+                .unwrap_or(0);
+            a.second_pick = choices.get(moved(cur, choices.len(), delta)).cloned();
+        } else {
+            a.regionality_idx = moved(a.regionality_idx, a.regionalities().len(), delta);
+        }
+    }
+
+    fn after_edit(&self, a: &mut App) {
+        a.second_pick = a.second_choices().first().cloned();
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.regionality(area, buf)
     }

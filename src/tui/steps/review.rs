@@ -17,6 +17,48 @@ impl Step for Review {
         "Every answer on the left, the exact key policy on the right (the statements that come from the focused answer are marked ▌). Enter on an answer goes back to change it. r creates the key; s saves the policy to a file; e exports the whole setup as Terraform, CloudFormation or an AWS CLI script, to apply with your own tools.".to_string()
     }
 
+    fn bindings(&self, a: &App, _typing: bool) -> Vec<Binding> {
+        use Action::*;
+        let on_create = a.review_cursor >= a.review_rows().len();
+        vec![
+            Binding::new("Enter", if on_create { "create" } else { "change" }, Next).key(K::Enter),
+            Binding::new("r", "create", Run).key(K::Char('r')),
+            Binding::new("Esc", "back", Back)
+                .key(K::Esc)
+                .key(K::BackTab),
+            Binding::new("↑↓", "choose", Up)
+                .key(K::Up)
+                .key(K::Char('k')),
+            Binding::new("", "", Down).key(K::Down).key(K::Char('j')),
+            Binding::new("s", "save policy", SavePolicy).key(K::Char('s')),
+            Binding::new("e", "export", Export).key(K::Char('e')),
+            Binding::new("PgDn", "scroll policy", PageDown)
+                .key(K::PageDown)
+                .key(K::Char(' ')),
+            Binding::new("", "", PageUp).key(K::PageUp),
+        ]
+    }
+
+    fn focused_field(&self, a: &App) -> Option<Field> {
+        a.review_rows().get(a.review_cursor).and_then(|r| r.1)
+    }
+
+    /// Enter on an answer goes back to its step; on Create, creates.
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        let rows = a.review_rows();
+        let Some((s, f, _, _)) = rows.get(a.review_cursor).cloned() else {
+            return Some(a.act(Action::Run));
+        };
+        a.from_review = true;
+        a.go(s);
+        super::step(s).focus_field(a, f);
+        Some(Vec::new())
+    }
+
+    fn move_cursor(&self, a: &mut App, delta: i64) {
+        a.review_cursor = moved(a.review_cursor, a.review_rows().len() + 1, delta);
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.review(area, buf)
     }

@@ -25,6 +25,92 @@ impl Step for Rotation {
         )
     }
 
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        // Space in a text field is text: it toggles only while the days do not show.
+        let toggle = if a.rotation_on {
+            Binding::new("^T", "on/off", Action::Toggle).ctrl('t')
+        } else {
+            Binding::new("Space", "on/off", Action::Toggle)
+                .key(K::Char(' '))
+                .ctrl('t')
+        };
+        // The optional alerts address: the screen says Tab reaches it.
+        let keys = FormKeys {
+            tab_focus: true,
+            extra: vec![toggle],
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
+    }
+
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        if a.rotation_focus == 1 {
+            Some(&a.alerts_email)
+        } else {
+            a.rotation_on.then_some(&a.rotation_days)
+        }
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        if a.rotation_focus == 1 {
+            Some(&mut a.alerts_email)
+        } else if a.rotation_on {
+            Some(&mut a.rotation_days)
+        } else {
+            None
+        }
+    }
+
+    fn takes_a_name(&self, _a: &App) -> bool {
+        true
+    }
+
+    fn focused_field(&self, a: &App) -> Option<Field> {
+        Some(self.fields()[a.rotation_focus])
+    }
+
+    fn focus_field(&self, a: &mut App, f: Option<Field>) {
+        a.rotation_focus = usize::from(f == Some(Field::AlertsEmail));
+    }
+
+    fn arrive(&self, a: &mut App) {
+        a.rotation_focus = 0;
+    }
+
+    /// Enter moves on (the address is optional: Tab reaches it); a problem in either answer
+    /// stops here, with the focus on it.
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        let errs = a.field_errors(self.fields());
+        if let Some(e) = errs.first() {
+            a.rotation_focus = usize::from(e.field == Field::AlertsEmail);
+        }
+        a.block(errs).then(Vec::new)
+    }
+
+    fn focus_next(&self, a: &mut App) -> Vec<Effect> {
+        if a.rotation_focus != 0 {
+            return a.next();
+        }
+        if checked(a, &[Field::RotationDays]).is_none() {
+            a.rotation_focus = 1;
+        }
+        Vec::new()
+    }
+
+    fn focus_prev(&self, a: &mut App) {
+        if a.rotation_focus > 0 {
+            a.rotation_focus = 0;
+        } else {
+            a.back();
+        }
+    }
+
+    fn toggle(&self, a: &mut App) {
+        if a.rotation_focus == 0 {
+            a.rotation_on = !a.rotation_on;
+        }
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.rotation(area, buf)
     }

@@ -25,6 +25,28 @@ impl Step for Vendor {
         )
     }
 
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        let status = Binding::new("S", "status of keys", Action::Status)
+            .key(K::Char('S'))
+            .key(K::F(2));
+        let keys = FormKeys {
+            list: true,
+            first: Some(status),
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
+    }
+
+    /// The vendor list always holds a valid choice.
+    fn enter(&self, _a: &mut App) -> Option<Vec<Effect>> {
+        None
+    }
+
+    fn move_cursor(&self, a: &mut App, delta: i64) {
+        let i = moved(a.vendor_idx, a.ctx.catalog.profiles.len(), delta);
+        a.select_vendor(i);
+    }
+
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
         v.vendor(area, buf)
     }
