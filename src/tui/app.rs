@@ -94,15 +94,10 @@ impl Screen {
 
     /// The screen where a field is answered.
     pub fn of_field(f: Field) -> Screen {
-        match f {
-            Field::Vendor => Screen::Vendor,
-            Field::Region | Field::Account => Screen::Region,
-            Field::Alias | Field::Description | Field::Tags => Screen::Names,
-            Field::Admins => Screen::Admins,
-            Field::Principal => Screen::Principal,
-            Field::Regionality | Field::ReplicaRegion => Screen::Regionality,
-            Field::RotationDays | Field::AlertsEmail => Screen::Rotation,
-        }
+        super::steps::ALL
+            .iter()
+            .find(|s| s.answers(f))
+            .map_or(Screen::Review, |s| s.screen())
     }
 }
 
@@ -646,30 +641,12 @@ impl App {
 
     /// The answers as the screens hold them now.
     pub fn raw(&self) -> RawAnswers {
-        let v = self.vendor();
-        let principal = if v.principal.kind.asks_customer() {
-            Some(self.principal.value().trim().to_string()).filter(|s| !s.is_empty())
-        } else {
-            None
-        };
-        RawAnswers {
-            vendor: Some(v.id.clone()),
-            region: self.region.clone(),
-            principal,
-            regionality: Some(self.regionality().as_str().to_string()),
-            replica_region: self.second_region_value(),
-            alias: Some(self.alias.value().to_string()),
-            description: Some(self.description.value().to_string()),
-            tags: self.tag_list(),
-            admins: self.admins.clone(),
-            admins_can_delete: self.admins_can_delete,
-            rotation_days: self
-                .rotation_on
-                .then(|| self.rotation_days.value().trim().to_string()),
-            no_rotation: !self.rotation_on,
-            alerts_email: Some(self.alerts_email.value().trim().to_string())
-                .filter(|s| !s.is_empty()),
+        let mut raw = RawAnswers::default();
+        // Every step, those the vendor does not show too: they hold its only choice.
+        for s in steps::ALL {
+            s.write(self, &mut raw);
         }
+        raw
     }
 
     /// The answers, checked as `byok create` checks them and, once signed in, against the
@@ -791,116 +768,13 @@ impl App {
 
     /// The review's rows: the screen to go back to, its field, label and value.
     pub fn review_rows(&self) -> Vec<(Screen, Option<Field>, String, String)> {
-        let v = self.vendor();
-        let region = self.region.clone().unwrap_or_default();
-        let mut region_label = v.region_label(&region);
-        if let Some(acct) = v.vendor_account(&region) {
-            region_label.push_str(&format!(" · {} account {acct}", v.name));
-        }
-        let tags = self.tag_list();
-        let admins = if self.admins.is_empty() {
-            "none (IAM policies in your account manage it)".to_string()
-        } else {
-            let names: Vec<String> = self
-                .admins
-                .iter()
-                .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
-                .collect();
-            format!(
-                "{}{}",
-                names.join(", "),
-                if self.admins_can_delete {
-                    " · may delete"
-                } else {
-                    " · may not delete"
-                }
-            )
-        };
-        let principal = match self.preview_answers() {
-            Some(a) => a.principal,
-            None => String::new(),
-        };
-        let mut rows = vec![
-            (
-                Screen::Vendor,
-                Some(Field::Vendor),
-                "Vendor",
-                v.name.clone(),
-            ),
-            (Screen::Region, Some(Field::Region), "Region", region_label),
-            (
-                Screen::KeyType,
-                None,
-                "Key type",
-                "Symmetric · encrypt and decrypt".to_string(),
-            ),
-            (
-                Screen::Names,
-                Some(Field::Alias),
-                "Alias",
-                answers::normalize_alias(self.alias.value())
-                    .unwrap_or_else(|_| self.alias.value().to_string()),
-            ),
-            (
-                Screen::Names,
-                Some(Field::Description),
-                "Description",
-                self.description.value().to_string(),
-            ),
-            (
-                Screen::Names,
-                Some(Field::Tags),
-                "Tags",
-                if tags.is_empty() {
-                    "none".into()
-                } else {
-                    tags.join(", ")
-                },
-            ),
-            (
-                Screen::Admins,
-                Some(Field::Admins),
-                "Administrators",
-                admins,
-            ),
-            (
-                Screen::Principal,
-                Some(Field::Principal),
-                "Vendor principal",
-                principal,
-            ),
-        ];
-        if self.regionalities().len() > 1 {
-            let mut r = self.regionality().label().to_string();
-            if let Some(r2) = self.second_region_value() {
-                r.push_str(&format!(" · {}", crate::regions::describe(&r2)));
-            }
-            rows.push((Screen::Regionality, Some(Field::Regionality), "Regions", r));
-        }
-        rows.push((
-            Screen::Rotation,
-            Some(Field::RotationDays),
-            "Rotation",
-            if self.rotation_on {
-                format!(
-                    "automatic, every {} days",
-                    self.rotation_days.value().trim()
-                )
-            } else {
-                "off".into()
-            },
-        ));
-        let email = self.alerts_email.value().trim();
-        if !email.is_empty() {
-            rows.push((
-                Screen::Rotation,
-                Some(Field::AlertsEmail),
-                "Alerts",
-                format!("mail {email} (needs a CloudTrail trail; confirm the mail AWS sends)"),
-            ));
-        }
-        rows.into_iter()
-            .map(|(s, f, l, v)| (s, f, l.to_string(), v))
+        steps::steps(self)
+            .into_iter()
+            .flat_map(|s| {
+                s.review(self)
+                    .into_iter()
+                    .map(move |(f, l, v)| (s.screen(), f, l.to_string(), v))
+            })
             .collect()
     }
 

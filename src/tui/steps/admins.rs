@@ -17,6 +17,33 @@ impl Step for Admins {
         &[Field::Admins]
     }
 
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.admins = a.admins.clone();
+        raw.admins_can_delete = a.admins_can_delete;
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        let admins = if a.admins.is_empty() {
+            "none (IAM policies in your account manage it)".to_string()
+        } else {
+            let names: Vec<String> = a
+                .admins
+                .iter()
+                .map(|x| x.rsplit('/').next().unwrap_or(x).to_string())
+                .collect();
+            format!(
+                "{}{}",
+                names.join(", "),
+                if a.admins_can_delete {
+                    " · may delete"
+                } else {
+                    " · may not delete"
+                }
+            )
+        };
+        vec![(Some(Field::Admins), "Administrators", admins)]
+    }
+
     fn help(&self, _a: &App) -> String {
         "Administrators may change the key's policy, tags, rotation and state, but not use it to encrypt. The account root statement already lets IAM policies in your account manage the key, so this is optional.\n\nType to search (every word typed must match); Enter selects the match under the cursor. With nothing typed, Space selects the row under the cursor. Paste a full ARN and press Enter to add one that is not listed. \"May also delete\" adds kms:ScheduleKeyDeletion and kms:CancelKeyDeletion.".to_string()
     }

@@ -13,6 +13,14 @@ impl Step for KeyType {
         "Key type"
     }
 
+    fn review(&self, _a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        vec![(
+            None,
+            "Key type",
+            "Symmetric · encrypt and decrypt".to_string(),
+        )]
+    }
+
     fn help(&self, _a: &App) -> String {
         "Vendors encrypt with symmetric keys through KMS (Encrypt, Decrypt, GenerateDataKey). KMS never lets a key change its type, so choosing wrongly would mean a new key.".to_string()
     }

@@ -10,7 +10,7 @@ use tui_input::Input;
 
 use super::app::{Action, App, Binding, Effect, Screen};
 use super::view::View;
-use crate::answers::Field;
+use crate::answers::{Field, RawAnswers};
 
 mod admins;
 mod done;
@@ -30,7 +30,7 @@ mod prelude {
     pub(crate) use super::Step;
     pub(crate) use super::{FormKeys, checked, form_keys, moved};
     pub(crate) use crate::answers;
-    pub(crate) use crate::answers::Field;
+    pub(crate) use crate::answers::{Field, RawAnswers};
     pub(crate) use crate::exec::Outcome;
     pub(crate) use crate::policy;
     pub(crate) use crate::tui::app::{
@@ -59,6 +59,19 @@ pub(crate) trait Step: Sync {
     /// The answers it sets.
     fn fields(&self) -> &'static [Field] {
         &[]
+    }
+
+    /// Whether this step answers `f` (where a problem with it is shown and fixed).
+    fn answers(&self, f: Field) -> bool {
+        self.fields().contains(&f)
+    }
+
+    /// Put its answers in `raw`, as they stand.
+    fn write(&self, _a: &App, _raw: &mut RawAnswers) {}
+
+    /// Its rows in the review: the field, label and value.
+    fn review(&self, _a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        Vec::new()
     }
 
     /// Whether the chosen vendor has this step.

@@ -20,6 +20,38 @@ impl Step for Names {
         &FIELDS
     }
 
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.alias = Some(a.alias.value().to_string());
+        raw.description = Some(a.description.value().to_string());
+        raw.tags = a.tag_list();
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        let tags = a.tag_list();
+        vec![
+            (
+                Some(Field::Alias),
+                "Alias",
+                answers::normalize_alias(a.alias.value())
+                    .unwrap_or_else(|_| a.alias.value().to_string()),
+            ),
+            (
+                Some(Field::Description),
+                "Description",
+                a.description.value().to_string(),
+            ),
+            (
+                Some(Field::Tags),
+                "Tags",
+                if tags.is_empty() {
+                    "none".into()
+                } else {
+                    tags.join(", ")
+                },
+            ),
+        ]
+    }
+
     fn help(&self, _a: &App) -> String {
         "The alias is the key's readable name (alias/...): unique per account and Region. The description shows in the AWS console. Tags help your team find and bill the key: KEY=VALUE, separated by commas.\n\nTab moves to the next field; Enter checks it.".to_string()
     }

@@ -17,6 +17,22 @@ impl Step for Principal {
         &[Field::Principal]
     }
 
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.principal = if a.vendor().principal.kind.asks_customer() {
+            Some(a.principal.value().trim().to_string()).filter(|s| !s.is_empty())
+        } else {
+            None
+        };
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        let principal = match a.preview_answers() {
+            Some(x) => x.principal,
+            None => String::new(),
+        };
+        vec![(Some(Field::Principal), "Vendor principal", principal)]
+    }
+
     fn help(&self, a: &App) -> String {
         let v = a.vendor();
         format!("{}\n\n{}", v.principal.label, v.principal.help)

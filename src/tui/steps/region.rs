@@ -17,6 +17,25 @@ impl Step for Region {
         &[Field::Region]
     }
 
+    /// The account a key lives in goes with its Region.
+    fn answers(&self, f: Field) -> bool {
+        matches!(f, Field::Region | Field::Account)
+    }
+
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.region = a.region.clone();
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        let v = a.vendor();
+        let region = a.region.clone().unwrap_or_default();
+        let mut label = v.region_label(&region);
+        if let Some(acct) = v.vendor_account(&region) {
+            label.push_str(&format!(" · {} account {acct}", v.name));
+        }
+        vec![(Some(Field::Region), "Region", label)]
+    }
+
     fn help(&self, _a: &App) -> String {
         "The key lives in one AWS Region and can only be used there. Vendors run in fixed Regions: pick the one your vendor account uses.".to_string()
     }

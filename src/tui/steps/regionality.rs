@@ -22,6 +22,19 @@ impl Step for Regionality {
         a.regionalities().len() > 1
     }
 
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.regionality = Some(a.regionality().as_str().to_string());
+        raw.replica_region = a.second_region_value();
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        let mut r = a.regionality().label().to_string();
+        if let Some(r2) = a.second_region_value() {
+            r.push_str(&format!(" · {}", crate::regions::describe(&r2)));
+        }
+        vec![(Some(Field::Regionality), "Regions", r)]
+    }
+
     fn help(&self, a: &App) -> String {
         a.vendor()
             .dual_region

@@ -17,6 +17,36 @@ impl Step for Rotation {
         &[Field::RotationDays, Field::AlertsEmail]
     }
 
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.rotation_days = a
+            .rotation_on
+            .then(|| a.rotation_days.value().trim().to_string());
+        raw.no_rotation = !a.rotation_on;
+        raw.alerts_email =
+            Some(a.alerts_email.value().trim().to_string()).filter(|s| !s.is_empty());
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        let mut rows = vec![(
+            Some(Field::RotationDays),
+            "Rotation",
+            if a.rotation_on {
+                format!("automatic, every {} days", a.rotation_days.value().trim())
+            } else {
+                "off".into()
+            },
+        )];
+        let email = a.alerts_email.value().trim();
+        if !email.is_empty() {
+            rows.push((
+                Some(Field::AlertsEmail),
+                "Alerts",
+                format!("mail {email} (needs a CloudTrail trail; confirm the mail AWS sends)"),
+            ));
+        }
+        rows
+    }
+
     fn help(&self, a: &App) -> String {
         let v = a.vendor();
         format!(

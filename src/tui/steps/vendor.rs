@@ -17,6 +17,14 @@ impl Step for Vendor {
         &[Field::Vendor]
     }
 
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.vendor = Some(a.vendor().id.clone());
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        vec![(Some(Field::Vendor), "Vendor", a.vendor().name.clone())]
+    }
+
     fn help(&self, a: &App) -> String {
         let v = a.vendor();
         format!(
