@@ -363,17 +363,13 @@ pub struct App {
     pub screen: Screen,
     /// Terminal size as last reported.
     pub size: (u16, u16),
+    /// What each step keeps to itself (its focus, list cursor, search).
+    pub steps: steps::States,
     pub vendor_idx: usize,
     pub region: Option<String>,
-    pub region_filter: Input,
-    pub region_cursor: usize,
-    pub names_focus: usize,
     pub alias: Input,
     pub description: Input,
     pub tags: Input,
-    pub admin_filter: Input,
-    /// 0 is the "may delete" toggle; 1.. the filtered rows.
-    pub admin_cursor: usize,
     pub admins: Vec<String>,
     pub manual_admins: Vec<String>,
     pub admins_can_delete: bool,
@@ -384,15 +380,10 @@ pub struct App {
     pub second_region: Input,
     /// ...and the Region chosen in it.
     pub second_pick: Option<String>,
-    /// 0: the choice list, 1: the free second Region input.
-    pub regionality_focus: usize,
     pub rotation_on: bool,
     pub rotation_days: Input,
     /// The optional alerts address, on the rotation screen.
     pub alerts_email: Input,
-    /// 0: rotation, 1: the alerts address.
-    pub rotation_focus: usize,
-    pub review_cursor: usize,
     pub policy_scroll: u16,
     /// On a narrow terminal: the policy instead of the form.
     pub show_policy: bool,
@@ -448,11 +439,9 @@ impl App {
         let mut app = App {
             screen: Screen::Vendor,
             size: (80, 24),
+            steps: steps::States::default(),
             vendor_idx,
             region,
-            region_filter: Input::default(),
-            region_cursor: 0,
-            names_focus: 0,
             alias: Input::new(raw.alias.clone().unwrap_or(vendor.key.alias.clone())),
             description: Input::new(
                 raw.description
@@ -460,8 +449,6 @@ impl App {
                     .unwrap_or(vendor.key.description.clone()),
             ),
             tags: Input::new(raw.tags.join(", ")),
-            admin_filter: Input::default(),
-            admin_cursor: 1,
             admins: manual_admins.clone(),
             manual_admins,
             admins_can_delete: raw.admins_can_delete,
@@ -470,7 +457,6 @@ impl App {
             second_idx: 0,
             second_region: Input::default(),
             second_pick: None,
-            regionality_focus: 0,
             rotation_on: !raw.no_rotation,
             rotation_days: Input::new(
                 raw.rotation_days
@@ -478,8 +464,6 @@ impl App {
                     .unwrap_or(DEFAULT_ROTATION_DAYS.to_string()),
             ),
             alerts_email: Input::new(raw.alerts_email.clone().unwrap_or_default()),
-            rotation_focus: 0,
-            review_cursor: 0,
             policy_scroll: 0,
             show_policy: false,
             help: false,
@@ -536,7 +520,7 @@ impl App {
 
     /// The Regions the Region list offers, after the filter.
     pub fn region_choices(&self) -> Vec<String> {
-        let f = self.region_filter.value().trim().to_ascii_lowercase();
+        let f = self.steps.region.filter.value().trim().to_ascii_lowercase();
         let v = self.vendor();
         v.primary_regions()
             .into_iter()
@@ -813,7 +797,7 @@ impl App {
                 });
             }
         }
-        let f = self.admin_filter.value().trim().to_ascii_lowercase();
+        let f = self.steps.admins.filter.value().trim().to_ascii_lowercase();
         if f.is_empty() || f.starts_with("arn:") {
             return rows;
         }
@@ -1168,7 +1152,7 @@ impl App {
 
     pub(crate) fn sync_region_cursor(&mut self) {
         let choices = self.region_choices();
-        self.region_cursor = self
+        self.steps.region.cursor = self
             .region
             .as_ref()
             .and_then(|r| choices.iter().position(|c| c == r))
@@ -1290,7 +1274,7 @@ impl App {
         if !self.region.as_ref().is_some_and(|r| new.allows_region(r)) {
             self.region = new.primary_regions().first().cloned();
         }
-        self.region_filter.reset();
+        self.steps.region.filter.reset();
         self.sync_region_cursor();
         let old_r = old
             .regionalities()
@@ -1307,7 +1291,7 @@ impl App {
 
     /// To the second Region's list, the suggestion under the cursor when none is chosen.
     pub(crate) fn focus_second_region(&mut self) {
-        self.regionality_focus = 1;
+        self.steps.regionality.focus = 1;
         if !self
             .second_pick
             .as_ref()

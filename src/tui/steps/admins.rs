@@ -2,6 +2,22 @@
 
 use super::prelude::*;
 
+/// The search, and the cursor: 0 is the "may delete" toggle; 1.. the filtered rows.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub filter: Input,
+    pub cursor: usize,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            filter: Input::default(),
+            cursor: 1,
+        }
+    }
+}
+
 pub(crate) struct Admins;
 
 impl Step for Admins {
@@ -49,7 +65,7 @@ impl Step for Admins {
     }
 
     fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
-        let typed = a.admin_filter.value().trim();
+        let typed = a.steps.admins.filter.value().trim();
         let enter = if typed.starts_with("arn:") {
             Some("add")
         } else if !typed.is_empty() {
@@ -59,7 +75,7 @@ impl Step for Admins {
         };
         let mut extra = Vec::new();
         // Space in a text field is text: it selects only when nothing is being typed.
-        if a.admin_filter.value().is_empty() {
+        if a.steps.admins.filter.value().is_empty() {
             extra.push(Binding::new("Space", "select", Action::Toggle).key(K::Char(' ')));
         }
         let keys = FormKeys {
@@ -72,11 +88,11 @@ impl Step for Admins {
     }
 
     fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
-        Some(&a.admin_filter)
+        Some(&a.steps.admins.filter)
     }
 
     fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
-        Some(&mut a.admin_filter)
+        Some(&mut a.steps.admins.filter)
     }
 
     fn takes_a_name(&self, _a: &App) -> bool {
@@ -88,11 +104,11 @@ impl Step for Admins {
     }
 
     fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
-        let typed = a.admin_filter.value().trim().to_string();
+        let typed = a.steps.admins.filter.value().trim().to_string();
         if !typed.is_empty() && !typed.starts_with("arn:") {
             // A search: Enter selects (or unselects) the match under the cursor.
             let rows = a.admin_rows();
-            match rows.get(a.admin_cursor.max(1) - 1) {
+            match rows.get(a.steps.admins.cursor.max(1) - 1) {
                 Some(row) => {
                     let arn = row.arn.clone();
                     match a.admins.iter().position(|x| *x == arn) {
@@ -105,7 +121,7 @@ impl Step for Admins {
                             a.status = Some(format!("✓ Selected {}", row.name));
                         }
                     }
-                    a.admin_filter.reset();
+                    a.steps.admins.filter.reset();
                     self.after_edit(a);
                 }
                 None => {
@@ -137,7 +153,7 @@ impl Step for Admins {
                     if !a.admins.contains(&arn) {
                         a.admins.push(arn.clone());
                     }
-                    a.admin_filter.reset();
+                    a.steps.admins.filter.reset();
                     a.status = Some(format!("✓ Added {arn}"));
                 }
                 Err(m) => a.error = Some(format!("Administrators: {m}")),
@@ -148,13 +164,13 @@ impl Step for Admins {
     }
 
     fn move_cursor(&self, a: &mut App, delta: i64) {
-        a.admin_cursor = moved(a.admin_cursor, a.admin_rows().len() + 1, delta);
+        a.steps.admins.cursor = moved(a.steps.admins.cursor, a.admin_rows().len() + 1, delta);
     }
 
     fn toggle(&self, a: &mut App) {
-        if a.admin_cursor == 0 {
+        if a.steps.admins.cursor == 0 {
             a.admins_can_delete = !a.admins_can_delete;
-        } else if let Some(row) = a.admin_rows().get(a.admin_cursor - 1) {
+        } else if let Some(row) = a.admin_rows().get(a.steps.admins.cursor - 1) {
             match a.admins.iter().position(|x| *x == row.arn) {
                 Some(i) => {
                     a.admins.remove(i);
@@ -166,7 +182,7 @@ impl Step for Admins {
 
     /// Typing never puts the cursor on "may delete": on the first match, if any.
     fn after_edit(&self, a: &mut App) {
-        a.admin_cursor = 1;
+        a.steps.admins.cursor = 1;
     }
 
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
@@ -258,7 +274,7 @@ impl View<'_> {
                 ..filter
             },
             "Search or paste an ARN ",
-            &a.admin_filter,
+            &a.steps.admins.filter,
             true,
             buf,
         );
@@ -266,12 +282,16 @@ impl View<'_> {
         let rows = a.admin_rows();
         let mut lines = vec![Line::from(vec![
             Span::styled(
-                if a.admin_cursor == 0 { "› " } else { "  " },
+                if a.steps.admins.cursor == 0 {
+                    "› "
+                } else {
+                    "  "
+                },
                 self.t.focus(),
             ),
             Span::styled(
                 if a.admins_can_delete { "[x] " } else { "[ ] " },
-                if a.admin_cursor == 0 {
+                if a.steps.admins.cursor == 0 {
                     self.t.focus()
                 } else {
                     self.t.text()
@@ -279,7 +299,7 @@ impl View<'_> {
             ),
             Span::styled(
                 "They may also delete the key",
-                if a.admin_cursor == 0 {
+                if a.steps.admins.cursor == 0 {
                     self.t.title()
                 } else {
                     self.t.text()
@@ -287,14 +307,14 @@ impl View<'_> {
             ),
         ])];
         let visible = list.height.saturating_sub(2).max(1) as usize;
-        let cur = a.admin_cursor.saturating_sub(1);
-        let start = if a.admin_cursor == 0 {
+        let cur = a.steps.admins.cursor.saturating_sub(1);
+        let start = if a.steps.admins.cursor == 0 {
             0
         } else {
             cur.saturating_sub(visible.saturating_sub(1))
         };
         for (i, r) in rows.iter().enumerate().skip(start).take(visible) {
-            let focused = a.admin_cursor == i + 1;
+            let focused = a.steps.admins.cursor == i + 1;
             let selected = a.admins.contains(&r.arn);
             let mut spans = vec![
                 Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
@@ -352,7 +372,7 @@ impl View<'_> {
                 self.t.dim(),
             ));
         }
-        let typed = a.admin_filter.value().trim();
+        let typed = a.steps.admins.filter.value().trim();
         if rows.is_empty() && !typed.is_empty() {
             lines.push(Line::styled(
                 if typed.starts_with("arn:") {

@@ -24,6 +24,17 @@ mod review;
 mod rotation;
 mod vendor;
 
+/// What the steps keep to themselves, one field a step.
+#[derive(Debug, Clone, Default)]
+pub struct States {
+    pub region: region::State,
+    pub names: names::State,
+    pub admins: admins::State,
+    pub regionality: regionality::State,
+    pub rotation: rotation::State,
+    pub review: review::State,
+}
+
 /// What every step module brings in.
 #[allow(unused_imports)]
 mod prelude {

@@ -2,6 +2,12 @@
 
 use super::prelude::*;
 
+/// Which of its fields has the focus (0: alias, 1: description, 2: tags).
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub focus: usize,
+}
+
 pub(crate) struct Names;
 
 /// Its fields, in focus order.
@@ -65,11 +71,11 @@ impl Step for Names {
     }
 
     fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
-        Some([&a.alias, &a.description, &a.tags][a.names_focus])
+        Some([&a.alias, &a.description, &a.tags][a.steps.names.focus])
     }
 
     fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
-        Some(match a.names_focus {
+        Some(match a.steps.names.focus {
             0 => &mut a.alias,
             1 => &mut a.description,
             _ => &mut a.tags,
@@ -78,15 +84,15 @@ impl Step for Names {
 
     /// The alias; the description and tags are free text.
     fn takes_a_name(&self, a: &App) -> bool {
-        a.names_focus == 0
+        a.steps.names.focus == 0
     }
 
     fn focused_field(&self, a: &App) -> Option<Field> {
-        Some(FIELDS[a.names_focus])
+        Some(FIELDS[a.steps.names.focus])
     }
 
     fn focus_field(&self, a: &mut App, f: Option<Field>) {
-        a.names_focus = match f {
+        a.steps.names.focus = match f {
             Some(Field::Description) => 1,
             Some(Field::Tags) => 2,
             _ => 0,
@@ -94,25 +100,25 @@ impl Step for Names {
     }
 
     fn arrive(&self, a: &mut App) {
-        a.names_focus = 0;
+        a.steps.names.focus = 0;
     }
 
     /// Enter checks the field, then moves to the next one, then on.
     fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
-        if let Some(fx) = checked(a, &[FIELDS[a.names_focus]]) {
+        if let Some(fx) = checked(a, &[FIELDS[a.steps.names.focus]]) {
             return Some(fx);
         }
-        if a.names_focus < 2 {
-            a.names_focus += 1;
+        if a.steps.names.focus < 2 {
+            a.steps.names.focus += 1;
             return Some(Vec::new());
         }
         None
     }
 
     fn focus_next(&self, a: &mut App) -> Vec<Effect> {
-        if checked(a, &[FIELDS[a.names_focus]]).is_none() {
-            if a.names_focus < 2 {
-                a.names_focus += 1;
+        if checked(a, &[FIELDS[a.steps.names.focus]]).is_none() {
+            if a.steps.names.focus < 2 {
+                a.steps.names.focus += 1;
             } else {
                 return a.next();
             }
@@ -121,8 +127,8 @@ impl Step for Names {
     }
 
     fn focus_prev(&self, a: &mut App) {
-        if a.names_focus > 0 {
-            a.names_focus -= 1;
+        if a.steps.names.focus > 0 {
+            a.steps.names.focus -= 1;
         } else {
             a.back();
         }
@@ -169,7 +175,7 @@ impl View<'_> {
                 rows[i * 2],
                 &format!("{label:<12}"),
                 input,
-                a.names_focus == i,
+                a.steps.names.focus == i,
                 buf,
             );
             Line::styled(format!("   {:<12}{}", "", hints[i]), self.t.dim())

@@ -2,6 +2,13 @@
 
 use super::prelude::*;
 
+/// The Region list's filter and cursor.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub filter: Input,
+    pub cursor: usize,
+}
+
 pub(crate) struct Region;
 
 impl Step for Region {
@@ -49,12 +56,12 @@ impl Step for Region {
     }
 
     fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
-        a.region_filterable().then_some(&a.region_filter)
+        a.region_filterable().then_some(&a.steps.region.filter)
     }
 
     fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
         if a.region_filterable() {
-            Some(&mut a.region_filter)
+            Some(&mut a.steps.region.filter)
         } else {
             None
         }
@@ -72,10 +79,10 @@ impl Step for Region {
     /// `--region` would be, rather than going on with the Region last under the cursor.
     fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
         if a.region_filterable()
-            && !a.region_filter.value().trim().is_empty()
+            && !a.steps.region.filter.value().trim().is_empty()
             && a.region_choices().is_empty()
         {
-            let typed = a.region_filter.value().trim().to_string();
+            let typed = a.steps.region.filter.value().trim().to_string();
             let message = match answers::check_region(a.vendor(), &typed) {
                 Err(m) => m,
                 Ok(_) => format!("{typed:?} is not in the list: clear the filter to choose"),
@@ -88,15 +95,15 @@ impl Step for Region {
 
     fn move_cursor(&self, a: &mut App, delta: i64) {
         let choices = a.region_choices();
-        a.region_cursor = moved(a.region_cursor, choices.len(), delta);
-        if let Some(r) = choices.get(a.region_cursor) {
+        a.steps.region.cursor = moved(a.steps.region.cursor, choices.len(), delta);
+        if let Some(r) = choices.get(a.steps.region.cursor) {
             a.region = Some(r.clone());
         }
     }
 
     fn after_edit(&self, a: &mut App) {
         let choices = a.region_choices();
-        a.region_cursor = 0;
+        a.steps.region.cursor = 0;
         if let Some(r) = choices.first() {
             a.region = Some(r.clone());
         }
@@ -127,7 +134,7 @@ impl View<'_> {
             self.input(
                 Rect { height: 1, ..f },
                 "Filter",
-                &a.region_filter,
+                &a.steps.region.filter,
                 true,
                 buf,
             );
@@ -163,7 +170,11 @@ impl View<'_> {
             .height
             .saturating_sub(2 + u16::from(heading.is_some()))
             .max(1) as usize;
-        let start = a.region_cursor.saturating_sub(visible.saturating_sub(1));
+        let start = a
+            .steps
+            .region
+            .cursor
+            .saturating_sub(visible.saturating_sub(1));
         let mut lines: Vec<Line> = Vec::new();
         if let Some((title, _)) = &heading {
             lines.push(Line::styled(
@@ -184,7 +195,7 @@ impl View<'_> {
                         spans.push(Span::styled(format!("  {acct}"), self.t.dim()));
                     }
                     let sel = a.region.as_deref() == Some(code.as_str());
-                    self.choice(i == a.region_cursor, sel, spans)
+                    self.choice(i == a.steps.region.cursor, sel, spans)
                 }),
         );
         if choices.is_empty() {

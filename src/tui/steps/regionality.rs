@@ -2,6 +2,12 @@
 
 use super::prelude::*;
 
+/// The focus: 0 the choice list, 1 the second Region's list.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub focus: usize,
+}
+
 pub(crate) struct Regionality;
 
 impl Step for Regionality {
@@ -63,11 +69,11 @@ impl Step for Regionality {
     }
 
     fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
-        (a.regionality_focus == 1).then_some(&a.second_region)
+        (a.steps.regionality.focus == 1).then_some(&a.second_region)
     }
 
     fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
-        if a.regionality_focus == 1 {
+        if a.steps.regionality.focus == 1 {
             Some(&mut a.second_region)
         } else {
             None
@@ -79,12 +85,12 @@ impl Step for Regionality {
     }
 
     fn arrive(&self, a: &mut App) {
-        a.regionality_focus = 0;
+        a.steps.regionality.focus = 0;
     }
 
     /// Two Regions with any second one: Enter goes on to choose it, as Tab does.
     fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
-        if a.regionality_focus == 0
+        if a.steps.regionality.focus == 0
             && a.regionality().is_dual()
             && a.allowed_second_regions().is_none()
         {
@@ -97,7 +103,7 @@ impl Step for Regionality {
     }
 
     fn focus_next(&self, a: &mut App) -> Vec<Effect> {
-        if a.regionality_focus != 0 {
+        if a.steps.regionality.focus != 0 {
             return a.next();
         }
         if checked(a, &[Field::Regionality]).is_none() {
@@ -107,15 +113,15 @@ impl Step for Regionality {
     }
 
     fn focus_prev(&self, a: &mut App) {
-        if a.regionality_focus > 0 {
-            a.regionality_focus = 0;
+        if a.steps.regionality.focus > 0 {
+            a.steps.regionality.focus = 0;
         } else {
             a.back();
         }
     }
 
     fn move_cursor(&self, a: &mut App, delta: i64) {
-        if a.regionality_focus == 1 {
+        if a.steps.regionality.focus == 1 {
             let choices = a.second_choices();
             let cur = a
                 .second_pick
@@ -155,14 +161,14 @@ impl View<'_> {
         });
         let mut lines = Vec::new();
         for (i, r) in a.regionalities().iter().enumerate() {
-            let focused = i == a.regionality_idx && a.regionality_focus == 0;
+            let focused = i == a.regionality_idx && a.steps.regionality.focus == 0;
             let mut spans = vec![Span::raw(r.label().to_string())];
             if Some(*r) == recommended {
                 spans.push(Span::styled("  recommended", self.t.accent()));
             }
             lines.push(self.choice(focused, i == a.regionality_idx, spans));
             // Choosing the second Region: the list gets the room of the details.
-            if a.regionality_focus == 1 {
+            if a.steps.regionality.focus == 1 {
                 continue;
             }
             let detail = match r {
@@ -205,7 +211,7 @@ impl View<'_> {
                     .render(below, buf);
                 }
                 // Any second Region: a list like the first one, filtered by typing.
-                None if a.regionality_focus == 0 => {
+                None if a.steps.regionality.focus == 0 => {
                     let (text, style) = match a.second_region_value() {
                         Some(r) => (v.region_label(&r), self.t.title()),
                         None => ("Enter to choose it".to_string(), self.t.dim()),

@@ -2,6 +2,12 @@
 
 use super::prelude::*;
 
+/// The answer under the cursor (one past the last: Create).
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub cursor: usize,
+}
+
 pub(crate) struct Review;
 
 impl Step for Review {
@@ -19,7 +25,7 @@ impl Step for Review {
 
     fn bindings(&self, a: &App, _typing: bool) -> Vec<Binding> {
         use Action::*;
-        let on_create = a.review_cursor >= a.review_rows().len();
+        let on_create = a.steps.review.cursor >= a.review_rows().len();
         vec![
             Binding::new("Enter", if on_create { "create" } else { "change" }, Next).key(K::Enter),
             Binding::new("r", "create", Run).key(K::Char('r')),
@@ -40,13 +46,13 @@ impl Step for Review {
     }
 
     fn focused_field(&self, a: &App) -> Option<Field> {
-        a.review_rows().get(a.review_cursor).and_then(|r| r.1)
+        a.review_rows().get(a.steps.review.cursor).and_then(|r| r.1)
     }
 
     /// Enter on an answer goes back to its step; on Create, creates.
     fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
         let rows = a.review_rows();
-        let Some((s, f, _, _)) = rows.get(a.review_cursor).cloned() else {
+        let Some((s, f, _, _)) = rows.get(a.steps.review.cursor).cloned() else {
             return Some(a.act(Action::Run));
         };
         a.from_review = true;
@@ -56,7 +62,7 @@ impl Step for Review {
     }
 
     fn move_cursor(&self, a: &mut App, delta: i64) {
-        a.review_cursor = moved(a.review_cursor, a.review_rows().len() + 1, delta);
+        a.steps.review.cursor = moved(a.steps.review.cursor, a.review_rows().len() + 1, delta);
     }
 
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
@@ -79,7 +85,7 @@ impl View<'_> {
         // The rows of the focused answer: kept in view on a short terminal.
         let mut focus_rows = (0, 0);
         for (i, (_, _, label, value)) in rows.iter().enumerate() {
-            let focused = a.review_cursor == i;
+            let focused = a.steps.review.cursor == i;
             if focused {
                 focus_rows.0 = lines.len();
             }
@@ -111,7 +117,7 @@ impl View<'_> {
             }
         }
         lines.push(Line::raw(""));
-        let on_create = a.review_cursor >= rows.len();
+        let on_create = a.steps.review.cursor >= rows.len();
         if on_create {
             focus_rows = (lines.len(), lines.len() + 1);
         }

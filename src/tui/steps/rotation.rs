@@ -2,6 +2,12 @@
 
 use super::prelude::*;
 
+/// The focus: 0 rotation, 1 the alerts address.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub focus: usize,
+}
+
 pub(crate) struct Rotation;
 
 impl Step for Rotation {
@@ -74,7 +80,7 @@ impl Step for Rotation {
     }
 
     fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
-        if a.rotation_focus == 1 {
+        if a.steps.rotation.focus == 1 {
             Some(&a.alerts_email)
         } else {
             a.rotation_on.then_some(&a.rotation_days)
@@ -82,7 +88,7 @@ impl Step for Rotation {
     }
 
     fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
-        if a.rotation_focus == 1 {
+        if a.steps.rotation.focus == 1 {
             Some(&mut a.alerts_email)
         } else if a.rotation_on {
             Some(&mut a.rotation_days)
@@ -96,15 +102,15 @@ impl Step for Rotation {
     }
 
     fn focused_field(&self, a: &App) -> Option<Field> {
-        Some(self.fields()[a.rotation_focus])
+        Some(self.fields()[a.steps.rotation.focus])
     }
 
     fn focus_field(&self, a: &mut App, f: Option<Field>) {
-        a.rotation_focus = usize::from(f == Some(Field::AlertsEmail));
+        a.steps.rotation.focus = usize::from(f == Some(Field::AlertsEmail));
     }
 
     fn arrive(&self, a: &mut App) {
-        a.rotation_focus = 0;
+        a.steps.rotation.focus = 0;
     }
 
     /// Enter moves on (the address is optional: Tab reaches it); a problem in either answer
@@ -112,31 +118,31 @@ impl Step for Rotation {
     fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
         let errs = a.field_errors(self.fields());
         if let Some(e) = errs.first() {
-            a.rotation_focus = usize::from(e.field == Field::AlertsEmail);
+            a.steps.rotation.focus = usize::from(e.field == Field::AlertsEmail);
         }
         a.block(errs).then(Vec::new)
     }
 
     fn focus_next(&self, a: &mut App) -> Vec<Effect> {
-        if a.rotation_focus != 0 {
+        if a.steps.rotation.focus != 0 {
             return a.next();
         }
         if checked(a, &[Field::RotationDays]).is_none() {
-            a.rotation_focus = 1;
+            a.steps.rotation.focus = 1;
         }
         Vec::new()
     }
 
     fn focus_prev(&self, a: &mut App) {
-        if a.rotation_focus > 0 {
-            a.rotation_focus = 0;
+        if a.steps.rotation.focus > 0 {
+            a.steps.rotation.focus = 0;
         } else {
             a.back();
         }
     }
 
     fn toggle(&self, a: &mut App) {
-        if a.rotation_focus == 0 {
+        if a.steps.rotation.focus == 0 {
             a.rotation_on = !a.rotation_on;
         }
     }
@@ -187,7 +193,7 @@ impl View<'_> {
                 },
                 "Every (days) ",
                 &a.rotation_days,
-                a.rotation_focus == 0,
+                a.steps.rotation.focus == 0,
                 buf,
             );
             Line::styled("  90 to 2560; 365 is the default", self.t.dim()).render(
@@ -224,7 +230,7 @@ impl View<'_> {
             },
             "Address ",
             &a.alerts_email,
-            a.rotation_focus == 1,
+            a.steps.rotation.focus == 1,
             buf,
         );
         Line::styled(
