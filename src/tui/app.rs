@@ -9,9 +9,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
 use super::steps;
-use crate::answers::{
-    self, Answers, DEFAULT_ROTATION_DAYS, Field, FieldError, Invocation, RawAnswers, Regionality,
-};
+use crate::answers::{self, Answers, Field, FieldError, Invocation, RawAnswers, Regionality};
 use crate::error::KmsError;
 use crate::exec::{ExecError, InFlight, KeyRecord, Outcome, Progress, RunReport};
 use crate::export::{self, ExportFile, Format};
@@ -410,28 +408,6 @@ pub struct App {
 impl App {
     pub fn new(ctx: Ctx) -> App {
         let raw = ctx.raw.clone();
-        let vendor_idx = raw
-            .vendor
-            .as_deref()
-            .and_then(|v| ctx.catalog.profiles.iter().position(|p| p.id == v.trim()))
-            .unwrap_or(0);
-        let vendor = ctx.catalog.profiles[vendor_idx].clone();
-        let region = match raw.region.as_deref().map(str::trim) {
-            Some(r) if vendor.allows_region(r) => Some(r.to_string()),
-            _ => vendor.primary_regions().first().cloned(),
-        };
-        let regionality_idx = raw
-            .regionality
-            .as_deref()
-            .and_then(|r| r.parse::<Regionality>().ok())
-            .and_then(|r| vendor.regionalities().iter().position(|x| *x == r))
-            .unwrap_or(0);
-        let mut manual_admins = Vec::new();
-        for a in &raw.admins {
-            if !manual_admins.contains(a) {
-                manual_admins.push(a.clone());
-            }
-        }
         let flag_notes = match raw.validate(&ctx.catalog) {
             Ok(_) => Vec::new(),
             Err(errs) => errs.into_iter().filter(|e| given(&raw, e.field)).collect(),
@@ -440,30 +416,22 @@ impl App {
             screen: Screen::Vendor,
             size: (80, 24),
             steps: steps::States::default(),
-            vendor_idx,
-            region,
-            alias: Input::new(raw.alias.clone().unwrap_or(vendor.key.alias.clone())),
-            description: Input::new(
-                raw.description
-                    .clone()
-                    .unwrap_or(vendor.key.description.clone()),
-            ),
-            tags: Input::new(raw.tags.join(", ")),
-            admins: manual_admins.clone(),
-            manual_admins,
-            admins_can_delete: raw.admins_can_delete,
-            principal: Input::new(raw.principal.clone().unwrap_or_default()),
-            regionality_idx,
+            vendor_idx: 0,
+            region: None,
+            alias: Input::default(),
+            description: Input::default(),
+            tags: Input::default(),
+            admins: Vec::new(),
+            manual_admins: Vec::new(),
+            admins_can_delete: false,
+            principal: Input::default(),
+            regionality_idx: 0,
             second_idx: 0,
             second_region: Input::default(),
             second_pick: None,
-            rotation_on: !raw.no_rotation,
-            rotation_days: Input::new(
-                raw.rotation_days
-                    .clone()
-                    .unwrap_or(DEFAULT_ROTATION_DAYS.to_string()),
-            ),
-            alerts_email: Input::new(raw.alerts_email.clone().unwrap_or_default()),
+            rotation_on: true,
+            rotation_days: Input::default(),
+            alerts_email: Input::default(),
             policy_scroll: 0,
             show_policy: false,
             help: false,
@@ -480,21 +448,11 @@ impl App {
             interrupted: false,
             ctx,
         };
-        if let Some(r2) = raw.replica_region.as_deref().map(str::trim) {
-            match app.allowed_second_regions() {
-                Some(list) => {
-                    if let Some(i) = list.iter().position(|x| x == r2) {
-                        app.second_idx = i;
-                    }
-                }
-                None if app.second_choices().iter().any(|x| x == r2) => {
-                    app.second_pick = Some(r2.to_string())
-                }
-                // Not one byok offers: kept as typed, for its step to say why.
-                None => app.second_region = Input::new(r2.to_string()),
-            }
+        // Each step pre-fills its answers from the flags, in order: a later step's defaults
+        // may follow an earlier answer (the vendor's alias, the primary Region's pair).
+        for s in steps::ALL {
+            s.read(&mut app, &raw);
         }
-        app.sync_region_cursor();
         app.show_flag_note();
         app
     }

@@ -33,6 +33,18 @@ impl Step for Admins {
         &[Field::Admins]
     }
 
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        let mut typed = Vec::new();
+        for x in &raw.admins {
+            if !typed.contains(x) {
+                typed.push(x.clone());
+            }
+        }
+        a.admins = typed.clone();
+        a.manual_admins = typed;
+        a.admins_can_delete = raw.admins_can_delete;
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.admins = a.admins.clone();
         raw.admins_can_delete = a.admins_can_delete;

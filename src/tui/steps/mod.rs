@@ -77,6 +77,9 @@ pub(crate) trait Step: Sync {
         self.fields().contains(&f)
     }
 
+    /// Take its answers from `raw` (the flags), or its defaults, when the wizard starts.
+    fn read(&self, _a: &mut App, _raw: &RawAnswers) {}
+
     /// Put its answers in `raw`, as they stand.
     fn write(&self, _a: &App, _raw: &mut RawAnswers) {}
 

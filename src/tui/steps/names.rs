@@ -26,6 +26,13 @@ impl Step for Names {
         &FIELDS
     }
 
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        let key = a.vendor().key.clone();
+        a.alias = Input::new(raw.alias.clone().unwrap_or(key.alias.clone()));
+        a.description = Input::new(raw.description.clone().unwrap_or(key.description.clone()));
+        a.tags = Input::new(raw.tags.join(", "));
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.alias = Some(a.alias.value().to_string());
         raw.description = Some(a.description.value().to_string());

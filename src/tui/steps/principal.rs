@@ -17,6 +17,10 @@ impl Step for Principal {
         &[Field::Principal]
     }
 
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        a.principal = Input::new(raw.principal.clone().unwrap_or_default());
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.principal = if a.vendor().principal.kind.asks_customer() {
             Some(a.principal.value().trim().to_string()).filter(|s| !s.is_empty())

@@ -29,6 +29,15 @@ impl Step for Region {
         matches!(f, Field::Region | Field::Account)
     }
 
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        let vendor = a.vendor();
+        a.region = match raw.region.as_deref().map(str::trim) {
+            Some(r) if vendor.allows_region(r) => Some(r.to_string()),
+            _ => vendor.primary_regions().first().cloned(),
+        };
+        a.sync_region_cursor();
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.region = a.region.clone();
     }

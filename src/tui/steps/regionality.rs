@@ -28,6 +28,29 @@ impl Step for Regionality {
         a.regionalities().len() > 1
     }
 
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        a.regionality_idx = raw
+            .regionality
+            .as_deref()
+            .and_then(|r| r.parse::<answers::Regionality>().ok())
+            .and_then(|r| a.regionalities().iter().position(|x| *x == r))
+            .unwrap_or(0);
+        if let Some(r2) = raw.replica_region.as_deref().map(str::trim) {
+            match a.allowed_second_regions() {
+                Some(list) => {
+                    if let Some(i) = list.iter().position(|x| x == r2) {
+                        a.second_idx = i;
+                    }
+                }
+                None if a.second_choices().iter().any(|x| x == r2) => {
+                    a.second_pick = Some(r2.to_string())
+                }
+                // Not one byok offers: kept as typed, for its step to say why.
+                None => a.second_region = Input::new(r2.to_string()),
+            }
+        }
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.regionality = Some(a.regionality().as_str().to_string());
         raw.replica_region = a.second_region_value();

@@ -23,6 +23,16 @@ impl Step for Rotation {
         &[Field::RotationDays, Field::AlertsEmail]
     }
 
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        a.rotation_on = !raw.no_rotation;
+        a.rotation_days = Input::new(
+            raw.rotation_days
+                .clone()
+                .unwrap_or(answers::DEFAULT_ROTATION_DAYS.to_string()),
+        );
+        a.alerts_email = Input::new(raw.alerts_email.clone().unwrap_or_default());
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.rotation_days = a
             .rotation_on

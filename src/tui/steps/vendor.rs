@@ -17,6 +17,14 @@ impl Step for Vendor {
         &[Field::Vendor]
     }
 
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        a.vendor_idx = raw
+            .vendor
+            .as_deref()
+            .and_then(|v| a.ctx.catalog.profiles.iter().position(|p| p.id == v.trim()))
+            .unwrap_or(0);
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.vendor = Some(a.vendor().id.clone());
     }
