@@ -344,15 +344,7 @@ impl RunState {
     }
 }
 
-/// A row of the administrators list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminRow {
-    pub arn: String,
-    /// "role", "user", or "ARN" for one typed by hand.
-    pub kind: String,
-    pub name: String,
-    pub is_caller: bool,
-}
+pub use super::steps::AdminRow;
 
 /// The whole wizard.
 #[derive(Debug, Clone)]
@@ -369,15 +361,9 @@ pub struct App {
     pub description: Input,
     pub tags: Input,
     pub admins: Vec<String>,
-    pub manual_admins: Vec<String>,
     pub admins_can_delete: bool,
     pub principal: Input,
     pub regionality_idx: usize,
-    pub second_idx: usize,
-    /// A vendor without Region pairs (`other`): the filter of the second Region's list...
-    pub second_region: Input,
-    /// ...and the Region chosen in it.
-    pub second_pick: Option<String>,
     pub rotation_on: bool,
     pub rotation_days: Input,
     /// The optional alerts address, on the rotation screen.
@@ -422,13 +408,9 @@ impl App {
             description: Input::default(),
             tags: Input::default(),
             admins: Vec::new(),
-            manual_admins: Vec::new(),
             admins_can_delete: false,
             principal: Input::default(),
             regionality_idx: 0,
-            second_idx: 0,
-            second_region: Input::default(),
-            second_pick: None,
             rotation_on: true,
             rotation_days: Input::default(),
             alerts_email: Input::default(),
@@ -476,21 +458,6 @@ impl App {
 
     // ---- derived answers -------------------------------------------------------------
 
-    /// The Regions the Region list offers, after the filter.
-    pub fn region_choices(&self) -> Vec<String> {
-        let f = self.steps.region.filter.value().trim().to_ascii_lowercase();
-        let v = self.vendor();
-        v.primary_regions()
-            .into_iter()
-            .filter(|c| f.is_empty() || v.region_label(c).to_ascii_lowercase().contains(&f))
-            .collect()
-    }
-
-    /// Whether the Region list is long enough to need a filter.
-    pub fn region_filterable(&self) -> bool {
-        self.vendor().primary_regions().len() > 8
-    }
-
     pub fn regionalities(&self) -> Vec<Regionality> {
         self.vendor().regionalities()
     }
@@ -500,85 +467,6 @@ impl App {
             .get(self.regionality_idx)
             .copied()
             .unwrap_or(Regionality::Single)
-    }
-
-    /// The second Regions allowed with the chosen primary; `None` when any Region is.
-    pub fn allowed_second_regions(&self) -> Option<Vec<String>> {
-        let primary = self.region.clone().unwrap_or_default();
-        self.vendor().secondary_regions(&primary)
-    }
-
-    pub fn second_region_value(&self) -> Option<String> {
-        if !self.regionality().is_dual() {
-            return None;
-        }
-        match self.allowed_second_regions() {
-            Some(list) => list.get(self.second_idx).cloned(),
-            None => {
-                let choices = self.second_choices();
-                match &self.second_pick {
-                    Some(p) if choices.contains(p) => Some(p.clone()),
-                    // Typed, and no Region matches: checked as typed, to say why.
-                    _ if choices.is_empty() => Some(self.second_region.value().trim().to_string())
-                        .filter(|s| !s.is_empty()),
-                    _ => None,
-                }
-            }
-        }
-    }
-
-    /// For a vendor without Region pairs: the second Regions to choose from (the Regions byok
-    /// knows and the vendor's own, in the primary's partition, but the primary), after the
-    /// filter.
-    pub fn second_choices(&self) -> Vec<String> {
-        if self.allowed_second_regions().is_some() {
-            return Vec::new();
-        }
-        let primary = self.region.clone().unwrap_or_default();
-        let partition = crate::regions::partition_of(&primary);
-        let f = self.second_region.value().trim().to_ascii_lowercase();
-        let mut codes: Vec<String> = crate::regions::REGIONS
-            .iter()
-            .map(|(c, _)| c.to_string())
-            .collect();
-        for r in &self.vendor().regions {
-            if !codes.contains(&r.code) {
-                codes.push(r.code.clone());
-            }
-        }
-        codes
-            .into_iter()
-            .filter(|c| *c != primary && crate::regions::partition_of(c) == partition)
-            .filter(|c| {
-                let label = self.vendor().region_label(c).to_ascii_lowercase();
-                f.split_whitespace().all(|w| label.contains(w))
-            })
-            .collect()
-    }
-
-    /// The second Region offered first: the one whose code shares the most with the
-    /// primary's (eu-west-1: eu-west-2), the first of those in the list.
-    fn suggested_second(&self) -> Option<String> {
-        let primary = self.region.clone().unwrap_or_default();
-        let shared = |c: &String| {
-            c.chars()
-                .zip(primary.chars())
-                .take_while(|(a, b)| a == b)
-                .count()
-        };
-        let choices = self.second_choices();
-        let best = choices.iter().map(shared).max()?;
-        choices.into_iter().find(|c| shared(c) == best)
-    }
-
-    pub fn tag_list(&self) -> Vec<String> {
-        self.tags
-            .value()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
     }
 
     /// The answers as the screens hold them now.
@@ -716,54 +604,6 @@ impl App {
                 s.review(self)
                     .into_iter()
                     .map(move |(f, l, v)| (s.screen(), f, l.to_string(), v))
-            })
-            .collect()
-    }
-
-    /// The administrators list: the caller first, then IAM, then ARNs typed by hand.
-    pub fn admin_rows(&self) -> Vec<AdminRow> {
-        let mut rows: Vec<AdminRow> = Vec::new();
-        if let Load::Ready(id) = &self.identity
-            && let Some(arn) = id.admin_arn()
-        {
-            rows.push(AdminRow {
-                arn: arn.to_string(),
-                kind: kind_of(arn),
-                name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
-                is_caller: true,
-            });
-        }
-        if let Load::Ready(list) = &self.principals {
-            for p in list {
-                if !rows.iter().any(|r| r.arn == p.arn) {
-                    rows.push(AdminRow {
-                        arn: p.arn.clone(),
-                        kind: p.kind.clone(),
-                        name: p.name.clone(),
-                        is_caller: false,
-                    });
-                }
-            }
-        }
-        for a in &self.manual_admins {
-            if !rows.iter().any(|r| r.arn == *a) {
-                rows.push(AdminRow {
-                    arn: a.clone(),
-                    kind: "ARN".into(),
-                    name: a.rsplit('/').next().unwrap_or(a).to_string(),
-                    is_caller: false,
-                });
-            }
-        }
-        let f = self.steps.admins.filter.value().trim().to_ascii_lowercase();
-        if f.is_empty() || f.starts_with("arn:") {
-            return rows;
-        }
-        // Every word typed, in any order ("key admin" finds KeyAdministrators).
-        rows.into_iter()
-            .filter(|r| {
-                let arn = r.arn.to_ascii_lowercase();
-                f.split_whitespace().all(|w| arn.contains(w))
             })
             .collect()
     }
@@ -1108,15 +948,6 @@ impl App {
         steps::step(self.screen).after_edit(self);
     }
 
-    pub(crate) fn sync_region_cursor(&mut self) {
-        let choices = self.region_choices();
-        self.steps.region.cursor = self
-            .region
-            .as_ref()
-            .and_then(|r| choices.iter().position(|c| c == r))
-            .unwrap_or(0);
-    }
-
     /// The next form screen, among the steps the vendor has.
     fn next_screen(&self, s: Screen) -> Screen {
         let form = super::steps::form(self);
@@ -1244,19 +1075,7 @@ impl App {
             .iter()
             .position(|r| *r == old_r)
             .unwrap_or(0);
-        self.second_idx = 0;
-    }
-
-    /// To the second Region's list, the suggestion under the cursor when none is chosen.
-    pub(crate) fn focus_second_region(&mut self) {
-        self.steps.regionality.focus = 1;
-        if !self
-            .second_pick
-            .as_ref()
-            .is_some_and(|p| self.second_choices().contains(p))
-        {
-            self.second_pick = self.suggested_second();
-        }
+        self.steps.regionality.second_idx = 0;
     }
 
     fn move_cursor(&mut self, delta: i64) {
@@ -1280,13 +1099,7 @@ impl App {
             PageUp => self.policy_scroll = self.policy_scroll.saturating_sub(10),
             PageDown => self.policy_scroll = self.policy_scroll.saturating_add(10),
             Toggle => steps::step(self.screen).toggle(self),
-            Cycle => {
-                if let Some(list) = self.allowed_second_regions()
-                    && !list.is_empty()
-                {
-                    self.second_idx = (self.second_idx + 1) % list.len();
-                }
-            }
+            Cycle => steps::step(self.screen).cycle(self),
             TogglePolicy => {
                 if !self.wide() {
                     self.show_policy = !self.show_policy;
@@ -1571,13 +1384,6 @@ fn unquote(text: &str) -> (String, bool) {
         }
     }
     (t.to_string(), t != text.trim())
-}
-
-fn kind_of(arn: &str) -> String {
-    crate::arn::Arn::parse(arn)
-        .ok()
-        .and_then(|a| a.iam_kind().map(str::to_string))
-        .unwrap_or_else(|| "ARN".into())
 }
 
 fn alias_slug(alias: &str) -> String {

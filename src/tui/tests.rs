@@ -527,7 +527,7 @@ fn regionality_choice_and_second_region() {
     assert_eq!(o.screen, Screen::Rotation);
     o.handle(key(KeyCode::BackTab));
     assert_eq!(o.screen, Screen::Regionality);
-    assert_eq!(o.second_region.value(), "eu-west-3");
+    assert_eq!(o.steps.regionality.second_region.value(), "eu-west-3");
 }
 
 #[test]

@@ -2,11 +2,14 @@
 
 use super::prelude::*;
 
-/// The search, and the cursor: 0 is the "may delete" toggle; 1.. the filtered rows.
+/// The search, the cursor, and the ARNs typed by hand.
 #[derive(Debug, Clone)]
 pub struct State {
     pub filter: Input,
+    /// 0 is the "may delete" toggle; 1.. the filtered rows.
     pub cursor: usize,
+    /// ARNs given by hand (flags, or pasted), listed after the account's.
+    pub manual: Vec<String>,
 }
 
 impl Default for State {
@@ -14,6 +17,7 @@ impl Default for State {
         State {
             filter: Input::default(),
             cursor: 1,
+            manual: Vec::new(),
         }
     }
 }
@@ -41,7 +45,7 @@ impl Step for Admins {
             }
         }
         a.admins = typed.clone();
-        a.manual_admins = typed;
+        a.steps.admins.manual = typed;
         a.admins_can_delete = raw.admins_can_delete;
     }
 
@@ -157,10 +161,10 @@ impl Step for Admins {
             });
             match checked {
                 Ok(arn) => {
-                    if !a.manual_admins.contains(&arn)
+                    if !a.steps.admins.manual.contains(&arn)
                         && !a.admin_rows().iter().any(|r| r.arn == arn)
                     {
-                        a.manual_admins.push(arn.clone());
+                        a.steps.admins.manual.push(arn.clone());
                     }
                     if !a.admins.contains(&arn) {
                         a.admins.push(arn.clone());
@@ -406,4 +410,71 @@ impl View<'_> {
         );
         Paragraph::new(lines).render(list, buf);
     }
+}
+
+/// A row of the administrators list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRow {
+    pub arn: String,
+    /// "role", "user", or "ARN" for one typed by hand.
+    pub kind: String,
+    pub name: String,
+    pub is_caller: bool,
+}
+
+impl App {
+    /// The administrators list: the caller first, then IAM, then ARNs typed by hand.
+    pub fn admin_rows(&self) -> Vec<AdminRow> {
+        let mut rows: Vec<AdminRow> = Vec::new();
+        if let Load::Ready(id) = &self.identity
+            && let Some(arn) = id.admin_arn()
+        {
+            rows.push(AdminRow {
+                arn: arn.to_string(),
+                kind: kind_of(arn),
+                name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
+                is_caller: true,
+            });
+        }
+        if let Load::Ready(list) = &self.principals {
+            for p in list {
+                if !rows.iter().any(|r| r.arn == p.arn) {
+                    rows.push(AdminRow {
+                        arn: p.arn.clone(),
+                        kind: p.kind.clone(),
+                        name: p.name.clone(),
+                        is_caller: false,
+                    });
+                }
+            }
+        }
+        for a in &self.steps.admins.manual {
+            if !rows.iter().any(|r| r.arn == *a) {
+                rows.push(AdminRow {
+                    arn: a.clone(),
+                    kind: "ARN".into(),
+                    name: a.rsplit('/').next().unwrap_or(a).to_string(),
+                    is_caller: false,
+                });
+            }
+        }
+        let f = self.steps.admins.filter.value().trim().to_ascii_lowercase();
+        if f.is_empty() || f.starts_with("arn:") {
+            return rows;
+        }
+        // Every word typed, in any order ("key admin" finds KeyAdministrators).
+        rows.into_iter()
+            .filter(|r| {
+                let arn = r.arn.to_ascii_lowercase();
+                f.split_whitespace().all(|w| arn.contains(w))
+            })
+            .collect()
+    }
+}
+
+fn kind_of(arn: &str) -> String {
+    crate::arn::Arn::parse(arn)
+        .ok()
+        .and_then(|a| a.iam_kind().map(str::to_string))
+        .unwrap_or_else(|| "ARN".into())
 }

@@ -24,6 +24,8 @@ mod review;
 mod rotation;
 mod vendor;
 
+pub use admins::AdminRow;
+
 /// What the steps keep to themselves, one field a step.
 #[derive(Debug, Clone, Default)]
 pub struct States {
@@ -162,6 +164,9 @@ pub(crate) trait Step: Sync {
 
     /// Space or Ctrl-T.
     fn toggle(&self, _a: &mut App) {}
+
+    /// Left and Right: the next of its choices.
+    fn cycle(&self, _a: &mut App) {}
 
     /// After typing: keep its list's cursor valid.
     fn after_edit(&self, _a: &mut App) {}

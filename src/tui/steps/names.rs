@@ -204,3 +204,15 @@ impl View<'_> {
         para(notes).render(rows[6], buf);
     }
 }
+
+impl App {
+    pub fn tag_list(&self) -> Vec<String> {
+        self.tags
+            .value()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}

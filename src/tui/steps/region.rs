@@ -221,3 +221,29 @@ impl View<'_> {
         para(lines).render(rest, buf);
     }
 }
+
+impl App {
+    /// The Regions the Region list offers, after the filter.
+    pub fn region_choices(&self) -> Vec<String> {
+        let f = self.steps.region.filter.value().trim().to_ascii_lowercase();
+        let v = self.vendor();
+        v.primary_regions()
+            .into_iter()
+            .filter(|c| f.is_empty() || v.region_label(c).to_ascii_lowercase().contains(&f))
+            .collect()
+    }
+
+    /// Whether the Region list is long enough to need a filter.
+    pub fn region_filterable(&self) -> bool {
+        self.vendor().primary_regions().len() > 8
+    }
+
+    pub(crate) fn sync_region_cursor(&mut self) {
+        let choices = self.region_choices();
+        self.steps.region.cursor = self
+            .region
+            .as_ref()
+            .and_then(|r| choices.iter().position(|c| c == r))
+            .unwrap_or(0);
+    }
+}

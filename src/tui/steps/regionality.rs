@@ -2,10 +2,17 @@
 
 use super::prelude::*;
 
-/// The focus: 0 the choice list, 1 the second Region's list.
+/// The focus, and the second Region.
 #[derive(Debug, Clone, Default)]
 pub struct State {
+    /// 0: the choice list, 1: the second Region's list.
     pub focus: usize,
+    /// A vendor with Region pairs: the pair chosen.
+    pub second_idx: usize,
+    /// A vendor without Region pairs (`other`): the filter of the second Region's list...
+    pub second_region: Input,
+    /// ...and the Region chosen in it.
+    pub second_pick: Option<String>,
 }
 
 pub(crate) struct Regionality;
@@ -39,14 +46,14 @@ impl Step for Regionality {
             match a.allowed_second_regions() {
                 Some(list) => {
                     if let Some(i) = list.iter().position(|x| x == r2) {
-                        a.second_idx = i;
+                        a.steps.regionality.second_idx = i;
                     }
                 }
                 None if a.second_choices().iter().any(|x| x == r2) => {
-                    a.second_pick = Some(r2.to_string())
+                    a.steps.regionality.second_pick = Some(r2.to_string())
                 }
                 // Not one byok offers: kept as typed, for its step to say why.
-                None => a.second_region = Input::new(r2.to_string()),
+                None => a.steps.regionality.second_region = Input::new(r2.to_string()),
             }
         }
     }
@@ -92,12 +99,12 @@ impl Step for Regionality {
     }
 
     fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
-        (a.steps.regionality.focus == 1).then_some(&a.second_region)
+        (a.steps.regionality.focus == 1).then_some(&a.steps.regionality.second_region)
     }
 
     fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
         if a.steps.regionality.focus == 1 {
-            Some(&mut a.second_region)
+            Some(&mut a.steps.regionality.second_region)
         } else {
             None
         }
@@ -147,18 +154,30 @@ impl Step for Regionality {
         if a.steps.regionality.focus == 1 {
             let choices = a.second_choices();
             let cur = a
+                .steps
+                .regionality
                 .second_pick
                 .as_ref()
                 .and_then(|p| choices.iter().position(|c| c == p))
                 .unwrap_or(0);
-            a.second_pick = choices.get(moved(cur, choices.len(), delta)).cloned();
+            a.steps.regionality.second_pick =
+                choices.get(moved(cur, choices.len(), delta)).cloned();
         } else {
             a.regionality_idx = moved(a.regionality_idx, a.regionalities().len(), delta);
         }
     }
 
+    /// The next of the vendor's Region pairs.
+    fn cycle(&self, a: &mut App) {
+        if let Some(list) = a.allowed_second_regions()
+            && !list.is_empty()
+        {
+            a.steps.regionality.second_idx = (a.steps.regionality.second_idx + 1) % list.len();
+        }
+    }
+
     fn after_edit(&self, a: &mut App) {
-        a.second_pick = a.second_choices().first().cloned();
+        a.steps.regionality.second_pick = a.second_choices().first().cloned();
     }
 
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
@@ -180,7 +199,7 @@ impl View<'_> {
         let primary = a.region.clone().unwrap_or_default();
         let second = a.second_region_value().or_else(|| {
             a.allowed_second_regions()
-                .and_then(|l| l.get(a.second_idx).cloned())
+                .and_then(|l| l.get(a.steps.regionality.second_idx).cloned())
         });
         let mut lines = Vec::new();
         for (i, r) in a.regionalities().iter().enumerate() {
@@ -222,7 +241,7 @@ impl View<'_> {
             match a.allowed_second_regions() {
                 Some(list) => {
                     let name = list
-                        .get(a.second_idx)
+                        .get(a.steps.regionality.second_idx)
                         .map(|r| crate::regions::describe(r))
                         .unwrap_or_else(|| {
                             format!("{} offers no second Region with {primary}", v.name)
@@ -252,13 +271,15 @@ impl View<'_> {
                     self.input(
                         Rect { height: 1, ..f },
                         "Second Region, filter ",
-                        &a.second_region,
+                        &a.steps.regionality.second_region,
                         true,
                         buf,
                     );
                     self.plain_inputs = false;
                     let choices = a.second_choices();
                     let cur = a
+                        .steps
+                        .regionality
                         .second_pick
                         .as_ref()
                         .and_then(|p| choices.iter().position(|c| c == p))
@@ -290,6 +311,104 @@ impl View<'_> {
                     para(lines).render(list, buf);
                 }
             }
+        }
+    }
+}
+
+impl App {
+    /// The second Regions allowed with the chosen primary; `None` when any Region is.
+    pub fn allowed_second_regions(&self) -> Option<Vec<String>> {
+        let primary = self.region.clone().unwrap_or_default();
+        self.vendor().secondary_regions(&primary)
+    }
+
+    pub fn second_region_value(&self) -> Option<String> {
+        if !self.regionality().is_dual() {
+            return None;
+        }
+        match self.allowed_second_regions() {
+            Some(list) => list.get(self.steps.regionality.second_idx).cloned(),
+            None => {
+                let choices = self.second_choices();
+                match &self.steps.regionality.second_pick {
+                    Some(p) if choices.contains(p) => Some(p.clone()),
+                    // Typed, and no Region matches: checked as typed, to say why.
+                    _ if choices.is_empty() => Some(
+                        self.steps
+                            .regionality
+                            .second_region
+                            .value()
+                            .trim()
+                            .to_string(),
+                    )
+                    .filter(|s| !s.is_empty()),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// For a vendor without Region pairs: the second Regions to choose from (the Regions byok
+    /// knows and the vendor's own, in the primary's partition, but the primary), after the
+    /// filter.
+    pub fn second_choices(&self) -> Vec<String> {
+        if self.allowed_second_regions().is_some() {
+            return Vec::new();
+        }
+        let primary = self.region.clone().unwrap_or_default();
+        let partition = crate::regions::partition_of(&primary);
+        let f = self
+            .steps
+            .regionality
+            .second_region
+            .value()
+            .trim()
+            .to_ascii_lowercase();
+        let mut codes: Vec<String> = crate::regions::REGIONS
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .collect();
+        for r in &self.vendor().regions {
+            if !codes.contains(&r.code) {
+                codes.push(r.code.clone());
+            }
+        }
+        codes
+            .into_iter()
+            .filter(|c| *c != primary && crate::regions::partition_of(c) == partition)
+            .filter(|c| {
+                let label = self.vendor().region_label(c).to_ascii_lowercase();
+                f.split_whitespace().all(|w| label.contains(w))
+            })
+            .collect()
+    }
+
+    /// The second Region offered first: the one whose code shares the most with the
+    /// primary's (eu-west-1: eu-west-2), the first of those in the list.
+    fn suggested_second(&self) -> Option<String> {
+        let primary = self.region.clone().unwrap_or_default();
+        let shared = |c: &String| {
+            c.chars()
+                .zip(primary.chars())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let choices = self.second_choices();
+        let best = choices.iter().map(shared).max()?;
+        choices.into_iter().find(|c| shared(c) == best)
+    }
+
+    /// To the second Region's list, the suggestion under the cursor when none is chosen.
+    pub(crate) fn focus_second_region(&mut self) {
+        self.steps.regionality.focus = 1;
+        if !self
+            .steps
+            .regionality
+            .second_pick
+            .as_ref()
+            .is_some_and(|p| self.second_choices().contains(p))
+        {
+            self.steps.regionality.second_pick = self.suggested_second();
         }
     }
 }
