@@ -926,9 +926,9 @@ impl App {
     }
 
     fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        // A message lasts until the next key.
+        // A message lasts until the next key (a step may keep its notes: what was copied).
         self.error = None;
-        if self.screen != Screen::Done {
+        if !steps::step(self.screen).keeps_status() {
             self.status = None;
         }
         if let Some(b) = self.bindings().into_iter().find(|b| b.matches(&k)) {
@@ -1402,22 +1402,27 @@ fn alias_slug(alias: &str) -> String {
     if s.is_empty() { "byok".into() } else { s }
 }
 
-/// The screen whose answer fixes a failed run.
+/// The screen whose answer fixes a failed run: the step of that answer, or the review.
 pub fn fix_screen(e: &ExecError) -> Screen {
+    fix_field(e).map_or(Screen::Review, Screen::of_field)
+}
+
+/// The answer that fixes a failed run, when one does.
+fn fix_field(e: &ExecError) -> Option<Field> {
     match e {
-        ExecError::AliasTaken { .. } | ExecError::PendingDeletion { .. } => Screen::Names,
-        ExecError::AdminAccount { .. } => Screen::Admins,
+        ExecError::AliasTaken { .. } | ExecError::PendingDeletion { .. } => Some(Field::Alias),
+        ExecError::AdminAccount { .. } => Some(Field::Admins),
         // The vendor principal given more than the vendor's statements (it is the account or
         // an administrator): the answer to change is the principal.
         ExecError::Policy { problems }
             if problems.iter().any(|p| p.contains("grants the vendor")) =>
         {
-            Screen::Principal
+            Some(Field::Principal)
         }
         ExecError::Kms {
             error: KmsError::InvalidPrincipal { .. },
             ..
-        } => Screen::Principal,
-        _ => Screen::Review,
+        } => Some(Field::Principal),
+        _ => None,
     }
 }

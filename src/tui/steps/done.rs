@@ -21,6 +21,11 @@ impl Step for Done {
         true
     }
 
+    /// What was copied or saved stays on the screen.
+    fn keeps_status(&self) -> bool {
+        true
+    }
+
     fn bindings(&self, a: &App, _typing: bool) -> Vec<Binding> {
         use Action::*;
         let mut b = Vec::new();

@@ -106,6 +106,11 @@ pub(crate) trait Step: Sync {
         false
     }
 
+    /// Whether a passing note (copied, saved) stays past the next key.
+    fn keeps_status(&self) -> bool {
+        false
+    }
+
     /// Its keys, in footer order; unless it takes the whole screen, the view's own (the
     /// policy, help, quit) follow.
     fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
