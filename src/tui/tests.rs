@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use tokio::sync::{mpsc, watch};
 
 use super::*;
-use crate::answers::RawAnswers;
+use crate::answers::{Field, RawAnswers};
 use crate::exec::{ExecError, KeyRecord, Outcome, Progress, RunReport};
 use crate::kms::IamPrincipal;
 use crate::kms::sim::{SimKms, SimOptions};
@@ -1820,4 +1820,44 @@ fn enter_until_back(a: &mut App, s: Screen) {
         a.handle(key(KeyCode::Esc));
     }
     assert_eq!(a.screen, s);
+}
+
+#[test]
+fn the_steps_are_a_list_each_screen_once_in_the_wizards_order() {
+    let screens: Vec<Screen> = super::steps::ALL.iter().map(|s| s.screen()).collect();
+    assert!(screens.windows(2).all(|w| w[0] < w[1]), "{screens:?}");
+    assert_eq!(screens.len(), 11);
+    for s in &screens {
+        assert_eq!(super::steps::step(*s).screen(), *s);
+    }
+    // Every answer the wizard sets has the one step that asks it.
+    for f in [
+        Field::Vendor,
+        Field::Region,
+        Field::Account,
+        Field::Alias,
+        Field::Description,
+        Field::Tags,
+        Field::Admins,
+        Field::Principal,
+        Field::Regionality,
+        Field::ReplicaRegion,
+        Field::RotationDays,
+        Field::AlertsEmail,
+    ] {
+        let asking: Vec<Screen> = super::steps::ALL
+            .iter()
+            .filter(|s| s.answers(f))
+            .map(|s| s.screen())
+            .collect();
+        assert_eq!(asking, vec![Screen::of_field(f)], "{f:?}");
+    }
+    // The form for a vendor with one regionality leaves that step out; with two, keeps it.
+    let gearset = app_with(RawAnswers {
+        vendor: Some("gearset".into()),
+        ..RawAnswers::default()
+    });
+    assert!(!super::steps::form(&gearset).contains(&Screen::Regionality));
+    assert_eq!(super::steps::form(&gearset).last(), Some(&Screen::Review));
+    assert!(super::steps::form(&camunda_ready()).contains(&Screen::Regionality));
 }
