@@ -999,10 +999,9 @@ impl App {
     /// A validation message in the wizard's own terms: what the screen shows, not the flag
     /// that would set it.
     fn screen_message(&self, e: &FieldError) -> String {
-        if e.field == Field::Admins && self.admins_can_delete && self.admins.is_empty() {
-            return "Administrators: \"They may also delete the key\" needs at least one administrator: select one, or untick it".into();
-        }
-        format!("{}: {}", e.field.label(), e.message)
+        steps::step(Screen::of_field(e.field))
+            .message(self, e)
+            .unwrap_or_else(|| format!("{}: {}", e.field.label(), e.message))
     }
 
     /// Enter on a form screen: validate what it asks, then move on.

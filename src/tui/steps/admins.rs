@@ -115,6 +115,13 @@ impl Step for Admins {
         true
     }
 
+    /// The box the screen shows, rather than the flag.
+    fn message(&self, a: &App, e: &FieldError) -> Option<String> {
+        (e.field == Field::Admins && a.admins_can_delete && a.admins.is_empty()).then(|| {
+            "Administrators: \"They may also delete the key\" needs at least one administrator: select one, or untick it".into()
+        })
+    }
+
     fn spinning(&self, a: &App) -> bool {
         a.identity == Load::Loading || a.principals == Load::Loading
     }

@@ -10,7 +10,7 @@ use tui_input::Input;
 
 use super::app::{Action, App, Binding, Effect, Screen};
 use super::view::View;
-use crate::answers::{Field, RawAnswers};
+use crate::answers::{Field, FieldError, RawAnswers};
 
 mod admins;
 mod done;
@@ -43,7 +43,7 @@ mod prelude {
     pub(crate) use super::Step;
     pub(crate) use super::{FormKeys, checked, form_keys, moved};
     pub(crate) use crate::answers;
-    pub(crate) use crate::answers::{Field, RawAnswers};
+    pub(crate) use crate::answers::{Field, FieldError, RawAnswers};
     pub(crate) use crate::exec::Outcome;
     pub(crate) use crate::policy;
     pub(crate) use crate::tui::app::{
@@ -104,6 +104,11 @@ pub(crate) trait Step: Sync {
     /// Whether it takes the whole body, without the policy beside it (the run, its result).
     fn whole_screen(&self) -> bool {
         false
+    }
+
+    /// A problem with one of its answers in its own words, when they differ from the flag's.
+    fn message(&self, _a: &App, _e: &FieldError) -> Option<String> {
+        None
     }
 
     /// Whether a passing note (copied, saved) stays past the next key.
