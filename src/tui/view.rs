@@ -143,7 +143,8 @@ impl View<'_> {
             Span::styled("· a KMS key for ", self.t.dim()),
             Span::styled(a.vendor().name.clone(), self.t.accent()),
         ];
-        if a.screen == Screen::Vendor {
+        let choosing = steps::step(a.screen).chooses_vendor();
+        if choosing {
             left.truncate(2);
             left[1] = Span::styled("· a KMS key for your SaaS vendor", self.t.dim());
         }
@@ -167,14 +168,14 @@ impl View<'_> {
         // vendor's name is shortened with an ellipsis, a space kept between the two.
         let room = (l.width as usize).saturating_sub(1);
         let mut left = Line::from(left);
-        if left.width() > room && a.screen != Screen::Vendor {
+        if left.width() > room && !choosing {
             left = Line::from(vec![
                 Span::styled(" byok ", self.t.title()),
                 Span::styled("· ", self.t.dim()),
                 Span::styled(a.vendor().name.clone(), self.t.accent()),
             ]);
         }
-        if left.width() > room && a.screen == Screen::Vendor {
+        if left.width() > room && choosing {
             left = Line::from(vec![Span::styled(" byok ", self.t.title())]);
         }
         fit_line(left, room).render(l, buf);
@@ -810,12 +811,12 @@ pub(crate) fn form_width(app: &App, width: u16) -> u16 {
     }
 }
 
-/// On the vendor step, when the vendor's documentation link is wider than the form: the
+/// While the vendor is chosen, when the vendor's documentation link is wider than the form: the
 /// link, for the message row below, which spans the terminal (a link cut in two cannot be
 /// clicked).
 pub(crate) fn docs_link(app: &App, width: u16) -> Option<String> {
     let url = &app.vendor().docs_url;
-    (app.screen == Screen::Vendor
+    (steps::step(app.screen).chooses_vendor()
         && !app.help
         && app.export.is_none()
         && url.chars().count() > form_width(app, width) as usize)

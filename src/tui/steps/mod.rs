@@ -111,6 +111,12 @@ pub(crate) trait Step: Sync {
         None
     }
 
+    /// Whether it is where the vendor is chosen: the header names none yet, and the message
+    /// row shows the vendor's documentation link.
+    fn chooses_vendor(&self) -> bool {
+        false
+    }
+
     /// Whether a passing note (copied, saved) stays past the next key.
     fn keeps_status(&self) -> bool {
         false

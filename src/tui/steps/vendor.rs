@@ -53,6 +53,10 @@ impl Step for Vendor {
         form_keys(a, typing, keys)
     }
 
+    fn chooses_vendor(&self) -> bool {
+        true
+    }
+
     /// The vendor list always holds a valid choice.
     fn enter(&self, _a: &mut App) -> Option<Vec<Effect>> {
         None
