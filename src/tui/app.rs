@@ -522,34 +522,8 @@ impl App {
                 }
                 Err(errs) => {
                     for e in errs {
-                        match e.field {
-                            Field::Vendor => return None,
-                            Field::Region | Field::Account => {
-                                raw.region = Some(
-                                    v.primary_regions()
-                                        .first()
-                                        .cloned()
-                                        .unwrap_or("us-east-1".into()),
-                                )
-                            }
-                            Field::Principal => {
-                                principal_placeholder = true;
-                                raw.principal = Some(v.principal.kind.placeholder()?.into());
-                            }
-                            Field::Regionality | Field::ReplicaRegion => {
-                                raw.regionality = None;
-                                raw.replica_region = None;
-                            }
-                            Field::Alias => raw.alias = None,
-                            Field::Description => raw.description = None,
-                            Field::Tags => raw.tags.clear(),
-                            Field::Admins => {
-                                raw.admins.clear();
-                                raw.admins_can_delete = false;
-                            }
-                            Field::RotationDays => raw.rotation_days = None,
-                            Field::AlertsEmail => raw.alerts_email = None,
-                        }
+                        principal_placeholder |= e.field == Field::Principal;
+                        steps::step(Screen::of_field(e.field)).unset(self, e.field, &mut raw)?;
                     }
                 }
             }
@@ -1349,20 +1323,7 @@ impl App {
 
 /// Whether a flag gave this field (so a problem with it is the user's to see).
 fn given(raw: &RawAnswers, f: Field) -> bool {
-    match f {
-        Field::Vendor => raw.vendor.is_some(),
-        Field::Region => raw.region.is_some(),
-        Field::Principal => raw.principal.is_some(),
-        Field::Regionality => raw.regionality.is_some(),
-        Field::ReplicaRegion => raw.replica_region.is_some(),
-        Field::Alias => raw.alias.is_some(),
-        Field::Description => raw.description.is_some(),
-        Field::Tags => !raw.tags.is_empty(),
-        Field::Admins => !raw.admins.is_empty() || raw.admins_can_delete,
-        Field::RotationDays => raw.rotation_days.is_some(),
-        Field::AlertsEmail => raw.alerts_email.is_some(),
-        Field::Account => false,
-    }
+    steps::step(Screen::of_field(f)).given(raw, f)
 }
 
 /// Text without the quotes, commas and semicolons around it (`"arn:...",` -> `arn:...`);

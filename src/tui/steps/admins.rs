@@ -49,6 +49,16 @@ impl Step for Admins {
         a.admins_can_delete = raw.admins_can_delete;
     }
 
+    fn given(&self, raw: &RawAnswers, _f: Field) -> bool {
+        !raw.admins.is_empty() || raw.admins_can_delete
+    }
+
+    fn unset(&self, _a: &App, _f: Field, raw: &mut RawAnswers) -> Option<()> {
+        raw.admins.clear();
+        raw.admins_can_delete = false;
+        Some(())
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.admins = a.admins.clone();
         raw.admins_can_delete = a.admins_can_delete;

@@ -82,6 +82,17 @@ pub(crate) trait Step: Sync {
     /// Take its answers from `raw` (the flags), or its defaults, when the wizard starts.
     fn read(&self, _a: &mut App, _raw: &RawAnswers) {}
 
+    /// Whether a flag gave this answer of its.
+    fn given(&self, _raw: &RawAnswers, _f: Field) -> bool {
+        false
+    }
+
+    /// For the policy preview: this answer of its, not valid yet, left at its default in
+    /// `raw`; `None` when there can be no preview without it.
+    fn unset(&self, _a: &App, _f: Field, _raw: &mut RawAnswers) -> Option<()> {
+        Some(())
+    }
+
     /// Put its answers in `raw`, as they stand.
     fn write(&self, _a: &App, _raw: &mut RawAnswers) {}
 

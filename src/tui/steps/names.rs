@@ -33,6 +33,24 @@ impl Step for Names {
         a.tags = Input::new(raw.tags.join(", "));
     }
 
+    fn given(&self, raw: &RawAnswers, f: Field) -> bool {
+        match f {
+            Field::Alias => raw.alias.is_some(),
+            Field::Description => raw.description.is_some(),
+            Field::Tags => !raw.tags.is_empty(),
+            _ => false,
+        }
+    }
+
+    fn unset(&self, _a: &App, f: Field, raw: &mut RawAnswers) -> Option<()> {
+        match f {
+            Field::Alias => raw.alias = None,
+            Field::Description => raw.description = None,
+            _ => raw.tags.clear(),
+        }
+        Some(())
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.alias = Some(a.alias.value().to_string());
         raw.description = Some(a.description.value().to_string());

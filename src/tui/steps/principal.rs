@@ -21,6 +21,16 @@ impl Step for Principal {
         a.principal = Input::new(raw.principal.clone().unwrap_or_default());
     }
 
+    fn given(&self, raw: &RawAnswers, _f: Field) -> bool {
+        raw.principal.is_some()
+    }
+
+    /// A placeholder of the kind's shape (the preview names it by its label).
+    fn unset(&self, a: &App, _f: Field, raw: &mut RawAnswers) -> Option<()> {
+        raw.principal = Some(a.vendor().principal.kind.placeholder()?.into());
+        Some(())
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.principal = if a.vendor().principal.kind.asks_customer() {
             Some(a.principal.value().trim().to_string()).filter(|s| !s.is_empty())

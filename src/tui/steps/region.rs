@@ -38,6 +38,21 @@ impl Step for Region {
         a.sync_region_cursor();
     }
 
+    fn given(&self, raw: &RawAnswers, f: Field) -> bool {
+        f == Field::Region && raw.region.is_some()
+    }
+
+    fn unset(&self, a: &App, _f: Field, raw: &mut RawAnswers) -> Option<()> {
+        raw.region = Some(
+            a.vendor()
+                .primary_regions()
+                .first()
+                .cloned()
+                .unwrap_or("us-east-1".into()),
+        );
+        Some(())
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.region = a.region.clone();
     }

@@ -58,6 +58,20 @@ impl Step for Regionality {
         }
     }
 
+    fn given(&self, raw: &RawAnswers, f: Field) -> bool {
+        match f {
+            Field::Regionality => raw.regionality.is_some(),
+            Field::ReplicaRegion => raw.replica_region.is_some(),
+            _ => false,
+        }
+    }
+
+    fn unset(&self, _a: &App, _f: Field, raw: &mut RawAnswers) -> Option<()> {
+        raw.regionality = None;
+        raw.replica_region = None;
+        Some(())
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.regionality = Some(a.regionality().as_str().to_string());
         raw.replica_region = a.second_region_value();

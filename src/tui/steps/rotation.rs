@@ -33,6 +33,21 @@ impl Step for Rotation {
         a.alerts_email = Input::new(raw.alerts_email.clone().unwrap_or_default());
     }
 
+    fn given(&self, raw: &RawAnswers, f: Field) -> bool {
+        match f {
+            Field::RotationDays => raw.rotation_days.is_some(),
+            _ => raw.alerts_email.is_some(),
+        }
+    }
+
+    fn unset(&self, _a: &App, f: Field, raw: &mut RawAnswers) -> Option<()> {
+        match f {
+            Field::RotationDays => raw.rotation_days = None,
+            _ => raw.alerts_email = None,
+        }
+        Some(())
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.rotation_days = a
             .rotation_on

@@ -25,6 +25,14 @@ impl Step for Vendor {
             .unwrap_or(0);
     }
 
+    fn given(&self, raw: &RawAnswers, _f: Field) -> bool {
+        raw.vendor.is_some()
+    }
+
+    fn unset(&self, _a: &App, _f: Field, _raw: &mut RawAnswers) -> Option<()> {
+        None
+    }
+
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.vendor = Some(a.vendor().id.clone());
     }
