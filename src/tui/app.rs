@@ -555,18 +555,9 @@ impl App {
 
     /// The Sids of the statements that come from the focused answer.
     pub fn highlighted_sids(&self) -> Vec<String> {
-        let v = self.vendor();
-        let vendor_sids = || v.statements.iter().map(|s| s.sid.clone()).collect();
         match self.focused_field() {
-            Some(Field::Vendor) | Some(Field::Principal) => vendor_sids(),
-            Some(Field::Region) if v.principal.kind.follows_region() => vendor_sids(),
-            Some(Field::Admins) => vec![policy::ADMIN_SID.to_string()],
-            Some(Field::Regionality) | Some(Field::ReplicaRegion)
-                if self.regionality() == Regionality::MultiRegion && !self.admins.is_empty() =>
-            {
-                vec![policy::ADMIN_SID.to_string()]
-            }
-            _ => Vec::new(),
+            Some(f) => steps::step(Screen::of_field(f)).statements(self, f),
+            None => Vec::new(),
         }
     }
 

@@ -49,6 +49,10 @@ impl Step for Admins {
         a.admins_can_delete = raw.admins_can_delete;
     }
 
+    fn statements(&self, _a: &App, _f: Field) -> Vec<String> {
+        vec![policy::ADMIN_SID.to_string()]
+    }
+
     fn given(&self, raw: &RawAnswers, _f: Field) -> bool {
         !raw.admins.is_empty() || raw.admins_can_delete
     }

@@ -41,7 +41,7 @@ pub struct States {
 #[allow(unused_imports)]
 mod prelude {
     pub(crate) use super::Step;
-    pub(crate) use super::{FormKeys, checked, form_keys, moved};
+    pub(crate) use super::{FormKeys, checked, form_keys, moved, vendor_sids};
     pub(crate) use crate::answers;
     pub(crate) use crate::answers::{Field, FieldError, RawAnswers};
     pub(crate) use crate::exec::Outcome;
@@ -81,6 +81,11 @@ pub(crate) trait Step: Sync {
 
     /// Take its answers from `raw` (the flags), or its defaults, when the wizard starts.
     fn read(&self, _a: &mut App, _raw: &RawAnswers) {}
+
+    /// The Sids of the policy statements that come from this answer of its.
+    fn statements(&self, _a: &App, _f: Field) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Whether a flag gave this answer of its.
     fn given(&self, _raw: &RawAnswers, _f: Field) -> bool {
@@ -203,6 +208,15 @@ pub(crate) trait Step: Sync {
 pub(crate) fn checked(a: &mut App, fields: &[Field]) -> Option<Vec<Effect>> {
     let errs = a.field_errors(fields);
     a.block(errs).then(Vec::new)
+}
+
+/// The Sids of the vendor's statements.
+pub(crate) fn vendor_sids(a: &App) -> Vec<String> {
+    a.vendor()
+        .statements
+        .iter()
+        .map(|s| s.sid.clone())
+        .collect()
 }
 
 /// A list cursor moved by `delta`, kept in `0..len`.

@@ -21,6 +21,10 @@ impl Step for Principal {
         a.principal = Input::new(raw.principal.clone().unwrap_or_default());
     }
 
+    fn statements(&self, a: &App, _f: Field) -> Vec<String> {
+        vendor_sids(a)
+    }
+
     fn given(&self, raw: &RawAnswers, _f: Field) -> bool {
         raw.principal.is_some()
     }

@@ -38,6 +38,15 @@ impl Step for Region {
         a.sync_region_cursor();
     }
 
+    /// The vendor's statements, when its principal follows the Region.
+    fn statements(&self, a: &App, f: Field) -> Vec<String> {
+        if f == Field::Region && a.vendor().principal.kind.follows_region() {
+            vendor_sids(a)
+        } else {
+            Vec::new()
+        }
+    }
+
     fn given(&self, raw: &RawAnswers, f: Field) -> bool {
         f == Field::Region && raw.region.is_some()
     }

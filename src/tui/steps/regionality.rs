@@ -58,6 +58,15 @@ impl Step for Regionality {
         }
     }
 
+    /// A Multi-Region key's administrators may also replicate it.
+    fn statements(&self, a: &App, _f: Field) -> Vec<String> {
+        if a.regionality() == answers::Regionality::MultiRegion && !a.admins.is_empty() {
+            vec![policy::ADMIN_SID.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn given(&self, raw: &RawAnswers, f: Field) -> bool {
         match f {
             Field::Regionality => raw.regionality.is_some(),

@@ -25,6 +25,10 @@ impl Step for Vendor {
             .unwrap_or(0);
     }
 
+    fn statements(&self, a: &App, _f: Field) -> Vec<String> {
+        vendor_sids(a)
+    }
+
     fn given(&self, raw: &RawAnswers, _f: Field) -> bool {
         raw.vendor.is_some()
     }
