@@ -1017,29 +1017,10 @@ impl App {
         }
         let old = self.vendor().clone();
         self.vendor_idx = idx;
-        let new = self.vendor().clone();
-        if self.alias.value() == old.key.alias {
-            self.alias = Input::new(new.key.alias.clone());
+        // Every step, shown or not: its answers follow the new vendor.
+        for s in steps::ALL {
+            s.vendor_changed(self, &old);
         }
-        if self.description.value() == old.key.description {
-            self.description = Input::new(new.key.description.clone());
-        }
-        if !self.region.as_ref().is_some_and(|r| new.allows_region(r)) {
-            self.region = new.primary_regions().first().cloned();
-        }
-        self.steps.region.filter.reset();
-        self.sync_region_cursor();
-        let old_r = old
-            .regionalities()
-            .get(self.regionality_idx)
-            .copied()
-            .unwrap_or(Regionality::Single);
-        self.regionality_idx = new
-            .regionalities()
-            .iter()
-            .position(|r| *r == old_r)
-            .unwrap_or(0);
-        self.steps.regionality.second_idx = 0;
     }
 
     fn move_cursor(&mut self, delta: i64) {

@@ -11,6 +11,7 @@ use tui_input::Input;
 use super::app::{Action, App, Binding, Effect, Screen};
 use super::view::View;
 use crate::answers::{Field, FieldError, RawAnswers};
+use crate::vendor::VendorProfile;
 
 mod admins;
 mod done;
@@ -51,6 +52,7 @@ mod prelude {
     };
     pub(crate) use crate::tui::theme::Theme;
     pub(crate) use crate::tui::view::*;
+    pub(crate) use crate::vendor::VendorProfile;
     pub(crate) use crossterm::event::KeyCode as K;
     pub(crate) use ratatui::buffer::Buffer;
     pub(crate) use ratatui::layout::{Constraint, Layout, Position, Rect};
@@ -86,6 +88,10 @@ pub(crate) trait Step: Sync {
     fn statements(&self, _a: &App, _f: Field) -> Vec<String> {
         Vec::new()
     }
+
+    /// Another vendor was chosen (`old` the one before): its answers follow where they were
+    /// the old vendor's defaults or are not the new one's to give.
+    fn vendor_changed(&self, _a: &mut App, _old: &VendorProfile) {}
 
     /// Whether a flag gave this answer of its.
     fn given(&self, _raw: &RawAnswers, _f: Field) -> bool {

@@ -33,6 +33,17 @@ impl Step for Names {
         a.tags = Input::new(raw.tags.join(", "));
     }
 
+    /// The vendor's alias and description, unless changed.
+    fn vendor_changed(&self, a: &mut App, old: &VendorProfile) {
+        let new = a.vendor().key.clone();
+        if a.alias.value() == old.key.alias {
+            a.alias = Input::new(new.alias.clone());
+        }
+        if a.description.value() == old.key.description {
+            a.description = Input::new(new.description.clone());
+        }
+    }
+
     fn given(&self, raw: &RawAnswers, f: Field) -> bool {
         match f {
             Field::Alias => raw.alias.is_some(),

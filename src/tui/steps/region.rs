@@ -47,6 +47,16 @@ impl Step for Region {
         }
     }
 
+    /// The Region kept when the new vendor has it too.
+    fn vendor_changed(&self, a: &mut App, _old: &VendorProfile) {
+        let new = a.vendor().clone();
+        if !a.region.as_ref().is_some_and(|r| new.allows_region(r)) {
+            a.region = new.primary_regions().first().cloned();
+        }
+        a.steps.region.filter.reset();
+        a.sync_region_cursor();
+    }
+
     fn given(&self, raw: &RawAnswers, f: Field) -> bool {
         f == Field::Region && raw.region.is_some()
     }

@@ -67,6 +67,21 @@ impl Step for Regionality {
         }
     }
 
+    /// The same choice when the new vendor offers it.
+    fn vendor_changed(&self, a: &mut App, old: &VendorProfile) {
+        let old_r = old
+            .regionalities()
+            .get(a.regionality_idx)
+            .copied()
+            .unwrap_or(answers::Regionality::Single);
+        a.regionality_idx = a
+            .regionalities()
+            .iter()
+            .position(|r| *r == old_r)
+            .unwrap_or(0);
+        a.steps.regionality.second_idx = 0;
+    }
+
     fn given(&self, raw: &RawAnswers, f: Field) -> bool {
         match f {
             Field::Regionality => raw.regionality.is_some(),
