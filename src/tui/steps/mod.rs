@@ -1,6 +1,7 @@
-//! The wizard's steps, one module each: what a step asks, how it draws itself and its help.
-//! The app walks [`form`], the list composed for the chosen vendor, and asks the step on
-//! screen; adding a step is a module here and its entry in [`ALL`].
+//! The wizard's steps, one module each: what a step asks, its own state, its keys and what
+//! they do, how it reads and writes its answers, how it draws itself and its help. The app
+//! walks [`steps`], the list composed for the chosen vendor, and asks the step on screen;
+//! adding a step is a module here and its entry in [`ALL`].
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
