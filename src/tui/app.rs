@@ -8,9 +8,8 @@ use serde_json::Value;
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
-use crate::answers::{
-    self, Answers, DEFAULT_ROTATION_DAYS, Field, FieldError, Invocation, RawAnswers, Regionality,
-};
+use super::steps;
+use crate::answers::{self, Answers, Field, FieldError, Invocation, RawAnswers, Regionality};
 use crate::error::KmsError;
 use crate::exec::{ExecError, InFlight, KeyRecord, Outcome, Progress, RunReport};
 use crate::export::{self, ExportFile, Format};
@@ -82,60 +81,21 @@ pub enum Screen {
 }
 
 impl Screen {
-    /// The form's screens (the steps of the sidebar).
-    pub const FORM: [Screen; 9] = [
-        Screen::Vendor,
-        Screen::Region,
-        Screen::KeyType,
-        Screen::Names,
-        Screen::Admins,
-        Screen::Principal,
-        Screen::Regionality,
-        Screen::Rotation,
-        Screen::Review,
-    ];
-
     pub fn title(self) -> &'static str {
-        match self {
-            Screen::Vendor => "Vendor",
-            Screen::Region => "Region",
-            Screen::KeyType => "Key type",
-            Screen::Names => "Names",
-            Screen::Admins => "Admins",
-            Screen::Principal => "Access",
-            Screen::Regionality => "Regions",
-            Screen::Rotation => "Rotation",
-            Screen::Review => "Review",
-            Screen::Execute => "Create",
-            Screen::Done => "Done",
-        }
+        super::steps::step(self).title()
     }
 
     /// The answers a screen sets.
     pub fn fields(self) -> &'static [Field] {
-        match self {
-            Screen::Vendor => &[Field::Vendor],
-            Screen::Region => &[Field::Region],
-            Screen::Names => &[Field::Alias, Field::Description, Field::Tags],
-            Screen::Admins => &[Field::Admins],
-            Screen::Principal => &[Field::Principal],
-            Screen::Regionality => &[Field::Regionality, Field::ReplicaRegion],
-            Screen::Rotation => &[Field::RotationDays, Field::AlertsEmail],
-            _ => &[],
-        }
+        super::steps::step(self).fields()
     }
 
     /// The screen where a field is answered.
     pub fn of_field(f: Field) -> Screen {
-        match f {
-            Field::Vendor => Screen::Vendor,
-            Field::Region | Field::Account => Screen::Region,
-            Field::Alias | Field::Description | Field::Tags => Screen::Names,
-            Field::Admins => Screen::Admins,
-            Field::Principal => Screen::Principal,
-            Field::Regionality | Field::ReplicaRegion => Screen::Regionality,
-            Field::RotationDays | Field::AlertsEmail => Screen::Rotation,
-        }
+        super::steps::ALL
+            .iter()
+            .find(|s| s.answers(f))
+            .map_or(Screen::Review, |s| s.screen())
     }
 }
 
@@ -384,15 +344,7 @@ impl RunState {
     }
 }
 
-/// A row of the administrators list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminRow {
-    pub arn: String,
-    /// "role", "user", or "ARN" for one typed by hand.
-    pub kind: String,
-    pub name: String,
-    pub is_caller: bool,
-}
+pub use super::steps::AdminRow;
 
 /// The whole wizard.
 #[derive(Debug, Clone)]
@@ -401,36 +353,21 @@ pub struct App {
     pub screen: Screen,
     /// Terminal size as last reported.
     pub size: (u16, u16),
+    /// What each step keeps to itself (its focus, list cursor, search).
+    pub steps: steps::States,
     pub vendor_idx: usize,
     pub region: Option<String>,
-    pub region_filter: Input,
-    pub region_cursor: usize,
-    pub names_focus: usize,
     pub alias: Input,
     pub description: Input,
     pub tags: Input,
-    pub admin_filter: Input,
-    /// 0 is the "may delete" toggle; 1.. the filtered rows.
-    pub admin_cursor: usize,
     pub admins: Vec<String>,
-    pub manual_admins: Vec<String>,
     pub admins_can_delete: bool,
     pub principal: Input,
     pub regionality_idx: usize,
-    pub second_idx: usize,
-    /// A vendor without Region pairs (`other`): the filter of the second Region's list...
-    pub second_region: Input,
-    /// ...and the Region chosen in it.
-    pub second_pick: Option<String>,
-    /// 0: the choice list, 1: the free second Region input.
-    pub regionality_focus: usize,
     pub rotation_on: bool,
     pub rotation_days: Input,
     /// The optional alerts address, on the rotation screen.
     pub alerts_email: Input,
-    /// 0: rotation, 1: the alerts address.
-    pub rotation_focus: usize,
-    pub review_cursor: usize,
     pub policy_scroll: u16,
     /// On a narrow terminal: the policy instead of the form.
     pub show_policy: bool,
@@ -457,28 +394,6 @@ pub struct App {
 impl App {
     pub fn new(ctx: Ctx) -> App {
         let raw = ctx.raw.clone();
-        let vendor_idx = raw
-            .vendor
-            .as_deref()
-            .and_then(|v| ctx.catalog.profiles.iter().position(|p| p.id == v.trim()))
-            .unwrap_or(0);
-        let vendor = ctx.catalog.profiles[vendor_idx].clone();
-        let region = match raw.region.as_deref().map(str::trim) {
-            Some(r) if vendor.allows_region(r) => Some(r.to_string()),
-            _ => vendor.primary_regions().first().cloned(),
-        };
-        let regionality_idx = raw
-            .regionality
-            .as_deref()
-            .and_then(|r| r.parse::<Regionality>().ok())
-            .and_then(|r| vendor.regionalities().iter().position(|x| *x == r))
-            .unwrap_or(0);
-        let mut manual_admins = Vec::new();
-        for a in &raw.admins {
-            if !manual_admins.contains(a) {
-                manual_admins.push(a.clone());
-            }
-        }
         let flag_notes = match raw.validate(&ctx.catalog) {
             Ok(_) => Vec::new(),
             Err(errs) => errs.into_iter().filter(|e| given(&raw, e.field)).collect(),
@@ -486,38 +401,19 @@ impl App {
         let mut app = App {
             screen: Screen::Vendor,
             size: (80, 24),
-            vendor_idx,
-            region,
-            region_filter: Input::default(),
-            region_cursor: 0,
-            names_focus: 0,
-            alias: Input::new(raw.alias.clone().unwrap_or(vendor.key.alias.clone())),
-            description: Input::new(
-                raw.description
-                    .clone()
-                    .unwrap_or(vendor.key.description.clone()),
-            ),
-            tags: Input::new(raw.tags.join(", ")),
-            admin_filter: Input::default(),
-            admin_cursor: 1,
-            admins: manual_admins.clone(),
-            manual_admins,
-            admins_can_delete: raw.admins_can_delete,
-            principal: Input::new(raw.principal.clone().unwrap_or_default()),
-            regionality_idx,
-            second_idx: 0,
-            second_region: Input::default(),
-            second_pick: None,
-            regionality_focus: 0,
-            rotation_on: !raw.no_rotation,
-            rotation_days: Input::new(
-                raw.rotation_days
-                    .clone()
-                    .unwrap_or(DEFAULT_ROTATION_DAYS.to_string()),
-            ),
-            alerts_email: Input::new(raw.alerts_email.clone().unwrap_or_default()),
-            rotation_focus: 0,
-            review_cursor: 0,
+            steps: steps::States::default(),
+            vendor_idx: 0,
+            region: None,
+            alias: Input::default(),
+            description: Input::default(),
+            tags: Input::default(),
+            admins: Vec::new(),
+            admins_can_delete: false,
+            principal: Input::default(),
+            regionality_idx: 0,
+            rotation_on: true,
+            rotation_days: Input::default(),
+            alerts_email: Input::default(),
             policy_scroll: 0,
             show_policy: false,
             help: false,
@@ -534,21 +430,11 @@ impl App {
             interrupted: false,
             ctx,
         };
-        if let Some(r2) = raw.replica_region.as_deref().map(str::trim) {
-            match app.allowed_second_regions() {
-                Some(list) => {
-                    if let Some(i) = list.iter().position(|x| x == r2) {
-                        app.second_idx = i;
-                    }
-                }
-                None if app.second_choices().iter().any(|x| x == r2) => {
-                    app.second_pick = Some(r2.to_string())
-                }
-                // Not one byok offers: kept as typed, for its step to say why.
-                None => app.second_region = Input::new(r2.to_string()),
-            }
+        // Each step pre-fills its answers from the flags, in order: a later step's defaults
+        // may follow an earlier answer (the vendor's alias, the primary Region's pair).
+        for s in steps::ALL {
+            s.read(&mut app, &raw);
         }
-        app.sync_region_cursor();
         app.show_flag_note();
         app
     }
@@ -572,21 +458,6 @@ impl App {
 
     // ---- derived answers -------------------------------------------------------------
 
-    /// The Regions the Region list offers, after the filter.
-    pub fn region_choices(&self) -> Vec<String> {
-        let f = self.region_filter.value().trim().to_ascii_lowercase();
-        let v = self.vendor();
-        v.primary_regions()
-            .into_iter()
-            .filter(|c| f.is_empty() || v.region_label(c).to_ascii_lowercase().contains(&f))
-            .collect()
-    }
-
-    /// Whether the Region list is long enough to need a filter.
-    pub fn region_filterable(&self) -> bool {
-        self.vendor().primary_regions().len() > 8
-    }
-
     pub fn regionalities(&self) -> Vec<Regionality> {
         self.vendor().regionalities()
     }
@@ -598,111 +469,14 @@ impl App {
             .unwrap_or(Regionality::Single)
     }
 
-    /// The second Regions allowed with the chosen primary; `None` when any Region is.
-    pub fn allowed_second_regions(&self) -> Option<Vec<String>> {
-        let primary = self.region.clone().unwrap_or_default();
-        self.vendor().secondary_regions(&primary)
-    }
-
-    pub fn second_region_value(&self) -> Option<String> {
-        if !self.regionality().is_dual() {
-            return None;
-        }
-        match self.allowed_second_regions() {
-            Some(list) => list.get(self.second_idx).cloned(),
-            None => {
-                let choices = self.second_choices();
-                match &self.second_pick {
-                    Some(p) if choices.contains(p) => Some(p.clone()),
-                    // Typed, and no Region matches: checked as typed, to say why.
-                    _ if choices.is_empty() => Some(self.second_region.value().trim().to_string())
-                        .filter(|s| !s.is_empty()),
-                    _ => None,
-                }
-            }
-        }
-    }
-
-    /// For a vendor without Region pairs: the second Regions to choose from (the Regions byok
-    /// knows and the vendor's own, in the primary's partition, but the primary), after the
-    /// filter.
-    pub fn second_choices(&self) -> Vec<String> {
-        if self.allowed_second_regions().is_some() {
-            return Vec::new();
-        }
-        let primary = self.region.clone().unwrap_or_default();
-        let partition = crate::regions::partition_of(&primary);
-        let f = self.second_region.value().trim().to_ascii_lowercase();
-        let mut codes: Vec<String> = crate::regions::REGIONS
-            .iter()
-            .map(|(c, _)| c.to_string())
-            .collect();
-        for r in &self.vendor().regions {
-            if !codes.contains(&r.code) {
-                codes.push(r.code.clone());
-            }
-        }
-        codes
-            .into_iter()
-            .filter(|c| *c != primary && crate::regions::partition_of(c) == partition)
-            .filter(|c| {
-                let label = self.vendor().region_label(c).to_ascii_lowercase();
-                f.split_whitespace().all(|w| label.contains(w))
-            })
-            .collect()
-    }
-
-    /// The second Region offered first: the one whose code shares the most with the
-    /// primary's (eu-west-1: eu-west-2), the first of those in the list.
-    fn suggested_second(&self) -> Option<String> {
-        let primary = self.region.clone().unwrap_or_default();
-        let shared = |c: &String| {
-            c.chars()
-                .zip(primary.chars())
-                .take_while(|(a, b)| a == b)
-                .count()
-        };
-        let choices = self.second_choices();
-        let best = choices.iter().map(shared).max()?;
-        choices.into_iter().find(|c| shared(c) == best)
-    }
-
-    pub fn tag_list(&self) -> Vec<String> {
-        self.tags
-            .value()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
-    }
-
     /// The answers as the screens hold them now.
     pub fn raw(&self) -> RawAnswers {
-        let v = self.vendor();
-        let principal = if v.principal.kind.asks_customer() {
-            Some(self.principal.value().trim().to_string()).filter(|s| !s.is_empty())
-        } else {
-            None
-        };
-        RawAnswers {
-            vendor: Some(v.id.clone()),
-            region: self.region.clone(),
-            principal,
-            regionality: Some(self.regionality().as_str().to_string()),
-            replica_region: self.second_region_value(),
-            alias: Some(self.alias.value().to_string()),
-            description: Some(self.description.value().to_string()),
-            tags: self.tag_list(),
-            admins: self.admins.clone(),
-            admins_can_delete: self.admins_can_delete,
-            rotation_days: self
-                .rotation_on
-                .then(|| self.rotation_days.value().trim().to_string()),
-            no_rotation: !self.rotation_on,
-            alerts_email: Some(self.alerts_email.value().trim().to_string())
-                .filter(|s| !s.is_empty()),
+        let mut raw = RawAnswers::default();
+        // Every step, those the vendor does not show too: they hold its only choice.
+        for s in steps::ALL {
+            s.write(self, &mut raw);
         }
+        raw
     }
 
     /// The answers, checked as `byok create` checks them and, once signed in, against the
@@ -722,7 +496,7 @@ impl App {
         }
     }
 
-    fn field_errors(&self, fields: &[Field]) -> Vec<FieldError> {
+    pub(crate) fn field_errors(&self, fields: &[Field]) -> Vec<FieldError> {
         match self.validate() {
             Ok(_) => Vec::new(),
             Err(errs) => errs
@@ -748,34 +522,8 @@ impl App {
                 }
                 Err(errs) => {
                     for e in errs {
-                        match e.field {
-                            Field::Vendor => return None,
-                            Field::Region | Field::Account => {
-                                raw.region = Some(
-                                    v.primary_regions()
-                                        .first()
-                                        .cloned()
-                                        .unwrap_or("us-east-1".into()),
-                                )
-                            }
-                            Field::Principal => {
-                                principal_placeholder = true;
-                                raw.principal = Some(v.principal.kind.placeholder()?.into());
-                            }
-                            Field::Regionality | Field::ReplicaRegion => {
-                                raw.regionality = None;
-                                raw.replica_region = None;
-                            }
-                            Field::Alias => raw.alias = None,
-                            Field::Description => raw.description = None,
-                            Field::Tags => raw.tags.clear(),
-                            Field::Admins => {
-                                raw.admins.clear();
-                                raw.admins_can_delete = false;
-                            }
-                            Field::RotationDays => raw.rotation_days = None,
-                            Field::AlertsEmail => raw.alerts_email = None,
-                        }
+                        principal_placeholder |= e.field == Field::Principal;
+                        steps::step(Screen::of_field(e.field)).unset(self, e.field, &mut raw)?;
                     }
                 }
             }
@@ -802,205 +550,32 @@ impl App {
 
     /// The field the user is looking at, for highlighting its statements.
     pub fn focused_field(&self) -> Option<Field> {
-        match self.screen {
-            Screen::Review => self.review_rows().get(self.review_cursor).and_then(|r| r.1),
-            Screen::Names => {
-                Some([Field::Alias, Field::Description, Field::Tags][self.names_focus])
-            }
-            Screen::Rotation => {
-                Some([Field::RotationDays, Field::AlertsEmail][self.rotation_focus])
-            }
-            s => s.fields().first().copied(),
-        }
+        steps::step(self.screen).focused_field(self)
     }
 
     /// The Sids of the statements that come from the focused answer.
     pub fn highlighted_sids(&self) -> Vec<String> {
-        let v = self.vendor();
-        let vendor_sids = || v.statements.iter().map(|s| s.sid.clone()).collect();
         match self.focused_field() {
-            Some(Field::Vendor) | Some(Field::Principal) => vendor_sids(),
-            Some(Field::Region) if v.principal.kind.follows_region() => vendor_sids(),
-            Some(Field::Admins) => vec![policy::ADMIN_SID.to_string()],
-            Some(Field::Regionality) | Some(Field::ReplicaRegion)
-                if self.regionality() == Regionality::MultiRegion && !self.admins.is_empty() =>
-            {
-                vec![policy::ADMIN_SID.to_string()]
-            }
-            _ => Vec::new(),
+            Some(f) => steps::step(Screen::of_field(f)).statements(self, f),
+            None => Vec::new(),
         }
     }
 
     /// The review's rows: the screen to go back to, its field, label and value.
     pub fn review_rows(&self) -> Vec<(Screen, Option<Field>, String, String)> {
-        let v = self.vendor();
-        let region = self.region.clone().unwrap_or_default();
-        let mut region_label = v.region_label(&region);
-        if let Some(acct) = v.vendor_account(&region) {
-            region_label.push_str(&format!(" · {} account {acct}", v.name));
-        }
-        let tags = self.tag_list();
-        let admins = if self.admins.is_empty() {
-            "none (IAM policies in your account manage it)".to_string()
-        } else {
-            let names: Vec<String> = self
-                .admins
-                .iter()
-                .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
-                .collect();
-            format!(
-                "{}{}",
-                names.join(", "),
-                if self.admins_can_delete {
-                    " · may delete"
-                } else {
-                    " · may not delete"
-                }
-            )
-        };
-        let principal = match self.preview_answers() {
-            Some(a) => a.principal,
-            None => String::new(),
-        };
-        let mut rows = vec![
-            (
-                Screen::Vendor,
-                Some(Field::Vendor),
-                "Vendor",
-                v.name.clone(),
-            ),
-            (Screen::Region, Some(Field::Region), "Region", region_label),
-            (
-                Screen::KeyType,
-                None,
-                "Key type",
-                "Symmetric · encrypt and decrypt".to_string(),
-            ),
-            (
-                Screen::Names,
-                Some(Field::Alias),
-                "Alias",
-                answers::normalize_alias(self.alias.value())
-                    .unwrap_or_else(|_| self.alias.value().to_string()),
-            ),
-            (
-                Screen::Names,
-                Some(Field::Description),
-                "Description",
-                self.description.value().to_string(),
-            ),
-            (
-                Screen::Names,
-                Some(Field::Tags),
-                "Tags",
-                if tags.is_empty() {
-                    "none".into()
-                } else {
-                    tags.join(", ")
-                },
-            ),
-            (
-                Screen::Admins,
-                Some(Field::Admins),
-                "Administrators",
-                admins,
-            ),
-            (
-                Screen::Principal,
-                Some(Field::Principal),
-                "Vendor principal",
-                principal,
-            ),
-        ];
-        if self.regionalities().len() > 1 {
-            let mut r = self.regionality().label().to_string();
-            if let Some(r2) = self.second_region_value() {
-                r.push_str(&format!(" · {}", crate::regions::describe(&r2)));
-            }
-            rows.push((Screen::Regionality, Some(Field::Regionality), "Regions", r));
-        }
-        rows.push((
-            Screen::Rotation,
-            Some(Field::RotationDays),
-            "Rotation",
-            if self.rotation_on {
-                format!(
-                    "automatic, every {} days",
-                    self.rotation_days.value().trim()
-                )
-            } else {
-                "off".into()
-            },
-        ));
-        let email = self.alerts_email.value().trim();
-        if !email.is_empty() {
-            rows.push((
-                Screen::Rotation,
-                Some(Field::AlertsEmail),
-                "Alerts",
-                format!("mail {email} (needs a CloudTrail trail; confirm the mail AWS sends)"),
-            ));
-        }
-        rows.into_iter()
-            .map(|(s, f, l, v)| (s, f, l.to_string(), v))
-            .collect()
-    }
-
-    /// The administrators list: the caller first, then IAM, then ARNs typed by hand.
-    pub fn admin_rows(&self) -> Vec<AdminRow> {
-        let mut rows: Vec<AdminRow> = Vec::new();
-        if let Load::Ready(id) = &self.identity
-            && let Some(arn) = id.admin_arn()
-        {
-            rows.push(AdminRow {
-                arn: arn.to_string(),
-                kind: kind_of(arn),
-                name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
-                is_caller: true,
-            });
-        }
-        if let Load::Ready(list) = &self.principals {
-            for p in list {
-                if !rows.iter().any(|r| r.arn == p.arn) {
-                    rows.push(AdminRow {
-                        arn: p.arn.clone(),
-                        kind: p.kind.clone(),
-                        name: p.name.clone(),
-                        is_caller: false,
-                    });
-                }
-            }
-        }
-        for a in &self.manual_admins {
-            if !rows.iter().any(|r| r.arn == *a) {
-                rows.push(AdminRow {
-                    arn: a.clone(),
-                    kind: "ARN".into(),
-                    name: a.rsplit('/').next().unwrap_or(a).to_string(),
-                    is_caller: false,
-                });
-            }
-        }
-        let f = self.admin_filter.value().trim().to_ascii_lowercase();
-        if f.is_empty() || f.starts_with("arn:") {
-            return rows;
-        }
-        // Every word typed, in any order ("key admin" finds KeyAdministrators).
-        rows.into_iter()
-            .filter(|r| {
-                let arn = r.arn.to_ascii_lowercase();
-                f.split_whitespace().all(|w| arn.contains(w))
+        steps::steps(self)
+            .into_iter()
+            .flat_map(|s| {
+                s.review(self)
+                    .into_iter()
+                    .map(move |(f, l, v)| (s.screen(), f, l.to_string(), v))
             })
             .collect()
     }
 
     /// Whether something on screen spins (the loop ticks only then).
     pub fn is_spinning(&self) -> bool {
-        match self.screen {
-            Screen::Admins => self.identity == Load::Loading || self.principals == Load::Loading,
-            Screen::Execute => self.run.as_ref().is_some_and(|r| r.running()),
-            _ => false,
-        }
+        steps::step(self.screen).spinning(self)
     }
 
     // ---- bindings ----------------------------------------------------------------------
@@ -1014,55 +589,21 @@ impl App {
         if let Some(ExportDialog::Name { input, .. }) = &self.export {
             return Some(input);
         }
-        match self.screen {
-            Screen::Region if self.region_filterable() => Some(&self.region_filter),
-            Screen::Names => Some([&self.alias, &self.description, &self.tags][self.names_focus]),
-            Screen::Admins => Some(&self.admin_filter),
-            Screen::Principal if self.vendor().principal.kind.asks_customer() => {
-                Some(&self.principal)
-            }
-            Screen::Regionality if self.regionality_focus == 1 => Some(&self.second_region),
-            Screen::Rotation if self.rotation_focus == 1 => Some(&self.alerts_email),
-            Screen::Rotation if self.rotation_on => Some(&self.rotation_days),
-            _ => None,
-        }
+        steps::step(self.screen).input(self)
     }
 
     /// Whether the focused field takes a name, ARN, code or number (never quotes or commas),
     /// rather than free text (description, tags, a file name).
     fn takes_a_name(&self) -> bool {
-        if self.export.is_some() {
-            return false;
-        }
-        match self.screen {
-            Screen::Names => self.names_focus == 0,
-            Screen::Region
-            | Screen::Admins
-            | Screen::Principal
-            | Screen::Regionality
-            | Screen::Rotation => true,
-            _ => false,
-        }
+        self.export.is_none() && steps::step(self.screen).takes_a_name(self)
     }
 
     fn focused_input(&mut self) -> Option<&mut Input> {
-        let filterable = self.region_filterable();
-        let typed_principal = self.vendor().principal.kind.asks_customer();
-        if let Some(ExportDialog::Name { input, .. }) = &mut self.export {
-            return Some(input);
+        if !matches!(self.export, Some(ExportDialog::Name { .. })) {
+            return steps::step(self.screen).input_mut(self);
         }
-        match self.screen {
-            Screen::Region if filterable => Some(&mut self.region_filter),
-            Screen::Names => Some(match self.names_focus {
-                0 => &mut self.alias,
-                1 => &mut self.description,
-                _ => &mut self.tags,
-            }),
-            Screen::Admins => Some(&mut self.admin_filter),
-            Screen::Principal if typed_principal => Some(&mut self.principal),
-            Screen::Regionality if self.regionality_focus == 1 => Some(&mut self.second_region),
-            Screen::Rotation if self.rotation_focus == 1 => Some(&mut self.alerts_email),
-            Screen::Rotation if self.rotation_on => Some(&mut self.rotation_days),
+        match &mut self.export {
+            Some(ExportDialog::Name { input, .. }) => Some(input),
             _ => None,
         }
     }
@@ -1130,192 +671,10 @@ impl App {
             b.push(Binding::new("^C", "quit", Quit).ctrl('c'));
             return b;
         }
-        match self.screen {
-            Screen::Execute => {
-                let run = self.run.as_ref();
-                let running = run.is_some_and(|r| r.running());
-                if running && run.is_some_and(|r| r.confirm_cancel) {
-                    b.push(
-                        Binding::new("y", "stop after this call", ConfirmCancel).key(K::Char('y')),
-                    );
-                    b.push(
-                        Binding::new("n", "keep going", KeepGoing)
-                            .key(K::Char('n'))
-                            .key(K::Esc),
-                    );
-                    // A second Ctrl-C: stop after the call in flight, then quit.
-                    b.push(Binding::new("^C", "stop and quit", Quit).ctrl('c'));
-                } else if running && run.is_some_and(|r| r.cancelling) {
-                    b.push(Binding::new("^C", "quit now", Quit).ctrl('c'));
-                } else if running {
-                    b.push(Binding::new("^C", "stop", AskCancel).ctrl('c'));
-                } else {
-                    if run.and_then(|r| r.failed_error()).is_some() {
-                        b.push(Binding::new("Enter", "fix the answer", Fix).key(K::Enter));
-                    }
-                    b.push(Binding::new("r", "run again", Rerun).key(K::Char('r')));
-                    b.push(
-                        Binding::new("Esc", "back to review", ToReview)
-                            .key(K::Esc)
-                            .key(K::BackTab),
-                    );
-                    b.push(Binding::new("q", "quit", Quit).key(K::Char('q')).ctrl('c'));
-                }
-                return b;
-            }
-            Screen::Done => {
-                let n = self.run.as_ref().map_or(0, |r| r.keys.len());
-                if n == 1 {
-                    b.push(
-                        Binding::new("c", "copy ARN", Copy(0))
-                            .key(K::Char('c'))
-                            .key(K::Char('1')),
-                    );
-                } else {
-                    for i in 0..n.min(9) {
-                        let hint: &'static str = ["1", "2", "3", "4", "5", "6", "7", "8", "9"][i];
-                        let label = format!(
-                            "copy {}",
-                            self.run.as_ref().map_or("", |r| r.keys[i].role.as_str())
-                        );
-                        b.push(
-                            Binding::new(hint, label, Copy(i))
-                                .key(K::Char(char::from(b'1' + i as u8))),
-                        );
-                    }
-                }
-                b.push(Binding::new("s", "save ARNs", SaveArns).key(K::Char('s')));
-                b.push(Binding::new("r", "save record", SaveRecord).key(K::Char('r')));
-                b.push(
-                    Binding::new("q", "quit", Quit)
-                        .key(K::Char('q'))
-                        .key(K::Enter)
-                        .key(K::Esc)
-                        .ctrl('c'),
-                );
-                return b;
-            }
-            Screen::Review => {
-                let on_create = self.review_cursor >= self.review_rows().len();
-                b.push(
-                    Binding::new("Enter", if on_create { "create" } else { "change" }, Next)
-                        .key(K::Enter),
-                );
-                b.push(Binding::new("r", "create", Run).key(K::Char('r')));
-                b.push(
-                    Binding::new("Esc", "back", Back)
-                        .key(K::Esc)
-                        .key(K::BackTab),
-                );
-                b.push(
-                    Binding::new("↑↓", "choose", Up)
-                        .key(K::Up)
-                        .key(K::Char('k')),
-                );
-                b.push(Binding::new("", "", Down).key(K::Down).key(K::Char('j')));
-                b.push(Binding::new("s", "save policy", SavePolicy).key(K::Char('s')));
-                b.push(Binding::new("e", "export", Export).key(K::Char('e')));
-                b.push(
-                    Binding::new("PgDn", "scroll policy", PageDown)
-                        .key(K::PageDown)
-                        .key(K::Char(' ')),
-                );
-                b.push(Binding::new("", "", PageUp).key(K::PageUp));
-            }
-            s => {
-                let fields_in_screen = match s {
-                    Screen::Names => 3,
-                    Screen::Regionality
-                        if self.regionality().is_dual()
-                            && self.allowed_second_regions().is_none() =>
-                    {
-                        2
-                    }
-                    _ => 1,
-                };
-                let list = matches!(
-                    s,
-                    Screen::Vendor | Screen::Region | Screen::Admins | Screen::Regionality
-                );
-                let searching = s == Screen::Admins && !self.admin_filter.value().trim().is_empty();
-                b.push(
-                    Binding::new(
-                        "Enter",
-                        if searching && self.admin_filter.value().trim().starts_with("arn:") {
-                            "add"
-                        } else if searching {
-                            "select"
-                        } else if self.from_review {
-                            "back to review"
-                        } else {
-                            "next"
-                        },
-                        Next,
-                    )
-                    .key(K::Enter),
-                );
-                if fields_in_screen > 1 {
-                    b.push(Binding::new("Tab", "next field", FocusNext).key(K::Tab));
-                } else if s == Screen::Rotation {
-                    // The optional alerts address: the screen says Tab reaches it.
-                    b.push(Binding::new("", "", FocusNext).key(K::Tab));
-                } else {
-                    b.push(Binding::new("", "", Next).key(K::Tab));
-                }
-                if s != Screen::Vendor {
-                    b.push(Binding::new("Esc", "back", Back).key(K::Esc));
-                } else {
-                    b.push(
-                        Binding::new("S", "status of keys", Status)
-                            .key(K::Char('S'))
-                            .key(K::F(2)),
-                    );
-                }
-                if fields_in_screen > 1 || s == Screen::Rotation {
-                    b.push(Binding::new("", "", FocusPrev).key(K::BackTab));
-                } else if s != Screen::Vendor {
-                    b.push(Binding::new("", "", Back).key(K::BackTab));
-                }
-                if list {
-                    b.push(Binding::new("↑↓", "choose", Up).key(K::Up));
-                    b.push(Binding::new("", "", Down).key(K::Down));
-                    if !typing {
-                        b.push(Binding::new("", "", Up).key(K::Char('k')));
-                        b.push(Binding::new("", "", Down).key(K::Char('j')));
-                    }
-                }
-                // Space in a text field is text: it selects or toggles only when nothing is
-                // being typed.
-                match s {
-                    Screen::Admins if self.admin_filter.value().is_empty() => {
-                        b.push(Binding::new("Space", "select", Toggle).key(K::Char(' ')));
-                    }
-                    Screen::Admins => {}
-                    Screen::Rotation if self.rotation_on => {
-                        b.push(Binding::new("^T", "on/off", Toggle).ctrl('t'));
-                    }
-                    Screen::Rotation => {
-                        b.push(
-                            Binding::new("Space", "on/off", Toggle)
-                                .key(K::Char(' '))
-                                .ctrl('t'),
-                        );
-                    }
-                    Screen::Regionality
-                        if self.allowed_second_regions().is_some_and(|l| l.len() > 1)
-                            && self.regionality().is_dual() =>
-                    {
-                        b.push(
-                            Binding::new("←→", "second Region", Cycle)
-                                .key(K::Right)
-                                .key(K::Left),
-                        );
-                    }
-                    _ => {}
-                }
-                b.push(Binding::new("PgUp/PgDn", "", PageDown).key(K::PageDown));
-                b.push(Binding::new("", "", PageUp).key(K::PageUp));
-            }
+        let step = steps::step(self.screen);
+        b.extend(step.bindings(self, typing));
+        if step.whole_screen() {
+            return b;
         }
         if !self.wide() {
             b.push(
@@ -1532,9 +891,9 @@ impl App {
     }
 
     fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        // A message lasts until the next key.
+        // A message lasts until the next key (a step may keep its notes: what was copied).
         self.error = None;
-        if self.screen != Screen::Done {
+        if !steps::step(self.screen).keeps_status() {
             self.status = None;
         }
         if let Some(b) = self.bindings().into_iter().find(|b| b.matches(&k)) {
@@ -1551,64 +910,26 @@ impl App {
 
     /// Keep list cursors valid after typing in a filter.
     fn after_edit(&mut self) {
-        match self.screen {
-            Screen::Region => {
-                let choices = self.region_choices();
-                self.region_cursor = 0;
-                if let Some(r) = choices.first() {
-                    self.region = Some(r.clone());
-                }
-            }
-            // Typing never puts the cursor on "may delete": on the first match, if any.
-            Screen::Admins => self.admin_cursor = 1,
-            Screen::Regionality => self.second_pick = self.second_choices().first().cloned(),
-            _ => {}
-        }
+        steps::step(self.screen).after_edit(self);
     }
 
-    fn sync_region_cursor(&mut self) {
-        let choices = self.region_choices();
-        self.region_cursor = self
-            .region
-            .as_ref()
-            .and_then(|r| choices.iter().position(|c| c == r))
-            .unwrap_or(0);
-    }
-
-    /// The next form screen, skipping what does not apply.
+    /// The next form screen, among the steps the vendor has.
     fn next_screen(&self, s: Screen) -> Screen {
-        let i = Screen::FORM.iter().position(|x| *x == s).unwrap_or(0);
-        let mut n = Screen::FORM[(i + 1).min(Screen::FORM.len() - 1)];
-        if n == Screen::Regionality && self.regionalities().len() < 2 {
-            n = Screen::Rotation;
-        }
-        n
+        let form = super::steps::form(self);
+        let i = form.iter().position(|x| *x == s).unwrap_or(0);
+        form[(i + 1).min(form.len() - 1)]
     }
 
     fn prev_screen(&self, s: Screen) -> Screen {
-        let i = Screen::FORM.iter().position(|x| *x == s).unwrap_or(0);
-        let mut p = Screen::FORM[i.saturating_sub(1)];
-        if p == Screen::Regionality && self.regionalities().len() < 2 {
-            p = Screen::Principal;
-        }
-        p
+        let form = super::steps::form(self);
+        let i = form.iter().position(|x| *x == s).unwrap_or(0);
+        form[i.saturating_sub(1)]
     }
 
-    fn go(&mut self, s: Screen) {
+    pub(crate) fn go(&mut self, s: Screen) {
         self.screen = s;
         self.policy_scroll = 0;
-        if s == Screen::Names {
-            self.names_focus = 0;
-        }
-        if s == Screen::Regionality {
-            self.regionality_focus = 0;
-        }
-        if s == Screen::Rotation {
-            self.rotation_focus = 0;
-        }
-        if s == Screen::Region {
-            self.sync_region_cursor();
-        }
+        steps::step(s).arrive(self);
         self.show_flag_note();
     }
 
@@ -1630,7 +951,7 @@ impl App {
         }
     }
 
-    fn block(&mut self, errs: Vec<FieldError>) -> bool {
+    pub(crate) fn block(&mut self, errs: Vec<FieldError>) -> bool {
         match errs.into_iter().next() {
             Some(e) => {
                 self.error = Some(self.screen_message(&e));
@@ -1643,149 +964,15 @@ impl App {
     /// A validation message in the wizard's own terms: what the screen shows, not the flag
     /// that would set it.
     fn screen_message(&self, e: &FieldError) -> String {
-        if e.field == Field::Admins && self.admins_can_delete && self.admins.is_empty() {
-            return "Administrators: \"They may also delete the key\" needs at least one administrator: select one, or untick it".into();
-        }
-        format!("{}: {}", e.field.label(), e.message)
+        steps::step(Screen::of_field(e.field))
+            .message(self, e)
+            .unwrap_or_else(|| format!("{}: {}", e.field.label(), e.message))
     }
 
     /// Enter on a form screen: validate what it asks, then move on.
-    fn next(&mut self) -> Vec<Effect> {
-        match self.screen {
-            // The vendor list always holds a valid choice.
-            Screen::Vendor => {}
-            // Two Regions with any second one: Enter goes on to choose it, as Tab does.
-            Screen::Regionality
-                if self.regionality_focus == 0
-                    && self.regionality().is_dual()
-                    && self.allowed_second_regions().is_none() =>
-            {
-                if !self.block(self.field_errors(&[Field::Regionality])) {
-                    self.focus_second_region();
-                }
-                return Vec::new();
-            }
-            // Enter moves on (the address is optional: Tab reaches it); a problem in either
-            // answer stops here, with the focus on it.
-            Screen::Rotation => {
-                let errs = self.field_errors(&[Field::RotationDays, Field::AlertsEmail]);
-                if let Some(e) = errs.first() {
-                    self.rotation_focus = usize::from(e.field == Field::AlertsEmail);
-                }
-                if self.block(errs) {
-                    return Vec::new();
-                }
-            }
-            Screen::Names => {
-                let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
-                if self.block(self.field_errors(&[f])) {
-                    return Vec::new();
-                }
-                if self.names_focus < 2 {
-                    self.names_focus += 1;
-                    return Vec::new();
-                }
-            }
-            Screen::Admins => {
-                let typed = self.admin_filter.value().trim().to_string();
-                if !typed.is_empty() && !typed.starts_with("arn:") {
-                    // A search: Enter selects (or unselects) the match under the cursor.
-                    let rows = self.admin_rows();
-                    match rows.get(self.admin_cursor.max(1) - 1) {
-                        Some(row) => {
-                            let arn = row.arn.clone();
-                            match self.admins.iter().position(|a| *a == arn) {
-                                Some(i) => {
-                                    self.admins.remove(i);
-                                    self.status = Some(format!("Unselected {}", row.name));
-                                }
-                                None => {
-                                    self.admins.push(arn);
-                                    self.status = Some(format!("✓ Selected {}", row.name));
-                                }
-                            }
-                            self.admin_filter.reset();
-                            self.after_edit();
-                        }
-                        None => {
-                            self.error = Some(format!(
-                                "Administrators: no IAM role or user matches {typed:?}: change the search, or paste a full ARN"
-                            ))
-                        }
-                    }
-                    return Vec::new();
-                }
-                if typed.starts_with("arn:") {
-                    let region = self.region.clone().unwrap_or_default();
-                    let checked = answers::check_admin(&region, &typed).and_then(|arn| {
-                        match (self.account(), crate::arn::Arn::parse(&arn)) {
-                            (Some(acct), Ok(x)) if x.account != acct => Err(format!(
-                                "{arn} is in account {}, but you are signed in to account {acct}, which will hold the key: administrators must be in that account",
-                                x.account
-                            )),
-                            _ => Ok(arn),
-                        }
-                    });
-                    match checked {
-                        Ok(arn) => {
-                            if !self.manual_admins.contains(&arn)
-                                && !self.admin_rows().iter().any(|r| r.arn == arn)
-                            {
-                                self.manual_admins.push(arn.clone());
-                            }
-                            if !self.admins.contains(&arn) {
-                                self.admins.push(arn.clone());
-                            }
-                            self.admin_filter.reset();
-                            self.status = Some(format!("✓ Added {arn}"));
-                        }
-                        Err(m) => self.error = Some(format!("Administrators: {m}")),
-                    }
-                    return Vec::new();
-                }
-                if self.block(self.field_errors(Screen::Admins.fields())) {
-                    return Vec::new();
-                }
-            }
-            // A filter that matches no Region is what the user means to answer: checked as
-            // `--region` would be, rather than going on with the Region last under the cursor.
-            Screen::Region
-                if self.region_filterable()
-                    && !self.region_filter.value().trim().is_empty()
-                    && self.region_choices().is_empty() =>
-            {
-                let typed = self.region_filter.value().trim().to_string();
-                let message = match answers::check_region(self.vendor(), &typed) {
-                    Err(m) => m,
-                    Ok(_) => format!("{typed:?} is not in the list: clear the filter to choose"),
-                };
-                self.error = Some(format!("{}: {message}", Field::Region.label()));
-                return Vec::new();
-            }
-            Screen::Review => {
-                if self.review_cursor >= self.review_rows().len() {
-                    return self.act(Action::Run);
-                }
-                let (s, f, _, _) = self.review_rows()[self.review_cursor].clone();
-                self.from_review = true;
-                self.go(s);
-                if s == Screen::Names {
-                    self.names_focus = match f {
-                        Some(Field::Description) => 1,
-                        Some(Field::Tags) => 2,
-                        _ => 0,
-                    };
-                }
-                if s == Screen::Rotation {
-                    self.rotation_focus = usize::from(f == Some(Field::AlertsEmail));
-                }
-                return Vec::new();
-            }
-            s => {
-                if self.block(self.field_errors(s.fields())) {
-                    return Vec::new();
-                }
-            }
+    pub(crate) fn next(&mut self) -> Vec<Effect> {
+        if let Some(fx) = steps::step(self.screen).enter(self) {
+            return fx;
         }
         if self.from_review {
             // Later screens may depend on this answer: stop at the first that no longer holds.
@@ -1808,7 +995,7 @@ impl App {
         Vec::new()
     }
 
-    fn back(&mut self) {
+    pub(crate) fn back(&mut self) {
         if self.from_review && self.screen != Screen::Review {
             // Editing one answer from the review: Esc returns there, the answer kept as typed
             // (the review shows it, and creating validates everything again).
@@ -1816,7 +1003,7 @@ impl App {
             self.go(Screen::Review);
             return;
         }
-        if self.screen == Screen::Vendor {
+        if steps::form(self).first() == Some(&self.screen) {
             return;
         }
         self.from_review = false;
@@ -1824,92 +1011,24 @@ impl App {
         self.go(p);
     }
 
-    fn select_vendor(&mut self, idx: usize) {
+    pub(crate) fn select_vendor(&mut self, idx: usize) {
         if idx == self.vendor_idx || idx >= self.ctx.catalog.profiles.len() {
             return;
         }
         let old = self.vendor().clone();
         self.vendor_idx = idx;
-        let new = self.vendor().clone();
-        if self.alias.value() == old.key.alias {
-            self.alias = Input::new(new.key.alias.clone());
-        }
-        if self.description.value() == old.key.description {
-            self.description = Input::new(new.key.description.clone());
-        }
-        if !self.region.as_ref().is_some_and(|r| new.allows_region(r)) {
-            self.region = new.primary_regions().first().cloned();
-        }
-        self.region_filter.reset();
-        self.sync_region_cursor();
-        let old_r = old
-            .regionalities()
-            .get(self.regionality_idx)
-            .copied()
-            .unwrap_or(Regionality::Single);
-        self.regionality_idx = new
-            .regionalities()
-            .iter()
-            .position(|r| *r == old_r)
-            .unwrap_or(0);
-        self.second_idx = 0;
-    }
-
-    /// To the second Region's list, the suggestion under the cursor when none is chosen.
-    fn focus_second_region(&mut self) {
-        self.regionality_focus = 1;
-        if !self
-            .second_pick
-            .as_ref()
-            .is_some_and(|p| self.second_choices().contains(p))
-        {
-            self.second_pick = self.suggested_second();
+        // Every step, shown or not: its answers follow the new vendor.
+        for s in steps::ALL {
+            s.vendor_changed(self, &old);
         }
     }
 
     fn move_cursor(&mut self, delta: i64) {
-        let step = |cur: usize, len: usize| -> usize {
-            if len == 0 {
-                return 0;
-            }
-            (cur as i64 + delta).clamp(0, len as i64 - 1) as usize
-        };
         if let Some(ExportDialog::Choose { index }) = &mut self.export {
-            *index = step(*index, EXPORT_FORMATS.len());
+            *index = steps::moved(*index, EXPORT_FORMATS.len(), delta);
             return;
         }
-        match self.screen {
-            Screen::Vendor => {
-                let i = step(self.vendor_idx, self.ctx.catalog.profiles.len());
-                self.select_vendor(i);
-            }
-            Screen::Region => {
-                let choices = self.region_choices();
-                self.region_cursor = step(self.region_cursor, choices.len());
-                if let Some(r) = choices.get(self.region_cursor) {
-                    self.region = Some(r.clone());
-                }
-            }
-            Screen::Admins => {
-                self.admin_cursor = step(self.admin_cursor, self.admin_rows().len() + 1);
-            }
-            Screen::Regionality if self.regionality_focus == 1 => {
-                let choices = self.second_choices();
-                let cur = self
-                    .second_pick
-                    .as_ref()
-                    .and_then(|p| choices.iter().position(|c| c == p))
-                    .unwrap_or(0);
-                self.second_pick = choices.get(step(cur, choices.len())).cloned();
-            }
-            Screen::Regionality => {
-                self.regionality_idx = step(self.regionality_idx, self.regionalities().len());
-            }
-            Screen::Review => {
-                self.review_cursor = step(self.review_cursor, self.review_rows().len() + 1);
-            }
-            _ => {}
-        }
+        steps::step(self.screen).move_cursor(self, delta);
     }
 
     /// Carry out an action from the bindings table.
@@ -1918,64 +1037,14 @@ impl App {
         match a {
             Next => return self.next(),
             Back => self.back(),
-            FocusNext => match self.screen {
-                Screen::Names => {
-                    let f = [Field::Alias, Field::Description, Field::Tags][self.names_focus];
-                    if !self.block(self.field_errors(&[f])) {
-                        if self.names_focus < 2 {
-                            self.names_focus += 1;
-                        } else {
-                            return self.next();
-                        }
-                    }
-                }
-                Screen::Regionality if self.regionality_focus == 0 => {
-                    if !self.block(self.field_errors(&[Field::Regionality])) {
-                        self.focus_second_region();
-                    }
-                }
-                Screen::Rotation if self.rotation_focus == 0 => {
-                    if !self.block(self.field_errors(&[Field::RotationDays])) {
-                        self.rotation_focus = 1;
-                    }
-                }
-                _ => return self.next(),
-            },
-            FocusPrev => match self.screen {
-                Screen::Names if self.names_focus > 0 => self.names_focus -= 1,
-                Screen::Rotation if self.rotation_focus > 0 => self.rotation_focus = 0,
-                Screen::Regionality if self.regionality_focus > 0 => self.regionality_focus = 0,
-                _ => self.back(),
-            },
+            FocusNext => return steps::step(self.screen).focus_next(self),
+            FocusPrev => steps::step(self.screen).focus_prev(self),
             Up => self.move_cursor(-1),
             Down => self.move_cursor(1),
             PageUp => self.policy_scroll = self.policy_scroll.saturating_sub(10),
             PageDown => self.policy_scroll = self.policy_scroll.saturating_add(10),
-            Toggle => match self.screen {
-                Screen::Admins => {
-                    if self.admin_cursor == 0 {
-                        self.admins_can_delete = !self.admins_can_delete;
-                    } else if let Some(row) = self.admin_rows().get(self.admin_cursor - 1) {
-                        match self.admins.iter().position(|a| *a == row.arn) {
-                            Some(i) => {
-                                self.admins.remove(i);
-                            }
-                            None => self.admins.push(row.arn.clone()),
-                        }
-                    }
-                }
-                Screen::Rotation if self.rotation_focus == 0 => {
-                    self.rotation_on = !self.rotation_on
-                }
-                _ => {}
-            },
-            Cycle => {
-                if let Some(list) = self.allowed_second_regions()
-                    && !list.is_empty()
-                {
-                    self.second_idx = (self.second_idx + 1) % list.len();
-                }
-            }
+            Toggle => steps::step(self.screen).toggle(self),
+            Cycle => steps::step(self.screen).cycle(self),
             TogglePolicy => {
                 if !self.wide() {
                     self.show_policy = !self.show_policy;
@@ -2226,20 +1295,7 @@ impl App {
 
 /// Whether a flag gave this field (so a problem with it is the user's to see).
 fn given(raw: &RawAnswers, f: Field) -> bool {
-    match f {
-        Field::Vendor => raw.vendor.is_some(),
-        Field::Region => raw.region.is_some(),
-        Field::Principal => raw.principal.is_some(),
-        Field::Regionality => raw.regionality.is_some(),
-        Field::ReplicaRegion => raw.replica_region.is_some(),
-        Field::Alias => raw.alias.is_some(),
-        Field::Description => raw.description.is_some(),
-        Field::Tags => !raw.tags.is_empty(),
-        Field::Admins => !raw.admins.is_empty() || raw.admins_can_delete,
-        Field::RotationDays => raw.rotation_days.is_some(),
-        Field::AlertsEmail => raw.alerts_email.is_some(),
-        Field::Account => false,
-    }
+    steps::step(Screen::of_field(f)).given(raw, f)
 }
 
 /// Text without the quotes, commas and semicolons around it (`"arn:...",` -> `arn:...`);
@@ -2262,13 +1318,6 @@ fn unquote(text: &str) -> (String, bool) {
     (t.to_string(), t != text.trim())
 }
 
-fn kind_of(arn: &str) -> String {
-    crate::arn::Arn::parse(arn)
-        .ok()
-        .and_then(|a| a.iam_kind().map(str::to_string))
-        .unwrap_or_else(|| "ARN".into())
-}
-
 fn alias_slug(alias: &str) -> String {
     let s: String = alias
         .trim()
@@ -2285,22 +1334,27 @@ fn alias_slug(alias: &str) -> String {
     if s.is_empty() { "byok".into() } else { s }
 }
 
-/// The screen whose answer fixes a failed run.
+/// The screen whose answer fixes a failed run: the step of that answer, or the review.
 pub fn fix_screen(e: &ExecError) -> Screen {
+    fix_field(e).map_or(Screen::Review, Screen::of_field)
+}
+
+/// The answer that fixes a failed run, when one does.
+fn fix_field(e: &ExecError) -> Option<Field> {
     match e {
-        ExecError::AliasTaken { .. } | ExecError::PendingDeletion { .. } => Screen::Names,
-        ExecError::AdminAccount { .. } => Screen::Admins,
+        ExecError::AliasTaken { .. } | ExecError::PendingDeletion { .. } => Some(Field::Alias),
+        ExecError::AdminAccount { .. } => Some(Field::Admins),
         // The vendor principal given more than the vendor's statements (it is the account or
         // an administrator): the answer to change is the principal.
         ExecError::Policy { problems }
             if problems.iter().any(|p| p.contains("grants the vendor")) =>
         {
-            Screen::Principal
+            Some(Field::Principal)
         }
         ExecError::Kms {
             error: KmsError::InvalidPrincipal { .. },
             ..
-        } => Screen::Principal,
-        _ => Screen::Review,
+        } => Some(Field::Principal),
+        _ => None,
     }
 }

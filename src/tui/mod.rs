@@ -28,6 +28,7 @@ mod app;
 pub mod binding;
 mod clipboard;
 pub mod status;
+mod steps;
 pub mod terminal;
 mod theme;
 mod view;

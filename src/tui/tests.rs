@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use tokio::sync::{mpsc, watch};
 
 use super::*;
-use crate::answers::RawAnswers;
+use crate::answers::{Field, RawAnswers};
 use crate::exec::{ExecError, KeyRecord, Outcome, Progress, RunReport};
 use crate::kms::IamPrincipal;
 use crate::kms::sim::{SimKms, SimOptions};
@@ -193,7 +193,7 @@ fn back_never_loses_an_answer() {
     a.handle(key(KeyCode::Tab));
     type_str(&mut a, "team=payments");
     a.handle(key(KeyCode::BackTab));
-    assert_eq!(a.names_focus, 1);
+    assert_eq!(a.steps.names.focus, 1);
     a.handle(key(KeyCode::Esc));
     assert_eq!(a.screen, Screen::KeyType);
     a.handle(key(KeyCode::Esc));
@@ -239,13 +239,13 @@ fn alias_and_tags_use_the_answer_rules() {
     a.handle(ctrl('u'));
     type_str(&mut a, "aws/mine");
     a.handle(key(KeyCode::Tab));
-    assert_eq!(a.names_focus, 0, "Tab is blocked by a bad alias");
+    assert_eq!(a.steps.names.focus, 0, "Tab is blocked by a bad alias");
     assert!(a.error.as_deref().unwrap().starts_with("Alias"));
     a.handle(ctrl('u'));
     type_str(&mut a, "mine");
     a.handle(key(KeyCode::Tab));
     a.handle(key(KeyCode::Tab));
-    assert_eq!(a.names_focus, 2);
+    assert_eq!(a.steps.names.focus, 2);
     type_str(&mut a, "byok:x=1");
     a.handle(enter());
     assert_eq!(a.screen, Screen::Names);
@@ -292,9 +292,9 @@ fn the_alerts_address_is_optional_and_checked_on_the_rotation_screen() {
         ..Default::default()
     });
     enter_until(&mut a, Screen::Rotation);
-    assert_eq!(a.rotation_focus, 0);
+    assert_eq!(a.steps.rotation.focus, 0);
     a.handle(key(KeyCode::Tab));
-    assert_eq!(a.rotation_focus, 1);
+    assert_eq!(a.steps.rotation.focus, 1);
     // Space types nothing into an address and does not turn rotation off from there.
     a.handle(ch(' '));
     assert!(a.rotation_on);
@@ -396,7 +396,7 @@ fn administrators_search_select_paste_and_may_delete() {
     let rows = a.admin_rows();
     assert!(rows[0].is_caller, "the caller comes first");
     assert_eq!(rows[0].arn, identity().policy_arn);
-    assert_eq!(a.admin_cursor, 1);
+    assert_eq!(a.steps.admins.cursor, 1);
     a.handle(ch(' '));
     assert_eq!(a.admins, vec![identity().policy_arn]);
     type_str(&mut a, "plat");
@@ -404,11 +404,14 @@ fn administrators_search_select_paste_and_may_delete() {
     // While searching, Space is text and Enter selects the match.
     a.handle(ch(' '));
     assert_eq!(a.admins.len(), 1);
-    assert_eq!(a.admin_filter.value(), "plat ");
+    assert_eq!(a.steps.admins.filter.value(), "plat ");
     a.handle(enter());
     assert_eq!(a.admins.len(), 2);
     assert_eq!(a.screen, Screen::Admins);
-    assert!(a.admin_filter.value().is_empty(), "the search is cleared");
+    assert!(
+        a.steps.admins.filter.value().is_empty(),
+        "the search is cleared"
+    );
     assert!(a.admins[1].ends_with("role/PlatformTeam"));
     a.handle(ctrl('u'));
     // A typed ARN from another partition is refused with the reason.
@@ -426,7 +429,7 @@ fn administrators_search_select_paste_and_may_delete() {
     a.handle(key(KeyCode::Up));
     a.handle(key(KeyCode::Up));
     a.handle(key(KeyCode::Up));
-    assert_eq!(a.admin_cursor, 0);
+    assert_eq!(a.steps.admins.cursor, 0);
     a.handle(ch(' '));
     assert!(a.admins_can_delete);
     a.handle(enter());
@@ -504,7 +507,7 @@ fn regionality_choice_and_second_region() {
     // primary under the cursor.
     o.handle(enter());
     assert_eq!(o.screen, Screen::Regionality);
-    assert_eq!(o.regionality_focus, 1);
+    assert_eq!(o.steps.regionality.focus, 1);
     assert_eq!(o.second_region_value().as_deref(), Some("eu-central-2"));
     assert!(!o.second_choices().contains(&"eu-central-1".to_string()));
     assert!(!o.second_choices().contains(&"cn-north-1".to_string()));
@@ -524,7 +527,7 @@ fn regionality_choice_and_second_region() {
     assert_eq!(o.screen, Screen::Rotation);
     o.handle(key(KeyCode::BackTab));
     assert_eq!(o.screen, Screen::Regionality);
-    assert_eq!(o.second_region.value(), "eu-west-3");
+    assert_eq!(o.steps.regionality.second_region.value(), "eu-west-3");
 }
 
 #[test]
@@ -602,7 +605,7 @@ fn other_vendor_region_step_refuses_a_typo_as_the_flag_does() {
     });
     enter_until(&mut o, Screen::Regionality);
     o.handle(key(KeyCode::Tab));
-    assert_eq!(o.regionality_focus, 1);
+    assert_eq!(o.steps.regionality.focus, 1);
     type_str(&mut o, "eu-wset-2");
     o.handle(enter());
     assert_eq!(o.screen, Screen::Regionality);
@@ -625,7 +628,7 @@ fn review_goes_back_to_one_answer_and_returns() {
     }
     a.handle(enter());
     assert_eq!(a.screen, Screen::Names);
-    assert_eq!(a.names_focus, 0);
+    assert_eq!(a.steps.names.focus, 0);
     a.handle(ctrl('u'));
     type_str(&mut a, "renamed");
     a.handle(enter());
@@ -1817,4 +1820,44 @@ fn enter_until_back(a: &mut App, s: Screen) {
         a.handle(key(KeyCode::Esc));
     }
     assert_eq!(a.screen, s);
+}
+
+#[test]
+fn the_steps_are_a_list_each_screen_once_in_the_wizards_order() {
+    let screens: Vec<Screen> = super::steps::ALL.iter().map(|s| s.screen()).collect();
+    assert!(screens.windows(2).all(|w| w[0] < w[1]), "{screens:?}");
+    assert_eq!(screens.len(), 11);
+    for s in &screens {
+        assert_eq!(super::steps::step(*s).screen(), *s);
+    }
+    // Every answer the wizard sets has the one step that asks it.
+    for f in [
+        Field::Vendor,
+        Field::Region,
+        Field::Account,
+        Field::Alias,
+        Field::Description,
+        Field::Tags,
+        Field::Admins,
+        Field::Principal,
+        Field::Regionality,
+        Field::ReplicaRegion,
+        Field::RotationDays,
+        Field::AlertsEmail,
+    ] {
+        let asking: Vec<Screen> = super::steps::ALL
+            .iter()
+            .filter(|s| s.answers(f))
+            .map(|s| s.screen())
+            .collect();
+        assert_eq!(asking, vec![Screen::of_field(f)], "{f:?}");
+    }
+    // The form for a vendor with one regionality leaves that step out; with two, keeps it.
+    let gearset = app_with(RawAnswers {
+        vendor: Some("gearset".into()),
+        ..RawAnswers::default()
+    });
+    assert!(!super::steps::form(&gearset).contains(&Screen::Regionality));
+    assert_eq!(super::steps::form(&gearset).last(), Some(&Screen::Review));
+    assert!(super::steps::form(&camunda_ready()).contains(&Screen::Regionality));
 }

@@ -8,13 +8,12 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wra
 use serde_json::Value;
 use tui_input::Input;
 
-use super::app::{App, EXPORT_FORMATS, ExportDialog, Load, Screen, StepStatus};
+use super::app::{App, EXPORT_FORMATS, ExportDialog, Load, Screen};
+use super::steps;
 use super::theme::Theme;
-use crate::exec::Outcome;
 use crate::policy;
-use crate::principal::Step;
 
-const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+pub(crate) const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -90,7 +89,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) -> Option<Position> {
 }
 
 /// What shows on a terminal below the minimum size.
-fn too_small(t: &Theme, area: Rect, buf: &mut Buffer) {
+pub(crate) fn too_small(t: &Theme, area: Rect, buf: &mut Buffer) {
     let lines = vec![
         Line::styled(
             format!(
@@ -115,20 +114,20 @@ fn too_small(t: &Theme, area: Rect, buf: &mut Buffer) {
     para(lines).render(r, buf);
 }
 
-struct View<'a> {
-    app: &'a App,
-    t: Theme,
-    cursor: Option<Position>,
+pub(crate) struct View<'a> {
+    pub(crate) app: &'a App,
+    pub(crate) t: Theme,
+    pub(crate) cursor: Option<Position>,
     /// Inputs that always take typing (search boxes) show no focus mark: the list has it.
-    plain_inputs: bool,
+    pub(crate) plain_inputs: bool,
 }
 
-fn para<'a>(text: impl Into<Text<'a>>) -> Paragraph<'a> {
+pub(crate) fn para<'a>(text: impl Into<Text<'a>>) -> Paragraph<'a> {
     Paragraph::new(text).wrap(Wrap { trim: false })
 }
 
 /// How many rows a paragraph of these lines takes at this width (wrapping by characters).
-fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+pub(crate) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
     let w = width.max(1) as usize;
     lines
         .iter()
@@ -144,7 +143,8 @@ impl View<'_> {
             Span::styled("· a KMS key for ", self.t.dim()),
             Span::styled(a.vendor().name.clone(), self.t.accent()),
         ];
-        if a.screen == Screen::Vendor {
+        let choosing = steps::step(a.screen).chooses_vendor();
+        if choosing {
             left.truncate(2);
             left[1] = Span::styled("· a KMS key for your SaaS vendor", self.t.dim());
         }
@@ -168,14 +168,14 @@ impl View<'_> {
         // vendor's name is shortened with an ellipsis, a space kept between the two.
         let room = (l.width as usize).saturating_sub(1);
         let mut left = Line::from(left);
-        if left.width() > room && a.screen != Screen::Vendor {
+        if left.width() > room && !choosing {
             left = Line::from(vec![
                 Span::styled(" byok ", self.t.title()),
                 Span::styled("· ", self.t.dim()),
                 Span::styled(a.vendor().name.clone(), self.t.accent()),
             ]);
         }
-        if left.width() > room && a.screen == Screen::Vendor {
+        if left.width() > room && choosing {
             left = Line::from(vec![Span::styled(" byok ", self.t.title())]);
         }
         fit_line(left, room).render(l, buf);
@@ -184,12 +184,7 @@ impl View<'_> {
 
     fn stepper(&self, area: Rect, buf: &mut Buffer) {
         let a = self.app;
-        let steps: Vec<Screen> = Screen::FORM
-            .iter()
-            .copied()
-            .filter(|s| *s != Screen::Regionality || a.regionalities().len() > 1)
-            .chain([Screen::Execute, Screen::Done])
-            .collect();
+        let steps: Vec<Screen> = steps::steps(a).iter().map(|s| s.screen()).collect();
         let cur = steps.iter().position(|s| *s == a.screen).unwrap_or(0);
         let mut spans = vec![Span::raw(" ")];
         for (i, s) in steps.iter().enumerate() {
@@ -296,10 +291,9 @@ impl View<'_> {
 
     fn body(&mut self, area: Rect, buf: &mut Buffer) {
         let a = self.app;
-        match a.screen {
-            Screen::Execute => return self.execute(area, buf),
-            Screen::Done => return self.done(area, buf),
-            _ => {}
+        // The run and its result take the whole body.
+        if steps::step(a.screen).whole_screen() {
+            return steps::step(a.screen).render(self, area, buf);
         }
         if a.wide() {
             let [form, policy] =
@@ -318,22 +312,11 @@ impl View<'_> {
     // ---- the form ------------------------------------------------------------------
 
     fn form(&mut self, area: Rect, buf: &mut Buffer) {
-        match self.app.screen {
-            Screen::Vendor => self.vendor(area, buf),
-            Screen::Region => self.region(area, buf),
-            Screen::KeyType => self.key_type(area, buf),
-            Screen::Names => self.names(area, buf),
-            Screen::Admins => self.admins(area, buf),
-            Screen::Principal => self.principal(area, buf),
-            Screen::Regionality => self.regionality(area, buf),
-            Screen::Rotation => self.rotation(area, buf),
-            Screen::Review => self.review(area, buf),
-            Screen::Execute | Screen::Done => {}
-        }
+        steps::step(self.app.screen).render(self, area, buf);
     }
 
     /// A question and its explanation; returns the area below them.
-    fn question(&self, area: Rect, q: &str, explain: &str, buf: &mut Buffer) -> Rect {
+    pub(crate) fn question(&self, area: Rect, q: &str, explain: &str, buf: &mut Buffer) -> Rect {
         let mut lines = vec![Line::styled(q.to_string(), self.t.title())];
         if !explain.is_empty() {
             lines.push(Line::styled(explain.to_string(), self.t.dim()));
@@ -348,7 +331,12 @@ impl View<'_> {
         }
     }
 
-    fn choice(&self, focused: bool, selected: bool, text: Vec<Span<'static>>) -> Line<'static> {
+    pub(crate) fn choice(
+        &self,
+        focused: bool,
+        selected: bool,
+        text: Vec<Span<'static>>,
+    ) -> Line<'static> {
         let mut spans = vec![
             Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
             Span::styled(
@@ -371,7 +359,14 @@ impl View<'_> {
     }
 
     /// A labelled text input; sets the cursor when focused.
-    fn input(&mut self, area: Rect, label: &str, input: &Input, focused: bool, buf: &mut Buffer) {
+    pub(crate) fn input(
+        &mut self,
+        area: Rect,
+        label: &str,
+        input: &Input,
+        focused: bool,
+        buf: &mut Buffer,
+    ) {
         let label_w = (label.chars().count() as u16 + 3).min(area.width / 2);
         let [l, field] =
             Layout::horizontal([Constraint::Length(label_w), Constraint::Min(4)]).areas(area);
@@ -413,780 +408,6 @@ impl View<'_> {
                 field.y,
             ));
         }
-    }
-
-    fn vendor(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let rest = self.question(
-            area,
-            "Which vendor is the key for?",
-            "byok sets up the key, its alias and the exact key policy the vendor asks for.",
-            buf,
-        );
-        let mut lines: Vec<Line> = a
-            .ctx
-            .catalog
-            .profiles
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                self.choice(
-                    i == a.vendor_idx,
-                    i == a.vendor_idx,
-                    vec![Span::raw(p.name.clone())],
-                )
-            })
-            .collect();
-        lines.push(Line::raw(""));
-        let v = a.vendor();
-        // Not signed in: the cause and its fix, here on the first screen.
-        if let Load::Failed(e) = &a.identity {
-            lines.push(Line::from(vec![
-                Span::styled("! Not signed in: ", self.t.error()),
-                Span::styled(
-                    e.explain(a.ctx.profile.as_deref(), &v.principal.help),
-                    self.t.error(),
-                ),
-            ]));
-            lines.push(Line::raw(""));
-        }
-        lines.push(Line::styled(v.summary.clone(), self.t.text()));
-        // The link where it fits whole, else below, across the terminal (see `docs_link`).
-        if docs_link(a, a.size.0).is_none() {
-            lines.push(Line::styled(v.docs_url.clone(), self.t.dim()));
-        }
-        para(lines).render(rest, buf);
-    }
-
-    fn region(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let v = a.vendor();
-        let explain = match v.regions.len() {
-            0 => "Where your vendor's service runs; type to filter.".to_string(),
-            1 => format!(
-                "{} requires {}.",
-                v.name,
-                v.region_label(&v.regions[0].code)
-            ),
-            _ => format!("The regions {} offers.", v.name),
-        };
-        let mut rest = self.question(area, "Which AWS Region should hold the key?", &explain, buf);
-        if a.region_filterable() {
-            let [f, r] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
-            self.plain_inputs = true;
-            self.input(
-                Rect { height: 1, ..f },
-                "Filter",
-                &a.region_filter,
-                true,
-                buf,
-            );
-            self.plain_inputs = false;
-            rest = r;
-        }
-        let choices = a.region_choices();
-        // Columns fitted to the width: the Region (its name shortened first, the code kept)
-        // and, Gearset-style, the vendor's account under a heading.
-        let avail = rest.width.saturating_sub(6) as usize; // "› (•) "
-        let accounts: Vec<Option<&str>> = choices.iter().map(|c| v.vendor_account(c)).collect();
-        let acct_w = accounts.iter().flatten().map(|a| a.len()).max();
-        let heading = acct_w.map(|w| {
-            let long = format!("{} account", v.name);
-            let title = if w.max(long.chars().count()) + 2 + 20 <= avail {
-                long
-            } else {
-                "account".to_string()
-            };
-            let col = w.max(title.chars().count());
-            (title, col)
-        });
-        let label_w = choices
-            .iter()
-            .map(|c| v.region_label(c).chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(match &heading {
-                Some((_, col)) => avail.saturating_sub(col + 2),
-                None => avail,
-            });
-        let visible = rest
-            .height
-            .saturating_sub(2 + u16::from(heading.is_some()))
-            .max(1) as usize;
-        let start = a.region_cursor.saturating_sub(visible.saturating_sub(1));
-        let mut lines: Vec<Line> = Vec::new();
-        if let Some((title, _)) = &heading {
-            lines.push(Line::styled(
-                format!("      {:label_w$}  {title}", ""),
-                self.t.dim(),
-            ));
-        }
-        lines.extend(
-            choices
-                .iter()
-                .enumerate()
-                .skip(start)
-                .take(visible)
-                .map(|(i, code)| {
-                    let label = fit_region_label(&v.region_label(code), code, label_w);
-                    let mut spans = vec![Span::raw(format!("{label:<label_w$}"))];
-                    if let Some(acct) = accounts[i] {
-                        spans.push(Span::styled(format!("  {acct}"), self.t.dim()));
-                    }
-                    let sel = a.region.as_deref() == Some(code.as_str());
-                    self.choice(i == a.region_cursor, sel, spans)
-                }),
-        );
-        if choices.is_empty() {
-            lines.push(Line::styled(
-                "  No Region matches the filter.",
-                self.t.dim(),
-            ));
-        } else if choices.len() > visible {
-            lines.push(Line::styled(
-                format!("  {} of {} shown: ↑↓ to see more", visible, choices.len()),
-                self.t.dim(),
-            ));
-        }
-        para(lines).render(rest, buf);
-    }
-
-    fn key_type(&mut self, area: Rect, buf: &mut Buffer) {
-        let v = self.app.vendor();
-        let rest = self.question(area, "Key type", "Fixed: nothing to choose here.", buf);
-        let lines = vec![
-            Line::from(vec![
-                Span::styled("  [x] ", self.t.focus()),
-                Span::styled("Symmetric", self.t.title()),
-                Span::styled("  SYMMETRIC_DEFAULT", self.t.dim()),
-            ]),
-            Line::from(vec![
-                Span::styled("  [x] ", self.t.focus()),
-                Span::styled("Encrypt and decrypt", self.t.title()),
-                Span::styled("  ENCRYPT_DECRYPT", self.t.dim()),
-            ]),
-            Line::raw(""),
-            Line::raw(format!(
-                "{} encrypts your data through KMS with this kind of key (the AWS console's default). A key's type cannot be changed after it is created, so byok does not offer another.",
-                v.name
-            )),
-        ];
-        para(lines).render(rest, buf);
-    }
-
-    fn names(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let rest = self.question(
-            area,
-            "Name the key",
-            "The vendor's suggestions are filled in; change them if your team has a convention.",
-            buf,
-        );
-        let rows = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(2),
-            Constraint::Length(1),
-            Constraint::Length(2),
-            Constraint::Length(1),
-            Constraint::Length(2),
-            Constraint::Min(0),
-        ])
-        .split(rest);
-        let hints = [
-            "letters, digits, / _ -",
-            "shown in the AWS console",
-            "optional: KEY=VALUE, separated by commas",
-        ];
-        for (i, (label, input)) in [
-            ("Alias", &a.alias),
-            ("Description", &a.description),
-            ("Tags", &a.tags),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            self.input(
-                rows[i * 2],
-                &format!("{label:<12}"),
-                input,
-                a.names_focus == i,
-                buf,
-            );
-            Line::styled(format!("   {:<12}{}", "", hints[i]), self.t.dim())
-                .render(rows[i * 2 + 1], buf);
-        }
-        let mut notes = vec![Line::styled(
-            "byok also tags the key byok:managed-by, byok:vendor, byok:alias and byok:role, so a re-run finds it.",
-            self.t.dim(),
-        )];
-        if a.regionality() == crate::answers::Regionality::TwoKeys {
-            notes.push(Line::styled(
-                format!(
-                    "The second key is named with {} added.",
-                    a.vendor().key.secondary_alias_suffix
-                ),
-                self.t.dim(),
-            ));
-        }
-        para(notes).render(rows[6], buf);
-    }
-
-    fn admins(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let rest = self.question(
-            area,
-            "Who may administer the key?",
-            "Chosen people and roles get the console's key-administrator permissions. Optional: IAM policies in your account can manage the key anyway.",
-            buf,
-        );
-        let [who, filter, list] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Length(2),
-            Constraint::Min(2),
-        ])
-        .areas(rest);
-        let who_line = match &a.identity {
-            Load::Loading => Line::from(vec![
-                Span::styled(SPINNER[a.tick % SPINNER.len()], self.t.accent()),
-                Span::styled(" Checking who you are signed in as…", self.t.dim()),
-            ]),
-            Load::Ready(i) if let Some(arn) = i.admin_arn() => Line::from(vec![
-                Span::styled("Signed in as ", self.t.dim()),
-                Span::styled(
-                    arn.rsplit('/').next().unwrap_or(arn).to_string(),
-                    self.t.text(),
-                ),
-                Span::styled(
-                    if i.caller_arn.contains(":assumed-role/") {
-                        " (the IAM role behind your session)"
-                    } else {
-                        ""
-                    },
-                    self.t.dim(),
-                ),
-            ]),
-            // The session's role could not be resolved: say so, offer nothing in its place.
-            Load::Ready(_) => Line::from(vec![
-                Span::styled("! ", self.t.accent()),
-                Span::styled(
-                    "Could not resolve the IAM role behind your session (needs iam:GetRole): pick it from the list or type its ARN.",
-                    self.t.dim(),
-                ),
-            ]),
-            Load::Failed(e) => Line::from(vec![
-                Span::styled("! ", self.t.error()),
-                Span::styled(
-                    e.explain(a.ctx.profile.as_deref(), &a.vendor().principal.help),
-                    self.t.error(),
-                ),
-            ]),
-        };
-        let who_lines: Vec<Line> = wrap_spans(who_line.spans, who.width as usize, 2)
-            .into_iter()
-            .map(Line::from)
-            .collect();
-        let who_h = who_lines.len() as u16 + 1;
-        let (who, filter, list) = if who_h > 2 {
-            let extra = who_h - 2;
-            (
-                Rect {
-                    height: who_h.min(who.height + list.height.saturating_sub(3)),
-                    ..who
-                },
-                Rect {
-                    y: filter.y + extra,
-                    ..filter
-                },
-                Rect {
-                    y: list.y + extra,
-                    height: list.height.saturating_sub(extra),
-                    ..list
-                },
-            )
-        } else {
-            (who, filter, list)
-        };
-        Paragraph::new(who_lines).render(who, buf);
-        self.plain_inputs = true;
-        self.input(
-            Rect {
-                height: 1,
-                ..filter
-            },
-            "Search or paste an ARN ",
-            &a.admin_filter,
-            true,
-            buf,
-        );
-        self.plain_inputs = false;
-        let rows = a.admin_rows();
-        let mut lines = vec![Line::from(vec![
-            Span::styled(
-                if a.admin_cursor == 0 { "› " } else { "  " },
-                self.t.focus(),
-            ),
-            Span::styled(
-                if a.admins_can_delete { "[x] " } else { "[ ] " },
-                if a.admin_cursor == 0 {
-                    self.t.focus()
-                } else {
-                    self.t.text()
-                },
-            ),
-            Span::styled(
-                "They may also delete the key",
-                if a.admin_cursor == 0 {
-                    self.t.title()
-                } else {
-                    self.t.text()
-                },
-            ),
-        ])];
-        let visible = list.height.saturating_sub(2).max(1) as usize;
-        let cur = a.admin_cursor.saturating_sub(1);
-        let start = if a.admin_cursor == 0 {
-            0
-        } else {
-            cur.saturating_sub(visible.saturating_sub(1))
-        };
-        for (i, r) in rows.iter().enumerate().skip(start).take(visible) {
-            let focused = a.admin_cursor == i + 1;
-            let selected = a.admins.contains(&r.arn);
-            let mut spans = vec![
-                Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
-                Span::styled(
-                    if selected { "[x] " } else { "[ ] " },
-                    if focused {
-                        self.t.focus()
-                    } else {
-                        self.t.text()
-                    },
-                ),
-                Span::styled(format!("{:<5} ", r.kind), self.t.dim()),
-                Span::styled(
-                    ellipsize(
-                        &r.name,
-                        // "› [x] role  " before, "  (you)" after.
-                        (list.width as usize).saturating_sub(if r.is_caller { 19 } else { 12 }),
-                    ),
-                    if focused {
-                        self.t.title()
-                    } else {
-                        self.t.text()
-                    },
-                ),
-            ];
-            if r.is_caller {
-                spans.push(Span::styled("  (you)", self.t.accent()));
-            }
-            lines.push(Line::from(spans));
-        }
-        match &a.principals {
-            Load::Loading => lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {} ", SPINNER[a.tick % SPINNER.len()]),
-                    self.t.accent(),
-                ),
-                Span::styled("Loading IAM roles and users…", self.t.dim()),
-            ])),
-            Load::Failed(e) if !matches!(a.identity, Load::Failed(_)) => lines.push(Line::styled(
-                format!(
-                    "  ! Could not list IAM roles and users ({}): paste an ARN instead.",
-                    short_error(e)
-                ),
-                self.t.error(),
-            )),
-            _ => {}
-        }
-        if rows.len() > visible {
-            lines.push(Line::styled(
-                format!(
-                    "  {} of {}: type to search",
-                    visible.min(rows.len()),
-                    rows.len()
-                ),
-                self.t.dim(),
-            ));
-        }
-        let typed = a.admin_filter.value().trim();
-        if rows.is_empty() && !typed.is_empty() {
-            lines.push(Line::styled(
-                if typed.starts_with("arn:") {
-                    "  Enter adds this ARN."
-                } else {
-                    "  Nothing matches: paste a full ARN to add it."
-                },
-                self.t.dim(),
-            ));
-        } else if !typed.is_empty() && !typed.starts_with("arn:") {
-            lines.push(Line::styled(
-                "  Enter selects the match under the cursor.",
-                self.t.dim(),
-            ));
-        }
-        lines.insert(
-            1,
-            Line::styled(format!("  {} selected", a.admins.len()), self.t.dim()),
-        );
-        Paragraph::new(lines).render(list, buf);
-    }
-
-    fn principal(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let v = a.vendor();
-        let region = a.region.clone().unwrap_or_default();
-        match v.principal.kind.step(v, &region) {
-            Step::FromRegion {
-                question,
-                explain,
-                label,
-                account,
-                note,
-            } => {
-                let rest = self.question(area, &question, &explain, buf);
-                let lines = vec![
-                    Line::from(vec![
-                        Span::styled(format!("  {label:<20}"), self.t.dim()),
-                        Span::styled(account, self.t.title()),
-                    ]),
-                    Line::from(vec![
-                        Span::styled(format!("  {:<20}", "for the Region"), self.t.dim()),
-                        Span::raw(v.region_label(&region)),
-                    ]),
-                    Line::from(vec![
-                        Span::styled(format!("  {:<20}", "in the policy as"), self.t.dim()),
-                        Span::styled(
-                            a.preview_answers().map(|x| x.principal).unwrap_or_default(),
-                            self.t.accent(),
-                        ),
-                    ]),
-                    Line::raw(""),
-                    Line::styled(note, self.t.dim()),
-                ];
-                para(lines).render(rest, buf);
-            }
-            Step::Typed {
-                question,
-                explain,
-                input,
-                help,
-                note,
-            } => {
-                let rest = self.question(area, &question, explain, buf);
-                let [i, help_area] =
-                    Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
-                self.input(Rect { height: 1, ..i }, input, &a.principal, true, buf);
-                let lines = vec![
-                    Line::from(vec![
-                        Span::styled("Where to find it: ", self.t.accent()),
-                        Span::raw(help),
-                    ]),
-                    Line::raw(""),
-                    Line::styled(note, self.t.dim()),
-                ];
-                para(lines).render(help_area, buf);
-            }
-        }
-    }
-
-    fn regionality(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let v = a.vendor();
-        let help = v
-            .dual_region
-            .as_ref()
-            .map(|d| d.help.clone())
-            .unwrap_or_default();
-        let rest = self.question(area, "One Region or two?", &help, buf);
-        let recommended = v.dual_region.as_ref().map(|d| d.recommended);
-        let primary = a.region.clone().unwrap_or_default();
-        let second = a.second_region_value().or_else(|| {
-            a.allowed_second_regions()
-                .and_then(|l| l.get(a.second_idx).cloned())
-        });
-        let mut lines = Vec::new();
-        for (i, r) in a.regionalities().iter().enumerate() {
-            let focused = i == a.regionality_idx && a.regionality_focus == 0;
-            let mut spans = vec![Span::raw(r.label().to_string())];
-            if Some(*r) == recommended {
-                spans.push(Span::styled("  recommended", self.t.accent()));
-            }
-            lines.push(self.choice(focused, i == a.regionality_idx, spans));
-            // Choosing the second Region: the list gets the room of the details.
-            if a.regionality_focus == 1 {
-                continue;
-            }
-            let detail = match r {
-                crate::answers::Regionality::Single => {
-                    format!("one key in {}", crate::regions::describe(&primary))
-                }
-                crate::answers::Regionality::MultiRegion => format!(
-                    "the same key in {} and {}",
-                    primary,
-                    second.clone().unwrap_or("a second Region".into())
-                ),
-                crate::answers::Regionality::TwoKeys => format!(
-                    "a second, separate key in {}",
-                    second.clone().unwrap_or("a second Region".into())
-                ),
-            };
-            lines.push(Line::styled(format!("        {detail}"), self.t.dim()));
-        }
-        lines.push(Line::raw(""));
-        let h = wrapped_height(&lines, rest.width).min(rest.height);
-        para(lines).render(rest, buf);
-        let below = Rect {
-            y: rest.y + h,
-            height: rest.height - h,
-            ..rest
-        };
-        if a.regionality().is_dual() && below.height > 0 {
-            match a.allowed_second_regions() {
-                Some(list) => {
-                    let name = list
-                        .get(a.second_idx)
-                        .map(|r| crate::regions::describe(r))
-                        .unwrap_or_else(|| {
-                            format!("{} offers no second Region with {primary}", v.name)
-                        });
-                    Line::from(vec![
-                        Span::styled("  Second Region  ", self.t.dim()),
-                        Span::styled(name, self.t.title()),
-                    ])
-                    .render(below, buf);
-                }
-                // Any second Region: a list like the first one, filtered by typing.
-                None if a.regionality_focus == 0 => {
-                    let (text, style) = match a.second_region_value() {
-                        Some(r) => (v.region_label(&r), self.t.title()),
-                        None => ("Enter to choose it".to_string(), self.t.dim()),
-                    };
-                    Line::from(vec![
-                        Span::styled("  Second Region  ", self.t.dim()),
-                        Span::styled(text, style),
-                    ])
-                    .render(below, buf);
-                }
-                None => {
-                    let [f, list] =
-                        Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(below);
-                    self.plain_inputs = true;
-                    self.input(
-                        Rect { height: 1, ..f },
-                        "Second Region, filter ",
-                        &a.second_region,
-                        true,
-                        buf,
-                    );
-                    self.plain_inputs = false;
-                    let choices = a.second_choices();
-                    let cur = a
-                        .second_pick
-                        .as_ref()
-                        .and_then(|p| choices.iter().position(|c| c == p))
-                        .unwrap_or(0);
-                    let visible = list.height.saturating_sub(1).max(1) as usize;
-                    let start = cur.saturating_sub(visible.saturating_sub(1));
-                    let label_w = list.width.saturating_sub(6) as usize;
-                    let mut lines: Vec<Line> = choices
-                        .iter()
-                        .enumerate()
-                        .skip(start)
-                        .take(visible)
-                        .map(|(i, code)| {
-                            let label = fit_region_label(&v.region_label(code), code, label_w);
-                            self.choice(i == cur, i == cur, vec![Span::raw(label)])
-                        })
-                        .collect();
-                    if choices.is_empty() {
-                        lines.push(Line::styled(
-                            "  No Region matches: Enter says why.",
-                            self.t.dim(),
-                        ));
-                    } else if choices.len() > visible {
-                        lines.push(Line::styled(
-                            format!("  {} of {} shown: ↑↓ to see more", visible, choices.len()),
-                            self.t.dim(),
-                        ));
-                    }
-                    para(lines).render(list, buf);
-                }
-            }
-        }
-    }
-
-    fn rotation(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let v = a.vendor();
-        let rest = self.question(
-            area,
-            "Rotate the key automatically?",
-            "KMS makes new key material on schedule; the key ID and ARN stay the same.",
-            buf,
-        );
-        let [toggle, days, note, alerts] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Length(3),
-            Constraint::Min(1),
-            Constraint::Length(4),
-        ])
-        .areas(rest);
-        self.alerts_field(alerts, buf);
-        Line::from(vec![
-            Span::styled("  ", self.t.focus()),
-            Span::styled(if a.rotation_on { "[x] " } else { "[ ] " }, self.t.focus()),
-            Span::styled("Automatic rotation", self.t.title()),
-            Span::styled(
-                if a.rotation_on {
-                    "   Ctrl-T turns it off"
-                } else {
-                    "   Space turns it on"
-                },
-                self.t.dim(),
-            ),
-        ])
-        .render(toggle, buf);
-        if a.rotation_on {
-            self.input(
-                Rect {
-                    height: 1,
-                    width: days.width.min(40),
-                    ..days
-                },
-                "Every (days) ",
-                &a.rotation_days,
-                a.rotation_focus == 0,
-                buf,
-            );
-            Line::styled("  90 to 2560; 365 is the default", self.t.dim()).render(
-                Rect {
-                    y: days.y + 1,
-                    height: 1,
-                    ..days
-                },
-                buf,
-            );
-        } else {
-            Line::styled(
-                "  The key keeps its key material until you rotate it.",
-                self.t.dim(),
-            )
-            .render(days, buf);
-        }
-        para(Line::raw(v.key.rotation_note.clone())).render(note, buf);
-    }
-
-    /// The optional alerts address under the rotation (Tab moves to it).
-    fn alerts_field(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        Line::styled(
-            "  Alerts (optional, Tab): mail when the vendor's access is broken",
-            self.t.dim(),
-        )
-        .render(Rect { height: 1, ..area }, buf);
-        self.input(
-            Rect {
-                y: area.y + 1,
-                height: 1,
-                width: area.width.min(60),
-                ..area
-            },
-            "Address ",
-            &a.alerts_email,
-            a.rotation_focus == 1,
-            buf,
-        );
-        Line::styled(
-            "  Needs a CloudTrail trail; AWS mails a confirmation link.",
-            self.t.dim(),
-        )
-        .render(
-            Rect {
-                y: area.y + 2,
-                height: 1,
-                ..area
-            },
-            buf,
-        );
-    }
-
-    fn review(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let rest = self.question(
-            area,
-            "Review",
-            "Enter on an answer changes it. Nothing has been sent to AWS yet.",
-            buf,
-        );
-        let rows = a.review_rows();
-        let label_w = 17usize;
-        let mut lines = Vec::new();
-        // The rows of the focused answer: kept in view on a short terminal.
-        let mut focus_rows = (0, 0);
-        for (i, (_, _, label, value)) in rows.iter().enumerate() {
-            let focused = a.review_cursor == i;
-            if focused {
-                focus_rows.0 = lines.len();
-            }
-            let row = vec![
-                Span::styled(if focused { "› " } else { "  " }, self.t.focus()),
-                Span::styled(
-                    format!("{label:<label_w$}"),
-                    if focused {
-                        self.t.focus()
-                    } else {
-                        self.t.dim()
-                    },
-                ),
-                Span::styled(
-                    value.clone(),
-                    if focused {
-                        self.t.title()
-                    } else {
-                        self.t.text()
-                    },
-                ),
-            ];
-            // Long values wrap under the value column, not under the labels.
-            for chunk in wrap_spans(row, rest.width as usize, label_w + 2) {
-                lines.push(Line::from(chunk));
-            }
-            if focused {
-                focus_rows.1 = lines.len();
-            }
-        }
-        lines.push(Line::raw(""));
-        let on_create = a.review_cursor >= rows.len();
-        if on_create {
-            focus_rows = (lines.len(), lines.len() + 1);
-        }
-        lines.push(Line::from(vec![
-            Span::styled(if on_create { "› " } else { "  " }, self.t.focus()),
-            Span::styled(
-                format!(
-                    "[ Create the key{} ]",
-                    if a.regionality().is_dual() { "s" } else { "" }
-                ),
-                if on_create {
-                    self.t.badge()
-                } else {
-                    self.t.accent()
-                },
-            ),
-            Span::styled("  r", self.t.key_hint()),
-        ]));
-        if let Load::Failed(e) = &a.identity {
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                format!(
-                    "! {}",
-                    e.explain(a.ctx.profile.as_deref(), &a.vendor().principal.help)
-                ),
-                self.t.error(),
-            ));
-        }
-        let scroll = focus_rows.1.saturating_sub(rest.height as usize) as u16;
-        para(lines).scroll((scroll, 0)).render(rest, buf);
     }
 
     // ---- the policy ------------------------------------------------------------------
@@ -1266,358 +487,6 @@ impl View<'_> {
     }
 
     // ---- execute and done --------------------------------------------------------------
-
-    fn execute(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let Some(run) = &a.run else { return };
-        let title = match run.report.as_ref().map(|r| &r.outcome) {
-            None if run.cancelling => "Stopping after the call in flight…".to_string(),
-            None => format!("Creating your key for {}", run.answers.vendor.name),
-            Some(Outcome::Completed) => "Done".to_string(),
-            Some(Outcome::Failed { .. }) => "byok stopped: something needs your attention".into(),
-            Some(Outcome::Interrupted { .. }) => "Stopped, as you asked".into(),
-        };
-        let width = area.width as usize;
-        // The steps done from the first on, and the steps not run at the end, as one row
-        // each when the screen is short.
-        let done_first = run
-            .steps
-            .iter()
-            .take_while(|s| matches!(s.status, StepStatus::Done { .. }))
-            .count();
-        let n_steps = run.steps.len();
-        let pending_from = n_steps
-            - run
-                .steps
-                .iter()
-                .rev()
-                .take_while(|s| s.status == StepStatus::Pending)
-                .count();
-        let steps = |with_done_notes: bool, collapse: bool| -> Vec<Line<'static>> {
-            let mut lines = vec![Line::styled(title.clone(), self.t.title())];
-            if !collapse {
-                lines.push(Line::raw(""));
-            }
-            for (i, s) in run.steps.iter().enumerate() {
-                if collapse && done_first > 1 && i < done_first {
-                    if i == 0 {
-                        lines.push(Line::from(vec![
-                            Span::styled(" ✓ ", self.t.ok()),
-                            Span::styled(format!(" 1-{done_first}. "), self.t.dim()),
-                            Span::styled("done", self.t.text()),
-                        ]));
-                    }
-                    continue;
-                }
-                if collapse && n_steps - pending_from > 1 && i >= pending_from {
-                    if i == pending_from {
-                        lines.push(Line::from(vec![
-                            Span::styled(" · ", self.t.dim()),
-                            Span::styled(format!(" {}-{n_steps}. ", i + 1), self.t.dim()),
-                            Span::styled("not run", self.t.dim()),
-                        ]));
-                    }
-                    continue;
-                }
-                let (mark, style) = match &s.status {
-                    StepStatus::Pending => ("·".to_string(), self.t.dim()),
-                    StepStatus::Running => {
-                        (SPINNER[a.tick % SPINNER.len()].to_string(), self.t.accent())
-                    }
-                    StepStatus::Done { .. } => ("✓".to_string(), self.t.ok()),
-                    StepStatus::Failed { .. } => ("✗".to_string(), self.t.error()),
-                    StepStatus::Stopped => ("■".to_string(), self.t.accent()),
-                };
-                let dur = match &s.status {
-                    StepStatus::Done { elapsed, .. } | StepStatus::Failed { elapsed, .. } => {
-                        format!("{:.1} s", elapsed.as_secs_f64())
-                    }
-                    StepStatus::Stopped => "stopped".to_string(),
-                    _ => String::new(),
-                };
-                let text_style = if matches!(s.status, StepStatus::Pending) {
-                    self.t.dim()
-                } else {
-                    self.t.text()
-                };
-                let used = 8 + s.title.chars().count() + dur.len();
-                let row = vec![
-                    Span::styled(format!(" {mark} "), style),
-                    Span::styled(format!("{:>2}. ", i + 1), self.t.dim()),
-                    Span::styled(s.title.clone(), text_style),
-                    Span::styled(
-                        format!("{}{dur}", " ".repeat(width.saturating_sub(used + 1).max(2))),
-                        self.t.dim(),
-                    ),
-                ];
-                for chunk in wrap_spans(row, width, 8) {
-                    lines.push(Line::from(chunk));
-                }
-                let mut details = Vec::new();
-                match &s.status {
-                    StepStatus::Running => {
-                        if let Some(w) = &s.waiting {
-                            details.push(format!("{w}…"));
-                        }
-                        if let Some(r) = &s.last_retry {
-                            details.push(r.clone());
-                        }
-                    }
-                    StepStatus::Done { note, .. } if with_done_notes => {
-                        if let Some(n) = note {
-                            details.push(n.clone());
-                        }
-                        if s.retries > 0 {
-                            details.push(format!(
-                                "after {} retr{}",
-                                s.retries,
-                                if s.retries == 1 { "y" } else { "ies" }
-                            ));
-                        }
-                    }
-                    _ => {}
-                }
-                for d in details {
-                    let row = vec![Span::raw("        "), Span::styled(d, self.t.dim())];
-                    for chunk in wrap_spans(row, width, 8) {
-                        lines.push(Line::from(chunk));
-                    }
-                }
-            }
-            lines
-        };
-        // Below the steps: the question, or what the run left.
-        let mut lines: Vec<Line<'static>> = Vec::new();
-        if run.confirm_cancel {
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "Stop after the call in flight? byok then lists what exists; running it again later continues where it stopped.  y / n",
-                self.t.focus(),
-            ));
-        }
-        if let Some(report) = &run.report
-            && report.outcome != Outcome::Completed
-        {
-            lines.push(Line::raw(""));
-            if let Outcome::Failed { error, .. } = &report.outcome {
-                lines.push(Line::from(vec![
-                    Span::styled("! ", self.t.error()),
-                    Span::styled(
-                        error.explain(a.ctx.profile.as_deref(), &run.answers.vendor.principal.help),
-                        self.t.error(),
-                    ),
-                ]));
-                lines.push(Line::raw(""));
-            }
-            let regionality = run.answers.regionality;
-            if !report.keys.is_empty() {
-                lines.push(Line::styled("What exists now:", self.t.title()));
-                for k in &report.keys {
-                    lines.push(Line::styled(
-                        format!(
-                            "  {} in {}{}",
-                            key_name(regionality, k.role),
-                            crate::regions::describe(&k.region),
-                            k.alias
-                                .as_ref()
-                                .map(|a| format!(", named {a}"))
-                                .unwrap_or_default()
-                        ),
-                        self.t.dim(),
-                    ));
-                    // The ARN on a line of its own, from the first column when it would not
-                    // fit after the indent: never broken where it could fit.
-                    let indent = if k.arn.chars().count() + 2 <= width {
-                        "  "
-                    } else {
-                        ""
-                    };
-                    for chunk in wrap_spans(vec![Span::raw(format!("{indent}{}", k.arn))], width, 0)
-                    {
-                        lines.push(Line::from(chunk));
-                    }
-                }
-            }
-            for f in &report.in_flight {
-                lines.push(Line::styled(
-                    format!(
-                        "{} in {} may have been created: its request was on its way when byok stopped. Running again finds it instead of making a second one.",
-                        key_name(regionality, f.role),
-                        crate::regions::describe(&f.region)
-                    ),
-                    self.t.accent(),
-                ));
-            }
-            if report.keys.is_empty() && !report.may_have_created() {
-                lines.push(Line::raw("Nothing was created."));
-            }
-            let something = !report.keys.is_empty() || report.may_have_created();
-            if let Some(j) = &a.ctx.journal
-                && something
-            {
-                lines.push(Line::styled(
-                    format!("Every ARN is recorded in {}.", j.display()),
-                    self.t.dim(),
-                ));
-            }
-            let interrupted = matches!(report.outcome, Outcome::Interrupted { .. });
-            lines.push(Line::styled(
-                match (interrupted, something) {
-                    (true, true) => "Press r to finish here, or later with this command; nothing is made twice:",
-                    (true, false) => "Press r to run again here, or later with this command:",
-                    (false, true) => "Fix the answer and run again; nothing is made twice. With the same answers:",
-                    (false, false) => "Fix the answer and run again.",
-                },
-                self.t.dim(),
-            ));
-            if interrupted || something {
-                let cmd = run.answers.create_command_words(&a.ctx.invocation());
-                for l in command_lines(&cmd, width) {
-                    lines.push(Line::styled(l, self.t.text()));
-                }
-            }
-        }
-        // When the screen is short, what the steps found goes first, then the steps done
-        // become one row; the heading stays, and the end of it all is what shows.
-        let below = lines;
-        let below_h = wrapped_height(&below, area.width);
-        let mut lines = steps(true, false);
-        // (Room is kept for what comes below while the run goes on, so that the notes do not
-        // come and go as steps finish.)
-        if lines.len() + below_h.max(8) as usize > area.height as usize {
-            lines = steps(false, false);
-        }
-        if wrapped_height(&lines, area.width) + below_h > area.height {
-            lines = steps(false, true);
-        }
-        lines.extend(below);
-        let total = wrapped_height(&lines, area.width);
-        let scroll = total.saturating_sub(area.height);
-        para(lines).scroll((scroll, 0)).render(area, buf);
-    }
-
-    fn done(&mut self, area: Rect, buf: &mut Buffer) {
-        let a = self.app;
-        let Some(run) = &a.run else { return };
-        let n = run.keys.len();
-        let lines = vec![
-            Line::from(vec![
-                Span::styled("✓ ", self.t.ok()),
-                Span::styled(
-                    format!(
-                        "Your key{} for {} {} ready",
-                        if n > 1 { "s" } else { "" },
-                        run.answers.vendor.name,
-                        if n > 1 { "are" } else { "is" }
-                    ),
-                    self.t.title(),
-                ),
-            ]),
-            Line::raw(""),
-        ];
-        let head_h = wrapped_height(&lines, area.width).min(area.height);
-        para(lines).render(area, buf);
-        let mut y = area.y + head_h;
-        // Each ARN whole, with the key that copies it: in its own frame when the frame fits
-        // around it, else on lines of its own with no border beside it (a mouse selection
-        // takes the ARN and nothing else). The ARNs come first; what follows gets the rest.
-        for (i, k) in run.keys.iter().enumerate() {
-            let hint = if n == 1 {
-                "c".to_string()
-            } else {
-                (i + 1).to_string()
-            };
-            let title = format!(
-                " {} · {} · {} ",
-                key_name(run.answers.regionality, k.role),
-                crate::regions::describe(&k.region),
-                k.alias.as_deref().unwrap_or("")
-            );
-            let arn_w = k.arn.chars().count();
-            if arn_w + 2 <= area.width as usize {
-                let h = 3;
-                if y + h > area.bottom() {
-                    break;
-                }
-                let title_w = (area.width as usize).saturating_sub(4);
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_type(BorderType::Rounded)
-                    .border_style(self.t.dim())
-                    .title(Span::styled(ellipsize(&title, title_w), self.t.text()))
-                    .title_bottom(
-                        Line::from(vec![
-                            Span::styled(format!(" {hint}"), self.t.key_hint()),
-                            Span::styled(" copy ", self.t.dim()),
-                        ])
-                        .right_aligned(),
-                    );
-                let r = Rect {
-                    y,
-                    height: h,
-                    ..area
-                };
-                let inner = block.inner(r);
-                block.render(r, buf);
-                Line::styled(k.arn.clone(), self.t.arn()).render(inner, buf);
-                y += h + 1;
-            } else {
-                // The terminal's whole width for the ARN, with nothing beside it.
-                let full = Rect {
-                    x: area.x.saturating_sub(1),
-                    width: (area.width + 2).min(buf.area.width),
-                    ..area
-                };
-                let rows = arn_w.div_ceil(full.width.max(1) as usize) as u16;
-                if y + 1 + rows > area.bottom() {
-                    break;
-                }
-                let label = Line::from(vec![
-                    Span::styled(hint.clone(), self.t.key_hint()),
-                    Span::styled(" copy ", self.t.dim()),
-                    Span::styled(
-                        ellipsize(title.trim(), (area.width as usize).saturating_sub(8)),
-                        self.t.text(),
-                    ),
-                ]);
-                label.render(
-                    Rect {
-                        y,
-                        height: 1,
-                        ..area
-                    },
-                    buf,
-                );
-                let chars: Vec<char> = k.arn.chars().collect();
-                for (j, row) in chars.chunks(full.width.max(1) as usize).enumerate() {
-                    Line::styled(row.iter().collect::<String>(), self.t.arn()).render(
-                        Rect {
-                            y: y + 1 + j as u16,
-                            height: 1,
-                            ..full
-                        },
-                        buf,
-                    );
-                }
-                y += 1 + rows + 1;
-            }
-        }
-        let rest = Rect {
-            y: y.min(area.bottom()),
-            height: area.bottom().saturating_sub(y),
-            ..area
-        };
-        let mut lines = vec![Line::styled("Next", self.t.title())];
-        lines.push(Line::raw(run.answers.vendor.next_step.clone()));
-        if wrapped_height(&lines, rest.width) + 2 <= rest.height {
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "When you quit, the ARNs are also printed, one a line, so ARN=$(byok …) works.",
-                self.t.dim(),
-            ));
-        }
-        para(lines).render(rest, buf);
-    }
 
     /// The review's export dialog: the format, then the file name.
     fn export_dialog(&mut self, area: Rect, buf: &mut Buffer) {
@@ -1765,7 +634,7 @@ impl View<'_> {
 /// Split styled spans into rows of at most `width` characters; continuations are indented.
 /// Closing punctuation (`,` `:` `]` `}`) stays on the row of what it closes: a piece that
 /// would end a row with the punctuation pushed to the next one is broken earlier instead.
-pub(super) fn wrap_spans(
+pub(crate) fn wrap_spans(
     spans: Vec<Span<'static>>,
     width: usize,
     indent: usize,
@@ -1834,7 +703,7 @@ pub(super) fn wrap_spans(
 
 /// A Region's label ("Asia Pacific (Sydney) ap-southeast-2") in at most `width` characters:
 /// the name is shortened with "…" first, so the code stays whole as long as it fits.
-fn fit_region_label(label: &str, code: &str, width: usize) -> String {
+pub(crate) fn fit_region_label(label: &str, code: &str, width: usize) -> String {
     let n = label.chars().count();
     if n <= width {
         return label.to_string();
@@ -1858,7 +727,7 @@ fn fit_region_label(label: &str, code: &str, width: usize) -> String {
 }
 
 /// A line cut to `width` columns, ending in "…" when something was cut.
-fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+pub(crate) fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
     if line.width() <= width {
         return line;
     }
@@ -1892,7 +761,7 @@ fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
 }
 
 /// Text cut to `width` columns, ending in "…" when something was cut.
-pub(super) fn ellipsize(s: &str, width: usize) -> String {
+pub(crate) fn ellipsize(s: &str, width: usize) -> String {
     fit_line(Line::raw(s.to_string()), width)
         .spans
         .iter()
@@ -1901,7 +770,7 @@ pub(super) fn ellipsize(s: &str, width: usize) -> String {
 }
 
 /// How a key is named on screen: "Key" for the only key, else by its role.
-pub(super) fn key_name(
+pub(crate) fn key_name(
     regionality: crate::answers::Regionality,
     role: crate::plan::KeyRole,
 ) -> String {
@@ -1915,7 +784,7 @@ pub(super) fn key_name(
 /// A shell command in rows of at most `width` columns, broken only between words, each
 /// row but the last ending in ` \` so that the rows copied together still run as one
 /// command; a word longer than a row has a row of its own.
-pub(super) fn command_lines(words: &[String], width: usize) -> Vec<String> {
+pub(crate) fn command_lines(words: &[String], width: usize) -> Vec<String> {
     let mut rows: Vec<String> = Vec::new();
     let mut row = "  ".to_string();
     for word in words {
@@ -1933,7 +802,7 @@ pub(super) fn command_lines(words: &[String], width: usize) -> Vec<String> {
 }
 
 /// The form's width for a terminal this wide.
-fn form_width(app: &App, width: u16) -> u16 {
+pub(crate) fn form_width(app: &App, width: u16) -> u16 {
     let body = width.saturating_sub(2);
     if app.wide() {
         body.saturating_sub(1) / 2
@@ -1942,19 +811,19 @@ fn form_width(app: &App, width: u16) -> u16 {
     }
 }
 
-/// On the vendor step, when the vendor's documentation link is wider than the form: the
+/// While the vendor is chosen, when the vendor's documentation link is wider than the form: the
 /// link, for the message row below, which spans the terminal (a link cut in two cannot be
 /// clicked).
-fn docs_link(app: &App, width: u16) -> Option<String> {
+pub(crate) fn docs_link(app: &App, width: u16) -> Option<String> {
     let url = &app.vendor().docs_url;
-    (app.screen == Screen::Vendor
+    (steps::step(app.screen).chooses_vendor()
         && !app.help
         && app.export.is_none()
         && url.chars().count() > form_width(app, width) as usize)
         .then(|| url.clone())
 }
 
-fn capitalize(s: &str) -> String {
+pub(crate) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
@@ -1962,11 +831,11 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn unicode_width(s: &str) -> usize {
+pub(crate) fn unicode_width(s: &str) -> usize {
     Line::raw(s.to_string()).width()
 }
 
-fn short_error(e: &crate::error::KmsError) -> String {
+pub(crate) fn short_error(e: &crate::error::KmsError) -> String {
     let s = e.to_string();
     match s.split_once(':') {
         Some((head, _)) => head.to_string(),
@@ -1975,7 +844,7 @@ fn short_error(e: &crate::error::KmsError) -> String {
 }
 
 /// For each line of the pretty document: whether it belongs to a highlighted statement.
-fn statement_lines(policy: &Value, doc: &str, sids: &[String]) -> Vec<bool> {
+pub(crate) fn statement_lines(policy: &Value, doc: &str, sids: &[String]) -> Vec<bool> {
     let _ = policy;
     let mut out = Vec::new();
     let mut block: Vec<usize> = Vec::new();
@@ -2009,7 +878,7 @@ fn statement_lines(policy: &Value, doc: &str, sids: &[String]) -> Vec<bool> {
 }
 
 /// One line of pretty JSON, coloured: keys, strings, literals, punctuation.
-fn highlight_json(line: &str, t: &Theme, bold: bool) -> Vec<Span<'static>> {
+pub(crate) fn highlight_json(line: &str, t: &Theme, bold: bool) -> Vec<Span<'static>> {
     let extra = if bold {
         Style::default().add_modifier(Modifier::BOLD)
     } else {
@@ -2063,30 +932,7 @@ fn highlight_json(line: &str, t: &Theme, bold: bool) -> Vec<Span<'static>> {
 
 /// The help for the screen showing.
 pub fn help_text(a: &App) -> String {
-    let v = a.vendor();
-    let body = match a.screen {
-        Screen::Vendor => format!(
-            "Choose the SaaS vendor whose Bring Your Own Key feature will use this key. Each vendor needs a different key policy; byok writes it from the vendor's published instructions.\n\nA vendor that is not listed: choose \"Other vendor\", or load a profile with --vendor-file.\n\nS (or F2) shows the status of the BYOK keys you already have, as `byok status` does; leaving it comes back here.\n\n{}",
-            v.docs_url
-        ),
-        Screen::Region => "The key lives in one AWS Region and can only be used there. Vendors run in fixed Regions: pick the one your vendor account uses.".to_string(),
-        Screen::KeyType => "Vendors encrypt with symmetric keys through KMS (Encrypt, Decrypt, GenerateDataKey). KMS never lets a key change its type, so choosing wrongly would mean a new key.".to_string(),
-        Screen::Names => "The alias is the key's readable name (alias/...): unique per account and Region. The description shows in the AWS console. Tags help your team find and bill the key: KEY=VALUE, separated by commas.\n\nTab moves to the next field; Enter checks it.".to_string(),
-        Screen::Admins => "Administrators may change the key's policy, tags, rotation and state, but not use it to encrypt. The account root statement already lets IAM policies in your account manage the key, so this is optional.\n\nType to search (every word typed must match); Enter selects the match under the cursor. With nothing typed, Space selects the row under the cursor. Paste a full ARN and press Enter to add one that is not listed. \"May also delete\" adds kms:ScheduleKeyDeletion and kms:CancelKeyDeletion.".to_string(),
-        Screen::Principal => format!("{}\n\n{}", v.principal.label, v.principal.help),
-        Screen::Regionality => v
-            .dual_region
-            .as_ref()
-            .map(|d| format!("{}\n\nA Multi-Region key and its replica share key material and key ID: data encrypted in one Region can be decrypted in the other. Two independent keys do not. Multi-Region cannot be turned on later.", d.help))
-            .unwrap_or_default(),
-        Screen::Rotation => format!(
-            "Automatic rotation makes new key material every N days (90 to 2560). Ctrl-T turns it on or off (Space too while it is off: while the days show, Space is typed). Old material is kept, so everything encrypted before still decrypts; the key ID and ARN do not change.\n\n{}",
-            v.key.rotation_note
-        ),
-        Screen::Review => "Every answer on the left, the exact key policy on the right (the statements that come from the focused answer are marked ▌). Enter on an answer goes back to change it. r creates the key; s saves the policy to a file; e exports the whole setup as Terraform, CloudFormation or an AWS CLI script, to apply with your own tools.".to_string(),
-        Screen::Execute => "Each step shows when it is done and how long it took. Ctrl-C asks, then stops after the call in flight (a few seconds at most): nothing is left half-made, and running byok again continues where it stopped. A second Ctrl-C stops and quits.".to_string(),
-        Screen::Done => "Copy an ARN with its key (OSC 52, tmux or a local clipboard tool; byok says which worked), or save them all to a file.".to_string(),
-    };
+    let body = steps::step(a.screen).help(a);
     let mut shown = a.clone();
     shown.help = false;
     let keys: Vec<String> = shown

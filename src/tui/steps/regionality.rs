@@ -1,0 +1,452 @@
+//! The regions step.
+
+use super::prelude::*;
+
+/// The focus, and the second Region.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// 0: the choice list, 1: the second Region's list.
+    pub focus: usize,
+    /// A vendor with Region pairs: the pair chosen.
+    pub second_idx: usize,
+    /// A vendor without Region pairs (`other`): the filter of the second Region's list...
+    pub second_region: Input,
+    /// ...and the Region chosen in it.
+    pub second_pick: Option<String>,
+}
+
+pub(crate) struct Regionality;
+
+impl Step for Regionality {
+    fn screen(&self) -> Screen {
+        Screen::Regionality
+    }
+
+    fn title(&self) -> &'static str {
+        "Regions"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::Regionality, Field::ReplicaRegion]
+    }
+
+    /// Only a vendor that offers more than one.
+    fn applies(&self, a: &App) -> bool {
+        a.regionalities().len() > 1
+    }
+
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        a.regionality_idx = raw
+            .regionality
+            .as_deref()
+            .and_then(|r| r.parse::<answers::Regionality>().ok())
+            .and_then(|r| a.regionalities().iter().position(|x| *x == r))
+            .unwrap_or(0);
+        if let Some(r2) = raw.replica_region.as_deref().map(str::trim) {
+            match a.allowed_second_regions() {
+                Some(list) => {
+                    if let Some(i) = list.iter().position(|x| x == r2) {
+                        a.steps.regionality.second_idx = i;
+                    }
+                }
+                None if a.second_choices().iter().any(|x| x == r2) => {
+                    a.steps.regionality.second_pick = Some(r2.to_string())
+                }
+                // Not one byok offers: kept as typed, for its step to say why.
+                None => a.steps.regionality.second_region = Input::new(r2.to_string()),
+            }
+        }
+    }
+
+    /// A Multi-Region key's administrators may also replicate it.
+    fn statements(&self, a: &App, _f: Field) -> Vec<String> {
+        if a.regionality() == answers::Regionality::MultiRegion && !a.admins.is_empty() {
+            vec![policy::ADMIN_SID.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The same choice when the new vendor offers it.
+    fn vendor_changed(&self, a: &mut App, old: &VendorProfile) {
+        let old_r = old
+            .regionalities()
+            .get(a.regionality_idx)
+            .copied()
+            .unwrap_or(answers::Regionality::Single);
+        a.regionality_idx = a
+            .regionalities()
+            .iter()
+            .position(|r| *r == old_r)
+            .unwrap_or(0);
+        a.steps.regionality.second_idx = 0;
+    }
+
+    fn given(&self, raw: &RawAnswers, f: Field) -> bool {
+        match f {
+            Field::Regionality => raw.regionality.is_some(),
+            Field::ReplicaRegion => raw.replica_region.is_some(),
+            _ => false,
+        }
+    }
+
+    fn unset(&self, _a: &App, _f: Field, raw: &mut RawAnswers) -> Option<()> {
+        raw.regionality = None;
+        raw.replica_region = None;
+        Some(())
+    }
+
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.regionality = Some(a.regionality().as_str().to_string());
+        raw.replica_region = a.second_region_value();
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        let mut r = a.regionality().label().to_string();
+        if let Some(r2) = a.second_region_value() {
+            r.push_str(&format!(" · {}", crate::regions::describe(&r2)));
+        }
+        vec![(Some(Field::Regionality), "Regions", r)]
+    }
+
+    fn help(&self, a: &App) -> String {
+        a.vendor()
+            .dual_region
+            .as_ref()
+            .map(|d| format!("{}\n\nA Multi-Region key and its replica share key material and key ID: data encrypted in one Region can be decrypted in the other. Two independent keys do not. Multi-Region cannot be turned on later.", d.help))
+            .unwrap_or_default()
+    }
+
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        let dual = a.regionality().is_dual();
+        let mut extra = Vec::new();
+        if dual && a.allowed_second_regions().is_some_and(|l| l.len() > 1) {
+            extra.push(
+                Binding::new("←→", "second Region", Action::Cycle)
+                    .key(K::Right)
+                    .key(K::Left),
+            );
+        }
+        let keys = FormKeys {
+            fields: dual && a.allowed_second_regions().is_none(),
+            list: true,
+            extra,
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
+    }
+
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        (a.steps.regionality.focus == 1).then_some(&a.steps.regionality.second_region)
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        if a.steps.regionality.focus == 1 {
+            Some(&mut a.steps.regionality.second_region)
+        } else {
+            None
+        }
+    }
+
+    fn takes_a_name(&self, _a: &App) -> bool {
+        true
+    }
+
+    fn arrive(&self, a: &mut App) {
+        a.steps.regionality.focus = 0;
+    }
+
+    /// Two Regions with any second one: Enter goes on to choose it, as Tab does.
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        if a.steps.regionality.focus == 0
+            && a.regionality().is_dual()
+            && a.allowed_second_regions().is_none()
+        {
+            if checked(a, &[Field::Regionality]).is_none() {
+                a.focus_second_region();
+            }
+            return Some(Vec::new());
+        }
+        checked(a, self.fields())
+    }
+
+    fn focus_next(&self, a: &mut App) -> Vec<Effect> {
+        if a.steps.regionality.focus != 0 {
+            return a.next();
+        }
+        if checked(a, &[Field::Regionality]).is_none() {
+            a.focus_second_region();
+        }
+        Vec::new()
+    }
+
+    fn focus_prev(&self, a: &mut App) {
+        if a.steps.regionality.focus > 0 {
+            a.steps.regionality.focus = 0;
+        } else {
+            a.back();
+        }
+    }
+
+    fn move_cursor(&self, a: &mut App, delta: i64) {
+        if a.steps.regionality.focus == 1 {
+            let choices = a.second_choices();
+            let cur = a
+                .steps
+                .regionality
+                .second_pick
+                .as_ref()
+                .and_then(|p| choices.iter().position(|c| c == p))
+                .unwrap_or(0);
+            a.steps.regionality.second_pick =
+                choices.get(moved(cur, choices.len(), delta)).cloned();
+        } else {
+            a.regionality_idx = moved(a.regionality_idx, a.regionalities().len(), delta);
+        }
+    }
+
+    /// The next of the vendor's Region pairs.
+    fn cycle(&self, a: &mut App) {
+        if let Some(list) = a.allowed_second_regions()
+            && !list.is_empty()
+        {
+            a.steps.regionality.second_idx = (a.steps.regionality.second_idx + 1) % list.len();
+        }
+    }
+
+    fn after_edit(&self, a: &mut App) {
+        a.steps.regionality.second_pick = a.second_choices().first().cloned();
+    }
+
+    fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
+        v.regionality(area, buf)
+    }
+}
+
+impl View<'_> {
+    fn regionality(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let v = a.vendor();
+        let help = v
+            .dual_region
+            .as_ref()
+            .map(|d| d.help.clone())
+            .unwrap_or_default();
+        let rest = self.question(area, "One Region or two?", &help, buf);
+        let recommended = v.dual_region.as_ref().map(|d| d.recommended);
+        let primary = a.region.clone().unwrap_or_default();
+        let second = a.second_region_value().or_else(|| {
+            a.allowed_second_regions()
+                .and_then(|l| l.get(a.steps.regionality.second_idx).cloned())
+        });
+        let mut lines = Vec::new();
+        for (i, r) in a.regionalities().iter().enumerate() {
+            let focused = i == a.regionality_idx && a.steps.regionality.focus == 0;
+            let mut spans = vec![Span::raw(r.label().to_string())];
+            if Some(*r) == recommended {
+                spans.push(Span::styled("  recommended", self.t.accent()));
+            }
+            lines.push(self.choice(focused, i == a.regionality_idx, spans));
+            // Choosing the second Region: the list gets the room of the details.
+            if a.steps.regionality.focus == 1 {
+                continue;
+            }
+            let detail = match r {
+                crate::answers::Regionality::Single => {
+                    format!("one key in {}", crate::regions::describe(&primary))
+                }
+                crate::answers::Regionality::MultiRegion => format!(
+                    "the same key in {} and {}",
+                    primary,
+                    second.clone().unwrap_or("a second Region".into())
+                ),
+                crate::answers::Regionality::TwoKeys => format!(
+                    "a second, separate key in {}",
+                    second.clone().unwrap_or("a second Region".into())
+                ),
+            };
+            lines.push(Line::styled(format!("        {detail}"), self.t.dim()));
+        }
+        lines.push(Line::raw(""));
+        let h = wrapped_height(&lines, rest.width).min(rest.height);
+        para(lines).render(rest, buf);
+        let below = Rect {
+            y: rest.y + h,
+            height: rest.height - h,
+            ..rest
+        };
+        if a.regionality().is_dual() && below.height > 0 {
+            match a.allowed_second_regions() {
+                Some(list) => {
+                    let name = list
+                        .get(a.steps.regionality.second_idx)
+                        .map(|r| crate::regions::describe(r))
+                        .unwrap_or_else(|| {
+                            format!("{} offers no second Region with {primary}", v.name)
+                        });
+                    Line::from(vec![
+                        Span::styled("  Second Region  ", self.t.dim()),
+                        Span::styled(name, self.t.title()),
+                    ])
+                    .render(below, buf);
+                }
+                // Any second Region: a list like the first one, filtered by typing.
+                None if a.steps.regionality.focus == 0 => {
+                    let (text, style) = match a.second_region_value() {
+                        Some(r) => (v.region_label(&r), self.t.title()),
+                        None => ("Enter to choose it".to_string(), self.t.dim()),
+                    };
+                    Line::from(vec![
+                        Span::styled("  Second Region  ", self.t.dim()),
+                        Span::styled(text, style),
+                    ])
+                    .render(below, buf);
+                }
+                None => {
+                    let [f, list] =
+                        Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(below);
+                    self.plain_inputs = true;
+                    self.input(
+                        Rect { height: 1, ..f },
+                        "Second Region, filter ",
+                        &a.steps.regionality.second_region,
+                        true,
+                        buf,
+                    );
+                    self.plain_inputs = false;
+                    let choices = a.second_choices();
+                    let cur = a
+                        .steps
+                        .regionality
+                        .second_pick
+                        .as_ref()
+                        .and_then(|p| choices.iter().position(|c| c == p))
+                        .unwrap_or(0);
+                    let visible = list.height.saturating_sub(1).max(1) as usize;
+                    let start = cur.saturating_sub(visible.saturating_sub(1));
+                    let label_w = list.width.saturating_sub(6) as usize;
+                    let mut lines: Vec<Line> = choices
+                        .iter()
+                        .enumerate()
+                        .skip(start)
+                        .take(visible)
+                        .map(|(i, code)| {
+                            let label = fit_region_label(&v.region_label(code), code, label_w);
+                            self.choice(i == cur, i == cur, vec![Span::raw(label)])
+                        })
+                        .collect();
+                    if choices.is_empty() {
+                        lines.push(Line::styled(
+                            "  No Region matches: Enter says why.",
+                            self.t.dim(),
+                        ));
+                    } else if choices.len() > visible {
+                        lines.push(Line::styled(
+                            format!("  {} of {} shown: ↑↓ to see more", visible, choices.len()),
+                            self.t.dim(),
+                        ));
+                    }
+                    para(lines).render(list, buf);
+                }
+            }
+        }
+    }
+}
+
+impl App {
+    /// The second Regions allowed with the chosen primary; `None` when any Region is.
+    pub fn allowed_second_regions(&self) -> Option<Vec<String>> {
+        let primary = self.region.clone().unwrap_or_default();
+        self.vendor().secondary_regions(&primary)
+    }
+
+    pub fn second_region_value(&self) -> Option<String> {
+        if !self.regionality().is_dual() {
+            return None;
+        }
+        match self.allowed_second_regions() {
+            Some(list) => list.get(self.steps.regionality.second_idx).cloned(),
+            None => {
+                let choices = self.second_choices();
+                match &self.steps.regionality.second_pick {
+                    Some(p) if choices.contains(p) => Some(p.clone()),
+                    // Typed, and no Region matches: checked as typed, to say why.
+                    _ if choices.is_empty() => Some(
+                        self.steps
+                            .regionality
+                            .second_region
+                            .value()
+                            .trim()
+                            .to_string(),
+                    )
+                    .filter(|s| !s.is_empty()),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// For a vendor without Region pairs: the second Regions to choose from (the Regions byok
+    /// knows and the vendor's own, in the primary's partition, but the primary), after the
+    /// filter.
+    pub fn second_choices(&self) -> Vec<String> {
+        if self.allowed_second_regions().is_some() {
+            return Vec::new();
+        }
+        let primary = self.region.clone().unwrap_or_default();
+        let partition = crate::regions::partition_of(&primary);
+        let f = self
+            .steps
+            .regionality
+            .second_region
+            .value()
+            .trim()
+            .to_ascii_lowercase();
+        let mut codes: Vec<String> = crate::regions::REGIONS
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .collect();
+        for r in &self.vendor().regions {
+            if !codes.contains(&r.code) {
+                codes.push(r.code.clone());
+            }
+        }
+        codes
+            .into_iter()
+            .filter(|c| *c != primary && crate::regions::partition_of(c) == partition)
+            .filter(|c| {
+                let label = self.vendor().region_label(c).to_ascii_lowercase();
+                f.split_whitespace().all(|w| label.contains(w))
+            })
+            .collect()
+    }
+
+    /// The second Region offered first: the one whose code shares the most with the
+    /// primary's (eu-west-1: eu-west-2), the first of those in the list.
+    fn suggested_second(&self) -> Option<String> {
+        let primary = self.region.clone().unwrap_or_default();
+        let shared = |c: &String| {
+            c.chars()
+                .zip(primary.chars())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let choices = self.second_choices();
+        let best = choices.iter().map(shared).max()?;
+        choices.into_iter().find(|c| shared(c) == best)
+    }
+
+    /// To the second Region's list, the suggestion under the cursor when none is chosen.
+    pub(crate) fn focus_second_region(&mut self) {
+        self.steps.regionality.focus = 1;
+        if !self
+            .steps
+            .regionality
+            .second_pick
+            .as_ref()
+            .is_some_and(|p| self.second_choices().contains(p))
+        {
+            self.steps.regionality.second_pick = self.suggested_second();
+        }
+    }
+}

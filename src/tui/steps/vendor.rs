@@ -1,0 +1,130 @@
+//! The vendor step.
+
+use super::prelude::*;
+
+pub(crate) struct Vendor;
+
+impl Step for Vendor {
+    fn screen(&self) -> Screen {
+        Screen::Vendor
+    }
+
+    fn title(&self) -> &'static str {
+        "Vendor"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::Vendor]
+    }
+
+    fn read(&self, a: &mut App, raw: &RawAnswers) {
+        a.vendor_idx = raw
+            .vendor
+            .as_deref()
+            .and_then(|v| a.ctx.catalog.profiles.iter().position(|p| p.id == v.trim()))
+            .unwrap_or(0);
+    }
+
+    fn statements(&self, a: &App, _f: Field) -> Vec<String> {
+        vendor_sids(a)
+    }
+
+    fn given(&self, raw: &RawAnswers, _f: Field) -> bool {
+        raw.vendor.is_some()
+    }
+
+    fn unset(&self, _a: &App, _f: Field, _raw: &mut RawAnswers) -> Option<()> {
+        None
+    }
+
+    fn write(&self, a: &App, raw: &mut RawAnswers) {
+        raw.vendor = Some(a.vendor().id.clone());
+    }
+
+    fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
+        vec![(Some(Field::Vendor), "Vendor", a.vendor().name.clone())]
+    }
+
+    fn help(&self, a: &App) -> String {
+        let v = a.vendor();
+        format!(
+            "Choose the SaaS vendor whose Bring Your Own Key feature will use this key. Each vendor needs a different key policy; byok writes it from the vendor's published instructions.\n\nA vendor that is not listed: choose \"Other vendor\", or load a profile with --vendor-file.\n\nS (or F2) shows the status of the BYOK keys you already have, as `byok status` does; leaving it comes back here.\n\n{}",
+            v.docs_url
+        )
+    }
+
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        let status = Binding::new("S", "status of keys", Action::Status)
+            .key(K::Char('S'))
+            .key(K::F(2));
+        let keys = FormKeys {
+            list: true,
+            first: Some(status),
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
+    }
+
+    fn chooses_vendor(&self) -> bool {
+        true
+    }
+
+    /// The vendor list always holds a valid choice.
+    fn enter(&self, _a: &mut App) -> Option<Vec<Effect>> {
+        None
+    }
+
+    fn move_cursor(&self, a: &mut App, delta: i64) {
+        let i = moved(a.vendor_idx, a.ctx.catalog.profiles.len(), delta);
+        a.select_vendor(i);
+    }
+
+    fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
+        v.vendor(area, buf)
+    }
+}
+
+impl View<'_> {
+    fn vendor(&mut self, area: Rect, buf: &mut Buffer) {
+        let a = self.app;
+        let rest = self.question(
+            area,
+            "Which vendor is the key for?",
+            "byok sets up the key, its alias and the exact key policy the vendor asks for.",
+            buf,
+        );
+        let mut lines: Vec<Line> = a
+            .ctx
+            .catalog
+            .profiles
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                self.choice(
+                    i == a.vendor_idx,
+                    i == a.vendor_idx,
+                    vec![Span::raw(p.name.clone())],
+                )
+            })
+            .collect();
+        lines.push(Line::raw(""));
+        let v = a.vendor();
+        // Not signed in: the cause and its fix, here on the first screen.
+        if let Load::Failed(e) = &a.identity {
+            lines.push(Line::from(vec![
+                Span::styled("! Not signed in: ", self.t.error()),
+                Span::styled(
+                    e.explain(a.ctx.profile.as_deref(), &v.principal.help),
+                    self.t.error(),
+                ),
+            ]));
+            lines.push(Line::raw(""));
+        }
+        lines.push(Line::styled(v.summary.clone(), self.t.text()));
+        // The link where it fits whole, else below, across the terminal (see `docs_link`).
+        if docs_link(a, a.size.0).is_none() {
+            lines.push(Line::styled(v.docs_url.clone(), self.t.dim()));
+        }
+        para(lines).render(rest, buf);
+    }
+}
