@@ -1294,3 +1294,29 @@ fn status_text_shows_readable_times() {
     let created = doc["keys"][0]["created"].as_str().unwrap();
     assert!(created.contains('T') && created.ends_with('Z'), "{created}");
 }
+
+/// `byok --demo grant` acts on the demo's keys (those `byok --demo status` shows): a sales
+/// call can show the second phase of a two-phase vendor; nothing leaves the machine.
+#[test]
+fn demo_grant_acts_on_the_demo_keys() {
+    let dir = TempDir::new("demo-grant");
+    let out = run(byok(dir.path()).args([
+        "--demo",
+        "grant",
+        "--key",
+        "alias/camunda-saas-byok",
+        "--principal",
+        "arn:aws:iam::210987654321:role/camunda-tenant-second",
+        "--yes",
+        "--output",
+        "json",
+    ]));
+    assert_exit(&out, 0);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    // The Multi-Region set: its primary and its replica each get the principal.
+    assert_eq!(results.len(), 2, "{doc:#}");
+    assert!(results.iter().all(|r| r["ok"] == true), "{doc:#}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kept: every principal"), "{err}");
+}

@@ -199,3 +199,21 @@ pub fn write_stdout(bytes: &[u8]) -> i32 {
         }
     }
 }
+
+/// The service for the commands that act on keys that exist (`status`, `grant`): AWS, or in
+/// the demo a simulated account holding the demo's keys in every state, filled at once so
+/// reads then feel like a real account's.
+pub async fn keys_backend(g: &GlobalArgs, catalog: &Catalog) -> Result<Backend, i32> {
+    if !g.demo {
+        return Ok(backend(g).await);
+    }
+    let sim = byok::kms::sim::SimKms::new(byok::kms::sim::SimOptions {
+        latency: std::time::Duration::from_millis(25),
+        replica_creating: std::time::Duration::ZERO,
+    });
+    if let Err(e) = byok::status::seed_demo(&sim, catalog).await {
+        eprintln_safe!("error: the demo keys could not be made: {e}");
+        return Err(exit::AWS_REFUSED);
+    }
+    Ok(Backend::Sim(sim))
+}

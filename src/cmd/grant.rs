@@ -49,7 +49,10 @@ pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
         }
         return exit::INVALID_INPUT;
     }
-    let svc = common::backend(g).await;
+    let svc = match common::keys_backend(g, &catalog).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let report = status::collect(&svc, &catalog, &scope).await;
     if !report.named_errors.is_empty() {
         for e in &report.named_errors {

@@ -177,21 +177,10 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
         return exit::INVALID_INPUT;
     }
 
-    let svc = if g.demo {
-        // The demo account is filled at once; reads then feel like a real account.
-        Backend::Sim(byok::kms::sim::SimKms::new(byok::kms::sim::SimOptions {
-            latency: std::time::Duration::from_millis(25),
-            replica_creating: std::time::Duration::ZERO,
-        }))
-    } else {
-        common::backend(g).await
+    let svc = match common::keys_backend(g, &catalog).await {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    if let Backend::Sim(sim) = &svc
-        && let Err(e) = status::seed_demo(sim, &catalog).await
-    {
-        eprintln_safe!("error: the demo keys could not be made: {e}");
-        return exit::AWS_REFUSED;
-    }
     if let Backend::Aws(aws) = &svc
         && let Some(r) = aws.default_region()
         && !scope.extra_regions.contains(&r)

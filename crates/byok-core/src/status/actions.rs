@@ -1111,6 +1111,11 @@ pub async fn plan_grant<S: KeyService>(
             let c = repair_policy(profile, &new, &target.account, &partition, p);
             new = c.policy;
             for l in c.summary {
+                // The principals already there stay by design: the vendor's own among them,
+                // so "added by you" would not be true of them.
+                if l.starts_with("kept: the principal ") {
+                    continue;
+                }
                 if !summary.contains(&l) {
                     summary.push(l);
                 }
@@ -1131,6 +1136,9 @@ pub async fn plan_grant<S: KeyService>(
             }
         }
         let (old_doc, new_doc) = (policy::to_document(&old), policy::to_document(&new));
+        if old_doc != new_doc {
+            summary.push("kept: every principal the vendor statements already name".into());
+        }
         if old_doc == new_doc {
             notes.push(format!(
                 "The policy in {r} already grants {} what it needs.",
