@@ -1861,3 +1861,61 @@ fn the_steps_are_a_list_each_screen_once_in_the_wizards_order() {
     assert_eq!(super::steps::form(&gearset).last(), Some(&Screen::Review));
     assert!(super::steps::form(&camunda_ready()).contains(&Screen::Regionality));
 }
+
+/// A long vendor list (built-ins and --vendor-file profiles) filters as you type: the choice
+/// follows the filter, the arrows move among the vendors shown, "Other vendor" stays, and a
+/// short list takes no typing (S still opens the status screen).
+#[test]
+fn a_long_vendor_list_filters_as_you_type() {
+    let short = app();
+    assert!(short.bindings().iter().any(|b| b.label == "status of keys"));
+    let mut cat = Catalog::built_in();
+    let camunda = cat.get("camunda").unwrap().clone();
+    for (id, name) in [
+        ("acme", "Acme Cloud"),
+        ("bolt", "Bolt DB"),
+        ("cirrus", "Cirrus Analytics"),
+        ("delta", "Delta Queue"),
+    ] {
+        let mut p = camunda.clone();
+        p.id = id.into();
+        p.name = name.into();
+        cat.profiles.insert(cat.profiles.len() - 1, p);
+    }
+    assert!(cat.profiles.len() >= super::steps::vendor::FILTER_AT);
+    let mut ctx = Ctx::new(cat);
+    ctx.demo = true;
+    let mut a = App::new(ctx);
+    a.handle(Event::Resize(120, 40));
+    type_str(&mut a, "ci");
+    // "ci": Cirrus Analytics, and Other vendor.
+    assert_eq!(a.vendor().id, "cirrus");
+    let names: Vec<&str> = super::steps::vendor::shown(&a)
+        .into_iter()
+        .map(|i| a.ctx.catalog.profiles[i].id.as_str())
+        .collect();
+    assert_eq!(names, ["cirrus", "other"]);
+    a.handle(key(KeyCode::Down));
+    assert_eq!(a.vendor().id, "other");
+    a.handle(key(KeyCode::Down));
+    assert_eq!(
+        a.vendor().id,
+        "other",
+        "the arrows stay within the vendors shown"
+    );
+    a.handle(key(KeyCode::Up));
+    assert_eq!(a.vendor().id, "cirrus");
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| draw(&a, f)).unwrap();
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("Filter: ci"), "the filter is on screen");
+    assert!(!screen.contains("Camunda SaaS"), "filtered out");
+    a.handle(enter());
+    assert_eq!(a.screen(), Screen::Region);
+}

@@ -24,13 +24,14 @@ mod region;
 mod regionality;
 mod review;
 mod rotation;
-mod vendor;
+pub(crate) mod vendor;
 
 pub use admins::AdminRow;
 
 /// What the steps keep to themselves, one field a step.
 #[derive(Debug, Clone, Default)]
 pub struct States {
+    pub vendor: vendor::State,
     pub region: region::State,
     pub names: names::State,
     pub admins: admins::State,

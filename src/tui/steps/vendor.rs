@@ -2,7 +2,41 @@
 
 use super::prelude::*;
 
+/// From this many vendors on, typing filters the list (built-ins and --vendor-file profiles).
+pub const FILTER_AT: usize = 8;
+
+/// The list's filter, when the list is long.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub filter: Input,
+}
+
 pub(crate) struct Vendor;
+
+/// Whether the list is long enough to filter.
+fn filterable(a: &App) -> bool {
+    a.ctx.catalog.profiles.len() >= FILTER_AT
+}
+
+/// The vendors shown (their index in the catalog): those whose name or id holds the filter,
+/// and always "Other vendor".
+pub(crate) fn shown(a: &App) -> Vec<usize> {
+    let f = a.steps.vendor.filter.value().trim().to_lowercase();
+    a.ctx
+        .catalog
+        .profiles
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            !filterable(a)
+                || f.is_empty()
+                || p.id == "other"
+                || p.name.to_lowercase().contains(&f)
+                || p.id.to_lowercase().contains(&f)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
 
 impl Step for Vendor {
     fn screen(&self) -> Screen {
@@ -75,8 +109,33 @@ impl Step for Vendor {
     }
 
     fn move_cursor(&self, a: &mut App, delta: i64) {
-        let i = moved(a.vendor_idx, a.ctx.catalog.profiles.len(), delta);
-        a.select_vendor(i);
+        let shown = shown(a);
+        let at = shown.iter().position(|i| *i == a.vendor_idx).unwrap_or(0);
+        if let Some(i) = shown.get(moved(at, shown.len(), delta)) {
+            a.select_vendor(*i);
+        }
+    }
+
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        filterable(a).then_some(&a.steps.vendor.filter)
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        if filterable(a) {
+            Some(&mut a.steps.vendor.filter)
+        } else {
+            None
+        }
+    }
+
+    /// The filter changed: the choice moves to the first vendor shown, unless it still is.
+    fn after_edit(&self, a: &mut App) {
+        let shown = shown(a);
+        if !shown.contains(&a.vendor_idx)
+            && let Some(i) = shown.first()
+        {
+            a.select_vendor(*i);
+        }
     }
 
     fn render(&self, v: &mut View, area: Rect, buf: &mut Buffer) {
@@ -93,20 +152,25 @@ impl View<'_> {
             "byok sets up the key, its alias and the exact key policy the vendor asks for.",
             buf,
         );
-        let mut lines: Vec<Line> = a
-            .ctx
-            .catalog
-            .profiles
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                self.choice(
-                    i == a.vendor_idx,
-                    i == a.vendor_idx,
-                    vec![Span::raw(p.name.clone())],
-                )
-            })
-            .collect();
+        let mut lines: Vec<Line> = Vec::new();
+        if filterable(a) {
+            lines.push(Line::from(vec![
+                Span::styled("Filter: ", self.t.dim()),
+                Span::styled(
+                    format!("{}▏", a.steps.vendor.filter.value()),
+                    self.t.input(),
+                ),
+                Span::styled("  type part of the name", self.t.dim()),
+            ]));
+        }
+        lines.extend(shown(a).into_iter().map(|i| {
+            let p = &a.ctx.catalog.profiles[i];
+            self.choice(
+                i == a.vendor_idx,
+                i == a.vendor_idx,
+                vec![Span::raw(p.name.clone())],
+            )
+        }));
         lines.push(Line::raw(""));
         let v = a.vendor();
         // Not signed in: the cause and its fix, here on the first screen.
