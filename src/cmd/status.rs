@@ -66,11 +66,11 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
         keys: args.keys.clone(),
         vendor: args.vendor.clone(),
         principal: args.principal.clone(),
-        extra_regions: journal::regions(&journal.entries),
         all_regions: args.all_regions,
         named_only: action.is_some() || alerts.is_some(),
-        known_keys: status::known_keys(&journal.entries),
-    };
+        ..Scope::default()
+    }
+    .with_journal(&journal.entries);
     // Every input is checked before the first call.
     let mut errs = status::check_scope(&catalog, &scope);
     if let Some(a) = &action {

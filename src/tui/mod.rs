@@ -242,12 +242,7 @@ fn status_scope(journal: &Journal, demo: bool) -> Scope {
     if demo {
         return Scope::default();
     }
-    let entries = journal.entries();
-    Scope {
-        extra_regions: crate::journal::regions(&entries),
-        known_keys: crate::status::known_keys(&entries),
-        ..Scope::default()
-    }
+    Scope::default().with_journal(&journal.entries())
 }
 
 /// Carry out a status screen effect once the backend has loaded.

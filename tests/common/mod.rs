@@ -23,12 +23,34 @@ pub struct Moto {
 /// it (which would make another listener look like moto).
 pub const MOTO_HOST: &str = "127.0.0.2";
 
+/// The ports handed to this process's moto servers, until each is dropped: between
+/// `free_port` and moto binding the port, another test thread could be handed the same one by
+/// the OS, and both would then talk to one server (and count each other's keys).
+static RESERVED: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
 fn free_port() -> u16 {
-    TcpListener::bind((MOTO_HOST, 0))
-        .expect("bind loopback")
-        .local_addr()
-        .unwrap()
-        .port()
+    loop {
+        let port = TcpListener::bind((MOTO_HOST, 0))
+            .expect("bind loopback")
+            .local_addr()
+            .unwrap()
+            .port();
+        if RESERVED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(port)
+        {
+            return port;
+        }
+    }
+}
+
+fn release_port(port: u16) {
+    RESERVED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&port);
 }
 
 /// The moto server command: $BYOK_MOTO_SERVER, else the project's `.venv`, which is
@@ -99,6 +121,8 @@ impl Moto {
                 std::thread::sleep(Duration::from_millis(50));
             }
             let _ = child.kill();
+            let _ = child.wait();
+            release_port(port);
             if last_err.is_empty() {
                 last_err = "moto_server did not listen within 30 s".into();
             }
@@ -139,6 +163,7 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        release_port(self.port);
     }
 }
 

@@ -28,6 +28,16 @@ pub struct Scope {
     pub known_keys: Vec<KnownKey>,
 }
 
+impl Scope {
+    /// What byok's journal adds to a scope: the Regions it made keys in, and those keys (to
+    /// tell one gone from this account, and the principal each was made for).
+    pub fn with_journal(mut self, entries: &[crate::journal::Entry]) -> Scope {
+        self.extra_regions = crate::journal::regions(entries);
+        self.known_keys = known_keys(entries);
+        self
+    }
+}
+
 /// A key from the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownKey {
