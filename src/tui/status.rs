@@ -892,25 +892,12 @@ fn menu_for(k: Option<&KeyStatus>) -> Vec<(char, &'static str)> {
 /// A vendor principal typed on the screen, checked as the wizard checks it: the profile's
 /// kind and refusals, the key's partition, and never the key's own account.
 fn check_typed_principal(catalog: &Catalog, k: &KeyStatus, typed: &str) -> Result<String, String> {
-    let typed = typed
-        .trim()
-        .trim_matches(|c: char| matches!(c, '"' | '\'' | ','));
-    if typed.is_empty() {
-        return Err("type the vendor's principal (an ARN or account ID)".into());
-    }
     let profile = k
         .vendor
         .as_deref()
         .and_then(|v| catalog.get(v))
         .ok_or("byok does not know this key's vendor")?;
-    let p = crate::answers::check_principal(profile, &k.region, Some(typed))?;
-    if p.contains(&format!(":iam::{}:", k.account)) {
-        return Err(format!(
-            "{p} is in your own account {}: give the vendor's account or role",
-            k.account
-        ));
-    }
-    Ok(p)
+    status::check_given_principal(profile, k, typed)
 }
 
 fn alias_typed(aliases: &[String], typed: &str) -> bool {

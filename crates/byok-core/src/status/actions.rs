@@ -614,6 +614,12 @@ pub fn repaired_policy(
 /// Every grant to the vendor principal removed, and nothing else: a statement naming only
 /// it goes; from one that names others too only the vendor is taken.
 pub fn revoke_policy(policy: &Value, principal: &str) -> PolicyChange {
+    remove_principal(policy, principal, "the vendor")
+}
+
+/// The policy without `principal` (called `who` in the summary): dropped from every Allow
+/// statement, and a statement that named only it goes.
+fn remove_principal(policy: &Value, principal: &str, who: &str) -> PolicyChange {
     let mut out = policy.clone();
     let mut summary = Vec::new();
     let Some(list) = out.get_mut("Statement").and_then(Value::as_array_mut) else {
@@ -638,15 +644,15 @@ pub fn revoke_policy(policy: &Value, principal: &str) -> PolicyChange {
         if rest.is_empty() && !other_principal_kinds(s) {
             summary.push(match s.get("Condition") {
                 Some(_) => format!(
-                    "removed: statement {sid:?}, which named only the vendor (its Condition goes with it: restoring access adds the profile's statement)"
+                    "removed: statement {sid:?}, which named only {who} (its Condition goes with it: restoring access adds the profile's statement)"
                 ),
-                None => format!("removed: statement {sid:?}, which named only the vendor"),
+                None => format!("removed: statement {sid:?}, which named only {who}"),
             });
             return false;
         }
         set_aws_principals(s, &rest);
         summary.push(format!(
-            "removed: the vendor from {sid:?}; kept: its other principals{}",
+            "removed: {who} from {sid:?}; kept: its other principals{}",
             if s.get("Condition").is_some() {
                 " and its Condition"
             } else {
@@ -669,13 +675,9 @@ pub fn remove_retired(profile: &VendorProfile, policy: &Value) -> PolicyChange {
         summary: Vec::new(),
     };
     for r in &profile.principal.refuse {
-        let c = revoke_policy(&out.policy, &r.arn);
+        let c = remove_principal(&out.policy, &r.arn, &format!("the retired {}", r.arn));
         out.policy = c.policy;
-        out.summary.extend(
-            c.summary
-                .into_iter()
-                .map(|l| l.replace("the vendor", &format!("the retired {}", r.arn))),
-        );
+        out.summary.extend(c.summary);
     }
     out
 }
@@ -706,6 +708,24 @@ pub fn key_set(target: &KeyStatus) -> Vec<(String, String)> {
     }
 }
 
+/// [`key_set`], with a replica's sibling replicas: a replica's own entry knows only its
+/// primary, so the primary is asked for the rest.
+async fn full_key_set<S: KeyService>(svc: &S, target: &KeyStatus) -> Vec<(String, String)> {
+    let mut set = key_set(target);
+    if target.is_replica()
+        && let Some((pr, id)) = set.first().cloned()
+        && let Ok(p) = svc.describe_key(&pr, &id).await
+        && let Some(mr) = p.multi_region
+    {
+        for r in mr.replicas {
+            if !set.iter().any(|(x, _)| *x == r.region) {
+                set.push((r.region, id.clone()));
+            }
+        }
+    }
+    set
+}
+
 /// Plan an action on a key (and, where it must, on the rest of its Multi-Region set).
 /// Reads fresh state for each key of the set; sends nothing that changes anything.
 pub async fn plan_action<S: KeyService>(
@@ -718,19 +738,7 @@ pub async fn plan_action<S: KeyService>(
     action.check()?;
     let profile = target.vendor.as_deref().and_then(|v| catalog.get(v));
     let consequence_of = |s: &str| meaning_of(profile, s);
-    let mut set = key_set(target);
-    // A replica's own entry knows only its primary: ask the primary for the replicas.
-    if target.is_replica()
-        && let Some((pr, id)) = set.first().cloned()
-        && let Ok(p) = svc.describe_key(&pr, &id).await
-        && let Some(mr) = p.multi_region
-    {
-        for r in mr.replicas {
-            if !set.iter().any(|(x, _)| *x == r.region) {
-                set.push((r.region, id.clone()));
-            }
-        }
-    }
+    let set = full_key_set(svc, target).await;
     let mut notes = Vec::new();
     let mut changes = Vec::new();
     let arn_of = |region: &str, key_id: &str| {
@@ -1068,6 +1076,30 @@ pub(super) fn join_and(items: &[&str]) -> String {
     }
 }
 
+/// A vendor principal given for a key that exists (`byok grant`, the status screen's box):
+/// checked as the wizard checks it (the profile's kind and refusals, the key's partition), and
+/// never the key's own account. Quotes and a trailing comma pasted from JSON are dropped.
+pub fn check_given_principal(
+    profile: &VendorProfile,
+    k: &KeyStatus,
+    given: &str,
+) -> Result<String, String> {
+    let given = given
+        .trim()
+        .trim_matches(|c: char| matches!(c, '"' | '\'' | ','));
+    if given.is_empty() {
+        return Err("give the vendor's principal (an ARN or account ID)".into());
+    }
+    let arn = crate::answers::check_principal(profile, &k.region, Some(given))?;
+    if arn.contains(&format!(":iam::{}:", k.account)) {
+        return Err(format!(
+            "{arn} is in your own account {}: give the vendor's account or role",
+            k.account
+        ));
+    }
+    Ok(arn)
+}
+
 /// `byok grant`: add the vendor principals given (checked by the caller against the
 /// profile) to the vendor statements of the key and of the rest of its Multi-Region set, as
 /// a repair with each of them would; the principals already there stay. For a vendor that
@@ -1083,18 +1115,7 @@ pub async fn plan_grant<S: KeyService>(
         .as_deref()
         .and_then(|v| catalog.get(v))
         .ok_or("byok does not know this key's vendor: name it with --vendor.")?;
-    let mut set = key_set(target);
-    if target.is_replica()
-        && let Some((pr, id)) = set.first().cloned()
-        && let Ok(p) = svc.describe_key(&pr, &id).await
-        && let Some(mr) = p.multi_region
-    {
-        for r in mr.replicas {
-            if !set.iter().any(|(x, _)| *x == r.region) {
-                set.push((r.region, id.clone()));
-            }
-        }
-    }
+    let set = full_key_set(svc, target).await;
     let partition = partition_of_arn(&target.arn);
     let mut changes = Vec::new();
     let mut notes = Vec::new();
