@@ -268,6 +268,63 @@ async fn grant_adds_the_vendors_principals_once() {
     assert!(kinds(k).is_empty(), "{k:#}");
 }
 
+/// Five `byok grant` runs at once, each with another of the vendor's roles, on one key:
+/// PutKeyPolicy replaces the whole policy, so a run that wrote between another's read and
+/// write would lose that run's role. Each run reads again after writing and writes again
+/// while its role is missing: every role ends up granted.
+#[tokio::test]
+async fn five_grants_at_once_lose_no_principal() {
+    let moto = Moto::start();
+    let dir = TempDir::new("grant-race");
+    let kms = moto.kms("eu-west-1").await;
+    let id = make_key(
+        &kms,
+        Some("camunda"),
+        "alias/camunda-race",
+        &camunda_policy(),
+    )
+    .await;
+    let roles: Vec<String> = (1..=5)
+        .map(|n| format!("arn:aws:iam::210987654321:role/camunda-tenant-race-{n}"))
+        .collect();
+    let children: Vec<_> = roles
+        .iter()
+        .map(|r| {
+            moto.byok(dir.path())
+                .args([
+                    "grant",
+                    "--key",
+                    "alias/camunda-race",
+                    "--region",
+                    "eu-west-1",
+                ])
+                .args(["--principal", r, "--yes"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let p = policy_of(&kms, &id).await;
+    for principals in principals_of(&p, "Camunda") {
+        for r in roles.iter().map(String::as_str).chain([CAMUNDA_ROLE]) {
+            assert!(
+                principals.as_array().unwrap().iter().any(|x| x == r),
+                "{r} lost: {p:#}"
+            );
+        }
+    }
+}
+
 // --------------------------------------------------------------------------------------
 // A tiny JSON Schema subset (type, required, properties, additionalProperties, items,
 // enum, $ref to $defs): enough to hold the real output to the documented shape.

@@ -217,3 +217,70 @@ pub async fn keys_backend(g: &GlobalArgs, catalog: &Catalog) -> Result<Backend, 
     }
     Ok(Backend::Sim(sim))
 }
+
+/// Each change sent, done or refused (with why), on stderr, then how many of the `planned`
+/// were not sent after a refusal. True when none was refused.
+pub fn say_results<'a>(
+    results: impl ExactSizeIterator<Item = (&'a str, Option<&'a str>)>,
+    planned: usize,
+) -> bool {
+    let not_sent = planned - results.len();
+    let mut ok = true;
+    for (change, error) in results {
+        match error {
+            None => eprintln_safe!("✓ {change}"),
+            Some(e) => {
+                ok = false;
+                eprintln_safe!("✗ {change}: {e}");
+            }
+        }
+    }
+    if not_sent > 0 {
+        eprintln_safe!("  {not_sent} change(s) not sent after the refusal.");
+    }
+    ok
+}
+
+/// Hold the turn to change a key's policy (and its Multi-Region set's: they share the key
+/// ID) on this machine: another byok run changing it waits, at most a minute, saying for
+/// which pid. PutKeyPolicy replaces the whole policy, so two read-change-write runs at once
+/// would lose one's change.
+pub async fn key_policy_turn(
+    journal: &Journal,
+    k: &byok::status::KeyStatus,
+) -> Result<journal::SetupLock, i32> {
+    let name = format!("key-policy {} {}", k.account, k.key_id);
+    let t0 = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        match journal.try_lock_setup(&name) {
+            Ok(journal::LockTry::Acquired(l)) => return Ok(l),
+            Ok(journal::LockTry::Busy { pid }) => {
+                if t0.elapsed() > std::time::Duration::from_secs(60) {
+                    eprintln_safe!(
+                        "error: another byok run{} has been changing the policy of {} for a minute. Nothing was changed.",
+                        pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+                        k.arn
+                    );
+                    return Err(exit::AWS_REFUSED);
+                }
+                if !said {
+                    eprintln_safe!(
+                        "waiting for another byok run{} changing the policy of {}",
+                        pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+                        k.arn
+                    );
+                    said = true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => {
+                eprintln_safe!(
+                    "error: cannot take the lock of {} in the state directory ({e}). Nothing was changed.",
+                    k.arn
+                );
+                return Err(exit::INVALID_INPUT);
+            }
+        }
+    }
+}

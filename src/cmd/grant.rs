@@ -77,17 +77,7 @@ pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
     };
     let mut principals = Vec::new();
     for p in &args.principals {
-        let checked = byok::answers::check_principal(profile, &k.region, Some(p)).and_then(|arn| {
-            if arn.contains(&format!(":iam::{}:", k.account)) {
-                Err(format!(
-                    "{arn} is in your own account {}: give the vendor's account or role",
-                    k.account
-                ))
-            } else {
-                Ok(arn)
-            }
-        });
-        match checked {
+        match status::check_given_principal(profile, k, p) {
             Ok(arn) if !principals.contains(&arn) => principals.push(arn),
             Ok(_) => {}
             Err(e) => {
@@ -96,6 +86,16 @@ pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
             }
         }
     }
+    // PutKeyPolicy replaces the whole policy: runs on this machine that change the same
+    // key's policy take turns, from the read to the write, or one would drop the other's.
+    let journal = match common::open_journal(g.demo, "Nothing was changed.") {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let _turn = match common::key_policy_turn(&journal, k).await {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let plan = match status::plan_grant(&svc, &catalog, k, &principals).await {
         Ok(p) => p,
         Err(e) => {
@@ -120,16 +120,12 @@ pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
         return exit::OK;
     }
     let results = status::apply(&svc, &plan).await;
-    let mut ok = true;
-    for r in &results {
-        match &r.error {
-            None => eprintln_safe!("✓ {}", r.change),
-            Some(e) => {
-                ok = false;
-                eprintln_safe!("✗ {}: {e}", r.change);
-            }
-        }
-    }
+    let ok = common::say_results(
+        results
+            .iter()
+            .map(|r| (r.change.as_str(), r.error.as_deref())),
+        plan.changes.len(),
+    );
     if json {
         println_safe!("{}", document(&results));
     }

@@ -189,7 +189,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs) -> i32 {
     }
 
     if let Some(action) = action {
-        return act(&svc, &catalog, &scope, &args, action).await;
+        return act(g.demo, &svc, &catalog, &scope, &args, action).await;
     }
     if let (Some(email), Backend::Aws(aws)) = (&alerts, &svc) {
         return alerts_act(aws, &catalog, &scope, &args, email).await;
@@ -351,6 +351,7 @@ fn alias_matches(k: &KeyStatus, typed: &str) -> bool {
 }
 
 async fn act(
+    demo: bool,
     svc: &Backend,
     catalog: &Catalog,
     scope: &Scope,
@@ -364,7 +365,7 @@ async fn act(
         results: vec![],
         outcome: String::new(),
     };
-    let code = act_recorded(svc, catalog, scope, args, action, &mut done).await;
+    let code = act_recorded(demo, svc, catalog, scope, args, action, &mut done).await;
     if let Some(path) = &args.record {
         let caller = svc.identity().await.ok();
         let rec = byok::record::for_action(byok::record::ActionRun {
@@ -483,7 +484,7 @@ async fn alerts_act(
             Err(code) => return code,
         };
         results = byok::kms::alerts::apply(aws, &me.account, &partition, &plan, &journal).await;
-        let ok = say_results(
+        let ok = common::say_results(
             results
                 .iter()
                 .map(|r| (r.change.as_str(), r.error.as_deref())),
@@ -614,29 +615,6 @@ async fn alerts_act(
     code
 }
 
-/// Each change sent, done or refused (with why), on stderr, then how many of the `planned`
-/// were not sent after a refusal. True when none was refused.
-fn say_results<'a>(
-    results: impl ExactSizeIterator<Item = (&'a str, Option<&'a str>)>,
-    planned: usize,
-) -> bool {
-    let not_sent = planned - results.len();
-    let mut ok = true;
-    for (change, error) in results {
-        match error {
-            None => eprintln_safe!("✓ {change}"),
-            Some(e) => {
-                ok = false;
-                eprintln_safe!("✗ {change}: {e}");
-            }
-        }
-    }
-    if not_sent > 0 {
-        eprintln_safe!("  {not_sent} change(s) not sent after the refusal.");
-    }
-    ok
-}
-
 /// What an action planned and did, for the change record.
 struct Acted {
     plans: Vec<status::ActionPlan>,
@@ -666,6 +644,7 @@ fn action_command(args: &StatusArgs) -> String {
 }
 
 async fn act_recorded<S: byok::kms::KeyService>(
+    demo: bool,
     svc: &S,
     catalog: &Catalog,
     scope: &Scope,
@@ -681,6 +660,24 @@ async fn act_recorded<S: byok::kms::KeyService>(
         }
         eprintln_safe!("Nothing was changed.");
         return exit::INVALID_INPUT;
+    }
+    // A policy change reads, changes and replaces the whole policy: take turns with other
+    // runs on this machine changing the same keys' policies (`byok grant` too).
+    let mut _turns = Vec::new();
+    if matches!(
+        action,
+        Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess | Action::RemoveRetired
+    ) {
+        let journal = match common::open_journal(demo, "Nothing was changed.") {
+            Ok(j) => j,
+            Err(code) => return code,
+        };
+        for k in &report.keys {
+            match common::key_policy_turn(&journal, k).await {
+                Ok(t) => _turns.push(t),
+                Err(code) => return code,
+            }
+        }
     }
     let mut plans = Vec::new();
     for k in &report.keys {
@@ -733,7 +730,7 @@ async fn act_recorded<S: byok::kms::KeyService>(
     let mut results = Vec::new();
     for p in &plans {
         let rs = status::apply(svc, p).await;
-        all_ok &= say_results(
+        all_ok &= common::say_results(
             rs.iter().map(|r| (r.change.as_str(), r.error.as_deref())),
             p.changes.len(),
         );
