@@ -254,12 +254,12 @@ pub struct AnswerArgs {
     /// The vendor principal: Camunda's tenant IAM role ARN, or another vendor's account ID or ARN.
     #[arg(long, value_name = "ARN|ACCOUNT", display_order = 102, value_hint = ValueHint::Other)]
     pub principal: Option<String>,
-    /// single, multi-region (primary + replica), or two-keys (two independent keys).
+    /// single, multi-region (primary + replicas), or two-keys (one independent key per Region; per-region is the same).
     #[arg(long, value_name = "single|multi-region|two-keys", value_parser = regionalities(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 103)]
     pub regionality: Option<String>,
-    /// The second Region (defaults from the vendor profile).
+    /// A Region besides the primary's (defaults from the vendor profile); repeatable, as the vendor allows.
     #[arg(long, value_name = "REGION", value_parser = regions(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 104)]
-    pub replica_region: Option<String>,
+    pub replica_region: Vec<String>,
     /// The alias; alias/ is added if missing.
     #[arg(long, value_name = "NAME", display_order = 105, value_hint = ValueHint::Other)]
     pub alias: Option<String>,
@@ -299,7 +299,7 @@ impl AnswerArgs {
         flag(self.region.is_some(), "--region");
         flag(self.principal.is_some(), "--principal");
         flag(self.regionality.is_some(), "--regionality");
-        flag(self.replica_region.is_some(), "--replica-region");
+        flag(!self.replica_region.is_empty(), "--replica-region");
         flag(self.alias.is_some(), "--alias");
         flag(self.description.is_some(), "--description");
         flag(!self.tags.is_empty(), "--tag");
@@ -345,11 +345,6 @@ impl AnswerArgs {
         one(&mut self.region, &outer.region, "--region")?;
         one(&mut self.principal, &outer.principal, "--principal")?;
         one(&mut self.regionality, &outer.regionality, "--regionality")?;
-        one(
-            &mut self.replica_region,
-            &outer.replica_region,
-            "--replica-region",
-        )?;
         one(&mut self.alias, &outer.alias, "--alias")?;
         one(&mut self.description, &outer.description, "--description")?;
         one(
@@ -361,6 +356,11 @@ impl AnswerArgs {
             &mut self.alerts_email,
             &outer.alerts_email,
             "--alerts-email",
+        )?;
+        many(
+            &mut self.replica_region,
+            &outer.replica_region,
+            "--replica-region",
         )?;
         many(&mut self.tags, &outer.tags, "--tag")?;
         many(&mut self.admins, &outer.admins, "--admin")?;
@@ -375,7 +375,7 @@ impl AnswerArgs {
             region: self.region.clone(),
             principal: self.principal.clone(),
             regionality: self.regionality.clone(),
-            replica_region: self.replica_region.clone(),
+            replica_regions: self.replica_region.clone(),
             alias: self.alias.clone(),
             description: self.description.clone(),
             tags: self.tags.clone(),

@@ -1299,3 +1299,121 @@ async fn aiven_project_role_then_rerun_creates_nothing() {
     )
     .await;
 }
+
+/// `--replica-region` twice: a Multi-Region primary with a replica in each Region, every one
+/// with byok's policy, its alias and its tags, listed by the primary; then, on other aliases,
+/// one key of its own per Region. Each re-run makes nothing.
+#[tokio::test]
+async fn other_vendor_two_replicas_then_three_keys_of_their_own() {
+    let moto = Moto::start();
+    let dir = TempDir::new("other-3r");
+    let regions = ["eu-central-1", "eu-west-3", "eu-north-1"];
+    let args = |regionality: &str, alias: &str| {
+        let mut v: Vec<String> = [
+            "create",
+            "--vendor",
+            "other",
+            "--principal",
+            "444455556666",
+            "--region",
+            regions[0],
+            "--regionality",
+            regionality,
+            "--alias",
+            alias,
+        ]
+        .map(String::from)
+        .to_vec();
+        for r in &regions[1..] {
+            v.extend(["--replica-region".to_string(), r.to_string()]);
+        }
+        v.push("--yes".into());
+        v
+    };
+    let mr = args("multi-region", "mr-three");
+    let out = run(moto.byok(dir.path()).args(&mr));
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out)
+            .contains("Done. Your Multi-Region key, primary and 2 replicas, for Other vendor:"),
+        "{}",
+        stderr(&out)
+    );
+    let arns = lines(&out);
+    assert_eq!(arns.len(), 3, "{arns:?}");
+    let id = id_of(&arns[0]).to_string();
+    assert!(id.starts_with("mrk-"));
+    for (arn, region) in arns.iter().zip(regions) {
+        assert_eq!(arn, &format!("arn:aws:kms:{region}:{ACCOUNT}:key/{id}"));
+    }
+    let primary = moto.kms(regions[0]).await;
+    let policy = policy_of(&primary, &id).await;
+    let meta = describe(&primary, &id).await;
+    let mut listed: Vec<&str> = meta
+        .multi_region_configuration()
+        .unwrap()
+        .replica_keys()
+        .iter()
+        .map(|k| k.region().unwrap())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, ["eu-north-1", "eu-west-3"]);
+    for (region, role) in [
+        (regions[0], "primary"),
+        (regions[1], "replica"),
+        (regions[2], "replica"),
+    ] {
+        let kms = moto.kms(region).await;
+        assert_eq!(key_ids(&kms).await, vec![id.clone()], "{region}");
+        assert_eq!(policy_of(&kms, &id).await, policy, "{region}");
+        assert_eq!(
+            alias_target(&kms, "alias/mr-three").await.as_deref(),
+            Some(id.as_str()),
+            "{region}"
+        );
+        assert_byok_tags(&tags_of(&kms, &id).await, "other", "alias/mr-three", role);
+        assert_eq!(
+            describe(&kms, &id).await.key_state().map(|s| s.as_str()),
+            Some("Enabled")
+        );
+    }
+    let again = run(moto.byok(dir.path()).args(&mr));
+    assert_exit(&again, 0);
+    assert_eq!(lines(&again), arns);
+    assert!(
+        stderr(&again).contains("3 key(s) match"),
+        "{}",
+        stderr(&again)
+    );
+
+    // One key per Region, with the second alias in the other two.
+    let per = args("per-region", "own-three");
+    let out = run(moto.byok(dir.path()).args(&per));
+    assert_exit(&out, 0);
+    let own = lines(&out);
+    assert_eq!(own.len(), 3, "{own:?}");
+    for ((arn, region), (alias, role)) in own.iter().zip(regions).zip([
+        ("alias/own-three", "primary"),
+        ("alias/own-three-replica", "secondary"),
+        ("alias/own-three-replica", "secondary"),
+    ]) {
+        assert!(arn.starts_with(&format!("arn:aws:kms:{region}:{ACCOUNT}:key/")));
+        let kms = moto.kms(region).await;
+        let kid = id_of(arn);
+        assert!(!kid.starts_with("mrk-"), "{arn}");
+        assert_eq!(
+            key_ids(&kms).await.len(),
+            2,
+            "{region}: the replica and this key"
+        );
+        assert_eq!(alias_target(&kms, alias).await.as_deref(), Some(kid));
+        assert_byok_tags(&tags_of(&kms, kid).await, "other", alias, role);
+        assert!(rotation(&kms, kid).await.0, "{region}");
+    }
+    let again = run(moto.byok(dir.path()).args(&per));
+    assert_exit(&again, 0);
+    assert_eq!(lines(&again), own);
+    for region in regions {
+        assert_eq!(key_ids(&moto.kms(region).await).await.len(), 2, "{region}");
+    }
+}

@@ -71,13 +71,34 @@ fn setups() -> Vec<(&'static str, Answers)> {
             }),
         ),
         (
+            "other-two-replicas",
+            answers(|r| {
+                r.vendor = Some("other".into());
+                r.region = Some("eu-central-1".into());
+                r.principal = Some("444455556666".into());
+                r.regionality = Some("multi-region".into());
+                r.replica_regions = vec!["eu-west-3".into(), "eu-north-1".into()];
+                r.admins = vec![ADMIN.into()];
+            }),
+        ),
+        (
+            "other-three-keys",
+            answers(|r| {
+                r.vendor = Some("other".into());
+                r.region = Some("eu-central-1".into());
+                r.principal = Some("444455556666".into());
+                r.regionality = Some("per-region".into());
+                r.replica_regions = vec!["eu-west-3".into(), "eu-north-1".into()];
+            }),
+        ),
+        (
             "other-two-keys",
             answers(|r| {
                 r.vendor = Some("other".into());
                 r.region = Some("eu-central-1".into());
                 r.principal = Some("444455556666".into());
                 r.regionality = Some("two-keys".into());
-                r.replica_region = Some("eu-west-3".into());
+                r.replica_regions = vec!["eu-west-3".into()];
                 r.alias = Some("vendor/data_key".into());
                 r.description = Some("Key with \"quotes\", ${dollar} and %{percent}".into());
             }),
@@ -109,7 +130,15 @@ fn hcl_context() -> hcl::eval::Context<'static> {
     // Resource references evaluate to their own path, so the test can check the wiring.
     let refs = |kind: &str, attrs: &[&str]| {
         let mut m = hcl::Map::new();
-        for name in ["primary", "replica", "secondary"] {
+        // A key alone in its role is named by it; with others, by role and Region.
+        let regional = byok::regions::REGIONS.iter().flat_map(|(r, _)| {
+            ["replica", "secondary"].map(|role| format!("{role}_{}", r.replace('-', "_")))
+        });
+        for name in ["primary", "replica", "secondary"]
+            .map(String::from)
+            .into_iter()
+            .chain(regional)
+        {
             let mut inner = hcl::Map::new();
             for a in attrs {
                 inner.insert(
@@ -117,7 +146,7 @@ fn hcl_context() -> hcl::eval::Context<'static> {
                     hcl::Value::from(format!("{kind}.{name}.{a}")),
                 );
             }
-            m.insert(name.to_string(), hcl::Value::Object(inner));
+            m.insert(name, hcl::Value::Object(inner));
         }
         hcl::Value::Object(m)
     };
@@ -209,7 +238,7 @@ fn check_terraform(name: &str, plan: &Plan, account: Option<&str>) {
         if key.role != KeyRole::Primary {
             assert_eq!(
                 eval(attr(p.body(), "alias"), &ctx),
-                json!(key.role.as_str())
+                json!(plan.key_name(key).replace('-', "_"))
             );
         }
         let pinned = p
@@ -230,7 +259,7 @@ fn check_terraform(name: &str, plan: &Plan, account: Option<&str>) {
     );
 
     for key in &plan.keys {
-        let role = key.role.as_str();
+        let role = &plan.key_name(key).replace('-', "_");
         let kind = if key.role == KeyRole::Replica {
             "aws_kms_replica_key"
         } else {
@@ -968,7 +997,7 @@ async fn script_adopts_an_interrupted_runs_key_and_refuses_another_account() {
         r.region = Some("eu-central-1".into());
         r.principal = Some("444455556666".into());
         r.regionality = Some("two-keys".into());
-        r.replica_region = Some("eu-west-3".into());
+        r.replica_regions = vec!["eu-west-3".into()];
         r.no_rotation = true;
     });
     let plan = Plan::build(&a);
@@ -1159,7 +1188,7 @@ fn hostile_vendor_text_stays_text_in_every_export() {
             }
             want.push(("locals".into(), vec![]));
             for key in &plan.keys {
-                let role = key.role.as_str().to_string();
+                let role = plan.key_name(key).replace('-', "_");
                 let kind = if key.role == KeyRole::Replica {
                     "aws_kms_replica_key"
                 } else {
@@ -2357,4 +2386,91 @@ async fn alerts_are_in_every_export_and_the_script_makes_what_byok_makes() {
         "{}",
         stderr(&again)
     );
+}
+
+/// The script of a primary with two replicas, against moto: one key ID in each of the three
+/// Regions, each replica aliased and tagged in its own Region, nothing made twice on a re-run,
+/// and `byok create` with the same answers finds the same three keys and verifies them.
+#[tokio::test]
+async fn script_with_two_replicas_makes_what_byok_create_makes() {
+    let moto = Moto::start();
+    let dir = TempDir::new("script-3r");
+    let flags = [
+        "--vendor",
+        "other",
+        "--principal",
+        "444455556666",
+        "--region",
+        "eu-central-1",
+        "--regionality",
+        "multi-region",
+        "--replica-region",
+        "eu-west-3",
+        "--replica-region",
+        "eu-north-1",
+    ];
+    let script = dir.path().join("setup.sh");
+    let out = run(moto
+        .byok(dir.path())
+        .arg("plan")
+        .args(flags)
+        .args(["--format", "aws-cli", "--out"])
+        .arg(&script));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let first = run_script(&moto, dir.path(), &script);
+    assert!(first.status.success(), "script failed: {}", stderr(&first));
+    let arns: Vec<String> = stdout(&first).lines().map(str::to_string).collect();
+    assert_eq!(arns.len(), 3, "{}", stdout(&first));
+    let a = answers(|r| {
+        r.vendor = Some("other".into());
+        r.principal = Some("444455556666".into());
+        r.region = Some("eu-central-1".into());
+        r.regionality = Some("multi-region".into());
+        r.replica_regions = vec!["eu-west-3".into(), "eu-north-1".into()];
+    });
+    let plan = Plan::build(&a);
+    let want_policy = policy::build(&a, ACCOUNT);
+    for (key, arn) in plan.keys.iter().zip(&arns) {
+        let kms = moto.kms(&key.region).await;
+        let keys = key_ids(&kms).await;
+        assert_eq!(keys.len(), 1, "{}: {keys:?}", key.region);
+        assert_eq!(
+            arn,
+            &format!("arn:aws:kms:{}:{ACCOUNT}:key/{}", key.region, keys[0])
+        );
+        assert_eq!(
+            alias_target(&kms, &key.alias).await.as_deref(),
+            Some(keys[0].as_str())
+        );
+        assert_eq!(
+            policy_of(&kms, &keys[0]).await,
+            want_policy,
+            "{}",
+            key.region
+        );
+        assert_eq!(
+            sorted(tags_of(&kms, &keys[0]).await),
+            sorted(plan.tags_for(key.role)),
+            "{}",
+            key.region
+        );
+    }
+    let log = std::fs::read_to_string(dir.path().join("aws.log")).unwrap();
+    let calls = |what: &str| log.lines().filter(|l| l.starts_with(what)).count();
+    assert_eq!(calls("kms create-key"), 1, "{log}");
+    assert_eq!(calls("kms replicate-key"), 2, "{log}");
+    std::fs::remove_file(dir.path().join("aws.log")).unwrap();
+
+    let again = run_script(&moto, dir.path(), &script);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(stdout(&again), stdout(&first));
+    let log = std::fs::read_to_string(dir.path().join("aws.log")).unwrap();
+    for change in ["create-key", "replicate-key", "create-alias"] {
+        assert!(!log.contains(change), "a re-run called {change}: {log}");
+    }
+
+    let out = run(moto.byok(dir.path()).arg("create").args(flags).arg("--yes"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&first));
+    assert!(stderr(&out).contains("3 key(s) match"), "{}", stderr(&out));
 }

@@ -192,7 +192,7 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                 region,
                 principal,
                 regionality,
-                replica_region,
+                replica_regions: replica_region.into_iter().collect(),
                 alias,
                 description,
                 tags,

@@ -301,10 +301,16 @@ fn report_result(
     match &report.outcome {
         Outcome::Completed if g.quiet => {}
         Outcome::Completed => {
-            let what = match a.regionality {
-                Regionality::Single => "key",
-                Regionality::MultiRegion => "Multi-Region key, primary and replica,",
-                Regionality::TwoKeys => "two independent single-Region keys",
+            let what = match (a.regionality, a.replica_regions.len()) {
+                (Regionality::Single, _) => "key".to_string(),
+                (Regionality::MultiRegion, 1) => "Multi-Region key, primary and replica,".into(),
+                (Regionality::MultiRegion, n) => {
+                    format!("Multi-Region key, primary and {n} replicas,")
+                }
+                (Regionality::TwoKeys, 1) => "two independent single-Region keys".into(),
+                (Regionality::TwoKeys, n) => {
+                    format!("{} independent single-Region keys, one per Region,", n + 1)
+                }
             };
             eprintln_safe!(
                 "\nDone. Your {what} for {}:",

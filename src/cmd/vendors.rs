@@ -133,6 +133,13 @@ fn show(v: &VendorProfile, output: Output) -> i32 {
     println_safe!("  Regionality: {}", regionalities.join(", "));
     if let Some(d) = &v.dual_region {
         println_safe!("    recommended: {}", d.recommended.as_str());
+        if (d.min_regions, d.max_regions) != (1, 1) {
+            println_safe!(
+                "    Regions besides the primary's: {} to {} (--replica-region, repeatable)",
+                d.min_regions,
+                d.max_regions
+            );
+        }
         for p in &d.pairs {
             println_safe!("    {} with {}", l(&p.primary), l(&p.secondary));
         }

@@ -774,13 +774,21 @@ impl App {
                         }
                     }
                     for k in &report.keys {
-                        match run.keys.iter_mut().find(|x| x.role == k.role) {
+                        match run
+                            .keys
+                            .iter_mut()
+                            .find(|x| x.role == k.role && x.region == k.region)
+                        {
                             Some(x) => *x = k.clone(),
                             None => run.keys.push(k.clone()),
                         }
                     }
-                    run.keys
-                        .retain(|x| report.keys.iter().any(|k| k.role == x.role));
+                    run.keys.retain(|x| {
+                        report
+                            .keys
+                            .iter()
+                            .any(|k| k.role == x.role && k.region == x.region)
+                    });
                     let completed = report.outcome == Outcome::Completed;
                     run.report = Some(*report);
                     if completed {
@@ -883,7 +891,11 @@ impl App {
                     s.status = StepStatus::Failed { elapsed, error };
                 }
             }
-            Progress::Key { key } => match run.keys.iter_mut().find(|k| k.role == key.role) {
+            Progress::Key { key } => match run
+                .keys
+                .iter_mut()
+                .find(|k| k.role == key.role && k.region == key.region)
+            {
                 Some(k) => *k = key,
                 None => run.keys.push(key),
             },

@@ -492,7 +492,7 @@ fn regionality_choice_and_second_region() {
     a.handle(enter());
     let v = a.validate().unwrap();
     assert_eq!(v.regionality, crate::answers::Regionality::MultiRegion);
-    assert_eq!(v.second_region.as_deref(), Some("eu-west-2"));
+    assert_eq!(v.replica_regions, ["eu-west-2"]);
 
     // Another vendor: any second Region, typed and checked.
     let mut o = app_with(RawAnswers {

@@ -93,7 +93,9 @@ pub struct RawAnswers {
     pub region: Option<String>,
     pub principal: Option<String>,
     pub regionality: Option<String>,
-    pub replica_region: Option<String>,
+    /// `--replica-region`, repeatable: the Regions besides the primary's.
+    #[serde(default)]
+    pub replica_regions: Vec<String>,
     pub alias: Option<String>,
     pub description: Option<String>,
     #[serde(default)]
@@ -116,11 +118,13 @@ pub struct Answers {
     pub vendor: VendorProfile,
     pub region: String,
     pub regionality: Regionality,
-    /// The replica's or second key's Region.
-    pub second_region: Option<String>,
+    /// The Regions besides the primary's, in the order given: each holds a replica of the
+    /// primary (Multi-Region) or a key of its own (one key per Region). Empty for one key.
+    pub replica_regions: Vec<String>,
     /// `alias/...` in the primary Region.
     pub alias: String,
-    /// The alias in the second Region: the same name for a replica, a distinct one for two keys.
+    /// The alias in each of the other Regions: the same name for a replica, a distinct one for
+    /// keys of their own (the same in each of their Regions: aliases are regional).
     pub second_alias: Option<String>,
     pub description: String,
     /// The user's own tags; byok adds its `byok:*` tags when it plans.
@@ -213,7 +217,7 @@ impl Answers {
             flag("--principal", Some(&self.principal));
         }
         flag("--regionality", Some(self.regionality.as_str()));
-        if let Some(r) = &self.second_region {
+        for r in &self.replica_regions {
             flag("--replica-region", Some(r));
         }
         flag("--alias", Some(&self.alias));
@@ -483,12 +487,15 @@ impl RawAnswers {
             (Field::Region, &self.region),
             (Field::Principal, &self.principal),
             (Field::Regionality, &self.regionality),
-            (Field::ReplicaRegion, &self.replica_region),
             (Field::Alias, &self.alias),
             (Field::RotationDays, &self.rotation_days),
             (Field::AlertsEmail, &self.alerts_email),
         ];
-        let many = [(Field::Tags, &self.tags), (Field::Admins, &self.admins)];
+        let many = [
+            (Field::ReplicaRegion, &self.replica_regions),
+            (Field::Tags, &self.tags),
+            (Field::Admins, &self.admins),
+        ];
         single
             .into_iter()
             .filter_map(|(f, v)| v.as_deref().map(|v| (f, v)))
@@ -586,21 +593,75 @@ impl RawAnswers {
             },
         };
 
-        let mut second_region = None;
+        let mut replica_regions = Vec::new();
         if let Some(primary) = &region {
-            match (regionality.is_dual(), self.replica_region.as_deref()) {
-                (false, Some(_)) => bad(
+            let given: Vec<&str> = self.replica_regions.iter().map(|r| r.trim()).collect();
+            let (min, max) = vendor.other_regions_range();
+            match (regionality.is_dual(), given.is_empty()) {
+                (false, false) => bad(
                     Field::ReplicaRegion,
                     "only applies with --regionality multi-region or two-keys: add one of them or leave it out".into(),
                 ),
-                (false, None) => {}
-                (true, Some(r)) => {
-                    second_region = check_second_region(vendor, primary, r)
-                        .map_err(|m| bad(Field::ReplicaRegion, m))
-                        .ok()
+                (false, true) => {}
+                (true, false) => {
+                    for (i, r) in given.iter().enumerate() {
+                        if given[..i].contains(r) {
+                            bad(
+                                Field::ReplicaRegion,
+                                format!("{r} is given twice: give each Region once"),
+                            );
+                            continue;
+                        }
+                        if let Ok(r) = check_second_region(vendor, primary, r)
+                            .map_err(|m| bad(Field::ReplicaRegion, m))
+                        {
+                            replica_regions.push(r);
+                        }
+                    }
+                    let n = given.len();
+                    let what = if regionality == Regionality::MultiRegion {
+                        "replica Region"
+                    } else {
+                        "Region for a key of its own"
+                    };
+                    if n > max {
+                        bad(
+                            Field::ReplicaRegion,
+                            if max == 1 {
+                                format!(
+                                    "is given {n} times: {} takes one {what}, give one",
+                                    vendor.name
+                                )
+                            } else {
+                                format!(
+                                    "is given {n} times: {} takes at most {max}, give fewer",
+                                    vendor.name
+                                )
+                            },
+                        );
+                    } else if n < min {
+                        bad(
+                            Field::ReplicaRegion,
+                            format!(
+                                "is given {n} time(s): {} needs at least {min} ({}), repeat --replica-region",
+                                vendor.name,
+                                vendor
+                                    .secondary_regions(primary)
+                                    .map(|l| l.join(", "))
+                                    .unwrap_or_else(|| format!("a {what} each"))
+                            ),
+                        );
+                    }
                 }
-                (true, None) => match vendor.default_secondary(primary) {
-                    Some(r) => second_region = Some(r),
+                (true, true) => match vendor.default_other_regions(primary) {
+                    Some(r) => replica_regions = r,
+                    None if min > 1 => bad(
+                        Field::ReplicaRegion,
+                        format!(
+                            "is required: {} needs {min} Regions besides {primary}, each with its own --replica-region",
+                            vendor.name
+                        ),
+                    ),
                     None => bad(
                         Field::ReplicaRegion,
                         "is required for a second key: give the second Region, such as eu-west-2".into(),
@@ -719,7 +780,7 @@ impl RawAnswers {
             vendor: vendor.clone(),
             region: region.expect("no errors"),
             regionality,
-            second_region,
+            replica_regions,
             alias: alias.expect("no errors"),
             second_alias,
             description,
@@ -782,7 +843,7 @@ mod tests {
         assert_eq!(a.regionality, Regionality::Single);
         r.regionality = Some("multi-region".into());
         let a = r.validate(&c).unwrap();
-        assert_eq!(a.second_region.as_deref(), Some("eu-west-2"));
+        assert_eq!(a.replica_regions, ["eu-west-2"]);
         assert_eq!(a.second_alias.as_deref(), Some("alias/camunda-saas-byok"));
         r.regionality = Some("two-keys".into());
         let a = r.validate(&c).unwrap();
@@ -830,12 +891,132 @@ mod tests {
         assert!(r.validate(&c).is_ok());
         r.regionality = Some("multi-region".into());
         assert_eq!(fields(r.validate(&c)), vec![Field::ReplicaRegion]);
-        r.replica_region = Some("eu-central-1".into());
+        r.replica_regions = vec!["eu-central-1".into()];
         assert_eq!(fields(r.validate(&c)), vec![Field::ReplicaRegion]);
-        r.replica_region = Some("cn-north-1".into());
+        r.replica_regions = vec!["cn-north-1".into()];
         assert_eq!(fields(r.validate(&c)), vec![Field::ReplicaRegion]);
-        r.replica_region = Some("eu-west-3".into());
+        r.replica_regions = vec!["eu-west-3".into()];
         assert!(r.validate(&c).is_ok());
+    }
+
+    /// `--replica-region` repeated: every Region checked, each once, none the primary's,
+    /// no more than the profile allows; the order given is kept.
+    #[test]
+    fn several_replica_regions() {
+        let c = Catalog::built_in();
+        let mut r = raw("other");
+        r.region = Some("eu-central-1".into());
+        r.principal = Some("123456789012".into());
+        r.regionality = Some("multi-region".into());
+        r.replica_regions = vec!["eu-west-3".into(), "eu-north-1".into()];
+        let a = r.validate(&c).unwrap();
+        assert_eq!(a.replica_regions, ["eu-west-3", "eu-north-1"]);
+        assert_eq!(a.second_alias.as_deref(), Some(a.alias.as_str()));
+        assert!(
+            a.create_command(&Invocation::default())
+                .contains("--replica-region eu-west-3 --replica-region eu-north-1")
+        );
+        // One key per Region: the same second alias in each of them (aliases are regional).
+        r.regionality = Some("per-region".into());
+        let a = r.validate(&c).unwrap();
+        assert_eq!(a.regionality, Regionality::TwoKeys);
+        assert_eq!(a.second_alias.as_deref(), Some("alias/saas-byok-replica"));
+        assert!(
+            a.create_command(&Invocation::default())
+                .contains("--regionality two-keys")
+        );
+        let errs = |r: &RawAnswers| {
+            r.validate(&c)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+        };
+        r.replica_regions = vec!["eu-west-3".into(), "eu-west-3".into()];
+        assert_eq!(
+            errs(&r),
+            ["Second Region (--replica-region): eu-west-3 is given twice: give each Region once"]
+        );
+        r.replica_regions = vec!["eu-west-3".into(), "eu-central-1".into()];
+        assert_eq!(
+            errs(&r),
+            [
+                "Second Region (--replica-region): eu-central-1 is the primary Region: choose another one"
+            ]
+        );
+        r.replica_regions = vec!["eu-west-3".into(), "eu-wset-2".into()];
+        assert_eq!(fields(r.validate(&c)), [Field::ReplicaRegion]);
+        let nine: Vec<String> = [
+            "eu-west-1",
+            "eu-west-2",
+            "eu-west-3",
+            "eu-north-1",
+            "eu-south-1",
+            "us-east-1",
+            "us-east-2",
+            "us-west-1",
+            "us-west-2",
+        ]
+        .map(String::from)
+        .to_vec();
+        r.replica_regions = nine;
+        assert_eq!(
+            errs(&r),
+            [
+                "Second Region (--replica-region): is given 9 times: Other vendor takes at most 8, give fewer"
+            ]
+        );
+        // A vendor with one second Region takes one.
+        let mut cam = raw("camunda");
+        cam.principal = Some(ROLE.into());
+        cam.regionality = Some("multi-region".into());
+        cam.replica_regions = vec!["eu-west-2".into(), "eu-west-2".into()];
+        assert_eq!(
+            errs(&cam),
+            [
+                "Second Region (--replica-region): eu-west-2 is given twice: give each Region once",
+                "Second Region (--replica-region): is given 2 times: Camunda SaaS takes one replica Region, give one"
+            ]
+        );
+    }
+
+    /// A profile that asks for several Regions: the first ones it pairs are the default,
+    /// fewer are refused naming them.
+    #[test]
+    fn a_profile_that_needs_two_other_regions() {
+        let mut v = serde_json::to_value(Catalog::built_in().get("camunda").unwrap()).unwrap();
+        v["id"] = "acme".into();
+        v["dual_region"]["pairs"] = serde_json::json!([
+            { "primary": "eu-west-1", "secondary": "eu-west-2" },
+            { "primary": "eu-west-1", "secondary": "eu-central-1" },
+            { "primary": "eu-west-1", "secondary": "eu-north-1" }
+        ]);
+        v["dual_region"]["min_regions"] = 2.into();
+        v["dual_region"]["max_regions"] = 3.into();
+        let p = VendorProfile::from_json("acme.json", &v.to_string()).unwrap();
+        let c = Catalog { profiles: vec![p] };
+        let mut r = raw("acme");
+        r.principal = Some(ROLE.into());
+        r.regionality = Some("multi-region".into());
+        assert_eq!(
+            r.validate(&c).unwrap().replica_regions,
+            ["eu-west-2", "eu-central-1"]
+        );
+        r.replica_regions = vec!["eu-north-1".into()];
+        let e = r.validate(&c).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].message
+                .contains("needs at least 2 (eu-west-2, eu-central-1, eu-north-1)"),
+            "{}",
+            e[0].message
+        );
+        r.replica_regions = vec!["eu-north-1".into(), "us-east-1".into()];
+        assert!(
+            r.validate(&c).unwrap_err()[0]
+                .message
+                .contains("pairs eu-west-1 with eu-west-2, eu-central-1, eu-north-1")
+        );
     }
 
     #[test]
@@ -854,7 +1035,7 @@ mod tests {
             ],
             admins: vec!["arn:aws:iam::123:user/x".into()],
             rotation_days: Some("89".into()),
-            replica_region: Some("eu-west-2".into()),
+            replica_regions: vec!["eu-west-2".into()],
             ..Default::default()
         };
         let f = fields(r.validate(&c));
@@ -1064,20 +1245,20 @@ mod tests {
         );
         r.region = Some("eu-west-1".into());
         r.regionality = Some("two-keys".into());
-        r.replica_region = Some("eu-wset-2".into());
+        r.replica_regions = vec!["eu-wset-2".into()];
         let errs = r.validate(&c).unwrap_err();
         assert_eq!(errs[0].field, Field::ReplicaRegion);
         assert!(
             errs[0].message.contains("did you mean eu-west-2?"),
             "{errs:?}"
         );
-        r.replica_region = Some("eu_west_2".into());
+        r.replica_regions = vec!["eu_west_2".into()];
         assert!(
             r.validate(&c).unwrap_err()[0]
                 .message
                 .contains("did you mean eu-west-2?")
         );
-        r.replica_region = Some("eu-west-2".into());
+        r.replica_regions = vec!["eu-west-2".into()];
         assert!(r.validate(&c).is_ok());
 
         // A Region AWS opens later: a vendor file that lists it (here a copy of other).

@@ -345,17 +345,18 @@ struct State {
     caller: Option<String>,
     policy: Option<Value>,
     setup: String,
-    keys: BTreeMap<KeyRole, KeyRecord>,
-    aliased: BTreeSet<KeyRole>,
+    /// By [`Slot`]: the order of the plan's keys.
+    keys: BTreeMap<Slot, KeyRecord>,
+    aliased: BTreeSet<Slot>,
     /// This setup's journal entries, read once the setup's lock is held.
     entries: Vec<Entry>,
     /// The journal ends in a torn line: a crash while writing, possibly an intent.
     torn_tail: bool,
     /// The intent of each create this run sent.
-    intents: BTreeMap<KeyRole, String>,
+    intents: BTreeMap<Slot, String>,
     /// Keys made by this setup's earlier intents, found by their `byok:intent` tag, that do
     /// not serve the setup: retired once the alias is held.
-    strays: Vec<(KeyRole, KeyInfo, Option<String>)>,
+    strays: Vec<(Slot, KeyInfo, Option<String>)>,
     retired: Vec<RetiredKey>,
     lock: Option<SetupLock>,
     /// The planned keys' aliases, looked up beside the sign-in.
@@ -363,6 +364,10 @@ struct State {
     /// Another run held the setup's lock before this one got it.
     lock_waited: bool,
 }
+
+/// A key of the plan, by its index in [`Plan::keys`] (0 is the primary): a setup has one key
+/// per Region, so a replica or a key of its own is told from the others by its Region.
+type Slot = usize;
 
 struct Run<'a, S> {
     svc: &'a S,
@@ -483,14 +488,16 @@ pub async fn run<S: KeyService>(
                 }
                 let st = r.st();
                 match step {
-                    Step::CreateKey { role, region, .. } if !st.keys.contains_key(role) => {
+                    Step::CreateKey { role, region, .. }
+                        if !plan.slot(region).is_some_and(|s| st.keys.contains_key(&s)) =>
+                    {
                         in_flight.push(InFlight {
                             role: *role,
                             region: region.clone(),
                         });
                     }
                     Step::ReplicateKey { region, .. }
-                        if !st.keys.contains_key(&KeyRole::Replica) =>
+                        if !plan.slot(region).is_some_and(|s| st.keys.contains_key(&s)) =>
                     {
                         in_flight.push(InFlight {
                             role: KeyRole::Replica,
@@ -548,13 +555,13 @@ pub async fn run<S: KeyService>(
     drop(running);
     done_steps.sort_unstable();
     if outcome == Outcome::Completed {
-        let _ = r.record(r.entry(Event::Completed, None, None, None));
+        let _ = r.record(r.entry(Event::Completed, None, None));
     }
     let st = r.st.into_inner().unwrap_or_else(|e| e.into_inner());
     drop(st.lock);
-    let mut keys: Vec<KeyRecord> = st.keys.into_values().collect();
-    for k in &mut keys {
-        if !st.aliased.contains(&k.role) {
+    let mut keys: Vec<KeyRecord> = st.keys.values().cloned().collect();
+    for (slot, k) in st.keys.keys().zip(&mut keys) {
+        if !st.aliased.contains(slot) {
             k.alias = None;
         }
     }
@@ -586,6 +593,12 @@ fn unconfirmed(role: KeyRole, region: &str, search: ExecError) -> ExecError {
     }
 }
 
+/// Whether a journal entry is about `pk`'s key: its role, in its Region (an entry without a
+/// Region, from an older journal, is taken as its role's).
+fn is_of(e: &Entry, pk: &plan::PlannedKey) -> bool {
+    e.role == Some(pk.role) && e.region.as_deref().is_none_or(|r| r == pk.region)
+}
+
 fn pending_deletion(state: &str) -> bool {
     matches!(state, "PendingDeletion" | "PendingReplicaDeletion")
 }
@@ -612,19 +625,14 @@ impl<S: KeyService> Run<'_, S> {
             .expect("identity resolved before any key step")
     }
 
-    /// A journal entry of this setup; `role` brings the alias.
-    fn entry(
-        &self,
-        event: Event,
-        role: Option<KeyRole>,
-        region: Option<&str>,
-        arn: Option<&str>,
-    ) -> Entry {
+    /// A journal entry of this setup; `slot` brings the key's role, Region and alias.
+    fn entry(&self, event: Event, slot: Option<Slot>, arn: Option<&str>) -> Entry {
+        let pk = slot.map(|s| &self.plan.keys[s]);
         Entry {
-            role,
-            region: region.map(str::to_string),
+            role: pk.map(|k| k.role),
+            region: pk.map(|k| k.region.clone()),
             arn: arn.map(str::to_string),
-            alias: role.and_then(|r| self.plan.key(r)).map(|k| k.alias.clone()),
+            alias: pk.map(|k| k.alias.clone()),
             principal: matches!(event, Event::Created | Event::Adopted)
                 .then(|| self.plan.answers.principal.clone()),
             ..Entry::new(&self.setup(), event)
@@ -678,45 +686,45 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    fn key(&self, role: KeyRole) -> KeyRecord {
+    fn key(&self, slot: Slot) -> KeyRecord {
         self.st()
             .keys
-            .get(&role)
+            .get(&slot)
             .cloned()
             .expect("the plan creates a key before using it")
     }
 
-    /// Take `k` as the setup's `role` key and journal it. The key is the run's before the
+    /// Take `k` as the setup's `slot` key and journal it. The key is the run's before the
     /// journal is written: when the journal cannot be written (a full disk), the report
     /// still names the key.
-    fn adopt(&self, role: KeyRole, k: &KeyInfo, created_now: bool) -> Result<(), ExecError> {
+    fn adopt(&self, slot: Slot, k: &KeyInfo, created_now: bool) -> Result<(), ExecError> {
+        let pk = &self.plan.keys[slot];
         let rec = KeyRecord {
-            role,
+            role: pk.role,
             region: k.region.clone(),
             arn: k.arn.clone(),
             key_id: k.key_id.clone(),
-            alias: self.plan.key(role).map(|p| p.alias.clone()),
+            alias: Some(pk.alias.clone()),
             created_now,
         };
         self.emit(Progress::Key { key: rec.clone() });
-        self.st().keys.insert(role, rec);
+        self.st().keys.insert(slot, rec);
         let mut e = self.entry(
             if created_now {
                 Event::Created
             } else {
                 Event::Adopted
             },
-            Some(role),
-            Some(&k.region),
+            Some(slot),
             Some(&k.arn),
         );
-        e.intent = self.st().intents.get(&role).cloned();
+        e.intent = self.st().intents.get(&slot).cloned();
         self.record(e)
     }
 
-    fn new_key(&self, role: KeyRole, multi_region: bool) -> NewKey {
-        let mut tags = self.plan.tags_for(role);
-        let intent = self.st().intents.get(&role).cloned();
+    fn new_key(&self, slot: Slot, multi_region: bool) -> NewKey {
+        let mut tags = self.plan.tags_for(self.plan.keys[slot].role);
+        let intent = self.st().intents.get(&slot).cloned();
         if let Some(id) = intent {
             tags.push((plan::TAG_INTENT.into(), id));
         }
@@ -728,14 +736,14 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    /// Journal a fresh intent for `role` and remember it: the create that follows carries
+    /// Journal a fresh intent for `slot` and remember it: the create that follows carries
     /// its ID as a tag, so the key a lost or killed request made is recognised for what it is.
-    fn begin_intent(&self, role: KeyRole, region: &str) -> Result<(), ExecError> {
+    fn begin_intent(&self, slot: Slot) -> Result<(), ExecError> {
         let id = journal::new_intent_id();
-        let mut e = self.entry(Event::Intent, Some(role), Some(region), None);
+        let mut e = self.entry(Event::Intent, Some(slot), None);
         e.intent = Some(id.clone());
         self.record(e)?;
-        self.st().intents.insert(role, id);
+        self.st().intents.insert(slot, id);
         Ok(())
     }
 
@@ -747,12 +755,12 @@ impl<S: KeyService> Run<'_, S> {
     /// keys that appeared since.
     async fn find_tagged(
         &self,
-        region: &str,
-        role: KeyRole,
+        slot: Slot,
         intents: &[String],
         seen: &mut BTreeSet<String>,
     ) -> Result<Vec<(KeyInfo, Option<String>)>, ExecError> {
-        let alias = &self.plan.key(role).expect("planned").alias;
+        let pk = &self.plan.keys[slot];
+        let (region, role, alias) = (pk.region.as_str(), pk.role, &pk.alias);
         let ids = self
             .call("ListKeys", false, || self.svc.list_keys(region))
             .await?;
@@ -811,8 +819,7 @@ impl<S: KeyService> Run<'_, S> {
     /// land after the re-run started, and KMS lists a new key only after a moment.
     async fn find_intent_keys(
         &self,
-        region: &str,
-        role: KeyRole,
+        slot: Slot,
         intents: &[(String, Option<i64>)],
         wait: bool,
     ) -> Result<Vec<(KeyInfo, Option<String>)>, ExecError> {
@@ -822,7 +829,7 @@ impl<S: KeyService> Run<'_, S> {
         let mut seen = BTreeSet::new();
         let mut said = false;
         loop {
-            let found = self.find_tagged(region, role, &ids, &mut seen).await?;
+            let found = self.find_tagged(slot, &ids, &mut seen).await?;
             let left = remaining();
             if !found.is_empty() || !wait || left <= 0.0 || *self.cancel.borrow() {
                 return Ok(found);
@@ -846,9 +853,10 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    /// Intents of `role` in this setup's journal that have no outcome: (ID, when).
-    fn open_intents(&self, role: KeyRole) -> Vec<(String, Option<i64>)> {
+    /// Intents of `slot`'s key in this setup's journal that have no outcome: (ID, when).
+    fn open_intents(&self, slot: Slot) -> Vec<(String, Option<i64>)> {
         let st = self.st();
+        let pk = &self.plan.keys[slot];
         let closed: BTreeSet<&str> = st
             .entries
             .iter()
@@ -857,7 +865,7 @@ impl<S: KeyService> Run<'_, S> {
             .collect();
         st.entries
             .iter()
-            .filter(|e| e.event == Event::Intent && e.role == Some(role))
+            .filter(|e| e.event == Event::Intent && is_of(e, pk))
             .filter_map(|e| {
                 let id = e.intent.as_deref()?;
                 (!closed.contains(id)).then(|| (id.to_string(), journal::parse_time(&e.time)))
@@ -879,10 +887,10 @@ impl<S: KeyService> Run<'_, S> {
 
     /// Intents whose key never appeared, now older than a request can take: closed, so
     /// that later runs stop looking.
-    fn close_settled(&self, role: KeyRole, region: &str, intents: &[(String, Option<i64>)]) {
+    fn close_settled(&self, slot: Slot, intents: &[(String, Option<i64>)]) {
         for (id, t) in intents {
             if t.is_some() && self.settle_left(*t) <= 0.0 {
-                let mut e = self.entry(Event::NotMade, Some(role), Some(region), None);
+                let mut e = self.entry(Event::NotMade, Some(slot), None);
                 e.intent = Some(id.clone());
                 let _ = self.record(e);
             }
@@ -891,8 +899,9 @@ impl<S: KeyService> Run<'_, S> {
 
     /// Keys of `role` this setup's runs created (with an intent) that never held the alias
     /// and are not retired: the candidates to retire once another key holds the alias.
-    fn journalled_strays(&self, role: KeyRole, holder: &str) -> Vec<(String, Option<String>)> {
+    fn journalled_strays(&self, slot: Slot, holder: &str) -> Vec<(String, Option<String>)> {
         let st = self.st();
+        let pk = &self.plan.keys[slot];
         let done: BTreeSet<&str> = st
             .entries
             .iter()
@@ -901,7 +910,7 @@ impl<S: KeyService> Run<'_, S> {
             .collect();
         let mut out: Vec<(String, Option<String>)> = Vec::new();
         for e in &st.entries {
-            if e.role == Some(role)
+            if is_of(e, pk)
                 && matches!(e.event, Event::Created | Event::Adopted | Event::Retiring)
                 && e.intent.is_some()
                 && let Some(arn) = &e.arn
@@ -919,9 +928,10 @@ impl<S: KeyService> Run<'_, S> {
     /// keeps only the account-root statement, so the key stays manageable), disabled, and
     /// scheduled for deletion with the shortest window, replicas first. Reported, never
     /// fatal: a step that fails is said, and the key is left as it is.
-    async fn retire(&self, role: KeyRole, k: &KeyInfo, intent: Option<String>, winner: &str) {
+    async fn retire(&self, slot: Slot, k: &KeyInfo, intent: Option<String>, winner: &str) {
         let region = k.region.clone();
-        let mut e = self.entry(Event::Retiring, Some(role), Some(&region), Some(&k.arn));
+        let role = self.plan.keys[slot].role;
+        let mut e = self.entry(Event::Retiring, Some(slot), Some(&k.arn));
         e.intent = intent.clone();
         e.duplicate_of = Some(winner.to_string());
         let _ = self.record(e);
@@ -974,7 +984,7 @@ impl<S: KeyService> Run<'_, S> {
         .await;
         let (deletion_date, problem) = match result {
             Ok(date) => {
-                let mut e = self.entry(Event::Retired, Some(role), Some(&region), Some(&k.arn));
+                let mut e = self.entry(Event::Retired, Some(slot), Some(&k.arn));
                 e.intent = intent;
                 e.duplicate_of = Some(winner.to_string());
                 let _ = self.record(e);
@@ -996,21 +1006,21 @@ impl<S: KeyService> Run<'_, S> {
     /// for it: the strays found while looking, and journalled keys that never held the alias.
     async fn retire_strays(
         &self,
-        role: KeyRole,
+        slot: Slot,
         holder_id: &str,
         holder_arn: &str,
     ) -> Result<(), ExecError> {
         let mut todo: Vec<(KeyInfo, Option<String>)> = Vec::new();
         let strays = std::mem::take(&mut self.st().strays);
         for (r, k, i) in strays {
-            if r == role && k.key_id != holder_id {
+            if r == slot && k.key_id != holder_id {
                 todo.push((k, i));
-            } else if r != role {
+            } else if r != slot {
                 self.st().strays.push((r, k, i));
             }
         }
-        let region = self.plan.key(role).expect("planned").region.clone();
-        for (arn, intent) in self.journalled_strays(role, holder_arn) {
+        let region = self.plan.keys[slot].region.clone();
+        for (arn, intent) in self.journalled_strays(slot, holder_arn) {
             if todo.iter().any(|(k, _)| k.arn == arn) {
                 continue;
             }
@@ -1018,7 +1028,7 @@ impl<S: KeyService> Run<'_, S> {
                 Ok(k) if k.key_id == holder_id => {}
                 Ok(k) if pending_deletion(&k.state) => {
                     // Retired already (a run stopped before journalling it): say so once.
-                    let mut e = self.entry(Event::Retired, Some(role), Some(&region), Some(&arn));
+                    let mut e = self.entry(Event::Retired, Some(slot), Some(&arn));
                     e.intent = intent;
                     e.duplicate_of = Some(holder_arn.to_string());
                     let _ = self.record(e);
@@ -1029,7 +1039,7 @@ impl<S: KeyService> Run<'_, S> {
             }
         }
         for (k, intent) in todo {
-            self.retire(role, &k, intent, holder_arn).await;
+            self.retire(slot, &k, intent, holder_arn).await;
         }
         Ok(())
     }
@@ -1081,26 +1091,31 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
+    /// The key the plan has in `region`.
+    fn slot(&self, region: &str) -> Slot {
+        self.plan
+            .slot(region)
+            .expect("every step acts on a planned key")
+    }
+
     async fn exec(&self, step: &Step) -> Result<StepEnd, ExecError> {
         match step {
             Step::ResolveIdentity => self.resolve_identity().await,
             Step::FindExisting => self.find_existing().await,
             Step::CreateKey {
-                role,
                 region,
                 multi_region,
-            } => self.create_key(*role, region, *multi_region).await,
-            Step::CreateAlias {
-                role,
-                region,
-                alias,
-            } => self.create_alias(*role, region, alias).await,
-            Step::EnableRotation { role, region, days } => {
-                self.enable_rotation(*role, region, *days).await
+                ..
+            } => self.create_key(self.slot(region), *multi_region).await,
+            Step::CreateAlias { region, alias, .. } => {
+                self.create_alias(self.slot(region), alias).await
             }
-            Step::ReplicateKey { from, region } => self.replicate(from, region).await,
-            Step::WaitEnabled { role, region } => self.wait_enabled(*role, region).await,
-            Step::EnsureTags { role, region } => self.ensure_tags(*role, region).await,
+            Step::EnableRotation { region, days, .. } => {
+                self.enable_rotation(self.slot(region), *days).await
+            }
+            Step::ReplicateKey { from, region } => self.replicate(from, self.slot(region)).await,
+            Step::WaitEnabled { region, .. } => self.wait_enabled(self.slot(region)).await,
+            Step::EnsureTags { region, .. } => self.ensure_tags(self.slot(region)).await,
             Step::Verify => self.verify().await,
             Step::Alerts { region, email } => self.alerts(region, email).await,
         }
@@ -1121,8 +1136,8 @@ impl<S: KeyService> Run<'_, S> {
                     key_id: k.key_id.clone(),
                     aliases: self
                         .plan
-                        .key(k.role)
-                        .map(|p| vec![p.alias.clone()])
+                        .slot(&k.region)
+                        .map(|s| vec![self.plan.keys[s].alias.clone()])
                         .unwrap_or_default(),
                 })
                 .collect();
@@ -1229,22 +1244,18 @@ impl<S: KeyService> Run<'_, S> {
             Some(p) => p,
             None => self.lookup_aliases().await?,
         };
-        for (pk, by_alias) in planned.iter().zip(by_alias) {
+        for (slot, (pk, by_alias)) in planned.iter().zip(by_alias).enumerate() {
             let open = if pk.role == KeyRole::Replica {
                 vec![]
             } else {
-                self.open_intents(pk.role)
+                self.open_intents(slot)
             };
             if let Some(k) = by_alias {
                 // The tags this plan gives the key that it lacks (say, `byok:alias` after the
                 // user named the key with another alias): set once the key is adopted.
                 let mut stale = Vec::new();
                 let ours = if pk.role == KeyRole::Replica
-                    && self
-                        .st()
-                        .keys
-                        .get(&KeyRole::Primary)
-                        .is_some_and(|p| p.key_id == k.key_id)
+                    && self.st().keys.get(&0).is_some_and(|p| p.key_id == k.key_id)
                 {
                     true // a replica shares its primary's key ID; its tags may still be missing
                 } else {
@@ -1253,7 +1264,7 @@ impl<S: KeyService> Run<'_, S> {
                             self.svc.list_tags(&pk.region, &k.key_id)
                         })
                         .await?;
-                    stale = self.missing_tags(pk.role, &tags);
+                    stale = self.missing_tags(slot, &tags);
                     self.is_byok_key(&tags)
                 };
                 if !ours {
@@ -1271,7 +1282,7 @@ impl<S: KeyService> Run<'_, S> {
                         date: k.deletion_date,
                     });
                 }
-                if let Some((found, wanted)) = self.kind_mismatch(pk.role, &k) {
+                if let Some((found, wanted)) = self.kind_mismatch(slot, &k) {
                     return Err(ExecError::WrongKeyKind {
                         alias: pk.alias.clone(),
                         region: pk.region.clone(),
@@ -1280,8 +1291,8 @@ impl<S: KeyService> Run<'_, S> {
                         wanted,
                     });
                 }
-                self.adopt(pk.role, &k, false)?;
-                self.st().aliased.insert(pk.role);
+                self.adopt(slot, &k, false)?;
+                self.st().aliased.insert(slot);
                 if stale.is_empty() {
                     found.push(format!("{} ({})", pk.alias, pk.region));
                 } else {
@@ -1298,20 +1309,15 @@ impl<S: KeyService> Run<'_, S> {
                 }
                 // Keys an interrupted run of this setup made that never held the alias.
                 if pk.role != KeyRole::Replica {
-                    self.collect_strays(pk.role, &pk.region, &open, false)
-                        .await?;
-                    self.retire_strays(pk.role, &k.key_id, &k.arn).await?;
+                    self.collect_strays(slot, &open, false).await?;
+                    self.retire_strays(slot, &k.key_id, &k.arn).await?;
                 }
                 continue;
             }
             // No alias yet: a key an earlier run made before it stopped?
             let (last_arn, legacy_open) = {
                 let st = self.st();
-                let mine: Vec<&Entry> = st
-                    .entries
-                    .iter()
-                    .filter(|e| e.role == Some(pk.role))
-                    .collect();
+                let mine: Vec<&Entry> = st.entries.iter().filter(|e| is_of(e, pk)).collect();
                 let last_arn = mine
                     .iter()
                     .rev()
@@ -1329,7 +1335,7 @@ impl<S: KeyService> Run<'_, S> {
                     Ok(k) if !pending_deletion(&k.state) => {
                         // Made by an intent of this setup: it is ours to retire if it loses.
                         if let Some(i) = intent {
-                            self.st().intents.insert(pk.role, i);
+                            self.st().intents.insert(slot, i);
                         }
                         candidate = Some(k)
                     }
@@ -1338,38 +1344,36 @@ impl<S: KeyService> Run<'_, S> {
                 }
             }
             if candidate.is_none() && pk.role == KeyRole::Replica {
-                let primary = self.st().keys.get(&KeyRole::Primary).cloned();
+                let primary = self.st().keys.get(&0).cloned();
                 if let Some(p) = primary {
                     candidate = self.replica_of(&p, &pk.region).await?;
                 }
             } else if !open.is_empty() {
                 // Wait for a request still on its way only when there is no key to use yet.
                 let wait = candidate.is_none();
-                let mut keys = self
-                    .collect_strays(pk.role, &pk.region, &open, wait)
-                    .await?;
+                let mut keys = self.collect_strays(slot, &open, wait).await?;
                 if candidate.is_none() && !keys.is_empty() {
                     let (k, intent) = keys.remove(0);
                     self.st()
                         .strays
-                        .retain(|(r, s, _)| !(*r == pk.role && s.key_id == k.key_id));
+                        .retain(|(r, s, _)| !(*r == slot && s.key_id == k.key_id));
                     if let Some(i) = intent {
-                        self.st().intents.insert(pk.role, i);
+                        self.st().intents.insert(slot, i);
                     }
                     candidate = Some(k);
                 }
             } else if candidate.is_none() && (legacy_open || self.st().torn_tail) {
                 let mut seen = BTreeSet::new();
                 candidate = self
-                    .find_tagged(&pk.region, pk.role, &[], &mut seen)
+                    .find_tagged(slot, &[], &mut seen)
                     .await?
                     .into_iter()
                     .map(|(k, _)| k)
-                    .find(|k| self.kind_mismatch(pk.role, k).is_none());
+                    .find(|k| self.kind_mismatch(slot, k).is_none());
             }
             // A key of the other kind (the regionality changed since) is not this setup's.
-            if let Some(k) = candidate.filter(|k| self.kind_mismatch(pk.role, k).is_none()) {
-                self.adopt(pk.role, &k, false)?;
+            if let Some(k) = candidate.filter(|k| self.kind_mismatch(slot, k).is_none()) {
+                self.adopt(slot, &k, false)?;
                 found.push(format!("{} key {}", pk.role.as_str(), k.arn));
             }
         }
@@ -1391,33 +1395,32 @@ impl<S: KeyService> Run<'_, S> {
     /// appear in time. Returns the keys found, of the kind the plan needs first.
     async fn collect_strays(
         &self,
-        role: KeyRole,
-        region: &str,
+        slot: Slot,
         open: &[(String, Option<i64>)],
         wait: bool,
     ) -> Result<Vec<(KeyInfo, Option<String>)>, ExecError> {
         if open.is_empty() {
             return Ok(vec![]);
         }
-        let mut keys = self.find_intent_keys(region, role, open, wait).await?;
+        let mut keys = self.find_intent_keys(slot, open, wait).await?;
         let found: BTreeSet<String> = keys.iter().filter_map(|(_, i)| i.clone()).collect();
         let missing: Vec<(String, Option<i64>)> = open
             .iter()
             .filter(|(i, _)| !found.contains(i))
             .cloned()
             .collect();
-        self.close_settled(role, region, &missing);
-        keys.sort_by_key(|(k, _)| self.kind_mismatch(role, k).is_some());
+        self.close_settled(slot, &missing);
+        keys.sort_by_key(|(k, _)| self.kind_mismatch(slot, k).is_some());
         for (k, i) in &keys {
-            self.st().strays.push((role, k.clone(), i.clone()));
+            self.st().strays.push((slot, k.clone(), i.clone()));
         }
         Ok(keys)
     }
 
     /// Whether an existing key cannot serve as `role` because Multi-Region is fixed at
     /// creation: (what it is, what the plan needs).
-    fn kind_mismatch(&self, role: KeyRole, k: &KeyInfo) -> Option<(String, String)> {
-        let wanted = match role {
+    fn kind_mismatch(&self, slot: Slot, k: &KeyInfo) -> Option<(String, String)> {
+        let wanted = match self.plan.keys[slot].role {
             KeyRole::Primary => self.plan.answers.multi_region(),
             KeyRole::Secondary => false,
             KeyRole::Replica => return None,
@@ -1459,27 +1462,26 @@ impl<S: KeyService> Run<'_, S> {
         Ok((!pending_deletion(&k.state)).then_some(k))
     }
 
-    async fn create_key(
-        &self,
-        role: KeyRole,
-        region: &str,
-        multi_region: bool,
-    ) -> Result<StepEnd, ExecError> {
-        let existing = self.st().keys.get(&role).cloned();
+    async fn create_key(&self, slot: Slot, multi_region: bool) -> Result<StepEnd, ExecError> {
+        let existing = self.st().keys.get(&slot).cloned();
         if let Some(k) = existing {
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
-        self.begin_intent(role, region)?;
+        let (role, region) = (
+            self.plan.keys[slot].role,
+            self.plan.keys[slot].region.as_str(),
+        );
+        self.begin_intent(slot)?;
         // Each attempt has an intent of its own: a request that lands after its attempt gave
         // up (a slow network) is then recognised by the intent the journal holds open.
-        let mut attempts = vec![self.st().intents[&role].clone()];
-        let mut req = self.new_key(role, multi_region);
+        let mut attempts = vec![self.st().intents[&slot].clone()];
+        let mut req = self.new_key(slot, multi_region);
         let mut attempt = 1;
         let mut maybe_created = false;
         loop {
             match self.svc.create_key(region, &req).await {
                 Ok(k) => {
-                    self.adopt(role, &k, true)?;
+                    self.adopt(slot, &k, true)?;
                     return Ok(StepEnd::Done(Some(k.arn)));
                 }
                 Err(e) if e.is_transient() => {
@@ -1495,17 +1497,17 @@ impl<S: KeyService> Run<'_, S> {
                     // last attempt too. KMS lists a new key only after a moment: when an
                     // answer may have been lost, a miss is checked once more after a pause.
                     let mut seen = BTreeSet::new();
-                    let mut found = self.find_tagged(region, role, &attempts, &mut seen).await;
+                    let mut found = self.find_tagged(slot, &attempts, &mut seen).await;
                     if maybe_created && matches!(&found, Ok(v) if v.is_empty()) {
                         tokio::time::sleep(self.opts.poll_max).await;
-                        found = self.find_tagged(region, role, &attempts, &mut seen).await;
+                        found = self.find_tagged(slot, &attempts, &mut seen).await;
                     }
                     match found.map(|v| v.into_iter().next()) {
                         Ok(Some((k, intent))) => {
                             if let Some(i) = intent {
-                                self.st().intents.insert(role, i);
+                                self.st().intents.insert(slot, i);
                             }
-                            self.adopt(role, &k, true)?;
+                            self.adopt(slot, &k, true)?;
                             return Ok(StepEnd::Done(Some(k.arn)));
                         }
                         Ok(None) => {}
@@ -1516,9 +1518,9 @@ impl<S: KeyService> Run<'_, S> {
                         return Err(kms_err("CreateKey")(e));
                     }
                     if maybe_created {
-                        self.begin_intent(role, region)?;
-                        attempts.push(self.st().intents[&role].clone());
-                        req = self.new_key(role, multi_region);
+                        self.begin_intent(slot)?;
+                        attempts.push(self.st().intents[&slot].clone());
+                        req = self.new_key(slot, multi_region);
                     }
                 }
                 Err(e) => return Err(kms_err("CreateKey")(e)),
@@ -1537,16 +1539,15 @@ impl<S: KeyService> Run<'_, S> {
         tokio::time::sleep(delay).await;
     }
 
-    async fn create_alias(
-        &self,
-        role: KeyRole,
-        region: &str,
-        alias: &str,
-    ) -> Result<StepEnd, ExecError> {
-        if self.st().aliased.contains(&role) {
+    async fn create_alias(&self, slot: Slot, alias: &str) -> Result<StepEnd, ExecError> {
+        if self.st().aliased.contains(&slot) {
             return Ok(StepEnd::AlreadyDone(format!("{alias} names the key")));
         }
-        let key_id = self.key(role).key_id.clone();
+        let (role, region) = (
+            self.plan.keys[slot].role,
+            self.plan.keys[slot].region.as_str(),
+        );
+        let key_id = self.key(slot).key_id.clone();
         let res = self
             .call("CreateAlias", true, || {
                 self.svc.create_alias(region, alias, &key_id)
@@ -1568,7 +1569,7 @@ impl<S: KeyService> Run<'_, S> {
                     Some(k) if k.key_id == key_id => {
                         StepEnd::AlreadyDone(format!("{alias} names the key"))
                     }
-                    Some(k) => return self.lost_alias_race(role, region, alias, k).await,
+                    Some(k) => return self.lost_alias_race(slot, alias, k).await,
                     None => {
                         return Err(kms_err("CreateAlias")(KmsError::AlreadyExists {
                             message: alias.into(),
@@ -1578,13 +1579,13 @@ impl<S: KeyService> Run<'_, S> {
             }
             Err(e) => return Err(e),
         };
-        self.st().aliased.insert(role);
-        let rec = self.key(role).clone();
-        let mut e = self.entry(Event::Aliased, Some(role), Some(region), Some(&rec.arn));
-        e.intent = self.st().intents.get(&role).cloned();
+        self.st().aliased.insert(slot);
+        let rec = self.key(slot).clone();
+        let mut e = self.entry(Event::Aliased, Some(slot), Some(&rec.arn));
+        e.intent = self.st().intents.get(&slot).cloned();
         self.record(e)?;
         if role != KeyRole::Replica {
-            self.retire_strays(role, &rec.key_id, &rec.arn).await?;
+            self.retire_strays(slot, &rec.key_id, &rec.arn).await?;
         }
         Ok(end)
     }
@@ -1595,12 +1596,15 @@ impl<S: KeyService> Run<'_, S> {
     /// Otherwise the run stops, naming our key.
     async fn lost_alias_race(
         &self,
-        role: KeyRole,
-        region: &str,
+        slot: Slot,
         alias: &str,
         winner: KeyInfo,
     ) -> Result<StepEnd, ExecError> {
-        let ours = self.key(role).clone();
+        let (role, region) = (
+            self.plan.keys[slot].role,
+            self.plan.keys[slot].region.as_str(),
+        );
+        let ours = self.key(slot).clone();
         let taken = || ExecError::AliasTakenAfterCreate {
             alias: alias.into(),
             region: region.into(),
@@ -1611,7 +1615,7 @@ impl<S: KeyService> Run<'_, S> {
         // and never named by the alias.
         let made_here = {
             let st = self.st();
-            st.intents.contains_key(&role)
+            st.intents.contains_key(&slot)
                 && !st
                     .entries
                     .iter()
@@ -1627,7 +1631,7 @@ impl<S: KeyService> Run<'_, S> {
             .await?;
         if !self.is_byok_key(&tags)
             || pending_deletion(&winner.state)
-            || self.kind_mismatch(role, &winner).is_some()
+            || self.kind_mismatch(slot, &winner).is_some()
         {
             return Err(taken());
         }
@@ -1636,25 +1640,21 @@ impl<S: KeyService> Run<'_, S> {
                 self.svc.describe_key(region, &ours.key_id)
             })
             .await?;
-        let intent = self.st().intents.get(&role).cloned();
-        self.retire(role, &mine, intent, &winner.arn).await;
+        let intent = self.st().intents.get(&slot).cloned();
+        self.retire(slot, &mine, intent, &winner.arn).await;
         // The winner's key is the setup's from here on: what follows makes sure of it.
-        self.st().intents.remove(&role);
-        self.adopt(role, &winner, false)?;
-        self.st().aliased.insert(role);
+        self.st().intents.remove(&slot);
+        self.adopt(slot, &winner, false)?;
+        self.st().aliased.insert(slot);
         Ok(StepEnd::Done(Some(format!(
             "another byok run named {} first: using it, and yours was retired",
             winner.arn
         ))))
     }
 
-    async fn enable_rotation(
-        &self,
-        role: KeyRole,
-        region: &str,
-        days: u32,
-    ) -> Result<StepEnd, ExecError> {
-        let rec = self.key(role);
+    async fn enable_rotation(&self, slot: Slot, days: u32) -> Result<StepEnd, ExecError> {
+        let region = self.plan.keys[slot].region.as_str();
+        let rec = self.key(slot);
         let key_id = rec.key_id.clone();
         // A key made by this run starts with rotation off: no need to read it first. Enabling
         // is idempotent, so a key adopted from a lost answer is safe too.
@@ -1677,22 +1677,23 @@ impl<S: KeyService> Run<'_, S> {
         Ok(StepEnd::Done(None))
     }
 
-    async fn replicate(&self, from: &str, region: &str) -> Result<StepEnd, ExecError> {
-        let existing = self.st().keys.get(&KeyRole::Replica).cloned();
+    async fn replicate(&self, from: &str, slot: Slot) -> Result<StepEnd, ExecError> {
+        let existing = self.st().keys.get(&slot).cloned();
         if let Some(k) = existing {
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
-        let primary = self.key(KeyRole::Primary).clone();
+        let region = self.plan.keys[slot].region.as_str();
+        let primary = self.key(0).clone();
         // A primary made by this run has no replica yet; for an older one, look first.
         // (Should one exist after all, ReplicateKey says so and it is adopted below.)
         if !primary.created_now
             && let Some(k) = self.replica_of(&primary, region).await?
         {
-            self.adopt(KeyRole::Replica, &k, false)?;
+            self.adopt(slot, &k, false)?;
             return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
         }
-        self.begin_intent(KeyRole::Replica, region)?;
-        let req = self.new_key(KeyRole::Replica, true);
+        self.begin_intent(slot)?;
+        let req = self.new_key(slot, true);
         let mut attempt = 1;
         let mut maybe_created = false;
         loop {
@@ -1702,7 +1703,7 @@ impl<S: KeyService> Run<'_, S> {
                 .await
             {
                 Ok(k) => {
-                    self.adopt(KeyRole::Replica, &k, true)?;
+                    self.adopt(slot, &k, true)?;
                     return Ok(StepEnd::Done(Some(k.arn)));
                 }
                 Err(e) if e.is_transient() => {
@@ -1719,7 +1720,7 @@ impl<S: KeyService> Run<'_, S> {
                     }
                     match found {
                         Ok(Some(k)) => {
-                            self.adopt(KeyRole::Replica, &k, true)?;
+                            self.adopt(slot, &k, true)?;
                             return Ok(StepEnd::Done(Some(k.arn)));
                         }
                         Ok(None) => {}
@@ -1734,7 +1735,7 @@ impl<S: KeyService> Run<'_, S> {
                 }
                 Err(KmsError::AlreadyExists { .. }) => {
                     if let Some(k) = self.replica_of(&primary, region).await? {
-                        self.adopt(KeyRole::Replica, &k, true)?;
+                        self.adopt(slot, &k, true)?;
                         return Ok(StepEnd::AlreadyDone(format!("found {}", k.arn)));
                     }
                     return Err(kms_err("ReplicateKey")(KmsError::AlreadyExists {
@@ -1746,8 +1747,9 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    async fn wait_enabled(&self, role: KeyRole, region: &str) -> Result<StepEnd, ExecError> {
-        let key_id = self.key(role).key_id.clone();
+    async fn wait_enabled(&self, slot: Slot) -> Result<StepEnd, ExecError> {
+        let region = self.plan.keys[slot].region.as_str();
+        let key_id = self.key(slot).key_id.clone();
         let t0 = Instant::now();
         let mut delay = self.opts.poll_first;
         let mut last = String::new();
@@ -1791,17 +1793,21 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    /// The tags the plan gives `role`'s key that `have` lacks (or holds with another value).
-    fn missing_tags(&self, role: KeyRole, have: &[(String, String)]) -> Vec<(String, String)> {
+    /// The tags the plan gives `slot`'s key that `have` lacks (or holds with another value).
+    fn missing_tags(&self, slot: Slot, have: &[(String, String)]) -> Vec<(String, String)> {
         self.plan
-            .tags_for(role)
+            .tags_for(self.plan.keys[slot].role)
             .into_iter()
             .filter(|t| !have.contains(t))
             .collect()
     }
 
-    async fn ensure_tags(&self, role: KeyRole, region: &str) -> Result<StepEnd, ExecError> {
-        let rec = self.key(role);
+    async fn ensure_tags(&self, slot: Slot) -> Result<StepEnd, ExecError> {
+        let (role, region) = (
+            self.plan.keys[slot].role,
+            self.plan.keys[slot].region.as_str(),
+        );
+        let rec = self.key(slot);
         let key_id = rec.key_id.clone();
         if rec.created_now {
             // Made by this run with these tags; some services drop a replica's tags, and
@@ -1818,7 +1824,7 @@ impl<S: KeyService> Run<'_, S> {
                 self.svc.list_tags(region, &key_id)
             })
             .await?;
-        let missing = self.missing_tags(role, &have);
+        let missing = self.missing_tags(slot, &have);
         if missing.is_empty() {
             return Ok(StepEnd::AlreadyDone("every tag is there".into()));
         }
@@ -1840,7 +1846,8 @@ impl<S: KeyService> Run<'_, S> {
             self.plan
                 .keys
                 .iter()
-                .map(|pk| self.verify_key(pk, &expected)),
+                .enumerate()
+                .map(|(slot, pk)| self.verify_key(slot, pk, &expected)),
         )
         .await?;
         let problems: Vec<String> = per_key.into_iter().flatten().collect();
@@ -1858,11 +1865,12 @@ impl<S: KeyService> Run<'_, S> {
     /// `DescribeKey`, which also returns the key's state, description and kind.
     async fn verify_key(
         &self,
+        slot: Slot,
         pk: &plan::PlannedKey,
         expected: &Value,
     ) -> Result<Vec<String>, ExecError> {
         let a = &self.plan.answers;
-        let rec = self.key(pk.role);
+        let rec = self.key(slot);
         let by_alias = self.call("DescribeKey", false, || {
             kms::find_alias(self.svc, &pk.region, &pk.alias)
         });
@@ -1917,7 +1925,7 @@ impl<S: KeyService> Run<'_, S> {
             Ok(p) if p == *expected => {}
             _ => problems.push(format!("{name} has a different key policy than byok's")),
         }
-        if let Some((tk, tv)) = self.missing_tags(pk.role, &tags).into_iter().next() {
+        if let Some((tk, tv)) = self.missing_tags(slot, &tags).into_iter().next() {
             problems.push(format!("{name} lacks the tag {tk}={tv}"));
         }
         if let Some((days, rot)) = rotation

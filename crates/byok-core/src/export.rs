@@ -259,17 +259,18 @@ fn base_name(alias: &str) -> String {
         .to_string()
 }
 
-/// A CloudFormation stack name for a key: letters, digits and hyphens, starting with a letter.
-pub fn stack_name(plan: &Plan, role: KeyRole) -> String {
+/// A CloudFormation stack name for a key: letters, digits and hyphens, starting with a letter;
+/// the Region too when several keys have its role.
+pub fn stack_name(plan: &Plan, key: &PlannedKey) -> String {
     let alias = &plan.key(KeyRole::Primary).expect("primary").alias;
     let mut name = base_name(alias);
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         name = format!("byok-{name}");
     }
     let name = name.replace('_', "-");
-    match role {
+    match key.role {
         KeyRole::Primary => name,
-        other => format!("{name}-{}", other.as_str()),
+        _ => format!("{name}-{}", plan.key_name(key)),
     }
 }
 
@@ -296,24 +297,24 @@ pub fn apply_hint(plan: &Plan, format: Format, written: &[PathBuf]) -> String {
             let mut s = format!(
                 "aws cloudformation deploy --region {} --stack-name {} --template-file {}",
                 primary.region,
-                stack_name(plan, KeyRole::Primary),
+                stack_name(plan, primary),
                 path(0)
             );
-            if let Some(second) = plan.keys.get(1) {
-                if second.role == KeyRole::Replica {
-                    let _ = write!(
-                        s,
-                        "\nPRIMARY_KEY_ARN=$(aws cloudformation describe-stacks --region {} --stack-name {} --query \"Stacks[0].Outputs[?OutputKey=='KeyArn'].OutputValue\" --output text)",
-                        primary.region,
-                        stack_name(plan, KeyRole::Primary)
-                    );
-                }
+            if plan.keys.iter().any(|k| k.role == KeyRole::Replica) {
+                let _ = write!(
+                    s,
+                    "\nPRIMARY_KEY_ARN=$(aws cloudformation describe-stacks --region {} --stack-name {} --query \"Stacks[0].Outputs[?OutputKey=='KeyArn'].OutputValue\" --output text)",
+                    primary.region,
+                    stack_name(plan, primary)
+                );
+            }
+            for (i, second) in plan.keys.iter().enumerate().skip(1) {
                 let _ = write!(
                     s,
                     "\naws cloudformation deploy --region {} --stack-name {} --template-file {}{}",
                     second.region,
-                    stack_name(plan, second.role),
-                    path(1),
+                    stack_name(plan, second),
+                    path(i),
                     if second.role == KeyRole::Replica {
                         " --parameter-overrides \"PrimaryKeyArn=$PRIMARY_KEY_ARN\""
                     } else {
@@ -495,8 +496,14 @@ fn hcl_tags(tags: &[(String, String)]) -> String {
     format!("{{\n{}  }}", aligned(&entries, 4))
 }
 
-fn tf_provider(key: &PlannedKey) -> Option<String> {
-    (key.role != KeyRole::Primary).then(|| format!("aws.{}", key.role.as_str()))
+/// A key's Terraform name: its role, with its Region when several keys have that role
+/// (`replica_eu_west_2`).
+fn tf_name(plan: &Plan, key: &PlannedKey) -> String {
+    plan.key_name(key).replace('-', "_")
+}
+
+fn tf_provider(plan: &Plan, key: &PlannedKey) -> Option<String> {
+    (key.role != KeyRole::Primary).then(|| format!("aws.{}", tf_name(plan, key)))
 }
 
 /// The Terraform configuration: providers, the key(s), the aliases and outputs for every ARN.
@@ -538,7 +545,7 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
         out.push('\n');
         let mut b = Block::new("provider \"aws\"");
         if key.role != KeyRole::Primary {
-            b = b.attr("alias", q(key.role.as_str()));
+            b = b.attr("alias", q(&tf_name(plan, key)));
         }
         b = b.attr("region", q(&key.region));
         if let Some(al) = &allowed {
@@ -568,12 +575,12 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
         .attr("prevent_destroy", "true")
         .render(2);
     for key in &plan.keys {
-        let role = key.role.as_str();
+        let role = &tf_name(plan, key);
         let tags = hcl_tags(&plan.tags_for(key.role));
         let (kind, block) = match key.role {
             KeyRole::Replica => {
                 let b = Block::new(format!("resource \"aws_kms_replica_key\" \"{role}\""))
-                    .attr("provider", tf_provider(key).expect("not primary"))
+                    .attr("provider", tf_provider(plan, key).expect("not primary"))
                     .attr("primary_key_arn", "aws_kms_key.primary.arn")
                     .attr("description", q(&a.description))
                     .attr("enabled", "true")
@@ -583,7 +590,7 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
             }
             _ => {
                 let mut b = Block::new(format!("resource \"aws_kms_key\" \"{role}\""));
-                if let Some(p) = tf_provider(key) {
+                if let Some(p) = tf_provider(plan, key) {
                     b = b.attr("provider", p);
                 }
                 b = b
@@ -612,7 +619,7 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
         out.push_str(&block.nested(lifecycle.clone()).render(0));
         out.push('\n');
         let mut alias = Block::new(format!("resource \"aws_kms_alias\" \"{role}\""));
-        if let Some(p) = tf_provider(key) {
+        if let Some(p) = tf_provider(plan, key) {
             alias = alias.attr("provider", p);
         }
         out.push_str(
@@ -627,8 +634,10 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
                 .attr(
                     "description",
                     q(&format!(
-                        "The {role} key's ARN ({}), for {}",
-                        key.region, a.vendor.name
+                        "The {} key's ARN ({}), for {}",
+                        key.role.as_str(),
+                        key.region,
+                        a.vendor.name
                     )),
                 )
                 .attr("value", format!("{kind}.{role}.arn"))
@@ -829,7 +838,9 @@ const SCRIPT_ACCOUNT: &str = "__BYOK_ACCOUNT_ID__";
 pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
     let a = &plan.answers;
     let primary = plan.key(KeyRole::Primary).expect("primary");
-    let second = plan.keys.get(1);
+    // Each other key's shell variables: REPLICA_ARN, or REPLICA_EU_WEST_2_ARN when a setup
+    // has several replicas.
+    let var = |k: &PlannedKey| plan.key_name(k).to_ascii_uppercase().replace('-', "_");
     // No raw control character in the heredoc either (serde_json leaves C1 and DEL as they
     // are); the `\uNNNN` escapes are the same JSON to KMS.
     let policy_doc = sanitize::json_text(policy::to_document(&policy_for(plan, account)))
@@ -878,8 +889,8 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
         "PRIMARY_TAGS={}",
         cli_tags(&plan.tags_for(KeyRole::Primary))
     );
-    if let Some(k) = second {
-        let up = k.role.as_str().to_ascii_uppercase();
+    for k in &plan.keys[1..] {
+        let up = var(k);
         let _ = writeln!(s, "{up}_REGION={}", q(&k.region));
         let _ = writeln!(s, "{up}_ALIAS={}", q(&k.alias));
         let _ = writeln!(s, "{up}_TAGS={}", cli_tags(&plan.tags_for(k.role)));
@@ -916,25 +927,24 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
         s,
         "PRIMARY_ARN=$(key_field \"$PRIMARY_REGION\" \"$PRIMARY_ID\" Arn)"
     );
-    let mut arns = vec![("primary", "PRIMARY")];
-    match (a.regionality, second) {
-        (Regionality::MultiRegion, Some(_)) => {
-            s.push_str(SCRIPT_REPLICA);
-            arns.push(("replica", "REPLICA"));
+    let mut arns = vec![("primary".to_string(), "PRIMARY".to_string())];
+    for k in &plan.keys[1..] {
+        let up = var(k);
+        match (a.regionality, k.role) {
+            (Regionality::MultiRegion, KeyRole::Replica) => {
+                s.push_str(&SCRIPT_REPLICA.replace("REPLICA_", &format!("{up}_")));
+            }
+            (Regionality::TwoKeys, KeyRole::Secondary) => {
+                let _ = writeln!(
+                    s,
+                    "\nensure_key \"${up}_REGION\" \"${up}_ALIAS\" secondary \"${up}_TAGS\"\n{up}_ID=$KEY_ID"
+                );
+                let _ = writeln!(s, "ensure_rotation \"${up}_REGION\" \"${up}_ID\"");
+                let _ = writeln!(s, "{up}_ARN=$(key_field \"${up}_REGION\" \"${up}_ID\" Arn)");
+            }
+            _ => continue,
         }
-        (Regionality::TwoKeys, Some(_)) => {
-            let _ = writeln!(
-                s,
-                "\nensure_key \"$SECONDARY_REGION\" \"$SECONDARY_ALIAS\" secondary \"$SECONDARY_TAGS\"\nSECONDARY_ID=$KEY_ID"
-            );
-            let _ = writeln!(s, "ensure_rotation \"$SECONDARY_REGION\" \"$SECONDARY_ID\"");
-            let _ = writeln!(
-                s,
-                "SECONDARY_ARN=$(key_field \"$SECONDARY_REGION\" \"$SECONDARY_ID\" Arn)"
-            );
-            arns.push(("secondary", "SECONDARY"));
-        }
-        _ => {}
+        arns.push((k.role.as_str().to_string(), up));
     }
     alerts::aws_cli(plan, &arns, &mut s);
     let _ = writeln!(s, "\nsay \"\"");
@@ -1176,7 +1186,7 @@ mod tests {
             PathBuf::from("/x/keys.eu-west-2.json")
         );
         assert_eq!(
-            stack_name(&p, KeyRole::Replica),
+            stack_name(&p, p.key(KeyRole::Replica).unwrap()),
             "camunda-saas-byok-replica"
         );
     }

@@ -215,7 +215,8 @@ impl Plan {
             region: a.region.clone(),
             alias: a.alias.clone(),
         }];
-        if let (Some(r2), Some(alias2)) = (&a.second_region, &a.second_alias) {
+        for r2 in &a.replica_regions {
+            let Some(alias2) = &a.second_alias else { break };
             match a.regionality {
                 Regionality::MultiRegion => {
                     let role = KeyRole::Replica;
@@ -305,14 +306,15 @@ impl Plan {
                     Step::CreateKey { .. } => find(&|x| matches!(x, Step::FindExisting)),
                     Step::CreateAlias {
                         role: KeyRole::Replica,
+                        region,
                         ..
-                    } => find(&|x| matches!(x, Step::WaitEnabled { .. })),
-                    Step::CreateAlias { role, .. } => {
-                        find(&|x| matches!(x, Step::CreateKey { role: r, .. } if r == role))
-                    }
-                    Step::EnableRotation { role, .. } => {
-                        find(&|x| matches!(x, Step::CreateAlias { role: r, .. } if r == role))
-                    }
+                    } => find(&|x| matches!(x, Step::WaitEnabled { region: g, .. } if g == region)),
+                    Step::CreateAlias { role, region, .. } => find(
+                        &|x| matches!(x, Step::CreateKey { role: r, region: g, .. } if r == role && g == region),
+                    ),
+                    Step::EnableRotation { role, region, .. } => find(
+                        &|x| matches!(x, Step::CreateAlias { role: r, region: g, .. } if r == role && g == region),
+                    ),
                     Step::ReplicateKey { .. } => find(&|x| {
                         matches!(
                             x,
@@ -322,8 +324,12 @@ impl Plan {
                             }
                         )
                     }),
-                    Step::WaitEnabled { .. } => find(&|x| matches!(x, Step::ReplicateKey { .. })),
-                    Step::EnsureTags { .. } => find(&|x| matches!(x, Step::WaitEnabled { .. })),
+                    Step::WaitEnabled { region, .. } => {
+                        find(&|x| matches!(x, Step::ReplicateKey { region: g, .. } if g == region))
+                    }
+                    Step::EnsureTags { region, .. } => {
+                        find(&|x| matches!(x, Step::WaitEnabled { region: g, .. } if g == region))
+                    }
                     Step::Verify => return (0..i).collect(),
                     // After the keys are verified: alerts never hold up a key.
                     Step::Alerts { .. } => find(&|x| matches!(x, Step::Verify)),
@@ -364,8 +370,25 @@ impl Plan {
         tags
     }
 
+    /// The first key of `role` (the primary; the only replica or second key of a setup with
+    /// one other Region).
     pub fn key(&self, role: KeyRole) -> Option<&PlannedKey> {
         self.keys.iter().find(|k| k.role == role)
+    }
+
+    /// The index in [`Plan::keys`] of the key in `region`: a setup has one key per Region.
+    pub fn slot(&self, region: &str) -> Option<usize> {
+        self.keys.iter().position(|k| k.region == region)
+    }
+
+    /// A name for `key` that is unique in the setup, for exports' resource names: its role,
+    /// and its Region too when another key has the same role.
+    pub fn key_name(&self, key: &PlannedKey) -> String {
+        if self.keys.iter().filter(|k| k.role == key.role).count() > 1 {
+            format!("{}-{}", key.role.as_str(), key.region)
+        } else {
+            key.role.as_str().to_string()
+        }
     }
 
     /// The plan as numbered lines with the API calls behind each step.
@@ -375,10 +398,15 @@ impl Plan {
         let _ = writeln!(
             out,
             "byok will set up {} for {}:",
-            match a.regionality {
-                Regionality::Single => "one single-Region key",
-                Regionality::MultiRegion => "a Multi-Region primary key and its replica",
-                Regionality::TwoKeys => "two independent single-Region keys",
+            match (a.regionality, a.replica_regions.len()) {
+                (Regionality::Single, _) => "one single-Region key".to_string(),
+                (Regionality::MultiRegion, 1) =>
+                    "a Multi-Region primary key and its replica".to_string(),
+                (Regionality::MultiRegion, n) =>
+                    format!("a Multi-Region primary key and its {n} replicas"),
+                (Regionality::TwoKeys, 1) => "two independent single-Region keys".to_string(),
+                (Regionality::TwoKeys, n) =>
+                    format!("{} independent single-Region keys, one per Region", n + 1),
             },
             crate::sanitize::line(&a.vendor.name)
         );
@@ -461,6 +489,83 @@ mod graph_tests {
         assert_eq!(plan("single").chain_length(), 5);
         assert_eq!(plan("multi-region").chain_length(), 7);
         assert_eq!(plan("two-keys").chain_length(), 5);
+    }
+
+    fn plan3(regionality: &str) -> Plan {
+        let raw = RawAnswers {
+            vendor: Some("other".into()),
+            region: Some("eu-west-1".into()),
+            principal: Some("123456789012".into()),
+            regionality: Some(regionality.into()),
+            replica_regions: vec!["eu-central-1".into(), "us-east-1".into()],
+            ..Default::default()
+        };
+        Plan::build(&raw.validate(&Catalog::built_in()).unwrap())
+    }
+
+    /// Several Regions: each replica (or key of its own) has its steps, which wait only for
+    /// the primary's alias and for the steps of their own Region, so the Regions go side by
+    /// side and the chain is no longer than with one.
+    #[test]
+    fn every_other_region_has_its_own_steps_side_by_side() {
+        for (r, role, chain) in [
+            ("multi-region", KeyRole::Replica, 7),
+            ("two-keys", KeyRole::Secondary, 5),
+        ] {
+            let p = plan3(r);
+            let regions: Vec<(KeyRole, &str)> =
+                p.keys.iter().map(|k| (k.role, k.region.as_str())).collect();
+            assert_eq!(
+                regions,
+                [
+                    (KeyRole::Primary, "eu-west-1"),
+                    (role, "eu-central-1"),
+                    (role, "us-east-1")
+                ]
+            );
+            assert_eq!(p.chain_length(), chain, "{r}");
+            let deps = p.deps();
+            for (i, s) in p.steps.iter().enumerate() {
+                let own = |x: &Step| match x {
+                    Step::CreateKey { region, .. }
+                    | Step::CreateAlias { region, .. }
+                    | Step::EnableRotation { region, .. }
+                    | Step::ReplicateKey { region, .. }
+                    | Step::WaitEnabled { region, .. }
+                    | Step::EnsureTags { region, .. } => Some(region.clone()),
+                    _ => None,
+                };
+                let (Some(mine), false) = (own(s), matches!(s, Step::ReplicateKey { .. })) else {
+                    continue;
+                };
+                for &d in &deps[i] {
+                    if let Some(theirs) = own(&p.steps[d]) {
+                        assert!(
+                            theirs == mine || matches!(s, Step::CreateKey { .. }),
+                            "{r}: {} waits for {}",
+                            s.title(),
+                            p.steps[d].title()
+                        );
+                    }
+                }
+            }
+            assert_eq!(p.key_name(&p.keys[0]), "primary");
+            assert_eq!(
+                p.key_name(&p.keys[2]),
+                format!("{}-us-east-1", role.as_str())
+            );
+            assert!(p.render_text().starts_with(match r {
+                "multi-region" => "byok will set up a Multi-Region primary key and its 2 replicas",
+                _ => "byok will set up 3 independent single-Region keys, one per Region",
+            }));
+        }
+        let p = plan3("multi-region");
+        let replicate: Vec<_> = p
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::ReplicateKey { .. }))
+            .collect();
+        assert_eq!(replicate.len(), 2);
     }
 }
 

@@ -10,7 +10,7 @@ use std::str::FromStr;
 // A vendor file's `principal` and its kinds are `principal`'s; the profile names them here too.
 pub use crate::principal::{PrincipalKind, PrincipalSpec, RefusedPrincipal};
 
-/// Single key, Multi-Region primary + replica, or two independent keys.
+/// Single key, a Multi-Region primary with its replicas, or one independent key per Region.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Regionality {
@@ -43,6 +43,13 @@ impl Regionality {
     }
 }
 
+/// The other name of [`Regionality::TwoKeys`] on the command line: one key per Region.
+pub const PER_REGION: &str = "per-region";
+
+/// The most Regions a setup may have besides the primary's (replicas, or keys of their own):
+/// a profile may ask for fewer, never more.
+pub const MAX_OTHER_REGIONS: usize = 8;
+
 impl fmt::Display for Regionality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -52,10 +59,17 @@ impl fmt::Display for Regionality {
 impl FromStr for Regionality {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
+        // `per-region` names what `two-keys` became once it took every --replica-region: one
+        // independent key per Region. Both are accepted; `two-keys` stays the name byok writes.
+        if s == PER_REGION {
+            return Ok(Self::TwoKeys);
+        }
         Self::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("{s:?} is not one of single, multi-region, two-keys"))
+            .ok_or_else(|| {
+                format!("{s:?} is not one of single, multi-region, two-keys (or per-region)")
+            })
     }
 }
 
@@ -148,6 +162,21 @@ pub struct DualRegion {
     pub methods: Vec<Regionality>,
     pub recommended: Regionality,
     pub help: String,
+    /// How many Regions besides the primary's a dual-Region setup needs at least (replicas
+    /// or keys of their own); 1 unless said.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub min_regions: usize,
+    /// How many it allows at most, up to [`MAX_OTHER_REGIONS`]; 1 unless said.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub max_regions: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -393,6 +422,21 @@ impl VendorProfile {
     /// The default second Region for a primary.
     pub fn default_secondary(&self, primary: &str) -> Option<String> {
         self.secondary_regions(primary)?.into_iter().next()
+    }
+
+    /// The Regions besides the primary's taken when none is given: the first `min_regions`
+    /// the profile pairs with the primary (`None` without pairs, or too few of them).
+    pub fn default_other_regions(&self, primary: &str) -> Option<Vec<String>> {
+        let (min, _) = self.other_regions_range();
+        let list = self.secondary_regions(primary)?;
+        (list.len() >= min).then(|| list.into_iter().take(min).collect())
+    }
+
+    /// How many Regions besides the primary's a dual-Region setup takes: (at least, at most).
+    pub fn other_regions_range(&self) -> (usize, usize) {
+        self.dual_region
+            .as_ref()
+            .map_or((1, 1), |d| (d.min_regions, d.max_regions))
     }
 
     /// Parse and check a profile; `file` names it in errors.
@@ -684,7 +728,44 @@ impl VendorProfile {
                     "must be one of dual_region.methods".into(),
                 ));
             }
+            if d.min_regions < 1
+                || d.max_regions > MAX_OTHER_REGIONS
+                || d.min_regions > d.max_regions
+            {
+                return Err(err(
+                    if d.max_regions > MAX_OTHER_REGIONS || d.max_regions < 1 {
+                        "dual_region.max_regions"
+                    } else {
+                        "dual_region.min_regions"
+                    },
+                    format!(
+                        "min_regions {} and max_regions {}: give 1 <= min_regions <= max_regions <= {MAX_OTHER_REGIONS}",
+                        d.min_regions, d.max_regions
+                    ),
+                ));
+            }
+            for p in &d.pairs {
+                let n = d.pairs.iter().filter(|q| q.primary == p.primary).count();
+                if n < d.min_regions {
+                    return Err(err(
+                        "dual_region.pairs",
+                        format!(
+                            "{} has {n} secondary Region(s) but min_regions is {}: list at least that many",
+                            p.primary, d.min_regions
+                        ),
+                    ));
+                }
+            }
             for (i, p) in d.pairs.iter().enumerate() {
+                if d.pairs[..i]
+                    .iter()
+                    .any(|q| q.primary == p.primary && q.secondary == p.secondary)
+                {
+                    return Err(err(
+                        &format!("dual_region.pairs[{i}]"),
+                        format!("{} with {} is listed twice", p.primary, p.secondary),
+                    ));
+                }
                 if !self.allows_region(&p.primary) {
                     return Err(err(
                         &format!("dual_region.pairs[{i}].primary"),
@@ -1055,6 +1136,30 @@ mod tests {
         let mut v = camunda_json();
         v["dual_region"]["recommended"] = "single".into();
         assert_eq!(load(v).unwrap_err().field, "dual_region.recommended");
+        // How many Regions besides the primary's: 1 to 8, min no more than max, and no
+        // more than the pairs offer.
+        for (min, max, field) in [
+            (0, 1, "dual_region.min_regions"),
+            (2, 1, "dual_region.min_regions"),
+            (1, 9, "dual_region.max_regions"),
+            (1, 0, "dual_region.max_regions"),
+            (2, 2, "dual_region.pairs"),
+        ] {
+            let mut v = camunda_json();
+            v["dual_region"]["min_regions"] = min.into();
+            v["dual_region"]["max_regions"] = max.into();
+            assert_eq!(load(v).unwrap_err().field, field, "{min} {max}");
+        }
+        let mut v = camunda_json();
+        v["dual_region"]["max_regions"] = 8.into();
+        let p = load(v.clone()).unwrap();
+        assert_eq!(p.other_regions_range(), (1, 8));
+        let first = v["dual_region"]["pairs"][0].clone();
+        v["dual_region"]["pairs"]
+            .as_array_mut()
+            .unwrap()
+            .push(first);
+        assert_eq!(load(v).unwrap_err().field, "dual_region.pairs[1]");
 
         let mut v = camunda_json();
         v["principal"]["kind"] = "account-root-by-region".into();

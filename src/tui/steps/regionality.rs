@@ -13,6 +13,9 @@ pub struct State {
     pub second_region: Input,
     /// ...and the Region chosen in it.
     pub second_pick: Option<String>,
+    /// The Regions picked with Space in that list, for a vendor that takes several (each
+    /// gets a replica, or a key of its own), in the order picked.
+    pub picked: Vec<String>,
 }
 
 pub(crate) struct Regionality;
@@ -42,7 +45,10 @@ impl Step for Regionality {
             .and_then(|r| r.parse::<answers::Regionality>().ok())
             .and_then(|r| a.regionalities().iter().position(|x| *x == r))
             .unwrap_or(0);
-        if let Some(r2) = raw.replica_region.as_deref().map(str::trim) {
+        let given: Vec<&str> = raw.replica_regions.iter().map(|r| r.trim()).collect();
+        if given.len() > 1 && a.allowed_second_regions().is_none() {
+            a.steps.regionality.picked = given.iter().map(|r| r.to_string()).collect();
+        } else if let Some(r2) = given.first().copied() {
             match a.allowed_second_regions() {
                 Some(list) => {
                     if let Some(i) = list.iter().position(|x| x == r2) {
@@ -85,26 +91,29 @@ impl Step for Regionality {
     fn given(&self, raw: &RawAnswers, f: Field) -> bool {
         match f {
             Field::Regionality => raw.regionality.is_some(),
-            Field::ReplicaRegion => raw.replica_region.is_some(),
+            Field::ReplicaRegion => !raw.replica_regions.is_empty(),
             _ => false,
         }
     }
 
     fn unset(&self, _a: &App, _f: Field, raw: &mut RawAnswers) -> Option<()> {
         raw.regionality = None;
-        raw.replica_region = None;
+        raw.replica_regions.clear();
         Some(())
     }
 
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.regionality = Some(a.regionality().as_str().to_string());
-        raw.replica_region = a.second_region_value();
+        raw.replica_regions = a.other_regions_value();
     }
 
     fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
         let mut r = a.regionality().label().to_string();
-        if let Some(r2) = a.second_region_value() {
-            r.push_str(&format!(" · {}", crate::regions::describe(&r2)));
+        let others = a.other_regions_value();
+        if let [r2] = others.as_slice() {
+            r.push_str(&format!(" · {}", crate::regions::describe(r2)));
+        } else if !others.is_empty() {
+            r.push_str(&format!(" · {}", others.join(", ")));
         }
         vec![(Some(Field::Regionality), "Regions", r)]
     }
@@ -358,6 +367,18 @@ impl App {
     pub fn allowed_second_regions(&self) -> Option<Vec<String>> {
         let primary = self.region.clone().unwrap_or_default();
         self.vendor().secondary_regions(&primary)
+    }
+
+    /// Every Region chosen besides the primary: those picked with Space, or else the one
+    /// under the cursor.
+    pub fn other_regions_value(&self) -> Vec<String> {
+        if self.regionality().is_dual()
+            && !self.steps.regionality.picked.is_empty()
+            && self.allowed_second_regions().is_none()
+        {
+            return self.steps.regionality.picked.clone();
+        }
+        self.second_region_value().into_iter().collect()
     }
 
     pub fn second_region_value(&self) -> Option<String> {

@@ -1211,3 +1211,158 @@ async fn a_stop_during_a_slow_create_returns_after_the_grace_and_says_it_may_exi
     assert_eq!(r.exit_code(), exit::INTERRUPTED);
     assert!(r.keys.is_empty());
 }
+
+/// Three Regions: a primary with two replicas, or three keys of their own.
+fn plan_three(regionality: &str) -> Plan {
+    let raw = RawAnswers {
+        vendor: Some("other".into()),
+        region: Some(R1.into()),
+        principal: Some("123456789012".into()),
+        regionality: Some(regionality.into()),
+        replica_regions: vec![R2.into(), R3.into()],
+        ..Default::default()
+    };
+    Plan::build(&raw.validate(&Catalog::built_in()).unwrap())
+}
+
+const R3: &str = "us-east-1";
+
+/// Every key of a three-Region setup is made once, each Region's steps beside the others',
+/// and a re-run finds all three and changes nothing.
+#[tokio::test]
+async fn three_regions_complete_and_a_rerun_changes_nothing() {
+    for (regionality, role) in [
+        ("multi-region", KeyRole::Replica),
+        ("two-keys", KeyRole::Secondary),
+    ] {
+        let plan = plan_three(regionality);
+        let sim = sim();
+        let j = TempJournal::new();
+        let kms = FlakyKms::new(sim.clone());
+        let (r, _) = go(&kms, &plan, &j.journal).await;
+        assert_eq!(r.outcome, Outcome::Completed, "{regionality}");
+        let got: Vec<(KeyRole, &str, bool)> = r
+            .keys
+            .iter()
+            .map(|k| (k.role, k.region.as_str(), k.alias.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (KeyRole::Primary, R1, true),
+                (role, R2, true),
+                (role, R3, true)
+            ],
+            "{regionality}"
+        );
+        for region in [R1, R2, R3] {
+            assert_eq!(keys_in(&sim, region).await, 1, "{regionality} {region}");
+        }
+        if role == KeyRole::Replica {
+            assert_eq!(kms.calls("ReplicateKey"), 2);
+            assert_eq!(kms.calls("CreateKey"), 1);
+            // Every replica is the primary's key.
+            assert!(r.keys.iter().all(|k| k.key_id == r.keys[0].key_id));
+        } else {
+            assert_eq!(kms.calls("CreateKey"), 3);
+            assert_eq!(kms.calls("EnableKeyRotation"), 3);
+        }
+        let again = FlakyKms::new(sim.clone());
+        let (r2, _) = go(&again, &plan, &j.journal).await;
+        assert_eq!(r2.outcome, Outcome::Completed, "{regionality}");
+        for op in MUTATING {
+            assert_eq!(again.calls(op), 0, "{regionality}: {op} on the re-run");
+        }
+        let arns = |r: &RunReport| r.keys.iter().map(|k| k.arn.clone()).collect::<Vec<_>>();
+        assert_eq!(arns(&r2), arns(&r), "{regionality}");
+        // One journal entry per key made, each in its Region.
+        let setup = journal::setup_id("other", DEMO_ACCOUNT, R1, &plan.answers.alias);
+        let mut created: Vec<String> = j
+            .journal
+            .entries_for(&setup)
+            .iter()
+            .filter(|e| e.event == Event::Created)
+            .map(|e| e.region.clone().unwrap())
+            .collect();
+        created.sort();
+        let mut want = vec![R1, R2, R3];
+        want.sort_unstable();
+        assert_eq!(created, want, "{regionality}");
+    }
+}
+
+/// A three-Region run refused at each change in turn: the report names every key that
+/// exists, and the next run finishes with one key per Region and no change made twice.
+#[tokio::test]
+async fn three_regions_stopped_at_any_change_are_finished_by_the_next_without_duplicates() {
+    for regionality in ["multi-region", "two-keys"] {
+        let plan = plan_three(regionality);
+        let clean = FlakyKms::new(sim());
+        let (r, _) = go(&clean, &plan, &TempJournal::new().journal).await;
+        assert_eq!(r.outcome, Outcome::Completed);
+        let faults: Vec<(&str, u32)> = MUTATING
+            .iter()
+            .flat_map(|op| (1..=clean.calls(op)).map(move |n| (*op, n)))
+            .collect();
+        assert!(faults.len() >= 6, "{regionality}: {faults:?}");
+        for (op, nth) in faults {
+            let ctx = format!("{regionality}, {op} call {nth} refused");
+            let sim = sim();
+            let j = TempJournal::new();
+            let first = FlakyKms::new(sim.clone());
+            first.fail(op, nth, denied(op));
+            let (r1, _) = go(&first, &plan, &j.journal).await;
+            assert_eq!(failed_kms(&r1), Some(&denied(op)), "{ctx}");
+            // Every key that exists after the failed run is in its report.
+            for region in [R1, R2, R3] {
+                let live = keys_in(&sim, region).await;
+                let listed = r1.keys.iter().filter(|k| k.region == region).count();
+                assert_eq!(live, listed, "{ctx}: {region}");
+            }
+            let second = FlakyKms::new(sim.clone());
+            let (r2, _) = go(&second, &plan, &j.journal).await;
+            assert_eq!(r2.outcome, Outcome::Completed, "{ctx}");
+            assert_eq!(r2.keys.len(), 3, "{ctx}");
+            for region in [R1, R2, R3] {
+                assert_eq!(keys_in(&sim, region).await, 1, "{ctx}: {region}");
+            }
+            for o in MUTATING {
+                let refused = u32::from(*o == op);
+                let both = first.calls(o) - refused + second.calls(o);
+                if *o == "TagResource" {
+                    assert!(both <= clean.calls(o), "{ctx}: {o} calls across both runs");
+                } else {
+                    assert_eq!(both, clean.calls(o), "{ctx}: {o} calls across both runs");
+                }
+            }
+            for k in &r1.keys {
+                let again = r2.keys.iter().find(|x| x.region == k.region);
+                assert_eq!(again.map(|x| &x.arn), Some(&k.arn), "{ctx}");
+            }
+        }
+    }
+}
+
+/// A run whose create and replicate answers are lost halfway (a killed connection): the
+/// keys those requests made are found, by their intents, and adopted, never made twice.
+#[tokio::test]
+async fn three_regions_with_lost_answers_adopt_every_key_made() {
+    for (regionality, op) in [("multi-region", "ReplicateKey"), ("two-keys", "CreateKey")] {
+        let plan = plan_three(regionality);
+        let sim = sim();
+        let j = TempJournal::new();
+        let kms = FlakyKms::new(sim.clone());
+        let reset = KmsError::Network {
+            message: "connection reset by peer".into(),
+        };
+        kms.lose_answer(op, 2, reset.clone())
+            .lose_answer(op, 3, reset);
+        let (r, _) = go(&kms, &plan, &j.journal).await;
+        assert_eq!(r.outcome, Outcome::Completed, "{regionality}");
+        assert_eq!(r.keys.len(), 3);
+        for region in [R1, R2, R3] {
+            assert_eq!(keys_in(&sim, region).await, 1, "{regionality} {region}");
+        }
+        assert!(r.keys.iter().all(|k| k.created_now), "{regionality}");
+    }
+}

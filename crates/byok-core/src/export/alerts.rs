@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
 
-use super::{Block, hcl_string, tf_provider};
+use super::{Block, hcl_string, tf_name, tf_provider};
 use crate::alerts::{ALIAS_CALLS, KEY_CALLS, RULE_PREFIX, TARGET_ID, TOPIC};
 use crate::plan::{KeyRole, Plan, PlannedKey, TAG_MANAGED_BY};
 
@@ -40,14 +40,14 @@ pub(super) fn terraform(plan: &Plan, account: Option<&str>, out: &mut String) {
         let _ = writeln!(out, "# {line}");
     }
     for key in &plan.keys {
-        let role = key.role.as_str();
+        let role = &tf_name(plan, key);
         let kind = if key.role == KeyRole::Replica {
             "aws_kms_replica_key"
         } else {
             "aws_kms_key"
         };
         let name = format!("alerts_{role}");
-        let with_provider = |b: Block| match tf_provider(key) {
+        let with_provider = |b: Block| match tf_provider(plan, key) {
             Some(p) => b.attr("provider", p),
             None => b,
         };
@@ -238,7 +238,7 @@ pub(super) fn cloudformation(
 
 /// The AWS CLI script: the function (with the script's others) and one call per key, after
 /// the keys exist.
-pub(super) fn aws_cli(plan: &Plan, keys: &[(&str, &str)], s: &mut String) {
+pub(super) fn aws_cli(plan: &Plan, keys: &[(String, String)], s: &mut String) {
     let Some(email) = &plan.answers.alerts_email else {
         return;
     };
@@ -252,7 +252,11 @@ pub(super) fn aws_cli(plan: &Plan, keys: &[(&str, &str)], s: &mut String) {
     );
     for (_, up) in keys {
         // A replica has its primary's key ID.
-        let id = if *up == "REPLICA" { "PRIMARY" } else { up };
+        let id = if up.starts_with("REPLICA") {
+            "PRIMARY"
+        } else {
+            up
+        };
         let _ = writeln!(
             s,
             "ensure_alerts \"${up}_REGION\" \"${id}_ID\" \"${up}_ARN\" \"${up}_ALIAS\""
