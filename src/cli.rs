@@ -104,8 +104,13 @@ pub struct GrantArgs {
     #[arg(long, value_name = "ARN|ALIAS", value_hint = ValueHint::Other)]
     pub key: String,
     /// A vendor principal to grant (as the vendor gave it); repeatable.
-    #[arg(long = "principal", value_name = "ARN|ACCOUNT", required = true, value_hint = ValueHint::Other)]
+    #[arg(long = "principal", value_name = "ARN|ACCOUNT", required_unless_present = "statement", value_hint = ValueHint::Other)]
     pub principals: Vec<String>,
+    /// The key policy statement the vendor returned once the key ARN was registered with it
+    /// (Snowflake's SYSTEM$GET_CMK_CONFIG), from a file or - for stdin: checked like the
+    /// profile's statement, and its principal granted.
+    #[arg(long, value_name = "FILE|-", value_hint = ValueHint::FilePath)]
+    pub statement: Option<std::path::PathBuf>,
     /// The vendor profile, for a key byok did not tag.
     #[arg(long, value_name = "VENDOR", value_parser = vendors(), value_hint = ValueHint::Other, hide_possible_values = true)]
     pub vendor: Option<String>,

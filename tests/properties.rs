@@ -118,7 +118,10 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                         .prop_map(|n| Some(format!("arn:aws:iam::210987654321:role/{n}"))),
                     principal(),
                 ),
-                byok::vendor::PrincipalKind::AccountRootByRegion => mostly(Just(None), principal()),
+                byok::vendor::PrincipalKind::AccountRootByRegion
+                | byok::vendor::PrincipalKind::GivenAfterRegistration => {
+                    mostly(Just(None), principal())
+                }
                 byok::vendor::PrincipalKind::AccountOrArn => mostly(
                     prop_oneof![
                         "[0-9]{12}".prop_map(Some),

@@ -268,6 +268,127 @@ async fn grant_adds_the_vendors_principals_once() {
     assert!(kinds(k).is_empty(), "{k:#}");
 }
 
+/// Two phases, against moto: `byok create` for a vendor that names its principal only once
+/// the key ARN is registered with it makes the key with no vendor statement and says how to
+/// finish; `status` shows it waiting for the vendor's principal; `byok grant` adds what the
+/// vendor returned (Snowflake's statement on stdin, on the key's own ARN; Confluent's two
+/// roles); status is then clean, a second grant changes nothing and re-running create keeps
+/// the vendor's access.
+#[tokio::test]
+async fn a_two_phase_vendor_waits_then_grant_completes_it() {
+    use std::io::Write;
+    const SNOWFLAKE: &str = "arn:aws:iam::998877665544:user/sf-tss-ab12";
+    const CONFLUENT: [&str; 2] = [
+        "arn:aws:iam::665544332211:role/confluent-byok-1",
+        "arn:aws:iam::665544332211:role/confluent-byok-2",
+    ];
+    let moto = Moto::start();
+    let dir = TempDir::new("two-phase");
+    let kms = moto.kms("eu-west-1").await;
+    let golden = |name: &str, arn: &str| -> Value {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name),
+        )
+        .unwrap();
+        serde_json::from_str(&text.replace("KEY_ARN", arn)).unwrap()
+    };
+    let create = |vendor: &str| {
+        let out = run(moto.byok(dir.path()).args([
+            "create", "--vendor", vendor, "--region", "eu-west-1", "--yes", "--output", "json",
+        ]));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    let grant = |arn: &str, args: &[&str], stdin: Option<&str>| {
+        let mut cmd = moto.byok(dir.path());
+        cmd.args(["grant", "--key", arn, "--yes"]).args(args);
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        (out.status.code().unwrap_or(-1), stderr(&out))
+    };
+    let status_of = |arn: &str| {
+        let (report, code, _) = status_json(
+            &moto,
+            &dir,
+            &["--key", arn, "--region", "eu-west-1", "--output", "json"],
+        );
+        let k = report["keys"][0].clone();
+        (k, code)
+    };
+
+    for vendor in ["snowflake", "confluent"] {
+        // Phase one: the key, with no statement for the vendor.
+        let doc = create(vendor);
+        let arn = doc["keys"][0]["arn"].as_str().unwrap().to_string();
+        let id = doc["keys"][0]["key_id"].as_str().unwrap().to_string();
+        assert_eq!(
+            policy_of(&kms, &id).await,
+            golden(&format!("{vendor}-phase-one.json"), &arn)
+        );
+        let cmd = doc["phase_two"]["command"].as_str().unwrap();
+        assert!(
+            cmd.starts_with("byok --endpoint-url ")
+                && cmd.ends_with(&format!(" grant --key {arn} --principal ARN")),
+            "{doc:#}"
+        );
+        let (k, code) = status_of(&arn);
+        assert_eq!(kinds(&k), ["waiting-for-principal"], "{k:#}");
+        assert_eq!(code, 1);
+        assert_eq!(k["health"], "needs-attention");
+
+        // Phase two.
+        let (code, err) = match vendor {
+            "snowflake" => {
+                // Hostile first: the vendor's statement for another key changes nothing.
+                let other = arn.replace(&id, "00000000-0000-4000-8000-000000000000");
+                let bad = format!(
+                    r#"{{"Sid": "Allow use of the key by Snowflake","Effect": "Allow","Principal": {{"AWS": "{SNOWFLAKE}"}},"Action": ["kms:Decrypt","kms:GenerateDataKeyWithoutPlaintext"],"Resource": "{other}"}},"#
+                );
+                let (code, err) = grant(&arn, &["--statement", "-"], Some(&bad));
+                assert_eq!(code, 2, "{err}");
+                assert!(err.contains("only \"*\" or this key's ARN"), "{err}");
+                let good = bad.replace(&other, &arn);
+                grant(&arn, &["--statement", "-"], Some(&good))
+            }
+            _ => grant(
+                &arn,
+                &["--principal", CONFLUENT[0], "--principal", CONFLUENT[1]],
+                None,
+            ),
+        };
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            policy_of(&kms, &id).await,
+            golden(&format!("{vendor}-granted.json"), &arn)
+        );
+        let (k, code) = status_of(&arn);
+        assert!(kinds(&k).is_empty(), "{k:#}");
+        assert_eq!(code, 0);
+        // Again: nothing to change.
+        let again: Vec<&str> = match vendor {
+            "snowflake" => vec!["--principal", SNOWFLAKE],
+            _ => vec!["--principal", CONFLUENT[1]],
+        };
+        let (code, err) = grant(&arn, &again, None);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("Nothing to change"), "{err}");
+        // Re-running create finds the key, and leaves the vendor's access alone.
+        let doc = create(vendor);
+        assert_eq!(doc["keys"][0]["arn"], arn.as_str());
+        assert_eq!(doc["keys"][0]["created"], false);
+        assert_eq!(
+            policy_of(&kms, &id).await,
+            golden(&format!("{vendor}-granted.json"), &arn)
+        );
+    }
+}
+
 /// Five `byok grant` runs at once, each with another of the vendor's roles, on one key:
 /// PutKeyPolicy replaces the whole policy, so a run that wrote between another's read and
 /// write would lose that run's role. Each run reads again after writing and writes again

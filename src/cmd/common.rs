@@ -119,6 +119,12 @@ pub fn finish_command(g: &GlobalArgs, a: &Answers) -> String {
     a.create_command(&invocation(g))
 }
 
+/// Phase two for a vendor that names its principal after registration: `byok grant` on the
+/// first key of the run.
+pub fn grant_command(g: &GlobalArgs, a: &Answers, key_arn: &str) -> Option<String> {
+    a.grant_command(key_arn, &invocation(g))
+}
+
 /// How byok was started, for the command it prints.
 fn invocation(g: &GlobalArgs) -> Invocation {
     Invocation {

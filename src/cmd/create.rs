@@ -287,6 +287,16 @@ fn report_result(
         if let Some(email) = &a.alerts_email {
             doc["alerts"] = json!({ "email": email, "steps": alert_notes });
         }
+        if report.outcome == Outcome::Completed
+            && let Some(k) = report.keys.first()
+            && let Some(cmd) = common::grant_command(g, a, &k.arn)
+        {
+            doc["phase_two"] = json!({
+                "waiting_for": a.vendor.principal.label,
+                "where": a.vendor.principal.help,
+                "command": cmd,
+            });
+        }
         if let Outcome::Failed { step, error } = &report.outcome {
             doc["error"] = json!({ "step": plan.steps[*step].title(), "message": error.to_string(), "explanation": explain(error), "detail": error });
         }
@@ -329,6 +339,17 @@ fn report_result(
                 );
             } else {
                 eprintln_safe!("\nNext: {}", sanitize::line(&a.vendor.next_step));
+            }
+            if let Some(k) = report.keys.first()
+                && let Some(cmd) = common::grant_command(g, a, &k.arn)
+            {
+                eprintln_safe!(
+                    "\nPhase one is done: {} cannot use the key yet. Register the key ARN with {}; it returns the {}. Then, phase two:\n  {}",
+                    sanitize::line(&a.vendor.name),
+                    sanitize::line(&a.vendor.name),
+                    sanitize::line(&a.vendor.principal.label),
+                    sanitize::line(&cmd)
+                );
             }
         }
         Outcome::Failed { error, .. } => {

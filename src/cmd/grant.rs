@@ -33,6 +33,18 @@ pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
             errs.push(format!("Vendor principal (--principal): {p:?} {e}"));
         }
     }
+    // The vendor's statement: read (bounded) and parsed now; checked against the profile and
+    // the key once they are known.
+    let statement = match &args.statement {
+        None => None,
+        Some(path) => match read_statement(path) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errs.push(format!("Vendor statement (--statement): {e}"));
+                None
+            }
+        },
+    };
     if !args.yes && !std::io::stdin().is_terminal() {
         errs.push(
             "Confirmation (--yes): byok asks before changing a key; add --yes to act without a terminal"
@@ -86,6 +98,21 @@ pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
             }
         }
     }
+    if let Some(text) = &statement {
+        match status::check_vendor_statement(profile, k, text) {
+            Ok(ps) => {
+                for p in ps {
+                    if !principals.contains(&p) {
+                        principals.push(p);
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln_safe!("error: Vendor statement (--statement): it {e}. Nothing was changed.");
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
     // PutKeyPolicy replaces the whole policy: runs on this machine that change the same
     // key's policy take turns, from the read to the write, or one would drop the other's.
     let journal = match common::open_journal(g.demo, "Nothing was changed.") {
@@ -130,4 +157,46 @@ pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
         println_safe!("{}", document(&results));
     }
     if ok { exit::OK } else { exit::AWS_REFUSED }
+}
+
+/// The vendor's statement, from a file or `-` (stdin): at most
+/// [`status::MAX_STATEMENT_BYTES`] of UTF-8, one JSON object (a trailing comma, as the vendor
+/// prints it, allowed).
+fn read_statement(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let limit = status::MAX_STATEMENT_BYTES as u64;
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+    } else {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!(
+                "{} is not a regular file: save the statement the vendor returned in a file, or give - and paste it on stdin",
+                path.display()
+            ));
+        }
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    }
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "is larger than {limit} bytes: a vendor's statement is a few hundred"
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
+    let body = text.trim();
+    let body = body.strip_suffix(',').unwrap_or(body);
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(v) if v.is_object() => Ok(text),
+        Ok(_) => Err("is not one JSON statement ({ ... })".into()),
+        Err(e) => Err(format!(
+            "is not JSON ({e}): give the statement the vendor returned, from {{ to }}"
+        )),
+    }
 }

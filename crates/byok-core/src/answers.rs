@@ -158,10 +158,13 @@ impl<'a> From<&'a Answers> for crate::policy::Inputs<'a> {
             admins_can_delete: a.admins_can_delete,
             multi_region: a.multi_region(),
             principal: &a.principal,
+            // A vendor that names its principal only once the key is registered with it gets
+            // no statement yet: `byok grant` adds them with the principal it returns.
             grants: a
                 .vendor
                 .statements
                 .iter()
+                .filter(|_| !a.vendor.principal.kind.given_later())
                 .map(|s| crate::policy::Grant {
                     sid: &s.sid,
                     actions: &s.actions,
@@ -187,6 +190,39 @@ impl Answers {
     /// `byok create` and the wizard print it when a run stops part-way.
     pub fn create_command(&self, how: &Invocation) -> String {
         self.create_command_words(how).join(" ")
+    }
+
+    /// For a vendor that names its principal only once the key ARN is registered with it:
+    /// phase two, the command that adds what the vendor returns (`byok grant`), with the
+    /// placeholder the customer replaces. `None` for every other vendor.
+    pub fn grant_command(&self, key_arn: &str, how: &Invocation) -> Option<String> {
+        if !self.vendor.principal.kind.given_later() {
+            return None;
+        }
+        let mut parts: Vec<String> = vec!["byok".into()];
+        if how.demo {
+            parts.push("--demo".into());
+        }
+        if let Some(p) = &how.profile {
+            parts.extend(["--profile".into(), crate::sanitize::shell_word(p)]);
+        }
+        if let Some(e) = &how.endpoint_url {
+            parts.extend(["--endpoint-url".into(), crate::sanitize::shell_word(e)]);
+        }
+        for f in &how.vendor_files {
+            parts.extend([
+                "--vendor-file".into(),
+                crate::sanitize::shell_word(&f.display().to_string()),
+            ]);
+        }
+        parts.extend([
+            "grant".into(),
+            "--key".into(),
+            crate::sanitize::shell_word(key_arn),
+            "--principal".into(),
+            "ARN".into(),
+        ]);
+        Some(parts.join(" "))
     }
 
     /// [`Answers::create_command`] word by word, each quoted for the shell as needed.

@@ -35,6 +35,10 @@ pub enum PrincipalKind {
     AccountRootByRegion,
     /// A 12-digit account ID or an IAM ARN.
     AccountOrArn,
+    /// Given by the vendor only once the key ARN is registered with it (Confluent's roles,
+    /// Snowflake's principal): the key is made without the vendor statements, and `byok
+    /// grant` adds the IAM role or user ARN(s) the vendor returns.
+    GivenAfterRegistration,
 }
 
 /// A vendor file's `principal`.
@@ -93,10 +97,38 @@ pub enum Step {
         account: String,
         note: &'static str,
     },
+    /// Nothing to type now: the vendor names its principal once the key ARN is registered
+    /// with it, and `byok grant` adds it then.
+    Later {
+        question: String,
+        explain: String,
+        /// The two phases, in order.
+        phases: [String; 2],
+        note: &'static str,
+    },
 }
 
 /// The IAM role a preview shows while the customer has not typed a valid one.
 const PLACEHOLDER_ROLE: &str = "arn:aws:iam::000000000000:role/placeholder";
+
+/// The refusals and the partition, once a principal is an ARN.
+fn finish(
+    spec: &PrincipalSpec,
+    arn: arn::Arn,
+    region: &str,
+    partition: &str,
+) -> Result<String, String> {
+    if let Some(r) = spec.refuse.iter().find(|r| r.arn == arn.to_string()) {
+        return Err(format!("{arn} is refused: {}", r.reason));
+    }
+    if arn.partition != partition {
+        return Err(format!(
+            "is in partition {} but {region} is in {partition}",
+            arn.partition
+        ));
+    }
+    Ok(arn.to_string())
+}
 
 /// An account's root principal.
 fn account_root(partition: &str, account: &str) -> String {
@@ -109,15 +141,24 @@ impl PrincipalKind {
     pub fn asks_customer(self) -> bool {
         match self {
             PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => true,
-            PrincipalKind::AccountRootByRegion => false,
+            PrincipalKind::AccountRootByRegion | PrincipalKind::GivenAfterRegistration => false,
         }
+    }
+
+    /// Whether the vendor names its principal only once the key ARN is registered with it:
+    /// the key is made with no vendor statement (the vendor cannot use it yet), and `byok
+    /// grant` adds the principal(s) the vendor returns.
+    pub fn given_later(self) -> bool {
+        matches!(self, PrincipalKind::GivenAfterRegistration)
     }
 
     /// Whether the principal follows from the chosen Region, so that choosing the Region
     /// changes the vendor's statements.
     pub fn follows_region(self) -> bool {
         match self {
-            PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => false,
+            PrincipalKind::IamRoleArn
+            | PrincipalKind::AccountOrArn
+            | PrincipalKind::GivenAfterRegistration => false,
             PrincipalKind::AccountRootByRegion => true,
         }
     }
@@ -128,7 +169,7 @@ impl PrincipalKind {
         match self {
             PrincipalKind::IamRoleArn => Some(PLACEHOLDER_ROLE),
             PrincipalKind::AccountOrArn => Some("000000000000"),
-            PrincipalKind::AccountRootByRegion => None,
+            PrincipalKind::AccountRootByRegion | PrincipalKind::GivenAfterRegistration => None,
         }
     }
 
@@ -141,6 +182,9 @@ impl PrincipalKind {
             }
             PrincipalKind::AccountOrArn => {
                 "the AWS account ID or IAM ARN the vendor names (--principal)"
+            }
+            PrincipalKind::GivenAfterRegistration => {
+                "the IAM role or user ARN(s) the vendor returns once the key ARN is registered with it: nothing to type at creation, then byok grant --key ARN --principal ARN"
             }
         }
     }
@@ -157,6 +201,16 @@ impl PrincipalKind {
         let partition = regions::partition_of(region);
         let input = input.map(str::trim).filter(|s| !s.is_empty());
         let arn = match self {
+            PrincipalKind::GivenAfterRegistration => {
+                return match input {
+                    None => Ok(String::new()),
+                    Some(_) => Err(format!(
+                        "{} names its principal only once the key ARN is registered with it: leave it out now, then add what {} returns with byok grant --key KEY_ARN --principal ARN",
+                        vendor.name(),
+                        vendor.name()
+                    )),
+                };
+            }
             PrincipalKind::AccountRootByRegion => {
                 let account = vendor
                     .vendor_account(region)
@@ -189,16 +243,30 @@ impl PrincipalKind {
                 arn::check_iam_principal(p, Want::AnyPrincipal).map_err(|e| format!("{p:?} {e}"))?
             }
         };
-        if let Some(r) = spec.refuse.iter().find(|r| r.arn == arn.to_string()) {
-            return Err(format!("{arn} is refused: {}", r.reason));
+        finish(spec, arn, region, partition)
+    }
+
+    /// A principal given for a key that exists (`byok grant`): as [`check`](Self::check)
+    /// checks the answer, but for a kind the vendor gives only after registration, the IAM
+    /// role or user ARN it returned (never an account root: the vendor names its own
+    /// identity).
+    pub fn check_given(
+        self,
+        vendor: &(impl VendorFacts + ?Sized),
+        region: &str,
+        input: &str,
+    ) -> Result<String, String> {
+        if !self.given_later() {
+            return self.check(vendor, region, Some(input));
         }
-        if arn.partition != partition {
-            return Err(format!(
-                "is in partition {} but {region} is in {partition}",
-                arn.partition
-            ));
+        let spec = vendor.principal();
+        let p = input.trim();
+        if p.is_empty() {
+            return Err(format!("is required: {}", spec.help));
         }
-        Ok(arn.to_string())
+        let arn = arn::check_iam_principal(p, Want::RoleOrUser)
+            .map_err(|e| format!("{p:?} {e}. {}", spec.help))?;
+        finish(spec, arn, region, regions::partition_of(region))
     }
 
     /// What the wizard's principal step shows for a vendor and the chosen Region.
@@ -219,6 +287,22 @@ impl PrincipalKind {
                 help: spec.help.clone(),
                 note: "byok checks its form now; KMS checks that it exists when the key is created.",
             },
+            PrincipalKind::GivenAfterRegistration => Step::Later {
+                question: format!("{} names its access after you register the key", vendor.name()),
+                explain: spec.help.clone(),
+                phases: [
+                    format!(
+                        "1. byok creates the key without {}'s access: it cannot use the key yet.",
+                        vendor.name()
+                    ),
+                    format!(
+                        "2. You register the key ARN with {}; paste the {} it returns on the Done screen (or run byok grant).",
+                        vendor.name(),
+                        spec.label
+                    ),
+                ],
+                note: "Nothing to type now.",
+            },
         }
     }
 
@@ -234,7 +318,9 @@ impl PrincipalKind {
             PrincipalKind::AccountRootByRegion => vendor
                 .vendor_account(region)
                 .map(|a| account_root(partition, a)),
-            PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => None,
+            PrincipalKind::IamRoleArn
+            | PrincipalKind::AccountOrArn
+            | PrincipalKind::GivenAfterRegistration => None,
         }
     }
 
@@ -252,7 +338,8 @@ impl PrincipalKind {
             }
             PrincipalKind::AccountRootByRegion
             | PrincipalKind::IamRoleArn
-            | PrincipalKind::AccountOrArn => Ok(()),
+            | PrincipalKind::AccountOrArn
+            | PrincipalKind::GivenAfterRegistration => Ok(()),
         }
     }
 }
@@ -261,10 +348,11 @@ impl PrincipalKind {
 mod tests {
     use super::*;
 
-    const ALL: [PrincipalKind; 3] = [
+    const ALL: [PrincipalKind; 4] = [
         PrincipalKind::IamRoleArn,
         PrincipalKind::AccountRootByRegion,
         PrincipalKind::AccountOrArn,
+        PrincipalKind::GivenAfterRegistration,
     ];
 
     struct Acme {
@@ -317,7 +405,12 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["iam-role-arn", "account-root-by-region", "account-or-arn"]
+            [
+                "iam-role-arn",
+                "account-root-by-region",
+                "account-or-arn",
+                "given-after-registration"
+            ]
         );
         for k in ALL {
             let v = serde_json::to_value(k).unwrap();
@@ -328,7 +421,15 @@ mod tests {
     #[test]
     fn a_kind_is_asked_for_or_follows_the_region() {
         for k in ALL {
-            assert_ne!(k.asks_customer(), k.follows_region(), "{k:?}");
+            // Asked for, following from the Region, or given by the vendor later: one of them.
+            assert_eq!(
+                [k.asks_customer(), k.follows_region(), k.given_later()]
+                    .iter()
+                    .filter(|b| **b)
+                    .count(),
+                1,
+                "{k:?}"
+            );
             assert_eq!(k.asks_customer(), k.placeholder().is_some(), "{k:?}");
             assert_eq!(
                 k.asks_customer(),
@@ -336,9 +437,10 @@ mod tests {
                 "{k:?}"
             );
             assert!(
-                k.describe().contains("--principal") == k.asks_customer(),
+                k.describe().contains("--principal") == (k.asks_customer() || k.given_later()),
                 "{k:?}"
             );
+            assert_eq!(k.describe().contains("byok grant"), k.given_later(), "{k:?}");
         }
     }
 
@@ -446,5 +548,51 @@ mod tests {
             assert!(k.check_regions(&[]).is_ok());
             assert!(k.check_regions(&[None]).is_ok());
         }
+    }
+
+    #[test]
+    fn a_principal_given_after_registration_is_not_asked_at_creation() {
+        let k = PrincipalKind::GivenAfterRegistration;
+        let v = Acme::new(k);
+        assert_eq!(k.check(&v, "eu-west-1", None).unwrap(), "");
+        assert_eq!(k.check(&v, "eu-west-1", Some(" ")).unwrap(), "");
+        let e = k
+            .check(&v, "eu-west-1", Some("arn:aws:iam::444455556666:role/r"))
+            .unwrap_err();
+        assert!(e.contains("byok grant --key KEY_ARN --principal ARN"), "{e}");
+        assert_eq!(k.from_profile(&v, "eu-west-1", "aws"), None);
+        assert!(matches!(k.step(&v, "eu-west-1"), Step::Later { .. }));
+        // Once registered: a role or user ARN the vendor returned, checked like an answer.
+        for ok in [
+            "arn:aws:iam::444455556666:role/acme-1",
+            "arn:aws:iam::444455556666:user/acme-tss",
+        ] {
+            assert_eq!(k.check_given(&v, "eu-west-1", ok).unwrap(), ok);
+        }
+        for bad in [
+            "444455556666",
+            "arn:aws:iam::444455556666:root",
+            "*",
+            "",
+            "my-arn:name/TRISECRETTEST",
+            "arn:aws:iam::444455556666:role/a\u{1b}[2J",
+        ] {
+            assert!(k.check_given(&v, "eu-west-1", bad).is_err(), "{bad}");
+        }
+        let e = k
+            .check_given(&v, "eu-west-1", "arn:aws:iam::111122223333:role/old")
+            .unwrap_err();
+        assert!(e.ends_with("is refused: Acme retired it"), "{e}");
+        let e = k
+            .check_given(&v, "cn-north-1", "arn:aws:iam::444455556666:role/r")
+            .unwrap_err();
+        assert_eq!(e, "is in partition aws but cn-north-1 is in aws-cn");
+        // The other kinds check a given principal as they check the answer.
+        let r = PrincipalKind::IamRoleArn;
+        assert_eq!(
+            r.check_given(&Acme::new(r), "eu-west-1", "arn:aws:iam::444455556666:role/r")
+                .unwrap(),
+            "arn:aws:iam::444455556666:role/r"
+        );
     }
 }

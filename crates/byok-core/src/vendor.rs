@@ -92,6 +92,14 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../assets/vendors/aiven.json"),
     ),
     (
+        "confluent.json",
+        include_str!("../../../assets/vendors/confluent.json"),
+    ),
+    (
+        "snowflake.json",
+        include_str!("../../../assets/vendors/snowflake.json"),
+    ),
+    (
         "other.json",
         include_str!("../../../assets/vendors/other.json"),
     ),
@@ -209,6 +217,38 @@ pub struct VendorStatement {
     pub actions: Vec<String>,
     #[serde(default)]
     pub condition: Option<serde_json::Value>,
+    /// The statement's `Resource`: `*` (this key, as every key policy statement means), or
+    /// `key`, the key's own ARN written out, as a vendor that names its principal only after
+    /// registration may ask (Snowflake); only there, since the ARN exists only once the key
+    /// does.
+    #[serde(default, skip_serializing_if = "StatementResource::is_any")]
+    pub resource: StatementResource,
+}
+
+/// A vendor statement's `Resource`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum StatementResource {
+    /// `"*"`: in a key policy, the key itself.
+    #[default]
+    #[serde(rename = "*")]
+    Any,
+    /// The key's own ARN.
+    #[serde(rename = "key")]
+    Key,
+}
+
+impl StatementResource {
+    pub fn is_any(&self) -> bool {
+        *self == StatementResource::Any
+    }
+
+    /// The `Resource` value for the key `key_arn` (`"*"` when it is not known).
+    pub fn value(self, key_arn: Option<&str>) -> String {
+        match (self, key_arn) {
+            (StatementResource::Key, Some(arn)) => arn.to_string(),
+            _ => "*".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -822,6 +862,12 @@ impl VendorProfile {
                     return Err(err(&format!("statements[{i}].actions"), problem));
                 }
             }
+            if s.resource == StatementResource::Key && !self.principal.kind.given_later() {
+                return Err(err(
+                    &format!("statements[{i}].resource"),
+                    "\"key\" (the key's own ARN) is only for a principal.kind given-after-registration: the ARN exists only once the key does; use \"*\", which in a key policy means this key".into(),
+                ));
+            }
             if let Some(c) = &s.condition
                 && !c.is_object()
             {
@@ -999,7 +1045,15 @@ mod tests {
         let c = Catalog::built_in();
         assert_eq!(
             c.ids(),
-            vec!["camunda", "gearset", "clickhouse", "aiven", "other"]
+            vec![
+                "camunda",
+                "gearset",
+                "clickhouse",
+                "aiven",
+                "confluent",
+                "snowflake",
+                "other"
+            ]
         );
         let g = c.get("gearset").unwrap();
         assert_eq!(g.vendor_account("eu-west-1"), Some("347752291521"));
@@ -1412,7 +1466,7 @@ mod tests {
         let c = Catalog::with_files(std::slice::from_ref(&path)).unwrap();
         assert_eq!(
             c.ids(),
-            vec!["camunda", "gearset", "clickhouse", "aiven", "other", "acme"]
+            vec!["camunda", "gearset", "clickhouse", "aiven", "confluent", "snowflake", "other", "acme"]
         );
         let e = Catalog::with_files(&[dir.join("missing.json")]).unwrap_err();
         assert!(e.to_string().contains("missing.json"));

@@ -45,6 +45,10 @@ impl Step for Principal {
 
     fn review(&self, a: &App) -> Vec<(Option<Field>, &'static str, String)> {
         let principal = match a.preview_answers() {
+            Some(x) if x.vendor.principal.kind.given_later() => format!(
+                "none yet: {} names it once the key is registered",
+                x.vendor.name
+            ),
             Some(x) => x.principal,
             None => String::new(),
         };
@@ -114,6 +118,21 @@ impl View<'_> {
                     Line::raw(""),
                     Line::styled(note, self.t.dim()),
                 ];
+                para(lines).render(rest, buf);
+            }
+            crate::principal::Step::Later {
+                question,
+                explain,
+                phases,
+                note,
+            } => {
+                let rest = self.question(area, &question, &explain, buf);
+                let mut lines: Vec<Line> = phases
+                    .into_iter()
+                    .map(|p| Line::raw(format!("  {p}")))
+                    .collect();
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(note, self.t.dim()));
                 para(lines).render(rest, buf);
             }
             crate::principal::Step::Typed {

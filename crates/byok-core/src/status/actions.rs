@@ -25,6 +25,9 @@ pub enum Action {
     RestoreAccess,
     /// Remove the principals the vendor has retired (its profile's `principal.refuse`).
     RemoveRetired,
+    /// Add the principal(s) a vendor returned once the key ARN was registered with it: the
+    /// same plan as `byok grant`.
+    Grant,
 }
 
 /// One action as every surface offers it: the status screen's menu (its key and words) and
@@ -142,6 +145,14 @@ pub const ACTIONS: &[ActionSpec] = &[
         help: "Remove a principal the vendor has retired (such as ClickHouse's old shared role) from the key policy; the vendor's current principal must have its access first",
         make: |_| Action::RemoveRetired,
     },
+    ActionSpec {
+        key: 'g',
+        menu: "Grant what the vendor returned (its principal or statement)",
+        flag: "grant",
+        days: None,
+        help: "Add the principal the vendor returned once the key ARN was registered with it (--principal ARN; for several, or the vendor's statement, use byok grant)",
+        make: |_| Action::Grant,
+    },
 ];
 
 impl Action {
@@ -174,6 +185,7 @@ impl Action {
             Action::RevokeAccess => "Revoke the vendor's access".into(),
             Action::RestoreAccess => "Restore the vendor's access".into(),
             Action::RemoveRetired => "Remove the vendor's retired principal".into(),
+            Action::Grant => "Grant the vendor's principal".into(),
         }
     }
 
@@ -330,12 +342,23 @@ pub(super) fn statement_json(
     actions: &[String],
     condition: Option<&Value>,
 ) -> Value {
+    statement_on(sid, principal, actions, condition, "*")
+}
+
+/// [`statement_json`] with its `Resource`.
+pub(super) fn statement_on(
+    sid: &str,
+    principal: &str,
+    actions: &[String],
+    condition: Option<&Value>,
+    resource: &str,
+) -> Value {
     let mut m = serde_json::Map::new();
     m.insert("Sid".into(), json!(sid));
     m.insert("Effect".into(), json!("Allow"));
     m.insert("Principal".into(), json!({ "AWS": principal }));
     m.insert("Action".into(), json!(actions));
-    m.insert("Resource".into(), json!("*"));
+    m.insert("Resource".into(), json!(resource));
     if let Some(c) = condition {
         m.insert("Condition".into(), c.clone());
     }
@@ -430,6 +453,19 @@ pub fn repair_policy(
     partition: &str,
     principal: &str,
 ) -> PolicyChange {
+    repair_policy_of(profile, policy, account, partition, principal, None)
+}
+
+/// [`repair_policy`] for the key `key_arn`: a vendor statement the profile writes on the
+/// key's own ARN (`resource: "key"`) gets it (with `None`, `"*"`).
+pub fn repair_policy_of(
+    profile: &VendorProfile,
+    policy: &Value,
+    account: &str,
+    partition: &str,
+    principal: &str,
+    key_arn: Option<&str>,
+) -> PolicyChange {
     let mut out = policy.clone();
     if !out.is_object() {
         out = json!({ "Version": "2012-10-17", "Statement": [] });
@@ -501,11 +537,12 @@ pub fn repair_policy(
     for ps in &profile.statements {
         let sid = ps.sid.as_str();
         let Some(s) = list.iter_mut().find(|s| sid_of(s) == sid) else {
-            list.push(statement_json(
+            list.push(statement_on(
                 sid,
                 principal,
                 &ps.actions,
                 ps.condition.as_ref(),
+                &ps.resource.value(key_arn),
             ));
             continue;
         };
@@ -736,6 +773,21 @@ pub async fn plan_action<S: KeyService>(
     principal_hint: Option<&str>,
 ) -> Result<ActionPlan, String> {
     action.check()?;
+    if *action == Action::Grant {
+        let profile = target
+            .vendor
+            .as_deref()
+            .and_then(|v| catalog.get(v))
+            .ok_or("byok does not know this key's vendor: name it with --vendor.")?;
+        let given = principal_hint.ok_or_else(|| {
+            format!(
+                "give what {} returned with --principal ({})",
+                profile.name, profile.principal.help
+            )
+        })?;
+        let principals = principals_from_paste(profile, target, given)?;
+        return plan_grant(svc, catalog, target, &principals).await;
+    }
     let profile = target.vendor.as_deref().and_then(|v| catalog.get(v));
     let consequence_of = |s: &str| meaning_of(profile, s);
     let set = full_key_set(svc, target).await;
@@ -868,6 +920,7 @@ pub async fn plan_action<S: KeyService>(
             }
             consequence = meaning_of(profile, "Enabled").0;
         }
+        Action::Grant => unreachable!("planned by plan_grant above"),
         Action::RepairPolicy
         | Action::RevokeAccess
         | Action::RestoreAccess
@@ -953,7 +1006,14 @@ pub async fn plan_action<S: KeyService>(
                         }
                         change
                     }
-                    _ => repair_policy(profile, old, &target.account, &partition, &principal),
+                    _ => repair_policy_of(
+                        profile,
+                        old,
+                        &target.account,
+                        &partition,
+                        &principal,
+                        Some(&arn_of(r, k)),
+                    ),
                 };
                 let new = &change_of.policy;
                 // Never send a problem the change brings; say which ones it leaves.
@@ -1090,7 +1150,10 @@ pub fn check_given_principal(
     if given.is_empty() {
         return Err("give the vendor's principal (an ARN or account ID)".into());
     }
-    let arn = crate::answers::check_principal(profile, &k.region, Some(given))?;
+    let arn = profile
+        .principal
+        .kind
+        .check_given(profile, &k.region, given)?;
     if arn.contains(&format!(":iam::{}:", k.account)) {
         return Err(format!(
             "{arn} is in your own account {}: give the vendor's account or role",
@@ -1098,6 +1161,168 @@ pub fn check_given_principal(
         ));
     }
     Ok(arn)
+}
+
+/// What a vendor returned once the key ARN was registered with it, as pasted (the status
+/// screen's box, the wizard's Done screen, `status --grant --principal`): its statement
+/// (starting with `{`, checked by [`check_vendor_statement`]), or one or more principals
+/// separated by spaces, commas or line breaks (each checked by [`check_given_principal`]).
+pub fn principals_from_paste(
+    profile: &VendorProfile,
+    k: &KeyStatus,
+    text: &str,
+) -> Result<Vec<String>, String> {
+    let t = text.trim();
+    if t.starts_with('{') {
+        return check_vendor_statement(profile, k, t)
+            .map_err(|e| format!("the statement you pasted {e}"));
+    }
+    if t.len() > MAX_STATEMENT_BYTES {
+        return Err(format!("is {} bytes: give the vendor's principal ARN(s)", t.len()));
+    }
+    let mut out = Vec::new();
+    for p in t
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+        .filter(|p| !p.trim_matches(|c| c == '"' || c == '\'').is_empty())
+    {
+        let arn = check_given_principal(profile, k, p)?;
+        if !out.contains(&arn) {
+            out.push(arn);
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "give what {} returned: {}",
+            profile.name, profile.principal.help
+        ));
+    }
+    Ok(out)
+}
+
+/// The most a pasted vendor statement may be: Snowflake's is about 300 bytes.
+pub const MAX_STATEMENT_BYTES: usize = 8192;
+
+/// A key policy statement the vendor returned once the key ARN was registered with it
+/// (Snowflake's `SYSTEM$GET_CMK_CONFIG`), pasted for `byok grant --statement`: untrusted
+/// text, checked like a profile's statement and its principal like a principal answer. It
+/// must be one of the profile's statements (its Sid), `Allow`, name the vendor by IAM ARN
+/// only (each checked by [`check_given_principal`]: never your own account), grant only
+/// actions the profile's statement lists, on `"*"` or this key's ARN, and hold nothing else
+/// (no Condition, NotAction, NotPrincipal, ...). A trailing comma, as the vendor prints it,
+/// is dropped. The principals it names are what is granted: byok writes the profile's
+/// statement for them.
+pub fn check_vendor_statement(
+    profile: &VendorProfile,
+    k: &KeyStatus,
+    text: &str,
+) -> Result<Vec<String>, String> {
+    if text.len() > MAX_STATEMENT_BYTES {
+        return Err(format!(
+            "is {} bytes: a vendor's statement is a few hundred (at most {MAX_STATEMENT_BYTES})",
+            text.len()
+        ));
+    }
+    let body = text.trim();
+    let body = body.strip_suffix(',').unwrap_or(body).trim_end();
+    let v: Value = serde_json::from_str(body).map_err(|e| {
+        format!("is not one JSON statement ({e}): paste the statement {} returned, from {{ to }}", profile.name)
+    })?;
+    let Some(o) = v.as_object() else {
+        return Err(format!(
+            "is not a JSON object: paste the one statement {} returned, from {{ to }}",
+            profile.name
+        ));
+    };
+    // Shown in messages: escaped, and short.
+    let show = |x: &Value| {
+        let t = x.to_string();
+        let t: String = t.chars().take(120).collect();
+        crate::sanitize::line(&t).into_owned()
+    };
+    for key in o.keys() {
+        if !matches!(key.as_str(), "Sid" | "Effect" | "Principal" | "Action" | "Resource") {
+            return Err(format!(
+                "has the field {}: a vendor statement holds only Sid, Effect, Principal, Action and Resource",
+                show(&json!(key))
+            ));
+        }
+    }
+    let sid = o.get("Sid").and_then(Value::as_str).unwrap_or_default();
+    let Some(ps) = profile.statements.iter().find(|p| p.sid == sid) else {
+        return Err(format!(
+            "has the Sid {}, which is not one of {}'s statements ({})",
+            show(o.get("Sid").unwrap_or(&Value::Null)),
+            profile.name,
+            profile
+                .statements
+                .iter()
+                .map(|p| format!("{:?}", p.sid))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    };
+    if o.get("Effect").and_then(Value::as_str) != Some("Allow") {
+        return Err(format!(
+            "has the Effect {}: byok adds only an Allow statement",
+            show(o.get("Effect").unwrap_or(&Value::Null))
+        ));
+    }
+    let strings = |x: Option<&Value>| -> Option<Vec<String>> {
+        match x? {
+            Value::String(s) => Some(vec![s.clone()]),
+            Value::Array(a) if !a.is_empty() && a.len() <= 32 => a
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => None,
+        }
+    };
+    let Some(actions) = strings(o.get("Action")) else {
+        return Err("has no Action (a string or a list of strings)".into());
+    };
+    for a in &actions {
+        if !ps.actions.iter().any(|p| p.eq_ignore_ascii_case(a)) {
+            return Err(format!(
+                "grants {}, which {}'s statement {:?} does not ({})",
+                show(&json!(a)),
+                profile.name,
+                ps.sid,
+                ps.actions.join(", ")
+            ));
+        }
+    }
+    match o.get("Resource") {
+        Some(Value::String(r)) if r == "*" || *r == k.arn => {}
+        Some(r) => {
+            return Err(format!(
+                "is on the Resource {}: only \"*\" or this key's ARN {}",
+                show(r),
+                k.arn
+            ));
+        }
+        None => return Err("has no Resource".into()),
+    }
+    let principal = o.get("Principal").and_then(Value::as_object);
+    let aws = match principal {
+        Some(p) if p.len() == 1 => strings(p.get("AWS")),
+        _ => None,
+    };
+    let Some(aws) = aws else {
+        return Err(format!(
+            "has the Principal {}: a vendor statement names {}'s principal as {{\"AWS\": \"ARN\"}}",
+            show(o.get("Principal").unwrap_or(&Value::Null)),
+            profile.name
+        ));
+    };
+    let mut out = Vec::new();
+    for p in &aws {
+        let arn = check_given_principal(profile, k, p)
+            .map_err(|e| format!("names the principal {}: {e}", show(&json!(p))))?;
+        if !out.contains(&arn) {
+            out.push(arn);
+        }
+    }
+    Ok(out)
 }
 
 /// `byok grant`: add the vendor principals given (checked by the caller against the
@@ -1129,7 +1354,15 @@ pub async fn plan_grant<S: KeyService>(
         let mut new = old.clone();
         let mut summary = Vec::new();
         for p in principals {
-            let c = repair_policy(profile, &new, &target.account, &partition, p);
+            let key_arn = format!("arn:{partition}:kms:{r}:{}:key/{k}", target.account);
+            let c = repair_policy_of(
+                profile,
+                &new,
+                &target.account,
+                &partition,
+                p,
+                Some(&key_arn),
+            );
             new = c.policy;
             for l in c.summary {
                 // The principals already there stay by design: the vendor's own among them,
@@ -1312,6 +1545,7 @@ pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
             policy_known && (has(FindingKind::AccessRevoked) || has(FindingKind::PrincipalUnknown))
         }
         Action::RemoveRetired => policy_known && has(FindingKind::RetiredPrincipal),
+        Action::Grant => policy_known && has(FindingKind::WaitingForPrincipal),
     };
     if ok {
         return Ok(());
@@ -1333,12 +1567,20 @@ pub fn applies(action: &Action, k: &KeyStatus) -> Result<(), String> {
         Action::RevokeAccess => "the vendor has no access to revoke".into(),
         Action::RestoreAccess => "the vendor's access is not revoked".into(),
         Action::RemoveRetired => "the policy grants no principal the vendor has retired".into(),
+        Action::Grant => {
+            "the key does not wait for the vendor's principal (to add one more, run byok grant)"
+                .into()
+        }
     })
 }
 
 /// Whether the action changes the vendor statements, so it needs the vendor principal; with
 /// none named by anything byok trusts, the status screen asks for it.
 pub fn needs_principal(action: &Action, k: &KeyStatus) -> bool {
+    // What the vendor returned is always asked for: nothing byok holds names it yet.
+    if *action == Action::Grant {
+        return true;
+    }
     matches!(
         action,
         Action::RepairPolicy | Action::RestoreAccess | Action::RevokeAccess | Action::RemoveRetired
@@ -1358,6 +1600,9 @@ pub fn suggested_action(k: &KeyStatus) -> Option<Action> {
         _ => {}
     }
     let has = |kind: FindingKind| k.findings.iter().any(|f| f.kind == kind);
+    if has(FindingKind::WaitingForPrincipal) {
+        return Some(Action::Grant);
+    }
     // Anyone may use the key: only a person can tell which statement is wanted.
     if has(FindingKind::WildcardPrincipal) {
         return None;

@@ -500,7 +500,10 @@ pub(super) fn principal_findings(
     has_vendor_statements: bool,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    if found_by == "tags" && !in_journal && !has_vendor_statements {
+    // A vendor that names its principal after registration has no statement until then:
+    // its absence says nothing about who made the key.
+    let waits = profile.principal.kind.given_later() && r.tag.is_none();
+    if found_by == "tags" && !in_journal && !has_vendor_statements && !waits {
         out.push(Finding {
             kind: FindingKind::NotMadeByByok,
             severity: Health::NeedsAttention,
@@ -747,7 +750,34 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
                 findings.extend(retired_findings(prof, p));
                 let c = check_policy(prof, p, &account, resolved.principal.clone());
                 let (pm, pa) = meaning_of(profile, "PolicyMissingActions");
-                if c.vendor_principal.is_none() {
+                let waiting = prof.principal.kind.given_later()
+                    && !has_vendor_statements(prof, p)
+                    && !i.set_policies.iter().any(|x| has_vendor_statements(prof, x))
+                    && resolved.tag.is_none();
+                if c.vendor_principal.is_none() && waiting {
+                    let (wm, wa) = meaning_of(profile, "WaitingForPrincipal");
+                    findings.push(Finding {
+                        kind: FindingKind::WaitingForPrincipal,
+                        severity: Health::NeedsAttention,
+                        what: format!(
+                            "waiting for the vendor's principal: the key policy does not name the {} yet",
+                            prof.principal.label
+                        ),
+                        meaning: if wm.is_empty() {
+                            format!("{} cannot use the key yet.", prof.name)
+                        } else {
+                            wm
+                        },
+                        fix: format!(
+                            "{}{}Then: byok grant --key {} --principal ARN (\"{}\" in the menu, --{}).",
+                            wa,
+                            if wa.is_empty() { "" } else { " " },
+                            info.arn,
+                            Action::Grant.spec().menu,
+                            Action::Grant.spec().flag
+                        ),
+                    });
+                } else if c.vendor_principal.is_none() {
                     findings.push(Finding {
                         kind: FindingKind::PrincipalUnknown,
                         severity: Health::Broken,

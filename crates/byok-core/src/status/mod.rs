@@ -73,6 +73,9 @@ pub enum FindingKind {
     PolicyUnreadable,
     /// No source byok trusts names the vendor principal.
     PrincipalUnknown,
+    /// A vendor that names its principal only once the key ARN is registered with it, and
+    /// the key policy has none of its statements yet: the vendor cannot use the key.
+    WaitingForPrincipal,
     /// The vendor principal lacks actions its profile requires.
     MissingActions,
     /// byok revoked the vendor's access.

@@ -1001,3 +1001,274 @@ mod fault_tests {
         );
     }
 }
+
+/// Vendors that name their principal only once the key ARN is registered with them
+/// (Confluent, Snowflake): the key waits, then `byok grant` adds what the vendor returned.
+mod two_phase_tests {
+    use super::*;
+    use crate::answers::RawAnswers;
+    use crate::kms::sim::{DEMO_ACCOUNT, SimKms, SimOptions};
+
+    const SNOWFLAKE: &str = "arn:aws:iam::998877665544:user/sf-tss-ab12";
+    const CONFLUENT: [&str; 2] = [
+        "arn:aws:iam::665544332211:role/confluent-byok-1",
+        "arn:aws:iam::665544332211:role/confluent-byok-2",
+    ];
+
+    /// The key `byok create` makes in phase one, in the simulator: its policy, its tags.
+    async fn phase_one(sim: &SimKms, cat: &Catalog, vendor: &str) -> KeyStatus {
+        let a = RawAnswers {
+            vendor: Some(vendor.into()),
+            region: Some("eu-west-1".into()),
+            ..Default::default()
+        }
+        .validate(cat)
+        .unwrap();
+        assert_eq!(a.principal, "");
+        let pol = policy::build(&a, DEMO_ACCOUNT);
+        assert!(policy::lint(&pol, DEMO_ACCOUNT, "").is_empty());
+        let k = sim
+            .create_key(
+                "eu-west-1",
+                &crate::kms::NewKey {
+                    policy: policy::to_document(&pol),
+                    description: a.description.clone(),
+                    tags: vec![
+                        (TAG_MANAGED_BY.into(), "byok".into()),
+                        (TAG_VENDOR.into(), vendor.into()),
+                        (crate::plan::TAG_ALIAS.into(), a.alias.clone()),
+                        (TAG_ROLE.into(), "primary".into()),
+                    ],
+                    multi_region: false,
+                },
+            )
+            .await
+            .unwrap();
+        sim.create_alias("eu-west-1", &a.alias, &k.key_id)
+            .await
+            .unwrap();
+        sim.enable_rotation("eu-west-1", &k.key_id, 365)
+            .await
+            .unwrap();
+        read(sim, cat, &k.arn).await
+    }
+
+    async fn read(sim: &SimKms, cat: &Catalog, arn: &str) -> KeyStatus {
+        let r = collect(
+            sim,
+            cat,
+            &Scope {
+                keys: vec![arn.to_string()],
+                named_only: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        r.keys.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn phase_one_gives_the_vendor_nothing_and_asks_for_no_principal() {
+        let cat = Catalog::built_in();
+        for (vendor, golden) in [
+            (
+                "snowflake",
+                include_str!("../../../../tests/golden/snowflake-phase-one.json"),
+            ),
+            (
+                "confluent",
+                include_str!("../../../../tests/golden/confluent-phase-one.json"),
+            ),
+        ] {
+            let mut r = RawAnswers {
+                vendor: Some(vendor.into()),
+                region: Some("eu-west-1".into()),
+                ..Default::default()
+            };
+            let a = r.clone().validate(&cat).unwrap();
+            let p = policy::build(&a, "123456789012");
+            assert_eq!(policy::to_document(&p), golden.trim_end(), "{vendor}");
+            assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
+            // The create command that repeats it names no principal either.
+            assert!(!a.create_command(&Default::default()).contains("--principal"));
+            // A principal given now is refused, with the way to give it later.
+            r.principal = Some(CONFLUENT[0].into());
+            let e = r.validate(&cat).unwrap_err();
+            assert!(format!("{e:?}").contains("byok grant"), "{e:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_waits_for_the_vendors_principal_then_grant_completes_it() {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        let k = phase_one(&sim, &cat, "confluent").await;
+        let kinds: Vec<FindingKind> = k.findings.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, [FindingKind::WaitingForPrincipal], "{:#?}", k.findings);
+        assert_eq!(k.health, Health::NeedsAttention);
+        assert!(k.meaning.contains("Confluent cannot use the key yet"), "{}", k.meaning);
+        assert!(k.recovery.contains(&format!("byok grant --key {}", k.arn)));
+        assert_eq!(suggested_action(&k), Some(Action::Grant));
+        assert!(applies(&Action::Grant, &k).is_ok());
+        assert!(needs_principal(&Action::Grant, &k));
+        // Without what the vendor returned there is nothing to plan.
+        assert!(
+            plan_action(&sim, &cat, &k, &Action::Grant, None)
+                .await
+                .unwrap_err()
+                .contains("--principal")
+        );
+        // Both roles at once, as pasted from Confluent's statement's list.
+        let pasted = format!("\"{}\",\n  \"{}\"", CONFLUENT[0], CONFLUENT[1]);
+        let plan = plan_action(&sim, &cat, &k, &Action::Grant, Some(&pasted))
+            .await
+            .unwrap();
+        assert_eq!(plan.changes.len(), 1);
+        assert!(apply(&sim, &plan).await.iter().all(|r| r.ok));
+        let after = read(&sim, &cat, &k.arn).await;
+        assert_eq!(after.health, Health::Ok, "{:#?}", after.findings);
+        let doc: Value =
+            serde_json::from_str(after.policy_document.as_deref().unwrap()).unwrap();
+        for sid in [
+            "Allow Confluent accounts to use the key",
+            "Allow Confluent accounts to attach persistent resources",
+        ] {
+            let s = doc["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == sid)
+                .unwrap();
+            assert_eq!(s["Principal"]["AWS"], json!(CONFLUENT), "{sid}");
+            assert_eq!(s["Resource"], "*");
+        }
+        let golden: Value = serde_json::from_str(
+            &include_str!("../../../../tests/golden/confluent-granted.json")
+                .replace("123456789012", DEMO_ACCOUNT),
+        )
+        .unwrap();
+        assert_eq!(doc, golden);
+        assert!(applies(&Action::Grant, &after).is_err());
+        // The same grant again changes nothing.
+        let again = plan_grant(&sim, &cat, &after, &CONFLUENT.map(String::from))
+            .await
+            .unwrap();
+        assert!(again.changes.is_empty(), "{again:#?}");
+    }
+
+    fn snowflake_statement(k: &KeyStatus) -> Value {
+        // As SYSTEM$GET_CMK_CONFIG returns it (its documentation's shape).
+        json!({
+            "Sid": "Allow use of the key by Snowflake",
+            "Effect": "Allow",
+            "Principal": {"AWS": SNOWFLAKE},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"],
+            "Resource": k.arn
+        })
+    }
+
+    #[tokio::test]
+    async fn snowflakes_statement_is_granted_on_the_keys_own_arn() {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        let k = phase_one(&sim, &cat, "snowflake").await;
+        assert_eq!(suggested_action(&k), Some(Action::Grant));
+        let profile = cat.get("snowflake").unwrap();
+        // Pasted as Snowflake prints it: one line, a comma after it.
+        let text = format!("{},\n", snowflake_statement(&k));
+        assert_eq!(
+            check_vendor_statement(profile, &k, &text).unwrap(),
+            [SNOWFLAKE]
+        );
+        let principals = principals_from_paste(profile, &k, &text).unwrap();
+        let plan = plan_grant(&sim, &cat, &k, &principals).await.unwrap();
+        assert!(apply(&sim, &plan).await.iter().all(|r| r.ok));
+        let after = read(&sim, &cat, &k.arn).await;
+        assert_eq!(after.health, Health::Ok, "{:#?}", after.findings);
+        let doc: Value =
+            serde_json::from_str(after.policy_document.as_deref().unwrap()).unwrap();
+        let golden: Value = serde_json::from_str(
+            &include_str!("../../../../tests/golden/snowflake-granted.json")
+                .replace("KEY_ARN", &k.arn)
+                .replace("123456789012", DEMO_ACCOUNT),
+        )
+        .unwrap();
+        assert_eq!(doc, golden);
+        let again = plan_grant(&sim, &cat, &after, &principals).await.unwrap();
+        assert!(again.changes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_hostile_statement_is_refused_with_the_reason() {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        let k = phase_one(&sim, &cat, "snowflake").await;
+        let profile = cat.get("snowflake").unwrap();
+        let good = snowflake_statement(&k);
+        let other_key = k.arn.replace(&k.key_id, "00000000-0000-4000-8000-000000000000");
+        let own = format!("arn:aws:iam::{DEMO_ACCOUNT}:role/admin");
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"Action": "kms:*"}), "grants \"kms:*\""),
+            (
+                json!({"Action": ["kms:Decrypt", "kms:PutKeyPolicy"]}),
+                "grants \"kms:PutKeyPolicy\"",
+            ),
+            (json!({"Action": "kms:Encrypt"}), "grants \"kms:Encrypt\""),
+            (json!({"Action": []}), "no Action"),
+            (json!({"Resource": other_key}), "only \"*\" or this key's ARN"),
+            (json!({"Resource": ["*"]}), "only \"*\" or this key's ARN"),
+            (
+                json!({"Sid": "Allow use of the key by Snowflake\u{1b}[2J"}),
+                "not one of Snowflake Tri-Secret Secure's statements",
+            ),
+            (json!({"Sid": "Enable IAM User Permissions"}), "is not one of"),
+            (
+                json!({"Condition": {"Bool": {"aws:SecureTransport": "true"}}}),
+                "has the field \"Condition\"",
+            ),
+            (json!({"NotResource": "*"}), "has the field \"NotResource\""),
+            (json!({"Effect": "Deny"}), "Effect \"Deny\""),
+            (json!({"Principal": "*"}), "has the Principal \"*\""),
+            (json!({"Principal": {"AWS": "*"}}), "names the principal \"*\""),
+            (
+                json!({"Principal": {"AWS": SNOWFLAKE, "Service": "kms.amazonaws.com"}}),
+                "has the Principal",
+            ),
+            (json!({"Principal": {"AWS": own}}), "your own account"),
+            (
+                json!({"Principal": {"AWS": "arn:aws:iam::998877665544:root"}}),
+                "names the principal",
+            ),
+            (
+                json!({"Principal": {"AWS": "my-arn:name/TRISECRETTEST"}}),
+                "is not an ARN",
+            ),
+            (
+                json!({"Principal": {"AWS": "arn:aws:iam::998877665544:user/x\u{7}"}}),
+                "names the principal",
+            ),
+        ];
+        for (patch, want) in cases {
+            let mut s = good.clone();
+            for (key, v) in patch.as_object().unwrap() {
+                s[key] = v.clone();
+            }
+            let e = check_vendor_statement(profile, &k, &s.to_string()).unwrap_err();
+            assert!(e.contains(want), "{patch}: {e}");
+            // Whatever it quotes reaches the terminal escaped.
+            assert!(!e.chars().any(|c| c.is_control()), "{patch}: {e:?}");
+        }
+        for text in [
+            "",
+            "[]",
+            "{",
+            "\"arn:aws:iam::998877665544:user/sf\"",
+            &format!("{good}, {good}"),
+            &format!("{{{}}}", " ".repeat(MAX_STATEMENT_BYTES)),
+        ] {
+            assert!(check_vendor_statement(profile, &k, text).is_err(), "{text}");
+        }
+        // Nothing was sent.
+        assert!(!sim.calls().iter().any(|c| c.starts_with("PutKeyPolicy")));
+    }
+}
