@@ -287,14 +287,23 @@ async fn a_two_phase_vendor_waits_then_grant_completes_it() {
     let kms = moto.kms("eu-west-1").await;
     let golden = |name: &str, arn: &str| -> Value {
         let text = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/golden")
+                .join(name),
         )
         .unwrap();
         serde_json::from_str(&text.replace("KEY_ARN", arn)).unwrap()
     };
     let create = |vendor: &str| {
         let out = run(moto.byok(dir.path()).args([
-            "create", "--vendor", vendor, "--region", "eu-west-1", "--yes", "--output", "json",
+            "create",
+            "--vendor",
+            vendor,
+            "--region",
+            "eu-west-1",
+            "--yes",
+            "--output",
+            "json",
         ]));
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         serde_json::from_str::<Value>(&stdout(&out)).unwrap()

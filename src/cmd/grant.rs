@@ -108,7 +108,9 @@ pub async fn run(g: &GlobalArgs, args: GrantArgs) -> i32 {
                 }
             }
             Err(e) => {
-                eprintln_safe!("error: Vendor statement (--statement): it {e}. Nothing was changed.");
+                eprintln_safe!(
+                    "error: Vendor statement (--statement): it {e}. Nothing was changed."
+                );
                 return exit::INVALID_INPUT;
             }
         }
@@ -172,8 +174,8 @@ fn read_statement(path: &std::path::Path) -> Result<String, String> {
             .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read stdin: {e}"))?;
     } else {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if !meta.is_file() {
             return Err(format!(
                 "{} is not a regular file: save the statement the vendor returned in a file, or give - and paste it on stdin",

@@ -288,7 +288,10 @@ impl PrincipalKind {
                 note: "byok checks its form now; KMS checks that it exists when the key is created.",
             },
             PrincipalKind::GivenAfterRegistration => Step::Later {
-                question: format!("{} names its access after you register the key", vendor.name()),
+                question: format!(
+                    "{} names its access after you register the key",
+                    vendor.name()
+                ),
                 explain: spec.help.clone(),
                 phases: [
                     format!(
@@ -440,7 +443,11 @@ mod tests {
                 k.describe().contains("--principal") == (k.asks_customer() || k.given_later()),
                 "{k:?}"
             );
-            assert_eq!(k.describe().contains("byok grant"), k.given_later(), "{k:?}");
+            assert_eq!(
+                k.describe().contains("byok grant"),
+                k.given_later(),
+                "{k:?}"
+            );
         }
     }
 
@@ -559,7 +566,10 @@ mod tests {
         let e = k
             .check(&v, "eu-west-1", Some("arn:aws:iam::444455556666:role/r"))
             .unwrap_err();
-        assert!(e.contains("byok grant --key KEY_ARN --principal ARN"), "{e}");
+        assert!(
+            e.contains("byok grant --key KEY_ARN --principal ARN"),
+            "{e}"
+        );
         assert_eq!(k.from_profile(&v, "eu-west-1", "aws"), None);
         assert!(matches!(k.step(&v, "eu-west-1"), Step::Later { .. }));
         // Once registered: a role or user ARN the vendor returned, checked like an answer.
@@ -590,8 +600,12 @@ mod tests {
         // The other kinds check a given principal as they check the answer.
         let r = PrincipalKind::IamRoleArn;
         assert_eq!(
-            r.check_given(&Acme::new(r), "eu-west-1", "arn:aws:iam::444455556666:role/r")
-                .unwrap(),
+            r.check_given(
+                &Acme::new(r),
+                "eu-west-1",
+                "arn:aws:iam::444455556666:role/r"
+            )
+            .unwrap(),
             "arn:aws:iam::444455556666:role/r"
         );
     }

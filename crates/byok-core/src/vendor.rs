@@ -1466,7 +1466,16 @@ mod tests {
         let c = Catalog::with_files(std::slice::from_ref(&path)).unwrap();
         assert_eq!(
             c.ids(),
-            vec!["camunda", "gearset", "clickhouse", "aiven", "confluent", "snowflake", "other", "acme"]
+            vec![
+                "camunda",
+                "gearset",
+                "clickhouse",
+                "aiven",
+                "confluent",
+                "snowflake",
+                "other",
+                "acme"
+            ]
         );
         let e = Catalog::with_files(&[dir.join("missing.json")]).unwrap_err();
         assert!(e.to_string().contains("missing.json"));

@@ -1178,7 +1178,10 @@ pub fn principals_from_paste(
             .map_err(|e| format!("the statement you pasted {e}"));
     }
     if t.len() > MAX_STATEMENT_BYTES {
-        return Err(format!("is {} bytes: give the vendor's principal ARN(s)", t.len()));
+        return Err(format!(
+            "is {} bytes: give the vendor's principal ARN(s)",
+            t.len()
+        ));
     }
     let mut out = Vec::new();
     for p in t
@@ -1225,7 +1228,10 @@ pub fn check_vendor_statement(
     let body = text.trim();
     let body = body.strip_suffix(',').unwrap_or(body).trim_end();
     let v: Value = serde_json::from_str(body).map_err(|e| {
-        format!("is not one JSON statement ({e}): paste the statement {} returned, from {{ to }}", profile.name)
+        format!(
+            "is not one JSON statement ({e}): paste the statement {} returned, from {{ to }}",
+            profile.name
+        )
     })?;
     let Some(o) = v.as_object() else {
         return Err(format!(
@@ -1240,7 +1246,10 @@ pub fn check_vendor_statement(
         crate::sanitize::line(&t).into_owned()
     };
     for key in o.keys() {
-        if !matches!(key.as_str(), "Sid" | "Effect" | "Principal" | "Action" | "Resource") {
+        if !matches!(
+            key.as_str(),
+            "Sid" | "Effect" | "Principal" | "Action" | "Resource"
+        ) {
             return Err(format!(
                 "has the field {}: a vendor statement holds only Sid, Effect, Principal, Action and Resource",
                 show(&json!(key))
@@ -1270,10 +1279,9 @@ pub fn check_vendor_statement(
     let strings = |x: Option<&Value>| -> Option<Vec<String>> {
         match x? {
             Value::String(s) => Some(vec![s.clone()]),
-            Value::Array(a) if !a.is_empty() && a.len() <= 32 => a
-                .iter()
-                .map(|i| i.as_str().map(str::to_string))
-                .collect(),
+            Value::Array(a) if !a.is_empty() && a.len() <= 32 => {
+                a.iter().map(|i| i.as_str().map(str::to_string)).collect()
+            }
             _ => None,
         }
     };

@@ -752,7 +752,10 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
                 let (pm, pa) = meaning_of(profile, "PolicyMissingActions");
                 let waiting = prof.principal.kind.given_later()
                     && !has_vendor_statements(prof, p)
-                    && !i.set_policies.iter().any(|x| has_vendor_statements(prof, x))
+                    && !i
+                        .set_policies
+                        .iter()
+                        .any(|x| has_vendor_statements(prof, x))
                     && resolved.tag.is_none();
                 if c.vendor_principal.is_none() && waiting {
                     let (wm, wa) = meaning_of(profile, "WaitingForPrincipal");

@@ -1090,7 +1090,10 @@ mod two_phase_tests {
             assert_eq!(policy::to_document(&p), golden.trim_end(), "{vendor}");
             assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
             // The create command that repeats it names no principal either.
-            assert!(!a.create_command(&Default::default()).contains("--principal"));
+            assert!(
+                !a.create_command(&Default::default())
+                    .contains("--principal")
+            );
             // A principal given now is refused, with the way to give it later.
             r.principal = Some(CONFLUENT[0].into());
             let e = r.validate(&cat).unwrap_err();
@@ -1104,9 +1107,18 @@ mod two_phase_tests {
         let sim = SimKms::new(SimOptions::instant());
         let k = phase_one(&sim, &cat, "confluent").await;
         let kinds: Vec<FindingKind> = k.findings.iter().map(|f| f.kind).collect();
-        assert_eq!(kinds, [FindingKind::WaitingForPrincipal], "{:#?}", k.findings);
+        assert_eq!(
+            kinds,
+            [FindingKind::WaitingForPrincipal],
+            "{:#?}",
+            k.findings
+        );
         assert_eq!(k.health, Health::NeedsAttention);
-        assert!(k.meaning.contains("Confluent cannot use the key yet"), "{}", k.meaning);
+        assert!(
+            k.meaning.contains("Confluent cannot use the key yet"),
+            "{}",
+            k.meaning
+        );
         assert!(k.recovery.contains(&format!("byok grant --key {}", k.arn)));
         assert_eq!(suggested_action(&k), Some(Action::Grant));
         assert!(applies(&Action::Grant, &k).is_ok());
@@ -1127,8 +1139,7 @@ mod two_phase_tests {
         assert!(apply(&sim, &plan).await.iter().all(|r| r.ok));
         let after = read(&sim, &cat, &k.arn).await;
         assert_eq!(after.health, Health::Ok, "{:#?}", after.findings);
-        let doc: Value =
-            serde_json::from_str(after.policy_document.as_deref().unwrap()).unwrap();
+        let doc: Value = serde_json::from_str(after.policy_document.as_deref().unwrap()).unwrap();
         for sid in [
             "Allow Confluent accounts to use the key",
             "Allow Confluent accounts to attach persistent resources",
@@ -1185,8 +1196,7 @@ mod two_phase_tests {
         assert!(apply(&sim, &plan).await.iter().all(|r| r.ok));
         let after = read(&sim, &cat, &k.arn).await;
         assert_eq!(after.health, Health::Ok, "{:#?}", after.findings);
-        let doc: Value =
-            serde_json::from_str(after.policy_document.as_deref().unwrap()).unwrap();
+        let doc: Value = serde_json::from_str(after.policy_document.as_deref().unwrap()).unwrap();
         let golden: Value = serde_json::from_str(
             &include_str!("../../../../tests/golden/snowflake-granted.json")
                 .replace("KEY_ARN", &k.arn)
@@ -1205,7 +1215,9 @@ mod two_phase_tests {
         let k = phase_one(&sim, &cat, "snowflake").await;
         let profile = cat.get("snowflake").unwrap();
         let good = snowflake_statement(&k);
-        let other_key = k.arn.replace(&k.key_id, "00000000-0000-4000-8000-000000000000");
+        let other_key = k
+            .arn
+            .replace(&k.key_id, "00000000-0000-4000-8000-000000000000");
         let own = format!("arn:aws:iam::{DEMO_ACCOUNT}:role/admin");
         let cases: Vec<(Value, &str)> = vec![
             (json!({"Action": "kms:*"}), "grants \"kms:*\""),
@@ -1215,13 +1227,19 @@ mod two_phase_tests {
             ),
             (json!({"Action": "kms:Encrypt"}), "grants \"kms:Encrypt\""),
             (json!({"Action": []}), "no Action"),
-            (json!({"Resource": other_key}), "only \"*\" or this key's ARN"),
+            (
+                json!({"Resource": other_key}),
+                "only \"*\" or this key's ARN",
+            ),
             (json!({"Resource": ["*"]}), "only \"*\" or this key's ARN"),
             (
                 json!({"Sid": "Allow use of the key by Snowflake\u{1b}[2J"}),
                 "not one of Snowflake Tri-Secret Secure's statements",
             ),
-            (json!({"Sid": "Enable IAM User Permissions"}), "is not one of"),
+            (
+                json!({"Sid": "Enable IAM User Permissions"}),
+                "is not one of",
+            ),
             (
                 json!({"Condition": {"Bool": {"aws:SecureTransport": "true"}}}),
                 "has the field \"Condition\"",
@@ -1229,7 +1247,10 @@ mod two_phase_tests {
             (json!({"NotResource": "*"}), "has the field \"NotResource\""),
             (json!({"Effect": "Deny"}), "Effect \"Deny\""),
             (json!({"Principal": "*"}), "has the Principal \"*\""),
-            (json!({"Principal": {"AWS": "*"}}), "names the principal \"*\""),
+            (
+                json!({"Principal": {"AWS": "*"}}),
+                "names the principal \"*\"",
+            ),
             (
                 json!({"Principal": {"AWS": SNOWFLAKE, "Service": "kms.amazonaws.com"}}),
                 "has the Principal",
