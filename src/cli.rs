@@ -289,6 +289,9 @@ pub struct AnswerArgs {
     /// Mail this address when the key is disabled, scheduled for deletion, re-policied or unaliased (EventBridge + SNS).
     #[arg(long, value_name = "ADDRESS")]
     pub alerts_email: Option<String>,
+    /// The external ID the vendor gave, for the role byok makes in your account for it to assume (MongoDB Atlas, CockroachDB); --principal is then the vendor's principal that assumes it.
+    #[arg(long, value_name = "ID", value_hint = ValueHint::Other)]
+    pub external_id: Option<String>,
 }
 
 impl AnswerArgs {
@@ -313,6 +316,7 @@ impl AnswerArgs {
         flag(self.rotation_days.is_some(), "--rotation-days");
         flag(self.no_rotation, "--no-rotation");
         flag(self.alerts_email.is_some(), "--alerts-email");
+        flag(self.external_id.is_some(), "--external-id");
         v
     }
 
@@ -367,6 +371,7 @@ impl AnswerArgs {
             &outer.replica_region,
             "--replica-region",
         )?;
+        one(&mut self.external_id, &outer.external_id, "--external-id")?;
         many(&mut self.tags, &outer.tags, "--tag")?;
         many(&mut self.admins, &outer.admins, "--admin")?;
         self.admins_can_delete |= outer.admins_can_delete;
@@ -389,6 +394,7 @@ impl AnswerArgs {
             rotation_days: self.rotation_days.clone(),
             no_rotation: self.no_rotation,
             alerts_email: self.alerts_email.clone(),
+            external_id: self.external_id.clone(),
         }
     }
 }

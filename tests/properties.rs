@@ -204,6 +204,7 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                 rotation_days: if no_rotation { None } else { rotation_days },
                 no_rotation,
                 alerts_email: None,
+                external_id: None,
             },
         )
 }

@@ -139,7 +139,7 @@ fn invocation(g: &GlobalArgs) -> Invocation {
 /// said and exit status 2.
 pub fn linted_policy(answers: &Answers, account: &str) -> Result<serde_json::Value, i32> {
     let p = policy::build(answers, account);
-    let problems = policy::lint(&p, account, &answers.principal);
+    let problems = policy::lint(&p, account, &answers.policy_principal(account));
     if problems.is_empty() {
         return Ok(p);
     }

@@ -219,6 +219,11 @@ fn print_progress(plan: &Plan, p: &Progress) {
             key.arn,
             key.region
         ),
+        Progress::Role { role } => eprintln_safe!(
+            "  {} role {}",
+            if role.created_now { "created" } else { "found" },
+            role.arn
+        ),
     }
 }
 
@@ -278,6 +283,13 @@ fn report_result(
             })).collect::<Vec<_>>(),
             "policy": report.policy,
         });
+        if let Some(r) = &report.role {
+            doc["role"] = json!({
+                "name": r.name, "arn": r.arn, "created": r.created_now,
+                "trusts": a.principal,
+                "external_id": a.role.as_ref().map(|x| x.external_id.clone()),
+            });
+        }
         if !report.retired.is_empty() {
             doc["retired"] = json!(report.retired);
         }
@@ -333,6 +345,15 @@ fn report_result(
                     k.alias.as_deref().unwrap_or("")
                 );
             }
+            if let Some(r) = &report.role {
+                eprintln_safe!(
+                    "  {:<9} {:<15} {}  assumed by {} with your external ID",
+                    "role",
+                    "global",
+                    r.arn,
+                    a.principal
+                );
+            }
             if g.demo {
                 eprintln_safe!(
                     "\nThis was a demo: the keys are simulated and nothing was created in AWS."
@@ -365,8 +386,11 @@ fn report_result(
         );
     }
     if report.outcome != Outcome::Completed {
+        if let Some(r) = report.role.as_ref().filter(|r| r.created_now) {
+            eprintln_safe!("The role {} was created by this run.", r.arn);
+        }
         if report.keys.is_empty() {
-            if !report.may_have_created() {
+            if !report.may_have_created() && !report.role.as_ref().is_some_and(|r| r.created_now) {
                 eprintln_safe!("Nothing was created.");
             }
         } else {
@@ -410,6 +434,10 @@ fn report_result(
     // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works.
     for k in &report.keys {
         println_safe!("{}", k.arn);
+    }
+    // Then the role the vendor assumes, which the vendor asks for beside the key.
+    if let Some(r) = &report.role {
+        println_safe!("{}", r.arn);
     }
 }
 

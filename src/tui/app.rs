@@ -273,6 +273,8 @@ pub struct RunState {
     pub answers: Answers,
     pub steps: Vec<StepState>,
     pub keys: Vec<KeyRecord>,
+    /// The role the vendor assumes, once it exists.
+    pub role: Option<crate::exec::RoleRecord>,
     pub report: Option<RunReport>,
     /// The steps and calls of the run, for the change record.
     pub log: Option<crate::record::RunLog>,
@@ -300,6 +302,7 @@ impl RunState {
             answers,
             steps,
             keys: Vec::new(),
+            role: None,
             report: None,
             log: None,
             confirm_cancel: false,
@@ -363,6 +366,8 @@ pub struct App {
     pub admins: Vec<String>,
     pub admins_can_delete: bool,
     pub principal: Input,
+    /// The external ID of a role the vendor assumes (`--external-id`).
+    pub external_id: Option<String>,
     pub regionality_idx: usize,
     pub rotation_on: bool,
     pub rotation_days: Input,
@@ -410,6 +415,7 @@ impl App {
             admins: Vec::new(),
             admins_can_delete: false,
             principal: Input::default(),
+            external_id: None,
             regionality_idx: 0,
             rotation_on: true,
             rotation_days: Input::default(),
@@ -899,6 +905,7 @@ impl App {
                 Some(k) => *k = key,
                 None => run.keys.push(key),
             },
+            Progress::Role { role } => run.role = Some(role),
         }
     }
 
@@ -1216,6 +1223,12 @@ impl App {
         let answers = self
             .validate()
             .map_err(|errs| self.screen_message(&errs[0]))?;
+        if answers.role.is_some() {
+            return Err(format!(
+                "{} assumes a role in your account, which the exports do not make yet: create it here instead",
+                answers.vendor.name
+            ));
+        }
         Ok(export::render(
             &Plan::build(&answers),
             format,
@@ -1289,7 +1302,12 @@ impl App {
                     .as_ref()
                     .is_some_and(|x| x.outcome == Outcome::Completed) =>
             {
-                r.keys.iter().map(|k| k.arn.clone()).collect()
+                // The keys, then the role the vendor assumes (it asks for both).
+                r.keys
+                    .iter()
+                    .map(|k| k.arn.clone())
+                    .chain(r.role.as_ref().map(|x| x.arn.clone()))
+                    .collect()
             }
             _ => Vec::new(),
         }

@@ -629,6 +629,9 @@ where
             if keys.is_empty() && in_flight.is_empty() && !unconfirmed {
                 say!("Nothing was created.");
             }
+            if let Some(r) = run.role.as_ref().filter(|r| r.created_now) {
+                say!("The role {} was created.", r.arn);
+            }
             if !keys.is_empty() {
                 say!("What exists now:");
                 for k in keys {

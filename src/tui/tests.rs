@@ -716,6 +716,7 @@ fn run_progress_done_copy_and_save() {
     let k = record(KeyRole::Primary, "eu-west-1");
     a.handle(Event::Progress(Progress::Key { key: k.clone() }));
     a.handle(Event::RunFinished(Box::new(RunReport {
+        role: None,
         account: Some("111122223333".into()),
         caller: None,
         keys: vec![k.clone()],
@@ -779,6 +780,7 @@ fn ctrl_c_during_a_run_asks_then_stops_after_the_call_in_flight() {
     // While stopping, Ctrl-C offers to quit at once.
     assert!(a.bindings().iter().any(|b| b.label == "quit now"));
     a.handle(Event::RunFinished(Box::new(RunReport {
+        role: None,
         account: None,
         caller: None,
         keys: vec![record(KeyRole::Primary, "eu-west-1")],
@@ -823,6 +825,7 @@ fn a_failed_run_goes_back_to_the_answer_that_fixes_it() {
     let mut a = camunda_ready();
     a.handle(ch('r'));
     a.handle(Event::RunFinished(Box::new(RunReport {
+        role: None,
         account: Some("111122223333".into()),
         caller: None,
         keys: vec![],
@@ -1751,6 +1754,7 @@ fn a_stop_names_what_may_exist_and_how_to_finish() {
         }]
     );
     a.handle(Event::RunFinished(Box::new(RunReport {
+        role: None,
         account: Some("111122223333".into()),
         caller: None,
         keys: vec![record(KeyRole::Primary, "eu-west-1")],

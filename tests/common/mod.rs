@@ -141,6 +141,24 @@ impl Moto {
         byok_at(endpoint, state_dir)
     }
 
+    /// A real aws-sdk-iam client for checking roles through the AWS API.
+    #[allow(dead_code)]
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "AKIAIOSFODNN7EXAMPLE",
+                "x",
+                None,
+                None,
+                "test",
+            ))
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
     /// A real aws-sdk-kms client for checking results through the AWS API.
     pub async fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         let conf = aws_sdk_kms::Config::builder()

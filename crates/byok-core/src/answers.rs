@@ -29,6 +29,7 @@ pub enum Field {
     RotationDays,
     Account,
     AlertsEmail,
+    ExternalId,
 }
 
 impl Field {
@@ -46,6 +47,7 @@ impl Field {
             Field::RotationDays => "--rotation-days",
             Field::Account => "--account",
             Field::AlertsEmail => "--alerts-email",
+            Field::ExternalId => "--external-id",
         }
     }
 
@@ -63,6 +65,7 @@ impl Field {
             Field::RotationDays => "Rotation",
             Field::Account => "Account",
             Field::AlertsEmail => "Alerts",
+            Field::ExternalId => "External ID",
         }
     }
 }
@@ -110,6 +113,9 @@ pub struct RawAnswers {
     /// Mail this address when the key's access is broken (EventBridge + SNS).
     #[serde(default)]
     pub alerts_email: Option<String>,
+    /// The external ID the vendor gave, for a role in your account that it assumes.
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 /// Validated answers: everything the policy and the plan need, except the caller's account.
@@ -137,6 +143,10 @@ pub struct Answers {
     pub principal: String,
     /// Alerts (`crate::alerts`) to this address, when asked for.
     pub alerts_email: Option<String>,
+    /// The role in your account the vendor assumes (a profile's `customer_role`): then
+    /// `principal` is the vendor's principal the role trusts, and the key policy's vendor
+    /// statements name the role.
+    pub role: Option<crate::role::RoleAnswers>,
 }
 
 impl Answers {
@@ -146,6 +156,35 @@ impl Answers {
 
     pub fn multi_region(&self) -> bool {
         self.regionality == Regionality::MultiRegion
+    }
+
+    /// The principal the key policy's vendor statements name in `account`: the role byok
+    /// creates there, or the vendor's own principal.
+    pub fn policy_principal(&self, account: &str) -> String {
+        match &self.role {
+            Some(r) => crate::role::role_arn(self.partition(), account, &r.name),
+            None => self.principal.clone(),
+        }
+    }
+
+    /// The role's ARN in `account`, when the setup has one.
+    pub fn role_arn(&self, account: &str) -> Option<String> {
+        self.role
+            .as_ref()
+            .map(|r| crate::role::role_arn(self.partition(), account, &r.name))
+    }
+
+    /// The role's trust policy, when the setup has one.
+    pub fn trust_policy(&self) -> Option<serde_json::Value> {
+        self.role
+            .as_ref()
+            .map(|r| crate::role::trust_policy(&self.principal, &r.external_id))
+    }
+
+    /// The role's own policy on these keys, when the profile gives it one.
+    pub fn role_policy(&self, key_arns: &[String]) -> Option<serde_json::Value> {
+        let spec = self.vendor.customer_role.as_ref()?;
+        crate::role::permission_policy(&spec.policy, key_arns)
     }
 }
 
@@ -158,6 +197,7 @@ impl<'a> From<&'a Answers> for crate::policy::Inputs<'a> {
             admins_can_delete: a.admins_can_delete,
             multi_region: a.multi_region(),
             principal: &a.principal,
+            role_name: a.role.as_ref().map(|r| r.name.as_str()),
             // A vendor that names its principal only once the key is registered with it gets
             // no statement yet: `byok grant` adds them with the principal it returns.
             grants: a
@@ -275,6 +315,9 @@ impl Answers {
         }
         if let Some(e) = &self.alerts_email {
             flag("--alerts-email", Some(e));
+        }
+        if let Some(r) = &self.role {
+            flag("--external-id", Some(&r.external_id));
         }
         flag("--yes", None);
         parts
@@ -404,6 +447,23 @@ pub fn check_principal(
     vendor.principal.kind.check(vendor, region, input)
 }
 
+/// The external ID a vendor gave (`--external-id`), against the shape its profile declares.
+pub fn check_external_id(
+    spec: &crate::vendor::CustomerRole,
+    input: &str,
+) -> Result<String, String> {
+    let v = input.trim();
+    spec.external_id
+        .pattern
+        .check(v)
+        .map(|()| v.to_string())
+        .map_err(|e| {
+            let shown = crate::sanitize::line(v);
+            let shown: String = shown.chars().take(80).collect();
+            format!("{shown:?} {e}. {}", spec.external_id.help)
+        })
+}
+
 /// An administrator: an IAM user or role ARN.
 pub fn check_admin(region: &str, input: &str) -> Result<String, String> {
     let a = arn::check_iam_principal(input.trim(), Want::RoleOrUser)
@@ -526,6 +586,7 @@ impl RawAnswers {
             (Field::Alias, &self.alias),
             (Field::RotationDays, &self.rotation_days),
             (Field::AlertsEmail, &self.alerts_email),
+            (Field::ExternalId, &self.external_id),
         ];
         let many = [
             (Field::ReplicaRegion, &self.replica_regions),
@@ -802,6 +863,36 @@ impl RawAnswers {
                 .map_err(|m| bad(Field::Principal, m))
                 .ok()
         });
+        let role = match (&vendor.customer_role, self.external_id.as_deref().map(str::trim)) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                bad(
+                    Field::ExternalId,
+                    format!(
+                        "{} assumes no role in your account, so there is no external ID to give: leave it out",
+                        vendor.name
+                    ),
+                );
+                None
+            }
+            (Some(spec), None) | (Some(spec), Some("")) => {
+                bad(
+                    Field::ExternalId,
+                    format!("is required: {} ({})", spec.external_id.help, spec.external_id.label),
+                );
+                None
+            }
+            (Some(spec), Some(id)) => match check_external_id(spec, id) {
+                Ok(id) => Some(crate::role::RoleAnswers {
+                    name: spec.name.clone(),
+                    external_id: id,
+                }),
+                Err(m) => {
+                    bad(Field::ExternalId, m);
+                    None
+                }
+            },
+        };
         let alerts_email = match self.alerts_email.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(e) => check_alerts_email(e)
@@ -826,6 +917,7 @@ impl RawAnswers {
             rotation_days,
             principal: principal.expect("no errors"),
             alerts_email,
+            role,
         };
         // The policy's size depends on the account only through its fixed 12 digits, so the
         // KMS limit can be checked now, before any call, rather than after signing in.
@@ -1318,5 +1410,52 @@ mod tests {
             fields(RawAnswers::default().validate(&c)),
             vec![Field::Vendor]
         );
+    }
+
+    #[test]
+    fn external_id_is_checked_before_any_call_and_only_where_a_role_is() {
+        let c = Catalog::built_in();
+        let mut r = raw("mongodb-atlas");
+        r.region = Some("us-east-1".into());
+        r.principal = Some("arn:aws:iam::536727724300:root".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::ExternalId]);
+        let e = r.validate(&c).unwrap_err().remove(0).to_string();
+        assert!(e.starts_with("External ID (--external-id): is required"), "{e}");
+        r.external_id = Some("bad id*".into());
+        let e = r.validate(&c).unwrap_err().remove(0).to_string();
+        assert!(e.contains("--external-id") && e.contains("contains ' '"), "{e}");
+        r.external_id = Some("3192be49-6e76-4b7d-a7b8-b486a8fc4483".into());
+        let a = r.validate(&c).unwrap();
+        let role = a.role.clone().unwrap();
+        assert_eq!(role.name, "byok-mongodb-atlas-encryption");
+        assert_eq!(
+            a.policy_principal("111122223333"),
+            "arn:aws:iam::111122223333:role/byok-mongodb-atlas-encryption"
+        );
+        assert!(a.create_command(&Invocation::default()).contains(
+            "--external-id 3192be49-6e76-4b7d-a7b8-b486a8fc4483"
+        ));
+        // A vendor that assumes no role takes none.
+        let mut r = raw("camunda");
+        r.principal = Some(ROLE.into());
+        r.external_id = Some("x1".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::ExternalId]);
+    }
+
+    #[test]
+    fn the_key_policy_names_the_role_for_cockroachdb() {
+        let c = Catalog::built_in();
+        let mut r = raw("cockroachdb");
+        r.region = Some("us-east-1".into());
+        r.principal = Some("210987654321".into());
+        r.external_id = Some("org-1".into());
+        let a = r.validate(&c).unwrap();
+        assert_eq!(a.principal, "arn:aws:iam::210987654321:root");
+        let p = crate::policy::build(&a, "111122223333");
+        let text = p.to_string();
+        assert!(text.contains("arn:aws:iam::111122223333:role/byok-cockroachdb-cmek"));
+        assert!(!text.contains("210987654321"), "the vendor reaches the key through the role only");
+        let t = a.trust_policy().unwrap();
+        assert_eq!(t["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::210987654321:root");
     }
 }

@@ -28,6 +28,15 @@ pub struct KeyRecord {
     pub created_now: bool,
 }
 
+/// The role in the customer's account that the vendor assumes, as it exists now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleRecord {
+    pub name: String,
+    pub arn: String,
+    /// Made by this run (false: an earlier run's, found by its byok tags).
+    pub created_now: bool,
+}
+
 /// What the executor reports while it works.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
@@ -58,6 +67,10 @@ pub enum Progress {
     Key {
         key: KeyRecord,
     },
+    /// The role the vendor assumes exists (made now or found from an earlier run).
+    Role {
+        role: RoleRecord,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
@@ -86,6 +99,14 @@ pub enum ExecError {
         found: String,
         wanted: String,
     },
+    #[error("the role {name} already exists in your account, {why}")]
+    RoleTaken {
+        name: String,
+        arn: String,
+        why: String,
+    },
+    #[error("the role {arn} does not match what byok set up: {}", problems.join("; "))]
+    RoleVerify { arn: String, problems: Vec<String> },
     #[error("administrator {admin} is not in your account {account}")]
     AdminAccount { admin: String, account: String },
     #[error("the key policy was refused before sending: {}", problems.join("; "))]
@@ -145,6 +166,13 @@ impl ExecError {
             } => format!(
                 "{alias} in {region} names {found} that an earlier run made, but these answers need {wanted}, and KMS cannot change that after a key is created. byok changed nothing. Keep the earlier choice (--regionality), or choose another alias with --alias for a new key."
             ),
+            ExecError::RoleTaken { name, why, .. } => format!(
+                "The role {name} already exists in your account, {why}. byok changed nothing and never replaces a role it did not make for this setup. Delete or rename that role if it is unused, or set up the vendor's access to it yourself."
+            ),
+            ExecError::RoleVerify { arn, problems } => format!(
+                "The role {arn} exists but does not match what byok set up: {}. Check it in the IAM console, then run the same command again.",
+                problems.join("; ")
+            ),
             ExecError::AdminAccount { admin, account } => format!(
                 "{admin} is not in the account you are signed in to ({account}). Give administrators from {account}, or sign in to the account that should own the key."
             ),
@@ -192,6 +220,7 @@ impl ExecError {
         matches!(
             self,
             ExecError::AliasTaken { .. }
+                | ExecError::RoleTaken { .. }
                 | ExecError::WrongKeyKind { .. }
                 | ExecError::AdminAccount { .. }
                 | ExecError::Policy { .. }
@@ -212,6 +241,9 @@ pub struct RunReport {
     pub account: Option<String>,
     pub caller: Option<String>,
     pub keys: Vec<KeyRecord>,
+    /// The role the vendor assumes, when the setup has one and it exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<RoleRecord>,
     pub policy: Option<Value>,
     pub outcome: Outcome,
     /// Steps finished, in plan order.
@@ -265,6 +297,9 @@ impl RunReport {
             Outcome::Interrupted { .. } => exit::INTERRUPTED,
             Outcome::Failed { .. } if !self.in_flight.is_empty() => exit::PARTLY_DONE,
             Outcome::Failed { .. } if self.keys.iter().any(|k| k.created_now) => exit::PARTLY_DONE,
+            Outcome::Failed { .. } if self.role.as_ref().is_some_and(|r| r.created_now) => {
+                exit::PARTLY_DONE
+            }
             Outcome::Failed {
                 error: ExecError::Unconfirmed { .. },
                 ..
@@ -311,6 +346,9 @@ pub struct ExecOptions {
     /// After a stop is asked, how long the call in flight may take before the run stops
     /// without its answer (the journal holds the intent).
     pub cancel_grace: Duration,
+    /// How long KMS may answer "invalid principal" for a role byok just made (IAM has not
+    /// propagated it yet) before the run gives up.
+    pub iam_propagation: Duration,
 }
 
 impl Default for ExecOptions {
@@ -325,6 +363,7 @@ impl Default for ExecOptions {
             lock_timeout: Duration::from_secs(600),
             intent_settle: Duration::from_secs(15),
             cancel_grace: Duration::from_secs(3),
+            iam_propagation: Duration::from_secs(120),
         }
     }
 }
@@ -363,6 +402,8 @@ struct State {
     prefetched: Option<Vec<Option<KeyInfo>>>,
     /// Another run held the setup's lock before this one got it.
     lock_waited: bool,
+    /// The role the vendor assumes, once found or made.
+    role: Option<RoleRecord>,
 }
 
 /// A key of the plan, by its index in [`Plan::keys`] (0 is the primary): a setup has one key
@@ -569,6 +610,7 @@ pub async fn run<S: KeyService>(
         account: st.account,
         caller: st.caller,
         keys,
+        role: st.role,
         policy: st.policy,
         outcome,
         done_steps,
@@ -634,7 +676,10 @@ impl<S: KeyService> Run<'_, S> {
             arn: arn.map(str::to_string),
             alias: pk.map(|k| k.alias.clone()),
             principal: matches!(event, Event::Created | Event::Adopted)
-                .then(|| self.plan.answers.principal.clone())
+                .then(|| {
+                    let account = self.st().account.clone().unwrap_or_default();
+                    self.plan.answers.policy_principal(&account)
+                })
                 .filter(|p| !p.is_empty()),
             ..Entry::new(&self.setup(), event)
         }
@@ -1119,6 +1164,248 @@ impl<S: KeyService> Run<'_, S> {
             Step::EnsureTags { region, .. } => self.ensure_tags(self.slot(region)).await,
             Step::Verify => self.verify().await,
             Step::Alerts { region, email } => self.alerts(region, email).await,
+            Step::CheckRole { name } => self.check_role(name).await,
+            Step::CreateRole { name } => self.create_role(name).await,
+            Step::PutRolePolicy { name } => self.put_role_policy(name).await,
+            Step::VerifyRole { name } => self.verify_role(name).await,
+        }
+    }
+
+    /// The role's planned trust policy.
+    fn trust_value(&self) -> Value {
+        self.plan
+            .answers
+            .trust_policy()
+            .expect("a role step is planned only with a role")
+    }
+
+    /// The role's planned own policy on the setup's keys, once they exist.
+    fn role_policy_value(&self) -> Option<Value> {
+        let arns: Vec<String> = self.st().keys.values().map(|k| k.arn.clone()).collect();
+        self.plan.answers.role_policy(&arns)
+    }
+
+    fn role_entry(&self, event: Event, arn: Option<&str>) -> Entry {
+        Entry {
+            arn: arn.map(str::to_string),
+            principal: matches!(event, Event::Created | Event::Adopted)
+                .then(|| self.plan.answers.principal.clone()),
+            ..Entry::new(&self.setup(), event)
+        }
+    }
+
+    /// Whether a role that exists is the one this setup makes: byok's tags for this vendor
+    /// and alias, and the planned trust policy. The error says why not.
+    fn role_is_ours(&self, r: &kms::RoleInfo) -> Result<(), ExecError> {
+        let a = &self.plan.answers;
+        let taken = |why: String| ExecError::RoleTaken {
+            name: r.name.clone(),
+            arn: r.arn.clone(),
+            why,
+        };
+        if !crate::role::is_ours(&r.tags, &a.vendor.id, &a.alias) {
+            return Err(taken(format!(
+                "and byok did not make it for {} ({}): it lacks byok's tags",
+                a.vendor.name, a.alias
+            )));
+        }
+        let trust: Value = serde_json::from_str(&r.trust_policy).unwrap_or(Value::Null);
+        let diff = crate::role::differences(&trust, &self.trust_value(), None, None);
+        if !diff.is_empty() {
+            return Err(taken(format!(
+                "made by byok for {}, but {}",
+                a.vendor.name,
+                diff.join("; ")
+            )));
+        }
+        Ok(())
+    }
+
+    fn take_role(&self, r: &kms::RoleInfo, created_now: bool) -> Result<(), ExecError> {
+        let rec = RoleRecord {
+            name: r.name.clone(),
+            arn: r.arn.clone(),
+            created_now,
+        };
+        self.emit(Progress::Role { role: rec.clone() });
+        self.st().role = Some(rec);
+        self.record(self.role_entry(
+            if created_now {
+                Event::Created
+            } else {
+                Event::Adopted
+            },
+            Some(&r.arn),
+        ))
+    }
+
+    /// Before any change: a role of the planned name is byok's for this setup (adopted) or
+    /// the run stops; none is fine.
+    async fn check_role(&self, name: &str) -> Result<StepEnd, ExecError> {
+        let found = self
+            .call("GetRole", false, || self.svc.get_role(name))
+            .await?;
+        match found {
+            None => Ok(StepEnd::Done(Some(format!("{name} does not exist yet")))),
+            Some(r) => {
+                self.role_is_ours(&r)?;
+                // Adopted once the setup's lock is held (FindExisting): noted here.
+                self.st().role = Some(RoleRecord {
+                    name: r.name.clone(),
+                    arn: r.arn.clone(),
+                    created_now: false,
+                });
+                Ok(StepEnd::Done(Some(format!("found {} (made by byok)", r.arn))))
+            }
+        }
+    }
+
+    async fn create_role(&self, name: &str) -> Result<StepEnd, ExecError> {
+        // Looked up again under the setup's lock: another run may have made it meanwhile.
+        let found = self
+            .call("GetRole", false, || self.svc.get_role(name))
+            .await?;
+        if let Some(r) = found {
+            self.role_is_ours(&r)?;
+            self.take_role(&r, false)?;
+            return Ok(StepEnd::AlreadyDone(format!("found {}", r.arn)));
+        }
+        let a = &self.plan.answers;
+        let spec = a
+            .vendor
+            .customer_role
+            .as_ref()
+            .expect("a role step is planned only with a role");
+        let new = kms::NewRole {
+            name: name.to_string(),
+            trust_policy: policy::to_document(&self.trust_value()),
+            description: spec.description.clone(),
+            tags: crate::role::tags(&a.vendor.id, &a.alias),
+        };
+        self.record(self.role_entry(Event::Intent, None))?;
+        let mut attempt = 1;
+        loop {
+            match self.svc.create_role(&new).await {
+                Ok(r) => {
+                    self.take_role(&r, true)?;
+                    return Ok(StepEnd::Done(Some(r.arn)));
+                }
+                // A lost answer, or another run at the same moment: the role is looked up
+                // by its name, never made twice.
+                Err(e) if e.is_transient() || matches!(e, KmsError::AlreadyExists { .. }) => {
+                    let found = self
+                        .call("GetRole", true, || self.svc.get_role(name))
+                        .await?;
+                    if let Some(r) = found {
+                        self.role_is_ours(&r)?;
+                        self.take_role(&r, true)?;
+                        return Ok(StepEnd::Done(Some(r.arn)));
+                    }
+                    if attempt >= self.opts.max_attempts {
+                        return Err(kms_err("CreateRole")(e));
+                    }
+                    self.pause_before_retry(attempt, &e).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(kms_err("CreateRole")(e)),
+            }
+        }
+    }
+
+    async fn put_role_policy(&self, name: &str) -> Result<StepEnd, ExecError> {
+        let policy_name = self
+            .plan
+            .answers
+            .vendor
+            .customer_role
+            .as_ref()
+            .map(|r| r.policy_name.clone())
+            .unwrap_or_default();
+        let Some(want) = self.role_policy_value() else {
+            return Ok(StepEnd::AlreadyDone("the role needs no policy of its own".into()));
+        };
+        let arns: Vec<String> = self.st().keys.values().map(|k| k.arn.clone()).collect();
+        let problems = crate::role::lint(&want, &arns);
+        if !problems.is_empty() {
+            return Err(ExecError::Policy { problems });
+        }
+        let have = self
+            .call("GetRolePolicy", true, || {
+                self.svc.get_role_policy(name, &policy_name)
+            })
+            .await?;
+        let have: Option<Value> = have.and_then(|t| serde_json::from_str(&t).ok());
+        if have.as_ref().is_some_and(|h| {
+            crate::role::differences(&Value::Null, &Value::Null, Some(h), Some(&want)).is_empty()
+        }) {
+            return Ok(StepEnd::AlreadyDone(format!("{policy_name} grants the key")));
+        }
+        let doc = policy::to_document(&want);
+        self.call("PutRolePolicy", true, || {
+            self.svc.put_role_policy(name, &policy_name, &doc)
+        })
+        .await?;
+        Ok(StepEnd::Done(Some(format!(
+            "{policy_name}: {} on {}",
+            want["Statement"][0]["Action"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+            arns.join(", ")
+        ))))
+    }
+
+    async fn verify_role(&self, name: &str) -> Result<StepEnd, ExecError> {
+        let policy_name = self
+            .plan
+            .answers
+            .vendor
+            .customer_role
+            .as_ref()
+            .map(|r| r.policy_name.clone())
+            .unwrap_or_default();
+        let want = self.role_policy_value();
+        let (role, policy) = futures_util::future::try_join(
+            self.call("GetRole", true, || self.svc.get_role(name)),
+            async {
+                if want.is_some() {
+                    self.call("GetRolePolicy", true, || {
+                        self.svc.get_role_policy(name, &policy_name)
+                    })
+                    .await
+                } else {
+                    Ok(None)
+                }
+            },
+        )
+        .await?;
+        let arn = self
+            .st()
+            .role
+            .as_ref()
+            .map(|r| r.arn.clone())
+            .unwrap_or_else(|| name.to_string());
+        let Some(role) = role else {
+            return Err(ExecError::RoleVerify {
+                arn,
+                problems: vec!["it does not exist".into()],
+            });
+        };
+        let trust: Value = serde_json::from_str(&role.trust_policy).unwrap_or(Value::Null);
+        let policy: Option<Value> = policy.and_then(|t| serde_json::from_str(&t).ok());
+        let problems = crate::role::differences(
+            &trust,
+            &self.trust_value(),
+            policy.as_ref(),
+            want.as_ref(),
+        );
+        if problems.is_empty() {
+            Ok(StepEnd::Done(Some(format!("{} matches", role.arn))))
+        } else {
+            Err(ExecError::RoleVerify {
+                arn: role.arn,
+                problems,
+            })
         }
     }
 
@@ -1185,7 +1472,7 @@ impl<S: KeyService> Run<'_, S> {
             });
         }
         let p = policy::build(a, &id.account);
-        let problems = policy::lint(&p, &id.account, &a.principal);
+        let problems = policy::lint(&p, &id.account, &a.policy_principal(&id.account));
         if !problems.is_empty() {
             return Err(ExecError::Policy {
                 problems: problems.iter().map(|p| p.to_string()).collect(),
@@ -1479,11 +1766,31 @@ impl<S: KeyService> Run<'_, S> {
         let mut req = self.new_key(slot, multi_region);
         let mut attempt = 1;
         let mut maybe_created = false;
+        let started = Instant::now();
+        let mut propagation_attempt = 1;
         loop {
             match self.svc.create_key(region, &req).await {
                 Ok(k) => {
                     self.adopt(slot, &k, true)?;
                     return Ok(StepEnd::Done(Some(k.arn)));
+                }
+                // The key policy names the role this run just made, which IAM has not shown
+                // KMS yet: KMS made nothing; ask again until IAM has propagated it.
+                Err(e @ KmsError::InvalidPrincipal { .. })
+                    if self.plan.answers.role.is_some()
+                        && started.elapsed() < self.opts.iam_propagation =>
+                {
+                    let delay = self
+                        .backoff(propagation_attempt)
+                        .min(self.opts.iam_propagation.saturating_sub(started.elapsed()));
+                    self.emit(Progress::Retrying {
+                        step: current_step(),
+                        attempt: propagation_attempt,
+                        reason: format!("waiting for IAM to propagate the new role: {e}"),
+                        delay,
+                    });
+                    tokio::time::sleep(delay).await;
+                    propagation_attempt += 1;
                 }
                 Err(e) if e.is_transient() => {
                     // Throttling means KMS did nothing; any other failure may hide a success,

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod principal;
 pub mod record;
 pub mod regions;
+pub mod role;
 pub mod sanitize;
 pub mod status;
 pub mod vendor;

@@ -66,6 +66,23 @@ pub enum Step {
         region: String,
     },
     Verify,
+    /// Look for the role the vendor assumes: byok's own (adopted) or none; a role of that
+    /// name that byok did not make stops the run before any change.
+    CheckRole {
+        name: String,
+    },
+    /// Create the role the vendor assumes, trusted by its principal with the external ID.
+    CreateRole {
+        name: String,
+    },
+    /// Give the role its own policy: the key's actions on the key's ARNs.
+    PutRolePolicy {
+        name: String,
+    },
+    /// Read the role back: its trust policy and its own policy as planned.
+    VerifyRole {
+        name: String,
+    },
     /// Mail `email` when someone breaks the vendor's access to the keys of this Region
     /// (`crate::alerts`).
     Alerts {
@@ -112,6 +129,16 @@ impl Step {
             }
             Step::EnsureTags { region, .. } => format!("Check the replica's tags in {region}"),
             Step::Verify => "Verify every key, alias and policy".into(),
+            Step::CheckRole { name } => format!("Look for the role {name} in your account"),
+            Step::CreateRole { name } => {
+                format!("Create the role {name} that the vendor assumes (with the external ID)")
+            }
+            Step::PutRolePolicy { name } => {
+                format!("Let the role {name} use only this key")
+            }
+            Step::VerifyRole { name } => {
+                format!("Verify the role {name}: who may assume it, and what it may do")
+            }
             Step::Alerts { region, email } => format!(
                 "Mail {email} when the key in {region} is disabled, scheduled for deletion, re-policied or unaliased"
             ),
@@ -136,6 +163,11 @@ impl Step {
                 "kms:GetKeyRotationStatus",
             ],
             Step::Alerts { .. } => crate::alerts::CALLS,
+            Step::CheckRole { .. } => &["iam:GetRole"],
+            // Tags are given with the role: IAM checks iam:TagRole for them.
+            Step::CreateRole { .. } => &["iam:CreateRole", "iam:TagRole"],
+            Step::PutRolePolicy { .. } => &["iam:GetRolePolicy", "iam:PutRolePolicy"],
+            Step::VerifyRole { .. } => &["iam:GetRole", "iam:GetRolePolicy"],
         }
     }
 
@@ -156,6 +188,8 @@ impl Step {
             Step::FindExisting | Step::CreateAlias { .. } => RETIRE,
             Step::CreateKey { .. } => &["kms:ListKeys", "kms:ListResourceTags", "kms:DescribeKey"],
             Step::ReplicateKey { .. } => &["kms:DescribeKey"],
+            // A CreateRole whose answer was lost: the role is looked up by its name.
+            Step::CreateRole { .. } => &["iam:GetRole"],
             _ => &[],
         }
     }
@@ -164,7 +198,12 @@ impl Step {
     pub fn mutates(&self) -> bool {
         !matches!(
             self,
-            Step::ResolveIdentity | Step::FindExisting | Step::WaitEnabled { .. } | Step::Verify
+            Step::ResolveIdentity
+                | Step::FindExisting
+                | Step::WaitEnabled { .. }
+                | Step::Verify
+                | Step::CheckRole { .. }
+                | Step::VerifyRole { .. }
         )
     }
 }
@@ -189,9 +228,19 @@ impl Plan {
     pub fn build(answers: &Answers) -> Plan {
         let a = answers;
         let primary = KeyRole::Primary;
-        let mut steps = vec![
-            Step::ResolveIdentity,
-            Step::FindExisting,
+        let mut steps = vec![Step::ResolveIdentity];
+        if let Some(r) = &a.role {
+            steps.push(Step::CheckRole {
+                name: r.name.clone(),
+            });
+        }
+        steps.push(Step::FindExisting);
+        if let Some(r) = &a.role {
+            steps.push(Step::CreateRole {
+                name: r.name.clone(),
+            });
+        }
+        steps.extend([
             Step::CreateKey {
                 role: primary,
                 region: a.region.clone(),
@@ -202,7 +251,7 @@ impl Plan {
                 region: a.region.clone(),
                 alias: a.alias.clone(),
             },
-        ];
+        ]);
         if let Some(days) = a.rotation_days {
             steps.push(Step::EnableRotation {
                 role: primary,
@@ -271,6 +320,17 @@ impl Plan {
                 Regionality::Single => {}
             }
         }
+        if let Some(r) = &a.role {
+            let spec = a.vendor.customer_role.as_ref();
+            if spec.is_some_and(|s| !s.policy.is_empty()) {
+                steps.push(Step::PutRolePolicy {
+                    name: r.name.clone(),
+                });
+            }
+            steps.push(Step::VerifyRole {
+                name: r.name.clone(),
+            });
+        }
         steps.push(Step::Verify);
         if let Some(email) = &a.alerts_email {
             let mut regions: Vec<&String> = keys.iter().map(|k| &k.region).collect();
@@ -302,8 +362,27 @@ impl Plan {
             .map(|(i, s)| {
                 let d = match s {
                     Step::ResolveIdentity => None,
-                    Step::FindExisting => find(&|x| matches!(x, Step::ResolveIdentity)),
-                    Step::CreateKey { .. } => find(&|x| matches!(x, Step::FindExisting)),
+                    Step::CheckRole { .. } => find(&|x| matches!(x, Step::ResolveIdentity)),
+                    // A role byok did not make stops the run before any change.
+                    Step::FindExisting => find(&|x| matches!(x, Step::CheckRole { .. }))
+                        .or_else(|| find(&|x| matches!(x, Step::ResolveIdentity))),
+                    Step::CreateRole { .. } => find(&|x| matches!(x, Step::FindExisting)),
+                    // The key policy may name the role: it exists first.
+                    Step::CreateKey { .. } => find(&|x| matches!(x, Step::CreateRole { .. }))
+                        .or_else(|| find(&|x| matches!(x, Step::FindExisting))),
+                    // On every key of the setup, once they all exist.
+                    Step::PutRolePolicy { .. } => {
+                        return (0..i)
+                            .filter(|&j| {
+                                matches!(
+                                    self.steps[j],
+                                    Step::CreateKey { .. } | Step::WaitEnabled { .. }
+                                )
+                            })
+                            .collect();
+                    }
+                    Step::VerifyRole { .. } => find(&|x| matches!(x, Step::PutRolePolicy { .. }))
+                        .or_else(|| find(&|x| matches!(x, Step::CreateRole { .. }))),
                     Step::CreateAlias {
                         role: KeyRole::Replica,
                         region,

@@ -99,6 +99,9 @@ pub struct Inputs<'a> {
     pub multi_region: bool,
     /// The vendor's principal, granted each of `grants`.
     pub principal: &'a str,
+    /// The role in the customer's account that the vendor assumes: when given, `grants`
+    /// name that role (in the account the policy is built for) instead of `principal`.
+    pub role_name: Option<&'a str>,
     pub grants: Vec<Grant<'a>>,
 }
 
@@ -134,10 +137,14 @@ pub fn build<'a>(inputs: impl Into<Inputs<'a>>, account: &str) -> Value {
             None,
         ));
     }
+    let grantee = match i.role_name {
+        Some(name) => format!("arn:{}:iam::{account}:role/{name}", i.partition),
+        None => i.principal.to_string(),
+    };
     for g in &i.grants {
         statements.push(statement(
             g.sid,
-            json!({ "AWS": i.principal }),
+            json!({ "AWS": grantee }),
             json!(g.actions),
             g.condition.cloned(),
         ));

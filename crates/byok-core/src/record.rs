@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::kms::{
-    AliasEntry, IamPrincipal, Identity, KeyInfo, KeyService, KmsResult, NewKey, Rotation,
+    AliasEntry, IamPrincipal, Identity, KeyInfo, KeyService, KmsResult, NewKey, NewRole, RoleInfo,
+    Rotation,
 };
 
 /// One API call as byok sent it, and what came back.
@@ -243,6 +244,32 @@ impl<S: KeyService + Clone> KeyService for Recording<S> {
     async fn cancel_deletion(&self, region: &str, key_id: &str) -> KmsResult<()> {
         let r = self.inner.cancel_deletion(region, key_id).await;
         self.note("kms:CancelKeyDeletion", region, key_id, &r, ok);
+        r
+    }
+    async fn get_role(&self, name: &str) -> KmsResult<Option<RoleInfo>> {
+        let r = self.inner.get_role(name).await;
+        self.note("iam:GetRole", "", name, &r, |x| match x {
+            Some(role) => role.arn.clone(),
+            None => "no such role".into(),
+        });
+        r
+    }
+    async fn create_role(&self, role: &NewRole) -> KmsResult<RoleInfo> {
+        let r = self.inner.create_role(role).await;
+        self.note("iam:CreateRole", "", &role.name, &r, |x| x.arn.clone());
+        r
+    }
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> KmsResult<()> {
+        let r = self.inner.put_role_policy(role, policy_name, document).await;
+        self.note("iam:PutRolePolicy", "", &format!("{role} {policy_name}"), &r, ok);
+        r
+    }
+    async fn get_role_policy(&self, role: &str, policy_name: &str) -> KmsResult<Option<String>> {
+        let r = self.inner.get_role_policy(role, policy_name).await;
+        self.note("iam:GetRolePolicy", "", &format!("{role} {policy_name}"), &r, |x| match x {
+            Some(p) => format!("{} bytes", p.len()),
+            None => "no such policy".into(),
+        });
         r
     }
     async fn ensure_alerts(

@@ -175,7 +175,16 @@ impl View<'_> {
             height: area.bottom().saturating_sub(y),
             ..area
         };
-        let mut lines = vec![Line::styled("Next", self.t.title())];
+        let mut lines = Vec::new();
+        // The role the vendor assumes: the vendor asks for its ARN beside the key's.
+        if let Some(r) = &run.role {
+            lines.push(Line::from(vec![
+                Span::styled("Role the vendor assumes: ", self.t.dim()),
+                Span::styled(r.arn.clone(), self.t.arn()),
+            ]));
+            lines.push(Line::raw(""));
+        }
+        lines.push(Line::styled("Next", self.t.title()));
         lines.push(Line::raw(run.answers.vendor.next_step.clone()));
         if wrapped_height(&lines, rest.width) + 2 <= rest.height {
             lines.push(Line::raw(""));

@@ -14,30 +14,45 @@ impl Step for Principal {
     }
 
     fn fields(&self) -> &'static [Field] {
-        &[Field::Principal]
+        &[Field::Principal, Field::ExternalId]
     }
 
     fn read(&self, a: &mut App, raw: &RawAnswers) {
         a.principal = Input::new(raw.principal.clone().unwrap_or_default());
+        a.external_id = raw.external_id.clone();
     }
 
     fn statements(&self, a: &App, _f: Field) -> Vec<String> {
         vendor_sids(a)
     }
 
-    fn given(&self, raw: &RawAnswers, _f: Field) -> bool {
-        raw.principal.is_some()
+    fn given(&self, raw: &RawAnswers, f: Field) -> bool {
+        match f {
+            Field::ExternalId => raw.external_id.is_some(),
+            _ => raw.principal.is_some(),
+        }
     }
 
     /// A placeholder of the kind's shape (the preview names it by its label).
-    fn unset(&self, a: &App, _f: Field, raw: &mut RawAnswers) -> Option<()> {
-        raw.principal = Some(a.vendor().principal.kind.placeholder()?.into());
+    fn unset(&self, a: &App, f: Field, raw: &mut RawAnswers) -> Option<()> {
+        match f {
+            Field::ExternalId if a.vendor().customer_role.is_some() => {
+                raw.external_id = Some("external-id".into());
+            }
+            Field::ExternalId => raw.external_id = None,
+            _ => raw.principal = Some(a.vendor().principal.kind.placeholder()?.into()),
+        }
         Some(())
     }
 
     fn write(&self, a: &App, raw: &mut RawAnswers) {
         raw.principal = if a.vendor().principal.kind.asks_customer() {
             Some(a.principal.value().trim().to_string()).filter(|s| !s.is_empty())
+        } else {
+            None
+        };
+        raw.external_id = if a.vendor().customer_role.is_some() {
+            a.external_id.clone()
         } else {
             None
         };
@@ -52,7 +67,15 @@ impl Step for Principal {
             Some(x) => x.principal,
             None => String::new(),
         };
-        vec![(Some(Field::Principal), "Vendor principal", principal)]
+        let mut rows = vec![(Some(Field::Principal), "Vendor principal", principal)];
+        if a.vendor().customer_role.is_some() {
+            rows.push((
+                Some(Field::ExternalId),
+                "External ID",
+                a.external_id.clone().unwrap_or_default(),
+            ));
+        }
+        rows
     }
 
     fn help(&self, a: &App) -> String {

@@ -52,6 +52,7 @@ fn fast() -> ExecOptions {
         lock_timeout: Duration::from_secs(5),
         intent_settle: Duration::from_millis(200),
         cancel_grace: Duration::from_secs(5),
+        iam_propagation: Duration::from_secs(2),
     }
 }
 
@@ -1365,4 +1366,129 @@ async fn three_regions_with_lost_answers_adopt_every_key_made() {
         }
         assert!(r.keys.iter().all(|k| k.created_now), "{regionality}");
     }
+}
+
+/// A role setup (CockroachDB: the key policy names the role; MongoDB Atlas: the role's own
+/// policy names the key).
+fn role_plan(vendor: &str) -> Plan {
+    let raw = RawAnswers {
+        vendor: Some(vendor.into()),
+        region: Some(R1.into()),
+        principal: Some("210987654321".into()),
+        external_id: Some("3192be49-6e76-4b7d-a7b8-b486a8fc4483".into()),
+        ..Default::default()
+    };
+    Plan::build(&raw.validate(&Catalog::built_in()).unwrap())
+}
+
+#[tokio::test]
+async fn a_role_is_made_once_and_a_rerun_adopts_it() {
+    for vendor in ["cockroachdb", "mongodb-atlas"] {
+        let kms = sim();
+        let j = TempJournal::new();
+        let plan = role_plan(vendor);
+        let (r1, _) = go(&kms, &plan, &j.journal).await;
+        assert_eq!(r1.outcome, Outcome::Completed, "{vendor}: {r1:?}");
+        let role = r1.role.clone().expect("a role");
+        assert!(role.created_now);
+        assert_eq!(
+            role.arn,
+            format!("arn:aws:iam::{DEMO_ACCOUNT}:role/{}", plan.answers.role.as_ref().unwrap().name)
+        );
+        let made = kms.get_role(&role.name).await.unwrap().unwrap();
+        let trust: Value = serde_json::from_str(&made.trust_policy).unwrap();
+        assert_eq!(trust["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::210987654321:root");
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            "3192be49-6e76-4b7d-a7b8-b486a8fc4483"
+        );
+        let key = &r1.keys[0];
+        let policy = kms.get_policy(R1, &key.key_id).await.unwrap();
+        let own = kms
+            .get_role_policy(&role.name, &plan.answers.vendor.customer_role.as_ref().unwrap().policy_name)
+            .await
+            .unwrap();
+        if vendor == "cockroachdb" {
+            assert!(policy.contains(&role.arn), "the key policy names the role");
+            assert_eq!(own, None, "CockroachDB's role has no permissions of its own");
+        } else {
+            assert!(!policy.contains(&role.arn));
+            let own: Value = serde_json::from_str(&own.unwrap()).unwrap();
+            assert_eq!(own["Statement"][0]["Resource"], serde_json::json!([key.arn]));
+        }
+        let (r2, _) = go(&kms, &plan, &j.journal).await;
+        assert_eq!(r2.outcome, Outcome::Completed, "{vendor}: {r2:?}");
+        assert_eq!(r2.role.as_ref().map(|r| r.created_now), Some(false));
+        assert_eq!(r2.keys[0].arn, key.arn);
+        assert_eq!(kms.list_keys(R1).await.unwrap().len(), 1);
+        let entries = j.journal.entries();
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.arn.as_deref() == Some(&role.arn) && e.event == Event::Created)
+                .count(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_role_byok_did_not_make_stops_the_run_before_any_change() {
+    let kms = FlakyKms::new(sim());
+    let plan = role_plan("cockroachdb");
+    let name = plan.answers.role.as_ref().unwrap().name.clone();
+    kms.inner()
+        .create_role(&kms::NewRole {
+            name: name.clone(),
+            trust_policy: "{}".into(),
+            description: String::new(),
+            tags: vec![],
+        })
+        .await
+        .unwrap();
+    let j = TempJournal::new();
+    let (r, _) = go(&kms, &plan, &j.journal).await;
+    match &r.outcome {
+        Outcome::Failed {
+            error: ExecError::RoleTaken { name: n, .. },
+            ..
+        } => assert_eq!(n, &name),
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(r.exit_code(), exit::INVALID_INPUT);
+    for op in MUTATING.iter().chain(&["CreateRole", "PutRolePolicy"]) {
+        assert_eq!(kms.calls(op), 0, "{op} was sent");
+    }
+    // Its trust policy is untouched.
+    assert_eq!(kms.inner().get_role(&name).await.unwrap().unwrap().trust_policy, "{}");
+}
+
+#[tokio::test]
+async fn kms_not_seeing_the_new_role_yet_is_waited_for() {
+    let kms = FlakyKms::new(sim());
+    let invalid = KmsError::InvalidPrincipal {
+        message: "Policy contains a statement with one or more invalid principals.".into(),
+    };
+    kms.fail_times("CreateKey", 1, 3, invalid.clone());
+    let plan = role_plan("cockroachdb");
+    let j = TempJournal::new();
+    let (r, events) = go(&kms, &plan, &j.journal).await;
+    assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
+    assert_eq!(kms.calls("CreateKey"), 4);
+    assert_eq!(kms.inner().list_keys(R1).await.unwrap().len(), 1);
+    assert!(events.iter().any(|e| matches!(e, Progress::Retrying { reason, .. } if reason.contains("propagate"))));
+    // Bounded: a principal KMS never accepts fails once the time is up.
+    let kms = FlakyKms::new(sim());
+    kms.fail_from("CreateKey", 1, invalid);
+    let mut opts = fast();
+    opts.iam_propagation = Duration::from_millis(50);
+    let (_tx, cancel) = watch::channel(false);
+    let j = TempJournal::new();
+    let (r, _) = go_with(&kms, &plan, &j.journal, &cancel, &opts).await;
+    assert!(matches!(
+        &r.outcome,
+        Outcome::Failed { error: ExecError::Kms { error: KmsError::InvalidPrincipal { .. }, .. }, .. }
+    ), "{r:?}");
+    assert_eq!(r.role.as_ref().map(|x| x.created_now), Some(true), "the report names the role it made");
+    assert_eq!(r.exit_code(), exit::PARTLY_DONE);
 }

@@ -282,6 +282,42 @@ fn fmt_date(d: Option<&DateTime>) -> Option<String> {
     d.and_then(|d| d.fmt(DateTimeFormat::DateTime).ok())
 }
 
+/// A role as IAM describes it, its trust policy decoded.
+fn role_info(r: &aws_sdk_iam::types::Role) -> RoleInfo {
+    RoleInfo {
+        name: r.role_name().to_string(),
+        arn: r.arn().to_string(),
+        trust_policy: url_decode(r.assume_role_policy_document().unwrap_or_default()),
+        tags: r
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+    }
+}
+
+/// IAM returns policy documents URL-encoded (RFC 3986); text that is not stays as it is.
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
 /// Turn an SDK error into a kind the UI can explain, with the AWS request ID when AWS
 /// answered.
 pub fn classify<E>(
@@ -443,14 +479,16 @@ fn classify_code(
             KmsError::ExpiredToken { message }
         }
         "NotFoundException" | "NoSuchEntity" => KmsError::NotFound { message },
-        "AlreadyExistsException" => KmsError::AlreadyExists { message },
+        "AlreadyExistsException" | "EntityAlreadyExists" => KmsError::AlreadyExists { message },
         "MalformedPolicyDocumentException" if m.contains("invalid principal") => {
             KmsError::InvalidPrincipal { message }
         }
         "MalformedPolicyDocumentException" if m.contains("will not allow you to update") => {
             KmsError::Lockout { message }
         }
-        "MalformedPolicyDocumentException" => KmsError::MalformedPolicy { message },
+        "MalformedPolicyDocumentException" | "MalformedPolicyDocument" => {
+            KmsError::MalformedPolicy { message }
+        }
         "ThrottlingException"
         | "Throttling"
         | "TooManyRequestsException"
@@ -613,6 +651,81 @@ impl KeyService for AwsKms {
         out.role()
             .map(|r| r.arn().to_string())
             .ok_or_else(|| missing("a role"))
+    }
+
+    async fn get_role(&self, name: &str) -> KmsResult<Option<RoleInfo>> {
+        match self.iam().get_role().role_name(name).send().await {
+            Ok(out) => {
+                let r = out.role().ok_or_else(|| missing("a role"))?;
+                Ok(Some(role_info(r)))
+            }
+            Err(e) => match classify("GetRole", "global", e) {
+                KmsError::NotFound { .. } => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    async fn create_role(&self, role: &NewRole) -> KmsResult<RoleInfo> {
+        let tags = role
+            .tags
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_iam::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| KmsError::Service {
+                        code: "InvalidTag".into(),
+                        message: e.to_string(),
+                    })
+            })
+            .collect::<KmsResult<Vec<_>>>()?;
+        let out = self
+            .iam()
+            .create_role()
+            .role_name(&role.name)
+            .assume_role_policy_document(&role.trust_policy)
+            .description(&role.description)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| classify("CreateRole", "global", e))?;
+        let r = out.role().ok_or_else(|| missing("a role"))?;
+        let mut info = role_info(r);
+        if info.tags.is_empty() {
+            info.tags = role.tags.clone();
+        }
+        Ok(info)
+    }
+
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> KmsResult<()> {
+        self.iam()
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(|e| classify("PutRolePolicy", "global", e))?;
+        Ok(())
+    }
+
+    async fn get_role_policy(&self, role: &str, policy_name: &str) -> KmsResult<Option<String>> {
+        match self
+            .iam()
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(url_decode(out.policy_document()))),
+            Err(e) => match classify("GetRolePolicy", "global", e) {
+                KmsError::NotFound { .. } => Ok(None),
+                e => Err(e),
+            },
+        }
     }
 
     async fn list_iam_principals(&self) -> KmsResult<Vec<IamPrincipal>> {
@@ -942,6 +1055,17 @@ impl KeyService for AwsKms {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn iam_documents_are_url_decoded() {
+        assert_eq!(
+            super::url_decode("%7B%22Version%22%3A%222012-10-17%22%7D"),
+            r#"{"Version":"2012-10-17"}"#
+        );
+        assert_eq!(super::url_decode(r#"{"a":"b"}"#), r#"{"a":"b"}"#);
+        assert_eq!(super::url_decode("100%"), "100%");
+        assert_eq!(super::url_decode("%zz%é"), "%zz%é");
+    }
+
     use super::*;
 
     #[test]

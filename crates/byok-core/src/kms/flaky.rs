@@ -41,6 +41,9 @@ pub const OPERATIONS: &[&str] = &[
     "DisableKey",
     "ScheduleKeyDeletion",
     "CancelKeyDeletion",
+    "CreateRole",
+    "PutRolePolicy",
+    "GetRolePolicy",
 ];
 
 /// What happens to a scheduled call.
@@ -221,6 +224,10 @@ flaky! {
     fn schedule_deletion(&self, region: &str, key_id: &str, days: u32) -> KmsResult<String> = "ScheduleKeyDeletion";
     fn cancel_deletion(&self, region: &str, key_id: &str) -> KmsResult<()> = "CancelKeyDeletion";
     fn ensure_alerts(&self, account: &str, partition: &str, keys: &[crate::alerts::AlertKey], email: &str, journal: &crate::journal::Journal) -> KmsResult<crate::alerts::AlertsOutcome> = "Alerts";
+    fn get_role(&self, name: &str) -> KmsResult<Option<RoleInfo>> = "GetRole";
+    fn create_role(&self, role: &NewRole) -> KmsResult<RoleInfo> = "CreateRole";
+    fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> KmsResult<()> = "PutRolePolicy";
+    fn get_role_policy(&self, role: &str, policy_name: &str) -> KmsResult<Option<String>> = "GetRolePolicy";
 }
 
 #[cfg(test)]

@@ -79,6 +79,32 @@ pub struct NewKey {
     pub multi_region: bool,
 }
 
+/// An IAM role as byok reads it (`GetRole`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleInfo {
+    pub name: String,
+    pub arn: String,
+    /// The trust policy as JSON text (IAM's URL encoding undone).
+    pub trust_policy: String,
+    pub tags: Vec<(String, String)>,
+}
+
+/// What a new role is created with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRole {
+    pub name: String,
+    pub trust_policy: String,
+    pub description: String,
+    pub tags: Vec<(String, String)>,
+}
+
+fn no_iam<T>() -> KmsResult<T> {
+    Err(KmsError::Service {
+        code: "Unsupported".into(),
+        message: "roles need IAM, which this backend does not have".into(),
+    })
+}
+
 /// An IAM user or role an administrator can be picked from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IamPrincipal {
@@ -184,6 +210,37 @@ pub trait KeyService: Send + Sync + 'static {
         key_id: &str,
     ) -> impl Future<Output = KmsResult<()>> + Send;
 
+    /// The role of this name, or None when the account has none.
+    fn get_role(&self, name: &str) -> impl Future<Output = KmsResult<Option<RoleInfo>>> + Send {
+        let _ = name;
+        async { no_iam() }
+    }
+    /// `CreateRole` with its tags; not retried by the transport (a lost answer is found by
+    /// the role's name).
+    fn create_role(&self, role: &NewRole) -> impl Future<Output = KmsResult<RoleInfo>> + Send {
+        let _ = role;
+        async { no_iam() }
+    }
+    /// `PutRolePolicy`: the role's inline policy of this name, replaced.
+    fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> impl Future<Output = KmsResult<()>> + Send {
+        let _ = (role, policy_name, document);
+        async { no_iam() }
+    }
+    /// The role's inline policy of this name as JSON text, or None when it has none.
+    fn get_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+    ) -> impl Future<Output = KmsResult<Option<String>>> + Send {
+        let _ = (role, policy_name);
+        async { no_iam() }
+    }
+
     /// Alerts on these keys, all in one Region (see [`crate::alerts`]): what exists is
     /// looked up, only what is missing is made, each create journalled before and after.
     /// Only the real backend has EventBridge and SNS.
@@ -264,6 +321,10 @@ delegate! {
     fn schedule_deletion(&self, region: &str, key_id: &str, days: u32) -> KmsResult<String>;
     fn cancel_deletion(&self, region: &str, key_id: &str) -> KmsResult<()>;
     fn ensure_alerts(&self, account: &str, partition: &str, keys: &[crate::alerts::AlertKey], email: &str, journal: &crate::journal::Journal) -> KmsResult<crate::alerts::AlertsOutcome>;
+    fn get_role(&self, name: &str) -> KmsResult<Option<RoleInfo>>;
+    fn create_role(&self, role: &NewRole) -> KmsResult<RoleInfo>;
+    fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> KmsResult<()>;
+    fn get_role_policy(&self, role: &str, policy_name: &str) -> KmsResult<Option<String>>;
 }
 
 /// The key an alias names in a Region, if the alias exists there: one `DescribeKey` call.

@@ -53,6 +53,8 @@ struct State {
     aliases: BTreeMap<(String, String), String>,
     counter: u64,
     calls: Vec<String>,
+    /// IAM roles by name, with their inline policies by name.
+    roles: BTreeMap<String, (RoleInfo, BTreeMap<String, String>)>,
 }
 
 /// An in-memory KMS. Clones share state.
@@ -238,6 +240,51 @@ impl KeyService for SimKms {
         ))
     }
 
+    async fn get_role(&self, name: &str) -> KmsResult<Option<RoleInfo>> {
+        self.enter("GetRole", "global").await;
+        Ok(self.lock().roles.get(name).map(|(r, _)| r.clone()))
+    }
+
+    async fn create_role(&self, role: &NewRole) -> KmsResult<RoleInfo> {
+        self.enter("CreateRole", "global").await;
+        let mut st = self.lock();
+        if st.roles.contains_key(&role.name) {
+            return Err(KmsError::AlreadyExists {
+                message: format!("Role with name {} already exists.", role.name),
+            });
+        }
+        let info = RoleInfo {
+            name: role.name.clone(),
+            arn: format!("arn:aws:iam::{DEMO_ACCOUNT}:role/{}", role.name),
+            trust_policy: role.trust_policy.clone(),
+            tags: role.tags.clone(),
+        };
+        st.roles
+            .insert(role.name.clone(), (info.clone(), BTreeMap::new()));
+        Ok(info)
+    }
+
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> KmsResult<()> {
+        self.enter("PutRolePolicy", "global").await;
+        let mut st = self.lock();
+        let (_, policies) = st
+            .roles
+            .get_mut(role)
+            .ok_or_else(|| Self::not_found(&format!("role {role}")))?;
+        policies.insert(policy_name.to_string(), document.to_string());
+        Ok(())
+    }
+
+    async fn get_role_policy(&self, role: &str, policy_name: &str) -> KmsResult<Option<String>> {
+        self.enter("GetRolePolicy", "global").await;
+        let st = self.lock();
+        let (_, policies) = st
+            .roles
+            .get(role)
+            .ok_or_else(|| Self::not_found(&format!("role {role}")))?;
+        Ok(policies.get(policy_name).cloned())
+    }
+
     async fn list_iam_principals(&self) -> KmsResult<Vec<IamPrincipal>> {
         self.enter("ListRoles", "global").await;
         let roles = [
@@ -349,6 +396,23 @@ impl KeyService for SimKms {
                     "The new key policy will not allow you to update the key policy in the future."
                         .into(),
             });
+        }
+        // As KMS: a role of this account that IAM does not know is an invalid principal.
+        let text = policy.to_string();
+        let mut rest = text.as_str();
+        let marker = format!(":iam::{DEMO_ACCOUNT}:role/");
+        while let Some(i) = rest.find(&marker) {
+            let name: String = rest[i + marker.len()..]
+                .chars()
+                .take_while(|c| *c != '"')
+                .collect();
+            if !name.contains('/') && !self.lock().roles.contains_key(&name) {
+                return Err(KmsError::InvalidPrincipal {
+                    message: "Policy contains a statement with one or more invalid principals."
+                        .into(),
+                });
+            }
+            rest = &rest[i + marker.len()..];
         }
         let mut st = self.lock();
         st.counter += 1;

@@ -67,7 +67,11 @@ pub(super) fn vendor_of<'c>(
     let found = catalog
         .profiles
         .iter()
-        .find(|p| p.statements.iter().all(|s| sids.contains(s.sid.as_str())))
+        // A profile without key-policy statements (its role's own policy grants the key) is
+        // never recognised from a policy.
+        .find(|p| {
+            !p.statements.is_empty() && p.statements.iter().all(|s| sids.contains(s.sid.as_str()))
+        })
         .or_else(|| {
             catalog
                 .profiles
