@@ -1417,3 +1417,152 @@ async fn other_vendor_two_replicas_then_three_keys_of_their_own() {
         assert_eq!(key_ids(&moto.kms(region).await).await.len(), 2, "{region}");
     }
 }
+
+/// IAM answers policy documents URL-encoded.
+fn decode(s: &str) -> Value {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    serde_json::from_slice(&out).unwrap()
+}
+
+const ATLAS_ACCOUNT_ARN: &str = "arn:aws:iam::536727724300:root";
+const EXTERNAL_ID: &str = "3192be49-6e76-4b7d-a7b8-b486a8fc4483";
+
+fn role_vendor(vendor: &str, principal: &str) -> Vec<String> {
+    [
+        "create",
+        "--vendor",
+        vendor,
+        "--region",
+        "us-east-1",
+        "--principal",
+        principal,
+        "--external-id",
+        EXTERNAL_ID,
+        "--yes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// MongoDB Atlas and CockroachDB: a key and the role the vendor assumes, in one run; the same
+/// command again makes neither a second key nor a second role.
+#[tokio::test]
+async fn a_role_the_vendor_assumes_is_made_once_with_the_key() {
+    for (vendor, principal, trusted, role_name) in [
+        ("mongodb-atlas", ATLAS_ACCOUNT_ARN, ATLAS_ACCOUNT_ARN, "byok-mongodb-atlas-encryption"),
+        ("cockroachdb", "210987654321", "arn:aws:iam::210987654321:root", "byok-cockroachdb-cmek"),
+    ] {
+        let moto = Moto::start();
+        let dir = TempDir::new("role");
+        let args = role_vendor(vendor, principal);
+        let out = run(moto.byok(dir.path()).args(&args));
+        assert_exit(&out, 0);
+        let printed = lines(&out);
+        let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/{role_name}");
+        assert_eq!(printed.len(), 2, "the key ARN, then the role ARN: {printed:?}");
+        assert_eq!(printed[1], role_arn);
+        assert!(stderr(&out).contains(&role_arn), "{}", stderr(&out));
+
+        let kms = moto.kms("us-east-1").await;
+        let keys = key_ids(&kms).await;
+        assert_eq!(keys.len(), 1);
+        assert_eq!(printed[0], format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", keys[0]));
+        assert_eq!(
+            policy_of(&kms, &keys[0]).await,
+            golden(&format!("{vendor}-key-policy.json"))
+        );
+        let iam = moto.iam().await;
+        let role = iam.get_role().role_name(role_name).send().await.unwrap();
+        let role = role.role().unwrap();
+        assert_eq!(role.arn(), role_arn);
+        let trust = decode(role.assume_role_policy_document().unwrap());
+        let want = golden(&format!("{vendor}-role-trust.json"));
+        assert_eq!(trust["Statement"][0]["Principal"]["AWS"], trusted);
+        assert_eq!(trust, want);
+        let tags: Vec<(String, String)> = iam
+            .list_role_tags()
+            .role_name(role_name)
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        assert!(tags.contains(&("byok:managed-by".into(), "byok".into())), "{tags:?}");
+        assert!(tags.contains(&("byok:vendor".into(), vendor.into())), "{tags:?}");
+        let inline = iam.list_role_policies().role_name(role_name).send().await.unwrap();
+        if vendor == "mongodb-atlas" {
+            assert_eq!(inline.policy_names(), ["byok-atlas-encryption-at-rest"]);
+            let doc = iam
+                .get_role_policy()
+                .role_name(role_name)
+                .policy_name("byok-atlas-encryption-at-rest")
+                .send()
+                .await
+                .unwrap();
+            let want = serde_json::to_string(&golden("mongodb-atlas-role-policy.json"))
+                .unwrap()
+                .replace("arn:aws:kms:us-east-1:123456789012:key/KEY_ID", &printed[0]);
+            assert_eq!(decode(doc.policy_document()), serde_json::from_str::<Value>(&want).unwrap());
+        } else {
+            assert!(inline.policy_names().is_empty(), "CockroachDB's role has no permissions of its own");
+        }
+
+        let again = run(moto.byok(dir.path()).args(&args));
+        assert_exit(&again, 0);
+        assert_eq!(lines(&again), printed);
+        assert_eq!(key_ids(&kms).await.len(), 1);
+        let roles = iam.list_roles().send().await.unwrap();
+        assert_eq!(
+            roles.roles().iter().filter(|r| r.role_name().starts_with("byok-")).count(),
+            1
+        );
+    }
+}
+
+/// A role of the same name that byok did not make: the run stops before any change, the
+/// role is left as it was.
+#[tokio::test]
+async fn a_foreign_role_of_the_same_name_is_never_overwritten() {
+    let moto = Moto::start();
+    let dir = TempDir::new("role-foreign");
+    let iam = moto.iam().await;
+    let theirs = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role()
+        .role_name("byok-cockroachdb-cmek")
+        .assume_role_policy_document(theirs)
+        .send()
+        .await
+        .unwrap();
+    let out = run(moto.byok(dir.path()).args(role_vendor("cockroachdb", "210987654321")));
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("byok changed nothing"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    let kms = moto.kms("us-east-1").await;
+    assert!(key_ids(&kms).await.is_empty(), "no key was made");
+    let role = iam.get_role().role_name("byok-cockroachdb-cmek").send().await.unwrap();
+    assert_eq!(
+        decode(role.role().unwrap().assume_role_policy_document().unwrap()),
+        serde_json::from_str::<Value>(theirs).unwrap()
+    );
+    let inline = iam
+        .list_role_policies()
+        .role_name("byok-cockroachdb-cmek")
+        .send()
+        .await
+        .unwrap();
+    assert!(inline.policy_names().is_empty());
+}

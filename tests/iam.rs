@@ -170,8 +170,43 @@ async fn the_create_policy_allows_exactly_the_calls_create_sends() {
     }
     sent.extend(retire);
 
+    // A vendor that assumes a role in the account (CockroachDB: the key policy names the
+    // role; MongoDB Atlas: the role's own policy names the key), fresh and re-run.
+    let roles = proxy::Proxy::start(&moto.endpoint, proxy::Schedule::pass());
+    for (vendor, principal) in [
+        ("cockroachdb", "210987654321"),
+        ("mongodb-atlas", "arn:aws:iam::536727724300:root"),
+    ] {
+        for _ in 0..2 {
+            assert_ok(&run(byok_at(&roles.endpoint, dir.path()).args([
+                "create",
+                "--vendor",
+                vendor,
+                "--region",
+                "eu-west-1",
+                "--principal",
+                principal,
+                "--external-id",
+                "org-1",
+                "--yes",
+            ])));
+        }
+    }
+    let role_calls = permissions(&roles.log());
+    for p in [
+        "iam:GetRole",
+        "iam:CreateRole",
+        "iam:GetRolePolicy",
+        "iam:PutRolePolicy",
+    ] {
+        assert!(role_calls.contains(p), "{p}: {role_calls:?}");
+    }
+    sent.extend(role_calls);
+
     let mut allowed = policy_actions("create.json");
     assert!(allowed.remove("iam:CreateServiceLinkedRole"));
+    // Checked by IAM on CreateRole for the tags it carries, not a call of its own.
+    assert!(allowed.remove("iam:TagRole"));
     assert_eq!(sent, allowed, "calls sent vs docs/iam/create.json");
 }
 

@@ -308,6 +308,7 @@ async fn a_failed_run() {
     }));
     let keys = a.run.as_ref().unwrap().keys.clone();
     a.handle(Event::RunFinished(Box::new(RunReport {
+        role: None,
         account: Some("111122223333".into()),
         caller: None,
         // As exec::run reports it: the alias step failed, so the key has no alias.
@@ -411,6 +412,7 @@ async fn an_interrupted_run_lists_what_exists() {
     a.handle(ch('y'));
     let keys = a.run.as_ref().unwrap().keys.clone();
     a.handle(Event::RunFinished(Box::new(RunReport {
+        role: None,
         account: Some("111122223333".into()),
         caller: None,
         keys,
@@ -477,6 +479,7 @@ async fn small_terminals_and_a_stop_with_a_create_in_flight() {
     stopped.handle(ch('y'));
     let keys = stopped.run.as_ref().unwrap().keys.clone();
     stopped.handle(Event::RunFinished(Box::new(RunReport {
+        role: None,
         account: Some("111122223333".into()),
         caller: None,
         keys,

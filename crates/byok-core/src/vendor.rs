@@ -100,6 +100,14 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../assets/vendors/snowflake.json"),
     ),
     (
+        "mongodb-atlas.json",
+        include_str!("../../../assets/vendors/mongodb-atlas.json"),
+    ),
+    (
+        "cockroachdb.json",
+        include_str!("../../../assets/vendors/cockroachdb.json"),
+    ),
+    (
         "other.json",
         include_str!("../../../assets/vendors/other.json"),
     ),
@@ -138,8 +146,16 @@ pub struct VendorProfile {
     /// Sid of the account-root statement; the console's by default.
     #[serde(default = "default_root_sid")]
     pub root_statement_sid: String,
-    /// What the vendor principal is granted, in order.
+    /// What the vendor principal is granted in the key policy, in order. With a
+    /// `customer_role` these name that role (and may be empty when the role's own policy is
+    /// what grants the key, as MongoDB Atlas documents it).
+    #[serde(default)]
     pub statements: Vec<VendorStatement>,
+    /// A role in the customer's own account that the vendor assumes (MongoDB Atlas,
+    /// CockroachDB Cloud): byok creates it, trusted by the vendor's principal with an
+    /// external ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_role: Option<CustomerRole>,
     /// What the user does once the key exists.
     pub next_step: String,
     /// What each key state means for the vendor's service (used by `byok status`).
@@ -251,6 +267,105 @@ impl StatementResource {
     }
 }
 
+/// A role byok creates in the customer's account for the vendor to assume: its trust policy
+/// names the vendor's principal (`--principal`) under `sts:ExternalId` (`--external-id`); its
+/// own inline policy (`policy`) may only use the key byok creates (Resource: the key's ARNs).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerRole {
+    /// The role's name (unique in the account).
+    pub name: String,
+    /// The name of the role's inline policy.
+    #[serde(default = "default_role_policy_name")]
+    pub policy_name: String,
+    /// The role's description.
+    pub description: String,
+    /// The external ID the vendor gives and the trust policy requires.
+    pub external_id: ExternalIdSpec,
+    /// The role's own permissions, on the key only: empty when the key policy grants the role
+    /// instead (the profile's `statements`).
+    #[serde(default)]
+    pub policy: Vec<RoleStatement>,
+}
+
+fn default_role_policy_name() -> String {
+    "byok-kms-key-access".to_string()
+}
+
+/// Where the customer finds the external ID, and what it may look like.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalIdSpec {
+    pub label: String,
+    pub help: String,
+    /// What a valid one looks like: checked before any call.
+    pub pattern: ExternalIdPattern,
+}
+
+/// The shapes an external ID may be declared to have.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExternalIdPattern {
+    /// What IAM accepts for `sts:ExternalId`: 2 to 1224 of letters, digits and `+=,.@:/-_`.
+    Aws,
+    /// A UUID, 8-4-4-4-12 hexadecimal digits.
+    Uuid,
+}
+
+impl ExternalIdPattern {
+    /// Whether `v` has this shape; the error says what the shape is.
+    pub fn check(self, v: &str) -> Result<(), String> {
+        match self {
+            ExternalIdPattern::Aws => {
+                let n = v.chars().count();
+                if !(2..=1224).contains(&n) {
+                    return Err(format!(
+                        "is {n} characters long: an external ID has 2 to 1224"
+                    ));
+                }
+                if let Some(c) = v
+                    .chars()
+                    .find(|c| !(c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(*c)))
+                {
+                    return Err(format!(
+                        "contains {c:?}: an external ID takes only letters, digits and + = , . @ : / - _ (no wildcard)"
+                    ));
+                }
+                Ok(())
+            }
+            ExternalIdPattern::Uuid => {
+                let groups: Vec<&str> = v.split('-').collect();
+                let ok = groups.len() == 5
+                    && groups
+                        .iter()
+                        .zip([8, 4, 4, 4, 12])
+                        .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+                if ok {
+                    Ok(())
+                } else {
+                    Err("is not a UUID (8-4-4-4-12 hexadecimal digits, such as 3192be49-6e76-4b7d-a7b8-b486a8fc4483)".into())
+                }
+            }
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExternalIdPattern::Aws => "2 to 1224 letters, digits and + = , . @ : / - _",
+            ExternalIdPattern::Uuid => "a UUID",
+        }
+    }
+}
+
+/// One statement of the customer role's own policy: its Sid and actions; its Resource is
+/// always the key's ARNs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoleStatement {
+    pub sid: String,
+    pub actions: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StateMeaning {
@@ -317,7 +432,10 @@ fn max_chars(pattern: &str) -> usize {
         "dual_region.pairs[].primary" | "dual_region.pairs[].secondary" => 64,
         "dual_region.methods[]" | "dual_region.recommended" | "principal.kind" => 64,
         "root_statement_sid" | "statements[].sid" | "statements[].actions[]" => 128,
-        "principal.label" => 200,
+        "principal.label" | "customer_role.external_id.label" => 200,
+        "customer_role.name" => 64,
+        "customer_role.policy_name" => 128,
+        "customer_role.policy[].sid" | "customer_role.policy[].actions[]" => 128,
         "key.alias" => 256,
         "docs_url" | "sources[]" => 2048,
         "checked" => 10,
@@ -835,11 +953,32 @@ impl VendorProfile {
         if let Err(e) = crate::arn::normalize_alias(&self.key.alias) {
             return Err(err("key.alias", e));
         }
-        if self.statements.is_empty() {
+        if self.statements.is_empty() && self.customer_role.is_none() {
             return Err(err(
                 "statements",
                 "list at least one statement for the vendor principal".into(),
             ));
+        }
+        if let Some(role) = &self.customer_role {
+            check_customer_role(role).map_err(|(f, p)| err(&f, p))?;
+            if role.policy.is_empty() && self.statements.is_empty() {
+                return Err(err(
+                    "customer_role.policy",
+                    "neither the role's policy nor the key policy's statements grant the role anything: list the actions in one of them".into(),
+                ));
+            }
+            if !role.policy.is_empty() && self.dual_region.is_some() {
+                return Err(err(
+                    "dual_region",
+                    "a customer_role with a policy of its own names one key: leave dual_region out".into(),
+                ));
+            }
+            if self.principal.kind != PrincipalKind::AccountOrArn {
+                return Err(err(
+                    "principal.kind",
+                    "a customer_role is trusted by the vendor's account or ARN: use \"account-or-arn\"".into(),
+                ));
+            }
         }
         let mut sids = std::collections::HashSet::new();
         sids.insert(self.root_statement_sid.as_str());
@@ -927,6 +1066,104 @@ impl crate::principal::VendorFacts for VendorProfile {
     fn vendor_account(&self, region: &str) -> Option<&str> {
         VendorProfile::vendor_account(self, region)
     }
+}
+
+/// IAM actions a customer role's own policy may never hold: it may only use this key.
+const ROLE_REFUSED_PREFIXES: &[&str] = &["iam:", "sts:", "organizations:"];
+
+/// A profile's `customer_role`: a role name IAM takes, an inline policy name, statements that
+/// only use the key (never `kms:*`, a key-management action or any other service).
+fn check_customer_role(role: &CustomerRole) -> Result<(), (String, String)> {
+    let name_ok = |s: &str, max: usize| {
+        !s.is_empty()
+            && s.len() <= max
+            && s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    };
+    if !role.name.starts_with("byok-") {
+        return Err((
+            "customer_role.name".into(),
+            format!(
+                "{:?} must start with byok- (the IAM permissions byok documents reach only roles named byok-*)",
+                role.name
+            ),
+        ));
+    }
+    if !name_ok(&role.name, 64) {
+        return Err((
+            "customer_role.name".into(),
+            format!(
+                "{:?} is not an IAM role name: 1 to 64 letters, digits and + = , . @ _ -",
+                role.name
+            ),
+        ));
+    }
+    if !name_ok(&role.policy_name, 128) {
+        return Err((
+            "customer_role.policy_name".into(),
+            format!(
+                "{:?} is not an IAM policy name: 1 to 128 letters, digits and + = , . @ _ -",
+                role.policy_name
+            ),
+        ));
+    }
+    if role.description.chars().count() > 1000 {
+        return Err((
+            "customer_role.description".into(),
+            "is longer than the 1000 characters IAM allows".into(),
+        ));
+    }
+    if role.policy.len() > MAX_STATEMENTS {
+        return Err((
+            "customer_role.policy".into(),
+            format!("has {} entries: at most {MAX_STATEMENTS}", role.policy.len()),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, st) in role.policy.iter().enumerate() {
+        if st.sid.is_empty()
+            || !st.sid.chars().all(|c| c.is_ascii_alphanumeric())
+            || !seen.insert(st.sid.as_str())
+        {
+            return Err((
+                format!("customer_role.policy[{i}].sid"),
+                format!(
+                    "{:?} must be unique, ASCII letters and digits only (an IAM policy's Sid takes no spaces)",
+                    st.sid
+                ),
+            ));
+        }
+        if st.actions.is_empty() || st.actions.len() > MAX_ACTIONS {
+            return Err((
+                format!("customer_role.policy[{i}].actions"),
+                format!("list 1 to {MAX_ACTIONS} kms: actions"),
+            ));
+        }
+        for a in &st.actions {
+            let lower = a.to_ascii_lowercase();
+            if ROLE_REFUSED_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+                return Err((
+                    format!("customer_role.policy[{i}].actions"),
+                    format!("{a:?}: the role may only use the key, never IAM, STS or Organizations"),
+                ));
+            }
+            let name = a.get(4..).unwrap_or_default();
+            if !lower.starts_with("kms:")
+                || name.is_empty()
+                || !name.chars().all(|c| c.is_ascii_alphabetic() || c == '*')
+            {
+                return Err((
+                    format!("customer_role.policy[{i}].actions"),
+                    format!("{a:?} is not a kms: action such as kms:Decrypt"),
+                ));
+            }
+            if let Some(problem) = crate::policy::vendor_action_problem(a) {
+                return Err((format!("customer_role.policy[{i}].actions"), problem));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `YYYY-MM-DD`, a real day of the Gregorian calendar.
@@ -1052,6 +1289,8 @@ mod tests {
                 "aiven",
                 "confluent",
                 "snowflake",
+                "mongodb-atlas",
+                "cockroachdb",
                 "other"
             ]
         );
@@ -1473,11 +1712,67 @@ mod tests {
                 "aiven",
                 "confluent",
                 "snowflake",
+                "mongodb-atlas",
+                "cockroachdb",
                 "other",
                 "acme"
             ]
         );
         let e = Catalog::with_files(&[dir.join("missing.json")]).unwrap_err();
         assert!(e.to_string().contains("missing.json"));
+    }
+
+    fn atlas_json() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../../assets/vendors/mongodb-atlas.json")).unwrap()
+    }
+
+    #[test]
+    fn a_customer_role_may_only_use_the_key() {
+        load(atlas_json()).unwrap();
+        for (bad, field) in [
+            ("kms:*", "customer_role.policy[0].actions"),
+            ("*", "customer_role.policy[0].actions"),
+            ("kms:PutKeyPolicy", "customer_role.policy[0].actions"),
+            ("kms:ScheduleKeyDeletion", "customer_role.policy[0].actions"),
+            ("iam:PassRole", "customer_role.policy[0].actions"),
+            ("iam:*", "customer_role.policy[0].actions"),
+            ("sts:AssumeRole", "customer_role.policy[0].actions"),
+            ("s3:GetObject", "customer_role.policy[0].actions"),
+        ] {
+            let mut v = atlas_json();
+            v["customer_role"]["policy"][0]["actions"] = serde_json::json!([bad]);
+            assert_eq!(load(v).unwrap_err().field, field, "{bad}");
+        }
+        let mut v = atlas_json();
+        v["customer_role"]["policy"][0]["resource"] = "*".into();
+        assert!(load(v).is_err(), "a role statement names no Resource of its own");
+        let mut v = atlas_json();
+        v["customer_role"]["name"] = "has space".into();
+        assert_eq!(load(v).unwrap_err().field, "customer_role.name");
+        let mut v = atlas_json();
+        v["customer_role"]["policy"] = serde_json::json!([]);
+        assert_eq!(load(v).unwrap_err().field, "customer_role.policy");
+        let mut v = atlas_json();
+        v["customer_role"]["external_id"]["pattern"] = "anything".into();
+        assert!(load(v).is_err());
+        let mut v = atlas_json();
+        v["principal"]["kind"] = "iam-role-arn".into();
+        assert_eq!(load(v).unwrap_err().field, "principal.kind");
+        let mut v = atlas_json();
+        v["customer_role"]["external_id"]["help"] = "line\nbreak".into();
+        assert_eq!(load(v).unwrap_err().field, "customer_role.external_id.help");
+    }
+
+    #[test]
+    fn external_id_patterns() {
+        use ExternalIdPattern::*;
+        assert!(Aws.check("3192be49-6e76-4b7d-a7b8-b486a8fc4483").is_ok());
+        assert!(Aws.check("org_1+=,.@:/-").is_ok());
+        for bad in ["", "x", "a*b", "a?b", "a b", "ünï"] {
+            assert!(Aws.check(bad).is_err(), "{bad}");
+        }
+        assert!(Aws.check(&"a".repeat(1225)).is_err());
+        assert!(Uuid.check("3192be49-6e76-4b7d-a7b8-b486a8fc4483").is_ok());
+        assert!(Uuid.check("3192be49-6e76-4b7d-a7b8-b486a8fc448").is_err());
     }
 }
