@@ -1425,7 +1425,9 @@ fn decode(s: &str) -> Value {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap());
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
             i += 3;
         } else {
             out.push(b[i]);
@@ -1461,8 +1463,18 @@ fn role_vendor(vendor: &str, principal: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_role_the_vendor_assumes_is_made_once_with_the_key() {
     for (vendor, principal, trusted, role_name) in [
-        ("mongodb-atlas", ATLAS_ACCOUNT_ARN, ATLAS_ACCOUNT_ARN, "byok-mongodb-atlas-encryption"),
-        ("cockroachdb", "210987654321", "arn:aws:iam::210987654321:root", "byok-cockroachdb-cmek"),
+        (
+            "mongodb-atlas",
+            ATLAS_ACCOUNT_ARN,
+            ATLAS_ACCOUNT_ARN,
+            "byok-mongodb-atlas-encryption",
+        ),
+        (
+            "cockroachdb",
+            "210987654321",
+            "arn:aws:iam::210987654321:root",
+            "byok-cockroachdb-cmek",
+        ),
     ] {
         let moto = Moto::start();
         let dir = TempDir::new("role");
@@ -1471,14 +1483,21 @@ async fn a_role_the_vendor_assumes_is_made_once_with_the_key() {
         assert_exit(&out, 0);
         let printed = lines(&out);
         let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/{role_name}");
-        assert_eq!(printed.len(), 2, "the key ARN, then the role ARN: {printed:?}");
+        assert_eq!(
+            printed.len(),
+            2,
+            "the key ARN, then the role ARN: {printed:?}"
+        );
         assert_eq!(printed[1], role_arn);
         assert!(stderr(&out).contains(&role_arn), "{}", stderr(&out));
 
         let kms = moto.kms("us-east-1").await;
         let keys = key_ids(&kms).await;
         assert_eq!(keys.len(), 1);
-        assert_eq!(printed[0], format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", keys[0]));
+        assert_eq!(
+            printed[0],
+            format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", keys[0])
+        );
         assert_eq!(
             policy_of(&kms, &keys[0]).await,
             golden(&format!("{vendor}-key-policy.json"))
@@ -1501,9 +1520,20 @@ async fn a_role_the_vendor_assumes_is_made_once_with_the_key() {
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect();
-        assert!(tags.contains(&("byok:managed-by".into(), "byok".into())), "{tags:?}");
-        assert!(tags.contains(&("byok:vendor".into(), vendor.into())), "{tags:?}");
-        let inline = iam.list_role_policies().role_name(role_name).send().await.unwrap();
+        assert!(
+            tags.contains(&("byok:managed-by".into(), "byok".into())),
+            "{tags:?}"
+        );
+        assert!(
+            tags.contains(&("byok:vendor".into(), vendor.into())),
+            "{tags:?}"
+        );
+        let inline = iam
+            .list_role_policies()
+            .role_name(role_name)
+            .send()
+            .await
+            .unwrap();
         if vendor == "mongodb-atlas" {
             assert_eq!(inline.policy_names(), ["byok-atlas-encryption-at-rest"]);
             let doc = iam
@@ -1516,9 +1546,15 @@ async fn a_role_the_vendor_assumes_is_made_once_with_the_key() {
             let want = serde_json::to_string(&golden("mongodb-atlas-role-policy.json"))
                 .unwrap()
                 .replace("arn:aws:kms:us-east-1:123456789012:key/KEY_ID", &printed[0]);
-            assert_eq!(decode(doc.policy_document()), serde_json::from_str::<Value>(&want).unwrap());
+            assert_eq!(
+                decode(doc.policy_document()),
+                serde_json::from_str::<Value>(&want).unwrap()
+            );
         } else {
-            assert!(inline.policy_names().is_empty(), "CockroachDB's role has no permissions of its own");
+            assert!(
+                inline.policy_names().is_empty(),
+                "CockroachDB's role has no permissions of its own"
+            );
         }
 
         let again = run(moto.byok(dir.path()).args(&args));
@@ -1527,7 +1563,11 @@ async fn a_role_the_vendor_assumes_is_made_once_with_the_key() {
         assert_eq!(key_ids(&kms).await.len(), 1);
         let roles = iam.list_roles().send().await.unwrap();
         assert_eq!(
-            roles.roles().iter().filter(|r| r.role_name().starts_with("byok-")).count(),
+            roles
+                .roles()
+                .iter()
+                .filter(|r| r.role_name().starts_with("byok-"))
+                .count(),
             1
         );
     }
@@ -1547,13 +1587,24 @@ async fn a_foreign_role_of_the_same_name_is_never_overwritten() {
         .send()
         .await
         .unwrap();
-    let out = run(moto.byok(dir.path()).args(role_vendor("cockroachdb", "210987654321")));
+    let out = run(moto
+        .byok(dir.path())
+        .args(role_vendor("cockroachdb", "210987654321")));
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("byok changed nothing"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("byok changed nothing"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).is_empty());
     let kms = moto.kms("us-east-1").await;
     assert!(key_ids(&kms).await.is_empty(), "no key was made");
-    let role = iam.get_role().role_name("byok-cockroachdb-cmek").send().await.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("byok-cockroachdb-cmek")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         decode(role.role().unwrap().assume_role_policy_document().unwrap()),
         serde_json::from_str::<Value>(theirs).unwrap()

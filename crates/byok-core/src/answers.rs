@@ -863,7 +863,10 @@ impl RawAnswers {
                 .map_err(|m| bad(Field::Principal, m))
                 .ok()
         });
-        let role = match (&vendor.customer_role, self.external_id.as_deref().map(str::trim)) {
+        let role = match (
+            &vendor.customer_role,
+            self.external_id.as_deref().map(str::trim),
+        ) {
             (None, None) => None,
             (None, Some(_)) => {
                 bad(
@@ -878,7 +881,10 @@ impl RawAnswers {
             (Some(spec), None) | (Some(spec), Some("")) => {
                 bad(
                     Field::ExternalId,
-                    format!("is required: {} ({})", spec.external_id.help, spec.external_id.label),
+                    format!(
+                        "is required: {} ({})",
+                        spec.external_id.help, spec.external_id.label
+                    ),
                 );
                 None
             }
@@ -1420,10 +1426,16 @@ mod tests {
         r.principal = Some("arn:aws:iam::536727724300:root".into());
         assert_eq!(fields(r.validate(&c)), vec![Field::ExternalId]);
         let e = r.validate(&c).unwrap_err().remove(0).to_string();
-        assert!(e.starts_with("External ID (--external-id): is required"), "{e}");
+        assert!(
+            e.starts_with("External ID (--external-id): is required"),
+            "{e}"
+        );
         r.external_id = Some("bad id*".into());
         let e = r.validate(&c).unwrap_err().remove(0).to_string();
-        assert!(e.contains("--external-id") && e.contains("contains ' '"), "{e}");
+        assert!(
+            e.contains("--external-id") && e.contains("contains ' '"),
+            "{e}"
+        );
         r.external_id = Some("3192be49-6e76-4b7d-a7b8-b486a8fc4483".into());
         let a = r.validate(&c).unwrap();
         let role = a.role.clone().unwrap();
@@ -1432,9 +1444,10 @@ mod tests {
             a.policy_principal("111122223333"),
             "arn:aws:iam::111122223333:role/byok-mongodb-atlas-encryption"
         );
-        assert!(a.create_command(&Invocation::default()).contains(
-            "--external-id 3192be49-6e76-4b7d-a7b8-b486a8fc4483"
-        ));
+        assert!(
+            a.create_command(&Invocation::default())
+                .contains("--external-id 3192be49-6e76-4b7d-a7b8-b486a8fc4483")
+        );
         // A vendor that assumes no role takes none.
         let mut r = raw("camunda");
         r.principal = Some(ROLE.into());
@@ -1454,8 +1467,14 @@ mod tests {
         let p = crate::policy::build(&a, "111122223333");
         let text = p.to_string();
         assert!(text.contains("arn:aws:iam::111122223333:role/byok-cockroachdb-cmek"));
-        assert!(!text.contains("210987654321"), "the vendor reaches the key through the role only");
+        assert!(
+            !text.contains("210987654321"),
+            "the vendor reaches the key through the role only"
+        );
         let t = a.trust_policy().unwrap();
-        assert_eq!(t["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::210987654321:root");
+        assert_eq!(
+            t["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::210987654321:root"
+        );
     }
 }

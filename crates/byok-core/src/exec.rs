@@ -1255,7 +1255,10 @@ impl<S: KeyService> Run<'_, S> {
                     arn: r.arn.clone(),
                     created_now: false,
                 });
-                Ok(StepEnd::Done(Some(format!("found {} (made by byok)", r.arn))))
+                Ok(StepEnd::Done(Some(format!(
+                    "found {} (made by byok)",
+                    r.arn
+                ))))
             }
         }
     }
@@ -1322,7 +1325,9 @@ impl<S: KeyService> Run<'_, S> {
             .map(|r| r.policy_name.clone())
             .unwrap_or_default();
         let Some(want) = self.role_policy_value() else {
-            return Ok(StepEnd::AlreadyDone("the role needs no policy of its own".into()));
+            return Ok(StepEnd::AlreadyDone(
+                "the role needs no policy of its own".into(),
+            ));
         };
         let arns: Vec<String> = self.st().keys.values().map(|k| k.arn.clone()).collect();
         let problems = crate::role::lint(&want, &arns);
@@ -1338,7 +1343,9 @@ impl<S: KeyService> Run<'_, S> {
         if have.as_ref().is_some_and(|h| {
             crate::role::differences(&Value::Null, &Value::Null, Some(h), Some(&want)).is_empty()
         }) {
-            return Ok(StepEnd::AlreadyDone(format!("{policy_name} grants the key")));
+            return Ok(StepEnd::AlreadyDone(format!(
+                "{policy_name} grants the key"
+            )));
         }
         let doc = policy::to_document(&want);
         self.call("PutRolePolicy", true, || {
@@ -1349,7 +1356,11 @@ impl<S: KeyService> Run<'_, S> {
             "{policy_name}: {} on {}",
             want["Statement"][0]["Action"]
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                .map(|a| a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "))
                 .unwrap_or_default(),
             arns.join(", ")
         ))))
@@ -1393,12 +1404,8 @@ impl<S: KeyService> Run<'_, S> {
         };
         let trust: Value = serde_json::from_str(&role.trust_policy).unwrap_or(Value::Null);
         let policy: Option<Value> = policy.and_then(|t| serde_json::from_str(&t).ok());
-        let problems = crate::role::differences(
-            &trust,
-            &self.trust_value(),
-            policy.as_ref(),
-            want.as_ref(),
-        );
+        let problems =
+            crate::role::differences(&trust, &self.trust_value(), policy.as_ref(), want.as_ref());
         if problems.is_empty() {
             Ok(StepEnd::Done(Some(format!("{} matches", role.arn))))
         } else {

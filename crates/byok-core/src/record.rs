@@ -259,17 +259,37 @@ impl<S: KeyService + Clone> KeyService for Recording<S> {
         self.note("iam:CreateRole", "", &role.name, &r, |x| x.arn.clone());
         r
     }
-    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> KmsResult<()> {
-        let r = self.inner.put_role_policy(role, policy_name, document).await;
-        self.note("iam:PutRolePolicy", "", &format!("{role} {policy_name}"), &r, ok);
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> KmsResult<()> {
+        let r = self
+            .inner
+            .put_role_policy(role, policy_name, document)
+            .await;
+        self.note(
+            "iam:PutRolePolicy",
+            "",
+            &format!("{role} {policy_name}"),
+            &r,
+            ok,
+        );
         r
     }
     async fn get_role_policy(&self, role: &str, policy_name: &str) -> KmsResult<Option<String>> {
         let r = self.inner.get_role_policy(role, policy_name).await;
-        self.note("iam:GetRolePolicy", "", &format!("{role} {policy_name}"), &r, |x| match x {
-            Some(p) => format!("{} bytes", p.len()),
-            None => "no such policy".into(),
-        });
+        self.note(
+            "iam:GetRolePolicy",
+            "",
+            &format!("{role} {policy_name}"),
+            &r,
+            |x| match x {
+                Some(p) => format!("{} bytes", p.len()),
+                None => "no such policy".into(),
+            },
+        );
         r
     }
     async fn ensure_alerts(

@@ -88,9 +88,9 @@ pub fn differences(
     match (policy, want_policy) {
         (_, None) => {}
         (None, Some(_)) => out.push("its inline policy is missing".into()),
-        (Some(p), Some(w)) if normalize(p) != normalize(w) => {
-            out.push("its inline policy is not the planned one (the key's actions on the key's ARN)".into())
-        }
+        (Some(p), Some(w)) if normalize(p) != normalize(w) => out.push(
+            "its inline policy is not the planned one (the key's actions on the key's ARN)".into(),
+        ),
         _ => {}
     }
     out
@@ -101,7 +101,9 @@ fn normalize(v: &Value) -> Value {
     match v {
         Value::Array(a) if a.len() == 1 => normalize(&a[0]),
         Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), normalize(v))).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
         _ => v.clone(),
     }
 }
@@ -165,7 +167,10 @@ mod tests {
     fn trust_names_the_vendor_and_the_external_id_only() {
         let t = trust_policy("arn:aws:iam::536727724300:root", "abc-1");
         assert_eq!(t["Statement"].as_array().unwrap().len(), 1);
-        assert_eq!(t["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::536727724300:root");
+        assert_eq!(
+            t["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::536727724300:root"
+        );
         assert_eq!(
             t["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
             "abc-1"

@@ -970,7 +970,8 @@ impl VendorProfile {
             if !role.policy.is_empty() && self.dual_region.is_some() {
                 return Err(err(
                     "dual_region",
-                    "a customer_role with a policy of its own names one key: leave dual_region out".into(),
+                    "a customer_role with a policy of its own names one key: leave dual_region out"
+                        .into(),
                 ));
             }
             if self.principal.kind != PrincipalKind::AccountOrArn {
@@ -1077,8 +1078,7 @@ fn check_customer_role(role: &CustomerRole) -> Result<(), (String, String)> {
     let name_ok = |s: &str, max: usize| {
         !s.is_empty()
             && s.len() <= max
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
     };
     if !role.name.starts_with("byok-") {
@@ -1117,7 +1117,10 @@ fn check_customer_role(role: &CustomerRole) -> Result<(), (String, String)> {
     if role.policy.len() > MAX_STATEMENTS {
         return Err((
             "customer_role.policy".into(),
-            format!("has {} entries: at most {MAX_STATEMENTS}", role.policy.len()),
+            format!(
+                "has {} entries: at most {MAX_STATEMENTS}",
+                role.policy.len()
+            ),
         ));
     }
     let mut seen = std::collections::HashSet::new();
@@ -1145,7 +1148,9 @@ fn check_customer_role(role: &CustomerRole) -> Result<(), (String, String)> {
             if ROLE_REFUSED_PREFIXES.iter().any(|p| lower.starts_with(p)) {
                 return Err((
                     format!("customer_role.policy[{i}].actions"),
-                    format!("{a:?}: the role may only use the key, never IAM, STS or Organizations"),
+                    format!(
+                        "{a:?}: the role may only use the key, never IAM, STS or Organizations"
+                    ),
                 ));
             }
             let name = a.get(4..).unwrap_or_default();
@@ -1745,7 +1750,10 @@ mod tests {
         }
         let mut v = atlas_json();
         v["customer_role"]["policy"][0]["resource"] = "*".into();
-        assert!(load(v).is_err(), "a role statement names no Resource of its own");
+        assert!(
+            load(v).is_err(),
+            "a role statement names no Resource of its own"
+        );
         let mut v = atlas_json();
         v["customer_role"]["name"] = "has space".into();
         assert_eq!(load(v).unwrap_err().field, "customer_role.name");

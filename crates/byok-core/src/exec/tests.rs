@@ -1393,11 +1393,17 @@ async fn a_role_is_made_once_and_a_rerun_adopts_it() {
         assert!(role.created_now);
         assert_eq!(
             role.arn,
-            format!("arn:aws:iam::{DEMO_ACCOUNT}:role/{}", plan.answers.role.as_ref().unwrap().name)
+            format!(
+                "arn:aws:iam::{DEMO_ACCOUNT}:role/{}",
+                plan.answers.role.as_ref().unwrap().name
+            )
         );
         let made = kms.get_role(&role.name).await.unwrap().unwrap();
         let trust: Value = serde_json::from_str(&made.trust_policy).unwrap();
-        assert_eq!(trust["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::210987654321:root");
+        assert_eq!(
+            trust["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::210987654321:root"
+        );
         assert_eq!(
             trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
             "3192be49-6e76-4b7d-a7b8-b486a8fc4483"
@@ -1405,16 +1411,31 @@ async fn a_role_is_made_once_and_a_rerun_adopts_it() {
         let key = &r1.keys[0];
         let policy = kms.get_policy(R1, &key.key_id).await.unwrap();
         let own = kms
-            .get_role_policy(&role.name, &plan.answers.vendor.customer_role.as_ref().unwrap().policy_name)
+            .get_role_policy(
+                &role.name,
+                &plan
+                    .answers
+                    .vendor
+                    .customer_role
+                    .as_ref()
+                    .unwrap()
+                    .policy_name,
+            )
             .await
             .unwrap();
         if vendor == "cockroachdb" {
             assert!(policy.contains(&role.arn), "the key policy names the role");
-            assert_eq!(own, None, "CockroachDB's role has no permissions of its own");
+            assert_eq!(
+                own, None,
+                "CockroachDB's role has no permissions of its own"
+            );
         } else {
             assert!(!policy.contains(&role.arn));
             let own: Value = serde_json::from_str(&own.unwrap()).unwrap();
-            assert_eq!(own["Statement"][0]["Resource"], serde_json::json!([key.arn]));
+            assert_eq!(
+                own["Statement"][0]["Resource"],
+                serde_json::json!([key.arn])
+            );
         }
         let (r2, _) = go(&kms, &plan, &j.journal).await;
         assert_eq!(r2.outcome, Outcome::Completed, "{vendor}: {r2:?}");
@@ -1460,7 +1481,15 @@ async fn a_role_byok_did_not_make_stops_the_run_before_any_change() {
         assert_eq!(kms.calls(op), 0, "{op} was sent");
     }
     // Its trust policy is untouched.
-    assert_eq!(kms.inner().get_role(&name).await.unwrap().unwrap().trust_policy, "{}");
+    assert_eq!(
+        kms.inner()
+            .get_role(&name)
+            .await
+            .unwrap()
+            .unwrap()
+            .trust_policy,
+        "{}"
+    );
 }
 
 #[tokio::test]
@@ -1476,7 +1505,11 @@ async fn kms_not_seeing_the_new_role_yet_is_waited_for() {
     assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
     assert_eq!(kms.calls("CreateKey"), 4);
     assert_eq!(kms.inner().list_keys(R1).await.unwrap().len(), 1);
-    assert!(events.iter().any(|e| matches!(e, Progress::Retrying { reason, .. } if reason.contains("propagate"))));
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Progress::Retrying { reason, .. } if reason.contains("propagate"))
+        )
+    );
     // Bounded: a principal KMS never accepts fails once the time is up.
     let kms = FlakyKms::new(sim());
     kms.fail_from("CreateKey", 1, invalid);
@@ -1485,10 +1518,23 @@ async fn kms_not_seeing_the_new_role_yet_is_waited_for() {
     let (_tx, cancel) = watch::channel(false);
     let j = TempJournal::new();
     let (r, _) = go_with(&kms, &plan, &j.journal, &cancel, &opts).await;
-    assert!(matches!(
-        &r.outcome,
-        Outcome::Failed { error: ExecError::Kms { error: KmsError::InvalidPrincipal { .. }, .. }, .. }
-    ), "{r:?}");
-    assert_eq!(r.role.as_ref().map(|x| x.created_now), Some(true), "the report names the role it made");
+    assert!(
+        matches!(
+            &r.outcome,
+            Outcome::Failed {
+                error: ExecError::Kms {
+                    error: KmsError::InvalidPrincipal { .. },
+                    ..
+                },
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.role.as_ref().map(|x| x.created_now),
+        Some(true),
+        "the report names the role it made"
+    );
     assert_eq!(r.exit_code(), exit::PARTLY_DONE);
 }

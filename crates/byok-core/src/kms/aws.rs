@@ -699,7 +699,12 @@ impl KeyService for AwsKms {
         Ok(info)
     }
 
-    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> KmsResult<()> {
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> KmsResult<()> {
         self.iam()
             .put_role_policy()
             .role_name(role)

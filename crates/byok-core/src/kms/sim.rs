@@ -264,7 +264,12 @@ impl KeyService for SimKms {
         Ok(info)
     }
 
-    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> KmsResult<()> {
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> KmsResult<()> {
         self.enter("PutRolePolicy", "global").await;
         let mut st = self.lock();
         let (_, policies) = st
