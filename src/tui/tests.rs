@@ -874,7 +874,11 @@ fn ctrl_c_in_the_form_quits_at_once() {
 #[test]
 fn help_opens_and_closes_and_typing_keeps_question_marks() {
     let mut a = app();
+    // The built-in list is long enough to filter as you type: ? is text there, F1 is help.
     a.handle(ch('?'));
+    assert!(!a.help, "? types into the vendor filter");
+    a.handle(key(KeyCode::Backspace));
+    a.handle(key(KeyCode::F(1)));
     assert!(a.help);
     assert!(help_text(&a).contains("Keys on this screen"));
     a.handle(key(KeyCode::Esc));
