@@ -199,8 +199,25 @@ fn plan_as_json_lists_steps_keys_and_tags() {
 fn policy_with_account_equals_the_golden_files() {
     let dir = TempDir::new("policy");
     let nobody = Nobody::new();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (CAMUNDA, "camunda-single.json"),
+        (
+            &[
+                "--vendor",
+                "gitlab-dedicated",
+                "--region",
+                "eu-west-1",
+                "--principal",
+                "210987654321",
+                "--regionality",
+                "multi-region",
+                "--replica-region",
+                "eu-central-1",
+                "--replica-region",
+                "us-east-1",
+            ],
+            "gitlab-dedicated-replicas.json",
+        ),
         (
             &[
                 "--vendor",
@@ -1099,7 +1116,14 @@ fn vendors_lists_every_profile_with_its_sources_and_date() {
         n += 1;
     }
     assert_eq!(listed.len(), n);
-    for id in ["camunda", "gearset", "clickhouse", "aiven", "other"] {
+    for id in [
+        "camunda",
+        "gearset",
+        "clickhouse",
+        "aiven",
+        "gitlab-dedicated",
+        "other",
+    ] {
         assert!(listed.iter().any(|v| v["id"] == id), "{id}");
     }
     // A --vendor-file profile is listed too.

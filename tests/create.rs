@@ -1617,3 +1617,81 @@ async fn a_foreign_role_of_the_same_name_is_never_overwritten() {
         .unwrap();
     assert!(inline.policy_names().is_empty());
 }
+
+/// GitLab Dedicated: a Multi-Region key with a replica in the secondary and in the backup
+/// Region, every one with the golden policy (the GitLab account's root, the statements of
+/// GitLab's page), its alias and byok's tags; a re-run makes nothing; a third replica Region
+/// is refused before any call.
+#[tokio::test]
+async fn gitlab_dedicated_primary_with_secondary_and_backup_replicas_then_rerun() {
+    let moto = Moto::start();
+    let dir = TempDir::new("gitlab");
+    let regions = ["eu-west-1", "eu-central-1", "us-east-1"];
+    let alias = "alias/gitlab-dedicated-byok";
+    let mut args: Vec<String> = [
+        "create",
+        "--vendor",
+        "gitlab-dedicated",
+        "--region",
+        regions[0],
+        "--principal",
+        "210987654321",
+        "--regionality",
+        "multi-region",
+        "--replica-region",
+        regions[1],
+        "--replica-region",
+        regions[2],
+        "--yes",
+    ]
+    .map(String::from)
+    .to_vec();
+    let out = run(moto.byok(dir.path()).args(&args));
+    assert_exit(&out, 0);
+    let arns = lines(&out);
+    assert_eq!(arns.len(), 3, "{arns:?}");
+    let id = id_of(&arns[0]).to_string();
+    assert!(id.starts_with("mrk-"), "{id}");
+    for ((arn, region), role) in arns
+        .iter()
+        .zip(regions)
+        .zip(["primary", "replica", "replica"])
+    {
+        assert_eq!(arn, &format!("arn:aws:kms:{region}:{ACCOUNT}:key/{id}"));
+        let kms = moto.kms(region).await;
+        assert_eq!(key_ids(&kms).await, vec![id.clone()], "{region}");
+        assert_eq!(
+            policy_of(&kms, &id).await,
+            golden("gitlab-dedicated-replicas.json"),
+            "{region}"
+        );
+        assert_eq!(
+            alias_target(&kms, alias).await.as_deref(),
+            Some(id.as_str()),
+            "{region}"
+        );
+        assert_byok_tags(&tags_of(&kms, &id).await, "gitlab-dedicated", alias, role);
+    }
+    assert!(rotation(&moto.kms(regions[0]).await, &id).await.0);
+
+    let again = run(moto.byok(dir.path()).args(&args));
+    assert_exit(&again, 0);
+    assert_eq!(lines(&again), arns);
+    for region in regions {
+        assert_eq!(key_ids(&moto.kms(region).await).await.len(), 1, "{region}");
+    }
+
+    // Primary, secondary and backup Regions: a third replica is refused, before any call.
+    args.splice(
+        args.len() - 1..args.len() - 1,
+        ["--replica-region".to_string(), "us-west-2".to_string()],
+    );
+    let out = run(moto.byok(dir.path()).args(&args));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("is given 3 times: GitLab Dedicated takes at most 2"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(key_ids(&moto.kms("us-west-2").await).await.is_empty());
+}

@@ -1448,7 +1448,10 @@ fn completions_for_each_shell_name_every_command() {
     // The answers' values are declared: completion offers them, never file names.
     let bash = stdout(&run(byok_offline(dir.path()).args(["completions", "bash"])));
     for (flag, values) in [
-        ("--vendor", "camunda gearset clickhouse aiven other"),
+        (
+            "--vendor",
+            "camunda gearset clickhouse aiven confluent snowflake gitlab-dedicated other",
+        ),
         ("--regionality", "single multi-region two-keys"),
         ("--region", "us-east-1 us-east-2"),
         ("--replica-region", "us-east-1 us-east-2"),
@@ -1468,7 +1471,10 @@ fn completions_for_each_shell_name_every_command() {
     }
     let zsh = stdout(&run(byok_offline(dir.path()).args(["completions", "zsh"])));
     for (flag, values) in [
-        ("--vendor", "(camunda gearset clickhouse aiven other)"),
+        (
+            "--vendor",
+            "(camunda gearset clickhouse aiven confluent snowflake gitlab-dedicated other)",
+        ),
         ("--regionality", "(single multi-region two-keys)"),
         ("--region", "(us-east-1 us-east-2 "),
     ] {

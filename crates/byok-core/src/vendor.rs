@@ -108,6 +108,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../assets/vendors/cockroachdb.json"),
     ),
     (
+        "gitlab-dedicated.json",
+        include_str!("../../../assets/vendors/gitlab-dedicated.json"),
+    ),
+    (
         "other.json",
         include_str!("../../../assets/vendors/other.json"),
     ),
@@ -1296,6 +1300,7 @@ mod tests {
                 "snowflake",
                 "mongodb-atlas",
                 "cockroachdb",
+                "gitlab-dedicated",
                 "other"
             ]
         );
@@ -1719,6 +1724,7 @@ mod tests {
                 "snowflake",
                 "mongodb-atlas",
                 "cockroachdb",
+                "gitlab-dedicated",
                 "other",
                 "acme"
             ]
