@@ -250,7 +250,7 @@ pub struct PolicyArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Answers")]
 pub struct AnswerArgs {
-    /// camunda, gearset, clickhouse, aiven, confluent, snowflake, gitlab-dedicated, other, or the id of a --vendor-file profile (see `byok vendors`).
+    /// camunda, gearset, clickhouse, aiven, confluent, snowflake, mongodb-atlas, cockroachdb, gitlab-dedicated, other, or the id of a --vendor-file profile (see `byok vendors`).
     #[arg(long, value_name = "VENDOR", value_parser = vendors(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 100)]
     pub vendor: Option<String>,
     /// The primary AWS Region (must be one the vendor supports).

@@ -1450,7 +1450,7 @@ fn completions_for_each_shell_name_every_command() {
     for (flag, values) in [
         (
             "--vendor",
-            "camunda gearset clickhouse aiven confluent snowflake gitlab-dedicated other",
+            "camunda gearset clickhouse aiven confluent snowflake mongodb-atlas cockroachdb gitlab-dedicated other",
         ),
         ("--regionality", "single multi-region two-keys"),
         ("--region", "us-east-1 us-east-2"),
@@ -1473,7 +1473,7 @@ fn completions_for_each_shell_name_every_command() {
     for (flag, values) in [
         (
             "--vendor",
-            "(camunda gearset clickhouse aiven confluent snowflake gitlab-dedicated other)",
+            "(camunda gearset clickhouse aiven confluent snowflake mongodb-atlas cockroachdb gitlab-dedicated other)",
         ),
         ("--regionality", "(single multi-region two-keys)"),
         ("--region", "(us-east-1 us-east-2 "),
