@@ -103,6 +103,26 @@ fn setups() -> Vec<(&'static str, Answers)> {
                 r.description = Some("Key with \"quotes\", ${dollar} and %{percent}".into());
             }),
         ),
+        (
+            "mongodb-atlas-role",
+            answers(|r| {
+                r.vendor = Some("mongodb-atlas".into());
+                r.region = Some("us-east-1".into());
+                r.principal = Some("arn:aws:iam::536727724300:root".into());
+                r.external_id = Some("3192be49-6e76-4b7d-a7b8-b486a8fc4483".into());
+            }),
+        ),
+        (
+            "cockroachdb-role-multi-region",
+            answers(|r| {
+                r.vendor = Some("cockroachdb".into());
+                r.region = Some("us-east-1".into());
+                r.principal = Some("210987654321".into());
+                r.external_id = Some("org-1".into());
+                r.regionality = Some("multi-region".into());
+                r.replica_regions = vec!["us-west-2".into()];
+            }),
+        ),
     ]
 }
 
@@ -126,6 +146,10 @@ fn hcl_context() -> hcl::eval::Context<'static> {
     ctx.declare_func(
         "jsonencode",
         FuncDef::builder().param(ParamType::Any).build(jsonencode),
+    );
+    ctx.declare_var(
+        "aws_iam_role",
+        hcl::value!({ vendor = { id = "aws_iam_role.vendor.id", arn = "aws_iam_role.vendor.arn" } }),
     );
     // Resource references evaluate to their own path, so the test can check the wiring.
     let refs = |kind: &str, attrs: &[&str]| {
@@ -331,6 +355,57 @@ fn check_terraform(name: &str, plan: &Plan, account: Option<&str>) {
             let o = find("output", &[&out]).body();
             assert_eq!(eval(attr(o, "value"), &ctx), json!(value), "{name}: {out}");
         }
+    }
+    // The role the vendor assumes: the same trust policy, tags and own policy as byok create.
+    let role = blocks
+        .iter()
+        .find(|b| b.identifier() == "resource" && labels(b) == ["aws_iam_role", "vendor"]);
+    match (&a.role, role) {
+        (None, None) => {}
+        (Some(r), Some(b)) => {
+            let body = b.body();
+            assert_eq!(eval(attr(body, "name"), &ctx), json!(r.name));
+            let trust = eval(attr(body, "assume_role_policy"), &ctx);
+            let trust: Value = serde_json::from_str(trust.as_str().unwrap()).unwrap();
+            assert_eq!(Some(trust), a.trust_policy(), "{name}: trust policy");
+            let want: serde_json::Map<String, Value> = byok::role::tags(&a.vendor.id, &a.alias)
+                .into_iter()
+                .map(|(k, v)| (k, json!(v)))
+                .collect();
+            assert_eq!(eval(attr(body, "tags"), &ctx), Value::Object(want));
+            let own = blocks.iter().find(|b| {
+                b.identifier() == "resource" && labels(b) == ["aws_iam_role_policy", "vendor"]
+            });
+            match (a.role_policy(&["aws_kms_key.primary.arn".to_string()]), own) {
+                (None, None) => {}
+                (Some(want), Some(b)) => {
+                    assert_eq!(
+                        eval(attr(b.body(), "role"), &ctx),
+                        json!("aws_iam_role.vendor.id")
+                    );
+                    let got = eval(attr(b.body(), "policy"), &ctx);
+                    let got: Value = serde_json::from_str(got.as_str().unwrap()).unwrap();
+                    assert_eq!(got, want, "{name}: the role's own policy");
+                }
+                (w, g) => panic!("{name}: role policy {w:?} vs block {}", g.is_some()),
+            }
+            let o = find("output", &["role_arn"]).body();
+            assert_eq!(eval(attr(o, "value"), &ctx), json!("aws_iam_role.vendor.arn"));
+            // Every key waits for the role its policy may name.
+            for key in &plan.keys {
+                let kind = if key.role == KeyRole::Replica {
+                    "aws_kms_replica_key"
+                } else {
+                    "aws_kms_key"
+                };
+                let k = find("resource", &[kind, &plan.key_name(key).replace('-', "_")]);
+                assert!(
+                    k.body().attributes().any(|x| x.key() == "depends_on"),
+                    "{name}: {kind} waits for the role"
+                );
+            }
+        }
+        (r, b) => panic!("{name}: role {r:?} vs block {}", b.is_some()),
     }
 }
 
@@ -609,7 +684,37 @@ fn check_cloudformation(name: &str, plan: &Plan, account: Option<&str>) -> Vec<e
         } else {
             ("Key", "AWS::KMS::Key")
         };
-        assert_eq!(res.len(), 2, "{name}: a key and its alias");
+        let role_here = key.role == KeyRole::Primary && a.role.is_some();
+        let own_policy = role_here && a.role_policy(&[String::new()]).is_some();
+        assert_eq!(
+            res.len(),
+            2 + usize::from(role_here) + usize::from(own_policy),
+            "{name}: a key and its alias (and, in the primary's stack, the role)"
+        );
+        if role_here {
+            let role = &res["VendorRole"];
+            assert_eq!(role["Type"], "AWS::IAM::Role");
+            assert_eq!(
+                Some(role["Properties"]["AssumeRolePolicyDocument"].clone()),
+                a.trust_policy(),
+                "{name}: trust policy"
+            );
+            assert_eq!(res[key_res]["DependsOn"], "VendorRole");
+            assert_eq!(
+                t["Outputs"]["RoleArn"]["Value"],
+                json!({ "Fn::GetAtt": ["VendorRole", "Arn"] })
+            );
+            if own_policy {
+                let p = &res["VendorRolePolicy"];
+                assert_eq!(p["Type"], "AWS::IAM::RolePolicy");
+                assert_eq!(p["Properties"]["RoleName"], json!({ "Ref": "VendorRole" }));
+                let mut want = a.role_policy(&[String::new()]).unwrap();
+                for st in want["Statement"].as_array_mut().unwrap() {
+                    st["Resource"] = json!([{ "Fn::GetAtt": [key_res, "Arn"] }]);
+                }
+                assert_eq!(p["Properties"]["PolicyDocument"], want, "{name}: role policy");
+            }
+        }
         assert_eq!(res[key_res]["Type"], ty);
         assert_eq!(res["Alias"]["Type"], "AWS::KMS::Alias");
         assert_eq!(res["Alias"]["Properties"]["AliasName"], json!(key.alias));
@@ -2479,4 +2584,132 @@ async fn script_with_two_replicas_makes_what_byok_create_makes() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), stdout(&first));
     assert!(stderr(&out).contains("3 key(s) match"), "{}", stderr(&out));
+}
+
+/// A vendor that assumes a role in the account: the script makes the role (its trust policy,
+/// tags and own policy) and the key as `byok create` does, reruns safely, and stops before any
+/// change at a role of that name that byok did not make.
+#[tokio::test]
+async fn script_makes_the_role_the_vendor_assumes_as_byok_create_does() {
+    for (vendor, principal) in [
+        ("mongodb-atlas", "arn:aws:iam::536727724300:root"),
+        ("cockroachdb", "210987654321"),
+    ] {
+        let moto = Moto::start();
+        let dir = TempDir::new("script-role");
+        let flags = [
+            "--vendor",
+            vendor,
+            "--region",
+            "us-east-1",
+            "--principal",
+            principal,
+            "--external-id",
+            "3192be49-6e76-4b7d-a7b8-b486a8fc4483",
+        ];
+        let a = answers(|r| {
+            r.vendor = Some(vendor.into());
+            r.region = Some("us-east-1".into());
+            r.principal = Some(principal.into());
+            r.external_id = Some("3192be49-6e76-4b7d-a7b8-b486a8fc4483".into());
+        });
+        let role = a.role.clone().unwrap();
+        let out = run(moto
+            .byok(dir.path())
+            .arg("plan")
+            .args(flags)
+            .args(["--format", "aws-cli", "--out"])
+            .arg(dir.path().join("setup.sh")));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let script = dir.path().join("setup.sh");
+        // A role of that name that byok did not make: nothing is changed.
+        let iam = moto.iam().await;
+        iam.create_role()
+            .role_name(&role.name)
+            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        let refused = run_script(&moto, dir.path(), &script);
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains("never replaced"), "{}", stderr(&refused));
+        let kms = moto.kms("us-east-1").await;
+        assert!(key_ids(&kms).await.is_empty(), "{vendor}: no key was made");
+        iam.delete_role().role_name(&role.name).send().await.unwrap();
+
+        let first = run_script(&moto, dir.path(), &script);
+        assert!(first.status.success(), "script failed: {}", stderr(&first));
+        let printed: Vec<String> = stdout(&first).lines().map(str::to_string).collect();
+        let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/{}", role.name);
+        assert_eq!(printed.len(), 2, "{printed:?}");
+        assert_eq!(printed[1], role_arn);
+        let keys = key_ids(&kms).await;
+        assert_eq!(keys.len(), 1);
+        assert_eq!(policy_of(&kms, &keys[0]).await, policy::build(&a, ACCOUNT));
+        let got = iam.get_role().role_name(&role.name).send().await.unwrap();
+        let got = got.role().unwrap();
+        let trust: Value = serde_json::from_str(&url_decode(
+            got.assume_role_policy_document().unwrap(),
+        ))
+        .unwrap();
+        assert_eq!(Some(trust), a.trust_policy());
+        let tags: BTreeSet<(String, String)> = iam
+            .list_role_tags()
+            .role_name(&role.name)
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        assert_eq!(tags, sorted(byok::role::tags(&a.vendor.id, &a.alias)));
+        let own = iam
+            .list_role_policies()
+            .role_name(&role.name)
+            .send()
+            .await
+            .unwrap();
+        match a.role_policy(&[printed[0].clone()]) {
+            None => assert!(own.policy_names().is_empty()),
+            Some(want) => {
+                let spec = a.vendor.customer_role.as_ref().unwrap();
+                let doc = iam
+                    .get_role_policy()
+                    .role_name(&role.name)
+                    .policy_name(&spec.policy_name)
+                    .send()
+                    .await
+                    .unwrap();
+                let doc: Value = serde_json::from_str(&url_decode(doc.policy_document())).unwrap();
+                assert_eq!(doc, want);
+            }
+        }
+        // Again: the same key and role, nothing new.
+        let again = run_script(&moto, dir.path(), &script);
+        assert!(again.status.success(), "rerun failed: {}", stderr(&again));
+        assert_eq!(stdout(&again).lines().collect::<Vec<_>>(), printed);
+        assert_eq!(key_ids(&kms).await.len(), 1);
+        // And byok create recognises what the script made.
+        let create = run(moto.byok(dir.path()).arg("create").args(flags).arg("--yes"));
+        assert_eq!(create.status.code(), Some(0), "{}", stderr(&create));
+        assert_eq!(stdout(&create).lines().collect::<Vec<_>>(), printed);
+    }
+}
+
+/// IAM answers policy documents URL-encoded.
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
 }

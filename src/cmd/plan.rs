@@ -38,14 +38,6 @@ pub async fn run(g: &GlobalArgs, args: PlanArgs) -> i32 {
         let doc = byok::sanitize::json_pretty(&plan_json(&plan));
         return common::write_stdout(format!("{doc}\n").as_bytes());
     }
-    if format != Format::Text && answers.role.is_some() {
-        eprintln_safe!(
-            "error: {} assumes a role in your account, which the {} export does not make yet: use `byok create`. Nothing was written.",
-            byok::sanitize::line(&answers.vendor.name),
-            format.as_str()
-        );
-        return exit::INVALID_INPUT;
-    }
     if args.account.is_none()
         && format != Format::Text
         && let Err(code) = common::linted_policy(&answers, "123456789012")

@@ -1223,12 +1223,6 @@ impl App {
         let answers = self
             .validate()
             .map_err(|errs| self.screen_message(&errs[0]))?;
-        if answers.role.is_some() {
-            return Err(format!(
-                "{} assumes a role in your account, which the exports do not make yet: create it here instead",
-                answers.vendor.name
-            ));
-        }
         Ok(export::render(
             &Plan::build(&answers),
             format,

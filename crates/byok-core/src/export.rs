@@ -574,18 +574,70 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
     let lifecycle = Block::new("lifecycle")
         .attr("prevent_destroy", "true")
         .render(2);
+    if let (Some(r), Some(trust)) = (&a.role, a.trust_policy()) {
+        let spec = a.vendor.customer_role.as_ref().expect("a role has its profile");
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "# The role {} assumes in your account, before the keys (the key policy may name it)."
+        , sanitize::comment(&a.vendor.name));
+        out.push_str(
+            &Block::new("resource \"aws_iam_role\" \"vendor\"")
+                .attr("name", q(&r.name))
+                .attr("description", q(&spec.description))
+                .attr(
+                    "assume_role_policy",
+                    format!("jsonencode({})", hcl_value(&trust, 2, "")),
+                )
+                .attr("tags", hcl_tags(&crate::role::tags(&a.vendor.id, &a.alias)))
+                .render(0),
+        );
+        // Its own policy names the key (a profile with one gives a single key).
+        if let Some(own) = a.role_policy(&[ACCOUNT_SENTINEL.to_string()]) {
+            out.push('\n');
+            out.push_str(
+                &Block::new("resource \"aws_iam_role_policy\" \"vendor\"")
+                    .attr("name", q(&spec.policy_name))
+                    .attr("role", "aws_iam_role.vendor.id")
+                    .attr(
+                        "policy",
+                        format!(
+                            "jsonencode({})",
+                            hcl_value(&own, 2, "${aws_kms_key.primary.arn}")
+                        ),
+                    )
+                    .render(0),
+            );
+        }
+        out.push('\n');
+        out.push_str(
+            &Block::new("output \"role_arn\"")
+                .attr(
+                    "description",
+                    q(&format!(
+                        "The role {} assumes (it trusts {} with your external ID)",
+                        a.vendor.name, a.principal
+                    )),
+                )
+                .attr("value", "aws_iam_role.vendor.arn")
+                .render(0),
+        );
+    }
     for key in &plan.keys {
         let role = &tf_name(plan, key);
         let tags = hcl_tags(&plan.tags_for(key.role));
         let (kind, block) = match key.role {
             KeyRole::Replica => {
-                let b = Block::new(format!("resource \"aws_kms_replica_key\" \"{role}\""))
+                let mut b = Block::new(format!("resource \"aws_kms_replica_key\" \"{role}\""))
                     .attr("provider", tf_provider(plan, key).expect("not primary"))
                     .attr("primary_key_arn", "aws_kms_key.primary.arn")
                     .attr("description", q(&a.description))
                     .attr("enabled", "true")
                     .attr("policy", "local.key_policy")
                     .attr("tags", tags);
+                if a.role.is_some() {
+                    b = b.attr("depends_on", "[aws_iam_role.vendor]");
+                }
                 ("aws_kms_replica_key", b)
             }
             _ => {
@@ -606,6 +658,9 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
                     b = b.attr("rotation_period_in_days", days.to_string());
                 }
                 b = b.attr("policy", "local.key_policy").attr("tags", tags);
+                if a.role.is_some() {
+                    b = b.attr("depends_on", "[aws_iam_role.vendor]");
+                }
                 ("aws_kms_key", b)
             }
         };
@@ -763,15 +818,52 @@ pub fn cloudformation<'p>(plan: &'p Plan, account: Option<&str>) -> Vec<(&'p Pla
             }
             props.insert("KeyPolicy".into(), key_policy.clone());
             props.insert("Tags".into(), tags);
+            let mut k = json!({
+                "Type": "AWS::KMS::Key",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+                "Properties": props
+            });
+            if key.role == KeyRole::Primary && a.role.is_some() {
+                // The key policy may name the role: it exists first.
+                k["DependsOn"] = json!("VendorRole");
+            }
+            resources.insert(resource.into(), k);
+        }
+        // The role the vendor assumes is global: made in the primary's stack.
+        if let (KeyRole::Primary, Some(r), Some(trust)) = (key.role, &a.role, a.trust_policy()) {
+            let spec = a.vendor.customer_role.as_ref().expect("a role has its profile");
             resources.insert(
-                resource.into(),
+                "VendorRole".into(),
                 json!({
-                    "Type": "AWS::KMS::Key",
+                    "Type": "AWS::IAM::Role",
                     "DeletionPolicy": "Retain",
                     "UpdateReplacePolicy": "Retain",
-                    "Properties": props
+                    "Properties": {
+                        "RoleName": r.name,
+                        "Description": spec.description,
+                        "AssumeRolePolicyDocument": trust,
+                        "Tags": cfn_tags(&crate::role::tags(&a.vendor.id, &a.alias))
+                    }
                 }),
             );
+            if let Some(own) = a.role_policy(&[ACCOUNT_SENTINEL.to_string()]) {
+                let mut own = own;
+                for st in own["Statement"].as_array_mut().into_iter().flatten() {
+                    st["Resource"] = json!([{ "Fn::GetAtt": [resource, "Arn"] }]);
+                }
+                resources.insert(
+                    "VendorRolePolicy".into(),
+                    json!({
+                        "Type": "AWS::IAM::RolePolicy",
+                        "Properties": {
+                            "RoleName": { "Ref": "VendorRole" },
+                            "PolicyName": spec.policy_name,
+                            "PolicyDocument": own
+                        }
+                    }),
+                );
+            }
         }
         resources.insert(
             "Alias".into(),
@@ -814,8 +906,16 @@ pub fn cloudformation<'p>(plan: &'p Plan, account: Option<&str>) -> Vec<(&'p Pla
         if !parameters.is_empty() {
             template.insert("Parameters".into(), Value::Object(parameters));
         }
+        let has_role = resources.contains_key("VendorRole");
         template.insert("Resources".into(), Value::Object(resources));
-        template.insert("Outputs".into(), cfn_outputs(key, resource, &a.vendor.name));
+        let mut outputs = cfn_outputs(key, resource, &a.vendor.name);
+        if has_role {
+            outputs["RoleArn"] = json!({
+                "Description": format!("The role {} assumes (it trusts {} with your external ID)", a.vendor.name, a.principal),
+                "Value": { "Fn::GetAtt": ["VendorRole", "Arn"] }
+            });
+        }
+        template.insert("Outputs".into(), outputs);
         out.push((key, Value::Object(template)));
     }
     out
@@ -917,6 +1017,31 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
         s,
         "POLICY=${{POLICY_TEMPLATE//{SCRIPT_ACCOUNT}/$ACCOUNT}}\n"
     );
+    if let (Some(r), Some(trust)) = (&a.role, a.trust_policy()) {
+        let spec = a.vendor.customer_role.as_ref().expect("a role has its profile");
+        let tags: Vec<Value> = crate::role::tags(&a.vendor.id, &a.alias)
+            .into_iter()
+            .map(|(k, v)| json!({ "Key": k, "Value": v }))
+            .collect();
+        let _ = writeln!(
+            s,
+            "# The role {} assumes in your account, made before the keys (the key policy may name it).",
+            sanitize::comment(&a.vendor.name)
+        );
+        let _ = writeln!(s, "ROLE_NAME={}", q(&r.name));
+        let _ = writeln!(s, "ROLE_DESCRIPTION={}", q(&spec.description));
+        let _ = writeln!(s, "ROLE_TRUSTS={}", q(&a.principal));
+        let _ = writeln!(s, "EXTERNAL_ID={}", q(&r.external_id));
+        let _ = writeln!(
+            s,
+            "ROLE_TAGS={}",
+            q(&serde_json::to_string(&tags).expect("json"))
+        );
+        let trust_doc = sanitize::json_text(policy::to_document(&trust));
+        let _ = writeln!(s, "TRUST=$(cat <<'BYOK_TRUST'\n{trust_doc}\nBYOK_TRUST\n)");
+        s.push_str(SCRIPT_ROLE);
+        let _ = writeln!(s, "ensure_role\n");
+    }
     let _ = writeln!(
         s,
         "ensure_key \"$PRIMARY_REGION\" \"$PRIMARY_ALIAS\" primary \"$PRIMARY_TAGS\"{}\nPRIMARY_ID=$KEY_ID",
@@ -946,6 +1071,24 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
         }
         arns.push((k.role.as_str().to_string(), up));
     }
+    if let Some(own) = a.role_policy(&[SCRIPT_KEY_ARN.to_string()]) {
+        let spec = a.vendor.customer_role.as_ref().expect("a role has its profile");
+        let doc = sanitize::json_text(policy::to_document(&own));
+        let _ = writeln!(
+            s,
+            "\n# The role's own policy: this key only ({SCRIPT_KEY_ARN} becomes its ARN). Replaces the policy of that name."
+        );
+        let _ = writeln!(
+            s,
+            "ROLE_POLICY_TEMPLATE=$(cat <<'BYOK_ROLE_POLICY'\n{doc}\nBYOK_ROLE_POLICY\n)"
+        );
+        let _ = writeln!(
+            s,
+            "aws iam put-role-policy --region \"$PRIMARY_REGION\" --role-name \"$ROLE_NAME\" --policy-name {} --policy-document \"${{ROLE_POLICY_TEMPLATE//{SCRIPT_KEY_ARN}/$PRIMARY_ARN}}\"",
+            q(&spec.policy_name)
+        );
+        let _ = writeln!(s, "say \"the role $ROLE_NAME may use $PRIMARY_ARN\"");
+    }
     alerts::aws_cli(plan, &arns, &mut s);
     let _ = writeln!(s, "\nsay \"\"");
     // What the script prints is vendor text too: one line, nothing a terminal would run.
@@ -963,16 +1106,55 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
     }
     let _ = writeln!(s, "say \"\"");
     let _ = writeln!(s, "{}", say(format!("Next: {}", a.vendor.next_step)));
+    if a.role.is_some() {
+        let _ = writeln!(
+            s,
+            "say \"  role      $ROLE_ARN  assumed by $ROLE_TRUSTS with your external ID\""
+        );
+    }
     for (_, up) in &arns {
         let _ = writeln!(s, "printf '%s\\n' \"${up}_ARN\"");
     }
+    if a.role.is_some() {
+        let _ = writeln!(s, "printf '%s\\n' \"$ROLE_ARN\"");
+    }
     s
 }
+
+const SCRIPT_KEY_ARN: &str = "__BYOK_KEY_ARN__";
+
+const SCRIPT_ROLE: &str = r#"
+# The role: byok's own (its byok tags, and it trusts the vendor's principal with the external
+# ID) is reused; any other role of that name stops the script before any change.
+ensure_role() {
+  local tags trusts
+  if tags=$(aws iam list-role-tags --region "$PRIMARY_REGION" --role-name "$ROLE_NAME" \
+    --query "Tags[?starts_with(Key, 'byok:')].[Key, Value]" --output text 2>/dev/null); then
+    if ! has_line "$tags" "byok:managed-by"$'\t'"byok" || ! has_line "$tags" "byok:vendor"$'\t'"$VENDOR" \
+      || ! has_line "$tags" "byok:alias"$'\t'"$PRIMARY_ALIAS"; then
+      die "the role $ROLE_NAME already exists and byok did not make it for $VENDOR ($PRIMARY_ALIAS). Nothing was changed: it is never replaced."
+    fi
+    trusts=$(aws iam get-role --region "$PRIMARY_REGION" --role-name "$ROLE_NAME" \
+      --query 'Role.AssumeRolePolicyDocument.Statement[0].[Principal.AWS, Condition.StringEquals."sts:ExternalId"]' --output text)
+    if [ "$trusts" != "$ROLE_TRUSTS"$'\t'"$EXTERNAL_ID" ]; then
+      die "the role $ROLE_NAME was made by byok, but it does not trust $ROLE_TRUSTS with this external ID. Nothing was changed."
+    fi
+    say "found the role $ROLE_NAME"
+  else
+    aws iam create-role --region "$PRIMARY_REGION" --role-name "$ROLE_NAME" --assume-role-policy-document "$TRUST" \
+      --description "$ROLE_DESCRIPTION" --tags "$ROLE_TAGS" >/dev/null
+    say "created the role $ROLE_NAME"
+  fi
+  ROLE_ARN=$(aws iam get-role --region "$PRIMARY_REGION" --role-name "$ROLE_NAME" --query Role.Arn --output text)
+}
+"#;
 
 const SCRIPT_FUNCTIONS: &str = r#"
 say() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 command -v aws >/dev/null 2>&1 || die "the AWS CLI (aws) is not installed: https://aws.amazon.com/cli/"
+ERRORS=$(mktemp)
+trap 'rm -f "$ERRORS"' EXIT
 
 # The key ID an alias names in a Region, or nothing.
 alias_target() {
@@ -1044,9 +1226,20 @@ ensure_key() {
   else
     local multi=()
     if [ "${5:-}" = multi ]; then multi=(--multi-region); fi
-    id=$(aws kms create-key --region "$1" --description "$DESCRIPTION" \
+    # KMS answers "invalid principal" for a role IAM has not propagated yet: asked again for
+    # at most 2 minutes when this script made one (nothing is created until it succeeds).
+    local tries=0
+    until id=$(aws kms create-key --region "$1" --description "$DESCRIPTION" \
       --key-usage ENCRYPT_DECRYPT --key-spec SYMMETRIC_DEFAULT "${multi[@]}" \
-      --policy "$POLICY" --tags "$4" --query KeyMetadata.KeyId --output text)
+      --policy "$POLICY" --tags "$4" --query KeyMetadata.KeyId --output text 2>"$ERRORS"); do
+      if [ -z "${ROLE_NAME:-}" ] || ! grep -q "invalid principal" "$ERRORS" || [ "$tries" -ge 24 ]; then
+        cat "$ERRORS" >&2
+        die "could not create the $3 key in $1"
+      fi
+      tries=$((tries + 1))
+      say "waiting for IAM to show the new role to KMS ($tries)"
+      sleep 5
+    done
     say "created the $3 key $id in $1"
   fi
   aws kms create-alias --region "$1" --alias-name "$2" --target-key-id "$id"
