@@ -390,7 +390,10 @@ fn check_terraform(name: &str, plan: &Plan, account: Option<&str>) {
                 (w, g) => panic!("{name}: role policy {w:?} vs block {}", g.is_some()),
             }
             let o = find("output", &["role_arn"]).body();
-            assert_eq!(eval(attr(o, "value"), &ctx), json!("aws_iam_role.vendor.arn"));
+            assert_eq!(
+                eval(attr(o, "value"), &ctx),
+                json!("aws_iam_role.vendor.arn")
+            );
             // Every key waits for the role its policy may name.
             for key in &plan.keys {
                 let kind = if key.role == KeyRole::Replica {
@@ -712,7 +715,10 @@ fn check_cloudformation(name: &str, plan: &Plan, account: Option<&str>) -> Vec<e
                 for st in want["Statement"].as_array_mut().unwrap() {
                     st["Resource"] = json!([{ "Fn::GetAtt": [key_res, "Arn"] }]);
                 }
-                assert_eq!(p["Properties"]["PolicyDocument"], want, "{name}: role policy");
+                assert_eq!(
+                    p["Properties"]["PolicyDocument"], want,
+                    "{name}: role policy"
+                );
             }
         }
         assert_eq!(res[key_res]["Type"], ty);
@@ -2632,10 +2638,18 @@ async fn script_makes_the_role_the_vendor_assumes_as_byok_create_does() {
             .unwrap();
         let refused = run_script(&moto, dir.path(), &script);
         assert!(!refused.status.success());
-        assert!(stderr(&refused).contains("never replaced"), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("never replaced"),
+            "{}",
+            stderr(&refused)
+        );
         let kms = moto.kms("us-east-1").await;
         assert!(key_ids(&kms).await.is_empty(), "{vendor}: no key was made");
-        iam.delete_role().role_name(&role.name).send().await.unwrap();
+        iam.delete_role()
+            .role_name(&role.name)
+            .send()
+            .await
+            .unwrap();
 
         let first = run_script(&moto, dir.path(), &script);
         assert!(first.status.success(), "script failed: {}", stderr(&first));
@@ -2648,10 +2662,8 @@ async fn script_makes_the_role_the_vendor_assumes_as_byok_create_does() {
         assert_eq!(policy_of(&kms, &keys[0]).await, policy::build(&a, ACCOUNT));
         let got = iam.get_role().role_name(&role.name).send().await.unwrap();
         let got = got.role().unwrap();
-        let trust: Value = serde_json::from_str(&url_decode(
-            got.assume_role_policy_document().unwrap(),
-        ))
-        .unwrap();
+        let trust: Value =
+            serde_json::from_str(&url_decode(got.assume_role_policy_document().unwrap())).unwrap();
         assert_eq!(Some(trust), a.trust_policy());
         let tags: BTreeSet<(String, String)> = iam
             .list_role_tags()
@@ -2704,7 +2716,9 @@ fn url_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap());
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
             i += 3;
         } else {
             out.push(b[i]);

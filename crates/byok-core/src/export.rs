@@ -575,12 +575,17 @@ pub fn terraform(plan: &Plan, account: Option<&str>) -> String {
         .attr("prevent_destroy", "true")
         .render(2);
     if let (Some(r), Some(trust)) = (&a.role, a.trust_policy()) {
-        let spec = a.vendor.customer_role.as_ref().expect("a role has its profile");
+        let spec = a
+            .vendor
+            .customer_role
+            .as_ref()
+            .expect("a role has its profile");
         out.push('\n');
         let _ = writeln!(
             out,
-            "# The role {} assumes in your account, before the keys (the key policy may name it)."
-        , sanitize::comment(&a.vendor.name));
+            "# The role {} assumes in your account, before the keys (the key policy may name it).",
+            sanitize::comment(&a.vendor.name)
+        );
         out.push_str(
             &Block::new("resource \"aws_iam_role\" \"vendor\"")
                 .attr("name", q(&r.name))
@@ -832,7 +837,11 @@ pub fn cloudformation<'p>(plan: &'p Plan, account: Option<&str>) -> Vec<(&'p Pla
         }
         // The role the vendor assumes is global: made in the primary's stack.
         if let (KeyRole::Primary, Some(r), Some(trust)) = (key.role, &a.role, a.trust_policy()) {
-            let spec = a.vendor.customer_role.as_ref().expect("a role has its profile");
+            let spec = a
+                .vendor
+                .customer_role
+                .as_ref()
+                .expect("a role has its profile");
             resources.insert(
                 "VendorRole".into(),
                 json!({
@@ -1018,7 +1027,11 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
         "POLICY=${{POLICY_TEMPLATE//{SCRIPT_ACCOUNT}/$ACCOUNT}}\n"
     );
     if let (Some(r), Some(trust)) = (&a.role, a.trust_policy()) {
-        let spec = a.vendor.customer_role.as_ref().expect("a role has its profile");
+        let spec = a
+            .vendor
+            .customer_role
+            .as_ref()
+            .expect("a role has its profile");
         let tags: Vec<Value> = crate::role::tags(&a.vendor.id, &a.alias)
             .into_iter()
             .map(|(k, v)| json!({ "Key": k, "Value": v }))
@@ -1072,7 +1085,11 @@ pub fn aws_cli_script(plan: &Plan, account: Option<&str>) -> String {
         arns.push((k.role.as_str().to_string(), up));
     }
     if let Some(own) = a.role_policy(&[SCRIPT_KEY_ARN.to_string()]) {
-        let spec = a.vendor.customer_role.as_ref().expect("a role has its profile");
+        let spec = a
+            .vendor
+            .customer_role
+            .as_ref()
+            .expect("a role has its profile");
         let doc = sanitize::json_text(policy::to_document(&own));
         let _ = writeln!(
             s,
