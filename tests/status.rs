@@ -1900,6 +1900,69 @@ mod screen {
         assert!(sim.calls().iter().any(|c| c == "PutKeyPolicy eu-west-1"));
     }
 
+    /// The demo's Confluent key waits for its roles: `f` (the suggested fix) and `g` in the
+    /// menu open the box that takes what Confluent returned (here two role ARNs pasted as
+    /// from its statement); the grant's plan is asked for, sent, and the key is then OK.
+    #[tokio::test]
+    async fn a_waiting_key_is_granted_what_the_vendor_returned() {
+        let (sim, cat, mut s) = loaded(120, 40).await;
+        s.handle(key(KeyCode::Char('/')));
+        for m in chars("confluent") {
+            s.handle(m);
+        }
+        s.handle(key(KeyCode::Enter));
+        let k = s.current().unwrap().clone();
+        assert_eq!(k.aliases, ["alias/confluent-cloud-byok"]);
+        assert_eq!(status::suggested_action(&k), Some(Action::Grant));
+        s.handle(key(KeyCode::Char('a')));
+        assert!(s.menu().iter().any(|(c, _)| *c == 'g'), "{:?}", s.menu());
+        s.handle(key(KeyCode::Esc));
+        assert!(s.handle(key(KeyCode::Char('f'))).is_empty());
+        assert!(matches!(
+            s.mode,
+            Mode::Principal {
+                action: Action::Grant,
+                ..
+            }
+        ));
+        assert!(
+            draw(&s).contains("Paste what the vendor returned"),
+            "{}",
+            draw(&s)
+        );
+        // A principal in your own account is refused in the box; nothing is planned.
+        s.handle(Msg::Paste("arn:aws:iam::111122223333:role/admin".into()));
+        assert!(s.handle(key(KeyCode::Enter)).is_empty());
+        assert!(
+            matches!(&s.mode, Mode::Principal { error: Some(e), .. } if e.contains("your own account"))
+        );
+        for _ in 0..40 {
+            s.handle(key(KeyCode::Backspace));
+        }
+        s.handle(Msg::Paste(
+            "\"arn:aws:iam::665544332211:role/confluent-byok-1\", \"arn:aws:iam::665544332211:role/confluent-byok-2\"".into(),
+        ));
+        let effects = s.handle(key(KeyCode::Enter));
+        assert!(
+            matches!(
+                &effects[..],
+                [StatusEffect::Plan {
+                    action: Action::Grant,
+                    principal: Some(_),
+                    ..
+                }]
+            ),
+            "{effects:?}"
+        );
+        run_effects(&sim, &cat, &mut s, effects).await;
+        assert!(matches!(s.mode, Mode::Confirm { .. }), "{:?}", s.mode);
+        let effects = s.handle(key(KeyCode::Char('y')));
+        run_effects(&sim, &cat, &mut s, effects).await;
+        assert!(matches!(s.mode, Mode::Result { .. }), "{:?}", s.mode);
+        s.handle(key(KeyCode::Char(' ')));
+        assert_eq!(s.current().unwrap().health, byok::status::Health::Ok);
+    }
+
     #[tokio::test]
     async fn deletion_needs_the_alias_typed() {
         let (sim, cat, mut s) = loaded(80, 24).await;

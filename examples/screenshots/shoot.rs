@@ -71,6 +71,21 @@ impl Shooter {
                     Effect::Copy(_) => Some(Event::Copied(Ok("copied with OSC 52".into()))),
                     Effect::Save { path, .. } => Some(Event::Saved(Ok(path))),
                     Effect::Export { path, .. } => Some(Event::Exported(Ok(vec![path]))),
+                    Effect::PlanGrant {
+                        key_arn,
+                        region,
+                        vendor,
+                        text,
+                    } => Some(Event::GrantPlanned(
+                        byok::status::plan_pasted_grant(
+                            &self.svc, &vendor, &key_arn, &region, &text,
+                        )
+                        .await
+                        .map(Box::new),
+                    )),
+                    Effect::ApplyGrant(plan) => Some(Event::GrantApplied(
+                        byok::status::apply(&self.svc, &plan).await,
+                    )),
                     Effect::Cancel | Effect::OpenStatus | Effect::Quit => None,
                 };
                 if let Some(ev) = ev {

@@ -9,6 +9,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
 use super::steps;
+use super::steps::Phase;
 use crate::answers::{self, Answers, Field, FieldError, Invocation, RawAnswers, Regionality};
 use crate::error::KmsError;
 use crate::exec::{ExecError, InFlight, KeyRecord, Outcome, Progress, RunReport};
@@ -148,6 +149,10 @@ pub enum Event {
     Exported(Result<Vec<PathBuf>, String>),
     /// The export was not written: these of its files exist already (asks before replacing).
     ExportExists(Vec<PathBuf>),
+    /// Phase two's grant, planned (or why not).
+    GrantPlanned(Result<Box<crate::status::ActionPlan>, String>),
+    /// Phase two's grant, sent.
+    GrantApplied(Vec<crate::status::ChangeResult>),
     /// SIGINT or SIGTERM from outside.
     Interrupt,
 }
@@ -174,6 +179,16 @@ pub enum Effect {
     },
     /// Show the status screen (every BYOK key); the wizard resumes when it is left.
     OpenStatus,
+    /// Plan phase two's grant of what the vendor returned (`text`, as pasted) on the key;
+    /// answer with `Event::GrantPlanned`.
+    PlanGrant {
+        key_arn: String,
+        region: String,
+        vendor: Box<VendorProfile>,
+        text: String,
+    },
+    /// Send the planned grant; answer with `Event::GrantApplied`.
+    ApplyGrant(Box<crate::status::ActionPlan>),
     Quit,
 }
 
@@ -219,6 +234,17 @@ pub enum Action {
     SaveArns,
     SaveRecord,
     Copy(usize),
+    /// Copy phase two's command (`byok grant`), for a vendor that names its principal once
+    /// the key is registered with it.
+    CopyGrant,
+    /// Phase two: paste what the vendor returned.
+    PasteGrant,
+    /// Plan the grant of what was pasted.
+    PlanGrant,
+    /// Send the planned grant.
+    ApplyGrant,
+    /// Leave phase two's paste or plan.
+    CancelGrant,
     AskCancel,
     ConfirmCancel,
     KeepGoing,
@@ -397,6 +423,14 @@ pub struct App {
 }
 
 impl App {
+    /// Phase two of a finished run for a vendor that names its principal only once the key
+    /// ARN is registered with it: the `byok grant` command on its key.
+    pub fn grant_command(&self) -> Option<String> {
+        let run = self.run.as_ref()?;
+        let k = run.keys.first()?;
+        run.answers.grant_command(&k.arn, &self.ctx.invocation())
+    }
+
     pub fn new(ctx: Ctx) -> App {
         let raw = ctx.raw.clone();
         let flag_notes = match raw.validate(&ctx.catalog) {
@@ -706,6 +740,39 @@ impl App {
         match ev {
             Event::Key(k) if k.kind == KeyEventKind::Release => Vec::new(),
             Event::Key(k) => self.on_key(k),
+            Event::GrantPlanned(r) => {
+                self.steps.done.phase = match (r, &self.steps.done.phase) {
+                    (Ok(plan), _) if plan.changes.is_empty() => {
+                        Phase::Finished(Ok(format!("Nothing to change. {}", plan.notes.join(" "))))
+                    }
+                    (Ok(plan), _) => Phase::Confirm(plan),
+                    (Err(e), Phase::Planning { text }) => Phase::Pasting {
+                        input: Input::new(text.clone()),
+                        error: Some(e),
+                    },
+                    (Err(e), _) => Phase::Finished(Err(e)),
+                };
+                Vec::new()
+            }
+            Event::GrantApplied(results) => {
+                let vendor = self
+                    .run
+                    .as_ref()
+                    .map(|r| r.answers.vendor.name.clone())
+                    .unwrap_or_default();
+                self.steps.done.phase = Phase::Finished(match results.iter().find(|r| !r.ok) {
+                    None if !results.is_empty() => Ok(format!(
+                        "Granted: the key policy names what {vendor} returned, and {vendor} can use the key."
+                    )),
+                    None => Ok("Nothing was sent.".into()),
+                    Some(r) => Err(format!(
+                        "{} failed: {}",
+                        r.change,
+                        r.error.as_deref().unwrap_or("")
+                    )),
+                });
+                Vec::new()
+            }
             Event::Paste(text) => {
                 self.error = None;
                 let clean = crate::sanitize::strip(&text).trim().to_string();
@@ -1174,6 +1241,53 @@ impl App {
                     return vec![Effect::Copy(k.arn.clone())];
                 }
             }
+            CopyGrant => {
+                if let Some(cmd) = self.grant_command() {
+                    return vec![Effect::Copy(cmd)];
+                }
+            }
+            PasteGrant => {
+                self.steps.done.phase = Phase::Pasting {
+                    input: Input::default(),
+                    error: None,
+                };
+            }
+            PlanGrant => {
+                let text = match &self.steps.done.phase {
+                    Phase::Pasting { input, .. } => input.value().trim().to_string(),
+                    _ => return vec![],
+                };
+                let Some((run, k)) = self.run.as_ref().and_then(|r| Some((r, r.keys.first()?)))
+                else {
+                    return vec![];
+                };
+                if text.is_empty() {
+                    self.steps.done.phase = Phase::Pasting {
+                        input: Input::default(),
+                        error: Some(format!(
+                            "Paste what {} returned: {}",
+                            run.answers.vendor.name, run.answers.vendor.principal.help
+                        )),
+                    };
+                    return vec![];
+                }
+                let effect = Effect::PlanGrant {
+                    key_arn: k.arn.clone(),
+                    region: k.region.clone(),
+                    vendor: Box::new(run.answers.vendor.clone()),
+                    text: text.clone(),
+                };
+                self.steps.done.phase = Phase::Planning { text };
+                return vec![effect];
+            }
+            ApplyGrant => {
+                if let Phase::Confirm(plan) = &self.steps.done.phase {
+                    let plan = plan.clone();
+                    self.steps.done.phase = Phase::Applying;
+                    return vec![Effect::ApplyGrant(plan)];
+                }
+            }
+            CancelGrant => self.steps.done.phase = Phase::Idle,
             AskCancel => {
                 if let Some(run) = &mut self.run {
                     run.confirm_cancel = true;

@@ -167,6 +167,32 @@ fn spawn_effect(
         } => {
             let _ = tx.send(write_export(&files, &path, overwrite));
         }
+        Effect::PlanGrant {
+            key_arn,
+            region,
+            vendor,
+            text,
+        } => {
+            let (mut svc, tx) = (svc.clone(), tx.clone());
+            tokio::spawn(async move {
+                let Some(svc) = ready(&mut svc).await else {
+                    return;
+                };
+                let r = crate::status::plan_pasted_grant(&svc, &vendor, &key_arn, &region, &text)
+                    .await
+                    .map(Box::new);
+                let _ = tx.send(Event::GrantPlanned(r));
+            });
+        }
+        Effect::ApplyGrant(plan) => {
+            let (mut svc, tx) = (svc.clone(), tx.clone());
+            tokio::spawn(async move {
+                let Some(svc) = ready(&mut svc).await else {
+                    return;
+                };
+                let _ = tx.send(Event::GrantApplied(crate::status::apply(&svc, &plan).await));
+            });
+        }
         // The event loop opens the status screen itself.
         Effect::OpenStatus | Effect::Quit => {}
     }

@@ -709,6 +709,15 @@ impl StatusScreen {
                 let action = action.clone();
                 let typed = input.value().trim().to_string();
                 let checked = match &key {
+                    // What the vendor returned: one or more principals, or its statement,
+                    // checked now and planned from the principals.
+                    Some(k) if action == Action::Grant => k
+                        .vendor
+                        .as_deref()
+                        .and_then(|v| self.catalog.get(v))
+                        .ok_or_else(|| "byok does not know this key's vendor".to_string())
+                        .and_then(|p| status::principals_from_paste(p, k, &typed))
+                        .map(|ps| ps.join(" ")),
                     Some(k) => check_typed_principal(&self.catalog, k, &typed),
                     None => Err("no key is selected".into()),
                 };
@@ -1127,7 +1136,12 @@ impl Widget for &StatusScreen {
                 }
                 popup(&t, &format!(" {title} "), lines, body, 100, 12, 0, buf);
             }
-            Mode::Principal { input, error, .. } => {
+            Mode::Principal {
+                action,
+                input,
+                error,
+            } => {
+                let grant = *action == status::Action::Grant;
                 let help = self
                     .current()
                     .and_then(|k| k.vendor.as_deref())
@@ -1135,9 +1149,11 @@ impl Widget for &StatusScreen {
                     .map(|p| crate::sanitize::line(&p.principal.help).into_owned())
                     .unwrap_or_default();
                 let mut lines = vec![
-                    Line::from(
-                        "Nothing byok trusts names the vendor principal of this key (its policy, the other keys of its set, byok's journal on this machine, the vendor profile). Who is it?",
-                    ),
+                    Line::from(if grant {
+                        "Paste what the vendor returned once the key ARN was registered with it: its principal ARN(s), separated by spaces, or the statement it returned."
+                    } else {
+                        "Nothing byok trusts names the vendor principal of this key (its policy, the other keys of its set, byok's journal on this machine, the vendor profile). Who is it?"
+                    }),
                     Line::from(Span::styled(help, t.dim())),
                     Line::from(Span::styled(format!(" {}▏", input.value()), t.input())),
                 ];

@@ -1927,3 +1927,129 @@ fn a_long_vendor_list_filters_as_you_type() {
     a.handle(enter());
     assert_eq!(a.screen(), Screen::Region);
 }
+
+/// A vendor that names its principal once the key ARN is registered with it (Confluent):
+/// the wizard asks for no principal, makes the key, and its Done screen takes what the vendor
+/// returned, plans the same grant as `byok grant` (the diff, asked first) and sends it.
+#[tokio::test]
+async fn a_two_phase_vendors_done_screen_grants_what_the_vendor_returned() {
+    const ROLES: [&str; 2] = [
+        "arn:aws:iam::665544332211:role/confluent-byok-1",
+        "arn:aws:iam::665544332211:role/confluent-byok-2",
+    ];
+    let sim = SimKms::new(SimOptions::instant());
+    let mut a = app_with(RawAnswers {
+        vendor: Some("confluent".into()),
+        region: Some("eu-west-1".into()),
+        ..Default::default()
+    });
+    a.handle(Event::Identity(load_identity(&sim).await));
+    a.handle(Event::Principals(sim.list_iam_principals().await));
+    enter_until(&mut a, Screen::Review);
+    assert!(
+        a.review_rows()
+            .iter()
+            .any(|(_, _, l, v)| l == "Vendor principal" && v.contains("none yet")),
+        "{:?}",
+        a.review_rows()
+    );
+    let plan = match &a.handle(ch('r'))[..] {
+        [Effect::Run(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (_c, cancel) = watch::channel(false);
+    let report = crate::exec::run(
+        &sim,
+        &plan,
+        &crate::journal::Journal::disabled(),
+        &tx,
+        &cancel,
+        &crate::exec::ExecOptions::default(),
+    )
+    .await;
+    drop(tx);
+    while let Some(p) = rx.recv().await {
+        a.handle(Event::Progress(p));
+    }
+    a.handle(Event::RunFinished(Box::new(report)));
+    assert_eq!(a.screen, Screen::Done);
+    let arn = a.stdout_lines()[0].clone();
+    let text = screen_text(&a, 120, 40);
+    assert!(text.contains("Phase one is done"), "{text}");
+    assert!(text.contains("phase one of two"), "{text}");
+    assert!(
+        text.contains(&format!("byok --demo grant --key {arn} --principal ARN")),
+        "{text}"
+    );
+    assert_eq!(
+        a.handle(ch('g')),
+        vec![Effect::Copy(format!(
+            "byok --demo grant --key {arn} --principal ARN"
+        ))]
+    );
+    // Paste what Confluent returned; an empty paste is refused with where to find it.
+    assert!(a.handle(ch('p')).is_empty());
+    assert!(a.handle(enter()).is_empty());
+    assert!(screen_text(&a, 120, 40).contains("Paste what Confluent Cloud returned"));
+    a.handle(Event::Paste(format!("\"{}\", \"{}\"", ROLES[0], ROLES[1])));
+    let effect = match &a.handle(enter())[..] {
+        [e @ Effect::PlanGrant { .. }] => e.clone(),
+        other => panic!("{other:?}"),
+    };
+    let Effect::PlanGrant {
+        key_arn,
+        region,
+        vendor,
+        text,
+    } = effect
+    else {
+        unreachable!()
+    };
+    assert_eq!(key_arn, arn);
+    let planned = crate::status::plan_pasted_grant(&sim, &vendor, &key_arn, &region, &text).await;
+    a.handle(Event::GrantPlanned(planned.map(Box::new)));
+    let shown = screen_text(&a, 120, 40);
+    assert!(shown.contains("Grant "), "{shown}");
+    assert!(shown.contains(ROLES[1]), "{shown}");
+    // Nothing is sent before y.
+    let plan = match &a.handle(ch('y'))[..] {
+        [Effect::ApplyGrant(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    let results = crate::status::apply(&sim, &plan).await;
+    a.handle(Event::GrantApplied(results));
+    assert!(
+        screen_text(&a, 120, 40).contains("Granted"),
+        "{}",
+        screen_text(&a, 120, 40)
+    );
+    let key_id = arn.rsplit('/').next().unwrap();
+    let policy: serde_json::Value =
+        serde_json::from_str(&sim.get_policy("eu-west-1", key_id).await.unwrap()).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(
+        &include_str!("../../tests/golden/confluent-granted.json")
+            .replace("123456789012", crate::kms::sim::DEMO_ACCOUNT),
+    )
+    .unwrap();
+    assert_eq!(policy, golden);
+    // A hostile paste is refused where it was typed, and nothing is sent.
+    a.handle(ch('p'));
+    a.handle(Event::Paste(
+        r#"{"Sid":"Allow Confluent accounts to use the key","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}"#.into(),
+    ));
+    let Effect::PlanGrant {
+        key_arn,
+        region,
+        vendor,
+        text,
+    } = a.handle(enter()).remove(0)
+    else {
+        panic!()
+    };
+    let planned = crate::status::plan_pasted_grant(&sim, &vendor, &key_arn, &region, &text).await;
+    assert!(planned.is_err());
+    a.handle(Event::GrantPlanned(planned.map(Box::new)));
+    let shown = screen_text(&a, 120, 40);
+    assert!(shown.contains("the statement you pasted"), "{shown}");
+}

@@ -4,6 +4,31 @@ use super::prelude::*;
 
 pub(crate) struct Done;
 
+/// Phase two, for a vendor that names its principal only once the key ARN is registered with
+/// it: what the customer pastes, then the grant's plan (the same as `byok grant` and the
+/// status screen's), asked for, then sent.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub phase: Phase,
+}
+
+#[derive(Debug, Clone, Default)]
+pub enum Phase {
+    #[default]
+    Idle,
+    Pasting {
+        input: Input,
+        error: Option<String>,
+    },
+    Planning {
+        text: String,
+    },
+    Confirm(Box<crate::status::ActionPlan>),
+    Applying,
+    /// What happened, in words.
+    Finished(Result<String, String>),
+}
+
 impl Step for Done {
     fn screen(&self) -> Screen {
         Screen::Done
@@ -26,9 +51,53 @@ impl Step for Done {
         true
     }
 
+    fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        match &a.steps.done.phase {
+            Phase::Pasting { input, .. } => Some(input),
+            _ => None,
+        }
+    }
+
+    fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        match &mut a.steps.done.phase {
+            Phase::Pasting { input, error } => {
+                *error = None;
+                Some(input)
+            }
+            _ => None,
+        }
+    }
+
+    fn spinning(&self, a: &App) -> bool {
+        matches!(a.steps.done.phase, Phase::Planning { .. } | Phase::Applying)
+    }
+
     fn bindings(&self, a: &App, _typing: bool) -> Vec<Binding> {
         use Action::*;
         let mut b = Vec::new();
+        match &a.steps.done.phase {
+            Phase::Pasting { .. } => {
+                b.push(Binding::new("Enter", "plan the grant", PlanGrant).key(K::Enter));
+                b.push(Binding::new("Esc", "cancel", CancelGrant).key(K::Esc));
+                b.push(Binding::new("^C", "quit", Quit).ctrl('c'));
+                return b;
+            }
+            Phase::Confirm(_) => {
+                b.push(Binding::new("y", "grant", ApplyGrant).key(K::Char('y')));
+                b.push(
+                    Binding::new("n", "cancel", CancelGrant)
+                        .key(K::Char('n'))
+                        .key(K::Esc),
+                );
+                b.push(Binding::new("^C", "quit", Quit).ctrl('c'));
+                return b;
+            }
+            Phase::Planning { .. } | Phase::Applying => {
+                b.push(Binding::new("^C", "quit", Quit).ctrl('c'));
+                return b;
+            }
+            Phase::Idle | Phase::Finished(_) => {}
+        }
         let n = a.run.as_ref().map_or(0, |r| r.keys.len());
         if n == 1 {
             b.push(
@@ -45,6 +114,12 @@ impl Step for Done {
                 );
                 b.push(Binding::new(hint, label, Copy(i)).key(K::Char(char::from(b'1' + i as u8))));
             }
+        }
+        if a.grant_command().is_some() {
+            b.push(
+                Binding::new("p", "paste what the vendor gave you", PasteGrant).key(K::Char('p')),
+            );
+            b.push(Binding::new("g", "copy grant command", CopyGrant).key(K::Char('g')));
         }
         b.push(Binding::new("s", "save ARNs", SaveArns).key(K::Char('s')));
         b.push(Binding::new("r", "save record", SaveRecord).key(K::Char('r')));
@@ -73,10 +148,15 @@ impl View<'_> {
                 Span::styled("✓ ", self.t.ok()),
                 Span::styled(
                     format!(
-                        "Your key{} for {} {} ready",
+                        "Your key{} for {} {} {}",
                         if n > 1 { "s" } else { "" },
                         run.answers.vendor.name,
-                        if n > 1 { "are" } else { "is" }
+                        if n > 1 { "are" } else { "is" },
+                        if run.answers.vendor.principal.kind.given_later() {
+                            "made: phase one of two"
+                        } else {
+                            "ready"
+                        }
                     ),
                     self.t.title(),
                 ),
@@ -185,7 +265,111 @@ impl View<'_> {
             lines.push(Line::raw(""));
         }
         lines.push(Line::styled("Next", self.t.title()));
-        lines.push(Line::raw(run.answers.vendor.next_step.clone()));
+        if let Some(cmd) = a.grant_command() {
+            let v = &run.answers.vendor;
+            match &a.steps.done.phase {
+                Phase::Idle => {
+                    lines.push(Line::raw(format!(
+                        "Phase one is done: {} cannot use the key yet. {}",
+                        v.name, v.next_step
+                    )));
+                    lines.push(Line::raw(""));
+                    lines.push(Line::from(vec![
+                        Span::styled("Phase two  ", self.t.title()),
+                        Span::styled("p", self.t.key_hint()),
+                        Span::styled(
+                            format!(" paste what {} gave you here, or ", v.name),
+                            self.t.dim(),
+                        ),
+                        Span::styled("g", self.t.key_hint()),
+                        Span::styled(" copy the command:", self.t.dim()),
+                    ]));
+                    lines.push(Line::styled(cmd, self.t.arn()));
+                }
+                Phase::Pasting { input, error } => {
+                    lines = vec![Line::styled(
+                        format!("Phase two: paste what {} gave you", v.name),
+                        self.t.title(),
+                    )];
+                    lines.push(Line::styled(
+                        format!(
+                            "The {} (one or more, separated by spaces), or the whole statement it returned. {}",
+                            v.principal.label, v.principal.help
+                        ),
+                        self.t.dim(),
+                    ));
+                    let h = wrapped_height(&lines, rest.width);
+                    para(lines).render(rest, buf);
+                    let at = Rect {
+                        y: (rest.y + h + 1).min(rest.bottom().saturating_sub(1)),
+                        height: 1,
+                        ..rest
+                    };
+                    self.input(at, "paste ", input, true, buf);
+                    if let Some(e) = error {
+                        para(vec![Line::styled(e.clone(), self.t.error())]).render(
+                            Rect {
+                                y: (at.y + 2).min(rest.bottom().saturating_sub(1)),
+                                height: rest.bottom().saturating_sub(at.y + 2),
+                                ..rest
+                            },
+                            buf,
+                        );
+                    }
+                    return;
+                }
+                Phase::Planning { .. } => {
+                    lines.push(Line::raw(format!(
+                        "{} Reading the key and planning the grant…",
+                        SPINNER[a.tick % SPINNER.len()]
+                    )));
+                }
+                Phase::Confirm(plan) => {
+                    lines = vec![Line::styled(
+                        "Phase two: grant what the vendor returned? (nothing is sent until y)",
+                        self.t.title(),
+                    )];
+                    for l in plan.render_text().lines() {
+                        let t = l.trim_start();
+                        let style = if t.starts_with("+ ") {
+                            self.t.ok()
+                        } else if t.starts_with("- ") && l.starts_with("      ") {
+                            self.t.error()
+                        } else {
+                            self.t.text()
+                        };
+                        lines.push(Line::styled(l.to_string(), style));
+                    }
+                }
+                Phase::Applying => {
+                    lines.push(Line::raw(format!(
+                        "{} Sending PutKeyPolicy…",
+                        SPINNER[a.tick % SPINNER.len()]
+                    )));
+                }
+                Phase::Finished(Ok(m)) => {
+                    lines.push(Line::from(vec![
+                        Span::styled("✓ ", self.t.ok()),
+                        Span::raw(m.clone()),
+                    ]));
+                }
+                Phase::Finished(Err(e)) => {
+                    lines.push(Line::from(vec![
+                        Span::styled("✗ ", self.t.error()),
+                        Span::raw(e.clone()),
+                    ]));
+                    lines.push(Line::from(vec![
+                        Span::styled("p", self.t.key_hint()),
+                        Span::styled(" paste again   ", self.t.dim()),
+                        Span::styled("g", self.t.key_hint()),
+                        Span::styled(" copy ", self.t.dim()),
+                        Span::styled(cmd, self.t.arn()),
+                    ]));
+                }
+            }
+        } else {
+            lines.push(Line::raw(run.answers.vendor.next_step.clone()));
+        }
         if wrapped_height(&lines, rest.width) + 2 <= rest.height {
             lines.push(Line::raw(""));
             lines.push(Line::styled(

@@ -27,6 +27,7 @@ mod rotation;
 pub(crate) mod vendor;
 
 pub use admins::AdminRow;
+pub use done::Phase;
 
 /// What the steps keep to themselves, one field a step.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +39,7 @@ pub struct States {
     pub regionality: regionality::State,
     pub rotation: rotation::State,
     pub review: review::State,
+    pub done: done::State,
 }
 
 /// What every step module brings in.

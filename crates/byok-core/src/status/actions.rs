@@ -1202,6 +1202,38 @@ pub fn principals_from_paste(
     Ok(out)
 }
 
+/// What a vendor returned, pasted for a key (the wizard's Done screen): the key read as
+/// `byok status` reads it, the text checked by [`principals_from_paste`], then the same plan
+/// as `byok grant` ([`plan_grant`]). Sends nothing that changes anything.
+pub async fn plan_pasted_grant<S: KeyService>(
+    svc: &S,
+    profile: &VendorProfile,
+    key_arn: &str,
+    region: &str,
+    text: &str,
+) -> Result<ActionPlan, String> {
+    let catalog = Catalog {
+        profiles: vec![profile.clone()],
+    };
+    let scope = Scope {
+        keys: vec![key_arn.to_string()],
+        regions: vec![region.to_string()],
+        vendor: Some(profile.id.clone()),
+        named_only: true,
+        ..Scope::default()
+    };
+    let report = collect(svc, &catalog, &scope).await;
+    if let Some(e) = report.named_errors.first() {
+        return Err(e.clone());
+    }
+    let k = report
+        .keys
+        .first()
+        .ok_or_else(|| format!("no key {key_arn} was found in {region}"))?;
+    let principals = principals_from_paste(profile, k, text)?;
+    plan_grant(svc, &catalog, k, &principals).await
+}
+
 /// The most a pasted vendor statement may be: Snowflake's is about 300 bytes.
 pub const MAX_STATEMENT_BYTES: usize = 8192;
 

@@ -89,5 +89,21 @@ pub async fn seed_demo<S: KeyService>(svc: &S, catalog: &Catalog) -> KmsResult<(
     svc.create_alias("ca-central-1", "alias/gearset-old-byok", &k.key_id)
         .await?;
     svc.schedule_deletion("ca-central-1", &k.key_id, 30).await?;
+    // Confluent, phase one: made without Confluent's statements, waiting for the roles
+    // Confluent returns once the key ARN is registered (`g` in the menu, or byok grant).
+    let confluent = catalog.get("confluent").expect("built-in profile");
+    let mut nk = make(confluent, "alias/confluent-cloud-byok", "", "primary");
+    let pol = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": confluent.root_statement_sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+        "Action": "kms:*",
+        "Resource": "*"
+    }]});
+    nk.policy = policy::to_document(&pol);
+    let k = svc.create_key("eu-west-1", &nk).await?;
+    svc.create_alias("eu-west-1", "alias/confluent-cloud-byok", &k.key_id)
+        .await?;
+    svc.enable_rotation("eu-west-1", &k.key_id, 365).await?;
     Ok(())
 }

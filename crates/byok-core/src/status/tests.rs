@@ -712,7 +712,7 @@ mod assess_tests {
         let sim = SimKms::new(SimOptions::instant());
         seed_demo(&sim, &cat).await.unwrap();
         let r = collect(&sim, &cat, &Scope::default()).await;
-        assert_eq!(r.keys.len(), 6);
+        assert_eq!(r.keys.len(), 7);
         assert_eq!(
             r.summary.ok,
             2,
@@ -724,6 +724,14 @@ mod assess_tests {
         );
         assert_eq!(r.summary.broken, 3);
         assert_eq!(r.overall(), Health::Broken);
+        // Confluent's key waits for its roles (phase one), and grant is its fix.
+        let waiting = r
+            .keys
+            .iter()
+            .find(|k| k.aliases == ["alias/confluent-cloud-byok"])
+            .unwrap();
+        assert_eq!(waiting.health, Health::NeedsAttention);
+        assert_eq!(suggested_action(waiting), Some(Action::Grant));
         let calls = sim.calls();
         // A constant number of list calls per Region.
         for region in ["eu-west-1", "us-west-2"] {
@@ -972,13 +980,13 @@ mod fault_tests {
                 .flat_map(|x| &x.unreadable)
                 .all(|u| u.contains("not allowed"))
         );
-        // Six demo keys, minus the failed Region's, minus the unreadable one, all still shown.
+        // Seven demo keys, minus the failed Region's, minus the unreadable one, all still shown.
         let in_failed = match failed[0].region.as_str() {
-            "eu-west-1" => 2,
+            "eu-west-1" => 3,
             "eu-west-2" | "us-west-2" | "ap-southeast-2" | "ca-central-1" => 1,
             _ => 0,
         };
-        assert_eq!(r.keys.len(), 6 - in_failed - 1, "{:?}", failed[0].region);
+        assert_eq!(r.keys.len(), 7 - in_failed - 1, "{:?}", failed[0].region);
         assert!(r.overall() >= Health::NeedsAttention);
     }
 
