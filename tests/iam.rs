@@ -221,6 +221,19 @@ async fn the_status_policies_allow_exactly_the_calls_status_sends() {
         assert_ok(&run(byok_at(&moto.endpoint, dir.path())
             .args(create(&alias, &["--regionality", regionality]))));
     }
+    // A vendor that assumes a role in the account: status reads the role and its policy.
+    assert_ok(&run(byok_at(&moto.endpoint, dir.path()).args([
+        "create",
+        "--vendor",
+        "mongodb-atlas",
+        "--region",
+        "eu-west-1",
+        "--principal",
+        "arn:aws:iam::536727724300:root",
+        "--external-id",
+        "org-1",
+        "--yes",
+    ])));
     let reading = proxy::Proxy::start(&moto.endpoint, proxy::Schedule::pass());
     for output in ["json", "text"] {
         let out = run(byok_at(&reading.endpoint, dir.path()).args(["status", "--output", output]));

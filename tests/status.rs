@@ -2481,3 +2481,81 @@ mod terminal {
         assert_eq!(vendor.len(), 2, "both Camunda statements are back: {p}");
     }
 }
+
+/// A vendor that assumes a role in the account (MongoDB Atlas): status reads the role beside
+/// the key and says, in the vendor's terms, when its own policy no longer grants the key or
+/// when the role is gone; a role as byok made it is fine.
+#[tokio::test]
+async fn status_checks_the_role_the_vendor_assumes() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-role");
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "mongodb-atlas",
+        "--region",
+        "us-east-1",
+        "--principal",
+        "arn:aws:iam::536727724300:root",
+        "--external-id",
+        "3192be49-6e76-4b7d-a7b8-b486a8fc4483",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let arn = stdout(&out).lines().next().unwrap().to_string();
+    let role_findings = |r: &Value| -> Vec<Value> {
+        key(r, arn.rsplit('/').next().unwrap(), "us-east-1")["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "role")
+            .cloned()
+            .collect()
+    };
+    let (r, code, err) = status_json(&moto, &dir, &["--region", "us-east-1"]);
+    assert!(role_findings(&r).is_empty(), "{r}\n{err}");
+    assert_eq!(code, 0, "{r}");
+
+    // Someone removes the role's own policy: Atlas can no longer use the key.
+    let iam = moto.iam().await;
+    iam.delete_role_policy()
+        .role_name("byok-mongodb-atlas-encryption")
+        .policy_name("byok-atlas-encryption-at-rest")
+        .send()
+        .await
+        .unwrap();
+    let (r, code, _) = status_json(&moto, &dir, &["--region", "us-east-1"]);
+    let f = role_findings(&r);
+    assert_eq!(f.len(), 1, "{r}");
+    assert_eq!(f[0]["severity"], "broken");
+    assert!(f[0]["what"].as_str().unwrap().contains("kms:Decrypt"), "{f:?}");
+    assert!(f[0]["meaning"].as_str().unwrap().contains("MongoDB Atlas"), "{f:?}");
+    assert_eq!(code, 5);
+
+    // The role itself is gone.
+    iam.delete_role()
+        .role_name("byok-mongodb-atlas-encryption")
+        .send()
+        .await
+        .unwrap();
+    let (r, _, _) = status_json(&moto, &dir, &["--region", "us-east-1"]);
+    let f = role_findings(&r);
+    assert!(f[0]["what"].as_str().unwrap().contains("does not exist"), "{f:?}");
+    // And the same command makes it again.
+    let again = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "mongodb-atlas",
+        "--region",
+        "us-east-1",
+        "--principal",
+        "arn:aws:iam::536727724300:root",
+        "--external-id",
+        "3192be49-6e76-4b7d-a7b8-b486a8fc4483",
+        "--yes",
+    ]));
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let (r, code, _) = status_json(&moto, &dir, &["--region", "us-east-1"]);
+    assert!(role_findings(&r).is_empty(), "{r}");
+    assert_eq!(code, 0);
+}

@@ -27,6 +27,142 @@ pub struct Inputs {
     /// For a key with no alias: the key that the alias its `byok:alias` tag names now
     /// designates in its Region, when that is another key.
     pub alias_holder: Option<String>,
+    /// For a vendor that assumes a role in the account: the role as read (None: not read).
+    pub role: Option<Result<RoleRead, KmsError>>,
+}
+
+/// The role a vendor assumes, as `byok status` read it.
+#[derive(Debug, Clone)]
+pub struct RoleRead {
+    /// None when the account has no role of that name.
+    pub role: Option<crate::kms::RoleInfo>,
+    /// The role's inline policy of the profile's name, when the profile gives it one.
+    pub policy: Option<String>,
+}
+
+fn as_strs(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    }
+}
+
+/// What is wrong with the role a vendor assumes, in the vendor's terms: it exists, a principal
+/// may assume it only with an external ID (the one `--principal` names, when given), and its
+/// own policy (when the profile gives it one) grants every action on this key.
+pub(super) fn role_findings(
+    profile: &VendorProfile,
+    key_arns: &[&str],
+    read: &Result<RoleRead, KmsError>,
+    principal_hint: Option<&str>,
+) -> Vec<Finding> {
+    let Some(spec) = &profile.customer_role else {
+        return vec![];
+    };
+    let vendor = &profile.name;
+    let broken = |what: String, fix: String| Finding {
+        kind: FindingKind::Role,
+        severity: Health::Broken,
+        what,
+        meaning: format!(
+            "{vendor} reaches the key through the role {} in your account: it cannot use the key.",
+            spec.name
+        ),
+        fix,
+    };
+    let rerun = "Run the same `byok create` command again: it makes what is missing (a role byok did not make is never changed).".to_string();
+    let read = match read {
+        Err(e) => {
+            return vec![Finding {
+                kind: FindingKind::Role,
+                severity: Health::NeedsAttention,
+                what: format!("the role {} could not be read: {e}", spec.name),
+                meaning: format!("Whether {vendor} can assume it is unknown."),
+                fix: "Allow iam:GetRole and iam:GetRolePolicy on roles named byok-* (docs/iam/status-read.json).".into(),
+            }];
+        }
+        Ok(r) => r,
+    };
+    let Some(role) = &read.role else {
+        return vec![broken(format!("the role {} does not exist", spec.name), rerun)];
+    };
+    let mut out = Vec::new();
+    let trust: Value = serde_json::from_str(&role.trust_policy).unwrap_or(Value::Null);
+    let trusted: Vec<(Vec<&str>, Option<&str>)> = statements(&trust)
+        .iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .filter(|s| as_strs(s.get("Action").unwrap_or(&Value::Null)).contains(&"sts:AssumeRole"))
+        .map(|s| {
+            let who = s
+                .get("Principal")
+                .and_then(|p| p.get("AWS"))
+                .map(as_strs)
+                .unwrap_or_default();
+            let ext = s
+                .pointer("/Condition/StringEquals/sts:ExternalId")
+                .and_then(Value::as_str);
+            (who, ext)
+        })
+        .collect();
+    if trusted.iter().any(|(_, ext)| ext.is_none()) {
+        out.push(Finding {
+            kind: FindingKind::Role,
+            severity: Health::Broken,
+            what: format!("the role {} may be assumed without an external ID", role.arn),
+            meaning: format!("Another customer of {vendor} could make it use your key (the confused deputy)."),
+            fix: "Require the external ID in its trust policy (sts:ExternalId), as byok creates it.".into(),
+        });
+    }
+    match principal_hint {
+        Some(p) if !trusted.iter().any(|(who, ext)| ext.is_some() && who.contains(&p)) => {
+            out.push(broken(
+                format!("the role {} does not let {p} assume it with an external ID", role.arn),
+                "Give its trust policy the vendor's principal with the external ID, or run `byok create` for a new setup.".into(),
+            ))
+        }
+        None if trusted.iter().all(|(_, ext)| ext.is_none()) => out.push(broken(
+            format!("no principal may assume the role {} with an external ID", role.arn),
+            "Give its trust policy the vendor's principal with the external ID the vendor gave you.".into(),
+        )),
+        _ => {}
+    }
+    if !spec.policy.is_empty() {
+        let policy: Value = read
+            .policy
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or(Value::Null);
+        let granted = |action: &str| {
+            statements(&policy).iter().any(|s| {
+                s.get("Effect").and_then(Value::as_str) == Some("Allow")
+                    && as_strs(s.get("Action").unwrap_or(&Value::Null))
+                        .iter()
+                        .any(|a| crate::policy::action_matches(a, action))
+                    && as_strs(s.get("Resource").unwrap_or(&Value::Null))
+                        .iter()
+                        .any(|r| *r == "*" || key_arns.contains(r))
+            })
+        };
+        let missing: Vec<&str> = spec
+            .policy
+            .iter()
+            .flat_map(|st| st.actions.iter().map(String::as_str))
+            .filter(|a| !granted(a))
+            .collect();
+        if !missing.is_empty() {
+            out.push(broken(
+                format!(
+                    "the role {}'s policy {} does not grant {} on this key",
+                    role.arn,
+                    spec.policy_name,
+                    missing.join(", ")
+                ),
+                rerun,
+            ));
+        }
+    }
+    out
 }
 
 pub(super) fn account_of(arn: &str) -> String {
@@ -676,6 +812,15 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
             meaning: state_meaning.clone(),
             fix: state_action.clone(),
         }),
+    }
+
+    // The role the vendor assumes.
+    if let (Some(p), Some(read)) = (profile, &i.role) {
+        let mut arns = vec![info.arn.as_str()];
+        if let Some(mr) = &info.multi_region {
+            arns.push(mr.primary.arn.as_str());
+        }
+        findings.extend(role_findings(p, &arns, read, i.principal_hint.as_deref()));
     }
 
     // Vendor.

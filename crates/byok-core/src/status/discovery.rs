@@ -560,6 +560,31 @@ impl<S: KeyService> Ctx<'_, S> {
                 }),
             _ => None,
         };
+        // The role a vendor assumes (a profile's `customer_role`): read beside the key.
+        let own: Option<Value> = policy_doc.as_deref().ok().and_then(|p| serde_json::from_str(p).ok());
+        let role = match vendor_of(
+            self.catalog,
+            tags.as_deref().unwrap_or_default(),
+            vendor_hint.as_deref(),
+            own.as_ref(),
+        ) {
+            (Some(profile), _) => match &profile.customer_role {
+                Some(spec) => Some(
+                    async {
+                        let role = self.svc.get_role(&spec.name).await?;
+                        let policy = if role.is_some() && !spec.policy.is_empty() {
+                            self.svc.get_role_policy(&spec.name, &spec.policy_name).await?
+                        } else {
+                            None
+                        };
+                        Ok(RoleRead { role, policy })
+                    }
+                    .await,
+                ),
+                None => None,
+            },
+            _ => None,
+        };
         assess(
             self.catalog,
             Inputs {
@@ -575,6 +600,7 @@ impl<S: KeyService> Ctx<'_, S> {
                 set_policies,
                 vendor_hint,
                 alias_holder,
+                role,
             },
         )
     }

@@ -113,6 +113,9 @@ pub enum FindingKind {
     /// A key a run of the same setup made while another run's key took the alias: retired
     /// (tagged `byok:duplicate-of`), or still to retire.
     Duplicate,
+    /// The role in the account that the vendor assumes (MongoDB Atlas, CockroachDB): missing,
+    /// not trusted by a principal with an external ID, or not granted this key.
+    Role,
 }
 
 impl FindingKind {

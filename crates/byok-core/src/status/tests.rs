@@ -277,6 +277,7 @@ mod assess_tests {
                 journal,
                 set_policies: vec![],
                 alias_holder: None,
+                role: None,
             },
         )
     }
@@ -325,6 +326,7 @@ mod assess_tests {
                 journal: None,
                 set_policies: vec![],
                 alias_holder: alias_holder.map(str::to_string),
+                role: None,
             },
         )
     }
