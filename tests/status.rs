@@ -2528,8 +2528,14 @@ async fn status_checks_the_role_the_vendor_assumes() {
     let f = role_findings(&r);
     assert_eq!(f.len(), 1, "{r}");
     assert_eq!(f[0]["severity"], "broken");
-    assert!(f[0]["what"].as_str().unwrap().contains("kms:Decrypt"), "{f:?}");
-    assert!(f[0]["meaning"].as_str().unwrap().contains("MongoDB Atlas"), "{f:?}");
+    assert!(
+        f[0]["what"].as_str().unwrap().contains("kms:Decrypt"),
+        "{f:?}"
+    );
+    assert!(
+        f[0]["meaning"].as_str().unwrap().contains("MongoDB Atlas"),
+        "{f:?}"
+    );
     assert_eq!(code, 5);
 
     // The role itself is gone.
@@ -2540,7 +2546,10 @@ async fn status_checks_the_role_the_vendor_assumes() {
         .unwrap();
     let (r, _, _) = status_json(&moto, &dir, &["--region", "us-east-1"]);
     let f = role_findings(&r);
-    assert!(f[0]["what"].as_str().unwrap().contains("does not exist"), "{f:?}");
+    assert!(
+        f[0]["what"].as_str().unwrap().contains("does not exist"),
+        "{f:?}"
+    );
     // And the same command makes it again.
     let again = run(moto.byok(dir.path()).args([
         "create",

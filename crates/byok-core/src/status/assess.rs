@@ -85,7 +85,10 @@ pub(super) fn role_findings(
         Ok(r) => r,
     };
     let Some(role) = &read.role else {
-        return vec![broken(format!("the role {} does not exist", spec.name), rerun)];
+        return vec![broken(
+            format!("the role {} does not exist", spec.name),
+            rerun,
+        )];
     };
     let mut out = Vec::new();
     let trust: Value = serde_json::from_str(&role.trust_policy).unwrap_or(Value::Null);
@@ -109,9 +112,16 @@ pub(super) fn role_findings(
         out.push(Finding {
             kind: FindingKind::Role,
             severity: Health::Broken,
-            what: format!("the role {} may be assumed without an external ID", role.arn),
-            meaning: format!("Another customer of {vendor} could make it use your key (the confused deputy)."),
-            fix: "Require the external ID in its trust policy (sts:ExternalId), as byok creates it.".into(),
+            what: format!(
+                "the role {} may be assumed without an external ID",
+                role.arn
+            ),
+            meaning: format!(
+                "Another customer of {vendor} could make it use your key (the confused deputy)."
+            ),
+            fix:
+                "Require the external ID in its trust policy (sts:ExternalId), as byok creates it."
+                    .into(),
         });
     }
     match principal_hint {

@@ -561,7 +561,10 @@ impl<S: KeyService> Ctx<'_, S> {
             _ => None,
         };
         // The role a vendor assumes (a profile's `customer_role`): read beside the key.
-        let own: Option<Value> = policy_doc.as_deref().ok().and_then(|p| serde_json::from_str(p).ok());
+        let own: Option<Value> = policy_doc
+            .as_deref()
+            .ok()
+            .and_then(|p| serde_json::from_str(p).ok());
         let role = match vendor_of(
             self.catalog,
             tags.as_deref().unwrap_or_default(),
@@ -573,7 +576,9 @@ impl<S: KeyService> Ctx<'_, S> {
                     async {
                         let role = self.svc.get_role(&spec.name).await?;
                         let policy = if role.is_some() && !spec.policy.is_empty() {
-                            self.svc.get_role_policy(&spec.name, &spec.policy_name).await?
+                            self.svc
+                                .get_role_policy(&spec.name, &spec.policy_name)
+                                .await?
                         } else {
                             None
                         };
