@@ -788,7 +788,7 @@ fn demo_answers_are_checked_on_their_own_step() {
     t.type_text("210987654321").keys(&["Enter"]);
 
     // Two Regions: the help and the recommendation agree; the second Region is a list.
-    let regions = t.wait_for("One Region or two?", T);
+    let regions = t.wait_for("One Region or more?", T);
     assert!(!regions.contains("Only if your vendor asks"), "{regions}");
     t.keys(&["Down", "Enter"]);
     let second = t.wait_for("› (•) Europe (London) eu-west-2", T);

@@ -494,3 +494,56 @@ async fn small_terminals_and_a_stop_with_a_create_in_flight() {
     })));
     snap("28_execute_stopped_replica_in_flight", &stopped);
 }
+
+/// GitLab Dedicated takes two Regions besides the primary's: `+` picks each in the list, the
+/// step and the review name both, and the demo run makes the primary and both replicas, every
+/// ARN on the Done screen.
+#[tokio::test]
+async fn several_regions_picked_then_every_key_done() {
+    let sim = sim();
+    let raw = RawAnswers {
+        vendor: Some("gitlab-dedicated".into()),
+        region: Some("eu-west-1".into()),
+        principal: Some("210987654321".into()),
+        ..Default::default()
+    };
+    let mut a = app_with(raw.clone(), &sim).await;
+    enter_until(&mut a, Screen::Regionality);
+    a.handle(key(KeyCode::Down));
+    assert_eq!(a.regionality(), byok::answers::Regionality::MultiRegion);
+    a.handle(key(KeyCode::Tab));
+    for c in "eu-".chars() {
+        a.handle(ch(c));
+    }
+    a.handle(ch('+'));
+    a.handle(key(KeyCode::Down));
+    a.handle(key(KeyCode::Down));
+    a.handle(ch('+'));
+    let picked = a.steps.regionality.picked.clone();
+    assert_eq!(picked.len(), 2, "{picked:?}");
+    // A third is refused: GitLab takes the secondary and the backup Region.
+    a.handle(key(KeyCode::Down));
+    a.handle(ch('+'));
+    assert_eq!(a.steps.regionality.picked, picked);
+    snap("25_regionality_several_picked", &a);
+    assert_eq!(a.other_regions_value(), picked);
+
+    // The same picks, from the flags, run in the demo.
+    let (mut d, events) = demo_run(RawAnswers {
+        regionality: Some("multi-region".into()),
+        replica_regions: picked.clone(),
+        ..raw
+    })
+    .await;
+    for e in events {
+        d.handle(e);
+    }
+    assert_eq!(d.screen(), Screen::Done);
+    let keys = &d.run.as_ref().unwrap().keys;
+    let regions: Vec<&str> = keys.iter().map(|k| k.region.as_str()).collect();
+    assert_eq!(
+        regions,
+        ["eu-west-1", picked[0].as_str(), picked[1].as_str()]
+    );
+    snap("26_done_two_replicas", &d);
+}

@@ -2053,3 +2053,29 @@ async fn a_two_phase_vendors_done_screen_grants_what_the_vendor_returned() {
     let shown = screen_text(&a, 120, 40);
     assert!(shown.contains("the statement you pasted"), "{shown}");
 }
+
+/// Several `--replica-region` flags come back as the Regions picked, in their order; `+`
+/// drops one again; the review names them all.
+#[test]
+fn several_replica_regions_from_the_flags_are_picked() {
+    let mut a = app_with(RawAnswers {
+        vendor: Some("gitlab-dedicated".into()),
+        region: Some("eu-west-1".into()),
+        principal: Some("210987654321".into()),
+        regionality: Some("multi-region".into()),
+        replica_regions: vec!["us-east-1".into(), "eu-central-1".into()],
+        ..Default::default()
+    });
+    assert_eq!(a.other_regions_value(), ["us-east-1", "eu-central-1"]);
+    let v = a.validate().unwrap();
+    assert_eq!(v.replica_regions, ["us-east-1", "eu-central-1"]);
+    enter_until(&mut a, Screen::Regionality);
+    a.handle(key(KeyCode::Tab));
+    for c in "us-east-1".chars() {
+        a.handle(ch(c));
+    }
+    a.handle(ch('+'));
+    assert_eq!(a.other_regions_value(), ["eu-central-1"]);
+    a.handle(ch('+'));
+    assert_eq!(a.other_regions_value(), ["eu-central-1", "us-east-1"]);
+}

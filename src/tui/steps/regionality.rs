@@ -13,7 +13,7 @@ pub struct State {
     pub second_region: Input,
     /// ...and the Region chosen in it.
     pub second_pick: Option<String>,
-    /// The Regions picked with Space in that list, for a vendor that takes several (each
+    /// The Regions picked with + in that list, for a vendor that takes several (each
     /// gets a replica, or a key of its own), in the order picked.
     pub picked: Vec<String>,
 }
@@ -86,6 +86,7 @@ impl Step for Regionality {
             .position(|r| *r == old_r)
             .unwrap_or(0);
         a.steps.regionality.second_idx = 0;
+        a.steps.regionality.picked.clear();
     }
 
     fn given(&self, raw: &RawAnswers, f: Field) -> bool {
@@ -135,6 +136,9 @@ impl Step for Regionality {
                     .key(K::Right)
                     .key(K::Left),
             );
+        }
+        if a.picks_several() && a.steps.regionality.focus == 1 {
+            extra.push(Binding::new("+", "pick several", Action::Toggle).key(K::Char('+')));
         }
         let keys = FormKeys {
             fields: dual && a.allowed_second_regions().is_none(),
@@ -214,6 +218,25 @@ impl Step for Regionality {
         }
     }
 
+    /// `+` on the Region under the cursor: picked, or no longer, up to the profile's number.
+    fn toggle(&self, a: &mut App) {
+        let Some(r) = a.steps.regionality.second_pick.clone() else {
+            return;
+        };
+        let (_, max) = a.vendor().other_regions_range();
+        let picked = &mut a.steps.regionality.picked;
+        if let Some(i) = picked.iter().position(|p| *p == r) {
+            picked.remove(i);
+        } else if picked.len() < max {
+            picked.push(r);
+        } else {
+            a.error = Some(format!(
+                "{} takes at most {max} Regions besides the primary's: press + on a picked one to drop it",
+                a.vendor().name
+            ));
+        }
+    }
+
     /// The next of the vendor's Region pairs.
     fn cycle(&self, a: &mut App) {
         if let Some(list) = a.allowed_second_regions()
@@ -241,17 +264,38 @@ impl View<'_> {
             .as_ref()
             .map(|d| d.help.clone())
             .unwrap_or_default();
-        let rest = self.question(area, "One Region or two?", &help, buf);
+        // A vendor that takes several other Regions says so in the question and the choices.
+        let several = v.other_regions_range().1 > 1;
+        let question = if several {
+            "One Region or more?"
+        } else {
+            "One Region or two?"
+        };
+        let rest = self.question(area, question, &help, buf);
         let recommended = v.dual_region.as_ref().map(|d| d.recommended);
         let primary = a.region.clone().unwrap_or_default();
-        let second = a.second_region_value().or_else(|| {
-            a.allowed_second_regions()
-                .and_then(|l| l.get(a.steps.regionality.second_idx).cloned())
-        });
+        let picked = &a.steps.regionality.picked;
+        let second = if picked.len() > 1 {
+            Some(picked.join(", "))
+        } else {
+            a.second_region_value().or_else(|| {
+                a.allowed_second_regions()
+                    .and_then(|l| l.get(a.steps.regionality.second_idx).cloned())
+            })
+        };
         let mut lines = Vec::new();
         for (i, r) in a.regionalities().iter().enumerate() {
             let focused = i == a.regionality_idx && a.steps.regionality.focus == 0;
-            let mut spans = vec![Span::raw(r.label().to_string())];
+            let label = match r {
+                crate::answers::Regionality::MultiRegion if several => {
+                    "Multi-Region primary key + replicas"
+                }
+                crate::answers::Regionality::TwoKeys if several => {
+                    "Independent single-Region keys, one per Region"
+                }
+                _ => r.label(),
+            };
+            let mut spans = vec![Span::raw(label.to_string())];
             if Some(*r) == recommended {
                 spans.push(Span::styled("  recommended", self.t.accent()));
             }
@@ -268,6 +312,10 @@ impl View<'_> {
                     "the same key in {} and {}",
                     primary,
                     second.clone().unwrap_or("a second Region".into())
+                ),
+                crate::answers::Regionality::TwoKeys if picked.len() > 1 => format!(
+                    "a separate key in each of {}",
+                    second.clone().unwrap_or_default()
                 ),
                 crate::answers::Regionality::TwoKeys => format!(
                     "a second, separate key in {}",
@@ -301,12 +349,18 @@ impl View<'_> {
                 }
                 // Any second Region: a list like the first one, filtered by typing.
                 None if a.steps.regionality.focus == 0 => {
-                    let (text, style) = match a.second_region_value() {
-                        Some(r) => (v.region_label(&r), self.t.title()),
-                        None => ("Enter to choose it".to_string(), self.t.dim()),
+                    let others = a.other_regions_value();
+                    let (head, text, style) = match (others.len(), a.second_region_value()) {
+                        (2.., _) => ("  Other Regions  ", others.join(", "), self.t.title()),
+                        (_, Some(r)) => ("  Second Region  ", v.region_label(&r), self.t.title()),
+                        _ => (
+                            "  Second Region  ",
+                            "Enter to choose it".to_string(),
+                            self.t.dim(),
+                        ),
                     };
                     Line::from(vec![
-                        Span::styled("  Second Region  ", self.t.dim()),
+                        Span::styled(head, self.t.dim()),
                         Span::styled(text, style),
                     ])
                     .render(below, buf);
@@ -340,8 +394,14 @@ impl View<'_> {
                         .skip(start)
                         .take(visible)
                         .map(|(i, code)| {
-                            let label = fit_region_label(&v.region_label(code), code, label_w);
-                            self.choice(i == cur, i == cur, vec![Span::raw(label)])
+                            let picked = a.steps.regionality.picked.contains(code);
+                            let w = label_w.saturating_sub(if picked { 8 } else { 0 });
+                            let label = fit_region_label(&v.region_label(code), code, w);
+                            let mut spans = vec![Span::raw(label)];
+                            if picked {
+                                spans.push(Span::styled("  picked", self.t.accent()));
+                            }
+                            self.choice(i == cur, i == cur || picked, spans)
                         })
                         .collect();
                     if choices.is_empty() {
@@ -352,6 +412,18 @@ impl View<'_> {
                     } else if choices.len() > visible {
                         lines.push(Line::styled(
                             format!("  {} of {} shown: ↑↓ to see more", visible, choices.len()),
+                            self.t.dim(),
+                        ));
+                    }
+                    if a.picks_several() && lines.len() < list.height as usize {
+                        let picked = &a.steps.regionality.picked;
+                        let (_, max) = v.other_regions_range();
+                        lines.push(Line::styled(
+                            if picked.is_empty() {
+                                format!("  + picks several, up to {max}")
+                            } else {
+                                format!("  Picked: {} (Enter takes them)", picked.join(", "))
+                            },
                             self.t.dim(),
                         ));
                     }
@@ -369,7 +441,15 @@ impl App {
         self.vendor().secondary_regions(&primary)
     }
 
-    /// Every Region chosen besides the primary: those picked with Space, or else the one
+    /// Whether the vendor takes several Regions besides the primary's, chosen from the list of
+    /// every Region (`+` picks each).
+    pub fn picks_several(&self) -> bool {
+        self.regionality().is_dual()
+            && self.allowed_second_regions().is_none()
+            && self.vendor().other_regions_range().1 > 1
+    }
+
+    /// Every Region chosen besides the primary: those picked with `+`, or else the one
     /// under the cursor.
     pub fn other_regions_value(&self) -> Vec<String> {
         if self.regionality().is_dual()
