@@ -393,7 +393,7 @@ pub struct App {
     pub admins_can_delete: bool,
     pub principal: Input,
     /// The external ID of a role the vendor assumes (`--external-id`).
-    pub external_id: Option<String>,
+    pub external_id: Input,
     pub regionality_idx: usize,
     pub rotation_on: bool,
     pub rotation_days: Input,
@@ -449,7 +449,7 @@ impl App {
             admins: Vec::new(),
             admins_can_delete: false,
             principal: Input::default(),
-            external_id: None,
+            external_id: Input::default(),
             regionality_idx: 0,
             rotation_on: true,
             rotation_days: Input::default(),

@@ -2078,4 +2078,40 @@ fn several_replica_regions_from_the_flags_are_picked() {
     assert_eq!(a.other_regions_value(), ["eu-central-1"]);
     a.handle(ch('+'));
     assert_eq!(a.other_regions_value(), ["eu-central-1", "us-east-1"]);
+
+/// A vendor that assumes a role in your account: the access step asks the vendor's principal
+/// and then the external ID, each checked where it is typed; the review and the plan carry
+/// the role.
+#[test]
+fn the_access_step_asks_the_external_id_for_a_role_the_vendor_assumes() {
+    let mut a = loaded(app_with(RawAnswers {
+        vendor: Some("mongodb-atlas".into()),
+        region: Some("us-east-1".into()),
+        ..Default::default()
+    }));
+    enter_until(&mut a, Screen::Principal);
+    a.handle(Event::Paste("arn:aws:iam::536727724300:root".into()));
+    a.handle(enter());
+    assert_eq!(a.screen, Screen::Principal, "on to the external ID");
+    assert_eq!(a.steps.principal.focus, 1);
+    a.handle(enter());
+    let msg = a.error.clone().expect("an external ID is required");
+    assert!(msg.starts_with("External ID"), "{msg}");
+    type_str(&mut a, "bad id");
+    a.handle(enter());
+    assert!(a.error.as_deref().unwrap().contains("' '"), "{:?}", a.error);
+    a.handle(ctrl('u'));
+    type_str(&mut a, "3192be49-6e76-4b7d-a7b8-b486a8fc4483");
+    a.handle(enter());
+    assert!(a.error.is_none(), "{:?}", a.error);
+    assert_ne!(a.screen, Screen::Principal);
+    let answers = a.validate().unwrap();
+    let role = answers.role.expect("a role");
+    assert_eq!(role.external_id, "3192be49-6e76-4b7d-a7b8-b486a8fc4483");
+    assert_eq!(answers.principal, "arn:aws:iam::536727724300:root");
+    // Shift-Tab from the principal step's second field goes back to the first.
+    enter_until_back(&mut a, Screen::Principal);
+    a.steps.principal.focus = 1;
+    a.handle(key(KeyCode::BackTab));
+    assert_eq!((a.screen, a.steps.principal.focus), (Screen::Principal, 0));
 }

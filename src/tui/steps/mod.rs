@@ -35,6 +35,7 @@ pub struct States {
     pub vendor: vendor::State,
     pub region: region::State,
     pub names: names::State,
+    pub principal: principal::State,
     pub admins: admins::State,
     pub regionality: regionality::State,
     pub rotation: rotation::State,

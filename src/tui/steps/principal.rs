@@ -2,7 +2,28 @@
 
 use super::prelude::*;
 
+/// Which input has the focus: 0 the principal, 1 the external ID (a vendor that assumes a
+/// role in your account).
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub focus: usize,
+}
+
 pub(crate) struct Principal;
+
+/// Whether the vendor assumes a role in your account, so the step also asks its external ID.
+fn asks_external_id(a: &App) -> bool {
+    a.vendor().customer_role.is_some()
+}
+
+/// The focused input, 0 or 1 (1 only when the external ID is asked).
+fn focus(a: &App) -> usize {
+    if asks_external_id(a) {
+        a.steps.principal.focus.min(1)
+    } else {
+        0
+    }
+}
 
 impl Step for Principal {
     fn screen(&self) -> Screen {
@@ -19,7 +40,7 @@ impl Step for Principal {
 
     fn read(&self, a: &mut App, raw: &RawAnswers) {
         a.principal = Input::new(raw.principal.clone().unwrap_or_default());
-        a.external_id = raw.external_id.clone();
+        a.external_id = Input::new(raw.external_id.clone().unwrap_or_default());
     }
 
     fn statements(&self, a: &App, _f: Field) -> Vec<String> {
@@ -51,8 +72,8 @@ impl Step for Principal {
         } else {
             None
         };
-        raw.external_id = if a.vendor().customer_role.is_some() {
-            a.external_id.clone()
+        raw.external_id = if asks_external_id(a) {
+            Some(a.external_id.value().trim().to_string()).filter(|s| !s.is_empty())
         } else {
             None
         };
@@ -72,7 +93,7 @@ impl Step for Principal {
             rows.push((
                 Some(Field::ExternalId),
                 "External ID",
-                a.external_id.clone().unwrap_or_default(),
+                a.external_id.value().trim().to_string(),
             ));
         }
         rows
@@ -80,10 +101,28 @@ impl Step for Principal {
 
     fn help(&self, a: &App) -> String {
         let v = a.vendor();
-        format!("{}\n\n{}", v.principal.label, v.principal.help)
+        let mut h = format!("{}\n\n{}", v.principal.label, v.principal.help);
+        if let Some(r) = &v.customer_role {
+            h.push_str(&format!(
+                "\n\n{}: {}\n\nbyok creates the role {} in your account: only this principal may assume it, and only with this external ID.\n\nTab moves to the next field; Enter checks it.",
+                r.external_id.label, r.external_id.help, r.name
+            ));
+        }
+        h
+    }
+
+    fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
+        let keys = FormKeys {
+            fields: asks_external_id(a),
+            ..FormKeys::default()
+        };
+        form_keys(a, typing, keys)
     }
 
     fn input<'a>(&self, a: &'a App) -> Option<&'a Input> {
+        if focus(a) == 1 {
+            return Some(&a.external_id);
+        }
         a.vendor()
             .principal
             .kind
@@ -92,10 +131,67 @@ impl Step for Principal {
     }
 
     fn input_mut<'a>(&self, a: &'a mut App) -> Option<&'a mut Input> {
+        if focus(a) == 1 {
+            return Some(&mut a.external_id);
+        }
         if a.vendor().principal.kind.asks_customer() {
             Some(&mut a.principal)
         } else {
             None
+        }
+    }
+
+    fn focused_field(&self, a: &App) -> Option<Field> {
+        Some(if focus(a) == 1 {
+            Field::ExternalId
+        } else {
+            Field::Principal
+        })
+    }
+
+    fn focus_field(&self, a: &mut App, f: Option<Field>) {
+        a.steps.principal.focus = usize::from(f == Some(Field::ExternalId));
+    }
+
+    fn arrive(&self, a: &mut App) {
+        a.steps.principal.focus = 0;
+    }
+
+    /// Enter checks the focused field, then moves to the external ID, then on.
+    fn enter(&self, a: &mut App) -> Option<Vec<Effect>> {
+        if !asks_external_id(a) {
+            return checked(a, &[Field::Principal]);
+        }
+        let f = if focus(a) == 1 {
+            Field::ExternalId
+        } else {
+            Field::Principal
+        };
+        if let Some(fx) = checked(a, &[f]) {
+            return Some(fx);
+        }
+        if focus(a) == 0 {
+            a.steps.principal.focus = 1;
+            return Some(Vec::new());
+        }
+        None
+    }
+
+    fn focus_next(&self, a: &mut App) -> Vec<Effect> {
+        if asks_external_id(a) && focus(a) == 0 {
+            if checked(a, &[Field::Principal]).is_none() {
+                a.steps.principal.focus = 1;
+            }
+            return Vec::new();
+        }
+        a.next()
+    }
+
+    fn focus_prev(&self, a: &mut App) {
+        if focus(a) == 1 {
+            a.steps.principal.focus = 0;
+        } else {
+            a.back();
         }
     }
 
@@ -166,17 +262,43 @@ impl View<'_> {
                 note,
             } => {
                 let rest = self.question(area, &question, explain, buf);
-                let [i, help_area] =
-                    Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
-                self.input(Rect { height: 1, ..i }, input, &a.principal, true, buf);
-                let lines = vec![
-                    Line::from(vec![
-                        Span::styled("Where to find it: ", self.t.accent()),
-                        Span::raw(help),
-                    ]),
-                    Line::raw(""),
-                    Line::styled(note, self.t.dim()),
-                ];
+                let role = v.customer_role.as_ref();
+                let [i, e, help_area] = Layout::vertical([
+                    Constraint::Length(2),
+                    Constraint::Length(if role.is_some() { 2 } else { 0 }),
+                    Constraint::Min(1),
+                ])
+                .areas(rest);
+                let f = focus(a);
+                self.input(Rect { height: 1, ..i }, input, &a.principal, f == 0, buf);
+                if role.is_some() {
+                    self.input(
+                        Rect { height: 1, ..e },
+                        "External ID",
+                        &a.external_id,
+                        f == 1,
+                        buf,
+                    );
+                }
+                let mut lines = vec![Line::from(vec![
+                    Span::styled("Where to find it: ", self.t.accent()),
+                    Span::raw(help),
+                ])];
+                if let Some(r) = role {
+                    lines.push(Line::from(vec![
+                        Span::styled("External ID: ", self.t.accent()),
+                        Span::raw(r.external_id.help.clone()),
+                    ]));
+                    lines.push(Line::styled(
+                        format!(
+                            "byok creates the role {} in your account, which only this principal may assume, with this external ID.",
+                            r.name
+                        ),
+                        self.t.dim(),
+                    ));
+                }
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(note, self.t.dim()));
                 para(lines).render(help_area, buf);
             }
         }
