@@ -162,6 +162,39 @@ fn show(v: &VendorProfile, output: Output) -> i32 {
             println!("    no condition");
         }
     }
+    if let Some(r) = &v.customer_role {
+        if v.statements.is_empty() {
+            println!("  nothing in the key policy: the role's own policy grants the key");
+        } else {
+            println_safe!("  (the statements name the role {}, not the vendor)", l(&r.name));
+        }
+        println!();
+        println_safe!(
+            "The role in your account that {} assumes: {}",
+            l(&v.name),
+            l(&r.name)
+        );
+        println_safe!(
+            "  trusted by: the principal above (--principal), only with the external ID (--external-id)"
+        );
+        println_safe!(
+            "  external ID: {} ({}); {}",
+            l(&r.external_id.label),
+            r.external_id.pattern.describe(),
+            l(&r.external_id.help)
+        );
+        if r.policy.is_empty() {
+            println!("  its own policy: none (the key policy grants it)");
+        }
+        for s in &r.policy {
+            println_safe!(
+                "  its own policy {:?}, {:?}: {} on this key only",
+                l(&r.policy_name),
+                l(&s.sid),
+                s.actions.join(", ")
+            );
+        }
+    }
     println!();
     println_safe!("Next step: {}", l(&v.next_step));
     if !v.sources.is_empty() {
