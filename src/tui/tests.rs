@@ -2078,6 +2078,7 @@ fn several_replica_regions_from_the_flags_are_picked() {
     assert_eq!(a.other_regions_value(), ["eu-central-1"]);
     a.handle(ch('+'));
     assert_eq!(a.other_regions_value(), ["eu-central-1", "us-east-1"]);
+}
 
 /// A vendor that assumes a role in your account: the access step asks the vendor's principal
 /// and then the external ID, each checked where it is typed; the review and the plan carry
