@@ -166,7 +166,10 @@ fn show(v: &VendorProfile, output: Output) -> i32 {
         if v.statements.is_empty() {
             println!("  nothing in the key policy: the role's own policy grants the key");
         } else {
-            println_safe!("  (the statements name the role {}, not the vendor)", l(&r.name));
+            println_safe!(
+                "  (the statements name the role {}, not the vendor)",
+                l(&r.name)
+            );
         }
         println!();
         println_safe!(
