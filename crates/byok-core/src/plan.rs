@@ -109,16 +109,17 @@ impl Step {
                 region,
                 ..
             } => {
-                format!("Create the second key in {region}")
+                // "Another": one of several keys of their own, each in its Region.
+                format!("Create another key in {region}")
             }
             Step::CreateKey { region, .. } => format!("Create the key in {region}"),
             Step::CreateAlias { alias, region, .. } => format!("Name it {alias} in {region}"),
-            Step::EnableRotation { days, role, .. } => format!(
+            Step::EnableRotation { days, role, region } => format!(
                 "Turn on automatic rotation every {days} days{}",
                 if *role == KeyRole::Secondary {
-                    " (second key)"
+                    format!(" (the key in {region})")
                 } else {
-                    ""
+                    String::new()
                 }
             ),
             Step::ReplicateKey { region, .. } => {

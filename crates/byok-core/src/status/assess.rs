@@ -1093,7 +1093,7 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
                     r.region,
                     r.state.as_deref().unwrap_or("unreadable")
                 ),
-                meaning: "The vendor's second Region cannot use it.".into(),
+                meaning: "The vendor cannot use the key in that Region.".into(),
                 fix: "See the replica's own entry.".into(),
             });
         }

@@ -1303,3 +1303,101 @@ mod two_phase_tests {
         assert!(!sim.calls().iter().any(|c| c.starts_with("PutKeyPolicy")));
     }
 }
+
+mod several_regions_tests {
+    use super::*;
+    use crate::answers::RawAnswers;
+    use crate::exec::{ExecOptions, Outcome};
+    use crate::kms::KeyService;
+    use crate::kms::sim::{SimKms, SimOptions};
+    use tokio::sync::{mpsc, watch};
+
+    async fn read(sim: &SimKms, cat: &Catalog, arn: &str) -> KeyStatus {
+        let r = collect(
+            sim,
+            cat,
+            &Scope {
+                keys: vec![arn.to_string()],
+                named_only: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        r.keys.into_iter().next().unwrap()
+    }
+
+    /// A primary with two replicas (GitLab Dedicated's secondary and backup Regions): status
+    /// lists both with their states, and a replica scheduled for deletion is a finding on
+    /// the primary naming its Region, while the other replica stays fine.
+    #[tokio::test]
+    async fn a_primary_lists_every_replica_and_flags_the_one_going() {
+        let sim = SimKms::new(SimOptions::instant());
+        let cat = Catalog::built_in();
+        let a = RawAnswers {
+            vendor: Some("gitlab-dedicated".into()),
+            region: Some("eu-west-1".into()),
+            principal: Some("210987654321".into()),
+            regionality: Some("multi-region".into()),
+            replica_regions: vec!["eu-central-1".into(), "us-east-1".into()],
+            ..Default::default()
+        }
+        .validate(&cat)
+        .unwrap();
+        let plan = crate::plan::Plan::build(&a);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let (_c, cancel) = watch::channel(false);
+        let report = crate::exec::run(
+            &sim,
+            &plan,
+            &crate::journal::Journal::disabled(),
+            &tx,
+            &cancel,
+            &ExecOptions::default(),
+        )
+        .await;
+        assert_eq!(report.outcome, Outcome::Completed);
+        let primary = read(&sim, &cat, &report.keys[0].arn).await;
+        let mr = primary.multi_region.clone().unwrap();
+        assert_eq!(mr.role, "PRIMARY");
+        let mut states: Vec<(String, Option<String>)> = mr
+            .replicas
+            .iter()
+            .map(|r| (r.region.clone(), r.state.clone()))
+            .collect();
+        states.sort();
+        assert_eq!(
+            states,
+            [
+                ("eu-central-1".to_string(), Some("Enabled".to_string())),
+                ("us-east-1".to_string(), Some("Enabled".to_string()))
+            ]
+        );
+        assert!(
+            !primary
+                .findings
+                .iter()
+                .any(|f| f.kind == FindingKind::Replica),
+            "{:?}",
+            primary.findings
+        );
+        for k in &report.keys[1..] {
+            let r = read(&sim, &cat, &k.arn).await;
+            assert_eq!(r.multi_region.unwrap().role, "REPLICA", "{}", k.region);
+        }
+
+        sim.schedule_deletion("us-east-1", &report.keys[2].key_id, 7)
+            .await
+            .unwrap();
+        let primary = read(&sim, &cat, &report.keys[0].arn).await;
+        let replica_findings: Vec<&str> = primary
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::Replica)
+            .map(|f| f.what.as_str())
+            .collect();
+        assert_eq!(
+            replica_findings,
+            ["the replica in us-east-1 is PendingDeletion"]
+        );
+    }
+}
