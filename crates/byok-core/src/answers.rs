@@ -30,6 +30,8 @@ pub enum Field {
     Account,
     AlertsEmail,
     ExternalId,
+    /// A value the vendor profile declares (`--set NAME=VALUE`); the message starts with NAME.
+    Value,
 }
 
 impl Field {
@@ -48,6 +50,7 @@ impl Field {
             Field::Account => "--account",
             Field::AlertsEmail => "--alerts-email",
             Field::ExternalId => "--external-id",
+            Field::Value => "--set",
         }
     }
 
@@ -66,6 +69,7 @@ impl Field {
             Field::Account => "Account",
             Field::AlertsEmail => "Alerts",
             Field::ExternalId => "External ID",
+            Field::Value => "Value",
         }
     }
 }
@@ -77,8 +81,23 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    /// A problem with the profile's value `name` (`--set NAME=...`).
+    pub fn value(name: &str, message: impl fmt::Display) -> FieldError {
+        FieldError {
+            field: Field::Value,
+            message: format!("{name}: {message}"),
+        }
+    }
+}
+
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field == Field::Value
+            && let Some((name, rest)) = self.message.split_once(": ")
+        {
+            return write!(f, "{} (--set {name}): {rest}", self.field.label());
+        }
         write!(
             f,
             "{} ({}): {}",
@@ -116,6 +135,14 @@ pub struct RawAnswers {
     /// The external ID the vendor gave, for a role in your account that it assumes.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// `NAME=VALUE` for the values the vendor profile declares (`--set`).
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// For the wizard's policy preview only: a value not given (or not valid) yet is left
+    /// out, so the preview shows its `{{NAME}}` placeholder. Never set by a flag or a file;
+    /// answers validated so are never planned.
+    #[serde(skip)]
+    pub preview_values: bool,
 }
 
 /// Validated answers: everything the policy and the plan need, except the caller's account.
@@ -147,6 +174,8 @@ pub struct Answers {
     /// `principal` is the vendor's principal the role trusts, and the key policy's vendor
     /// statements name the role.
     pub role: Option<crate::role::RoleAnswers>,
+    /// The profile's values as the customer gave them, in the profile's order.
+    pub values: Vec<(String, String)>,
 }
 
 impl Answers {
@@ -208,7 +237,14 @@ impl<'a> From<&'a Answers> for crate::policy::Inputs<'a> {
                 .map(|s| crate::policy::Grant {
                     sid: &s.sid,
                     actions: &s.actions,
-                    condition: s.condition.as_ref(),
+                    condition: s
+                        .condition
+                        .as_ref()
+                        // A name without a value (never, once validated) stays the literal
+                        // placeholder, which no request matches: never a dropped condition.
+                        .map(|c| {
+                            crate::vendor::fill_condition(c, &a.values).unwrap_or_else(|| c.clone())
+                        }),
                 })
                 .collect(),
         }
@@ -318,6 +354,9 @@ impl Answers {
         }
         if let Some(r) = &self.role {
             flag("--external-id", Some(&r.external_id));
+        }
+        for (n, v) in &self.values {
+            flag("--set", Some(&format!("{n}={v}")));
         }
         flag("--yes", None);
         parts
@@ -573,6 +612,66 @@ pub fn check_second_region(
     }
 }
 
+/// The profile's values from `NAME=VALUE` answers (`--set`): every declared value given once
+/// and valid, no other name. The result is in the profile's order.
+pub fn check_values(
+    vendor: &VendorProfile,
+    given: &[String],
+) -> Result<Vec<(String, String)>, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let mut typed: Vec<(&str, &str)> = Vec::new();
+    for g in given {
+        let Some((name, value)) = g.split_once('=') else {
+            errs.push(FieldError {
+                field: Field::Value,
+                message: format!(
+                    "{}: is not NAME=VALUE{}",
+                    crate::sanitize::line(g.trim()),
+                    match vendor.values.first() {
+                        Some(v) => format!(" (such as {}=...)", v.name),
+                        None => String::new(),
+                    }
+                ),
+            });
+            continue;
+        };
+        let name = name.trim();
+        if !vendor.values.iter().any(|v| v.name == name) {
+            let known: Vec<&str> = vendor.values.iter().map(|v| v.name.as_str()).collect();
+            errs.push(FieldError::value(
+                &crate::sanitize::line(name),
+                if known.is_empty() {
+                    format!("{} asks for no value: leave --set out", vendor.name)
+                } else {
+                    format!(
+                        "{} asks for no such value: it asks for {}",
+                        vendor.name,
+                        known.join(", ")
+                    )
+                },
+            ));
+        } else if typed.iter().any(|(n, _)| *n == name) {
+            errs.push(FieldError::value(name, "is given twice: keep one"));
+        } else {
+            typed.push((name, value));
+        }
+    }
+    let mut out = Vec::new();
+    for spec in &vendor.values {
+        match typed.iter().find(|(n, _)| *n == spec.name) {
+            None => errs.push(FieldError::value(
+                &spec.name,
+                format!("is required: {} ({})", spec.label, spec.help),
+            )),
+            Some((_, v)) => match spec.check(v) {
+                Ok(v) => out.push((spec.name.clone(), v)),
+                Err(m) => errs.push(FieldError::value(&spec.name, m)),
+            },
+        }
+    }
+    if errs.is_empty() { Ok(out) } else { Err(errs) }
+}
+
 /// No answer but the description is ever longer than this (an IAM ARN has at most 2048).
 pub const MAX_ANSWER_CHARS: usize = 2048;
 
@@ -592,6 +691,7 @@ impl RawAnswers {
             (Field::ReplicaRegion, &self.replica_regions),
             (Field::Tags, &self.tags),
             (Field::Admins, &self.admins),
+            (Field::Value, &self.values),
         ];
         single
             .into_iter()
@@ -906,6 +1006,26 @@ impl RawAnswers {
                 .ok(),
         };
 
+        let values = match check_values(vendor, &self.values) {
+            Ok(v) => v,
+            Err(_) if self.preview_values => vendor
+                .values
+                .iter()
+                .filter_map(|spec| {
+                    let typed = self.values.iter().find_map(|g| {
+                        g.split_once('=')
+                            .filter(|(n, _)| n.trim() == spec.name)
+                            .map(|(_, v)| v)
+                    })?;
+                    Some((spec.name.clone(), spec.check(typed).ok()?))
+                })
+                .collect(),
+            Err(e) => {
+                errs.extend(e);
+                Vec::new()
+            }
+        };
+
         if !errs.is_empty() {
             return Err(errs);
         }
@@ -924,6 +1044,7 @@ impl RawAnswers {
             principal: principal.expect("no errors"),
             alerts_email,
             role,
+            values,
         };
         // The policy's size depends on the account only through its fixed 12 digits, so the
         // KMS limit can be checked now, before any call, rather than after signing in.
@@ -1406,6 +1527,111 @@ mod tests {
             "eu-new-1"
         );
         assert!(check_second_region(other, "eu-west-1", "eu-new-1").is_err());
+    }
+
+    #[test]
+    fn set_gives_the_profiles_values() {
+        let c = Catalog::built_in();
+        let id = "0d26daa6-5e44-4c97-a497-ef015f91254a";
+        let mut r = raw("databricks");
+        r.region = Some("us-east-1".into());
+        // Missing: reported like a missing flag, naming --set NAME.
+        let e = r.validate(&c).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].field, Field::Value);
+        let shown = e[0].to_string();
+        assert!(
+            shown.starts_with(
+                "Value (--set databricks-account-id): is required: Databricks account ID"
+            ),
+            "{shown}"
+        );
+        r.values = vec![format!("databricks-account-id={id}")];
+        let a = r.validate(&c).unwrap();
+        assert_eq!(
+            a.values,
+            vec![("databricks-account-id".to_string(), id.to_string())]
+        );
+        assert_eq!(a.principal, "arn:aws:iam::414351767826:root");
+        let p = crate::policy::build(&a, "111122223333");
+        assert_eq!(
+            p["Statement"][1]["Condition"]["StringEquals"]["aws:PrincipalTag/DatabricksAccountId"],
+            serde_json::json!([id])
+        );
+        assert!(
+            a.create_command(&Invocation::default())
+                .contains(&format!("--set databricks-account-id={id}"))
+        );
+        // Wildcards, the wrong shape, an unknown name, twice, no '=': each names --set NAME.
+        for (given, says) in [
+            (
+                vec!["databricks-account-id=*".to_string()],
+                "(--set databricks-account-id): \"*\" holds '*'",
+            ),
+            (
+                vec!["databricks-account-id=0d26daa6-*".to_string()],
+                "wildcard",
+            ),
+            (
+                vec!["databricks-account-id=12345".to_string()],
+                "is not a Databricks account ID",
+            ),
+            (
+                vec![format!("databricks-account-id={id}"), "workspace=1".into()],
+                "(--set workspace): Databricks asks for no such value",
+            ),
+            (
+                vec![
+                    format!("databricks-account-id={id}"),
+                    format!("databricks-account-id={id}"),
+                ],
+                "given twice",
+            ),
+            (vec![id.to_string()], "is not NAME=VALUE"),
+        ] {
+            r.values = given.clone();
+            let e = r.validate(&c).unwrap_err();
+            assert!(e.iter().all(|e| e.field == Field::Value), "{e:?}");
+            assert!(
+                e.iter().any(|e| e.to_string().contains(says)),
+                "{given:?}: {e:?}"
+            );
+        }
+        // A vendor without values takes none.
+        let mut r = raw("gearset");
+        r.region = Some("eu-west-1".into());
+        r.values = vec!["x=1".into()];
+        let e = r.validate(&c).unwrap_err();
+        assert!(
+            e[0].to_string()
+                .contains("(--set x): Gearset asks for no value"),
+            "{e:?}"
+        );
+        // A principal for a vendor that names its own.
+        let mut r = raw("databricks");
+        r.region = Some("us-east-1".into());
+        r.values = vec![format!("databricks-account-id={id}")];
+        r.principal = Some("arn:aws:iam::444455556666:root".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Principal]);
+    }
+
+    #[test]
+    fn elastic_is_anyone_in_its_organisation() {
+        let c = Catalog::built_in();
+        let mut r = raw("elastic");
+        r.region = Some("eu-west-1".into());
+        let a = r.validate(&c).unwrap();
+        assert_eq!(a.principal, "*");
+        let p = crate::policy::build(&a, "111122223333");
+        assert_eq!(
+            p["Statement"][1]["Principal"],
+            serde_json::json!({ "AWS": "*" })
+        );
+        assert!(crate::policy::lint(&p, "111122223333", &a.principal).is_empty());
+        r.principal = Some("*".into());
+        r.validate(&c).unwrap();
+        r.principal = Some("111122223333".into());
+        assert_eq!(fields(r.validate(&c)), vec![Field::Principal]);
     }
 
     #[test]

@@ -37,6 +37,57 @@ pub struct RoleRecord {
     pub created_now: bool,
 }
 
+/// One value the vendor asks the customer to paste back (its profile's `paste_back`), for
+/// one key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PasteValue {
+    pub what: crate::vendor::PasteBack,
+    /// How it is shown: the item's label, with the key's Region when there are two keys.
+    pub label: String,
+    pub region: String,
+    pub value: String,
+}
+
+/// What the vendor asks the customer to paste back, for these keys: each of the profile's
+/// `paste_back` items (the key ARN when it lists none) for each key, in that order. An
+/// alias not yet on a key gives nothing for it.
+pub fn paste_back(vendor: &crate::vendor::VendorProfile, keys: &[KeyRecord]) -> Vec<PasteValue> {
+    use crate::vendor::PasteBack;
+    let items = if vendor.paste_back.is_empty() {
+        vec![PasteBack::KeyArn]
+    } else {
+        vendor.paste_back.clone()
+    };
+    let mut out = Vec::new();
+    for what in items {
+        for k in keys {
+            let value = match what {
+                PasteBack::KeyArn => Some(k.arn.clone()),
+                PasteBack::Region => Some(k.region.clone()),
+                PasteBack::Alias => k.alias.clone(),
+                PasteBack::AliasArn => k.alias.as_ref().and_then(|alias| {
+                    let (base, _) = k.arn.rsplit_once(":key/")?;
+                    Some(format!("{base}:{alias}"))
+                }),
+            };
+            if let Some(value) = value {
+                let label = if keys.len() > 1 {
+                    format!("{} · {}", what.label(), k.region)
+                } else {
+                    what.label().to_string()
+                };
+                out.push(PasteValue {
+                    what,
+                    label,
+                    region: k.region.clone(),
+                    value,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// What the executor reports while it works.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {

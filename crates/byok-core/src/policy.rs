@@ -110,7 +110,8 @@ pub struct Inputs<'a> {
 pub struct Grant<'a> {
     pub sid: &'a str,
     pub actions: &'a [String],
-    pub condition: Option<&'a Value>,
+    /// The profile's condition, with the customer's values filled in.
+    pub condition: Option<Value>,
 }
 
 /// Build the key policy for these answers in `account`.
@@ -146,7 +147,7 @@ pub fn build<'a>(inputs: impl Into<Inputs<'a>>, account: &str) -> Value {
             g.sid,
             json!({ "AWS": grantee }),
             json!(g.actions),
-            g.condition.cloned(),
+            g.condition.clone(),
         ));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
@@ -229,7 +230,15 @@ pub fn lint(policy: &Value, account: &str, vendor_principal: &str) -> Vec<Policy
             .to_string();
         let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
         let ps = principals(s);
-        if allow && ps.contains(&"*") && !narrows_principal(s) {
+        // byok's own policy for a vendor that is anyone in its organisation: only the
+        // organisation condition narrows it. Any other policy (status reads the customer's):
+        // any condition that ties the request to known accounts.
+        let narrowed = if vendor_principal == "*" {
+            narrows_to_organisation(s)
+        } else {
+            narrows_principal(s)
+        };
+        if allow && ps.contains(&"*") && !narrowed {
             problems.push(PolicyProblem::WildcardPrincipal(sid.clone()));
         }
         if allow
@@ -307,6 +316,79 @@ pub fn narrows_principal(statement: &Value) -> bool {
                     NARROWING_KEYS.iter().any(|n| n.eq_ignore_ascii_case(k))
                         && !values.is_empty()
                         && !values.iter().any(|x| x.trim_matches('*').is_empty())
+                })
+            })
+    })
+}
+
+/// The operators under which an organisation key narrows a wildcard principal.
+pub const ORG_OPERATORS: &[&str] = &[
+    "StringEquals",
+    "StringLike",
+    "ForAnyValue:StringEquals",
+    "ForAnyValue:StringLike",
+];
+
+/// Whether a condition key names the caller's AWS organisation.
+pub fn is_org_key(key: &str) -> bool {
+    key.eq_ignore_ascii_case("aws:PrincipalOrgID")
+        || key.eq_ignore_ascii_case("aws:PrincipalOrgPaths")
+}
+
+/// Why an organisation condition's value does not name one organisation, if it does not: an
+/// organisation ID (`o-` and 10 to 32 letters or digits) exactly, or a path from it through
+/// its root (`o-.../r-.../`) and any organisational units, where a wildcard may only be the
+/// whole last step (`.../*`).
+pub fn org_value_problem(key: &str, value: &str) -> Option<String> {
+    fn org_id(s: &str) -> bool {
+        s.strip_prefix("o-").is_some_and(|r| {
+            (10..=32).contains(&r.len())
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+    }
+    fn word(s: &str, prefix: &str, min: usize) -> bool {
+        s.strip_prefix(prefix).is_some_and(|r| {
+            r.len() >= min
+                && r.len() <= 70
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+    }
+    if key.eq_ignore_ascii_case("aws:PrincipalOrgID") {
+        return (!org_id(value)).then(|| {
+            format!("{value:?} is not an organisation ID such as o-a1b2c3d4e5 (no wildcard)")
+        });
+    }
+    let steps: Vec<&str> = value.split('/').collect();
+    let ok = steps.len() >= 3
+        && org_id(steps[0])
+        && word(steps[1], "r-", 4)
+        && steps[2..steps.len() - 1].iter().all(|s| word(s, "ou-", 4))
+        && matches!(*steps.last().unwrap_or(&""), "" | "*");
+    (!ok).then(|| {
+        format!(
+            "{value:?} is not an organisation path such as o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/* (a wildcard only as the whole last step)"
+        )
+    })
+}
+
+/// Whether a statement's Condition limits a wildcard principal to one organisation, as
+/// byok writes it for a vendor that is anyone in its organisation: `aws:PrincipalOrgID` or
+/// `aws:PrincipalOrgPaths` under one of [`ORG_OPERATORS`], every value naming one
+/// organisation ([`org_value_problem`]).
+pub fn narrows_to_organisation(statement: &Value) -> bool {
+    let Some(cond) = statement.get("Condition").and_then(Value::as_object) else {
+        return false;
+    };
+    cond.iter().any(|(op, block)| {
+        ORG_OPERATORS.contains(&op.as_str())
+            && block.as_object().is_some_and(|b| {
+                b.iter().any(|(k, v)| {
+                    let values = as_list(v);
+                    is_org_key(k)
+                        && !values.is_empty()
+                        && values.iter().all(|x| org_value_problem(k, x).is_none())
                 })
             })
     })
@@ -438,6 +520,51 @@ mod tests {
     }
 
     #[test]
+    fn databricks_and_elastic_policies_are_the_published_ones() {
+        let id = "0d26daa6-5e44-4c97-a497-ef015f91254a";
+        let a = answers("databricks", |r| {
+            r.region = Some("us-east-1".into());
+            r.values = vec![format!("databricks-account-id={id}")];
+        });
+        let p = build(&a, ACCOUNT);
+        assert_eq!(
+            p["Statement"][1],
+            json!({
+                "Sid": "Allow Databricks to use KMS key for managed services in the control plane",
+                "Effect": "Allow",
+                "Principal": { "AWS": "arn:aws:iam::414351767826:root" },
+                "Action": ["kms:Encrypt", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": { "StringEquals": { "aws:PrincipalTag/DatabricksAccountId": [id] } }
+            })
+        );
+        assert_eq!(
+            to_document(&p),
+            include_str!("../../../tests/golden/databricks-single.json").trim_end()
+        );
+        assert!(lint(&p, ACCOUNT, &a.principal).is_empty());
+        let a = answers("elastic", |r| r.region = Some("eu-west-1".into()));
+        let p = build(&a, ACCOUNT);
+        assert_eq!(
+            p["Statement"][1],
+            json!({
+                "Sid": "ElasticKeyAccess",
+                "Effect": "Allow",
+                "Principal": { "AWS": "*" },
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GetKeyRotationStatus", "kms:GenerateDataKey", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": { "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": "o-ygducmlz12/r-e5t3/ou-e5t3-fzpdq76p/ou-e5t3-ysfcmd95/ou-e5t3-hwt05su3/*" } }
+            })
+        );
+        assert_eq!(p["Statement"][0]["Sid"], "EnableKeyManagement");
+        assert_eq!(
+            to_document(&p),
+            include_str!("../../../tests/golden/elastic-single.json").trim_end()
+        );
+        assert!(lint(&p, ACCOUNT, &a.principal).is_empty());
+    }
+
+    #[test]
     fn admin_actions_follow_answers() {
         let a = answers("camunda", |r| {
             r.principal = Some("arn:aws:iam::210987654321:role/t".into());
@@ -480,6 +607,35 @@ mod tests {
             json!({ "StringEqualsIfExists": { "aws:PrincipalOrgID": "o-abc123" } });
         assert!(matches!(
             lint(&p, ACCOUNT, vendor)[0],
+            PolicyProblem::WildcardPrincipal(_)
+        ));
+        // byok's own policy for a vendor that is anyone in its organisation: only a fixed
+        // organisation narrows it, never a bare wildcard, an account or ...IfExists.
+        let path = "o-ygducmlz12/r-e5t3/ou-e5t3-fzpdq76p/*";
+        p["Statement"][2]["Condition"] =
+            json!({ "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": path } });
+        assert!(lint(&p, ACCOUNT, "*").is_empty());
+        for bad in [
+            json!({ "StringEquals": { "aws:PrincipalAccount": "111122223333" } }),
+            json!({ "StringLikeIfExists": { "aws:PrincipalOrgPaths": path } }),
+            json!({ "ForAllValues:StringLike": { "aws:PrincipalOrgPaths": path } }),
+            json!({ "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": "o-ygducmlz12/*" } }),
+            json!({ "StringEquals": { "aws:PrincipalOrgID": "o-*" } }),
+        ] {
+            p["Statement"][2]["Condition"] = bad.clone();
+            assert!(
+                lint(&p, ACCOUNT, "*")
+                    .iter()
+                    .any(|x| matches!(x, PolicyProblem::WildcardPrincipal(_))),
+                "{bad}"
+            );
+        }
+        p["Statement"][2]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        assert!(matches!(
+            lint(&p, ACCOUNT, "*")[0],
             PolicyProblem::WildcardPrincipal(_)
         ));
         // The vendor named by its account ID is the same vendor.

@@ -39,7 +39,17 @@ pub enum PrincipalKind {
     /// Snowflake's principal): the key is made without the vendor statements, and `byok
     /// grant` adds the IAM role or user ARN(s) the vendor returns.
     GivenAfterRegistration,
+    /// One principal the vendor file names (`principal.arn`), the same for every customer
+    /// (Databricks' account root, narrowed by a condition on the customer's own value).
+    Fixed,
+    /// `Principal: "*"`, made safe only by the organisation condition (`aws:PrincipalOrgID` or
+    /// `aws:PrincipalOrgPaths`) that every vendor statement carries with a value the vendor
+    /// file fixes (Elastic).
+    AnyInOrganization,
 }
+
+/// The principal a statement names for [`PrincipalKind::AnyInOrganization`].
+pub const ANY_PRINCIPAL: &str = "*";
 
 /// A vendor file's `principal`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -52,6 +62,9 @@ pub struct PrincipalSpec {
     /// answer, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refuse: Vec<RefusedPrincipal>,
+    /// The principal itself, for [`PrincipalKind::Fixed`] only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -84,6 +97,17 @@ pub enum Step {
         input: &'static str,
         /// Where to find it (the vendor file's `principal.help`).
         help: String,
+        note: &'static str,
+    },
+    /// Nothing to type: the vendor file names the principal (a fixed account, or anyone in
+    /// the vendor's organisation), shown as it goes into the policy.
+    Fixed {
+        question: String,
+        explain: String,
+        /// The principal's label (the vendor file's `principal.label`).
+        label: String,
+        /// The principal as the policy names it.
+        principal: String,
         note: &'static str,
     },
     /// Nothing to type: the principal follows from the Region, shown with the vendor's
@@ -141,7 +165,10 @@ impl PrincipalKind {
     pub fn asks_customer(self) -> bool {
         match self {
             PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => true,
-            PrincipalKind::AccountRootByRegion | PrincipalKind::GivenAfterRegistration => false,
+            PrincipalKind::AccountRootByRegion
+            | PrincipalKind::GivenAfterRegistration
+            | PrincipalKind::Fixed
+            | PrincipalKind::AnyInOrganization => false,
         }
     }
 
@@ -158,7 +185,9 @@ impl PrincipalKind {
         match self {
             PrincipalKind::IamRoleArn
             | PrincipalKind::AccountOrArn
-            | PrincipalKind::GivenAfterRegistration => false,
+            | PrincipalKind::GivenAfterRegistration
+            | PrincipalKind::Fixed
+            | PrincipalKind::AnyInOrganization => false,
             PrincipalKind::AccountRootByRegion => true,
         }
     }
@@ -169,7 +198,10 @@ impl PrincipalKind {
         match self {
             PrincipalKind::IamRoleArn => Some(PLACEHOLDER_ROLE),
             PrincipalKind::AccountOrArn => Some("000000000000"),
-            PrincipalKind::AccountRootByRegion | PrincipalKind::GivenAfterRegistration => None,
+            PrincipalKind::AccountRootByRegion
+            | PrincipalKind::GivenAfterRegistration
+            | PrincipalKind::Fixed
+            | PrincipalKind::AnyInOrganization => None,
         }
     }
 
@@ -185,6 +217,12 @@ impl PrincipalKind {
             }
             PrincipalKind::GivenAfterRegistration => {
                 "the IAM role or user ARN(s) the vendor returns once the key ARN is registered with it: nothing to type at creation, then byok grant --key ARN --principal ARN"
+            }
+            PrincipalKind::Fixed => {
+                "the one principal the vendor names for every customer (nothing to type)"
+            }
+            PrincipalKind::AnyInOrganization => {
+                "any principal of the vendor's AWS organisation: Principal \"*\" under the organisation condition the profile fixes (nothing to type)"
             }
         }
     }
@@ -210,6 +248,26 @@ impl PrincipalKind {
                         vendor.name()
                     )),
                 };
+            }
+            PrincipalKind::AnyInOrganization => {
+                return match input {
+                    None | Some(ANY_PRINCIPAL) => Ok(ANY_PRINCIPAL.to_string()),
+                    Some(_) => Err(format!(
+                        "{} is any principal of its AWS organisation, under the condition its profile fixes: leave it out",
+                        vendor.name()
+                    )),
+                };
+            }
+            PrincipalKind::Fixed => {
+                let fixed = spec
+                    .arn
+                    .as_deref()
+                    .ok_or_else(|| format!("{}'s profile names no principal.arn", vendor.name()))?;
+                if input.is_some_and(|p| !crate::policy::same_principal(p, fixed)) {
+                    return Err(format!("{} is always {fixed}: leave it out", vendor.name()));
+                }
+                arn::check_iam_principal(fixed, Want::AnyPrincipal)
+                    .map_err(|e| format!("{fixed:?} {e}"))?
             }
             PrincipalKind::AccountRootByRegion => {
                 let account = vendor
@@ -280,6 +338,20 @@ impl PrincipalKind {
                 account: vendor.vendor_account(region).unwrap_or("?").to_string(),
                 note: "To change it, go back and choose another Region.",
             },
+            PrincipalKind::Fixed | PrincipalKind::AnyInOrganization => Step::Fixed {
+                question: format!("{} gets access as it names itself", vendor.name()),
+                explain: spec.help.clone(),
+                label: spec.label.clone(),
+                principal: match self {
+                    PrincipalKind::Fixed => spec.arn.clone().unwrap_or_default(),
+                    _ => ANY_PRINCIPAL.to_string(),
+                },
+                note: if self == PrincipalKind::AnyInOrganization {
+                    "Anyone, but only within the vendor's organisation: every vendor statement carries its condition."
+                } else {
+                    "The vendor's statements carry its condition."
+                },
+            },
             PrincipalKind::IamRoleArn | PrincipalKind::AccountOrArn => Step::Typed {
                 question: format!("{}?", spec.label),
                 explain: "The vendor's identity the key policy lets use the key.",
@@ -321,6 +393,8 @@ impl PrincipalKind {
             PrincipalKind::AccountRootByRegion => vendor
                 .vendor_account(region)
                 .map(|a| account_root(partition, a)),
+            PrincipalKind::Fixed => vendor.principal().arn.clone(),
+            PrincipalKind::AnyInOrganization => Some(ANY_PRINCIPAL.to_string()),
             PrincipalKind::IamRoleArn
             | PrincipalKind::AccountOrArn
             | PrincipalKind::GivenAfterRegistration => None,
@@ -342,7 +416,28 @@ impl PrincipalKind {
             PrincipalKind::AccountRootByRegion
             | PrincipalKind::IamRoleArn
             | PrincipalKind::AccountOrArn
-            | PrincipalKind::GivenAfterRegistration => Ok(()),
+            | PrincipalKind::GivenAfterRegistration
+            | PrincipalKind::Fixed
+            | PrincipalKind::AnyInOrganization => Ok(()),
+        }
+    }
+
+    /// Whether the vendor file's `principal` suits the kind: `principal.arn` is given for
+    /// [`PrincipalKind::Fixed`], and only for it. The error names the field.
+    pub fn check_spec(self, spec: &PrincipalSpec) -> Result<(), (&'static str, String)> {
+        match (self, spec.arn.as_deref()) {
+            (PrincipalKind::Fixed, None) => Err((
+                "principal.arn",
+                "a fixed principal needs its ARN, such as arn:aws:iam::111122223333:root".into(),
+            )),
+            (PrincipalKind::Fixed, Some(a)) => arn::check_iam_principal(a, Want::AnyPrincipal)
+                .map(|_| ())
+                .map_err(|e| ("principal.arn", format!("{a:?} {e}"))),
+            (_, Some(_)) => Err((
+                "principal.arn",
+                "only a principal of kind \"fixed\" names its ARN here".into(),
+            )),
+            (_, None) => Ok(()),
         }
     }
 }
@@ -351,11 +446,13 @@ impl PrincipalKind {
 mod tests {
     use super::*;
 
-    const ALL: [PrincipalKind; 4] = [
+    const ALL: [PrincipalKind; 6] = [
         PrincipalKind::IamRoleArn,
         PrincipalKind::AccountRootByRegion,
         PrincipalKind::AccountOrArn,
         PrincipalKind::GivenAfterRegistration,
+        PrincipalKind::Fixed,
+        PrincipalKind::AnyInOrganization,
     ];
 
     struct Acme {
@@ -373,6 +470,8 @@ mod tests {
                         arn: "arn:aws:iam::111122223333:role/old".into(),
                         reason: "Acme retired it".into(),
                     }],
+                    arn: (kind == PrincipalKind::Fixed)
+                        .then(|| "arn:aws:iam::414351767826:root".to_string()),
                 },
             }
         }
@@ -412,7 +511,9 @@ mod tests {
                 "iam-role-arn",
                 "account-root-by-region",
                 "account-or-arn",
-                "given-after-registration"
+                "given-after-registration",
+                "fixed",
+                "any-in-organization"
             ]
         );
         for k in ALL {
@@ -424,13 +525,14 @@ mod tests {
     #[test]
     fn a_kind_is_asked_for_or_follows_the_region() {
         for k in ALL {
-            // Asked for, following from the Region, or given by the vendor later: one of them.
+            // Asked for, following from the Region, given by the vendor later, or named by its
+            // profile (fixed, anyone in its organisation): at most one of them.
             assert_eq!(
                 [k.asks_customer(), k.follows_region(), k.given_later()]
                     .iter()
                     .filter(|b| **b)
                     .count(),
-                1,
+                usize::from(k.asks_customer() || k.follows_region() || k.given_later()),
                 "{k:?}"
             );
             assert_eq!(k.asks_customer(), k.placeholder().is_some(), "{k:?}");
@@ -543,6 +645,53 @@ mod tests {
             }
             s => panic!("{s:?}"),
         }
+    }
+
+    #[test]
+    fn a_fixed_principal_is_the_profiles_own() {
+        let k = PrincipalKind::Fixed;
+        let v = Acme::new(k);
+        let root = "arn:aws:iam::414351767826:root";
+        for input in [None, Some(""), Some(root), Some("414351767826")] {
+            assert_eq!(k.check(&v, "eu-west-1", input).unwrap(), root, "{input:?}");
+        }
+        assert_eq!(
+            k.check(&v, "eu-west-1", Some("444455556666")).unwrap_err(),
+            format!("Acme is always {root}: leave it out")
+        );
+        // Its account is in one partition: not a GovCloud key.
+        assert!(k.check(&v, "us-gov-west-1", None).is_err());
+        assert_eq!(
+            k.from_profile(&v, "eu-west-1", "aws").as_deref(),
+            Some(root)
+        );
+        assert!(
+            matches!(k.step(&v, "eu-west-1"), Step::Fixed { principal, .. } if principal == root)
+        );
+        assert!(k.check_spec(&v.spec).is_ok());
+        let mut spec = v.spec.clone();
+        spec.arn = None;
+        assert_eq!(k.check_spec(&spec).unwrap_err().0, "principal.arn");
+        spec.arn = Some("414351767826".into());
+        assert_eq!(k.check_spec(&spec).unwrap_err().0, "principal.arn");
+        spec.arn = Some(root.into());
+        assert!(PrincipalKind::IamRoleArn.check_spec(&spec).is_err());
+    }
+
+    #[test]
+    fn anyone_in_the_organisation_is_the_wildcard_and_never_typed() {
+        let k = PrincipalKind::AnyInOrganization;
+        let v = Acme::new(k);
+        for input in [None, Some(""), Some("*")] {
+            assert_eq!(k.check(&v, "eu-west-1", input).unwrap(), "*", "{input:?}");
+        }
+        let e = k
+            .check(&v, "eu-west-1", Some("arn:aws:iam::444455556666:root"))
+            .unwrap_err();
+        assert!(e.ends_with("leave it out"), "{e}");
+        assert_eq!(k.from_profile(&v, "eu-west-1", "aws").as_deref(), Some("*"));
+        assert!(!k.asks_customer() && !k.follows_region());
+        assert!(k.describe().contains("organisation"));
     }
 
     #[test]

@@ -112,6 +112,14 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../assets/vendors/gitlab-dedicated.json"),
     ),
     (
+        "databricks.json",
+        include_str!("../../../assets/vendors/databricks.json"),
+    ),
+    (
+        "elastic.json",
+        include_str!("../../../assets/vendors/elastic.json"),
+    ),
+    (
         "other.json",
         include_str!("../../../assets/vendors/other.json"),
     ),
@@ -160,6 +168,14 @@ pub struct VendorProfile {
     /// external ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_role: Option<CustomerRole>,
+    /// Values the customer types (`--set NAME=VALUE`, the wizard's Values step), each used
+    /// inside a statement's condition as `{{NAME}}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<ValueSpec>,
+    /// What the customer pastes back into the vendor once the key exists, in order: the Done
+    /// screen and `byok create` show exactly these. Empty means the key ARN.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paste_back: Vec<PasteBack>,
     /// What the user does once the key exists.
     pub next_step: String,
     /// What each key state means for the vendor's service (used by `byok status`).
@@ -361,6 +377,56 @@ impl ExternalIdPattern {
     }
 }
 
+/// A value the customer types, which a statement's condition names as `{{name}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ValueSpec {
+    /// `--set NAME=VALUE`'s NAME: lowercase letters, digits and `-`.
+    pub name: String,
+    /// What the wizard asks ("Databricks account ID").
+    pub label: String,
+    /// Where the customer finds it.
+    pub help: String,
+    /// A regular expression the whole value must match, anchored (`^...$`).
+    pub pattern: String,
+}
+
+/// One thing the vendor asks the customer to paste into its console once the key exists.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PasteBack {
+    /// Each key's ARN (the primary's, then the second key's).
+    KeyArn,
+    /// Each key's alias, as an ARN (`arn:aws:kms:REGION:ACCOUNT:alias/NAME`).
+    AliasArn,
+    /// Each key's alias, as its name (`alias/NAME`).
+    Alias,
+    /// The Region of each key.
+    Region,
+}
+
+impl PasteBack {
+    /// How the Done screen and `byok create` name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PasteBack::KeyArn => "Key ARN",
+            PasteBack::AliasArn => "Alias ARN",
+            PasteBack::Alias => "Alias",
+            PasteBack::Region => "Region",
+        }
+    }
+
+    /// Its name in `byok create --output json` and the vendor file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PasteBack::KeyArn => "key-arn",
+            PasteBack::AliasArn => "alias-arn",
+            PasteBack::Alias => "alias",
+            PasteBack::Region => "region",
+        }
+    }
+}
+
 /// One statement of the customer role's own policy: its Sid and actions; its Resource is
 /// always the key's ARNs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -368,6 +434,103 @@ impl ExternalIdPattern {
 pub struct RoleStatement {
     pub sid: String,
     pub actions: Vec<String>,
+}
+
+/// The condition operators a vendor statement may use. `...IfExists` and `ForAllValues:`
+/// are refused: both are true when the key is absent from the request, which turns a
+/// condition that narrows the vendor into one that may not.
+pub const CONDITION_OPERATORS: &[&str] = &[
+    "StringEquals",
+    "StringEqualsIgnoreCase",
+    "StringLike",
+    "ForAnyValue:StringEquals",
+    "ForAnyValue:StringLike",
+    "ArnEquals",
+    "ArnLike",
+    "Bool",
+];
+
+/// The most values a profile may declare.
+const MAX_VALUES: usize = 8;
+
+/// The value name a condition's value stands for, when it is a placeholder `{{name}}`.
+pub fn placeholder(v: &str) -> Option<&str> {
+    v.strip_prefix("{{")?.strip_suffix("}}")
+}
+
+/// Whether a condition (or a value in one) holds a placeholder for a value the customer types.
+pub fn is_placeholder(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => placeholder(s).is_some(),
+        serde_json::Value::Array(a) => a.iter().any(is_placeholder),
+        serde_json::Value::Object(m) => m.values().any(is_placeholder),
+        _ => false,
+    }
+}
+
+/// A condition with every `{{name}}` replaced by the customer's value; `None` for a name not
+/// in `values` (never the case once the answers are validated).
+pub fn fill_condition(
+    c: &serde_json::Value,
+    values: &[(String, String)],
+) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    Some(match c {
+        Value::String(s) => match placeholder(s) {
+            Some(name) => Value::String(values.iter().find(|(n, _)| n == name)?.1.clone()),
+            None => c.clone(),
+        },
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| fill_condition(x, values))
+                .collect::<Option<_>>()?,
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| Some((k.clone(), fill_condition(x, values)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => c.clone(),
+    })
+}
+
+impl ValueSpec {
+    /// The customer's value, checked: the whole of it matches the profile's pattern, and it
+    /// holds no wildcard or policy variable (`*`, `?`, `$`) and nothing a key policy cannot
+    /// take, whatever the pattern says.
+    pub fn check(&self, input: &str) -> Result<String, String> {
+        let v = input.trim();
+        if v.is_empty() {
+            return Err(format!("is required: {}", self.help));
+        }
+        if let Some(c) = v.chars().find(|c| matches!(c, '*' | '?' | '$')) {
+            return Err(format!(
+                "{v:?} holds {c:?}: a value you type is matched literally and never holds a wildcard or policy variable"
+            ));
+        }
+        if let Some(c) = v
+            .chars()
+            .find(|c| !c.is_ascii_graphic() || matches!(c, '"' | '\\' | '{' | '}'))
+        {
+            return Err(format!(
+                "{v:?} holds {:?}, which no {} has",
+                crate::sanitize::line(&c.to_string()),
+                self.label
+            ));
+        }
+        let re = regex_lite::Regex::new(&self.pattern)
+            .map_err(|e| format!("the profile's pattern does not compile: {e}"))?;
+        if !re
+            .find(v)
+            .is_some_and(|m| m.start() == 0 && m.end() == v.len())
+        {
+            return Err(format!(
+                "{v:?} is not a {} (it must match {}): {}",
+                self.label, self.pattern, self.help
+            ));
+        }
+        Ok(v.to_string())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -436,10 +599,12 @@ fn max_chars(pattern: &str) -> usize {
         "dual_region.pairs[].primary" | "dual_region.pairs[].secondary" => 64,
         "dual_region.methods[]" | "dual_region.recommended" | "principal.kind" => 64,
         "root_statement_sid" | "statements[].sid" | "statements[].actions[]" => 128,
-        "principal.label" | "customer_role.external_id.label" => 200,
-        "customer_role.name" => 64,
+        "principal.label" | "customer_role.external_id.label" | "values[].label" => 200,
+        "customer_role.name" | "values[].name" => 64,
         "customer_role.policy_name" => 128,
         "customer_role.policy[].sid" | "customer_role.policy[].actions[]" => 128,
+        "values[].pattern" => 200,
+        "principal.arn" => 2048,
         "key.alias" => 256,
         "docs_url" | "sources[]" => 2048,
         "checked" => 10,
@@ -677,6 +842,7 @@ impl VendorProfile {
             ("statements", self.statements.len(), MAX_STATEMENTS),
             ("states", self.states.len(), MAX_STATES),
             ("sources", self.sources.len(), MAX_SOURCES),
+            ("values", self.values.len(), MAX_VALUES),
             (
                 "dual_region.pairs",
                 self.dual_region.as_ref().map_or(0, |d| d.pairs.len()),
@@ -1021,7 +1187,223 @@ impl VendorProfile {
                 ));
             }
         }
+        if let Err((field, problem)) = self.principal.kind.check_spec(&self.principal) {
+            return Err(err(field, problem));
+        }
+        self.check_values(file)?;
+        self.check_conditions(file)?;
         self.check_sources(file)
+    }
+
+    /// The values the customer types: each named once, with a pattern that compiles and is
+    /// anchored at both ends.
+    fn check_values(&self, file: &str) -> Result<(), ProfileError> {
+        let err = |field: String, problem: String| ProfileError {
+            file: file.to_string(),
+            field,
+            problem,
+        };
+        for (i, v) in self.values.iter().enumerate() {
+            let ok_name = v
+                .name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase())
+                && v.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok_name {
+                return Err(err(
+                    format!("values[{i}].name"),
+                    format!(
+                        "{:?} must start with a lowercase letter, then lowercase letters, digits or '-' (it is --set NAME)",
+                        v.name
+                    ),
+                ));
+            }
+            if self.values[..i].iter().any(|w| w.name == v.name) {
+                return Err(err(
+                    format!("values[{i}].name"),
+                    format!("{:?} is declared twice", v.name),
+                ));
+            }
+            if v.label.trim().is_empty() {
+                return Err(err(
+                    format!("values[{i}].label"),
+                    "must not be empty".into(),
+                ));
+            }
+            if !(v.pattern.starts_with('^') && v.pattern.ends_with('$')) {
+                return Err(err(
+                    format!("values[{i}].pattern"),
+                    format!(
+                        "{:?} must match the whole value: start it with ^ and end it with $",
+                        v.pattern
+                    ),
+                ));
+            }
+            if let Err(e) = regex_lite::Regex::new(&v.pattern) {
+                return Err(err(
+                    format!("values[{i}].pattern"),
+                    format!("is not a regular expression: {e}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every statement's condition: operators from [`CONDITION_OPERATORS`] only, each over an
+    /// object of `aws:` or `kms:` keys with a string or a non-empty list of strings; a
+    /// placeholder `{{name}}` only as a whole value, only for a declared value, and every
+    /// declared value used. The organisation keys are the vendor's, never typed; and a
+    /// wildcard principal needs them, fixed, on every statement.
+    fn check_conditions(&self, file: &str) -> Result<(), ProfileError> {
+        use serde_json::Value;
+        let err = |field: String, problem: String| ProfileError {
+            file: file.to_string(),
+            field,
+            problem,
+        };
+        let mut used: Vec<&str> = Vec::new();
+        let wildcard = self.principal.kind == PrincipalKind::AnyInOrganization;
+        for (i, st) in self.statements.iter().enumerate() {
+            let at = format!("statements[{i}].condition");
+            let mut org_narrowed = false;
+            let Some(c) = st.condition.as_ref().and_then(Value::as_object) else {
+                if wildcard {
+                    return Err(err(
+                        at,
+                        "a wildcard principal (any-in-organization) needs the vendor's aws:PrincipalOrgID or aws:PrincipalOrgPaths condition on every statement".into(),
+                    ));
+                }
+                continue;
+            };
+            for (op, block) in c {
+                let field = format!("{at}.{op}");
+                if op.ends_with("IfExists") {
+                    return Err(err(
+                        field,
+                        format!(
+                            "{op} is refused: ...IfExists is true when the key is absent, so it would not narrow the vendor; use {}",
+                            op.trim_end_matches("IfExists")
+                        ),
+                    ));
+                }
+                if op.starts_with("ForAllValues:") {
+                    return Err(err(
+                        field,
+                        format!(
+                            "{op} is refused: ForAllValues is true when the key is absent; use ForAnyValue:"
+                        ),
+                    ));
+                }
+                if !CONDITION_OPERATORS.contains(&op.as_str()) {
+                    return Err(err(
+                        field,
+                        format!(
+                            "{op:?} is not a condition operator byok takes: use one of {}",
+                            CONDITION_OPERATORS.join(", ")
+                        ),
+                    ));
+                }
+                let Some(block) = block.as_object().filter(|b| !b.is_empty()) else {
+                    return Err(err(
+                        field,
+                        "must be an object of condition keys, such as {\"aws:PrincipalOrgID\": \"o-abcdefghij\"}".into(),
+                    ));
+                };
+                for (key, v) in block {
+                    let field = format!("{at}.{op}.{key}");
+                    let (prefix, rest) = key.split_once(':').unwrap_or(("", ""));
+                    if !matches!(prefix.to_ascii_lowercase().as_str(), "aws" | "kms")
+                        || rest.is_empty()
+                        || !rest
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "/_-.:".contains(c))
+                    {
+                        return Err(err(
+                            field,
+                            format!("{key:?} is not an aws: or kms: condition key"),
+                        ));
+                    }
+                    let values: Vec<&str> = match v {
+                        Value::String(x) => vec![x.as_str()],
+                        Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_string) => {
+                            a.iter().filter_map(Value::as_str).collect()
+                        }
+                        _ => {
+                            return Err(err(
+                                field,
+                                "must be a string or a non-empty list of strings".into(),
+                            ));
+                        }
+                    };
+                    let org_key = crate::policy::is_org_key(key);
+                    for x in &values {
+                        match placeholder(x) {
+                            Some(name) if org_key => {
+                                return Err(err(
+                                    field,
+                                    format!(
+                                        "{{{{{name}}}}}: the vendor's organisation is fixed by the profile, never typed by the customer"
+                                    ),
+                                ));
+                            }
+                            Some(name) if self.values.iter().any(|v| v.name == name) => {
+                                used.push(name)
+                            }
+                            Some(name) => {
+                                return Err(err(
+                                    field,
+                                    format!(
+                                        "{{{{{name}}}}} names no declared value: declare it under \"values\" or fix the name"
+                                    ),
+                                ));
+                            }
+                            None if x.contains("{{") || x.contains("}}") => {
+                                return Err(err(
+                                    field,
+                                    format!(
+                                        "{x:?}: a placeholder {{{{NAME}}}} is a whole value, never part of one"
+                                    ),
+                                ));
+                            }
+                            None => {}
+                        }
+                        if org_key && let Some(problem) = crate::policy::org_value_problem(key, x) {
+                            return Err(err(field, problem));
+                        }
+                    }
+                    if org_key && crate::policy::ORG_OPERATORS.contains(&op.as_str()) {
+                        org_narrowed = true;
+                    }
+                }
+            }
+            if wildcard && !org_narrowed {
+                return Err(err(
+                    at,
+                    format!(
+                        "a wildcard principal (any-in-organization) needs aws:PrincipalOrgID or aws:PrincipalOrgPaths under {} on every statement",
+                        crate::policy::ORG_OPERATORS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some((i, v)) = self
+            .values
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !used.contains(&v.name.as_str()))
+        {
+            return Err(err(
+                format!("values[{i}].name"),
+                format!(
+                    "{:?} is declared but no condition uses it: put {{{{{}}}}} in a statement's condition, or remove it",
+                    v.name, v.name
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Where the facts come from, and when they were checked: every profile but the `other`
@@ -1301,6 +1683,8 @@ mod tests {
                 "mongodb-atlas",
                 "cockroachdb",
                 "gitlab-dedicated",
+                "databricks",
+                "elastic",
                 "other"
             ]
         );
@@ -1370,6 +1754,203 @@ mod tests {
         ] {
             assert!(!is_date(bad), "{bad}");
         }
+    }
+
+    fn databricks_json() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../../assets/vendors/databricks.json")).unwrap()
+    }
+
+    fn elastic_json() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../../assets/vendors/elastic.json")).unwrap()
+    }
+
+    #[test]
+    fn conditions_take_only_the_allowed_operators() {
+        let cases: &[(serde_json::Value, &str, &str)] = &[
+            (
+                serde_json::json!({ "StringEqualsIfExists": { "aws:PrincipalTag/DatabricksAccountId": "{{databricks-account-id}}" } }),
+                "statements[0].condition.StringEqualsIfExists",
+                "IfExists",
+            ),
+            (
+                serde_json::json!({ "ForAllValues:StringEquals": { "aws:PrincipalTag/DatabricksAccountId": "{{databricks-account-id}}" } }),
+                "statements[0].condition.ForAllValues:StringEquals",
+                "ForAnyValue",
+            ),
+            (
+                serde_json::json!({ "StringNotEquals": { "aws:PrincipalTag/DatabricksAccountId": "{{databricks-account-id}}" } }),
+                "statements[0].condition.StringNotEquals",
+                "not a condition operator",
+            ),
+            (
+                serde_json::json!({ "StringEquals": { "aws:PrincipalTag/DatabricksAccountId": "{{account}}" } }),
+                "statements[0].condition.StringEquals.aws:PrincipalTag/DatabricksAccountId",
+                "names no declared value",
+            ),
+            (
+                serde_json::json!({ "StringEquals": { "aws:PrincipalTag/DatabricksAccountId": "x-{{databricks-account-id}}" } }),
+                "statements[0].condition.StringEquals.aws:PrincipalTag/DatabricksAccountId",
+                "whole value",
+            ),
+            (
+                serde_json::json!({ "StringEquals": { "s3:prefix": "{{databricks-account-id}}" } }),
+                "statements[0].condition.StringEquals.s3:prefix",
+                "condition key",
+            ),
+            (
+                serde_json::json!({ "StringEquals": { "aws:PrincipalTag/DatabricksAccountId": [] } }),
+                "statements[0].condition.StringEquals.aws:PrincipalTag/DatabricksAccountId",
+                "non-empty list",
+            ),
+            (
+                serde_json::json!({ "StringEquals": "x" }),
+                "statements[0].condition.StringEquals",
+                "object of condition keys",
+            ),
+        ];
+        for (cond, field, says) in cases {
+            let mut v = databricks_json();
+            v["statements"][0]["condition"] = cond.clone();
+            let e = load(v).unwrap_err();
+            assert_eq!(e.field, *field, "{e}");
+            assert!(e.problem.contains(says), "{e}");
+        }
+        // A declared value no condition uses.
+        let mut v = databricks_json();
+        v["statements"][0]["condition"] = serde_json::json!({ "StringEquals": { "aws:PrincipalTag/DatabricksAccountId": "0d26daa6-5e44-4c97-a497-ef015f91254a" } });
+        let e = load(v).unwrap_err();
+        assert_eq!(e.field, "values[0].name", "{e}");
+        assert!(e.problem.contains("no condition uses it"), "{e}");
+        // An organisation is never typed.
+        let mut v = databricks_json();
+        v["statements"][0]["condition"] = serde_json::json!({ "StringEquals": { "aws:PrincipalOrgID": "{{databricks-account-id}}" } });
+        let e = load(v).unwrap_err();
+        assert!(e.problem.contains("never typed"), "{e}");
+    }
+
+    #[test]
+    fn values_are_declared_once_with_an_anchored_pattern() {
+        for (edit, field) in [
+            (
+                serde_json::json!({ "name": "Account", "label": "x", "help": "x", "pattern": "^a$" }),
+                "values[0].name",
+            ),
+            (
+                serde_json::json!({ "name": "databricks-account-id", "label": "x", "help": "x", "pattern": "[0-9a-f-]+" }),
+                "values[0].pattern",
+            ),
+            (
+                serde_json::json!({ "name": "databricks-account-id", "label": "x", "help": "x", "pattern": "^([a-$" }),
+                "values[0].pattern",
+            ),
+            (
+                serde_json::json!({ "name": "databricks-account-id", "label": "x", "help": "x", "pattern": "^a$", "default": "a" }),
+                "default",
+            ),
+        ] {
+            let mut v = databricks_json();
+            v["values"][0] = edit;
+            assert_eq!(load(v).unwrap_err().field, field);
+        }
+        let mut v = databricks_json();
+        let twice = v["values"][0].clone();
+        v["values"].as_array_mut().unwrap().push(twice);
+        assert_eq!(load(v).unwrap_err().field, "values[1].name");
+        let mut v = databricks_json();
+        v["paste_back"] = serde_json::json!(["key-arn", "password"]);
+        assert!(load(v).unwrap_err().problem.contains("unknown variant"));
+    }
+
+    #[test]
+    fn a_typed_value_matches_its_pattern_and_holds_no_wildcard() {
+        let c = Catalog::built_in();
+        let spec = &c.get("databricks").unwrap().values[0];
+        let id = "0d26daa6-5e44-4c97-a497-ef015f91254a";
+        assert_eq!(spec.check(&format!(" {id} ")).unwrap(), id);
+        for bad in [
+            "*",
+            "0d26daa6-5e44-4c97-a497-*",
+            "0d26daa6-5e44-4c97-a497-ef015f91254?",
+            "${aws:username}",
+            "0D26DAA6-5E44-4C97-A497-EF015F91254A",
+            "0d26daa6-5e44-4c97\n-a497-ef015f91254a",
+            "0d26daa6-5e44-4c97-a497-ef015f91254a x",
+            "0d26daa6",
+            "",
+        ] {
+            assert!(spec.check(bad).is_err(), "{bad:?}");
+        }
+        // A pattern that would let a wildcard through is not enough to let it through.
+        let loose = ValueSpec {
+            pattern: "^.*$".into(),
+            ..spec.clone()
+        };
+        for bad in ["*", "a?b", "${x}", "a\"b", "{{x}}"] {
+            assert!(loose.check(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_wildcard_principal_needs_the_vendors_organisation_on_every_statement() {
+        let c = Catalog::built_in();
+        let e = c.get("elastic").unwrap();
+        assert_eq!(e.principal.kind, PrincipalKind::AnyInOrganization);
+        // Without the condition, or with it on one statement only.
+        let mut v = elastic_json();
+        v["statements"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("condition");
+        let err = load(v).unwrap_err();
+        assert_eq!(err.field, "statements[0].condition");
+        let mut v = elastic_json();
+        v["statements"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({ "sid": "More", "actions": ["kms:Decrypt"] }));
+        assert_eq!(load(v).unwrap_err().field, "statements[1].condition");
+        // A condition that does not narrow to an organisation.
+        for cond in [
+            serde_json::json!({ "Bool": { "aws:SecureTransport": "true" } }),
+            serde_json::json!({ "StringEquals": { "aws:PrincipalAccount": "111122223333" } }),
+            serde_json::json!({ "ArnLike": { "aws:PrincipalOrgPaths": "o-ygducmlz12/r-e5t3/*" } }),
+        ] {
+            let mut v = elastic_json();
+            v["statements"][0]["condition"] = cond.clone();
+            assert_eq!(
+                load(v).unwrap_err().field,
+                "statements[0].condition",
+                "{cond}"
+            );
+        }
+        // An organisation value with a wildcard anywhere but the whole last step.
+        for bad in [
+            "*",
+            "o-*/*",
+            "o-ygducmlz12/*",
+            "o-ygducmlz12/r-e5t3/ou-e5t3-*/*",
+            "o-ygducmlz1*/r-e5t3/*",
+        ] {
+            let mut v = elastic_json();
+            v["statements"][0]["condition"] =
+                serde_json::json!({ "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": bad } });
+            let err = load(v).unwrap_err();
+            assert_eq!(
+                err.field, "statements[0].condition.ForAnyValue:StringLike.aws:PrincipalOrgPaths",
+                "{bad}"
+            );
+        }
+        let mut v = elastic_json();
+        v["statements"][0]["condition"] =
+            serde_json::json!({ "StringEquals": { "aws:PrincipalOrgID": "o-*" } });
+        assert_eq!(
+            load(v).unwrap_err().field,
+            "statements[0].condition.StringEquals.aws:PrincipalOrgID"
+        );
+        let mut v = elastic_json();
+        v["statements"][0]["condition"] =
+            serde_json::json!({ "StringEquals": { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } });
+        load(v).unwrap();
     }
 
     #[test]
@@ -1725,6 +2306,8 @@ mod tests {
                 "mongodb-atlas",
                 "cockroachdb",
                 "gitlab-dedicated",
+                "databricks",
+                "elastic",
                 "other",
                 "acme"
             ]

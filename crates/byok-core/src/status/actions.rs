@@ -537,6 +537,25 @@ pub fn repair_policy_of(
     for ps in &profile.statements {
         let sid = ps.sid.as_str();
         let Some(s) = list.iter_mut().find(|s| sid_of(s) == sid) else {
+            // Its condition holds a value the customer typed at create (`--set`), which byok
+            // does not know here: adding the statement without it would widen the vendor's
+            // access, so it is left to `byok create` with the value.
+            if ps
+                .condition
+                .as_ref()
+                .is_some_and(crate::vendor::is_placeholder)
+            {
+                summary.push(format!(
+                    "not added: {sid:?}, whose condition needs your {} (run byok create again with --set)",
+                    profile
+                        .values
+                        .iter()
+                        .map(|v| v.label.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                continue;
+            }
             list.push(statement_on(
                 sid,
                 principal,
@@ -609,6 +628,9 @@ pub fn repair_policy_of(
         if let Some(pc) = ps.condition.as_ref().and_then(Value::as_object) {
             for (op, block) in pc {
                 for (k, v) in block.as_object().into_iter().flatten() {
+                    if crate::vendor::is_placeholder(v) {
+                        continue;
+                    }
                     if s.get("Condition")
                         .and_then(|c| c.get(op))
                         .and_then(|b| b.get(k))
@@ -1051,7 +1073,22 @@ pub async fn plan_action<S: KeyService>(
                         Action::RemoveRetired => {
                             format!("The policy in {r} grants no retired principal.")
                         }
-                        _ => format!("The policy in {r} already is what it should be."),
+                        _ => {
+                            let held: Vec<&str> = change_of
+                                .summary
+                                .iter()
+                                .filter(|x| x.starts_with("not added"))
+                                .map(String::as_str)
+                                .collect();
+                            if held.is_empty() {
+                                format!("The policy in {r} already is what it should be.")
+                            } else {
+                                format!(
+                                    "The policy in {r} lacks what byok cannot add without a value you typed at create: {}.",
+                                    held.join("; ")
+                                )
+                            }
+                        }
                     });
                     continue;
                 }

@@ -492,6 +492,8 @@ pub(super) fn condition_gap(
         for (k, v) in block.as_object().into_iter().flatten() {
             match actual.and_then(|a| a.get(op)).and_then(|b| b.get(k)) {
                 None => missing.push(format!("{op} {k}")),
+                // A value the customer typed at create (`--set`) is theirs: any is kept.
+                Some(_) if crate::vendor::is_placeholder(v) => {}
                 Some(x) if x != v => differs.push((format!("{op} {k}"), x.clone(), v.clone())),
                 Some(_) => {}
             }
@@ -553,7 +555,12 @@ pub fn check_policy(
         }
         let acts = policy::actions(s);
         match s.get("Effect").and_then(Value::as_str) {
-            Some("Allow") if !policy::principals(s).contains(&"*") => {
+            // A wildcard grants the vendor only when the vendor is anyone in its organisation
+            // (Elastic), under that organisation's condition.
+            Some("Allow")
+                if !policy::principals(s).contains(&"*")
+                    || (vp == "*" && policy::narrows_to_organisation(s)) =>
+            {
                 granted.extend(acts.iter().map(|a| a.to_string()))
             }
             Some("Deny") if s.get("Condition").is_none() => {
