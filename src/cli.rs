@@ -250,7 +250,7 @@ pub struct PolicyArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Answers")]
 pub struct AnswerArgs {
-    /// camunda, gearset, clickhouse, aiven, confluent, snowflake, mongodb-atlas, cockroachdb, gitlab-dedicated, other, or the id of a --vendor-file profile (see `byok vendors`).
+    /// The vendor profile id, such as camunda or gearset: `byok vendors` lists them, with the id of any --vendor-file profile.
     #[arg(long, value_name = "VENDOR", value_parser = vendors(), value_hint = ValueHint::Other, hide_possible_values = true, display_order = 100)]
     pub vendor: Option<String>,
     /// The primary AWS Region (must be one the vendor supports).
@@ -292,6 +292,9 @@ pub struct AnswerArgs {
     /// The external ID the vendor gave, for the role byok makes in your account for it to assume (MongoDB Atlas, CockroachDB); --principal is then the vendor's principal that assumes it.
     #[arg(long, value_name = "ID", value_hint = ValueHint::Other)]
     pub external_id: Option<String>,
+    /// A value the vendor asks for inside its condition, NAME=VALUE (such as databricks-account-id=...); repeatable. `byok vendors show ID` lists them.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_hint = ValueHint::Other)]
+    pub values: Vec<String>,
 }
 
 impl AnswerArgs {
@@ -317,6 +320,7 @@ impl AnswerArgs {
         flag(self.no_rotation, "--no-rotation");
         flag(self.alerts_email.is_some(), "--alerts-email");
         flag(self.external_id.is_some(), "--external-id");
+        flag(!self.values.is_empty(), "--set");
         v
     }
 
@@ -374,6 +378,7 @@ impl AnswerArgs {
         one(&mut self.external_id, &outer.external_id, "--external-id")?;
         many(&mut self.tags, &outer.tags, "--tag")?;
         many(&mut self.admins, &outer.admins, "--admin")?;
+        many(&mut self.values, &outer.values, "--set")?;
         self.admins_can_delete |= outer.admins_can_delete;
         self.no_rotation |= outer.no_rotation;
         Ok(())
@@ -395,6 +400,8 @@ impl AnswerArgs {
             no_rotation: self.no_rotation,
             alerts_email: self.alerts_email.clone(),
             external_id: self.external_id.clone(),
+            values: self.values.clone(),
+            preview_values: false,
         }
     }
 }

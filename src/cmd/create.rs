@@ -282,6 +282,7 @@ fn report_result(
                 "role": k.role, "region": k.region, "arn": k.arn, "key_id": k.key_id, "alias": k.alias, "created": k.created_now,
             })).collect::<Vec<_>>(),
             "policy": report.policy,
+            "paste_back": exec::paste_back(&a.vendor, &report.keys),
         });
         if let Some(r) = &report.role {
             doc["role"] = json!({
@@ -353,6 +354,15 @@ fn report_result(
                     r.arn,
                     a.principal
                 );
+            }
+            if !a.vendor.paste_back.is_empty() {
+                eprintln_safe!(
+                    "\nWhat {} asks for (on stdout too, one a line):",
+                    sanitize::line(&a.vendor.name)
+                );
+                for p in exec::paste_back(&a.vendor, &report.keys) {
+                    eprintln_safe!("  {:<22} {}", p.label, p.value);
+                }
             }
             if g.demo {
                 eprintln_safe!(
@@ -431,7 +441,14 @@ fn report_result(
             "To finish, run the same command again; byok reuses what exists:\n  {finish}"
         );
     }
-    // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works.
+    // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works; once done, for
+    // a vendor that lists what it asks for, exactly those values.
+    if report.outcome == Outcome::Completed && !a.vendor.paste_back.is_empty() {
+        for p in exec::paste_back(&a.vendor, &report.keys) {
+            println_safe!("{}", p.value);
+        }
+        return;
+    }
     for k in &report.keys {
         println_safe!("{}", k.arn);
     }

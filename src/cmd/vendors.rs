@@ -123,8 +123,23 @@ fn show(v: &VendorProfile, output: Output) -> i32 {
         v.principal.kind.describe()
     );
     println_safe!("    {}", l(&v.principal.help));
+    if let Some(a) = &v.principal.arn {
+        println_safe!("    The principal: {}", l(a));
+    }
     for r in &v.principal.refuse {
         println_safe!("    Refused: {}: {}", l(&r.arn), l(&r.reason));
+    }
+    for val in &v.values {
+        println_safe!(
+            "  Value {} (--set {}=...): {}",
+            l(&val.label),
+            l(&val.name),
+            l(&val.help)
+        );
+        println_safe!(
+            "    must match {}; never a wildcard (* ?) or a policy variable ($)",
+            l(&val.pattern)
+        );
     }
     println!("  Regions:");
     for r in regions_text(v) {
@@ -158,6 +173,9 @@ fn show(v: &VendorProfile, output: Output) -> i32 {
         println_safe!("  {:?}: {}", l(&s.sid), s.actions.join(", "));
         if let Some(c) = &s.condition {
             println_safe!("    only when {}", sanitize::line(&c.to_string()));
+            if byok::vendor::is_placeholder(c) {
+                println!("    ({{{{NAME}}}} is the value you give with --set NAME=...)");
+            }
         } else {
             println!("    no condition");
         }
@@ -199,6 +217,16 @@ fn show(v: &VendorProfile, output: Output) -> i32 {
         }
     }
     println!();
+    let paste: Vec<&str> = if v.paste_back.is_empty() {
+        vec![byok::vendor::PasteBack::KeyArn.label()]
+    } else {
+        v.paste_back.iter().map(|p| p.label()).collect()
+    };
+    println_safe!(
+        "What you paste back into {}: {} (of each key)",
+        l(&v.name),
+        paste.join(", ")
+    );
     println_safe!("Next step: {}", l(&v.next_step));
     if !v.sources.is_empty() {
         println!("Sources:");
