@@ -74,6 +74,7 @@ pub enum Screen {
     Names,
     Admins,
     Principal,
+    Values,
     Regionality,
     Rotation,
     Review,
@@ -1237,8 +1238,12 @@ impl App {
                 }
             }
             Copy(i) => {
-                if let Some(k) = self.run.as_ref().and_then(|r| r.keys.get(i)) {
-                    return vec![Effect::Copy(k.arn.clone())];
+                if let Some(item) = self
+                    .run
+                    .as_ref()
+                    .and_then(|r| steps::done::items(r).into_iter().nth(i))
+                {
+                    return vec![Effect::Copy(item.value)];
                 }
             }
             CopyGrant => {
@@ -1410,10 +1415,12 @@ impl App {
                     .as_ref()
                     .is_some_and(|x| x.outcome == Outcome::Completed) =>
             {
-                // The keys, then the role the vendor assumes (it asks for both).
-                r.keys
-                    .iter()
-                    .map(|k| k.arn.clone())
+                // What the vendor asks to have pasted back (the key ARNs unless its profile
+                // lists other values), as `byok create` prints it, then the role the vendor
+                // assumes (it asks for both).
+                crate::exec::paste_back(&r.answers.vendor, &r.keys)
+                    .into_iter()
+                    .map(|p| p.value)
                     .chain(r.role.as_ref().map(|x| x.arn.clone()))
                     .collect()
             }

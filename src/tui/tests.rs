@@ -1834,7 +1834,7 @@ fn enter_until_back(a: &mut App, s: Screen) {
 fn the_steps_are_a_list_each_screen_once_in_the_wizards_order() {
     let screens: Vec<Screen> = super::steps::ALL.iter().map(|s| s.screen()).collect();
     assert!(screens.windows(2).all(|w| w[0] < w[1]), "{screens:?}");
-    assert_eq!(screens.len(), 11);
+    assert_eq!(screens.len(), 12);
     for s in &screens {
         assert_eq!(super::steps::step(*s).screen(), *s);
     }
@@ -1852,6 +1852,7 @@ fn the_steps_are_a_list_each_screen_once_in_the_wizards_order() {
         Field::ReplicaRegion,
         Field::RotationDays,
         Field::AlertsEmail,
+        Field::Value,
     ] {
         let asking: Vec<Screen> = super::steps::ALL
             .iter()
@@ -1868,6 +1869,132 @@ fn the_steps_are_a_list_each_screen_once_in_the_wizards_order() {
     assert!(!super::steps::form(&gearset).contains(&Screen::Regionality));
     assert_eq!(super::steps::form(&gearset).last(), Some(&Screen::Review));
     assert!(super::steps::form(&camunda_ready()).contains(&Screen::Regionality));
+    // The values step only for a vendor that declares values.
+    assert!(!super::steps::form(&gearset).contains(&Screen::Values));
+    let databricks = app_with(RawAnswers {
+        vendor: Some("databricks".into()),
+        ..RawAnswers::default()
+    });
+    assert!(super::steps::form(&databricks).contains(&Screen::Values));
+}
+
+/// Elastic asks for the alias ARN of each key: the Done screen shows exactly those, each
+/// with its copy key, and they are what the wizard prints when it exits.
+#[test]
+fn done_shows_what_the_vendor_asks_to_have_pasted_back() {
+    let mut a = loaded(app_with(RawAnswers {
+        vendor: Some("elastic".into()),
+        region: Some("eu-west-1".into()),
+        regionality: Some("multi-region".into()),
+        replica_region: Some("eu-central-1".into()),
+        ..RawAnswers::default()
+    }));
+    enter_until(&mut a, Screen::Review);
+    let fx = a.handle(ch('r'));
+    assert!(matches!(&fx[..], [Effect::Run(_)]), "{fx:?}");
+    let mut p = record(KeyRole::Primary, "eu-west-1");
+    p.alias = Some("alias/elastic-cloud-byok".into());
+    let mut r = record(KeyRole::Replica, "eu-central-1");
+    r.alias = Some("alias/elastic-cloud-byok".into());
+    a.handle(Event::RunFinished(Box::new(RunReport {
+        account: Some("111122223333".into()),
+        caller: None,
+        keys: vec![p.clone(), r.clone()],
+        policy: None,
+        outcome: Outcome::Completed,
+        done_steps: vec![],
+        retired: vec![],
+        in_flight: vec![],
+    })));
+    assert_eq!(a.screen, Screen::Done);
+    let alias_arn = |k: &KeyRecord| {
+        format!(
+            "{}:alias/elastic-cloud-byok",
+            k.arn.rsplit_once(":key/").unwrap().0
+        )
+    };
+    assert_eq!(a.stdout_lines(), vec![alias_arn(&p), alias_arn(&r)]);
+    assert_eq!(a.handle(ch('2')), vec![Effect::Copy(alias_arn(&r))]);
+    let labels: Vec<String> = a.bindings().iter().map(|b| b.label.clone()).collect();
+    assert!(
+        labels.contains(&"copy alias arn · eu-central-1".to_string()),
+        "{labels:?}"
+    );
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| draw(&a, f)).unwrap();
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains(&alias_arn(&p)), "{screen}");
+    assert!(
+        screen.contains("paste into Elastic Cloud Hosted"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains(&format!("{} ", p.arn)),
+        "the key ARN is not asked for"
+    );
+}
+
+/// Databricks: the wizard asks for the account ID with the profile's label and help, shows
+/// its placeholder in the policy until a valid one is typed, refuses a wildcard or the wrong
+/// shape as typed, and puts the value into the condition.
+#[test]
+fn the_values_step_asks_the_profiles_values_and_checks_them() {
+    let mut a = loaded(app_with(RawAnswers {
+        vendor: Some("databricks".into()),
+        region: Some("us-east-1".into()),
+        ..RawAnswers::default()
+    }));
+    enter_until(&mut a, Screen::Values);
+    assert_eq!(a.screen(), Screen::Values);
+    let policy = a.preview_policy().unwrap().to_string();
+    assert!(policy.contains("{{databricks-account-id}}"), "{policy}");
+    assert!(
+        policy.contains("arn:aws:iam::414351767826:root"),
+        "{policy}"
+    );
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| draw(&a, f)).unwrap();
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        screen.contains("Databricks account ID"),
+        "the label is on screen"
+    );
+    for bad in ["0d26daa6-*", "12345"] {
+        type_str(&mut a, bad);
+        a.handle(enter());
+        assert_eq!(a.screen(), Screen::Values, "{bad}");
+        let e = a.error.clone().unwrap();
+        assert!(e.starts_with("Databricks account ID: "), "{e}");
+        a.handle(ctrl('u'));
+    }
+    let id = "0d26daa6-5e44-4c97-a497-ef015f91254a";
+    type_str(&mut a, id);
+    let policy = a.preview_policy().unwrap().to_string();
+    assert!(policy.contains(id) && !policy.contains("{{"), "{policy}");
+    a.handle(enter());
+    assert_ne!(a.screen(), Screen::Values);
+    let answers = a.validate().unwrap();
+    assert_eq!(
+        answers.values,
+        vec![("databricks-account-id".to_string(), id.to_string())]
+    );
+    assert!(
+        a.review_rows()
+            .iter()
+            .any(|(s, _, _, v)| *s == Screen::Values && v.contains(id))
+    );
 }
 
 /// A long vendor list (built-ins and --vendor-file profiles) filters as you type: the choice

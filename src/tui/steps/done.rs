@@ -29,6 +29,50 @@ pub enum Phase {
     Finished(Result<String, String>),
 }
 
+/// One value on the Done screen, with the key that copies it.
+pub(crate) struct Item {
+    /// The frame's title.
+    pub title: String,
+    /// What the copy key's label says after "copy".
+    pub short: String,
+    pub value: String,
+}
+
+/// What the Done screen shows, in order: each key's ARN with its role, Region and alias; or,
+/// for a vendor whose profile lists what it asks to have pasted back, exactly those values.
+pub(crate) fn items(run: &crate::tui::app::RunState) -> Vec<Item> {
+    let v = &run.answers.vendor;
+    if v.paste_back.is_empty() {
+        return run
+            .keys
+            .iter()
+            .map(|k| Item {
+                title: format!(
+                    " {} · {} · {} ",
+                    key_name(run.answers.regionality, k.role),
+                    crate::regions::describe(&k.region),
+                    k.alias.as_deref().unwrap_or("")
+                ),
+                short: k.role.as_str().to_string(),
+                value: k.arn.clone(),
+            })
+            .collect();
+    }
+    crate::exec::paste_back(v, &run.keys)
+        .into_iter()
+        .map(|p| Item {
+            title: format!(
+                " {} · {} · paste into {} ",
+                p.what.label(),
+                crate::regions::describe(&p.region),
+                v.name
+            ),
+            short: p.label.to_ascii_lowercase(),
+            value: p.value,
+        })
+        .collect()
+}
+
 impl Step for Done {
     fn screen(&self) -> Screen {
         Screen::Done
@@ -98,20 +142,27 @@ impl Step for Done {
             }
             Phase::Idle | Phase::Finished(_) => {}
         }
-        let n = a.run.as_ref().map_or(0, |r| r.keys.len());
+        let items = a.run.as_ref().map(items).unwrap_or_default();
+        let n = items.len();
         if n == 1 {
+            let label = if a
+                .run
+                .as_ref()
+                .is_some_and(|r| r.answers.vendor.paste_back.is_empty())
+            {
+                "copy ARN".to_string()
+            } else {
+                format!("copy {}", items[0].short)
+            };
             b.push(
-                Binding::new("c", "copy ARN", Copy(0))
+                Binding::new("c", label, Copy(0))
                     .key(K::Char('c'))
                     .key(K::Char('1')),
             );
         } else {
             for i in 0..n.min(9) {
                 let hint: &'static str = ["1", "2", "3", "4", "5", "6", "7", "8", "9"][i];
-                let label = format!(
-                    "copy {}",
-                    a.run.as_ref().map_or("", |r| r.keys[i].role.as_str())
-                );
+                let label = format!("copy {}", items[i].short);
                 b.push(Binding::new(hint, label, Copy(i)).key(K::Char(char::from(b'1' + i as u8))));
             }
         }
@@ -143,6 +194,7 @@ impl View<'_> {
         let a = self.app;
         let Some(run) = &a.run else { return };
         let n = run.keys.len();
+        let items = items(run);
         let lines = vec![
             Line::from(vec![
                 Span::styled("✓ ", self.t.ok()),
@@ -169,19 +221,14 @@ impl View<'_> {
         // Each ARN whole, with the key that copies it: in its own frame when the frame fits
         // around it, else on lines of its own with no border beside it (a mouse selection
         // takes the ARN and nothing else). The ARNs come first; what follows gets the rest.
-        for (i, k) in run.keys.iter().enumerate() {
-            let hint = if n == 1 {
+        for (i, item) in items.iter().enumerate() {
+            let hint = if items.len() == 1 {
                 "c".to_string()
             } else {
                 (i + 1).to_string()
             };
-            let title = format!(
-                " {} · {} · {} ",
-                key_name(run.answers.regionality, k.role),
-                crate::regions::describe(&k.region),
-                k.alias.as_deref().unwrap_or("")
-            );
-            let arn_w = k.arn.chars().count();
+            let title = item.title.clone();
+            let arn_w = item.value.chars().count();
             if arn_w + 2 <= area.width as usize {
                 let h = 3;
                 if y + h > area.bottom() {
@@ -207,7 +254,7 @@ impl View<'_> {
                 };
                 let inner = block.inner(r);
                 block.render(r, buf);
-                Line::styled(k.arn.clone(), self.t.arn()).render(inner, buf);
+                Line::styled(item.value.clone(), self.t.arn()).render(inner, buf);
                 y += h + 1;
             } else {
                 // The terminal's whole width for the ARN, with nothing beside it.
@@ -236,7 +283,7 @@ impl View<'_> {
                     },
                     buf,
                 );
-                let chars: Vec<char> = k.arn.chars().collect();
+                let chars: Vec<char> = item.value.chars().collect();
                 for (j, row) in chars.chunks(full.width.max(1) as usize).enumerate() {
                     Line::styled(row.iter().collect::<String>(), self.t.arn()).render(
                         Rect {
@@ -373,7 +420,11 @@ impl View<'_> {
         if wrapped_height(&lines, rest.width) + 2 <= rest.height {
             lines.push(Line::raw(""));
             lines.push(Line::styled(
-                "When you quit, the ARNs are also printed, one a line, so ARN=$(byok …) works.",
+                if run.answers.vendor.paste_back.is_empty() {
+                    "When you quit, the ARNs are also printed, one a line, so ARN=$(byok …) works."
+                } else {
+                    "When you quit, these values are also printed, one a line, so ARN=$(byok …) works."
+                },
                 self.t.dim(),
             ));
         }

@@ -15,7 +15,7 @@ use crate::answers::{Field, FieldError, RawAnswers};
 use crate::vendor::VendorProfile;
 
 mod admins;
-mod done;
+pub(crate) mod done;
 mod execute;
 mod key_type;
 mod names;
@@ -24,6 +24,7 @@ mod region;
 mod regionality;
 mod review;
 mod rotation;
+mod values;
 pub(crate) mod vendor;
 
 pub use admins::AdminRow;
@@ -41,6 +42,7 @@ pub struct States {
     pub rotation: rotation::State,
     pub review: review::State,
     pub done: done::State,
+    pub values: values::State,
 }
 
 /// What every step module brings in.
@@ -297,13 +299,14 @@ pub(crate) fn form_keys(a: &App, typing: bool, k: FormKeys) -> Vec<Binding> {
 }
 
 /// Every step, in the order the wizard walks them: the form, then the run and its result.
-pub(crate) static ALL: [&dyn Step; 11] = [
+pub(crate) static ALL: [&dyn Step; 12] = [
     &vendor::Vendor,
     &region::Region,
     &key_type::KeyType,
     &names::Names,
     &admins::Admins,
     &principal::Principal,
+    &values::Values,
     &regionality::Regionality,
     &rotation::Rotation,
     &review::Review,

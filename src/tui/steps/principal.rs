@@ -254,6 +254,24 @@ impl View<'_> {
                 lines.push(Line::styled(note, self.t.dim()));
                 para(lines).render(rest, buf);
             }
+            crate::principal::Step::Fixed {
+                question,
+                explain,
+                label,
+                principal,
+                note,
+            } => {
+                let rest = self.question(area, &question, &explain, buf);
+                let lines = vec![
+                    Line::from(vec![
+                        Span::styled(format!("  {label:<20}"), self.t.dim()),
+                        Span::styled(principal, self.t.accent()),
+                    ]),
+                    Line::raw(""),
+                    Line::styled(note, self.t.dim()),
+                ];
+                para(lines).render(rest, buf);
+            }
             crate::principal::Step::Typed {
                 question,
                 explain,
