@@ -1695,3 +1695,105 @@ async fn gitlab_dedicated_primary_with_secondary_and_backup_replicas_then_rerun(
     );
     assert!(key_ids(&moto.kms("us-west-2").await).await.is_empty());
 }
+
+/// A built-in vendor whose principal the profile names (Databricks' account, Elastic's
+/// organisation) and whose answers are given with `extra`: the stored policy is the golden
+/// file byte for byte, stdout carries exactly what the vendor asks to have pasted back
+/// (`paste_back`), and the same command again changes nothing and prints the same.
+async fn named_vendor_then_rerun(
+    vendor: &str,
+    region: &str,
+    extra: &[&str],
+    alias: &str,
+    golden_file: &str,
+    pasted: fn(key_arn: &str, alias_arn: &str) -> String,
+) {
+    let moto = Moto::start();
+    let dir = TempDir::new(vendor);
+    let mut args = vec!["create", "--vendor", vendor, "--region", region, "--yes"];
+    args.extend_from_slice(extra);
+    let out = run(moto.byok(dir.path()).args(&args));
+    assert_exit(&out, 0);
+    let kms = moto.kms(region).await;
+    let keys = key_ids(&kms).await;
+    assert_eq!(keys.len(), 1, "{vendor}");
+    let key_id = &keys[0];
+    let meta = describe(&kms, key_id).await;
+    let key_arn = meta.arn().unwrap().to_string();
+    let alias_arn = format!("arn:aws:kms:{region}:{ACCOUNT}:{alias}");
+    assert_eq!(stdout(&out), pasted(&key_arn, &alias_arn), "{vendor}");
+    assert_eq!(
+        alias_target(&kms, alias).await.as_deref(),
+        Some(key_id.as_str())
+    );
+    let stored = kms
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .to_string();
+    let golden_text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(golden_file),
+    )
+    .unwrap();
+    assert_eq!(stored.trim_end(), golden_text.trim_end(), "{vendor}");
+    assert!(rotation(&kms, key_id).await.0);
+    let tags = tags_of(&kms, key_id).await;
+    assert_byok_tags(&tags, vendor, alias, "primary");
+
+    let again = run(moto.byok(dir.path()).args(&args));
+    assert_exit(&again, 0);
+    assert_eq!(stdout(&again), pasted(&key_arn, &alias_arn));
+    assert_eq!(key_ids(&kms).await.len(), 1);
+    assert_eq!(policy_of(&kms, key_id).await, golden(golden_file));
+    assert_eq!(tags_of(&kms, key_id).await.len(), tags.len());
+
+    // The JSON carries the same values, each named.
+    let mut json_args = args.clone();
+    json_args.extend(["--output", "json"]);
+    let out = run(moto.byok(dir.path()).args(&json_args));
+    assert_exit(&out, 0);
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let values: String = doc["paste_back"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{}\n", p["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(values, pasted(&key_arn, &alias_arn));
+}
+
+#[tokio::test]
+async fn databricks_account_id_in_the_condition_then_rerun_creates_nothing() {
+    named_vendor_then_rerun(
+        "databricks",
+        "us-east-1",
+        &[
+            "--set",
+            "databricks-account-id=0d26daa6-5e44-4c97-a497-ef015f91254a",
+        ],
+        "alias/databricks-managed-services",
+        "databricks-single.json",
+        |key, _| format!("{key}\nalias/databricks-managed-services\n"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn elastic_organisation_wildcard_then_rerun_prints_the_alias_arn() {
+    named_vendor_then_rerun(
+        "elastic",
+        "eu-west-1",
+        &[],
+        "alias/elastic-cloud-byok",
+        "elastic-single.json",
+        |_, alias| format!("{alias}\n"),
+    )
+    .await;
+}

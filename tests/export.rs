@@ -123,6 +123,24 @@ fn setups() -> Vec<(&'static str, Answers)> {
                 r.replica_regions = vec!["us-west-2".into()];
             }),
         ),
+        (
+            "databricks-single",
+            answers(|r| {
+                r.vendor = Some("databricks".into());
+                r.region = Some("us-east-1".into());
+                r.values =
+                    vec!["databricks-account-id=0d26daa6-5e44-4c97-a497-ef015f91254a".into()];
+            }),
+        ),
+        (
+            "elastic-multi-region",
+            answers(|r| {
+                r.vendor = Some("elastic".into());
+                r.region = Some("eu-west-1".into());
+                r.regionality = Some("multi-region".into());
+                r.replica_region = Some("eu-central-1".into());
+            }),
+        ),
     ]
 }
 

@@ -119,7 +119,9 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                     principal(),
                 ),
                 byok::vendor::PrincipalKind::AccountRootByRegion
-                | byok::vendor::PrincipalKind::GivenAfterRegistration => {
+                | byok::vendor::PrincipalKind::GivenAfterRegistration
+                | byok::vendor::PrincipalKind::Fixed
+                | byok::vendor::PrincipalKind::AnyInOrganization => {
                     mostly(Just(None), principal())
                 }
                 byok::vendor::PrincipalKind::AccountOrArn => mostly(
@@ -138,6 +140,28 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                         .map(|r| Some(r.as_str().to_string())),
                 )
                 .collect();
+            // The profile's values (`--set`): a well-formed one of each (Databricks' account ID
+            // is the only pattern of the built-ins), now and then a wildcard or anything.
+            let names: Vec<String> = v.values.iter().map(|x| x.name.clone()).collect();
+            let values = mostly(
+                "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".prop_map({
+                    let names = names.clone();
+                    move |id| {
+                        names
+                            .iter()
+                            .map(|n| format!("{n}={id}"))
+                            .collect::<Vec<_>>()
+                    }
+                }),
+                prop_oneof![
+                    Just(vec![]),
+                    "[0-9a-f*?-]{1,40}".prop_map({
+                        let names = names.clone();
+                        move |x| names.iter().map(|n| format!("{n}={x}")).collect::<Vec<_>>()
+                    }),
+                    any::<String>().prop_map(|x| vec![x]),
+                ],
+            );
             let regionality = mostly(
                 proptest::sample::select(ways),
                 "[a-z-]{0,12}".prop_map(Some),
@@ -149,6 +173,7 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                     principal,
                     regionality,
                     mostly(Just(None), region()),
+                    values,
                 ),
                 (
                     mostly(
@@ -188,7 +213,7 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
         })
         .prop_map(
             |(
-                (vendor, region, principal, regionality, replica_region),
+                (vendor, region, principal, regionality, replica_region, values),
                 (alias, description, tags, admins, admins_can_delete, rotation_days, no_rotation),
             )| RawAnswers {
                 vendor: Some(vendor),
@@ -205,6 +230,8 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                 no_rotation,
                 alerts_email: None,
                 external_id: None,
+                values,
+                preview_values: false,
             },
         )
 }
@@ -307,10 +334,20 @@ proptest! {
                 }
             }
         }
-        // No Deny, no wildcard principal; the root principal is the customer's own account.
+        // No Deny, no wildcard principal but a vendor that is anyone in its organisation, on
+        // statements its organisation narrows; no placeholder left, no wildcard typed.
         for s in statements {
             prop_assert_eq!(&s["Effect"], "Allow");
-            prop_assert!(!as_list(&s["Principal"]["AWS"]).contains(&"*".to_string()));
+            if as_list(&s["Principal"]["AWS"]).contains(&"*".to_string()) {
+                prop_assert_eq!(a.vendor.principal.kind, byok::vendor::PrincipalKind::AnyInOrganization);
+                prop_assert!(policy::narrows_to_organisation(s), "{}", s);
+            }
+            let cond = s.get("Condition").map(|c| c.to_string()).unwrap_or_default();
+            prop_assert!(!cond.contains("{{"), "{}", cond);
+        }
+        for (_, v) in &a.values {
+            prop_assert!(!v.contains(['*', '?', '$']), "{}", v);
+            prop_assert!(p.to_string().contains(v.as_str()));
         }
         prop_assert!(a.principal != root);
         prop_assert!(policy::lint(&p, &account, &a.principal).is_empty());
@@ -364,10 +401,20 @@ proptest! {
                     continue;
                 }
                 if let Ok(p) = answers::check_principal(v, "eu-west-1", Some(input)) {
+                    if p == "*" {
+                        prop_assert_eq!(v.principal.kind, byok::vendor::PrincipalKind::AnyInOrganization);
+                        continue;
+                    }
                     let arn = byok::arn::Arn::parse(&p).expect("an ARN");
                     prop_assert_eq!(arn.partition.as_str(), "aws");
                     prop_assert!(byok::arn::is_account_id(&arn.account));
                     prop_assert!(!p.contains('*'));
+                }
+                for spec in &v.values {
+                    if let Ok(x) = spec.check(input) {
+                        prop_assert!(!x.contains(['*', '?', '$', '"', '{', '}']), "{}", x);
+                        prop_assert!(x.chars().all(|c| c.is_ascii_graphic()));
+                    }
                 }
             }
         }

@@ -2568,3 +2568,104 @@ async fn status_checks_the_role_the_vendor_assumes() {
     assert!(role_findings(&r).is_empty(), "{r}");
     assert_eq!(code, 0);
 }
+
+/// Elastic (anyone in its organisation) and Databricks (its account, under the customer's
+/// account ID): keys byok made are OK; Elastic's revoked and restored access is judged by
+/// its organisation's statement; a Databricks value changed by hand is kept as the
+/// customer's, and a Databricks statement removed is not re-added without the value
+/// (that would widen the vendor's access).
+#[tokio::test]
+async fn organisation_and_typed_value_vendors_are_judged_by_their_conditions() {
+    let moto = Moto::start();
+    let dir = TempDir::new("status-cond");
+    let id = "0d26daa6-5e44-4c97-a497-ef015f91254a";
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "databricks",
+        "--region",
+        "us-east-1",
+        "--set",
+        &format!("databricks-account-id={id}"),
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dbx_arn = stdout(&out).lines().next().unwrap().to_string();
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "elastic",
+        "--region",
+        "eu-west-1",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (report, code, err) = status_json(
+        &moto,
+        &dir,
+        &[
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{report:#}");
+    for k in report["keys"].as_array().unwrap() {
+        assert_eq!(k["health"], "ok", "{k:#}");
+    }
+    let elastic = report["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["region"] == "eu-west-1")
+        .unwrap()["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Revoked: broken, the organisation's actions missing; restored: OK again.
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["status", "--key", &elastic, "--revoke-access", "--yes"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (report, code, _) =
+        status_json(&moto, &dir, &["--region", "eu-west-1", "--output", "json"]);
+    assert_eq!(code, 5, "{report:#}");
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["status", "--key", &elastic, "--restore-access", "--yes"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (report, code, _) =
+        status_json(&moto, &dir, &["--region", "eu-west-1", "--output", "json"]);
+    assert_eq!(code, 0, "{report:#}");
+
+    // Databricks: another account ID typed by hand is the customer's: still OK.
+    let kms = moto.kms("us-east-1").await;
+    let key_id = dbx_arn.rsplit('/').next().unwrap().to_string();
+    let mut p = policy_of(&kms, &key_id).await;
+    let other = "11111111-2222-3333-4444-555555555555";
+    p["Statement"][1]["Condition"]["StringEquals"]["aws:PrincipalTag/DatabricksAccountId"] =
+        serde_json::json!([other]);
+    put_policy(&kms, &key_id, &p).await;
+    let (report, code, _) =
+        status_json(&moto, &dir, &["--region", "us-east-1", "--output", "json"]);
+    assert_eq!(code, 0, "{report:#}");
+    // Its statement removed: repair does not add it back without the account ID.
+    p["Statement"].as_array_mut().unwrap().remove(1);
+    put_policy(&kms, &key_id, &p).await;
+    let out =
+        run(moto
+            .byok(dir.path())
+            .args(["status", "--key", &dbx_arn, "--repair-policy", "--yes"]));
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("not added"), "{said}");
+    let after = policy_of(&kms, &key_id).await;
+    assert!(
+        !after.to_string().contains("414351767826"),
+        "the vendor is never added without its condition: {after}"
+    );
+}
