@@ -138,7 +138,7 @@ fn setups() -> Vec<(&'static str, Answers)> {
                 r.vendor = Some("elastic".into());
                 r.region = Some("eu-west-1".into());
                 r.regionality = Some("multi-region".into());
-                r.replica_region = Some("eu-central-1".into());
+                r.replica_regions = vec!["eu-central-1".into()];
             }),
         ),
     ]

@@ -361,7 +361,7 @@ fn report_result(
                     sanitize::line(&a.vendor.name)
                 );
                 for p in exec::paste_back(&a.vendor, &report.keys) {
-                    eprintln_safe!("  {:<22} {}", p.label, p.value);
+                    eprintln_safe!("  {:<26} {}", p.label, p.value);
                 }
             }
             if g.demo {

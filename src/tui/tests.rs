@@ -1886,7 +1886,7 @@ fn done_shows_what_the_vendor_asks_to_have_pasted_back() {
         vendor: Some("elastic".into()),
         region: Some("eu-west-1".into()),
         regionality: Some("multi-region".into()),
-        replica_region: Some("eu-central-1".into()),
+        replica_regions: vec!["eu-central-1".into()],
         ..RawAnswers::default()
     }));
     enter_until(&mut a, Screen::Review);
