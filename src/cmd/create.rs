@@ -447,10 +447,10 @@ fn report_result(
         for p in exec::paste_back(&a.vendor, &report.keys) {
             println_safe!("{}", p.value);
         }
-        return;
-    }
-    for k in &report.keys {
-        println_safe!("{}", k.arn);
+    } else {
+        for k in &report.keys {
+            println_safe!("{}", k.arn);
+        }
     }
     // Then the role the vendor assumes, which the vendor asks for beside the key.
     if let Some(r) = &report.role {

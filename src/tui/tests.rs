@@ -1900,6 +1900,7 @@ fn done_shows_what_the_vendor_asks_to_have_pasted_back() {
         account: Some("111122223333".into()),
         caller: None,
         keys: vec![p.clone(), r.clone()],
+        role: None,
         policy: None,
         outcome: Outcome::Completed,
         done_steps: vec![],
