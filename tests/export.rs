@@ -1576,11 +1576,11 @@ fn completions_for_each_shell_name_every_command() {
     }
     // The answers' values are declared: completion offers them, never file names.
     let bash = stdout(&run(byok_offline(dir.path()).args(["completions", "bash"])));
+    // Every built-in profile, in the wizard's order.
+    let ids = Catalog::built_in().ids().join(" ");
+    let zsh_ids = format!("({ids})");
     for (flag, values) in [
-        (
-            "--vendor",
-            "camunda gearset clickhouse aiven confluent snowflake mongodb-atlas cockroachdb gitlab-dedicated other",
-        ),
+        ("--vendor", ids.as_str()),
         ("--regionality", "single multi-region two-keys"),
         ("--region", "us-east-1 us-east-2"),
         ("--replica-region", "us-east-1 us-east-2"),
@@ -1600,10 +1600,7 @@ fn completions_for_each_shell_name_every_command() {
     }
     let zsh = stdout(&run(byok_offline(dir.path()).args(["completions", "zsh"])));
     for (flag, values) in [
-        (
-            "--vendor",
-            "(camunda gearset clickhouse aiven confluent snowflake mongodb-atlas cockroachdb gitlab-dedicated other)",
-        ),
+        ("--vendor", zsh_ids.as_str()),
         ("--regionality", "(single multi-region two-keys)"),
         ("--region", "(us-east-1 us-east-2 "),
     ] {
