@@ -121,9 +121,7 @@ fn raw_answers() -> impl Strategy<Value = RawAnswers> {
                 byok::vendor::PrincipalKind::AccountRootByRegion
                 | byok::vendor::PrincipalKind::GivenAfterRegistration
                 | byok::vendor::PrincipalKind::Fixed
-                | byok::vendor::PrincipalKind::AnyInOrganization => {
-                    mostly(Just(None), principal())
-                }
+                | byok::vendor::PrincipalKind::AnyInOrganization => mostly(Just(None), principal()),
                 byok::vendor::PrincipalKind::AccountOrArn => mostly(
                     prop_oneof![
                         "[0-9]{12}".prop_map(Some),
