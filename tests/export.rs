@@ -1263,7 +1263,10 @@ fn hostile(mut a: Answers, marker: &Path) -> Answers {
         m.meaning = format!("{} {h}", m.meaning);
         m.action = format!("{} {h}", m.action);
     }
-    a.vendor.statements[0].sid = format!("Allow {h}");
+    // A vendor that only assumes a role in your account (MongoDB Atlas) has no statement.
+    if let Some(s) = a.vendor.statements.first_mut() {
+        s.sid = format!("Allow {h}");
+    }
     a.description = format!("Key {h}");
     a
 }
