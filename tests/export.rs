@@ -1319,6 +1319,20 @@ fn hostile_vendor_text_stays_text_in_every_export() {
                 ));
             }
             want.push(("locals".into(), vec![]));
+            // The role a vendor assumes comes first: the keys' policies name it.
+            if a.role.is_some() {
+                want.push((
+                    "resource".into(),
+                    vec!["aws_iam_role".into(), "vendor".into()],
+                ));
+                if a.role_policy(&["000000000000".to_string()]).is_some() {
+                    want.push((
+                        "resource".into(),
+                        vec!["aws_iam_role_policy".into(), "vendor".into()],
+                    ));
+                }
+                want.push(("output".into(), vec!["role_arn".into()]));
+            }
             for key in &plan.keys {
                 let role = plan.key_name(key).replace('-', "_");
                 let kind = if key.role == KeyRole::Replica {
