@@ -58,6 +58,19 @@ pub async fn run(g: &GlobalArgs, args: CreateArgs) -> i32 {
                     "{}",
                     sanitize::json_text(policy::to_document(&policy::build(&answers, &id.account)))
                 );
+                if let (Some(arn), Some(trust)) =
+                    (answers.role_arn(&id.account), answers.trust_policy())
+                {
+                    eprintln_safe!(
+                        "\nThe role {arn}, which {} assumes; who may assume it:",
+                        sanitize::line(&answers.vendor.name)
+                    );
+                    eprintln_safe!("{}", sanitize::json_text(policy::to_document(&trust)));
+                    if let Some(own) = answers.role_policy(&["<the key's ARN>".to_string()]) {
+                        eprintln_safe!("Its own policy:");
+                        eprintln_safe!("{}", sanitize::json_text(policy::to_document(&own)));
+                    }
+                }
             }
             Err(e) => {
                 eprintln_safe!(
