@@ -2008,8 +2008,23 @@ fn assert_fits(schemas: &Schemas, file: &str, v: &Value) {
 fn json_outputs_match_their_schemas_offline() {
     let schemas = Schemas::new();
     let dir = TempDir::new("schemas");
-    let plans: [&[&str]; 3] = [
+    let plans: [&[&str]; 4] = [
         CAMUNDA_MRK,
+        &[
+            "plan",
+            "--vendor",
+            "gitlab-dedicated",
+            "--region",
+            "eu-west-1",
+            "--principal",
+            "210987654321",
+            "--regionality",
+            "multi-region",
+            "--replica-region",
+            "eu-central-1",
+            "--replica-region",
+            "us-east-1",
+        ],
         &[
             "plan",
             "--vendor",
@@ -2235,6 +2250,48 @@ async fn create_json_matches_its_schema_when_done_and_when_refused() {
         stderr(&out).is_empty(),
         "json mode prints nothing else: {}",
         stderr(&out)
+    );
+
+    // A primary with two replicas: three keys, each with its role, Region and alias.
+    let out = run(moto.byok(dir.path()).args([
+        "create",
+        "--vendor",
+        "gitlab-dedicated",
+        "--region",
+        "eu-west-1",
+        "--principal",
+        "210987654321",
+        "--regionality",
+        "multi-region",
+        "--replica-region",
+        "eu-central-1",
+        "--replica-region",
+        "us-east-1",
+        "--yes",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_fits(&schemas, "create.schema.json", &v);
+    let keys: Vec<(String, String)> = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["role"].as_str().unwrap().to_string(),
+                k["region"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("primary".to_string(), "eu-west-1".to_string()),
+            ("replica".to_string(), "eu-central-1".to_string()),
+            ("replica".to_string(), "us-east-1".to_string())
+        ]
     );
 
     // The alias now names a key byok did not make for this vendor: a refusal, as JSON.
