@@ -1178,6 +1178,34 @@ fn vendors_show_says_what_the_vendor_asks_for_and_is_granted() {
     ] {
         assert!(t.contains(part), "{part:?} missing from:\n{t}");
     }
+    // A value typed into the condition, and what is pasted back.
+    let out = run(byok(dir.path()).args(["vendors", "show", "databricks"]));
+    assert_exit(&out, 0);
+    let t = stdout(&out);
+    for part in [
+        "The principal: arn:aws:iam::414351767826:root",
+        "Value Databricks account ID (--set databricks-account-id=...)",
+        "never a wildcard (* ?) or a policy variable ($)",
+        "only when {\"StringEquals\":{\"aws:PrincipalTag/DatabricksAccountId\":[\"{{databricks-account-id}}\"]}}",
+        "What you paste back into Databricks: Key ARN, Alias",
+    ] {
+        assert!(t.contains(part), "{part:?} missing from:\n{t}");
+    }
+    let out = run(byok(dir.path()).args(["vendors", "show", "elastic"]));
+    let t = stdout(&out);
+    for part in [
+        "Principal \"*\" under the organisation condition the profile fixes",
+        "\"aws:PrincipalOrgPaths\":\"o-ygducmlz12/r-e5t3/ou-e5t3-fzpdq76p/ou-e5t3-ysfcmd95/ou-e5t3-hwt05su3/*\"",
+        "What you paste back into Elastic Cloud Hosted: Alias ARN",
+    ] {
+        assert!(t.contains(part), "{part:?} missing from:\n{t}");
+    }
+    let out = run(byok(dir.path()).args(["vendors", "show", "databricks", "--output", "json"]));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["principal"]["kind"], "fixed");
+    assert_eq!(doc["values"][0]["name"], "databricks-account-id");
+    assert_eq!(doc["paste_back"], serde_json::json!(["key-arn", "alias"]));
+
     let out = run(byok(dir.path()).args(["vendors", "show", "camunda"]));
     assert!(stdout(&out).contains("Regionality: single, multi-region, two-keys"));
     assert!(stdout(&out).contains("eu-west-1 with eu-west-2"));
