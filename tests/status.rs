@@ -2502,7 +2502,11 @@ async fn status_checks_the_role_the_vendor_assumes() {
         "--yes",
     ]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let arn = stdout(&out).lines().next().unwrap().to_string();
+    let arn = stdout(&out)
+        .lines()
+        .find(|l| l.contains(":key/"))
+        .unwrap()
+        .to_string();
     let role_findings = |r: &Value| -> Vec<Value> {
         key(r, arn.rsplit('/').next().unwrap(), "us-east-1")["findings"]
             .as_array()

@@ -295,7 +295,7 @@ fn report_result(
                 "role": k.role, "region": k.region, "arn": k.arn, "key_id": k.key_id, "alias": k.alias, "created": k.created_now,
             })).collect::<Vec<_>>(),
             "policy": report.policy,
-            "paste_back": exec::paste_back(&a.vendor, &report.keys),
+            "paste_back": exec::paste_back(&a.vendor, &report.keys, report.role.as_ref()),
         });
         if let Some(r) = &report.role {
             doc["role"] = json!({
@@ -373,7 +373,7 @@ fn report_result(
                     "\nWhat {} asks for (on stdout too, one a line):",
                     sanitize::line(&a.vendor.name)
                 );
-                for p in exec::paste_back(&a.vendor, &report.keys) {
+                for p in exec::paste_back(&a.vendor, &report.keys, report.role.as_ref()) {
                     eprintln_safe!("  {:<26} {}", p.label, p.value);
                 }
             }
@@ -457,7 +457,7 @@ fn report_result(
     // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works; once done, for
     // a vendor that lists what it asks for, exactly those values.
     if report.outcome == Outcome::Completed && !a.vendor.paste_back.is_empty() {
-        for p in exec::paste_back(&a.vendor, &report.keys) {
+        for p in exec::paste_back(&a.vendor, &report.keys, report.role.as_ref()) {
             println_safe!("{}", p.value);
         }
     } else {
@@ -465,8 +465,11 @@ fn report_result(
             println_safe!("{}", k.arn);
         }
     }
-    // Then the role the vendor assumes, which the vendor asks for beside the key.
-    if let Some(r) = &report.role {
+    // Then the role the vendor assumes, which the vendor asks for beside the key (unless the
+    // values it asks for, printed above, already hold it).
+    let listed = report.outcome == Outcome::Completed
+        && a.vendor.paste_back.contains(&byok::vendor::PasteBack::RoleArn);
+    if let Some(r) = report.role.as_ref().filter(|_| !listed) {
         println_safe!("{}", r.arn);
     }
 }

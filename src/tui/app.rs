@@ -1418,10 +1418,15 @@ impl App {
                 // What the vendor asks to have pasted back (the key ARNs unless its profile
                 // lists other values), as `byok create` prints it, then the role the vendor
                 // assumes (it asks for both).
-                crate::exec::paste_back(&r.answers.vendor, &r.keys)
+                let listed = r
+                    .answers
+                    .vendor
+                    .paste_back
+                    .contains(&crate::vendor::PasteBack::RoleArn);
+                crate::exec::paste_back(&r.answers.vendor, &r.keys, r.role.as_ref())
                     .into_iter()
                     .map(|p| p.value)
-                    .chain(r.role.as_ref().map(|x| x.arn.clone()))
+                    .chain(r.role.as_ref().filter(|_| !listed).map(|x| x.arn.clone()))
                     .collect()
             }
             _ => Vec::new(),

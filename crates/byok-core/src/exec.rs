@@ -51,7 +51,11 @@ pub struct PasteValue {
 /// What the vendor asks the customer to paste back, for these keys: each of the profile's
 /// `paste_back` items (the key ARN when it lists none) for each key, in that order. An
 /// alias not yet on a key gives nothing for it.
-pub fn paste_back(vendor: &crate::vendor::VendorProfile, keys: &[KeyRecord]) -> Vec<PasteValue> {
+pub fn paste_back(
+    vendor: &crate::vendor::VendorProfile,
+    keys: &[KeyRecord],
+    role: Option<&RoleRecord>,
+) -> Vec<PasteValue> {
     use crate::vendor::PasteBack;
     let items = if vendor.paste_back.is_empty() {
         vec![PasteBack::KeyArn]
@@ -60,9 +64,22 @@ pub fn paste_back(vendor: &crate::vendor::VendorProfile, keys: &[KeyRecord]) -> 
     };
     let mut out = Vec::new();
     for what in items {
+        // The role is one for the setup, whatever its keys.
+        if what == PasteBack::RoleArn {
+            if let Some(r) = role {
+                out.push(PasteValue {
+                    what,
+                    label: what.label().to_string(),
+                    region: "global".into(),
+                    value: r.arn.clone(),
+                });
+            }
+            continue;
+        }
         for k in keys {
             let value = match what {
                 PasteBack::KeyArn => Some(k.arn.clone()),
+                PasteBack::RoleArn => None,
                 PasteBack::Region => Some(k.region.clone()),
                 PasteBack::Alias => k.alias.clone(),
                 PasteBack::AliasArn => k.alias.as_ref().and_then(|alias| {

@@ -403,6 +403,8 @@ pub enum PasteBack {
     Alias,
     /// The Region of each key.
     Region,
+    /// The ARN of the role in your account that the vendor assumes (a `customer_role`), once.
+    RoleArn,
 }
 
 impl PasteBack {
@@ -413,6 +415,7 @@ impl PasteBack {
             PasteBack::AliasArn => "Alias ARN",
             PasteBack::Alias => "Alias",
             PasteBack::Region => "Region",
+            PasteBack::RoleArn => "Role ARN",
         }
     }
 
@@ -423,6 +426,7 @@ impl PasteBack {
             PasteBack::AliasArn => "alias-arn",
             PasteBack::Alias => "alias",
             PasteBack::Region => "region",
+            PasteBack::RoleArn => "role-arn",
         }
     }
 }
@@ -1122,6 +1126,13 @@ impl VendorProfile {
         }
         if let Err(e) = crate::arn::normalize_alias(&self.key.alias) {
             return Err(err("key.alias", e));
+        }
+        if self.paste_back.contains(&PasteBack::RoleArn) && self.customer_role.is_none() {
+            return Err(err(
+                "paste_back",
+                "\"role-arn\" needs a customer_role: there is no role in your account to paste"
+                    .into(),
+            ));
         }
         if self.statements.is_empty() && self.customer_role.is_none() {
             return Err(err(
@@ -2358,6 +2369,15 @@ mod tests {
         let mut v = atlas_json();
         v["customer_role"]["external_id"]["help"] = "line\nbreak".into();
         assert_eq!(load(v).unwrap_err().field, "customer_role.external_id.help");
+    }
+
+    #[test]
+    fn only_a_customer_role_may_be_pasted_back_as_a_role() {
+        let c = Catalog::built_in();
+        assert!(c.get("mongodb-atlas").unwrap().paste_back.contains(&PasteBack::RoleArn));
+        let mut v = camunda_json();
+        v["paste_back"] = serde_json::json!(["role-arn", "key-arn"]);
+        assert_eq!(load(v).unwrap_err().field, "paste_back");
     }
 
     #[test]

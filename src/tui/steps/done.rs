@@ -58,7 +58,7 @@ pub(crate) fn items(run: &crate::tui::app::RunState) -> Vec<Item> {
             })
             .collect();
     }
-    crate::exec::paste_back(v, &run.keys)
+    crate::exec::paste_back(v, &run.keys, run.role.as_ref())
         .into_iter()
         .map(|p| Item {
             title: format!(
@@ -304,7 +304,12 @@ impl View<'_> {
         };
         let mut lines = Vec::new();
         // The role the vendor assumes: the vendor asks for its ARN beside the key's.
-        if let Some(r) = &run.role {
+        if let Some(r) = run.role.as_ref().filter(|_| {
+            !run.answers
+                .vendor
+                .paste_back
+                .contains(&crate::vendor::PasteBack::RoleArn)
+        }) {
             lines.push(Line::from(vec![
                 Span::styled("Role the vendor assumes: ", self.t.dim()),
                 Span::styled(r.arn.clone(), self.t.arn()),
