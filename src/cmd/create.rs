@@ -468,7 +468,9 @@ fn report_result(
     // Then the role the vendor assumes, which the vendor asks for beside the key (unless the
     // values it asks for, printed above, already hold it).
     let listed = report.outcome == Outcome::Completed
-        && a.vendor.paste_back.contains(&byok::vendor::PasteBack::RoleArn);
+        && a.vendor
+            .paste_back
+            .contains(&byok::vendor::PasteBack::RoleArn);
     if let Some(r) = report.role.as_ref().filter(|_| !listed) {
         println_safe!("{}", r.arn);
     }

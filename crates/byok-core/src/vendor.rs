@@ -2374,7 +2374,12 @@ mod tests {
     #[test]
     fn only_a_customer_role_may_be_pasted_back_as_a_role() {
         let c = Catalog::built_in();
-        assert!(c.get("mongodb-atlas").unwrap().paste_back.contains(&PasteBack::RoleArn));
+        assert!(
+            c.get("mongodb-atlas")
+                .unwrap()
+                .paste_back
+                .contains(&PasteBack::RoleArn)
+        );
         let mut v = camunda_json();
         v["paste_back"] = serde_json::json!(["role-arn", "key-arn"]);
         assert_eq!(load(v).unwrap_err().field, "paste_back");
