@@ -2244,3 +2244,47 @@ fn the_access_step_asks_the_external_id_for_a_role_the_vendor_assumes() {
     a.handle(key(KeyCode::BackTab));
     assert_eq!((a.screen, a.steps.principal.focus), (Screen::Principal, 0));
 }
+
+/// A profile that pairs the primary with three Regions and needs two: the wizard starts
+/// with the first two it lists, and `+` among the pairs (←→ to move) picks others.
+#[test]
+fn a_profile_with_pairs_that_needs_two_regions() {
+    let mut v = serde_json::to_value(Catalog::built_in().get("camunda").unwrap()).unwrap();
+    v["id"] = "acme".into();
+    v["dual_region"]["pairs"] = serde_json::json!([
+        { "primary": "eu-west-1", "secondary": "eu-west-2" },
+        { "primary": "eu-west-1", "secondary": "eu-central-1" },
+        { "primary": "eu-west-1", "secondary": "eu-north-1" }
+    ]);
+    v["dual_region"]["min_regions"] = 2.into();
+    v["dual_region"]["max_regions"] = 3.into();
+    let p = crate::vendor::VendorProfile::from_json("acme.json", &v.to_string()).unwrap();
+    let mut ctx = Ctx::new(Catalog { profiles: vec![p] });
+    ctx.raw = RawAnswers {
+        vendor: Some("acme".into()),
+        principal: Some(ROLE.into()),
+        regionality: Some("multi-region".into()),
+        ..Default::default()
+    };
+    ctx.demo = true;
+    let mut a = App::new(ctx);
+    a.handle(Event::Resize(120, 40));
+    assert_eq!(a.other_regions_value(), ["eu-west-2", "eu-central-1"]);
+    assert_eq!(
+        a.validate().unwrap().replica_regions,
+        ["eu-west-2", "eu-central-1"]
+    );
+    enter_until(&mut a, Screen::Regionality);
+    // ←→ to the third pair, + picks it: then only what was picked.
+    a.handle(key(KeyCode::Right));
+    a.handle(key(KeyCode::Right));
+    a.handle(ch('+'));
+    assert_eq!(a.other_regions_value(), ["eu-north-1"]);
+    a.handle(key(KeyCode::Right));
+    a.handle(ch('+'));
+    assert_eq!(a.other_regions_value(), ["eu-north-1", "eu-west-2"]);
+    assert_eq!(
+        a.validate().unwrap().replica_regions,
+        ["eu-north-1", "eu-west-2"]
+    );
+}

@@ -46,7 +46,7 @@ impl Step for Regionality {
             .and_then(|r| a.regionalities().iter().position(|x| *x == r))
             .unwrap_or(0);
         let given: Vec<&str> = raw.replica_regions.iter().map(|r| r.trim()).collect();
-        if given.len() > 1 && a.allowed_second_regions().is_none() {
+        if given.len() > 1 {
             a.steps.regionality.picked = given.iter().map(|r| r.to_string()).collect();
         } else if let Some(r2) = given.first().copied() {
             match a.allowed_second_regions() {
@@ -137,7 +137,9 @@ impl Step for Regionality {
                     .key(K::Left),
             );
         }
-        if a.picks_several() && a.steps.regionality.focus == 1 {
+        if a.picks_several()
+            && (a.steps.regionality.focus == 1 || a.allowed_second_regions().is_some())
+        {
             extra.push(Binding::new("+", "pick several", Action::Toggle).key(K::Char('+')));
         }
         let keys = FormKeys {
@@ -220,7 +222,11 @@ impl Step for Regionality {
 
     /// `+` on the Region under the cursor: picked, or no longer, up to the profile's number.
     fn toggle(&self, a: &mut App) {
-        let Some(r) = a.steps.regionality.second_pick.clone() else {
+        let under = match a.allowed_second_regions() {
+            Some(list) => list.get(a.steps.regionality.second_idx).cloned(),
+            None => a.steps.regionality.second_pick.clone(),
+        };
+        let Some(r) = under else {
             return;
         };
         let (_, max) = a.vendor().other_regions_range();
@@ -341,11 +347,25 @@ impl View<'_> {
                         .unwrap_or_else(|| {
                             format!("{} offers no second Region with {primary}", v.name)
                         });
-                    Line::from(vec![
-                        Span::styled("  Second Region  ", self.t.dim()),
-                        Span::styled(name, self.t.title()),
-                    ])
-                    .render(below, buf);
+                    let others = a.other_regions_value();
+                    let mut lines = vec![if others.len() > 1 {
+                        Line::from(vec![
+                            Span::styled("  Other Regions  ", self.t.dim()),
+                            Span::styled(others.join(", "), self.t.title()),
+                        ])
+                    } else {
+                        Line::from(vec![
+                            Span::styled("  Second Region  ", self.t.dim()),
+                            Span::styled(name.clone(), self.t.title()),
+                        ])
+                    }];
+                    if a.picks_several() {
+                        lines.push(Line::styled(
+                            format!("  ←→ {name}; + picks it or drops it"),
+                            self.t.dim(),
+                        ));
+                    }
+                    para(lines).render(below, buf);
                 }
                 // Any second Region: a list like the first one, filtered by typing.
                 None if a.steps.regionality.focus == 0 => {
@@ -441,22 +461,28 @@ impl App {
         self.vendor().secondary_regions(&primary)
     }
 
-    /// Whether the vendor takes several Regions besides the primary's, chosen from the list of
-    /// every Region (`+` picks each).
+    /// Whether the vendor takes several Regions besides the primary's (`+` picks each, in the
+    /// list of every Region or among the vendor's pairs).
     pub fn picks_several(&self) -> bool {
-        self.regionality().is_dual()
-            && self.allowed_second_regions().is_none()
-            && self.vendor().other_regions_range().1 > 1
+        self.regionality().is_dual() && self.vendor().other_regions_range().1 > 1
     }
 
     /// Every Region chosen besides the primary: those picked with `+`, or else the one
     /// under the cursor.
     pub fn other_regions_value(&self) -> Vec<String> {
-        if self.regionality().is_dual()
-            && !self.steps.regionality.picked.is_empty()
-            && self.allowed_second_regions().is_none()
-        {
+        if !self.regionality().is_dual() {
+            return Vec::new();
+        }
+        if !self.steps.regionality.picked.is_empty() {
             return self.steps.regionality.picked.clone();
+        }
+        // A profile that pairs the primary with several Regions and needs more than one:
+        // the first ones it lists, as without the flag.
+        let primary = self.region.clone().unwrap_or_default();
+        if self.vendor().other_regions_range().0 > 1
+            && let Some(d) = self.vendor().default_other_regions(&primary)
+        {
+            return d;
         }
         self.second_region_value().into_iter().collect()
     }
