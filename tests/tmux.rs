@@ -1104,7 +1104,7 @@ fn status_over_the_wizard_with_no_keys() {
     let t = byok_in_tmux(dir.path(), &env, &args);
     t.wait_for("Which vendor is the key for?", T);
     t.wait_for("account 123456789012", T);
-    t.keys(&["S"]);
+    t.keys(&["F2"]);
     let status = t.wait_until("the keys looked for", Duration::from_secs(30), |s| {
         s.contains("No byok keys found")
     });

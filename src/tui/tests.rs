@@ -1614,26 +1614,53 @@ fn a_two_file_export_into_a_directory_asks_for_the_files_that_exist() {
 
 #[test]
 fn the_vendor_screen_opens_the_status_screen() {
+    // The built-in list is long enough to filter: S is a letter of a vendor's name there
+    // (Snowflake), so F2 alone opens the status screen, and the footer says so.
     let mut a = app();
+    assert!(a.ctx.catalog.profiles.len() >= super::steps::vendor::FILTER_AT);
     let b = a.bindings();
     let s = b
         .iter()
         .find(|b| b.label == "status of keys")
         .expect("bound");
-    assert_eq!(s.hint, "S");
-    assert_eq!(
+    assert_eq!(s.hint, "F2");
+    assert!(
         a.handle(Event::Key(KeyEvent::new(
+            KeyCode::Char('S'),
+            KeyModifiers::SHIFT
+        )))
+        .is_empty(),
+        "S is typed into the filter"
+    );
+    assert_eq!(a.steps.vendor.filter.value(), "S");
+    assert_eq!(a.handle(key(KeyCode::F(2))), vec![Effect::OpenStatus]);
+    assert_eq!(a.screen, Screen::Vendor);
+    a.handle(key(KeyCode::Backspace));
+    a.handle(enter());
+    assert!(!a.bindings().iter().any(|b| b.label == "status of keys"));
+
+    // A short list (a catalog of a few profiles) takes no typing: S opens it too.
+    let mut cat = Catalog::built_in();
+    cat.profiles
+        .retain(|p| ["camunda", "gearset", "other"].contains(&p.id.as_str()));
+    let mut ctx = Ctx::new(cat);
+    ctx.demo = true;
+    let mut short = App::new(ctx);
+    short.handle(Event::Resize(120, 40));
+    let b = short.bindings();
+    assert_eq!(
+        b.iter().find(|b| b.label == "status of keys").unwrap().hint,
+        "S"
+    );
+    assert_eq!(
+        short.handle(Event::Key(KeyEvent::new(
             KeyCode::Char('S'),
             KeyModifiers::SHIFT
         ))),
         vec![Effect::OpenStatus]
     );
-    assert_eq!(a.handle(key(KeyCode::F(2))), vec![Effect::OpenStatus]);
-    assert_eq!(a.screen, Screen::Vendor);
-    // Lower-case s does nothing there, and the key is only on the first screen.
-    assert!(a.handle(ch('s')).is_empty());
-    a.handle(enter());
-    assert!(!a.bindings().iter().any(|b| b.label == "status of keys"));
+    // Lower-case s does nothing there.
+    assert!(short.handle(ch('s')).is_empty());
 }
 
 /// At the minimum size and a little above it, every screen of a run keeps its footer, and

@@ -82,15 +82,20 @@ impl Step for Vendor {
     fn help(&self, a: &App) -> String {
         let v = a.vendor();
         format!(
-            "Choose the SaaS vendor whose Bring Your Own Key feature will use this key. Each vendor needs a different key policy; byok writes it from the vendor's published instructions.\n\nA vendor that is not listed: choose \"Other vendor\", or load a profile with --vendor-file.\n\nS (or F2) shows the status of the BYOK keys you already have, as `byok status` does; leaving it comes back here.\n\n{}",
+            "Choose the SaaS vendor whose Bring Your Own Key feature will use this key. Each vendor needs a different key policy; byok writes it from the vendor's published instructions.\n\nA vendor that is not listed: choose \"Other vendor\", or load a profile with --vendor-file.\n\nF2 (or S, while the list is short enough not to filter) shows the status of the BYOK keys you already have, as `byok status` does; leaving it comes back here.\n\n{}",
             v.docs_url
         )
     }
 
     fn bindings(&self, a: &App, typing: bool) -> Vec<Binding> {
-        let status = Binding::new("S", "status of keys", Action::Status)
-            .key(K::Char('S'))
-            .key(K::F(2));
+        // While the list filters, S is typed into the filter: F2 alone opens the status.
+        let status = if filterable(a) {
+            Binding::new("F2", "status of keys", Action::Status).key(K::F(2))
+        } else {
+            Binding::new("S", "status of keys", Action::Status)
+                .key(K::Char('S'))
+                .key(K::F(2))
+        };
         let keys = FormKeys {
             list: true,
             first: Some(status),
