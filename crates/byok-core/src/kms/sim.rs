@@ -10,6 +10,10 @@ use super::*;
 
 pub const DEMO_ACCOUNT: &str = "111122223333";
 
+/// The roles the demo account has from the start (the administrators offered), which IAM
+/// knows like the roles a run creates.
+const DEMO_ROLES: [&str; 4] = ["KeyAdministrators", "PlatformTeam", "SecurityAudit", "ci-deploy"];
+
 #[derive(Debug, Clone)]
 pub struct SimOptions {
     /// Added to every call, like a round trip to AWS.
@@ -292,12 +296,7 @@ impl KeyService for SimKms {
 
     async fn list_iam_principals(&self) -> KmsResult<Vec<IamPrincipal>> {
         self.enter("ListRoles", "global").await;
-        let roles = [
-            "KeyAdministrators",
-            "PlatformTeam",
-            "SecurityAudit",
-            "ci-deploy",
-        ];
+        let roles = DEMO_ROLES;
         let users = ["alice", "bob"];
         let mut out: Vec<IamPrincipal> = roles
             .iter()
@@ -411,7 +410,10 @@ impl KeyService for SimKms {
                 .chars()
                 .take_while(|c| *c != '"')
                 .collect();
-            if !name.contains('/') && !self.lock().roles.contains_key(&name) {
+            if !name.contains('/')
+                && !DEMO_ROLES.contains(&name.as_str())
+                && !self.lock().roles.contains_key(&name)
+            {
                 return Err(KmsError::InvalidPrincipal {
                     message: "Policy contains a statement with one or more invalid principals."
                         .into(),
