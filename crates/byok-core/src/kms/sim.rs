@@ -12,7 +12,12 @@ pub const DEMO_ACCOUNT: &str = "111122223333";
 
 /// The roles the demo account has from the start (the administrators offered), which IAM
 /// knows like the roles a run creates.
-const DEMO_ROLES: [&str; 4] = ["KeyAdministrators", "PlatformTeam", "SecurityAudit", "ci-deploy"];
+const DEMO_ROLES: [&str; 4] = [
+    "KeyAdministrators",
+    "PlatformTeam",
+    "SecurityAudit",
+    "ci-deploy",
+];
 
 #[derive(Debug, Clone)]
 pub struct SimOptions {
