@@ -363,10 +363,18 @@ impl Plan {
             .map(|(i, s)| {
                 let d = match s {
                     Step::ResolveIdentity => None,
-                    Step::CheckRole { .. } => find(&|x| matches!(x, Step::ResolveIdentity)),
+                    // The role's name needs no account: looked up beside the sign-in.
+                    Step::CheckRole { .. } => None,
                     // A role byok did not make stops the run before any change.
-                    Step::FindExisting => find(&|x| matches!(x, Step::CheckRole { .. }))
-                        .or_else(|| find(&|x| matches!(x, Step::ResolveIdentity))),
+                    Step::FindExisting => {
+                        return [
+                            find(&|x| matches!(x, Step::ResolveIdentity)),
+                            find(&|x| matches!(x, Step::CheckRole { .. })),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    }
                     Step::CreateRole { .. } => find(&|x| matches!(x, Step::FindExisting)),
                     // The key policy may name the role: it exists first.
                     Step::CreateKey { .. } => find(&|x| matches!(x, Step::CreateRole { .. }))
@@ -566,6 +574,29 @@ mod graph_tests {
                 }
             }
         }
+        // A role the vendor assumes: looked up beside the sign-in, made before the key.
+        let raw = RawAnswers {
+            vendor: Some("cockroachdb".into()),
+            region: Some("eu-west-1".into()),
+            principal: Some("210987654321".into()),
+            external_id: Some("org-1".into()),
+            ..Default::default()
+        };
+        let p = Plan::build(&raw.validate(&Catalog::built_in()).unwrap());
+        let deps = p.deps();
+        let at = |f: &dyn Fn(&Step) -> bool| p.steps.iter().position(f).unwrap();
+        let (id, check, find, create_role, create_key) = (
+            at(&|s| matches!(s, Step::ResolveIdentity)),
+            at(&|s| matches!(s, Step::CheckRole { .. })),
+            at(&|s| matches!(s, Step::FindExisting)),
+            at(&|s| matches!(s, Step::CreateRole { .. })),
+            at(&|s| matches!(s, Step::CreateKey { .. })),
+        );
+        assert!(deps[check].is_empty());
+        assert_eq!(deps[find], vec![id, check]);
+        assert_eq!(deps[create_role], vec![find]);
+        assert_eq!(deps[create_key], vec![create_role]);
+        assert_eq!(p.chain_length(), 6);
         assert_eq!(plan("single").chain_length(), 5);
         assert_eq!(plan("multi-region").chain_length(), 7);
         assert_eq!(plan("two-keys").chain_length(), 5);
