@@ -1114,3 +1114,53 @@ fn status_over_the_wizard_with_no_keys() {
     t.keys(&["C-c"]);
     assert_restored_with(&t, dir.path(), &[], 130);
 }
+
+/// `byok --demo`, Confluent (two phases): the first screen names the demo's key that waits
+/// for Confluent's roles; the wizard asks for no principal and makes the key; the Done screen
+/// says phase one of two, takes the role ARNs Confluent returned (pasted), shows the grant's
+/// plan and sends it on y; quitting prints the key ARN.
+#[test]
+fn demo_confluent_two_phases_on_the_done_screen() {
+    let dir = TempDir::new("tmux-two-phase");
+    let t = byok_in_tmux(
+        dir.path(),
+        &demo_env(dir.path()),
+        &["--demo", "--vendor", "confluent", "--region", "eu-west-1"],
+    );
+    let first = t.wait_for("Which vendor is the key for?", T);
+    assert!(first.contains("Phase two?"), "{first}");
+    t.keys(&["Enter"]);
+    t.wait_for("Which AWS Region should hold the key?", T);
+    // Every other answer has its default: Enter to the review (no principal is asked).
+    let mut seen_access = false;
+    for _ in 0..12 {
+        let s = t.capture();
+        if s.contains("Enter on an answer changes it") {
+            break;
+        }
+        seen_access |= s.contains("names its access after you register the key");
+        t.keys(&["Enter"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(seen_access, "the access step explains the two phases");
+    t.wait_for("Enter on an answer changes it", T);
+    t.keys(&["r"]);
+    let done = t.wait_for("phase one of two", Duration::from_secs(20));
+    // The key's frame, then phase two's command on the same key.
+    let on_screen = arns_on(&done);
+    assert_eq!(on_screen.len(), 2, "{done}");
+    assert_eq!(on_screen[0], on_screen[1], "{done}");
+    let arns = vec![on_screen[0].clone()];
+    t.keys(&["p"]);
+    t.wait_for("Phase two: paste what Confluent Cloud gave you", T);
+    t.paste(
+        "\"arn:aws:iam::665544332211:role/confluent-byok-1\", \"arn:aws:iam::665544332211:role/confluent-byok-2\"",
+    );
+    t.keys(&["Enter"]);
+    let plan = t.wait_for("nothing is sent until y", T);
+    assert!(plan.contains("PutKeyPolicy"), "{plan}");
+    t.keys(&["y"]);
+    t.wait_for("Granted", T);
+    t.keys(&["q"]);
+    assert_restored(&t, dir.path(), &arns);
+}

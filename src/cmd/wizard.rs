@@ -30,6 +30,8 @@ pub async fn run(g: &GlobalArgs, answers: &AnswerArgs) -> i32 {
         mono: g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         profile: g.profile.clone(),
         journal: journal.path().map(std::path::Path::to_path_buf),
+        // Filled from the journal when the wizard starts.
+        waiting: Vec::new(),
         endpoint_url: g.endpoint_url.clone(),
         vendor_files: g.vendor_files.clone(),
     };

@@ -33,6 +33,9 @@ pub struct Ctx {
     pub profile: Option<String>,
     /// Where the journal records every ARN (none in demo mode).
     pub journal: Option<PathBuf>,
+    /// Keys an earlier run made for a vendor that names its principal after registration:
+    /// the first screen says where phase two is (the status screen's grant).
+    pub waiting: Vec<crate::status::WaitingKey>,
     /// `--endpoint-url` and `--vendor-file`, for the `byok create` command a stopped run
     /// prints.
     pub endpoint_url: Option<String>,
@@ -49,6 +52,7 @@ impl Ctx {
             mono: false,
             profile: None,
             journal: None,
+            waiting: Vec::new(),
             endpoint_url: None,
             vendor_files: Vec::new(),
         }

@@ -371,6 +371,14 @@ where
         Some(s) => (s.scope, s.org),
         None => (status_scope(&journal, ctx.demo), None),
     };
+    let mut ctx = ctx;
+    if !only_status {
+        ctx.waiting = if ctx.demo {
+            crate::status::demo_waiting(&ctx.catalog)
+        } else {
+            crate::status::waiting_keys(&journal.entries(), &ctx.catalog)
+        };
+    }
     let mut app = App::new(ctx);
     let (svc_tx, svc) = watch::channel(None);
     let mut term = match terminal::Term::enter() {

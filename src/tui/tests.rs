@@ -2315,3 +2315,28 @@ fn a_profile_with_pairs_that_needs_two_regions() {
         ["eu-north-1", "eu-west-2"]
     );
 }
+
+/// A restarted wizard says where phase two of an earlier run's key is: the status screen.
+#[test]
+fn the_first_screen_names_a_key_that_may_wait_for_its_vendor() {
+    let mut ctx = Ctx::new(Catalog::built_in());
+    ctx.waiting = vec![crate::status::WaitingKey {
+        vendor: "Snowflake Tri-Secret Secure".into(),
+        alias: "alias/snowflake-tri-secret-secure".into(),
+        region: "us-east-1".into(),
+    }];
+    let mut a = App::new(ctx);
+    a.handle(Event::Resize(120, 40));
+    let text = screen_text(&a, 120, 40);
+    let words = text
+        .lines()
+        .map(|l| l.split('│').next().unwrap_or("").trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("Phase two? byok made alias/snowflake-tri-secret-secure for Snowflake Tri-Secret Secure in us-east-1"),
+        "{words}"
+    );
+    assert!(words.contains("open the status screen (F2)"), "{words}");
+    assert_eq!(a.handle(key(KeyCode::F(2))), vec![Effect::OpenStatus]);
+}

@@ -190,6 +190,20 @@ impl View<'_> {
             lines.push(Line::raw(""));
         }
         lines.push(Line::styled(v.summary.clone(), self.t.text()));
+        // Phase two of an earlier run: where to grant what the vendor returned.
+        for w in &a.ctx.waiting {
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled("Phase two? ", self.t.accent()),
+                Span::styled(
+                    format!(
+                        "byok made {} for {} in {}: once {} has returned its principal, open the status screen (F2) and grant it there (f on the key).",
+                        w.alias, w.vendor, w.region, w.vendor
+                    ),
+                    self.t.text(),
+                ),
+            ]));
+        }
         // The link where it fits whole, else below, across the terminal (see `docs_link`).
         if docs_link(a, a.size.0).is_none() {
             lines.push(Line::styled(v.docs_url.clone(), self.t.dim()));

@@ -2,6 +2,71 @@
 
 use super::*;
 
+/// The demo's key that waits for its vendor's principal (Confluent, phase one): its vendor
+/// id, alias and Region.
+pub const DEMO_WAITING: (&str, &str, &str) =
+    ("confluent", "alias/confluent-cloud-byok", "eu-west-1");
+
+/// A key byok made for a vendor that names its principal only once the key ARN is registered
+/// with it: the restarted wizard says it may wait, and where to grant what the vendor returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingKey {
+    /// The vendor's name.
+    pub vendor: String,
+    pub alias: String,
+    pub region: String,
+}
+
+/// The keys byok's journal says it made (or adopted) for such a vendor, newest first, at most
+/// three. The journal says only that byok made them: whether one still waits is the status
+/// screen's to read.
+pub fn waiting_keys(entries: &[crate::journal::Entry], catalog: &Catalog) -> Vec<WaitingKey> {
+    use crate::journal::Event;
+    let mut out: Vec<WaitingKey> = Vec::new();
+    for e in entries.iter().rev() {
+        if !matches!(e.event, Event::Created | Event::Adopted)
+            || e.role != Some(crate::plan::KeyRole::Primary)
+            || !e.arn.as_deref().is_some_and(|a| a.contains(":kms:"))
+        {
+            continue;
+        }
+        let Some(profile) = e.setup.split('/').next().and_then(|v| catalog.get(v)) else {
+            continue;
+        };
+        let (Some(alias), Some(region)) = (&e.alias, &e.region) else {
+            continue;
+        };
+        if !profile.principal.kind.given_later()
+            || out.iter().any(|w| w.alias == *alias && w.region == *region)
+        {
+            continue;
+        }
+        out.push(WaitingKey {
+            vendor: profile.name.clone(),
+            alias: alias.clone(),
+            region: region.clone(),
+        });
+        if out.len() == 3 {
+            break;
+        }
+    }
+    out
+}
+
+/// The demo's waiting key, as [`waiting_keys`] would name it.
+pub fn demo_waiting(catalog: &Catalog) -> Vec<WaitingKey> {
+    let (v, alias, region) = DEMO_WAITING;
+    catalog
+        .get(v)
+        .map(|p| WaitingKey {
+            vendor: p.name.clone(),
+            alias: alias.into(),
+            region: region.into(),
+        })
+        .into_iter()
+        .collect()
+}
+
 /// Fill a simulated KMS with keys in every state, for `byok --demo status` and UI tests.
 pub async fn seed_demo<S: KeyService>(svc: &S, catalog: &Catalog) -> KmsResult<()> {
     let account = svc.identity().await?.account;
@@ -92,7 +157,8 @@ pub async fn seed_demo<S: KeyService>(svc: &S, catalog: &Catalog) -> KmsResult<(
     // Confluent, phase one: made without Confluent's statements, waiting for the roles
     // Confluent returns once the key ARN is registered (`g` in the menu, or byok grant).
     let confluent = catalog.get("confluent").expect("built-in profile");
-    let mut nk = make(confluent, "alias/confluent-cloud-byok", "", "primary");
+    let (_, alias, region) = DEMO_WAITING;
+    let mut nk = make(confluent, alias, "", "primary");
     let pol = json!({"Version": "2012-10-17", "Statement": [{
         "Sid": confluent.root_statement_sid,
         "Effect": "Allow",
@@ -101,9 +167,8 @@ pub async fn seed_demo<S: KeyService>(svc: &S, catalog: &Catalog) -> KmsResult<(
         "Resource": "*"
     }]});
     nk.policy = policy::to_document(&pol);
-    let k = svc.create_key("eu-west-1", &nk).await?;
-    svc.create_alias("eu-west-1", "alias/confluent-cloud-byok", &k.key_id)
-        .await?;
-    svc.enable_rotation("eu-west-1", &k.key_id, 365).await?;
+    let k = svc.create_key(region, &nk).await?;
+    svc.create_alias(region, alias, &k.key_id).await?;
+    svc.enable_rotation(region, &k.key_id, 365).await?;
     Ok(())
 }

@@ -1302,6 +1302,85 @@ mod two_phase_tests {
         // Nothing was sent.
         assert!(!sim.calls().iter().any(|c| c.starts_with("PutKeyPolicy")));
     }
+
+    /// The restarted wizard names the keys byok made for a two-phase vendor, from the
+    /// journal: the newest first, each once, no other vendor's, no role, no replica.
+    #[test]
+    fn the_journal_names_the_keys_that_may_wait() {
+        use crate::journal::{Entry, Event};
+        use crate::plan::KeyRole;
+        let cat = Catalog::built_in();
+        let entry = |setup: &str, event: Event, role: KeyRole, arn: &str, alias: &str| {
+            let mut e = Entry::new(setup, event);
+            e.role = Some(role);
+            e.region = Some("eu-west-1".into());
+            e.arn = Some(arn.into());
+            e.alias = Some(alias.into());
+            e
+        };
+        let key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-0000-4000-8000-000000000001";
+        let entries = vec![
+            entry(
+                "confluent/111122223333/eu-west-1/alias/confluent-a",
+                Event::Created,
+                KeyRole::Primary,
+                key,
+                "alias/confluent-a",
+            ),
+            entry(
+                "camunda/111122223333/eu-west-1/alias/camunda",
+                Event::Created,
+                KeyRole::Primary,
+                key,
+                "alias/camunda",
+            ),
+            entry(
+                "snowflake/111122223333/eu-west-1/alias/sf",
+                Event::Intent,
+                KeyRole::Primary,
+                key,
+                "alias/sf",
+            ),
+            entry(
+                "snowflake/111122223333/eu-west-1/alias/sf",
+                Event::Adopted,
+                KeyRole::Primary,
+                key,
+                "alias/sf",
+            ),
+            entry(
+                "confluent/111122223333/eu-west-1/alias/confluent-a",
+                Event::Adopted,
+                KeyRole::Primary,
+                key,
+                "alias/confluent-a",
+            ),
+            entry(
+                "confluent/111122223333/eu-west-1/alias/confluent-b",
+                Event::Created,
+                KeyRole::Replica,
+                key,
+                "alias/confluent-b",
+            ),
+        ];
+        let w = waiting_keys(&entries, &cat);
+        assert_eq!(
+            w,
+            [
+                WaitingKey {
+                    vendor: "Confluent Cloud".into(),
+                    alias: "alias/confluent-a".into(),
+                    region: "eu-west-1".into()
+                },
+                WaitingKey {
+                    vendor: "Snowflake Tri-Secret Secure".into(),
+                    alias: "alias/sf".into(),
+                    region: "eu-west-1".into()
+                },
+            ]
+        );
+        assert_eq!(demo_waiting(&cat)[0].alias, DEMO_WAITING.1);
+    }
 }
 
 mod several_regions_tests {
