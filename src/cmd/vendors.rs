@@ -166,11 +166,19 @@ fn show(v: &VendorProfile, output: Output) -> i32 {
     );
     println!();
     println!(
-        "What {} is granted (its statements in the key policy)",
-        l(&v.name)
+        "What {} is granted (its statements in the key policy{})",
+        l(&v.name),
+        if v.principal.kind.given_later() {
+            ", added by byok grant once the key ARN is registered: none at creation"
+        } else {
+            ""
+        }
     );
     for s in &v.statements {
         println_safe!("  {:?}: {}", l(&s.sid), s.actions.join(", "));
+        if s.resource == byok::vendor::StatementResource::Key {
+            println!("    on the key's own ARN (Resource), not \"*\"");
+        }
         if let Some(c) = &s.condition {
             println_safe!("    only when {}", sanitize::line(&c.to_string()));
             if byok::vendor::is_placeholder(c) {
