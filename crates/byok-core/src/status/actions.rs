@@ -1280,8 +1280,9 @@ pub const MAX_STATEMENT_BYTES: usize = 8192;
 /// must be one of the profile's statements (its Sid), `Allow`, name the vendor by IAM ARN
 /// only (each checked by [`check_given_principal`]: never your own account), grant only
 /// actions the profile's statement lists, on `"*"` or this key's ARN, and hold nothing else
-/// (no Condition, NotAction, NotPrincipal, ...). A trailing comma, as the vendor prints it,
-/// is dropped. The principals it names are what is granted: byok writes the profile's
+/// (no Condition, NotAction, NotPrincipal, ...). Several statements, as a vendor prints them
+/// (Confluent's CLI: `{...}, {...}`, or a JSON list), are each checked so, at most one per
+/// profile statement. A trailing comma, as the vendor prints it, is dropped. The principals it names are what is granted: byok writes the profile's
 /// statement for them.
 pub fn check_vendor_statement(
     profile: &VendorProfile,
@@ -1296,18 +1297,61 @@ pub fn check_vendor_statement(
     }
     let body = text.trim();
     let body = body.strip_suffix(',').unwrap_or(body).trim_end();
-    let v: Value = serde_json::from_str(body).map_err(|e| {
+    // One statement, or several as a vendor prints them (Confluent's CLI: `{...}, {...}`).
+    let parsed = serde_json::from_str::<Value>(body)
+        .or_else(|e| serde_json::from_str::<Value>(&format!("[{body}]")).map_err(|_| e));
+    let v = parsed.map_err(|e| {
         format!(
-            "is not one JSON statement ({e}): paste the statement {} returned, from {{ to }}",
+            "is not a JSON statement ({e}): paste the statement {} returned, from {{ to }}",
             profile.name
         )
     })?;
-    let Some(o) = v.as_object() else {
-        return Err(format!(
-            "is not a JSON object: paste the one statement {} returned, from {{ to }}",
-            profile.name
-        ));
+    let statements: Vec<&serde_json::Map<String, Value>> = match &v {
+        Value::Object(o) => vec![o],
+        Value::Array(a) if !a.is_empty() && a.len() <= profile.statements.len() => a
+            .iter()
+            .map(Value::as_object)
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                format!(
+                    "is not a list of statements: paste what {} returned, from {{ to }}",
+                    profile.name
+                )
+            })?,
+        _ => {
+            return Err(format!(
+                "is not one of {}'s {} statement(s): paste what it returned, from {{ to }}",
+                profile.name,
+                profile.statements.len()
+            ));
+        }
     };
+    let mut sids: Vec<&str> = Vec::new();
+    let mut out: Vec<String> = Vec::new();
+    for o in statements {
+        let sid = o.get("Sid").and_then(Value::as_str).unwrap_or_default();
+        if sids.contains(&sid) {
+            return Err(format!(
+                "names the statement {} twice",
+                crate::sanitize::line(sid)
+            ));
+        }
+        sids.push(sid);
+        for p in check_one_statement(profile, k, o)? {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One statement of [`check_vendor_statement`]: its principals.
+fn check_one_statement(
+    profile: &VendorProfile,
+    k: &KeyStatus,
+    o: &serde_json::Map<String, Value>,
+) -> Result<Vec<String>, String> {
     // Shown in messages: escaped, and short.
     let show = |x: &Value| {
         let t = x.to_string();

@@ -1218,6 +1218,64 @@ mod two_phase_tests {
         assert!(again.changes.is_empty());
     }
 
+    /// Confluent's statements as its CLI prints them once the key is registered
+    /// (`confluent byok create`): two statements, the roles in each; every one is checked.
+    #[tokio::test]
+    async fn confluents_statements_as_its_cli_prints_them() {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        let k = phase_one(&sim, &cat, "confluent").await;
+        let profile = cat.get("confluent").unwrap();
+        let printed = format!(
+            r#"{{
+	"Sid" : "Allow Confluent accounts to use the key",
+	"Effect" : "Allow",
+	"Principal" : {{
+		"AWS" : [
+			"{a}",
+			"{b}"
+		]
+	}},
+	"Action" : [ "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey" ],
+	"Resource" : "*"
+}}, {{
+	"Sid" : "Allow Confluent accounts to attach persistent resources",
+	"Effect" : "Allow",
+	"Principal" : {{
+		"AWS" : [
+			"{a}",
+			"{b}"
+		]
+	}},
+	"Action" : [ "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant" ],
+	"Resource" : "*"
+}}"#,
+            a = CONFLUENT[0],
+            b = CONFLUENT[1]
+        );
+        assert_eq!(
+            principals_from_paste(profile, &k, &printed).unwrap(),
+            CONFLUENT
+        );
+        // One statement of the two with more than it should: the whole paste is refused.
+        let hostile = printed.replacen(
+            "\"kms:RevokeGrant\"",
+            "\"kms:RevokeGrant\", \"kms:ScheduleKeyDeletion\"",
+            1,
+        );
+        let e = check_vendor_statement(profile, &k, &hostile).unwrap_err();
+        assert!(e.contains("kms:ScheduleKeyDeletion"), "{e}");
+        // More statements than the profile has, or one twice.
+        let three = format!(
+            "{printed}, {}",
+            &printed[..printed.find("}, {").unwrap() + 1]
+        );
+        assert!(check_vendor_statement(profile, &k, &three).is_err());
+        let twice = format!("[{0}, {0}]", &printed[..printed.find("}, {").unwrap() + 1]);
+        let e = check_vendor_statement(profile, &k, &twice).unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+    }
+
     #[tokio::test]
     async fn a_hostile_statement_is_refused_with_the_reason() {
         let cat = Catalog::built_in();
