@@ -1272,10 +1272,25 @@ impl<S: KeyService> Run<'_, S> {
             why,
         };
         if !crate::role::is_ours(&r.tags, &a.vendor.id, &a.alias) {
-            return Err(taken(format!(
-                "and byok did not make it for {} ({}): it lacks byok's tags",
-                a.vendor.name, a.alias
-            )));
+            let tag = |k: &str| {
+                r.tags
+                    .iter()
+                    .find(|(tk, _)| tk == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            return Err(taken(
+                match (tag(crate::plan::TAG_MANAGED_BY), tag(crate::plan::TAG_ALIAS)) {
+                    (Some("byok"), Some(other)) => format!(
+                        "made by byok for another setup ({}, not {}): one account holds one such role per vendor",
+                        crate::sanitize::line(other),
+                        a.alias
+                    ),
+                    _ => format!(
+                        "and byok did not make it for {} ({}): it lacks byok's tags",
+                        a.vendor.name, a.alias
+                    ),
+                },
+            ));
         }
         let trust: Value = serde_json::from_str(&r.trust_policy).unwrap_or(Value::Null);
         let diff = crate::role::differences(&trust, &self.trust_value(), None, None);

@@ -1596,3 +1596,34 @@ async fn three_regions_stopped_halfway_report_every_key_and_are_finished_without
         }
     }
 }
+
+#[tokio::test]
+async fn a_role_byok_made_for_another_setup_is_named_so_and_left_alone() {
+    let kms = FlakyKms::new(sim());
+    let plan = role_plan("cockroachdb");
+    let j = TempJournal::new();
+    let (r, _) = go(&kms, &plan, &j.journal).await;
+    assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
+    let other = Plan::build(
+        &RawAnswers {
+            vendor: Some("cockroachdb".into()),
+            region: Some(R1.into()),
+            principal: Some("210987654321".into()),
+            external_id: Some("org-2".into()),
+            alias: Some("alias/second".into()),
+            ..Default::default()
+        }
+        .validate(&Catalog::built_in())
+        .unwrap(),
+    );
+    let before = kms.calls("CreateKey");
+    let (r, _) = go(&kms, &other, &j.journal).await;
+    match &r.outcome {
+        Outcome::Failed {
+            error: ExecError::RoleTaken { why, .. },
+            ..
+        } => assert!(why.contains("another setup (alias/crdb-cmek"), "{why}"),
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(kms.calls("CreateKey"), before, "nothing was made");
+}
