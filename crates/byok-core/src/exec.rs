@@ -1279,7 +1279,10 @@ impl<S: KeyService> Run<'_, S> {
                     .map(|(_, v)| v.as_str())
             };
             return Err(taken(
-                match (tag(crate::plan::TAG_MANAGED_BY), tag(crate::plan::TAG_ALIAS)) {
+                match (
+                    tag(crate::plan::TAG_MANAGED_BY),
+                    tag(crate::plan::TAG_ALIAS),
+                ) {
                     (Some("byok"), Some(other)) => format!(
                         "made by byok for another setup ({}, not {}): one account holds one such role per vendor",
                         crate::sanitize::line(other),
