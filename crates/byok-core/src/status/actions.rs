@@ -224,6 +224,12 @@ pub struct Change {
     /// For PutKeyPolicy: what the new policy keeps of yours and what it takes away, in words.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub summary: Vec<String>,
+    /// For PutKeyPolicy: the policy the plan was made from. [`apply`] reads the key's policy
+    /// again just before sending and sends nothing when it is no longer this one: PutKeyPolicy
+    /// replaces the whole document, so a change made since the plan (another run, a person in
+    /// the console) would be lost.
+    #[serde(skip)]
+    pub before: Option<String>,
 }
 
 /// What an action will do, shown before asking.
@@ -832,6 +838,7 @@ pub async fn plan_action<S: KeyService>(
         tags: None,
         diff: vec![],
         summary: vec![],
+        before: None,
     };
     let multi = set.len() > 1;
     let names = join_and(&set.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>());
@@ -1102,6 +1109,7 @@ pub async fn plan_action<S: KeyService>(
                     c.diff = compact_diff(&line_diff(&old_doc, &new_doc));
                     c.summary = change_of.summary;
                     c.policy = Some(new_doc);
+                    c.before = Some(old_doc);
                     changes.push(c);
                 }
             }
@@ -1531,6 +1539,7 @@ pub async fn plan_grant<S: KeyService>(
             tags: None,
             diff: compact_diff(&line_diff(&old_doc, &new_doc)),
             summary,
+            before: Some(old_doc),
         });
     }
     if set.len() > 1 && !changes.is_empty() {
@@ -1563,6 +1572,29 @@ pub struct ChangeResult {
     pub error: Option<String>,
 }
 
+/// Whether the key's policy is still the one a PutKeyPolicy change was planned from; when
+/// not, the refusal says what to do. A change planned without its `before` is not checked.
+async fn unchanged_since_plan<S: KeyService>(svc: &S, c: &Change) -> Result<(), KmsError> {
+    let Some(before) = &c.before else {
+        return Ok(());
+    };
+    let now = svc.get_policy(&c.region, &c.key_id).await?;
+    let now_doc = serde_json::from_str::<serde_json::Value>(&now)
+        .map(|v| policy::to_document(&v))
+        .unwrap_or(now);
+    if &now_doc == before {
+        Ok(())
+    } else {
+        Err(KmsError::Service {
+            code: "PolicyChangedSincePlan".into(),
+            message: format!(
+                "the policy of {} changed after this plan was made (another byok run or someone else edited it), so byok sent nothing that would undo that change: look at the key again and plan once more",
+                c.arn
+            ),
+        })
+    }
+}
+
 /// Send the planned changes in order; stop at the first refusal.
 pub async fn apply<S: KeyService>(svc: &S, plan: &ActionPlan) -> Vec<ChangeResult> {
     let mut out = Vec::new();
@@ -1581,14 +1613,17 @@ pub async fn apply<S: KeyService>(svc: &S, plan: &ActionPlan) -> Vec<ChangeResul
                 .await
                 .map(|_| ()),
             "CancelKeyDeletion" => svc.cancel_deletion(&c.region, &c.key_id).await,
-            "PutKeyPolicy" => {
-                svc.put_policy(
-                    &c.region,
-                    &c.key_id,
-                    c.policy.as_deref().unwrap_or_default(),
-                )
-                .await
-            }
+            "PutKeyPolicy" => match unchanged_since_plan(svc, c).await {
+                Ok(()) => {
+                    svc.put_policy(
+                        &c.region,
+                        &c.key_id,
+                        c.policy.as_deref().unwrap_or_default(),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            },
             "TagResource" => {
                 svc.tag_key(&c.region, &c.key_id, c.tags.as_deref().unwrap_or_default())
                     .await

@@ -1218,6 +1218,38 @@ mod two_phase_tests {
         assert!(again.changes.is_empty());
     }
 
+    /// A policy changed between the plan and the answer y (another run, someone in the
+    /// console) is not overwritten: apply reads it again, sends nothing and says why.
+    #[tokio::test]
+    async fn a_policy_changed_since_the_plan_is_not_overwritten() {
+        let cat = Catalog::built_in();
+        let sim = SimKms::new(SimOptions::instant());
+        let k = phase_one(&sim, &cat, "confluent").await;
+        let first = ["arn:aws:iam::210987654321:role/confluent-first".to_string()];
+        let plan = plan_grant(&sim, &cat, &k, &first).await.unwrap();
+        assert!(plan.changes.iter().any(|c| c.call == "PutKeyPolicy"));
+        // Meanwhile another run grants a second role.
+        let second = ["arn:aws:iam::210987654321:role/confluent-second".to_string()];
+        let other = plan_grant(&sim, &cat, &k, &second).await.unwrap();
+        assert!(apply(&sim, &other).await.iter().all(|r| r.ok));
+        let between = sim.get_policy(&k.region, &k.key_id).await.unwrap();
+        let results = apply(&sim, &plan).await;
+        let refused = results.iter().find(|r| !r.ok).expect("refused");
+        let why = refused.error.as_deref().unwrap();
+        assert!(why.contains("changed after this plan was made"), "{why}");
+        assert_eq!(
+            sim.get_policy(&k.region, &k.key_id).await.unwrap(),
+            between,
+            "the other run's role is kept"
+        );
+        // Planned again, the first role is added beside the second.
+        let after = read(&sim, &cat, &k.arn).await;
+        let again = plan_grant(&sim, &cat, &after, &first).await.unwrap();
+        assert!(apply(&sim, &again).await.iter().all(|r| r.ok));
+        let doc = sim.get_policy(&k.region, &k.key_id).await.unwrap();
+        assert!(doc.contains("confluent-first") && doc.contains("confluent-second"));
+    }
+
     /// Confluent's statements as its CLI prints them once the key is registered
     /// (`confluent byok create`): two statements, the roles in each; every one is checked.
     #[tokio::test]
