@@ -557,17 +557,24 @@ impl App {
         let v = self.vendor();
         let mut raw = self.raw();
         let mut principal_placeholder = false;
+        let mut external_id_placeholder = false;
         for _ in 0..4 {
             match self.validate_raw(&raw) {
                 Ok(mut a) => {
                     if principal_placeholder {
                         a.principal = format!("<{}>", v.principal.label);
                     }
+                    if let (true, Some(role), Some(spec)) =
+                        (external_id_placeholder, &mut a.role, &v.customer_role)
+                    {
+                        role.external_id = format!("<{}>", spec.external_id.label);
+                    }
                     return Some(a);
                 }
                 Err(errs) => {
                     for e in errs {
                         principal_placeholder |= e.field == Field::Principal;
+                        external_id_placeholder |= e.field == Field::ExternalId;
                         steps::step(Screen::of_field(e.field)).unset(self, e.field, &mut raw)?;
                     }
                 }
@@ -591,6 +598,20 @@ impl App {
             &a,
             self.account().unwrap_or("<your-account-id>"),
         ))
+    }
+
+    /// The role the vendor assumes in the customer's account, for the preview: its name, its
+    /// trust policy and its own policy (on the key about to be made), when the vendor has one.
+    pub fn preview_role(&self) -> Option<(String, Value, Option<Value>)> {
+        let a = self.preview_answers()?;
+        let name = a.role.as_ref()?.name.clone();
+        let account = self.account().unwrap_or("<your-account-id>");
+        let key = format!(
+            "arn:{}:kms:{}:{account}:key/<the new key's ID>",
+            a.partition(),
+            a.region
+        );
+        Some((name, a.trust_policy()?, a.role_policy(&[key])))
     }
 
     /// The field the user is looking at, for highlighting its statements.

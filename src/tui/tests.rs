@@ -2272,6 +2272,60 @@ fn the_access_step_asks_the_external_id_for_a_role_the_vendor_assumes() {
     assert_eq!((a.screen, a.steps.principal.focus), (Screen::Principal, 0));
 }
 
+/// For a vendor that assumes a role in the customer's account, the preview shows the role's
+/// trust policy and its own policy under the key policy: placeholders until answered, then the
+/// principal and external ID typed, and the own policy only on the key about to be made.
+#[test]
+fn the_preview_shows_the_role_the_vendor_assumes() {
+    let mut a = loaded(app_with(RawAnswers {
+        vendor: Some("mongodb-atlas".into()),
+        region: Some("us-east-1".into()),
+        ..Default::default()
+    }));
+    enter_until(&mut a, Screen::Principal);
+    let screen = |a: &App| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 90)).unwrap();
+        t.draw(|f| draw(a, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let before = screen(&a);
+    assert!(before.contains("and the role's"), "{before}");
+    assert!(before.contains("who may assume it"), "{before}");
+    assert!(before.contains("<Atlas AWS account ARN"), "{before}");
+    assert!(before.contains("its own policy"), "{before}");
+    assert!(before.contains("may assume the role byok makes"), "{before}");
+    a.handle(Event::Paste("arn:aws:iam::536727724300:root".into()));
+    a.handle(enter());
+    type_str(&mut a, "3192be49-6e76-4b7d-a7b8-b486a8fc4483");
+    let (name, trust, own) = a.preview_role().expect("a role");
+    assert_eq!(name, "byok-mongodb-atlas-encryption");
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::536727724300:root"
+    );
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+        "3192be49-6e76-4b7d-a7b8-b486a8fc4483"
+    );
+    let own = own.expect("Atlas's role has its own policy");
+    assert_eq!(
+        own["Statement"][0]["Resource"][0],
+        "arn:aws:kms:us-east-1:111122223333:key/<the new key's ID>"
+    );
+    // A vendor without a role shows the key policy alone.
+    let camunda = loaded(app());
+    assert!(camunda.preview_role().is_none());
+    assert!(!screen(&camunda).contains("and the role's"));
+}
+
 /// A profile that pairs the primary with three Regions and needs two: the wizard starts
 /// with the first two it lists, and `+` among the pairs (←→ to move) picks others.
 #[test]

@@ -420,9 +420,31 @@ impl View<'_> {
         let doc = policy::to_document(&policy);
         let sids = a.highlighted_sids();
         let highlighted = statement_lines(&policy, &doc, &sids);
-        let title = match a.account() {
-            Some(_) => format!(" Key policy · {} bytes ", doc.len()),
-            None => " Key policy (account shown once signed in) ".to_string(),
+        // A vendor that assumes a role in the customer's account: its policies follow the
+        // key's, each under a heading line, so everything byok will apply is in one pane.
+        let role = a.preview_role();
+        let mut text = doc.clone();
+        let mut headings = std::collections::HashSet::new();
+        if let Some((name, trust, own)) = &role {
+            let mut part = |heading: String, v: &Value| {
+                text.push_str("\n\n");
+                headings.insert(text.lines().count());
+                text.push_str(&heading);
+                text.push('\n');
+                text.push_str(&policy::to_document(v));
+            };
+            part(
+                format!("Role {name}, made in your account: who may assume it"),
+                trust,
+            );
+            if let Some(own) = own {
+                part(format!("Role {name}: its own policy"), own);
+            }
+        }
+        let title = match (a.account(), &role) {
+            (Some(_), Some(_)) => format!(" Key policy · {} bytes · and the role's ", doc.len()),
+            (Some(_), None) => format!(" Key policy · {} bytes ", doc.len()),
+            (None, _) => " Key policy (account shown once signed in) ".to_string(),
         };
         let block = Block::default()
             .borders(Borders::ALL)
@@ -434,7 +456,16 @@ impl View<'_> {
         // Wrap by hand so a continuation keeps the statement's mark and long ARNs stay whole.
         let mut lines: Vec<Line> = Vec::new();
         let mut first_hl = None;
-        for (i, l) in doc.lines().enumerate() {
+        for (i, l) in text.lines().enumerate() {
+            if headings.contains(&i) {
+                let spans = vec![Span::styled(l.to_string(), self.t.title())];
+                for chunk in wrap_spans(spans, inner.width.saturating_sub(1) as usize, 2) {
+                    let mut row = vec![Span::raw(" ")];
+                    row.extend(chunk);
+                    lines.push(Line::from(row));
+                }
+                continue;
+            }
             let hl = highlighted.get(i).copied().unwrap_or(false);
             if hl && first_hl.is_none() {
                 first_hl = Some(lines.len());

@@ -279,8 +279,14 @@ impl View<'_> {
                 help,
                 note,
             } => {
-                let rest = self.question(area, &question, explain, buf);
                 let role = v.customer_role.as_ref();
+                // The vendor's identity only assumes the role; the role uses the key.
+                let explain = if role.is_some() {
+                    "The vendor's identity that may assume the role byok makes in your account (the role's policies are below the key policy)."
+                } else {
+                    explain
+                };
+                let rest = self.question(area, &question, explain, buf);
                 let [i, e, help_area] = Layout::vertical([
                     Constraint::Length(2),
                     Constraint::Length(if role.is_some() { 2 } else { 0 }),
