@@ -2301,7 +2301,10 @@ fn the_preview_shows_the_role_the_vendor_assumes() {
     assert!(before.contains("who may assume it"), "{before}");
     assert!(before.contains("<Atlas AWS account ARN"), "{before}");
     assert!(before.contains("its own policy"), "{before}");
-    assert!(before.contains("may assume the role byok makes"), "{before}");
+    assert!(
+        before.contains("may assume the role byok makes"),
+        "{before}"
+    );
     a.handle(Event::Paste("arn:aws:iam::536727724300:root".into()));
     a.handle(enter());
     type_str(&mut a, "3192be49-6e76-4b7d-a7b8-b486a8fc4483");
