@@ -44,4 +44,7 @@ async fn main() {
     for p in shoot::shoot_status(&out, png).await {
         println!("{}", p.display());
     }
+    for p in shoot::shoot_role(&out, png).await {
+        println!("{}", p.display());
+    }
 }

@@ -234,6 +234,37 @@ pub async fn shoot_status(out: &Path, png: bool) -> Vec<PathBuf> {
     written
 }
 
+/// MongoDB Atlas's access step, answered: the Atlas principal and external ID on the left,
+/// and on the right the key policy with the role byok makes in your account (its trust policy
+/// and its own policy), saved as `access-role`.
+pub async fn shoot_role(out: &Path, png: bool) -> Vec<PathBuf> {
+    let catalog = Catalog::built_in();
+    let mut ctx = Ctx::new(catalog);
+    ctx.demo = true;
+    ctx.raw.vendor = Some("mongodb-atlas".into());
+    ctx.raw.region = Some("us-east-1".into());
+    let mut s = Shooter {
+        app: App::new(ctx),
+        svc: SimKms::new(SimOptions::instant()),
+        term: Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
+        out: out.to_path_buf(),
+        png,
+        run: None,
+        written: Vec::new(),
+    };
+    s.send(Event::Resize(WIDTH, HEIGHT)).await;
+    let start = s.app.start();
+    s.effects(start).await;
+    s.next_until(Screen::Principal).await;
+    s.text("arn:aws:iam::536727724300:root").await;
+    s.key(KeyCode::Enter).await;
+    s.text("3192be49-6e76-4b7d-a7b8-b486a8fc4483").await;
+    // Scroll the pane to the role's policies.
+    s.key(KeyCode::PageDown).await;
+    s.shoot("access-role");
+    s.written
+}
+
 /// Walk Camunda with a Multi-Region key from the first screen to the done screen, saving
 /// vendor, region, administrators, review, execute (mid-run, the replica Creating) and done
 /// as SVG in `out`, and as PNG too when `png`. Returns the files written.
