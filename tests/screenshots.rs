@@ -68,7 +68,10 @@ async fn the_screenshot_journey_draws_every_main_screen() {
     let role = shoot::shoot_role(&dir, false).await;
     assert_eq!(role.len(), 1);
     let role = read("access-role.svg");
-    assert!(role.contains("who may assume it"), "the role's trust policy");
+    assert!(
+        role.contains("who may assume it"),
+        "the role's trust policy"
+    );
     assert!(role.contains("3192be49-6e76-4b7d-a7b8-b486a8fc4483"));
     let _ = std::fs::remove_dir_all(&dir);
 }
