@@ -1594,6 +1594,13 @@ async fn a_foreign_role_of_the_same_name_is_never_overwritten() {
         "{}",
         stderr(&out)
     );
+    // Running it again would be refused the same way: the advice says to resolve it first.
+    assert!(
+        stderr(&out).contains("Once that is resolved, run the same command again")
+            && !stderr(&out).contains("To finish"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).is_empty());
     let kms = moto.kms("us-east-1").await;
     assert!(key_ids(&kms).await.is_empty(), "no key was made");

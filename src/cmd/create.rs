@@ -450,9 +450,16 @@ fn report_result(
             Some(j) => eprintln_safe!("Every ARN is recorded in {}.", j.display()),
             None => {}
         }
-        eprintln_safe!(
-            "To finish, run the same command again; byok reuses what exists:\n  {finish}"
-        );
+        let blocked = matches!(&report.outcome, Outcome::Failed { error, .. } if error.needs_the_user());
+        if blocked {
+            eprintln_safe!(
+                "Once that is resolved, run the same command again; byok reuses what exists:\n  {finish}"
+            );
+        } else {
+            eprintln_safe!(
+                "To finish, run the same command again; byok reuses what exists:\n  {finish}"
+            );
+        }
     }
     // stdout carries only the ARNs, so `ARN=$(byok create ... --yes)` works; once done, for
     // a vendor that lists what it asks for, exactly those values.

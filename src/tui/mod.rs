@@ -692,8 +692,13 @@ where
             if app.ctx.demo && (!keys.is_empty() || !in_flight.is_empty()) {
                 say!("This was the demo: the keys were simulated, nothing exists in AWS.");
             }
+            let first = if run.failed_error().is_some_and(|e| e.needs_the_user()) {
+                "Once that is resolved, run the same setup again"
+            } else {
+                "To finish, run the same setup again"
+            };
             say!(
-                "To finish, run the same setup again; byok reuses what exists and creates nothing twice:\n  {}",
+                "{first}; byok reuses what exists and creates nothing twice:\n  {}",
                 run.answers.create_command(&app.ctx.invocation())
             );
         }

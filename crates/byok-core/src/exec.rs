@@ -210,6 +210,24 @@ pub enum ExecError {
 }
 
 impl ExecError {
+    /// Whether running the same command again cannot get past this until the user changes
+    /// something (a name byok must not take over, a key of another kind or pending deletion,
+    /// an administrator of another account, a policy refused): the advice is then to resolve
+    /// it first, not merely to run again.
+    pub fn needs_the_user(&self) -> bool {
+        matches!(
+            self,
+            Self::AliasTaken { .. }
+                | Self::WrongKeyKind { .. }
+                | Self::RoleTaken { .. }
+                | Self::AdminAccount { .. }
+                | Self::Policy { .. }
+                | Self::PendingDeletion { .. }
+        )
+    }
+}
+
+impl ExecError {
     /// Plain language and the fix.
     pub fn explain(&self, profile: Option<&str>, principal_help: &str) -> String {
         match self {
