@@ -450,7 +450,8 @@ fn report_result(
             Some(j) => eprintln_safe!("Every ARN is recorded in {}.", j.display()),
             None => {}
         }
-        let blocked = matches!(&report.outcome, Outcome::Failed { error, .. } if error.needs_the_user());
+        let blocked =
+            matches!(&report.outcome, Outcome::Failed { error, .. } if error.needs_the_user());
         if blocked {
             eprintln_safe!(
                 "Once that is resolved, run the same command again; byok reuses what exists:\n  {finish}"
