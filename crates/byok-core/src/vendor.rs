@@ -689,6 +689,7 @@ impl VendorProfile {
             crate::regions::REGIONS
                 .iter()
                 .map(|(c, _)| c.to_string())
+                .filter(|c| self.in_partition(c))
                 .collect()
         } else {
             self.regions.iter().map(|r| r.code.clone()).collect()
@@ -699,10 +700,33 @@ impl VendorProfile {
     /// without a list (`other`), one byok knows.
     pub fn allows_region(&self, region: &str) -> bool {
         if self.regions.is_empty() {
-            crate::regions::is_known(region)
+            crate::regions::is_known(region) && self.in_partition(region)
         } else {
             self.regions.iter().any(|r| r.code == region)
         }
+    }
+
+    /// The partition a vendor without a Region list is bound to, when its principal binds it:
+    /// a fixed principal's own (Databricks' account is in `aws`), and the commercial partition
+    /// for anyone in the vendor's organisation (an organisation lives in one partition, and
+    /// the organisation conditions byok's profiles fix are commercial ones: Elastic's). A
+    /// profile that lists its Regions says itself where it works.
+    pub fn partition(&self) -> Option<&str> {
+        match self.principal.kind {
+            PrincipalKind::Fixed => self
+                .principal
+                .arn
+                .as_deref()
+                .and_then(|a| a.split(':').nth(1)),
+            PrincipalKind::AnyInOrganization => Some("aws"),
+            _ => None,
+        }
+    }
+
+    /// Whether a Region is in the partition the vendor is bound to, if any.
+    fn in_partition(&self, region: &str) -> bool {
+        self.partition()
+            .is_none_or(|p| crate::regions::partition_of(region) == p)
     }
 
     /// The console name of a Region, preferring the vendor's own wording.
