@@ -1164,25 +1164,31 @@ mod tests {
     /// `--replica-region` repeated: every Region checked, each once, none the primary's,
     /// no more than the profile allows; the order given is kept.
     #[test]
-fn a_vendor_bound_to_a_partition_takes_only_its_regions() {
-    let cat = Catalog::built_in();
-    for id in ["elastic", "databricks"] {
-        let v = cat.get(id).unwrap();
-        assert_eq!(v.partition(), Some("aws"), "{id}");
-        for r in ["us-gov-west-1", "cn-north-1"] {
-            let e = check_region(v, r).unwrap_err();
-            assert!(e.contains("works only in the aws partition"), "{id} {r}: {e}");
-            assert!(!v.primary_regions().iter().any(|x| x == r), "{id} lists {r}");
+    fn a_vendor_bound_to_a_partition_takes_only_its_regions() {
+        let cat = Catalog::built_in();
+        for id in ["elastic", "databricks"] {
+            let v = cat.get(id).unwrap();
+            assert_eq!(v.partition(), Some("aws"), "{id}");
+            for r in ["us-gov-west-1", "cn-north-1"] {
+                let e = check_region(v, r).unwrap_err();
+                assert!(
+                    e.contains("works only in the aws partition"),
+                    "{id} {r}: {e}"
+                );
+                assert!(
+                    !v.primary_regions().iter().any(|x| x == r),
+                    "{id} lists {r}"
+                );
+            }
+            assert_eq!(check_region(v, "eu-west-1").unwrap(), "eu-west-1");
         }
-        assert_eq!(check_region(v, "eu-west-1").unwrap(), "eu-west-1");
+        // A vendor whose principal is typed is not bound: the principal's check is.
+        let other = cat.get("other").unwrap();
+        assert_eq!(other.partition(), None);
+        assert!(check_region(other, "us-gov-west-1").is_ok());
     }
-    // A vendor whose principal is typed is not bound: the principal's check is.
-    let other = cat.get("other").unwrap();
-    assert_eq!(other.partition(), None);
-    assert!(check_region(other, "us-gov-west-1").is_ok());
-}
 
-#[test]
+    #[test]
     fn several_replica_regions() {
         let c = Catalog::built_in();
         let mut r = raw("other");
