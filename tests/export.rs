@@ -146,9 +146,8 @@ fn setups() -> Vec<(&'static str, Answers)> {
             answers(|r| {
                 r.vendor = Some("clickhouse".into());
                 r.region = Some("us-east-1".into());
-                r.principal = Some(
-                    "arn:aws:iam::576599896960:role/clickhouse-svc-7f3c-encryption".into(),
-                );
+                r.principal =
+                    Some("arn:aws:iam::576599896960:role/clickhouse-svc-7f3c-encryption".into());
             }),
         ),
         (
