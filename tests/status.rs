@@ -1823,7 +1823,7 @@ mod screen {
     async fn list_at_80x24() {
         let (_, _, s) = loaded(80, 24).await;
         let screen = draw(&s);
-        assert!(screen.contains("✗ 3"), "{screen}");
+        assert!(screen.contains("✗ 4"), "{screen}");
         insta::assert_snapshot!("status_list_80x24", screen);
     }
 
@@ -1831,7 +1831,7 @@ mod screen {
     async fn list_at_120x40() {
         let (_, _, s) = loaded(120, 40).await;
         let screen = draw(&s);
-        assert!(screen.contains("✗ 3"), "{screen}");
+        assert!(screen.contains("✗ 4"), "{screen}");
         assert_eq!(s.current().unwrap().aliases, ["alias/camunda-saas-byok"]);
         insta::assert_snapshot!("status_list_120x40", screen);
     }

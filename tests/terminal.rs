@@ -397,7 +397,7 @@ fn sigterm_on_the_status_screen_leaves_the_terminal_usable() {
         &["--demo", "status", "--output", "tui"],
     );
     t.wait_until("the demo keys loaded", T, |s| {
-        s.contains("✗ 3") && !s.contains("loading") && s.contains("q quit")
+        s.contains("✗ 4") && !s.contains("loading") && s.contains("q quit")
     });
     t.keys(&["a"]);
     t.wait_for("Act on", T);
@@ -411,7 +411,7 @@ fn sigterm_on_the_status_screen_leaves_the_terminal_usable() {
     let code = assert_usable(&t, dir.path(), "sigterm on the status screen");
     assert_eq!(code, 5, "{}", t.capture_all());
     assert!(
-        t.capture_all().contains("7 keys: 2 OK"),
+        t.capture_all().contains("8 keys: 2 OK"),
         "{}",
         t.capture_all()
     );

@@ -284,7 +284,7 @@ fn status_over_the_wizard_goes_back_and_on_its_own_quits() {
     assert!(!footer.contains("quit"), "{status}");
     // The demo's keys, as `byok --demo status` shows them below.
     t.wait_until("the demo keys, over the wizard", T, |s| {
-        s.contains("✗ 3") && s.contains("camunda-staging-byok") && !s.contains("loading")
+        s.contains("✗ 4") && s.contains("camunda-staging-byok") && !s.contains("loading")
     });
     t.keys(&["q"]);
     let wizard = t.wait_for("Which vendor is the key for?", T);
@@ -309,7 +309,7 @@ fn status_over_the_wizard_goes_back_and_on_its_own_quits() {
     // The demo has keys in every state: once they are in, the exit status says a key is
     // broken.
     t.wait_until("the demo keys loaded", T, |s| {
-        s.contains("✗ 3") && !s.contains("loading")
+        s.contains("✗ 4") && !s.contains("loading")
     });
     t.keys(&["q"]);
     let after = t.wait_for("[byok exited with", T);

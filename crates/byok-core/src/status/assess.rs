@@ -660,7 +660,10 @@ pub(super) fn principal_findings(
     // A vendor that names its principal after registration has no statement until then:
     // its absence says nothing about who made the key.
     let waits = profile.principal.kind.given_later() && r.tag.is_none();
-    if found_by == "tags" && !in_journal && !has_vendor_statements && !waits {
+    // A vendor whose access is a role's own policy (MongoDB Atlas) has no statement in the
+    // key policy at all: there is nothing there to look for.
+    let none_expected = profile.statements.is_empty();
+    if found_by == "tags" && !in_journal && !has_vendor_statements && !waits && !none_expected {
         out.push(Finding {
             kind: FindingKind::NotMadeByByok,
             severity: Health::NeedsAttention,
@@ -946,7 +949,9 @@ pub fn assess(catalog: &Catalog, i: Inputs) -> KeyStatus {
                             Action::Grant.spec().flag
                         ),
                     });
-                } else if c.vendor_principal.is_none() {
+                } else if c.vendor_principal.is_none() && prof.customer_role.is_none() {
+                    // (A vendor that assumes a role in your account is named by the role's
+                    // trust policy, which the role's findings check.)
                     findings.push(Finding {
                         kind: FindingKind::PrincipalUnknown,
                         severity: Health::Broken,

@@ -7,6 +7,9 @@ use super::*;
 pub const DEMO_WAITING: (&str, &str, &str) =
     ("confluent", "alias/confluent-cloud-byok", "eu-west-1");
 
+/// The demo's key of a vendor that assumes a role in the customer's account: vendor, Region.
+pub const DEMO_ROLE_VENDOR: (&str, &str) = ("mongodb-atlas", "eu-west-1");
+
 /// A key byok made for a vendor that names its principal only once the key ARN is registered
 /// with it: the restarted wizard says it may wait, and where to grant what the vendor returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,5 +173,49 @@ pub async fn seed_demo<S: KeyService>(svc: &S, catalog: &Catalog) -> KmsResult<(
     let k = svc.create_key(region, &nk).await?;
     svc.create_alias(region, alias, &k.key_id).await?;
     svc.enable_rotation(region, &k.key_id, 365).await?;
+    seed_role_vendor(svc, catalog, &account).await
+}
+
+/// MongoDB Atlas, made as `byok create` makes it (the executor, the role Atlas assumes
+/// included), whose role's own policy was later pointed at another key: status says Atlas can
+/// no longer use this one.
+async fn seed_role_vendor<S: KeyService>(
+    svc: &S,
+    catalog: &Catalog,
+    account: &str,
+) -> KmsResult<()> {
+    let raw = crate::answers::RawAnswers {
+        vendor: Some(DEMO_ROLE_VENDOR.0.into()),
+        region: Some(DEMO_ROLE_VENDOR.1.into()),
+        principal: Some("arn:aws:iam::536727724300:root".into()),
+        external_id: Some("3192be49-6e76-4b7d-a7b8-b486a8fc4483".into()),
+        ..Default::default()
+    };
+    // The built-in profile's answers always validate; a catalog without it seeds nothing.
+    let Ok(answers) = raw.validate(catalog) else {
+        return Ok(());
+    };
+    let plan = crate::plan::Plan::build(&answers);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_stop, cancel) = tokio::sync::watch::channel(false);
+    let report = crate::exec::run(
+        svc,
+        &plan,
+        &crate::journal::Journal::disabled(),
+        &tx,
+        &cancel,
+        &crate::exec::ExecOptions::default(),
+    )
+    .await;
+    if let (Some(role), Some(spec)) = (&report.role, &answers.vendor.customer_role) {
+        let elsewhere = format!(
+            "arn:aws:kms:{}:{account}:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+            DEMO_ROLE_VENDOR.1
+        );
+        if let Some(doc) = crate::role::permission_policy(&spec.policy, &[elsewhere]) {
+            svc.put_role_policy(&role.name, &spec.policy_name, &policy::to_document(&doc))
+                .await?;
+        }
+    }
     Ok(())
 }

@@ -714,7 +714,7 @@ mod assess_tests {
         let sim = SimKms::new(SimOptions::instant());
         seed_demo(&sim, &cat).await.unwrap();
         let r = collect(&sim, &cat, &Scope::default()).await;
-        assert_eq!(r.keys.len(), 7);
+        assert_eq!(r.keys.len(), 8);
         assert_eq!(
             r.summary.ok,
             2,
@@ -724,8 +724,23 @@ mod assess_tests {
                 .map(|k| (&k.aliases, k.health, &k.findings))
                 .collect::<Vec<_>>()
         );
-        assert_eq!(r.summary.broken, 3);
+        assert_eq!(r.summary.broken, 4);
         assert_eq!(r.overall(), Health::Broken);
+        // MongoDB Atlas's key, whose role's own policy names another key: that, and only
+        // that, is what is wrong (its key policy rightly names no Atlas principal).
+        let atlas = r
+            .keys
+            .iter()
+            .find(|k| k.vendor.as_deref() == Some("mongodb-atlas"))
+            .expect("the demo's role vendor key");
+        assert_eq!(atlas.health, Health::Broken);
+        assert_eq!(
+            atlas.findings.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            [FindingKind::Role],
+            "{:#?}",
+            atlas.findings
+        );
+        assert!(atlas.findings[0].what.contains("does not grant"));
         // Confluent's key waits for its roles (phase one), and grant is its fix.
         let waiting = r
             .keys
@@ -982,13 +997,13 @@ mod fault_tests {
                 .flat_map(|x| &x.unreadable)
                 .all(|u| u.contains("not allowed"))
         );
-        // Seven demo keys, minus the failed Region's, minus the unreadable one, all still shown.
+        // Eight demo keys, minus the failed Region's, minus the unreadable one, all still shown.
         let in_failed = match failed[0].region.as_str() {
-            "eu-west-1" => 3,
+            "eu-west-1" => 4,
             "eu-west-2" | "us-west-2" | "ap-southeast-2" | "ca-central-1" => 1,
             _ => 0,
         };
-        assert_eq!(r.keys.len(), 7 - in_failed - 1, "{:?}", failed[0].region);
+        assert_eq!(r.keys.len(), 8 - in_failed - 1, "{:?}", failed[0].region);
         assert!(r.overall() >= Health::NeedsAttention);
     }
 
