@@ -593,17 +593,23 @@ impl App {
 
     /// The live key policy.
     pub fn preview_policy(&self) -> Option<Value> {
-        let a = self.preview_answers()?;
-        Some(policy::build(
-            &a,
-            self.account().unwrap_or("<your-account-id>"),
-        ))
+        Some(self.policy_of(&self.preview_answers()?))
+    }
+
+    /// The key policy of these answers, in the signed-in account.
+    pub fn policy_of(&self, a: &Answers) -> Value {
+        policy::build(a, self.account().unwrap_or("<your-account-id>"))
     }
 
     /// The role the vendor assumes in the customer's account, for the preview: its name, its
     /// trust policy and its own policy (on the key about to be made), when the vendor has one.
     pub fn preview_role(&self) -> Option<(String, Value, Option<Value>)> {
-        let a = self.preview_answers()?;
+        self.role_of(&self.preview_answers()?)
+    }
+
+    /// [`preview_role`](Self::preview_role) for answers already validated (the policy pane
+    /// validates once a frame for both).
+    pub fn role_of(&self, a: &Answers) -> Option<(String, Value, Option<Value>)> {
         let name = a.role.as_ref()?.name.clone();
         let account = self.account().unwrap_or("<your-account-id>");
         let key = format!(

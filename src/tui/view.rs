@@ -414,15 +414,17 @@ impl View<'_> {
 
     fn policy(&self, area: Rect, buf: &mut Buffer) {
         let a = self.app;
-        let Some(policy) = a.preview_policy() else {
+        // Validated once a frame, for the key policy and the role's.
+        let Some(answers) = a.preview_answers() else {
             return;
         };
+        let policy = a.policy_of(&answers);
         let doc = policy::to_document(&policy);
         let sids = a.highlighted_sids();
         let highlighted = statement_lines(&policy, &doc, &sids);
         // A vendor that assumes a role in the customer's account: its policies follow the
         // key's, each under a heading line, so everything byok will apply is in one pane.
-        let role = a.preview_role();
+        let role = a.role_of(&answers);
         let mut text = doc.clone();
         let mut headings = std::collections::HashSet::new();
         if let Some((name, trust, own)) = &role {

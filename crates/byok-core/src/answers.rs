@@ -190,10 +190,8 @@ impl Answers {
     /// The principal the key policy's vendor statements name in `account`: the role byok
     /// creates there, or the vendor's own principal.
     pub fn policy_principal(&self, account: &str) -> String {
-        match &self.role {
-            Some(r) => crate::role::role_arn(self.partition(), account, &r.name),
-            None => self.principal.clone(),
-        }
+        self.role_arn(account)
+            .unwrap_or_else(|| self.principal.clone())
     }
 
     /// The role's ARN in `account`, when the setup has one.

@@ -1419,15 +1419,19 @@ impl<S: KeyService> Run<'_, S> {
         }
     }
 
-    async fn put_role_policy(&self, name: &str) -> Result<StepEnd, ExecError> {
-        let policy_name = self
-            .plan
+    /// The name of the role's own (inline) policy, as the profile gives it.
+    fn role_policy_name(&self) -> String {
+        self.plan
             .answers
             .vendor
             .customer_role
             .as_ref()
             .map(|r| r.policy_name.clone())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    async fn put_role_policy(&self, name: &str) -> Result<StepEnd, ExecError> {
+        let policy_name = self.role_policy_name();
         let Some(want) = self.role_policy_value() else {
             return Ok(StepEnd::AlreadyDone(
                 "the role needs no policy of its own".into(),
@@ -1471,14 +1475,7 @@ impl<S: KeyService> Run<'_, S> {
     }
 
     async fn verify_role(&self, name: &str) -> Result<StepEnd, ExecError> {
-        let policy_name = self
-            .plan
-            .answers
-            .vendor
-            .customer_role
-            .as_ref()
-            .map(|r| r.policy_name.clone())
-            .unwrap_or_default();
+        let policy_name = self.role_policy_name();
         let want = self.role_policy_value();
         let (role, policy) = futures_util::future::try_join(
             self.call("GetRole", true, || self.svc.get_role(name)),

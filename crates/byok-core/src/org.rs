@@ -97,9 +97,7 @@ pub enum OrgError {
 }
 
 /// The role ARN to assume in an account, in the caller's partition.
-pub fn role_arn(partition: &str, account: &str, role: &str) -> String {
-    format!("arn:{partition}:iam::{account}:role/{role}")
-}
+pub use crate::role::role_arn;
 
 fn error_of(e: &KmsError) -> RegionError {
     let kind = serde_json::to_value(e)
