@@ -664,10 +664,7 @@ async fn act_recorded<S: byok::kms::KeyService>(
     // A policy change reads, changes and replaces the whole policy: take turns with other
     // runs on this machine changing the same keys' policies (`byok grant` too).
     let mut _turns = Vec::new();
-    if matches!(
-        action,
-        Action::RepairPolicy | Action::RevokeAccess | Action::RestoreAccess | Action::RemoveRetired
-    ) {
+    if action.changes_policy() {
         let journal = match common::open_journal(demo, "Nothing was changed.") {
             Ok(j) => j,
             Err(code) => return code,

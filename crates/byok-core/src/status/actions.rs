@@ -164,6 +164,19 @@ impl Action {
             .expect("every action is listed in ACTIONS")
     }
 
+    /// Whether it rewrites the key policy: PutKeyPolicy replaces the whole document, so runs
+    /// changing the same key's policy take turns.
+    pub fn changes_policy(&self) -> bool {
+        matches!(
+            self,
+            Action::RepairPolicy
+                | Action::RevokeAccess
+                | Action::RestoreAccess
+                | Action::RemoveRetired
+                | Action::Grant
+        )
+    }
+
     /// The days it carries (rotation period, deletion window).
     pub fn days(&self) -> Option<u32> {
         match self {
@@ -1737,13 +1750,10 @@ pub fn needs_principal(action: &Action, k: &KeyStatus) -> bool {
     if *action == Action::Grant {
         return true;
     }
-    matches!(
-        action,
-        Action::RepairPolicy | Action::RestoreAccess | Action::RevokeAccess | Action::RemoveRetired
-    ) && k
-        .policy
-        .as_ref()
-        .is_some_and(|p| p.vendor_principal.is_none())
+    action.changes_policy()
+        && k.policy
+            .as_ref()
+            .is_some_and(|p| p.vendor_principal.is_none())
 }
 
 /// The action that recovers a key, if byok can take it.
