@@ -1372,3 +1372,33 @@ fn demo_grant_acts_on_the_demo_keys() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("kept: every principal"), "{err}");
 }
+
+/// `byok grant --statement` takes what Confluent's CLI prints once the key is registered:
+/// its two statements one after the other (`{...}, {...}`), as the status screen and the
+/// wizard's Done screen do; here on the demo's Confluent key, which waits for its roles.
+#[test]
+fn grant_takes_several_statements_as_the_vendor_prints_them() {
+    let dir = TempDir::new("grant-statements");
+    let golden: Value =
+        serde_json::from_str(include_str!("golden/confluent-granted.json")).unwrap();
+    let printed = golden["Statement"].as_array().unwrap()[1..]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let file = dir.path().join("statements.json");
+    std::fs::write(&file, format!("{printed},\n")).unwrap();
+    let out = run(byok(dir.path()).args([
+        "--demo",
+        "grant",
+        "--key",
+        "alias/confluent-cloud-byok",
+        "--statement",
+        file.to_str().unwrap(),
+        "--yes",
+    ]));
+    assert_exit(&out, 0);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(all.contains("role/confluent-byok-2"), "{all}");
+    assert!(all.contains("✓ PutKeyPolicy"), "{all}");
+}

@@ -192,11 +192,11 @@ fn read_statement(path: &std::path::Path) -> Result<String, String> {
         ));
     }
     let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
-    let body = text.trim();
-    let body = body.strip_suffix(',').unwrap_or(body);
-    match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(v) if v.is_object() => Ok(text),
-        Ok(_) => Err("is not one JSON statement ({ ... })".into()),
+    // Parsed now, before any call, as the key's check will parse it; what it holds is checked
+    // once the key (and so the ARN a Resource may name) is known.
+    match byok::status::parse_vendor_statements(&text) {
+        Ok(v) if v.is_object() || v.is_array() => Ok(text),
+        Ok(_) => Err("is not a JSON statement ({ ... }) or several ({ ... }, { ... })".into()),
         Err(e) => Err(format!(
             "is not JSON ({e}): give the statement the vendor returned, from {{ to }}"
         )),

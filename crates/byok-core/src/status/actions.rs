@@ -1305,6 +1305,16 @@ pub const MAX_STATEMENT_BYTES: usize = 8192;
 /// (Confluent's CLI: `{...}, {...}`, or a JSON list), are each checked so, at most one per
 /// profile statement. A trailing comma, as the vendor prints it, is dropped. The principals it names are what is granted: byok writes the profile's
 /// statement for them.
+/// The JSON of what a vendor returned: one statement, or several as a vendor prints them
+/// (Confluent's CLI: `{...}, {...}`), a trailing comma allowed. Only parsed: what it may
+/// hold is [`check_vendor_statement`]'s.
+pub fn parse_vendor_statements(text: &str) -> Result<Value, serde_json::Error> {
+    let body = text.trim();
+    let body = body.strip_suffix(',').unwrap_or(body).trim_end();
+    serde_json::from_str::<Value>(body)
+        .or_else(|e| serde_json::from_str::<Value>(&format!("[{body}]")).map_err(|_| e))
+}
+
 pub fn check_vendor_statement(
     profile: &VendorProfile,
     k: &KeyStatus,
@@ -1316,12 +1326,7 @@ pub fn check_vendor_statement(
             text.len()
         ));
     }
-    let body = text.trim();
-    let body = body.strip_suffix(',').unwrap_or(body).trim_end();
-    // One statement, or several as a vendor prints them (Confluent's CLI: `{...}, {...}`).
-    let parsed = serde_json::from_str::<Value>(body)
-        .or_else(|e| serde_json::from_str::<Value>(&format!("[{body}]")).map_err(|_| e));
-    let v = parsed.map_err(|e| {
+    let v = parse_vendor_statements(text).map_err(|e| {
         format!(
             "is not a JSON statement ({e}): paste the statement {} returned, from {{ to }}",
             profile.name
