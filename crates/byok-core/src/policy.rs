@@ -190,7 +190,9 @@ pub enum PolicyProblem {
     Malformed,
 }
 
-fn as_list(v: &Value) -> Vec<&str> {
+/// A policy field that is a string or a list of strings (`Action`, `Resource`, a principal),
+/// as its strings.
+pub fn as_list(v: &Value) -> Vec<&str> {
     match v {
         Value::String(s) => vec![s.as_str()],
         Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
@@ -209,6 +211,10 @@ pub fn principals(statement: &Value) -> Vec<&str> {
 
 pub fn actions(statement: &Value) -> Vec<&str> {
     statement.get("Action").map(as_list).unwrap_or_default()
+}
+
+pub fn resources(statement: &Value) -> Vec<&str> {
+    statement.get("Resource").map(as_list).unwrap_or_default()
 }
 
 /// Refuse what KMS would refuse or what would hurt the user.

@@ -117,22 +117,13 @@ pub fn lint(policy: &Value, key_arns: &[String]) -> Vec<String> {
     };
     for s in st {
         let sid = s.get("Sid").and_then(Value::as_str).unwrap_or("(no Sid)");
-        let res: Vec<&str> = match s.get("Resource") {
-            Some(Value::String(r)) => vec![r.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
+        let res = crate::policy::resources(s);
         if res.is_empty() || res.iter().any(|r| !key_arns.iter().any(|k| k == r)) {
             out.push(format!(
                 "statement {sid:?} of the role's policy must name only the key's ARNs as Resource"
             ));
         }
-        let actions: Vec<&str> = match s.get("Action") {
-            Some(Value::String(a)) => vec![a.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        for a in actions {
+        for a in crate::policy::actions(s) {
             if let Some(p) = crate::policy::vendor_action_problem(a) {
                 out.push(format!("statement {sid:?} of the role's policy: {p}"));
             }

@@ -40,14 +40,6 @@ pub struct RoleRead {
     pub policy: Option<String>,
 }
 
-fn as_strs(v: &Value) -> Vec<&str> {
-    match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-        _ => vec![],
-    }
-}
-
 /// What is wrong with the role a vendor assumes, in the vendor's terms: it exists, a principal
 /// may assume it only with an external ID (the one `--principal` names, when given), and its
 /// own policy (when the profile gives it one) grants every action on this key.
@@ -95,12 +87,12 @@ pub(super) fn role_findings(
     let trusted: Vec<(Vec<&str>, Option<&str>)> = statements(&trust)
         .iter()
         .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
-        .filter(|s| as_strs(s.get("Action").unwrap_or(&Value::Null)).contains(&"sts:AssumeRole"))
+        .filter(|s| policy::actions(s).contains(&"sts:AssumeRole"))
         .map(|s| {
             let who = s
                 .get("Principal")
                 .and_then(|p| p.get("AWS"))
-                .map(as_strs)
+                .map(policy::as_list)
                 .unwrap_or_default();
             let ext = s
                 .pointer("/Condition/StringEquals/sts:ExternalId")
@@ -146,10 +138,10 @@ pub(super) fn role_findings(
         let granted = |action: &str| {
             statements(&policy).iter().any(|s| {
                 s.get("Effect").and_then(Value::as_str) == Some("Allow")
-                    && as_strs(s.get("Action").unwrap_or(&Value::Null))
+                    && policy::actions(s)
                         .iter()
                         .any(|a| crate::policy::action_matches(a, action))
-                    && as_strs(s.get("Resource").unwrap_or(&Value::Null))
+                    && policy::resources(s)
                         .iter()
                         .any(|r| *r == "*" || key_arns.contains(r))
             })
