@@ -804,6 +804,14 @@ async fn full_key_set<S: KeyService>(svc: &S, target: &KeyStatus) -> Vec<(String
     set
 }
 
+/// The key's vendor profile, or why an action that needs it cannot be planned.
+fn known_vendor<'c>(catalog: &'c Catalog, k: &KeyStatus) -> Result<&'c VendorProfile, String> {
+    k.vendor
+        .as_deref()
+        .and_then(|v| catalog.get(v))
+        .ok_or_else(|| "byok does not know this key's vendor: name it with --vendor.".into())
+}
+
 /// Plan an action on a key (and, where it must, on the rest of its Multi-Region set).
 /// Reads fresh state for each key of the set; sends nothing that changes anything.
 pub async fn plan_action<S: KeyService>(
@@ -815,11 +823,7 @@ pub async fn plan_action<S: KeyService>(
 ) -> Result<ActionPlan, String> {
     action.check()?;
     if *action == Action::Grant {
-        let profile = target
-            .vendor
-            .as_deref()
-            .and_then(|v| catalog.get(v))
-            .ok_or("byok does not know this key's vendor: name it with --vendor.")?;
+        let profile = known_vendor(catalog, target)?;
         let given = principal_hint.ok_or_else(|| {
             format!(
                 "give what {} returned with --principal ({})",
@@ -1482,11 +1486,7 @@ pub async fn plan_grant<S: KeyService>(
     target: &KeyStatus,
     principals: &[String],
 ) -> Result<ActionPlan, String> {
-    let profile = target
-        .vendor
-        .as_deref()
-        .and_then(|v| catalog.get(v))
-        .ok_or("byok does not know this key's vendor: name it with --vendor.")?;
+    let profile = known_vendor(catalog, target)?;
     let set = full_key_set(svc, target).await;
     let partition = partition_of_arn(&target.arn);
     let mut changes = Vec::new();
@@ -1500,8 +1500,8 @@ pub async fn plan_grant<S: KeyService>(
             .map_err(|e| format!("the key policy in {r} is not JSON: {e}"))?;
         let mut new = old.clone();
         let mut summary = Vec::new();
+        let key_arn = format!("arn:{partition}:kms:{r}:{}:key/{k}", target.account);
         for p in principals {
-            let key_arn = format!("arn:{partition}:kms:{r}:{}:key/{k}", target.account);
             let c = repair_policy_of(
                 profile,
                 &new,
@@ -1550,7 +1550,7 @@ pub async fn plan_grant<S: KeyService>(
         changes.push(Change {
             region: r.clone(),
             key_id: k.clone(),
-            arn: format!("arn:{partition}:kms:{r}:{}:key/{k}", target.account),
+            arn: key_arn,
             call: "PutKeyPolicy".into(),
             days: None,
             policy: Some(new_doc.clone()),
